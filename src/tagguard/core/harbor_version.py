@@ -1,0 +1,57 @@
+"""Which doublestar release a Harbor version links, from its version string.
+
+Harbor 2.11 and later, 2.10.3+ and 2.9.5+ link doublestar v1.3.4; every older release
+links v1.1.1. `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc123`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tagguard.core import glob
+from tagguard.errors import InputError
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+
+# (major, minor) -> first patch release of that minor that links v1.3.4.
+_BACKPORTS = {(2, 9): 5, (2, 10): 3}
+_FIRST_WITH_NEW_GLOB = (2, 11)
+
+
+@dataclass(frozen=True, order=True)
+class HarborVersion:
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+    @property
+    def glob_version(self) -> str:
+        minor = (self.major, self.minor)
+        if minor >= _FIRST_WITH_NEW_GLOB:
+            return glob.V1_3_4
+        first_patch = _BACKPORTS.get(minor)
+        if first_patch is not None and self.patch >= first_patch:
+            return glob.V1_3_4
+        return glob.V1_1_1
+
+
+def parse_harbor_version(text: str) -> HarborVersion:
+    """`2.10.1`, `v2.11.0-abc123`, `v2.9` -> HarborVersion; anything else is an InputError."""
+    found = _VERSION.match(text.strip())
+    if not found:
+        raise InputError(
+            f"Harbor version {text!r} is not a version such as 2.10.1 or v2.11.0-abc123"
+        )
+    major, minor, patch = found.groups()
+    return HarborVersion(int(major), int(minor), int(patch or 0))
+
+
+def glob_version_for(harbor_version: str | None) -> str:
+    """The doublestar release for a Harbor version string; the newest when none is given."""
+    if harbor_version is None:
+        return glob.NEWEST
+    return parse_harbor_version(harbor_version).glob_version

@@ -1,0 +1,229 @@
+"""Image references, parsed as docker parses them, and checked against Harbor's naming.
+
+Grammar (distribution/reference):
+
+    reference  := name [ ":" tag ] [ "@" digest ]
+    name       := [ domain "/" ] path-component { "/" path-component }
+    domain     := host [ ":" port ]          host: DNS name, IPv4, or [IPv6]
+    component  := [a-z0-9]+ { ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ }
+    tag        := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+    digest     := algorithm ":" hex
+
+Like docker, the first path segment is a registry host only if it contains '.' or ':',
+is `localhost`, or has an upper-case letter; otherwise the name would be on Docker Hub,
+which is no Harbor, so tagguard refuses it. A Harbor repository is `project/rest`: at
+least two path segments, and the project obeys Harbor's stricter project-name rule.
+Every error says exactly which part is wrong and why.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tagguard.errors import BadReferenceError
+
+NAME_TOTAL_LENGTH_MAX = 255
+TAG_LENGTH_MAX = 128
+PROJECT_LENGTH_MAX = 255
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_PROJECT = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DOMAIN_COMPONENT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+_IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~-]+)?\]")
+_PORT = re.compile(r"[0-9]+")
+_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
+_DIGEST = re.compile(r"(sha256|sha384|sha512):([0-9a-f]+)")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed image reference. `repository` is the full `project/rest` path."""
+
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+    original: str
+
+    @property
+    def project(self) -> str:
+        return self.repository.split("/", 1)[0]
+
+    @property
+    def repository_in_project(self) -> str:
+        """The repository without its project: what Harbor's rule patterns see."""
+        return self.repository.split("/", 1)[1]
+
+    @property
+    def repository_key(self) -> str:
+        """`registry/project/repository`, the key of a state file."""
+        return f"{self.registry}/{self.repository}"
+
+    def with_tag(self, tag: str | None) -> Reference:
+        return Reference(self.registry, self.repository, tag, None, self.original)
+
+    def __str__(self) -> str:
+        text = f"{self.registry}/{self.repository}"
+        if self.tag is not None:
+            text += f":{self.tag}"
+        if self.digest is not None:
+            text += f"@{self.digest}"
+        return text
+
+
+def parse_reference(text: str, *, default_tag: str | None = "latest") -> Reference:
+    """Parses `host[:port]/project/repo[:tag][@digest]`; raises BadReferenceError.
+
+    With neither tag nor digest the tag is `default_tag`, as docker assumes `latest`.
+    """
+    where = f"reference {text!r}"
+    if not text:
+        raise BadReferenceError(f"{where} is empty")
+    if text != text.strip() or any(ch.isspace() for ch in text):
+        raise BadReferenceError(f"{where} contains white space")
+    if not text.isascii() or not text.isprintable():
+        raise BadReferenceError(f"{where} contains characters no image reference may hold")
+    remainder, digest = _split_digest(text, where)
+    name, tag = _split_tag(remainder, where)
+    if len(name) > NAME_TOTAL_LENGTH_MAX:
+        raise BadReferenceError(
+            f"{where}: the name is {len(name)} characters long, over docker's limit of "
+            f"{NAME_TOTAL_LENGTH_MAX}"
+        )
+    registry, path = _split_registry(name, where)
+    _check_path(path, where)
+    if tag is None and digest is None:
+        tag = default_tag
+    return Reference(registry.lower(), path, tag, digest, text)
+
+
+def validate_digest(text: str, where: str) -> str:
+    """`sha256:<64 lowercase hex>` (or sha384/sha512); returns it unchanged."""
+    found = _DIGEST.fullmatch(text)
+    if not found:
+        raise BadReferenceError(
+            f"{where}: {text!r} is not a digest such as sha256:<64 lowercase hex digits>"
+        )
+    algorithm, hex_part = found.groups()
+    if len(hex_part) != _DIGEST_HEX[algorithm]:
+        raise BadReferenceError(
+            f"{where}: a {algorithm} digest has {_DIGEST_HEX[algorithm]} hex digits, "
+            f"{text!r} has {len(hex_part)}"
+        )
+    return text
+
+
+def validate_tag(tag: str, where: str) -> str:
+    if not tag:
+        raise BadReferenceError(f"{where}: the tag is empty")
+    if len(tag) > TAG_LENGTH_MAX:
+        raise BadReferenceError(
+            f"{where}: tag is {len(tag)} characters long, over the limit of {TAG_LENGTH_MAX}"
+        )
+    if not _TAG.fullmatch(tag):
+        bad = next((ch for ch in tag if not (ch.isascii() and (ch.isalnum() or ch in "_.-"))), None)
+        if bad is not None:
+            raise BadReferenceError(
+                f"{where}: tag {tag!r} contains {bad!r}; tags use letters, digits, '_', '.' and '-'"
+            )
+        raise BadReferenceError(f"{where}: tag {tag!r} must start with a letter, digit or '_'")
+    return tag
+
+
+def validate_project(project: str, where: str) -> str:
+    if len(project) > PROJECT_LENGTH_MAX:
+        raise BadReferenceError(f"{where}: project name is over {PROJECT_LENGTH_MAX} characters")
+    if not _PROJECT.fullmatch(project):
+        raise BadReferenceError(
+            f"{where}: {project!r} is not a Harbor project name (lower-case letters and digits, "
+            "with single '.', '_' or '-' between them)"
+        )
+    return project
+
+
+def _split_digest(text: str, where: str) -> tuple[str, str | None]:
+    if "@" not in text:
+        return text, None
+    remainder, _, digest = text.partition("@")
+    if "@" in digest:
+        raise BadReferenceError(f"{where} has more than one '@'")
+    if not remainder:
+        raise BadReferenceError(f"{where} has a digest but no name")
+    return remainder, validate_digest(digest, where)
+
+
+def _split_tag(text: str, where: str) -> tuple[str, str | None]:
+    colon = text.rfind(":")
+    if colon == -1 or "/" in text[colon + 1 :]:
+        return text, None  # no colon, or it is the registry's port
+    name, tag = text[:colon], text[colon + 1 :]
+    return name, validate_tag(tag, where)
+
+
+def _split_registry(name: str, where: str) -> tuple[str, str]:
+    first, slash, rest = name.partition("/")
+    looks_like_host = "." in first or ":" in first or first == "localhost" or first != first.lower()
+    if not slash or not looks_like_host:
+        raise BadReferenceError(
+            f"{where} names no registry host, so docker would use Docker Hub; "
+            "write the Harbor host first, e.g. harbor.example.com/project/app:1.0"
+        )
+    _check_host(first, where)
+    return first, rest
+
+
+def _check_host(host: str, where: str) -> None:
+    hostname, port = host, None
+    if host.startswith("["):
+        end = host.find("]")
+        hostname, after = host[: end + 1], host[end + 1 :]
+        if end == -1 or not _IPV6.fullmatch(hostname):
+            raise BadReferenceError(
+                f"{where}: registry host {host!r} is not a valid [IPv6] address"
+            )
+        if after:
+            if not after.startswith(":"):
+                raise BadReferenceError(
+                    f"{where}: unexpected {after!r} after registry host {hostname!r}"
+                )
+            port = after[1:]
+    elif ":" in host:
+        hostname, _, port = host.partition(":")
+        labels = hostname.split(".")
+        if not all(_DOMAIN_COMPONENT.fullmatch(label) for label in labels):
+            raise BadReferenceError(f"{where}: registry host {hostname!r} is not a valid host name")
+    elif not all(_DOMAIN_COMPONENT.fullmatch(label) for label in hostname.split(".")):
+        raise BadReferenceError(f"{where}: registry host {hostname!r} is not a valid host name")
+    if port is not None and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
+        raise BadReferenceError(f"{where}: registry port {port!r} is not a port number (1-65535)")
+
+
+def _check_path(path: str, where: str) -> None:
+    segments = path.split("/")
+    for segment in segments:
+        if not segment:
+            raise BadReferenceError(
+                f"{where}: the repository path has an empty segment ('//' or a trailing '/')"
+            )
+        if not _COMPONENT.fullmatch(segment):
+            raise BadReferenceError(f"{where}: {_explain_component(segment)}")
+    if len(segments) < 2:
+        raise BadReferenceError(
+            f"{where}: a Harbor repository is <project>/<name>, but {path!r} has no project; "
+            f"e.g. {{host}}/library/{path}"
+        )
+    validate_project(segments[0], where)
+
+
+def _explain_component(segment: str) -> str:
+    if segment != segment.lower():
+        return f"repository path segment {segment!r} must be lower-case"
+    bad = next((ch for ch in segment if not (ch.isascii() and (ch.isalnum() or ch in "._-"))), None)
+    if bad is not None:
+        return f"repository path segment {segment!r} contains {bad!r}"
+    return (
+        f"repository path segment {segment!r} must start and end with a letter or digit, "
+        "with only '.', '_', '__' or dashes between them"
+    )

@@ -1,0 +1,67 @@
+"""What a run found: the decisions, the warnings, and the exit code they imply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tagguard.core.decide import Decision, Verdict
+
+EXIT_OK = 0
+EXIT_BLOCKED = 1
+EXIT_UNDECIDED = 2
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A warning: something Harbor will do silently that the user most likely did not mean."""
+
+    code: str
+    message: str
+    registry: str | None = None
+    project: str | None = None
+    rule_id: int | None = None
+
+
+@dataclass
+class Report:
+    """Accumulates decisions and warnings; everything else is derived from them."""
+
+    decisions: list[Decision] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
+
+    def record(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+        for failure in decision.failures:
+            self.warn(
+                Notice(
+                    code="broken-rule",
+                    message=f"project {decision.project}: {failure.sentence()}",
+                    registry=decision.registry,
+                    project=decision.project,
+                    rule_id=failure.rule_id,
+                )
+            )
+
+    def warn(self, notice: Notice) -> None:
+        if notice not in self.warnings:
+            self.warnings.append(notice)
+
+    def extend(self, decisions: Iterable[Decision]) -> None:
+        for decision in decisions:
+            self.record(decision)
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for d in self.decisions if d.decision is verdict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        return {verdict.value: self.count(verdict) for verdict in Verdict}
+
+    @property
+    def blocked(self) -> bool:
+        return self.count(Verdict.BLOCK) > 0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BLOCKED if self.blocked else EXIT_OK

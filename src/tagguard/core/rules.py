@@ -1,0 +1,337 @@
+"""Harbor's immutable-tag rules and its matcher (`src/pkg/immutable/match/rule/match.go`).
+
+For a repository `project/rest` and a tag, Harbor:
+1. matches the repository *without the project* (`library/team/app` is matched as `team/app`);
+2. takes rules in ascending id, skipping disabled ones (`priority` is never read);
+3. uses only the first repository selector and the first tag selector of a rule; a rule
+   without a `repository` scope or without a tag selector never matches;
+4. calls the tag immutable as soon as one rule's two selectors both select it;
+5. on any selector error (unknown kind or decoration, a pattern error reached while
+   matching) stops at once and calls the tag NOT immutable: the error fails open and
+   every later rule is skipped.
+
+`evaluate` reproduces that answer and records why, for `explain`, reports and warnings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from tagguard.core.selector import EXCLUDES, Candidate, SelectorError, default_untagged, select
+from tagguard.errors import PatternError, RulesError, TagguardError
+
+REPOSITORY_SCOPE = "repository"
+
+
+@dataclass(frozen=True)
+class SelectorSpec:
+    kind: str
+    decoration: str
+    pattern: str
+    extras: str = ""
+
+    def describe(self) -> str:
+        return f"{self.decoration or '<no decoration>'} {self.pattern!r}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as Harbor's API returns it; absent fields take Go's zero values."""
+
+    id: int
+    disabled: bool = False
+    priority: int = 0
+    action: str = ""
+    template: str = ""
+    # None when the rule has no "repository" scope at all.
+    repository_selectors: tuple[SelectorSpec, ...] | None = None
+    tag_selectors: tuple[SelectorSpec, ...] = ()
+    other_scopes: tuple[str, ...] = ()
+    # Position in the source list, for messages that point back at the input.
+    index: int = 0
+
+    @property
+    def repository_selector(self) -> SelectorSpec | None:
+        return self.repository_selectors[0] if self.repository_selectors else None
+
+    @property
+    def tag_selector(self) -> SelectorSpec | None:
+        return self.tag_selectors[0] if self.tag_selectors else None
+
+
+def harbor_repository_name(repository: str) -> str:
+    """Harbor's utils.ParseRepository: the name with its project (first segment) removed.
+
+    Slashes at either end are trimmed first; a string without '/' is kept whole, as a
+    repository with an empty project.
+    """
+    trimmed = repository.strip("/")
+    _, sep, rest = trimmed.partition("/")
+    return rest if sep else trimmed
+
+
+class StepOutcome(StrEnum):
+    SKIPPED_DISABLED = "disabled"
+    SKIPPED_NO_REPOSITORY_SELECTOR = "no-repository-selector"
+    SKIPPED_NO_TAG_SELECTOR = "no-tag-selector"
+    REPOSITORY_NOT_SELECTED = "repository-not-selected"
+    TAG_NOT_SELECTED = "tag-not-selected"
+    MATCHED = "matched"
+    ERROR = "error"
+    NOT_REACHED = "not-reached"
+
+
+@dataclass(frozen=True)
+class RuleStep:
+    """What happened to one rule during an evaluation."""
+
+    rule: Rule
+    outcome: StepOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class RuleFailure:
+    """A rule whose selector errored: Harbor failed open there and stopped."""
+
+    rule_id: int
+    slot: str  # "repository" or "tag"
+    selector: SelectorSpec
+    message: str
+    masked_rule_ids: tuple[int, ...] = ()
+
+    def sentence(self) -> str:
+        text = (
+            f"rule {self.rule_id} is broken: its {self.slot} selector "
+            f"{self.selector.describe()} errors ({self.message}), so Harbor treats the tag "
+            "as mutable"
+        )
+        if self.masked_rule_ids:
+            later = ", ".join(str(i) for i in self.masked_rule_ids)
+            text += f" and skips later rule(s) {later}"
+        return text
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Harbor's answer for one repository and tag, with the reasons."""
+
+    repository: str  # the full project/repo path
+    matched_name: str  # what Harbor's patterns actually saw
+    tag: str
+    immutable: bool
+    rule_id: int | None = None
+    failure: RuleFailure | None = None
+    steps: tuple[RuleStep, ...] = field(default=(), compare=False)
+
+
+class _SelectorFailed(Exception):
+    """Carries which selector of a rule raised, so the failure can name it."""
+
+    def __init__(self, slot: str, selector: SelectorSpec, error: TagguardError) -> None:
+        super().__init__(str(error))
+        self.slot = slot
+        self.selector = selector
+        self.error = error
+
+
+def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str) -> Evaluation:
+    """Is `tag` in `repository` (`project/rest`) immutable under `rules`, as Harbor decides?"""
+    name = harbor_repository_name(repository)
+    candidates = (Candidate(repository=name, tags=(tag,)),)
+    ordered = sorted(rules, key=lambda rule: rule.id)
+    steps: list[RuleStep] = []
+    for position, rule in enumerate(ordered):
+        later = ordered[position + 1 :]
+        try:
+            step = _evaluate_rule(rule, candidates, glob_version)
+        except _SelectorFailed as failed:
+            failure = RuleFailure(
+                rule.id,
+                failed.slot,
+                failed.selector,
+                _failure_message(failed.error),
+                tuple(r.id for r in later if not r.disabled),
+            )
+            steps.append(RuleStep(rule, StepOutcome.ERROR, failure.message))
+            steps.extend(RuleStep(r, StepOutcome.NOT_REACHED) for r in later)
+            return Evaluation(repository, name, tag, False, None, failure, tuple(steps))
+        steps.append(step)
+        if step.outcome is StepOutcome.MATCHED:
+            steps.extend(RuleStep(r, StepOutcome.NOT_REACHED) for r in later)
+            return Evaluation(repository, name, tag, True, rule.id, None, tuple(steps))
+    return Evaluation(repository, name, tag, False, None, None, tuple(steps))
+
+
+def _evaluate_rule(rule: Rule, candidates: tuple[Candidate, ...], version: str) -> RuleStep:
+    if rule.disabled:
+        return RuleStep(rule, StepOutcome.SKIPPED_DISABLED)
+    repo_selector = rule.repository_selector
+    if repo_selector is None:
+        return RuleStep(rule, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR)
+    chosen = _select(
+        REPOSITORY_SCOPE,
+        repo_selector,
+        candidates,
+        version,
+        untagged=default_untagged(repo_selector.decoration),
+    )
+    if not chosen:
+        return RuleStep(rule, StepOutcome.REPOSITORY_NOT_SELECTED, repo_selector.describe())
+    tag_selector = rule.tag_selector
+    if tag_selector is None:
+        return RuleStep(rule, StepOutcome.SKIPPED_NO_TAG_SELECTOR)
+    # match.go passes {"untagged": false} for `matches` and true for `excludes`.
+    chosen = _select(
+        "tag", tag_selector, chosen, version, untagged=tag_selector.decoration == EXCLUDES
+    )
+    if not chosen:
+        return RuleStep(rule, StepOutcome.TAG_NOT_SELECTED, tag_selector.describe())
+    detail = f"{repo_selector.describe()} and {tag_selector.describe()}"
+    return RuleStep(rule, StepOutcome.MATCHED, detail)
+
+
+def _select(
+    slot: str,
+    spec: SelectorSpec,
+    candidates: tuple[Candidate, ...],
+    version: str,
+    *,
+    untagged: bool,
+) -> tuple[Candidate, ...]:
+    try:
+        return select(
+            spec.kind,
+            spec.decoration,
+            spec.pattern,
+            candidates,
+            untagged=untagged,
+            glob_version=version,
+        )
+    except (PatternError, SelectorError) as error:
+        raise _SelectorFailed(slot, spec, error) from error
+
+
+def _failure_message(error: TagguardError) -> str:
+    if isinstance(error, PatternError):
+        return "the pattern is malformed where matching reached it"
+    return str(error)
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def parse_rules(data: object, source: str) -> tuple[Rule, ...]:
+    """Rules from the JSON array Harbor's API returns; `source` names it in errors.
+
+    Shapes Go's JSON decoder would refuse (a string id, a list where an object belongs)
+    are refused here too, naming the rule and field. Absent fields are Go zero values.
+    """
+    if not isinstance(data, list):
+        raise RulesError(f"{source}: expected a JSON array of rules, found {_json_type(data)}")
+    return tuple(
+        _parse_rule(item, f"{source}: rule #{index + 1}", index) for index, item in enumerate(data)
+    )
+
+
+def _parse_rule(item: object, where: str, index: int) -> Rule:
+    if not isinstance(item, Mapping):
+        raise RulesError(f"{where}: expected an object, found {_json_type(item)}")
+    rule_id = _integer(item.get("id", 0), f"{where}: id")
+    where = f"{where} (id {rule_id})"
+    scopes = item.get("scope_selectors")
+    repository_selectors: tuple[SelectorSpec, ...] | None = None
+    other_scopes: tuple[str, ...] = ()
+    if scopes is not None:
+        if not isinstance(scopes, Mapping):
+            raise RulesError(
+                f"{where}: scope_selectors must be an object, found {_json_type(scopes)}"
+            )
+        if REPOSITORY_SCOPE in scopes:
+            repository_selectors = _selectors(
+                scopes[REPOSITORY_SCOPE], f"{where}: scope_selectors.repository"
+            )
+        other_scopes = tuple(key for key in scopes if key != REPOSITORY_SCOPE)
+        for key in other_scopes:
+            _selectors(scopes[key], f"{where}: scope_selectors.{key}")
+    tag_selectors = _selectors(item.get("tag_selectors"), f"{where}: tag_selectors") or ()
+    return Rule(
+        id=rule_id,
+        disabled=_boolean(item.get("disabled", False), f"{where}: disabled"),
+        priority=_integer(item.get("priority", 0), f"{where}: priority"),
+        action=_string(item.get("action", ""), f"{where}: action"),
+        template=_string(item.get("template", ""), f"{where}: template"),
+        repository_selectors=repository_selectors,
+        tag_selectors=tag_selectors,
+        other_scopes=other_scopes,
+        index=index,
+    )
+
+
+def _selectors(value: object, where: str) -> tuple[SelectorSpec, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise RulesError(f"{where}: expected an array of selectors, found {_json_type(value)}")
+    out: list[SelectorSpec] = []
+    for position, entry in enumerate(value):
+        here = f"{where}[{position}]"
+        if not isinstance(entry, Mapping):
+            # A null selector makes Harbor's matcher dereference nil: no answer to predict.
+            raise RulesError(f"{here}: expected a selector object, found {_json_type(entry)}")
+        out.append(
+            SelectorSpec(
+                kind=_string(entry.get("kind", ""), f"{here}.kind"),
+                decoration=_string(entry.get("decoration", ""), f"{here}.decoration"),
+                pattern=_string(entry.get("pattern", ""), f"{here}.pattern"),
+                extras=_string(entry.get("extras", ""), f"{here}.extras"),
+            )
+        )
+    return tuple(out)
+
+
+def _integer(value: object, where: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise RulesError(f"{where} must be an integer, found {_json_type(value)} {value!r}")
+    if not -(2**63) <= value < 2**63:
+        raise RulesError(f"{where} {value} does not fit in a 64-bit integer")
+    return value
+
+
+def _boolean(value: object, where: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise RulesError(f"{where} must be true or false, found {_json_type(value)} {value!r}")
+    return value
+
+
+def _string(value: object, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RulesError(f"{where} must be a string, found {_json_type(value)} {value!r}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__

@@ -1,0 +1,54 @@
+"""The JSON contract other tooling parses: one object with decisions, warnings, summary.
+
+{"decisions": [...], "warnings": [...], "summary": {"allow": n, "skip": n, "block": n}}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from tagguard.core.decide import Decision
+from tagguard.core.report import Notice, Report
+
+
+def decision_dict(decision: Decision) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "operation": decision.operation.value,
+        "reference": decision.reference,
+        "registry": decision.registry,
+        "project": decision.project,
+        "repository": decision.repository,
+        "tag": decision.tag,
+        "decision": decision.decision.value,
+        "immutable": decision.immutable,
+        "current_digest": decision.current_digest,
+        "new_digest": decision.new_digest,
+        "rule_id": decision.rule_id,
+        "reason": decision.reason,
+    }
+    if decision.from_reference is not None:
+        data["from_reference"] = decision.from_reference
+    return data
+
+
+def notice_dict(notice: Notice) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": notice.code, "message": notice.message}
+    for key in ("registry", "project", "rule_id"):
+        value = getattr(notice, key)
+        if value is not None:
+            data[key] = value
+    return data
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return {
+        "decisions": [decision_dict(d) for d in report.decisions],
+        "warnings": [notice_dict(w) for w in report.warnings],
+        "summary": report.summary,
+    }
+
+
+def render(report: Report, stream: TextIO, color: bool = False) -> None:
+    json.dump(report_dict(report), stream, indent=2)
+    stream.write("\n")
