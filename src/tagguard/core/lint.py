@@ -244,11 +244,21 @@ class _RuleLinter:
         intended = intended_names(pattern, tests)
         quirk = next((n for n in intended if verdicts[self.version].get(n) == "no-match"), None)
         if quirk is not None and not erring:
-            add(
-                Level.WARNING,
-                "quirk",
-                f"does not match {tests} {quirk!r}, although the pattern reads as if it should",
-            )
+            if _globstar_in_braces(pattern):
+                # Inside braces '**' is a globstar only where it ends up as a whole segment
+                # after the alternative is spliced in; at an option's start it acts as '*'.
+                add(
+                    Level.WARNING,
+                    "globstar-in-braces",
+                    f"'**' inside '{{...}}' is not a globstar here, so {tests} {quirk!r} does "
+                    "not match; move the '**/' in front of the braces",
+                )
+            else:
+                add(
+                    Level.WARNING,
+                    "quirk",
+                    f"does not match {tests} {quirk!r}, although the pattern reads as if it should",
+                )
 
 
 _NEVER = ", so it never makes any tag immutable"
@@ -273,14 +283,6 @@ def _style_findings(pattern: str, tests: str, project: str | None) -> list[tuple
                 Level.WARNING,
                 "bang-class",
                 "'[!...]' is not negation in Harbor: '!' is just a member; write '[^...]'",
-            )
-        )
-    if _globstar_in_braces(pattern):
-        out.append(
-            (
-                Level.WARNING,
-                "globstar-in-braces",
-                "'**' inside '{...}' is never a globstar: like '*', it stays in one path segment",
             )
         )
     if _comma_outside_braces(pattern):

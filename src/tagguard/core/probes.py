@@ -76,9 +76,16 @@ def _pieces(pattern: str, depth: int) -> list[list[str]]:
         elif ch == "*":
             starts = i == 0 or pattern[i - 1] == "/"
             ends = i + 2 == len(pattern) or pattern[i + 2 : i + 3] == "/"
-            whole_segment = starts and ends
-            if pattern[i : i + 2] == "**":
-                pieces.append(["", "x", "x/y"] if whole_segment else ["", "x"])
+            if pattern[i : i + 2] == "**" and starts and ends:
+                if pattern[i + 2 : i + 3] == "/":
+                    # '**/' reads as "any depth, including none": it may vanish with its '/'.
+                    pieces.append(["", "x/", "x/y/"])
+                    i += 3
+                else:
+                    pieces.append(["", "x", "x/y"])
+                    i += 2
+            elif pattern[i : i + 2] == "**":
+                pieces.append(["", "x"])
                 i += 2
             else:
                 pieces.append(["", "x1"])

@@ -164,7 +164,9 @@ def _split_tag(text: str, where: str) -> tuple[str, str | None]:
 
 def _split_registry(name: str, where: str) -> tuple[str, str]:
     first, slash, rest = name.partition("/")
-    looks_like_host = "." in first or ":" in first or first == "localhost" or first != first.lower()
+    looks_like_host = (
+        "." in first or ":" in first or first == "localhost" or first != first.lower()
+    ) or first.startswith("[")
     if not slash or not looks_like_host:
         raise BadReferenceError(
             f"{where} names no registry host, so docker would use Docker Hub; "

@@ -1,0 +1,218 @@
+"""The command line, in process through main(argv), as users see it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tagguard import __version__
+from tagguard.cli import main
+from tests.conftest import EXAMPLES
+
+RULES = str(EXAMPLES / "rules.json")
+STATE = str(EXAMPLES / "state.json")
+OFFLINE = ["--rules-file", RULES, "--state-file", STATE]
+API_DIGEST = json.loads((EXAMPLES / "state.json").read_text())["harbor.example.com/platform/api"][
+    "v1.4.0"
+]
+OTHER = "sha256:" + "f" * 64
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version") == (0, f"tagguard {__version__}\n", "")
+
+
+def test_module_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tagguard", "--version"], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, f"tagguard {__version__}")
+
+
+def test_push_skip_and_allow_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(
+        capsys,
+        "push",
+        "harbor.example.com/platform/api:v1.4.0",
+        "harbor.example.com/platform/api:v9.9.9",
+        "--digest",
+        API_DIGEST,
+        *OFFLINE,
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0].startswith("skip   harbor.example.com/platform/api:v1.4.0")
+    assert out.splitlines()[1].startswith("allow  harbor.example.com/platform/api:v9.9.9")
+
+
+def test_push_block_exit_1_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "push",
+        "harbor.example.com/platform/api:v1.4.0",
+        "--digest",
+        OTHER,
+        *OFFLINE,
+        "--format",
+        "json",
+    )
+    assert code == 1
+    data = json.loads(out)
+    (decision,) = data["decisions"]
+    assert decision["decision"] == "block"
+    assert decision["rule_id"] == 1
+    assert decision["new_digest"] == OTHER
+    assert data["summary"] == {"allow": 0, "skip": 0, "block": 1}
+
+
+def test_old_harbor_semantics_change_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
+    # Rule 2 excludes '{sandbox/**,tools/*}' and locks release-* elsewhere. Before 2.10.3
+    # Harbor cuts patterns at '/' before reading braces: the rule is a pattern error, fails
+    # open, and release tags everywhere are mutable.
+    ref = "harbor.example.com/platform/api:release-2026.11"
+    new, _, _ = run(capsys, "push", ref, "--digest", OTHER, *OFFLINE)
+    old, out, _ = run(
+        capsys,
+        "push",
+        ref,
+        "--digest",
+        OTHER,
+        *OFFLINE,
+        "--format",
+        "json",
+        "--harbor-version",
+        "2.10.1",
+    )
+    assert (new, old) == (1, 0)
+    assert json.loads(out)["warnings"][0]["code"] == "broken-rule"
+
+
+def test_retag_and_delete(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "retag",
+        "harbor.example.com/platform/web:v2.0.0",
+        "harbor.example.com/platform/api:v1.4.0",
+        *OFFLINE,
+    )
+    assert code == 1
+    assert out.startswith("block")
+    code, out, _ = run(capsys, "delete", "harbor.example.com/platform/web:latest", *OFFLINE)
+    assert (code, out[:5]) == (0, "allow")
+    code, out, _ = run(
+        capsys, "delete", "--artifact", "harbor.example.com/platform/web:latest", *OFFLINE
+    )
+    assert (code, out[:5]) == (1, "block")
+
+
+def test_explain_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "harbor.example.com/legacy/app:1.0", *OFFLINE)
+    assert code == 0
+    assert "rule 7: errors" in out
+    assert "=> mutable, because a broken rule fails open" in out
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "harbor.example.com/legacy/app:2.0",
+        "--rules-file",
+        RULES,
+        "--format",
+        "json",
+    )
+    data = json.loads(out)
+    assert (data["immutable"], data["rule_id"], data["exists"]) == (True, 8, None)
+
+
+def test_lint_exit_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "lint", "--rules-file", RULES)
+    assert code == 1
+    assert "error: rule 7 tag selector '1.[0-9'" in out
+    clean = tmp_path / "clean.json"
+    clean.write_text("[]")
+    assert run(capsys, "lint", "--rules-file", str(clean))[0] == 0
+    code, out, _ = run(capsys, "lint", "--rules-file", RULES, "--format", "json")
+    assert json.loads(out)["summary"]["error"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["push", "proj/app:1", *OFFLINE], "names no registry host"),
+        (
+            ["push", "h.io/p/app:1", "--digest", "sha256:xyz", *OFFLINE],
+            "--digest: 'sha256:xyz' is not a digest",
+        ),
+        (["push", "h.io/p/app:1", "--rules-file", RULES], "push needs --state-file"),
+        (
+            ["push", "harbor.example.com/nope/app:1", *OFFLINE],
+            "does not list repository 'harbor.example.com/nope/app'",
+        ),
+        (
+            ["push", "h.io/p/app:1", "--rules-file", "/nonexistent.json", "--state-file", STATE],
+            "/nonexistent.json: no such file",
+        ),
+        (["push", "h.io/p/app:1", *OFFLINE, "--harbor-version", "banana"], "is not a version"),
+    ],
+)
+def test_undecidable_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("tagguard: error: ")
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "push")
+    assert code == 2
+    assert "Missing argument" in err
+    assert run(capsys, "frobnicate")[0] == 2
+
+
+def test_control_characters_in_errors_are_escaped(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "r.json"
+    rules.write_text(json.dumps({"\x1b[2Jevil": []}))
+    _, _, err = run(
+        capsys,
+        "push",
+        "harbor.example.com/platform/api:v1",
+        "--rules-file",
+        str(rules),
+        "--state-file",
+        STATE,
+    )
+    assert "\x1b" not in err
+
+
+def test_internal_errors_are_one_line_without_debug(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tagguard.check
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(tagguard.check, "check_push", explode)
+    code, _, err = run(capsys, "push", "harbor.example.com/platform/api:v1", *OFFLINE)
+    assert code == 2
+    assert err == (
+        "tagguard: internal error: RuntimeError: boom second line "
+        "(run with --debug for a traceback, and please report it)\n"
+    )
+    with pytest.raises(RuntimeError):
+        main(["--debug", "push", "harbor.example.com/platform/api:v1", *OFFLINE])

@@ -1,0 +1,153 @@
+"""The glob against the Go library's own test vectors, and its bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagguard.core import glob
+from tagguard.errors import PatternError, TagguardError
+from tests.conftest import load_vectors
+
+PATTERN_VECTORS = load_vectors("patterns.jsonl")
+CASES = [
+    pytest.param(
+        v["pattern"],
+        v["input"],
+        version,
+        v[version],
+        id=f"{version}:{v['pattern']!r}~{v['input']!r}",
+    )
+    for v in PATTERN_VECTORS
+    for version in glob.VERSIONS
+    if version in v
+]
+
+
+def answer(function: Callable[..., object], *args: object) -> object:
+    """The function's result, or the project error it raised (anything else propagates)."""
+    try:
+        return function(*args)
+    except TagguardError as error:
+        return error
+
+
+def outcome(pattern: str, name: str, version: str) -> dict[str, bool]:
+    try:
+        return {"match": glob.harbor_match(pattern, name, version), "error": False}
+    except PatternError:
+        return {"match": False, "error": True}
+
+
+def test_every_vector_file_line_is_used() -> None:
+    assert len(PATTERN_VECTORS) == 230
+    assert len(CASES) > len(PATTERN_VECTORS)
+
+
+@pytest.mark.parametrize(("pattern", "name", "version", "expected"), CASES)
+def test_vector(pattern: str, name: str, version: str, expected: dict[str, Any]) -> None:
+    assert outcome(pattern, name, version) == {
+        "match": expected["match"],
+        "error": expected["error"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "version", "expected"),
+    [
+        # The v1.3.4 quirk: a star never hands an empty rest to an optional brace group.
+        ("v*{,-beta}", "v1", glob.V1_3_4, False),
+        ("v*{,-beta}", "v1-beta", glob.V1_3_4, True),
+        # `{a,a/b}` vs `a`: a match that leaves a continuation is no match in v1.3.4.
+        ("{a,a/b}", "a", glob.V1_3_4, False),
+        # '[^]' is a class of nothing, negated: it matches any one rune.
+        ("[^]", "q", glob.V1_3_4, True),
+        # v1.1.1 ignores errors inside a star's scan.
+        ("*[", "abc", glob.V1_1_1, False),
+    ],
+)
+def test_known_corners(pattern: str, name: str, version: str, expected: bool) -> None:
+    assert glob.doublestar_match(pattern, name, version) is expected
+
+
+def test_an_escaped_replacement_character_is_a_pattern_error_as_in_go() -> None:
+    # Go sees RuneError after the backslash and reports ErrBadPattern.
+    with pytest.raises(PatternError):
+        glob.doublestar_match("a\\\ufffd", "a\ufffd", glob.V1_3_4)
+
+
+def test_lazy_errors_only_where_matching_reaches() -> None:
+    assert glob.doublestar_match("abc[", "xyz") is False
+    with pytest.raises(PatternError):
+        glob.doublestar_match("abc[", "abcd")
+
+
+def test_empty_pattern_is_harbors_match_all_not_the_librarys() -> None:
+    assert glob.harbor_match("", "any/thing") is True
+    assert glob.doublestar_match("", "any/thing") is False
+
+
+def test_unknown_version_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown doublestar version"):
+        glob.doublestar_match("a", "a", "v9")
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+def test_work_is_polynomial_on_the_backtracking_killer(version: str) -> None:
+    # A naive port explores ~C(128, 10) paths here; the memoised one visits each
+    # (pattern rest, name rest) pair once: about (pattern length) x (name length).
+    pattern = "*a*a*a*a*a*a*a*a*a*a*b"
+    name = "a" * 128
+    assert glob.doublestar_match(pattern, name, version) is False
+    assert glob.count_states(pattern, name, version) <= 3 * (len(pattern) + 1) * (len(name) + 1)
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+def test_deep_nesting_is_our_error_not_a_crash(version: str) -> None:
+    pattern = "{" * 3000 + "a" + "}" * 3000
+    # A bool, PatternError or PatternTooComplexError: never a RecursionError.
+    assert isinstance(answer(glob.doublestar_match, pattern, "a", version), (bool, TagguardError))
+
+
+# -- properties --------------------------------------------------------------------------
+
+PATTERN_ALPHABET = st.sampled_from(list("ab/*?[]{},!^-\\.x☺"))
+NAME_ALPHABET = st.sampled_from(list("ab/x.-☺"))
+patterns = st.lists(PATTERN_ALPHABET, max_size=10).map("".join)
+names = st.lists(NAME_ALPHABET, max_size=8).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=patterns, name=names, version=st.sampled_from(glob.VERSIONS))
+def test_memoisation_changes_no_answer(pattern: str, name: str, version: str) -> None:
+    """The bounded matcher answers exactly as the plain recursive algorithm."""
+    try:
+        expected: object = glob.naive_match(pattern, name, version)
+    except PatternError:
+        expected = PatternError
+    try:
+        got: object = glob.doublestar_match(pattern, name, version)
+    except PatternError:
+        got = PatternError
+    assert got == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pattern=st.text(max_size=24), name=st.text(max_size=24), version=st.sampled_from(glob.VERSIONS)
+)
+def test_any_text_gives_a_bool_or_our_error(pattern: str, name: str, version: str) -> None:
+    assert isinstance(answer(glob.harbor_match, pattern, name, version), (bool, TagguardError))
+
+
+@settings(max_examples=200, deadline=None)
+@given(name=st.from_regex(r"[a-z0-9]{1,8}(/[a-z0-9]{1,8}){0,3}", fullmatch=True))
+def test_globstar_and_literal_agree_across_versions(name: str) -> None:
+    for version in glob.VERSIONS:
+        assert glob.doublestar_match("**", name, version)
+        assert glob.doublestar_match(name, name, version)
+        assert glob.doublestar_match("*", name, version) == ("/" not in name)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from tagguard.core import glob
+from tagguard.core.harbor_version import glob_version_for, parse_harbor_version
+from tagguard.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("2.8.4", glob.V1_1_1),
+        ("2.9.4", glob.V1_1_1),
+        ("2.9.5", glob.V1_3_4),
+        ("2.10.0", glob.V1_1_1),
+        ("2.10.1", glob.V1_1_1),
+        ("v2.10.2-7e1e1ab6", glob.V1_1_1),
+        ("2.10.3", glob.V1_3_4),
+        ("v2.11.0-abc123", glob.V1_3_4),
+        ("2.15", glob.V1_3_4),
+        ("3.0.0", glob.V1_3_4),
+        ("1.10.0", glob.V1_1_1),
+    ],
+)
+def test_version_picks_the_glob_harbor_links(version: str, expected: str) -> None:
+    assert glob_version_for(version) == expected
+
+
+def test_no_version_means_newest() -> None:
+    assert glob_version_for(None) == glob.NEWEST
+
+
+@pytest.mark.parametrize("bad", ["", "latest", "2", "v2.x.1", "2.10.1 beta", "two.ten"])
+def test_bad_versions_are_input_errors(bad: str) -> None:
+    with pytest.raises(InputError, match="is not a version"):
+        parse_harbor_version(bad)

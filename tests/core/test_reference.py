@@ -1,0 +1,124 @@
+"""Image references as docker reads them, and Harbor's naming rules."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagguard.core.reference import parse_reference, validate_digest
+from tagguard.errors import BadReferenceError, TagguardError
+
+DIGEST = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("text", "registry", "repository", "tag", "digest"),
+    [
+        ("harbor.example.com/proj/app:1.0", "harbor.example.com", "proj/app", "1.0", None),
+        ("harbor.example.com/proj/team/app", "harbor.example.com", "proj/team/app", "latest", None),
+        ("localhost/proj/app:v1", "localhost", "proj/app", "v1", None),
+        ("localhost:5000/proj/app:v1", "localhost:5000", "proj/app", "v1", None),
+        ("127.0.0.1:8080/123/app:1", "127.0.0.1:8080", "123/app", "1", None),
+        ("[::1]:5000/proj/app:1", "[::1]:5000", "proj/app", "1", None),
+        ("Harbor.Example.com/proj/app:1", "harbor.example.com", "proj/app", "1", None),
+        (f"h.io/proj/app@{DIGEST}", "h.io", "proj/app", None, DIGEST),
+        (f"h.io/proj/app:1.0@{DIGEST}", "h.io", "proj/app", "1.0", DIGEST),
+        ("h.io/proj/a__b/c-d.e:_x", "h.io", "proj/a__b/c-d.e", "_x", None),
+    ],
+)
+def test_valid_references(
+    text: str, registry: str, repository: str, tag: str | None, digest: str | None
+) -> None:
+    ref = parse_reference(text)
+    assert (ref.registry, ref.repository, ref.tag, ref.digest) == (
+        registry,
+        repository,
+        tag,
+        digest,
+    )
+    assert ref.original == text
+
+
+def test_parts_of_a_harbor_repository() -> None:
+    ref = parse_reference("h.io/proj/team/app:1")
+    assert ref.project == "proj"
+    assert ref.repository_in_project == "team/app"
+    assert ref.repository_key == "h.io/proj/team/app"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "is empty"),
+        ("proj/app:1", "names no registry host"),
+        ("app", "names no registry host"),
+        ("h.io/app:1", "has no project"),
+        ("h.io/Proj/app:1", "must be lower-case"),
+        ("h.io/proj/app:", "the tag is empty"),
+        ("h.io/proj/app:-x", "must start with a letter, digit or '_'"),
+        ("h.io/proj/app:a+b", "contains '+'"),
+        ("h.io/proj/app:" + "a" * 129, "over the limit of 128"),
+        ("h.io/proj//app", "empty segment"),
+        ("h.io/proj/app/", "empty segment"),
+        ("h.io/proj/-app", "must start and end with a letter or digit"),
+        ("h.io/pr__oj/app", "is not a Harbor project name"),
+        ("h.io/proj/app@sha256:abc", "has 64 hex digits"),
+        ("h.io/proj/app@md5:abc", "is not a digest"),
+        ("h.io/proj/app@" + DIGEST + "@x", "more than one '@'"),
+        ("h.io:99999/proj/app", "is not a port number"),
+        ("h_x.io/proj/app", "is not a valid host name"),
+        ("[zz]/proj/app", "not a valid [IPv6] address"),
+        ("h.io/proj/app 1", "white space"),
+        ("h.io/proj/ap\u00e9", "characters no image reference may hold"),
+        ("h.io/" + "a/" * 130 + "a", "over docker's limit of 255"),
+    ],
+)
+def test_invalid_references_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(BadReferenceError, match=message.replace("[", r"\[").replace("+", r"\+")):
+        parse_reference(text)
+
+
+def test_digests_are_lowercase_hex_of_the_right_length() -> None:
+    assert validate_digest(DIGEST, "x") == DIGEST
+    with pytest.raises(BadReferenceError):
+        validate_digest("sha256:" + "A" * 64, "x")
+
+
+components = st.from_regex(r"[a-z0-9]{1,5}([._-][a-z0-9]{1,5}){0,2}", fullmatch=True)
+projects = st.from_regex(r"[a-z0-9]{1,5}([._-][a-z0-9]{1,5}){0,1}", fullmatch=True)
+tags = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,20}", fullmatch=True)
+hosts = st.sampled_from(
+    ["h.io", "localhost:5000", "127.0.0.1", "registry.example.com:443", "[::1]"]
+)
+
+
+@settings(max_examples=300)
+@given(host=hosts, project=projects, rest=st.lists(components, min_size=1, max_size=3), tag=tags)
+def test_round_trip(host: str, project: str, rest: list[str], tag: str) -> None:
+    text = f"{host}/{project}/{'/'.join(rest)}:{tag}"
+    ref = parse_reference(text)
+    assert str(ref) == text.replace(host, host.lower())
+    assert parse_reference(str(ref)) == parse_reference(str(ref))
+    assert ref.tag == tag
+    assert ref.repository == f"{project}/{'/'.join(rest)}"
+
+
+@settings(max_examples=500)
+@given(st.text(max_size=80))
+def test_any_text_parses_or_raises_our_error(text: str) -> None:
+    try:
+        result: object = parse_reference(text)
+    except TagguardError as error:
+        result = error.message
+    assert not isinstance(result, str) or "\n" not in result
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet=st.sampled_from(list("ab.:/@-_[]0Z")), max_size=40))
+def test_reference_shaped_noise_parses_or_raises_our_error(text: str) -> None:
+    try:
+        ref = parse_reference(text)
+    except TagguardError:
+        return
+    assert "/" in ref.repository

@@ -1,0 +1,136 @@
+"""The checks, end to end over offline sources (no files: tables built in memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from tagguard.check import check_delete, check_push, check_retag, explain
+from tagguard.core import glob
+from tagguard.core.decide import Verdict
+from tagguard.core.reference import parse_reference
+from tagguard.core.rules import Rule, parse_rules
+from tagguard.core.state import OfflineSources, RulesTable, StateTable
+from tagguard.errors import InputError, StateError
+
+A = "sha256:" + "a" * 64
+B = "sha256:" + "b" * 64
+RULES = parse_rules(
+    [
+        {
+            "id": 1,
+            "scope_selectors": {
+                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
+            },
+            "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v*"}],
+        },
+    ],
+    "rules",
+)
+
+
+class CountingSources(OfflineSources):
+    """Offline sources that count how often each question is asked."""
+
+    calls: list[tuple[str, str, str]]
+
+    def __init__(self, rules: RulesTable, state: StateTable) -> None:
+        super().__init__(rules, state)
+        object.__setattr__(self, "calls", [])
+
+    def rules(self, registry: str, project: str) -> tuple[Rule, ...]:
+        self.calls.append(("rules", registry, project))
+        return super().rules(registry, project)
+
+    def tags(self, registry: str, repository: str) -> Mapping[str, str]:
+        self.calls.append(("tags", registry, repository))
+        return super().tags(registry, repository)
+
+
+def sources() -> CountingSources:
+    state = StateTable({"h.io/p/app": {"v1": A, "latest": A, "dev": B}, "h.io/p/web": {}})
+    return CountingSources(RulesTable(shared=RULES), state)
+
+
+def refs(*texts: str):  # type: ignore[no-untyped-def]
+    return [parse_reference(t) for t in texts]
+
+
+def test_push_asks_each_question_once_per_run() -> None:
+    src = sources()
+    report = check_push(
+        src, glob.NEWEST, refs("h.io/p/app:v1", "h.io/p/app:latest", "h.io/p/app:v2"), A
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.SKIP, Verdict.SKIP, Verdict.ALLOW]
+    assert src.calls == [("tags", "h.io", "p/app"), ("rules", "h.io", "p")]
+    assert report.exit_code == 0
+
+
+def test_push_conflicting_digests_is_input_error() -> None:
+    with pytest.raises(InputError, match="give one of them"):
+        check_push(sources(), glob.NEWEST, refs(f"h.io/p/app:v1@{B}"), A)
+
+
+def test_unknown_repository_fails_closed() -> None:
+    with pytest.raises(StateError, match=r"does not list repository 'h\.io/p/other'"):
+        check_push(sources(), glob.NEWEST, refs("h.io/p/other:v1"), A)
+
+
+def test_retag_uses_the_source_digest() -> None:
+    report = check_retag(
+        sources(),
+        glob.NEWEST,
+        parse_reference("h.io/p/app:dev"),
+        refs("h.io/p/app:v1", "h.io/p/web:v1"),
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK, Verdict.ALLOW]
+    assert report.decisions[0].new_digest == B
+    assert report.decisions[0].from_reference == "h.io/p/app:dev"
+    assert report.exit_code == 1
+
+
+def test_retag_from_a_missing_source_cannot_be_decided() -> None:
+    with pytest.raises(StateError, match="does not exist"):
+        check_retag(
+            sources(), glob.NEWEST, parse_reference("h.io/p/app:nope"), refs("h.io/p/web:v1")
+        )
+
+
+def test_retag_target_needs_a_tag() -> None:
+    with pytest.raises(InputError, match="needs a tag"):
+        check_retag(
+            sources(), glob.NEWEST, parse_reference("h.io/p/app:dev"), refs(f"h.io/p/web@{A}")
+        )
+
+
+def test_delete_tags_and_artifacts() -> None:
+    report = check_delete(
+        sources(),
+        glob.NEWEST,
+        refs("h.io/p/app:latest", "h.io/p/app:v1", f"h.io/p/app@{B}"),
+        artifact=False,
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW, Verdict.BLOCK, Verdict.ALLOW]
+    whole = check_delete(sources(), glob.NEWEST, refs("h.io/p/app:latest"), artifact=True)
+    # latest shares digest A with v1, which is immutable.
+    assert whole.decisions[0].decision is Verdict.BLOCK
+    assert "carries tag v1" in whole.decisions[0].reason
+
+
+def test_delete_artifact_with_mismatched_tag_and_digest() -> None:
+    with pytest.raises(InputError, match="points at"):
+        check_delete(sources(), glob.NEWEST, refs(f"h.io/p/app:v1@{B}"), artifact=True)
+
+
+def test_explain_needs_a_tag_and_reports_the_rule() -> None:
+    assert explain(sources(), glob.NEWEST, parse_reference("h.io/p/app:v9")).rule_id == 1
+    with pytest.raises(InputError, match="names no tag"):
+        explain(sources(), glob.NEWEST, parse_reference(f"h.io/p/app@{A}"))
+
+
+def test_rules_per_project_must_name_the_project() -> None:
+    table = RulesTable(by_project={"p": RULES}, origin="rules.json")
+    assert table.for_project("p") == RULES
+    with pytest.raises(StateError, match="has no rules for project 'q'"):
+        table.for_project("q")
