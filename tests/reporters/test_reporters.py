@@ -103,7 +103,7 @@ def test_json_contract() -> None:
 
 
 def test_registry_feeds_the_format_choices() -> None:
-    from tagguard.cli import FORMATS
+    from tagguard.commands import FORMATS
 
     assert set(REGISTRY) == set(FORMATS)
     for name in REGISTRY:
