@@ -13,21 +13,11 @@ from tagguard.core.reference import parse_reference
 from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.state import OfflineSources, RulesTable, StateTable
 from tagguard.errors import InputError, StateError
+from tests.builders import rule_json
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
-RULES = parse_rules(
-    [
-        {
-            "id": 1,
-            "scope_selectors": {
-                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
-            },
-            "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v*"}],
-        },
-    ],
-    "rules",
-)
+RULES = parse_rules([rule_json(1, tag="v*")], "rules")
 
 
 class CountingSources(OfflineSources):

@@ -14,21 +14,11 @@ from tagguard.core.decide import (
 )
 from tagguard.core.reference import parse_reference
 from tagguard.core.rules import evaluate, parse_rules
+from tests.builders import rule_json
 
 OLD = "sha256:" + "1" * 64
 NEW = "sha256:" + "2" * 64
-LOCKING = parse_rules(
-    [
-        {
-            "id": 4,
-            "scope_selectors": {
-                "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]
-            },
-            "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v*"}],
-        }
-    ],
-    "rules",
-)
+LOCKING = parse_rules([rule_json(4, tag="v*")], "rules")
 TARGET = parse_reference("h.io/proj/app:v1")
 
 
@@ -69,29 +59,7 @@ def test_push_by_digest_is_never_checked() -> None:
 
 
 def test_fail_open_is_allowed_but_says_why() -> None:
-    broken = parse_rules(
-        [
-            {
-                "id": 1,
-                "scope_selectors": {
-                    "repository": [
-                        {"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}
-                    ]
-                },
-                "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v["}],
-            },
-            {
-                "id": 2,
-                "scope_selectors": {
-                    "repository": [
-                        {"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}
-                    ]
-                },
-                "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "**"}],
-            },
-        ],
-        "rules",
-    )
+    broken = parse_rules([rule_json(1, tag="v["), rule_json(2)], "rules")
     evaluation = evaluate(broken, "proj/app", "v1", glob.NEWEST)
     decision = decide_write(Operation.PUSH, TARGET, evaluation, OLD, NEW)
     assert decision.decision is Verdict.ALLOW

@@ -11,30 +11,9 @@ from hypothesis import strategies as st
 from tagguard.core import glob
 from tagguard.core.lint import Finding, Level, has_errors, lint_rules, syntax_problems
 from tagguard.core.rules import parse_rules
+from tests.builders import rule_json
 
-
-def rule(rule_id: int, repo: str = "**", tag: str = "**", **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": rule_id,
-        "scope_selectors": {
-            "repository": [
-                {
-                    "kind": "doublestar",
-                    "decoration": extra.pop("repo_decoration", "repoMatches"),
-                    "pattern": repo,
-                }
-            ]
-        },
-        "tag_selectors": [
-            {
-                "kind": extra.pop("tag_kind", "doublestar"),
-                "decoration": extra.pop("tag_decoration", "matches"),
-                "pattern": tag,
-            }
-        ],
-    }
-    data.update(extra)
-    return data
+rule = rule_json
 
 
 def lint(

@@ -14,6 +14,7 @@ from tagguard.core.rules import (
     parse_rules,
 )
 from tagguard.errors import RulesError
+from tests.builders import rule_json
 from tests.conftest import load_vectors
 
 RULE_VECTORS = load_vectors("rules.jsonl")
@@ -40,16 +41,7 @@ def test_issue_20102_fails_open_for_every_repository_on_old_harbor() -> None:
         assert result.failure is not None
 
 
-def rule(rule_id: int, repo: str, tag: str, **extra: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": rule_id,
-        "scope_selectors": {
-            "repository": [{"kind": "doublestar", "decoration": "repoMatches", "pattern": repo}]
-        },
-        "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": tag}],
-    }
-    data.update(extra)
-    return data
+rule = rule_json
 
 
 def test_rules_are_taken_by_id_not_by_list_order_or_priority() -> None:
