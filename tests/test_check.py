@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pytest
 
 from tagguard.check import check_delete, check_push, check_retag, explain
 from tagguard.core import glob
 from tagguard.core.decide import Verdict
 from tagguard.core.reference import parse_reference
-from tagguard.core.rules import Rule, parse_rules
-from tagguard.core.state import OfflineSources, RulesTable, StateTable
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import ArtifactInfo, OfflineSources, ProjectRules, RulesTable, StateTable
 from tagguard.errors import InputError, StateError
 from tests.builders import rule_json
 
@@ -23,19 +21,19 @@ RULES = parse_rules([rule_json(1, tag="v*")], "rules")
 class CountingSources(OfflineSources):
     """Offline sources that count how often each question is asked."""
 
-    calls: list[tuple[str, str, str]]
+    calls: list[tuple[str, ...]]
 
     def __init__(self, rules: RulesTable, state: StateTable) -> None:
         super().__init__(rules, state)
         object.__setattr__(self, "calls", [])
 
-    def rules(self, registry: str, project: str) -> tuple[Rule, ...]:
+    def rules(self, registry: str, project: str) -> ProjectRules:
         self.calls.append(("rules", registry, project))
         return super().rules(registry, project)
 
-    def tags(self, registry: str, repository: str) -> Mapping[str, str]:
-        self.calls.append(("tags", registry, repository))
-        return super().tags(registry, repository)
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        self.calls.append(("artifact", registry, repository, reference))
+        return super().artifact(registry, repository, reference)
 
 
 def sources() -> CountingSources:
@@ -53,7 +51,12 @@ def test_push_asks_each_question_once_per_run() -> None:
         src, glob.NEWEST, refs("h.io/p/app:v1", "h.io/p/app:latest", "h.io/p/app:v2"), A
     )
     assert [d.decision for d in report.decisions] == [Verdict.SKIP, Verdict.SKIP, Verdict.ALLOW]
-    assert src.calls == [("tags", "h.io", "p/app"), ("rules", "h.io", "p")]
+    assert src.calls == [
+        ("artifact", "h.io", "p/app", "v1"),
+        ("rules", "h.io", "p"),
+        ("artifact", "h.io", "p/app", "latest"),
+        ("artifact", "h.io", "p/app", "v2"),
+    ]
     assert report.exit_code == 0
 
 
@@ -109,12 +112,16 @@ def test_delete_tags_and_artifacts() -> None:
 
 
 def test_delete_artifact_with_mismatched_tag_and_digest() -> None:
-    with pytest.raises(InputError, match="points at"):
+    with pytest.raises(InputError, match="is not on artifact"):
         check_delete(sources(), glob.NEWEST, refs(f"h.io/p/app:v1@{B}"), artifact=True)
 
 
 def test_explain_needs_a_tag_and_reports_the_rule() -> None:
-    assert explain(sources(), glob.NEWEST, parse_reference("h.io/p/app:v9")).rule_id == 1
+    explained = explain(sources(), glob.NEWEST, parse_reference("h.io/p/app:v9"))
+    assert explained.evaluation is not None
+    assert explained.evaluation.rule_id == 1
+    assert explained.facts is not None
+    assert explained.facts.current is None
     with pytest.raises(InputError, match="names no tag"):
         explain(sources(), glob.NEWEST, parse_reference(f"h.io/p/app@{A}"))
 

@@ -1,101 +1,156 @@
 """The checks behind each command: references in, a Report out.
 
 They read rules and state only through a `Sources` object (files offline, Harbor live),
-evaluate Harbor's rules, and let `core.decide` give the verdicts. Each project's rules
-and each repository's tags are asked for once per run, however many references share them.
+evaluate Harbor's rules, reconcile that with Harbor's own flag, and let `core.decide` give
+the verdicts. Each project's rules and each artifact are asked for once per run, however
+many references share them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tagguard.core.decide import (
     Decision,
     Operation,
+    TagFacts,
     decide_delete_artifact,
     decide_delete_tag,
     decide_write,
 )
+from tagguard.core.harbor_version import GlobChoice, as_choice
+from tagguard.core.immutability import reconcile
 from tagguard.core.reference import Reference
-from tagguard.core.report import Report
-from tagguard.core.rules import Evaluation, Rule, evaluate
-from tagguard.core.state import Sources
+from tagguard.core.report import Notice, Report
+from tagguard.core.rules import Evaluation, evaluate
+from tagguard.core.state import ArtifactInfo, ProjectRules, Sources
 from tagguard.errors import InputError, StateError
 
 
 @dataclass
-class _Memo:
+class _Session:
     """Remembers what the sources said, so each question is asked once per run."""
 
     sources: Sources
-    glob_version: str
-    _rules: dict[tuple[str, str], tuple[Rule, ...]] = field(default_factory=dict)
-    _tags: dict[tuple[str, str], Mapping[str, str]] = field(default_factory=dict)
+    globs: GlobChoice
+    report: Report = field(default_factory=Report)
+    _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
+    _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
 
-    def rules(self, ref: Reference) -> tuple[Rule, ...]:
+    def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
         if key not in self._rules:
-            self._rules[key] = self.sources.rules(*key)
+            found = self.sources.rules(*key)
+            self._rules[key] = found
+            if found.rules is None:
+                self.report.warn(
+                    Notice(
+                        "rules-unavailable",
+                        f"project {ref.project}: {found.unavailable_reason}; verdicts rest on "
+                        "Harbor's own immutable flag, and rule details are not shown",
+                        ref.registry,
+                        ref.project,
+                    )
+                )
         return self._rules[key]
 
-    def tags(self, ref: Reference) -> Mapping[str, str]:
-        key = (ref.registry, ref.repository)
-        if key not in self._tags:
-            self._tags[key] = self.sources.tags(*key)
-        return self._tags[key]
+    def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
+        key = (ref.registry, ref.repository, reference)
+        if key not in self._artifacts:
+            self._artifacts[key] = self.sources.artifact(*key)
+        return self._artifacts[key]
 
-    def evaluate(self, ref: Reference, tag: str) -> Evaluation:
-        return evaluate(self.rules(ref), ref.repository, tag, self.glob_version)
+    def evaluate(self, ref: Reference, tag: str) -> Evaluation | None:
+        found = self.rules(ref)
+        if found.rules is None:
+            return None
+        return evaluate(found.rules, ref.repository, tag, self.globs.for_registry(ref.registry))
+
+    def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
+        """Where `tag` points (given the artifact it names, if any) and whether it is locked."""
+        info = artifact.tag(tag) if artifact is not None else None
+        current = artifact.digest if info is not None and artifact is not None else None
+        flag = info.immutable if info is not None else None
+        found = self.rules(ref)
+        lock = reconcile(self.evaluate(ref, tag), flag, found.unavailable_reason)
+        return TagFacts(tag, current, lock)
+
+    def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
+        return self.facts(ref, tag, self.artifact(ref, tag))
 
 
 def check_push(
-    sources: Sources, glob_version: str, targets: Sequence[Reference], digest: str | None
+    sources: Sources,
+    glob_version: str | GlobChoice,
+    targets: Sequence[Reference],
+    digest: str | None,
 ) -> Report:
     """Pushing one image (`digest`, None if unknown) to every target reference."""
-    memo = _Memo(sources, glob_version)
-    report = Report()
+    session = _Session(sources, as_choice(glob_version))
     for target in targets:
         new = _new_digest(target, digest)
-        report.record(_write(memo, Operation.PUSH, target, new))
-    return report
+        session.report.record(_write(session, Operation.PUSH, target, new))
+    return session.report
 
 
 def check_retag(
-    sources: Sources, glob_version: str, source: Reference, targets: Sequence[Reference]
+    sources: Sources,
+    glob_version: str | GlobChoice,
+    source: Reference,
+    targets: Sequence[Reference],
 ) -> Report:
     """Writing every target tag from the digest `source` points at."""
-    memo = _Memo(sources, glob_version)
-    new = source.digest or _current_digest(memo, source)
-    report = Report()
+    session = _Session(sources, as_choice(glob_version))
+    new = source.digest or _source_digest(sources, source)
     for target in targets:
         if target.tag is None:
             raise InputError(f"retag target {target.original!r} needs a tag, not only a digest")
-        report.record(_write(memo, Operation.RETAG, target, new, source=source))
-    return report
+        session.report.record(_write(session, Operation.RETAG, target, new, source=source))
+    return session.report
 
 
 def check_delete(
-    sources: Sources, glob_version: str, targets: Sequence[Reference], *, artifact: bool
+    sources: Sources,
+    glob_version: str | GlobChoice,
+    targets: Sequence[Reference],
+    *,
+    artifact: bool,
 ) -> Report:
     """Deleting tags, or (artifact=True, or a reference by digest) whole artifacts."""
-    memo = _Memo(sources, glob_version)
-    report = Report()
+    session = _Session(sources, as_choice(glob_version))
     for target in targets:
         if artifact or target.tag is None:
-            report.record(_delete_artifact(memo, target))
+            session.report.record(_delete_artifact(session, target))
         else:
             assert target.tag is not None
-            current = memo.tags(target).get(target.tag)
-            report.record(decide_delete_tag(target, memo.evaluate(target, target.tag), current))
-    return report
+            session.report.record(decide_delete_tag(target, session.tag_facts(target, target.tag)))
+    return session.report
 
 
-def explain(sources: Sources, glob_version: str, target: Reference) -> Evaluation:
-    """Harbor's evaluation of the target's tag, rule by rule."""
+@dataclass(frozen=True)
+class Explained:
+    evaluation: Evaluation | None  # None when the rules cannot be read
+    facts: TagFacts | None  # None when the state was not asked for
+    unavailable_reason: str
+    glob_version: str
+
+
+def explain(
+    sources: Sources, glob_version: str | GlobChoice, target: Reference, *, with_state: bool = True
+) -> Explained:
+    """Harbor's evaluation of the target's tag, rule by rule, and what Harbor reports."""
     if target.tag is None:
         raise InputError(f"{target.original!r} names no tag; explain needs one, e.g. :1.0")
-    return _Memo(sources, glob_version).evaluate(target, target.tag)
+    session = _Session(sources, as_choice(glob_version))
+    facts = session.tag_facts(target, target.tag) if with_state else None
+    rules = session.rules(target)
+    return Explained(
+        session.evaluate(target, target.tag),
+        facts,
+        rules.unavailable_reason,
+        session.globs.for_registry(target.registry),
+    )
 
 
 def _new_digest(target: Reference, digest: str | None) -> str | None:
@@ -108,7 +163,7 @@ def _new_digest(target: Reference, digest: str | None) -> str | None:
 
 
 def _write(
-    memo: _Memo,
+    session: _Session,
     operation: Operation,
     target: Reference,
     new: str | None,
@@ -116,32 +171,31 @@ def _write(
     source: Reference | None = None,
 ) -> Decision:
     if target.tag is None:
-        return decide_write(operation, target, None, None, new, source=source)
-    current = memo.tags(target).get(target.tag)
-    evaluation = memo.evaluate(target, target.tag)
-    return decide_write(operation, target, evaluation, current, new, source=source)
+        return decide_write(operation, target, None, new, source=source)
+    return decide_write(
+        operation, target, session.tag_facts(target, target.tag), new, source=source
+    )
 
 
-def _current_digest(memo: _Memo, ref: Reference) -> str:
+def _source_digest(sources: Sources, ref: Reference) -> str:
     assert ref.tag is not None
-    digest = memo.tags(ref).get(ref.tag)
+    digest = sources.digest(ref.registry, ref.repository, ref.tag)
     if digest is None:
         raise StateError(f"source {ref.original!r} does not exist, so there is no image to retag")
     return digest
 
 
-def _delete_artifact(memo: _Memo, target: Reference) -> Decision:
-    tags = memo.tags(target)
-    digest = target.digest
-    if digest is None:
-        assert target.tag is not None
-        digest = tags.get(target.tag)
-    elif target.tag is not None and tags.get(target.tag) not in (None, digest):
+def _delete_artifact(session: _Session, target: Reference) -> Decision:
+    reference = target.digest or target.tag
+    assert reference is not None
+    found = session.artifact(target, reference)
+    named = target.digest is not None and target.tag is not None
+    if found is not None and named and found.tag(target.tag or "") is None:
         raise InputError(
-            f"reference {target.original!r}: tag {target.tag} points at {tags[target.tag]}, "
-            f"not {digest}"
+            f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
         )
+    if found is None:
+        return decide_delete_artifact(target, None, [])
     # Only tags can lock an artifact: one that no tag points at is deletable whatever it is.
-    carried = sorted(tag for tag, d in tags.items() if d == digest) if digest else []
-    evaluations = [memo.evaluate(target, tag) for tag in carried]
-    return decide_delete_artifact(target, digest, evaluations)
+    tags = [session.facts(target, info.name, found) for info in found.tags]
+    return decide_delete_artifact(target, found.digest, tags)

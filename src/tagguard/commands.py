@@ -1,13 +1,18 @@
 """The click commands. Each only fills an Options object, builds what it needs (imported
 when it runs, so one command never pays for another's modules) and returns an exit code.
+
+Where rules and state come from: with both --rules-file and --state-file, the files and no
+network at all; otherwise the live Harbor of each reference's registry (either file may
+still stand in for its half).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,11 +20,14 @@ import click
 from tagguard import __version__
 
 if TYPE_CHECKING:
+    from tagguard.core.harbor_version import GlobChoice
     from tagguard.core.reference import Reference
     from tagguard.core.report import Report
-    from tagguard.core.state import OfflineSources
+    from tagguard.core.state import Sources
+    from tagguard.shell.http import Http
 
 FORMATS = ("text", "json")
+ON_ERROR = ("fail", "warn")
 
 
 @dataclass(frozen=True)
@@ -29,39 +37,44 @@ class Options:
     harbor_version: str | None
     output_format: str
     color: bool
+    harbor_urls: tuple[str, ...] = ()
+    username: str | None = None
+    password_stdin: bool = False
+    ca_file: str | None = None
+    insecure: bool = False
+    plain_http: bool = False
+    timeout: float = 10.0
+    deadline: float = 60.0
+    on_error: str = "fail"
 
     @property
-    def glob_version(self) -> str:
-        from tagguard.core.harbor_version import glob_version_for
-
-        return glob_version_for(self.harbor_version)
+    def offline(self) -> bool:
+        return self.rules_file is not None and self.state_file is not None
 
 
 def _use_color(stream: Any) -> bool:
     return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
 
 
-def _options(
-    rules_file: str | None, state_file: str | None, harbor_version: str | None, output_format: str
-) -> Options:
-    return Options(rules_file, state_file, harbor_version, output_format, _use_color(sys.stdout))
+def _options(**given: Any) -> Options:
+    return Options(color=_use_color(sys.stdout), **given)
 
 
-_common = [
+_files = [
     click.option(
         "--rules-file",
         type=click.Path(dir_okay=False),
-        help="Harbor's rules JSON: one project's array (for every project), or {project: array}.",
+        help="Harbor's rules JSON: one project's array (for every project), or {project: array}. Replaces the live rules.",
     ),
     click.option(
         "--state-file",
         type=click.Path(dir_okay=False),
-        help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}.',
+        help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}. Replaces the live state.',
     ),
     click.option(
         "--harbor-version",
         metavar="VERSION",
-        help="Harbor version whose glob semantics to use, e.g. 2.10.1 (default: newest).",
+        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
     ),
     click.option(
         "--format",
@@ -72,12 +85,61 @@ _common = [
         help="Output format.",
     ),
 ]
+_live = [
+    click.option(
+        "--harbor-url",
+        "harbor_urls",
+        multiple=True,
+        metavar="[HOST=]URL",
+        help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry.",
+    ),
+    click.option(
+        "--username",
+        "-u",
+        help="User or robot account (robot$project+name); the password comes from standard input.",
+    ),
+    click.option("--password-stdin", is_flag=True, help="Read the password from standard input."),
+    click.option(
+        "--ca-file",
+        type=click.Path(dir_okay=False, exists=True),
+        help="CA bundle to verify Harbor's TLS certificate with.",
+    ),
+    click.option("--insecure", is_flag=True, help="Do not verify TLS certificates."),
+    click.option("--plain-http", is_flag=True, help="Use http:// where no URL is given."),
+    click.option(
+        "--timeout",
+        type=click.FloatRange(min=0.1),
+        default=10.0,
+        show_default=True,
+        help="Seconds each request may take to connect and to answer.",
+    ),
+    click.option(
+        "--deadline",
+        type=click.FloatRange(min=0.1),
+        default=60.0,
+        show_default=True,
+        help="Seconds the whole check may take.",
+    ),
+    click.option(
+        "--on-error",
+        type=click.Choice(ON_ERROR),
+        default="fail",
+        show_default=True,
+        help="When the registry cannot be read: fail (exit 2) or warn (exit 0).",
+    ),
+]
 
 
-def common_options(function: Any) -> Any:
-    for option in reversed(_common):
-        function = option(function)
-    return function
+def _apply(options: list[Any]) -> Callable[[Any], Any]:
+    def decorate(function: Any) -> Any:
+        for option in reversed(options):
+            function = option(function)
+        return function
+
+    return decorate
+
+
+common_options = _apply(_files + _live)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -100,34 +162,37 @@ def cli(debug: bool) -> None:
     help="Digest of the image being pushed; lets identical re-runs be skipped.",
 )
 @common_options
-def push(references: tuple[str, ...], digest: str | None, **common: Any) -> int:
+def push(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
     from tagguard.check import check_push
     from tagguard.core.reference import validate_digest
 
-    options = _options(**common)
+    options = _options(**given)
     if digest is not None:
         validate_digest(digest, "--digest")
     targets = _parse_references(references)
-    report = check_push(_offline_sources(options, "push"), options.glob_version, targets, digest)
-    return _emit(report, options)
+    return _run_check(
+        options, targets, [], lambda sources, globs: check_push(sources, globs, targets, digest)
+    )
 
 
 @cli.command()
 @click.argument("source")
 @click.argument("targets", nargs=-1, required=True)
 @common_options
-def retag(source: str, targets: tuple[str, ...], **common: Any) -> int:
-    """Check writing each TARGET tag from the image SOURCE points at."""
+def retag(source: str, targets: tuple[str, ...], **given: Any) -> int:
+    """Check writing each TARGET tag from the image SOURCE points at (SOURCE may be in any registry)."""
     from tagguard.check import check_retag
 
-    options = _options(**common)
-    (parsed_source,) = _parse_references((source,))
-    parsed_targets = _parse_references(targets)
-    report = check_retag(
-        _offline_sources(options, "retag"), options.glob_version, parsed_source, parsed_targets
+    options = _options(**given)
+    (parsed_source,) = _parse_references((source,), harbor=False)
+    parsed = _parse_references(targets)
+    return _run_check(
+        options,
+        parsed,
+        [parsed_source],
+        lambda sources, globs: check_retag(sources, globs, parsed_source, parsed),
     )
-    return _emit(report, options)
 
 
 @cli.command()
@@ -138,46 +203,45 @@ def retag(source: str, targets: tuple[str, ...], **common: Any) -> int:
     help="Delete the whole artifact (every tag on it), not only the tag.",
 )
 @common_options
-def delete(references: tuple[str, ...], artifact: bool, **common: Any) -> int:
+def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
     """Check deleting each tag (or, with --artifact or @digest, each artifact)."""
     from tagguard.check import check_delete
 
-    options = _options(**common)
+    options = _options(**given)
     targets = _parse_references(references)
-    report = check_delete(
-        _offline_sources(options, "delete"), options.glob_version, targets, artifact=artifact
+    return _run_check(
+        options,
+        targets,
+        [],
+        lambda sources, globs: check_delete(sources, globs, targets, artifact=artifact),
     )
-    return _emit(report, options)
 
 
 @cli.command()
 @click.argument("reference")
 @common_options
-def explain(reference: str, **common: Any) -> int:
+def explain(reference: str, **given: Any) -> int:
     """Show which rule makes REFERENCE's tag immutable, and why, rule by rule."""
     from tagguard.check import explain as explain_check
-    from tagguard.core.state import OfflineSources, StateTable
     from tagguard.reporters import explain as explain_output
-    from tagguard.shell.files import load_rules_file, load_state_file
 
-    options = _options(**common)
+    options = _options(**given)
     (target,) = _parse_references((reference,))
-    _require(options.rules_file, "--rules-file", "explain")
-    assert options.rules_file is not None
-    known = options.state_file is not None
-    state_table = load_state_file(options.state_file) if options.state_file else StateTable({})
-    sources = OfflineSources(load_rules_file(options.rules_file), state_table)
-    evaluation = explain_check(sources, options.glob_version, target)
-    current = None
-    if known:
-        current = sources.tags(target.registry, target.repository).get(evaluation.tag)
-    explanation = explain_output.Explanation(
-        evaluation, target.original, options.glob_version, current, known
-    )
+    # Offline, the state file is optional: explain is about the rules.
+    with_state = not (options.rules_file is not None and options.state_file is None)
+    if not with_state:
+        options = replace(options, state_file=None)
+    sources, http = _sources(options, [target], [], need_state=with_state)
+    try:
+        globs = _globs(options, sources, [target])
+        explained = explain_check(sources, globs, target, with_state=with_state)
+    finally:
+        if http is not None:
+            http.close()
     if options.output_format == "json":
-        explain_output.render_json(explanation, sys.stdout)
+        explain_output.render_json(explained, target.original, sys.stdout)
     else:
-        explain_output.render_text(explanation, sys.stdout, options.color)
+        explain_output.render_text(explained, target.original, sys.stdout, options.color)
     return 0
 
 
@@ -204,52 +268,151 @@ def lint(
 
     Exit status 1 when a finding is an error (a rule that fails open), else 0.
     """
+    from tagguard.core.harbor_version import glob_version_for
     from tagguard.core.lint import has_errors, lint_rules
     from tagguard.reporters import lint as lint_output
     from tagguard.shell.files import load_rules_file
 
-    options = _options(rules_file, None, harbor_version, output_format)
+    version = glob_version_for(harbor_version)
     table = load_rules_file(rules_file)
     findings = []
     if table.shared is not None:
-        findings = lint_rules(table.shared, options.glob_version, project)
+        findings = lint_rules(table.shared, version, project)
     else:
         assert table.by_project is not None
         for name, rules in table.by_project.items():
-            findings.extend(lint_rules(rules, options.glob_version, name))
+            findings.extend(lint_rules(rules, version, name))
     render = lint_output.render_json if output_format == "json" else lint_output.render_text
-    render(findings, rules_file, sys.stdout, options.color)
+    render(findings, rules_file, sys.stdout, _use_color(sys.stdout))
     return 1 if has_errors(findings) else 0
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _parse_references(texts: Sequence[str]) -> list[Reference]:
+def _parse_references(texts: Sequence[str], *, harbor: bool = True) -> list[Reference]:
     from tagguard.core.reference import parse_reference
 
-    return [parse_reference(text) for text in texts]
+    return [parse_reference(text, harbor=harbor) for text in texts]
 
 
-def _require(value: str | None, flag: str, command: str) -> None:
-    from tagguard.errors import InputError
+def _run_check(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    check: Callable[[Sources, GlobChoice], Report],
+) -> int:
+    """Builds the sources, runs the check, renders it; --on-error warn turns an unreadable
+    registry into a warning and exit 0."""
+    from tagguard.core.report import Notice, Report
+    from tagguard.errors import RemoteError, StateError
 
-    if value is None:
-        raise InputError(
-            f"{command} needs {flag}: this version of tagguard reads rules and tags from "
-            "files (--rules-file, --state-file), not from a live Harbor"
+    sources, http = _sources(options, targets, others)
+    try:
+        report = check(sources, _globs(options, sources, targets))
+    except (RemoteError, StateError) as error:
+        if options.on_error != "warn":
+            raise
+        report = Report()
+        report.warn(
+            Notice(
+                "undecided",
+                f"tagguard could not decide, and --on-error warn lets the step go on: {error.message}",
+            )
         )
+        _emit(report, options)
+        return 0
+    finally:
+        if http is not None:
+            http.close()
+    return _emit(report, options)
 
 
-def _offline_sources(options: Options, command: str) -> OfflineSources:
-    from tagguard.core.state import OfflineSources
+def _globs(options: Options, sources: Sources, targets: Sequence[Reference]) -> GlobChoice:
+    """--harbor-version for all, else the version each Harbor reports (newest offline)."""
+    from tagguard.core import glob
+    from tagguard.core.harbor_version import GlobChoice, glob_version_for
+
+    if options.harbor_version is not None or options.offline:
+        return GlobChoice(glob_version_for(options.harbor_version))
+    versions = []
+    for registry in sorted({t.registry for t in targets}):
+        reported = sources.harbor_version(registry)
+        versions.append((registry, glob_version_for(reported) if reported else glob.NEWEST))
+    return GlobChoice(glob.NEWEST, tuple(versions))
+
+
+def _sources(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    *,
+    need_state: bool = True,
+) -> tuple[Sources, Http | None]:
+    from tagguard.core.state import OfflineSources, StateTable
+    from tagguard.errors import InputError
     from tagguard.shell.files import load_rules_file, load_state_file
 
-    _require(options.rules_file, "--rules-file", command)
-    _require(options.state_file, "--state-file", command)
-    assert options.rules_file is not None
-    assert options.state_file is not None
-    return OfflineSources(load_rules_file(options.rules_file), load_state_file(options.state_file))
+    if options.username is not None and not options.password_stdin:
+        raise InputError(
+            "--username needs --password-stdin (the password is read from standard input)"
+        )
+    if options.password_stdin and options.username is None:
+        raise InputError("--password-stdin needs --username")
+    rules_table = load_rules_file(options.rules_file) if options.rules_file else None
+    state_table = load_state_file(options.state_file) if options.state_file else None
+    if rules_table is not None and (state_table is not None or not need_state):
+        return OfflineSources(rules_table, state_table or StateTable({})), None
+    return _live_sources(options, targets, others, rules_table, state_table)
+
+
+def _live_sources(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    rules_table: Any,
+    state_table: Any,
+) -> tuple[Sources, Http]:
+    from tagguard.shell.credentials import build_store, environment
+    from tagguard.shell.harbor import HarborClient
+    from tagguard.shell.http import Http, TransportOptions
+    from tagguard.shell.live import LiveSources
+    from tagguard.shell.registry import RegistryClient
+    from tagguard.shell.urls import harbor_urls
+
+    hosts = sorted({t.registry for t in targets})
+    urls = harbor_urls(options.harbor_urls, hosts, plain_http=options.plain_http)
+    password = _read_password(options)
+    store = build_store(
+        username=options.username,
+        password=password,
+        env=environment(),
+        home=Path.home(),
+        hosts=hosts,
+    )
+    verify: bool | str = options.ca_file if options.ca_file else not options.insecure
+    http = Http(TransportOptions(timeout=options.timeout, deadline=options.deadline, verify=verify))
+    harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
+    plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
+    registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
+    return LiveSources(harbors, registry, rules_table, state_table), http
+
+
+def _read_password(options: Options) -> str | None:
+    from tagguard.errors import InputError
+
+    if not options.password_stdin:
+        if options.username is not None:
+            raise InputError(
+                "--username needs --password-stdin (the password is read from standard input)"
+            )
+        return None
+    if options.username is None:
+        raise InputError("--password-stdin needs --username")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InputError("--password-stdin: standard input held no password")
+    return password
 
 
 def _emit(report: Report, options: Options) -> int:

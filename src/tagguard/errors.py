@@ -53,3 +53,18 @@ class PatternTooComplexError(TagguardError):
 
 class StateError(TagguardError):
     """The current state of a tag cannot be known, so no safe verdict exists."""
+
+
+class RemoteError(TagguardError):
+    """A registry or Harbor could not be read: network, TLS, HTTP status, malformed answer.
+
+    `retryable` marks failures worth another attempt (connection reset, timeout).
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class AuthError(RemoteError):
+    """The registry or Harbor refused the credentials (or asked for some and had none)."""

@@ -151,7 +151,10 @@ def test_lint_exit_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
             ["push", "h.io/p/app:1", "--digest", "sha256:xyz", *OFFLINE],
             "--digest: 'sha256:xyz' is not a digest",
         ),
-        (["push", "h.io/p/app:1", "--rules-file", RULES], "push needs --state-file"),
+        (
+            ["push", "h.io/p/app:1", "--username", "u", *OFFLINE],
+            "--username needs --password-stdin",
+        ),
         (
             ["push", "harbor.example.com/nope/app:1", *OFFLINE],
             "does not list repository 'harbor.example.com/nope/app'",

@@ -7,11 +7,13 @@ import pytest
 from tagguard.core import glob
 from tagguard.core.decide import (
     Operation,
+    TagFacts,
     Verdict,
     decide_delete_artifact,
     decide_delete_tag,
     decide_write,
 )
+from tagguard.core.immutability import Immutability, from_evaluation, reconcile
 from tagguard.core.reference import parse_reference
 from tagguard.core.rules import evaluate, parse_rules
 from tests.builders import rule_json
@@ -22,8 +24,9 @@ LOCKING = parse_rules([rule_json(4, tag="v*")], "rules")
 TARGET = parse_reference("h.io/proj/app:v1")
 
 
-def ev(tag: str = "v1"):  # type: ignore[no-untyped-def]
-    return evaluate(LOCKING, "proj/app", tag, glob.NEWEST)
+def facts(tag: str = "v1", current: str | None = OLD, flag: bool | None = None) -> TagFacts:
+    evaluation = evaluate(LOCKING, "proj/app", tag, glob.NEWEST)
+    return TagFacts(tag, current, reconcile(evaluation, flag))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +46,7 @@ def test_write_verdicts(
     tag: str, current: str | None, new: str | None, verdict: Verdict, words: str
 ) -> None:
     target = parse_reference(f"h.io/proj/app:{tag}")
-    decision = decide_write(Operation.PUSH, target, ev(tag), current, new)
+    decision = decide_write(Operation.PUSH, target, facts(tag, current), new)
     assert decision.decision is verdict
     assert words in decision.reason
     assert decision.immutable is (tag == "v1")
@@ -53,7 +56,7 @@ def test_write_verdicts(
 
 def test_push_by_digest_is_never_checked() -> None:
     target = parse_reference(f"h.io/proj/app@{NEW}")
-    decision = decide_write(Operation.PUSH, target, None, None, NEW)
+    decision = decide_write(Operation.PUSH, target, None, NEW)
     assert decision.decision is Verdict.ALLOW
     assert decision.tag is None
 
@@ -61,7 +64,9 @@ def test_push_by_digest_is_never_checked() -> None:
 def test_fail_open_is_allowed_but_says_why() -> None:
     broken = parse_rules([rule_json(1, tag="v["), rule_json(2)], "rules")
     evaluation = evaluate(broken, "proj/app", "v1", glob.NEWEST)
-    decision = decide_write(Operation.PUSH, TARGET, evaluation, OLD, NEW)
+    decision = decide_write(
+        Operation.PUSH, TARGET, TagFacts("v1", OLD, from_evaluation(evaluation)), NEW
+    )
     assert decision.decision is Verdict.ALLOW
     assert "mutable only because rule 1 is broken" in decision.reason
     assert "skips later rule(s) 2" in decision.reason
@@ -74,14 +79,14 @@ def test_fail_open_is_allowed_but_says_why() -> None:
 )
 def test_delete_tag(tag: str, current: str | None, verdict: Verdict) -> None:
     target = parse_reference(f"h.io/proj/app:{tag}")
-    decision = decide_delete_tag(target, ev(tag), current)
+    decision = decide_delete_tag(target, facts(tag, current))
     assert decision.decision is verdict
     assert decision.operation is Operation.DELETE
 
 
 def test_delete_artifact_is_blocked_by_any_immutable_tag() -> None:
     target = parse_reference("h.io/proj/app:dev")
-    decision = decide_delete_artifact(target, OLD, [ev("dev"), ev("v1")])
+    decision = decide_delete_artifact(target, OLD, [facts("dev"), facts("v1")])
     assert decision.decision is Verdict.BLOCK
     assert decision.rule_id == 4
     assert "carries tag v1" in decision.reason
@@ -90,8 +95,59 @@ def test_delete_artifact_is_blocked_by_any_immutable_tag() -> None:
 
 def test_delete_artifact_without_immutable_tags_or_absent() -> None:
     target = parse_reference("h.io/proj/app:dev")
-    assert decide_delete_artifact(target, OLD, [ev("dev")]).decision is Verdict.ALLOW
+    assert decide_delete_artifact(target, OLD, [facts("dev")]).decision is Verdict.ALLOW
     assert decide_delete_artifact(target, OLD, []).decision is Verdict.ALLOW
     missing = decide_delete_artifact(target, None, [])
     assert missing.decision is Verdict.ALLOW
     assert missing.immutable is None
+
+
+# -- the two witnesses: tagguard's reading of the rules and Harbor's own flag ---------------
+
+
+def test_agreeing_witnesses_decide_as_the_rules_say() -> None:
+    decision = decide_write(Operation.PUSH, TARGET, facts("v1", OLD, flag=True), NEW)
+    assert decision.decision is Verdict.BLOCK
+    assert decision.rule_id == 4
+
+
+@pytest.mark.parametrize(("tag", "flag"), [("v1", False), ("dev", True)])
+def test_disagreeing_witnesses_block_and_say_both(tag: str, flag: bool) -> None:
+    target = parse_reference(f"h.io/proj/app:{tag}")
+    for new in (OLD, NEW, None):
+        decision = decide_write(Operation.PUSH, target, facts(tag, OLD, flag=flag), new)
+        assert decision.decision is Verdict.BLOCK
+        assert "is in doubt" in decision.reason
+        assert "Harbor reports the tag" in decision.reason
+        assert decision.immutable is None
+    assert decide_delete_tag(target, facts(tag, OLD, flag=flag)).decision is Verdict.BLOCK
+    assert (
+        decide_delete_artifact(target, OLD, [facts(tag, OLD, flag=flag)]).decision is Verdict.BLOCK
+    )
+
+
+def test_unreadable_rules_fall_back_to_harbors_flag() -> None:
+    lock = reconcile(None, True, "403 on the rules")
+    assert lock == Immutability(
+        True, note="Harbor's own flag decides; rule details are unavailable (403 on the rules)"
+    )
+    decision = decide_write(Operation.PUSH, TARGET, TagFacts("v1", OLD, lock), NEW)
+    assert decision.decision is Verdict.BLOCK
+    assert "immutable (Harbor)" in decision.reason
+    assert decision.rule_id is None
+
+
+def test_unreadable_rules_and_absent_tag_still_allow_a_push() -> None:
+    lock = reconcile(None, None, "403 on the rules")
+    assert lock.immutable is None
+    decision = decide_write(Operation.PUSH, TARGET, TagFacts("v1", None, lock), NEW)
+    assert decision.decision is Verdict.ALLOW
+    assert decision.immutable is None
+
+
+def test_an_existing_tag_of_unknown_immutability_is_blocked() -> None:
+    unknown = TagFacts("v1", OLD, Immutability(None))
+    assert decide_write(Operation.PUSH, TARGET, unknown, NEW).decision is Verdict.BLOCK
+    assert decide_write(Operation.PUSH, TARGET, unknown, OLD).decision is Verdict.SKIP
+    assert decide_delete_tag(TARGET, unknown).decision is Verdict.BLOCK
+    assert decide_delete_artifact(TARGET, OLD, [unknown]).decision is Verdict.BLOCK

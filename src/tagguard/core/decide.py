@@ -8,17 +8,19 @@ always accepted (and is immutable from then on). So for a write:
 * allow - the tag is absent or mutable: Harbor accepts it;
 * skip  - the registry already holds exactly this digest under the tag: pushing is
           unnecessary (and for an immutable tag it would fail), so CI should leave it out;
-* block - it would move or delete an immutable tag: Harbor will refuse it.
+* block - it would move or delete an immutable tag: Harbor will refuse it. Also when
+          tagguard's reading of the rules and Harbor's own flag disagree: no guess is safe.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tagguard.core.immutability import Immutability
 from tagguard.core.reference import Reference
-from tagguard.core.rules import Evaluation, RuleFailure
+from tagguard.core.rules import RuleFailure
 
 
 class Verdict(StrEnum):
@@ -52,6 +54,16 @@ class Decision:
     reason: str
     from_reference: str | None = None
     failures: tuple[RuleFailure, ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class TagFacts:
+    """What is known about one tag: where it points now, and whether it is locked."""
+
+    name: str
+    current: str | None  # None: the tag does not exist
+    lock: Immutability
 
 
 def _short(digest: str | None) -> str:
@@ -61,25 +73,25 @@ def _short(digest: str | None) -> str:
     return f"{algorithm}:{hex_part[:12]}"
 
 
-def _lock(evaluation: Evaluation) -> str:
-    return f"rule {evaluation.rule_id}"
-
-
-def _decision(
+def _make(
     operation: Operation,
     target: Reference,
     verdict: Verdict,
     reason: str,
+    lock: Immutability | None,
     *,
-    evaluation: Evaluation | None,
     current: str | None,
     new: str | None,
-    immutable: bool | None = None,
     source: Reference | None = None,
+    immutable: bool | None = None,
+    failures: tuple[RuleFailure, ...] = (),
 ) -> Decision:
-    if immutable is None and evaluation is not None:
-        immutable = evaluation.immutable
-    failures = (evaluation.failure,) if evaluation is not None and evaluation.failure else ()
+    if lock is not None:
+        immutable = lock.immutable if immutable is None else immutable
+        if lock.note:
+            reason = f"{reason} ({lock.note})"
+        if lock.failure is not None and lock.failure not in failures:
+            failures = (lock.failure, *failures)
     return Decision(
         operation=operation,
         reference=target.original,
@@ -91,150 +103,168 @@ def _decision(
         immutable=immutable,
         current_digest=current,
         new_digest=new,
-        rule_id=evaluation.rule_id if evaluation is not None else None,
+        rule_id=lock.rule_id if lock is not None else None,
         reason=reason,
         from_reference=source.original if source is not None else None,
         failures=failures,
+        notes=(lock.note,) if lock is not None and lock.note else (),
     )
 
 
-def _fail_open_note(evaluation: Evaluation) -> str:
-    if evaluation.failure is None:
+def _fail_open_note(lock: Immutability) -> str:
+    if lock.failure is None:
         return ""
-    return f"; it is mutable only because {evaluation.failure.sentence()}"
+    return f"; it is mutable only because {lock.failure.sentence()}"
 
 
 def decide_write(
     operation: Operation,
     target: Reference,
-    evaluation: Evaluation | None,
-    current: str | None,
+    facts: TagFacts | None,
     new: str | None,
     *,
     source: Reference | None = None,
 ) -> Decision:
     """A manifest PUT of `new` (None: unknown) under `target`'s tag.
 
-    `current` is the digest the tag points at now, None if the tag does not exist.
-    `evaluation` is None only for a push by digest, which creates no tag.
+    `facts` is None only for a push by digest, which creates no tag.
     """
-
-    def make(verdict: Verdict, reason: str) -> Decision:
-        return _decision(
+    if facts is None:
+        return _make(
             operation,
             target,
-            verdict,
-            reason,
-            evaluation=evaluation,
-            current=current,
+            Verdict.ALLOW,
+            "a push by digest creates no tag, and Harbor never checks it",
+            None,
+            current=None,
             new=new,
             source=source,
         )
+    current, lock, tag = facts.current, facts.lock, facts.name
 
-    if target.tag is None or evaluation is None:
-        return make(Verdict.ALLOW, "a push by digest creates no tag, and Harbor never checks it")
-    tag = target.tag
+    def make(verdict: Verdict, reason: str) -> Decision:
+        return _make(
+            operation, target, verdict, reason, lock, current=current, new=new, source=source
+        )
+
     if current is None:
-        if evaluation.immutable:
+        if lock.immutable:
             return make(
                 Verdict.ALLOW,
                 f"tag {tag} does not exist yet, so Harbor accepts it; "
-                f"{_lock(evaluation)} makes it immutable from then on",
+                f"{lock.lock} makes it immutable from then on",
             )
         return make(Verdict.ALLOW, f"tag {tag} does not exist yet, so Harbor accepts it")
+    if lock.conflict:
+        return make(
+            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so no write is safe"
+        )
     if new is not None and new == current:
-        if evaluation.immutable:
+        if lock.immutable:
             return make(
                 Verdict.SKIP,
                 f"tag {tag} already points at {_short(new)}: the push is unnecessary, and "
-                f"Harbor would refuse it because {_lock(evaluation)} makes the tag immutable",
+                f"Harbor would refuse it because {lock.lock} makes the tag immutable",
             )
         return make(
             Verdict.SKIP, f"tag {tag} already points at {_short(new)}: the push is unnecessary"
         )
-    if evaluation.immutable:
+    if lock.immutable is None:
+        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    if lock.immutable:
         if new is None:
             return make(
                 Verdict.BLOCK,
-                f"tag {tag} exists ({_short(current)}) and {_lock(evaluation)} makes it "
-                "immutable; without the new image's digest a re-push of the same image "
-                "cannot be told from a move, so give the digest (--digest) to let "
-                "identical re-runs be skipped",
+                f"tag {tag} exists ({_short(current)}) and {lock.lock} makes it immutable; "
+                "without the new image's digest a re-push of the same image cannot be told "
+                "from a move, so give the digest (--digest) to let identical re-runs be skipped",
             )
         return make(
             Verdict.BLOCK,
-            f"tag {tag} is immutable ({_lock(evaluation)}): Harbor refuses to move it from "
+            f"tag {tag} is immutable ({lock.lock}): Harbor refuses to move it from "
             f"{_short(current)} to {_short(new)}",
         )
     moved = f"moves from {_short(current)} to {_short(new)}"
-    return make(Verdict.ALLOW, f"tag {tag} is mutable, so it {moved}{_fail_open_note(evaluation)}")
+    return make(Verdict.ALLOW, f"tag {tag} is mutable, so it {moved}{_fail_open_note(lock)}")
 
 
-def decide_delete_tag(target: Reference, evaluation: Evaluation, current: str | None) -> Decision:
+def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
     """Deleting one tag (the artifact stays)."""
+    current, lock, tag = facts.current, facts.lock, facts.name
 
     def make(verdict: Verdict, reason: str) -> Decision:
-        return _decision(
-            Operation.DELETE,
-            target,
-            verdict,
-            reason,
-            evaluation=evaluation,
-            current=current,
-            new=None,
-        )
+        return _make(Operation.DELETE, target, verdict, reason, lock, current=current, new=None)
 
-    tag = target.tag
     if current is None:
         return make(
             Verdict.ALLOW, f"tag {tag} does not exist, so there is nothing Harbor would refuse"
         )
-    if evaluation.immutable:
+    if lock.conflict:
         return make(
-            Verdict.BLOCK,
-            f"tag {tag} is immutable ({_lock(evaluation)}): Harbor refuses to delete it",
+            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so deleting it is not safe"
         )
-    return make(
-        Verdict.ALLOW, f"tag {tag} is mutable, so Harbor deletes it{_fail_open_note(evaluation)}"
-    )
+    if lock.immutable is None:
+        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    if lock.immutable:
+        return make(
+            Verdict.BLOCK, f"tag {tag} is immutable ({lock.lock}): Harbor refuses to delete it"
+        )
+    return make(Verdict.ALLOW, f"tag {tag} is mutable, so Harbor deletes it{_fail_open_note(lock)}")
 
 
 def decide_delete_artifact(
-    target: Reference,
-    digest: str | None,
-    tag_evaluations: Sequence[Evaluation],
+    target: Reference, digest: str | None, tags: Sequence[TagFacts]
 ) -> Decision:
-    """Deleting the artifact `digest` (None: not found): refused if any of its tags is immutable."""
-    locked = next((e for e in tag_evaluations if e.immutable), None)
-    failures = tuple(e.failure for e in tag_evaluations if e.failure is not None)
+    """Deleting the artifact `digest` (None: not found): refused if any of its tags is
+    immutable (or in doubt)."""
+    failures = tuple(t.lock.failure for t in tags if t.lock.failure is not None)
+    doubtful = next((t for t in tags if t.lock.conflict), None)
+    locked = next((t for t in tags if t.lock.immutable), None)
+
+    def make(
+        verdict: Verdict, reason: str, lock: Immutability | None, immutable: bool | None
+    ) -> Decision:
+        return _make(
+            Operation.DELETE_ARTIFACT,
+            target,
+            verdict,
+            reason,
+            lock,
+            current=digest,
+            new=None,
+            immutable=immutable,
+            failures=failures,
+        )
+
     if digest is None:
-        verdict, reason, lock = (
+        return make(
             Verdict.ALLOW,
             "the artifact does not exist, so there is nothing Harbor would refuse",
             None,
+            None,
         )
-    elif locked is not None:
-        verdict, lock = Verdict.BLOCK, locked
-        reason = (
-            f"artifact {_short(digest)} carries tag {locked.tag}, which is immutable "
-            f"({_lock(locked)}): Harbor refuses to delete the artifact"
+    if doubtful is not None:
+        return make(
+            Verdict.BLOCK,
+            f"artifact {_short(digest)} carries tag {doubtful.name}, whose immutability is in doubt",
+            doubtful.lock,
+            None,
         )
-    else:
-        verdict, lock = Verdict.ALLOW, None
-        count = len(tag_evaluations)
-        reason = (
-            f"artifact {_short(digest)} has no tags, so Harbor deletes it"
-            if count == 0
-            else f"none of the artifact's {count} tag(s) is immutable, so Harbor deletes it"
+    if locked is not None:
+        return make(
+            Verdict.BLOCK,
+            f"artifact {_short(digest)} carries tag {locked.name}, which is immutable "
+            f"({locked.lock.lock}): Harbor refuses to delete the artifact",
+            locked.lock,
+            True,
         )
-    decision = _decision(
-        Operation.DELETE_ARTIFACT,
-        target,
-        verdict,
-        reason,
-        evaluation=lock,
-        current=digest,
-        new=None,
-        immutable=locked is not None if digest is not None else None,
+    unknown = [t.name for t in tags if t.lock.immutable is None]
+    if unknown:
+        # Cannot happen for existing tags (Harbor reports a flag for each); fail closed anyway.
+        return make(Verdict.BLOCK, f"the immutability of tag {unknown[0]} is unknown", None, None)
+    reason = (
+        f"artifact {_short(digest)} has no tags, so Harbor deletes it"
+        if not tags
+        else f"none of the artifact's {len(tags)} tag(s) is immutable, so Harbor deletes it"
     )
-    return replace(decision, failures=failures) if failures else decision
+    return make(Verdict.ALLOW, reason, None, False)

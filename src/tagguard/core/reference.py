@@ -73,10 +73,14 @@ class Reference:
         return text
 
 
-def parse_reference(text: str, *, default_tag: str | None = "latest") -> Reference:
+def parse_reference(
+    text: str, *, default_tag: str | None = "latest", harbor: bool = True
+) -> Reference:
     """Parses `host[:port]/project/repo[:tag][@digest]`; raises BadReferenceError.
 
     With neither tag nor digest the tag is `default_tag`, as docker assumes `latest`.
+    `harbor=False` accepts any registry's names, as docker does (a name without a host is
+    on Docker Hub, `nginx` is `docker.io/library/nginx`): for a retag's source.
     """
     where = f"reference {text!r}"
     if not text:
@@ -92,8 +96,8 @@ def parse_reference(text: str, *, default_tag: str | None = "latest") -> Referen
             f"{where}: the name is {len(name)} characters long, over docker's limit of "
             f"{NAME_TOTAL_LENGTH_MAX}"
         )
-    registry, path = _split_registry(name, where)
-    _check_path(path, where)
+    registry, path = _split_registry(name, where) if harbor else _split_any_registry(name, where)
+    _check_path(path, where, harbor=harbor)
     if tag is None and digest is None:
         tag = default_tag
     return Reference(registry.lower(), path, tag, digest, text)
@@ -176,6 +180,17 @@ def _split_registry(name: str, where: str) -> tuple[str, str]:
     return first, rest
 
 
+def _split_any_registry(name: str, where: str) -> tuple[str, str]:
+    first, slash, rest = name.partition("/")
+    looks_like_host = (
+        "." in first or ":" in first or first == "localhost" or first != first.lower()
+    ) or first.startswith("[")
+    if slash and looks_like_host:
+        _check_host(first, where)
+        return first, rest
+    return "docker.io", name if "/" in name else f"library/{name}"
+
+
 def _check_host(host: str, where: str) -> None:
     hostname, port = host, None
     if host.startswith("["):
@@ -202,7 +217,7 @@ def _check_host(host: str, where: str) -> None:
         raise BadReferenceError(f"{where}: registry port {port!r} is not a port number (1-65535)")
 
 
-def _check_path(path: str, where: str) -> None:
+def _check_path(path: str, where: str, *, harbor: bool = True) -> None:
     segments = path.split("/")
     for segment in segments:
         if not segment:
@@ -211,6 +226,8 @@ def _check_path(path: str, where: str) -> None:
             )
         if not _COMPONENT.fullmatch(segment):
             raise BadReferenceError(f"{where}: {_explain_component(segment)}")
+    if not harbor:
+        return
     if len(segments) < 2:
         raise BadReferenceError(
             f"{where}: a Harbor repository is <project>/<name>, but {path!r} has no project; "

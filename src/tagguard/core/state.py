@@ -1,8 +1,9 @@
 """Where rules and tag state come from, as the checks see it.
 
-The checks ask two questions, per Harbor and project or repository; a source answers
-them from files (offline) or from a live Harbor. A source that cannot answer raises
-StateError: tagguard then cannot decide and fails closed (exit 2).
+The checks ask two questions: a project's rules, and the artifact a tag (or digest) points
+at, with every tag it carries. A source answers them from files (offline) or from a live
+Harbor, which also says whether it holds each tag immutable. A source that cannot answer
+raises StateError (or a RemoteError): tagguard then cannot decide and fails closed.
 """
 
 from __future__ import annotations
@@ -15,14 +16,46 @@ from tagguard.core.rules import Rule
 from tagguard.errors import StateError
 
 
+@dataclass(frozen=True)
+class TagInfo:
+    name: str
+    # Harbor's own `immutable` flag for the tag; None when the source does not know it.
+    immutable: bool | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    digest: str
+    tags: tuple[TagInfo, ...] = ()
+
+    def tag(self, name: str) -> TagInfo | None:
+        return next((t for t in self.tags if t.name == name), None)
+
+
+@dataclass(frozen=True)
+class ProjectRules:
+    """A project's rules, or why they could not be read (`rules` is then None)."""
+
+    rules: tuple[Rule, ...] | None
+    unavailable_reason: str = ""
+
+
 class Sources(Protocol):
-    def rules(self, registry: str, project: str) -> tuple[Rule, ...]:
-        """The project's immutability rules, all of them."""
+    def rules(self, registry: str, project: str) -> ProjectRules:
+        """All of the project's immutability rules (or why they are unreadable)."""
         ...
 
-    def tags(self, registry: str, repository: str) -> Mapping[str, str]:
-        """Every tag of `project/repo` that the check needs, mapped to its digest; a tag
-        missing from the answer does not exist."""
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        """The artifact `reference` (a tag or a digest) names in a Harbor `project/repo`, with
+        all its tags; None when no such tag or digest exists."""
+        ...
+
+    def digest(self, registry: str, repository: str, reference: str) -> str | None:
+        """The digest a tag names in any registry (a retag's source); None if absent."""
+        ...
+
+    def harbor_version(self, registry: str) -> str | None:
+        """The Harbor version the registry reports, None if it does not (or offline)."""
         ...
 
 
@@ -62,6 +95,15 @@ class StateTable:
         return self.repositories[key]
 
 
+def artifact_from_tags(tags: Mapping[str, str], reference: str) -> ArtifactInfo | None:
+    """The artifact a tag or digest names, from a tag -> digest table (flags unknown)."""
+    digest = reference if ":" in reference else tags.get(reference)
+    if digest is None:
+        return None
+    carried = tuple(TagInfo(name) for name, d in sorted(tags.items()) if d == digest)
+    return ArtifactInfo(digest, carried)
+
+
 @dataclass(frozen=True)
 class OfflineSources:
     """Answers from a rules file and a state file; never touches the network."""
@@ -69,8 +111,16 @@ class OfflineSources:
     rules_table: RulesTable
     state_table: StateTable
 
-    def rules(self, registry: str, project: str) -> tuple[Rule, ...]:
-        return self.rules_table.for_project(project)
+    def rules(self, registry: str, project: str) -> ProjectRules:
+        return ProjectRules(self.rules_table.for_project(project))
 
-    def tags(self, registry: str, repository: str) -> Mapping[str, str]:
-        return self.state_table.tags_of(f"{registry}/{repository}")
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        tags = self.state_table.tags_of(f"{registry}/{repository}")
+        return artifact_from_tags(tags, reference)
+
+    def digest(self, registry: str, repository: str, reference: str) -> str | None:
+        found = self.artifact(registry, repository, reference)
+        return found.digest if found is not None else None
+
+    def harbor_version(self, registry: str) -> str | None:
+        return None

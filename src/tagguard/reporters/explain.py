@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, TextIO
 
+from tagguard.check import Explained
 from tagguard.core.rules import Evaluation, RuleStep, StepOutcome
 from tagguard.core.sanitize import printable
 from tagguard.reporters.text import paint
@@ -28,56 +28,64 @@ def _step_text(step: RuleStep, evaluation: Evaluation) -> str:
     )
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """What `explain` shows: Harbor's evaluation, and the tag's state when it is known."""
-
-    evaluation: Evaluation
-    reference: str
-    glob_version: str
-    current_digest: str | None = None
-    state_known: bool = False
-
-
-def render_text(explanation: Explanation, stream: TextIO, color: bool = False) -> None:
-    evaluation = explanation.evaluation
+def render_text(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
+    evaluation, facts = explained.evaluation, explained.facts
     write = stream.write
-    write(f"{printable(explanation.reference)}\n")
-    write(
-        f"  Harbor matches repository {evaluation.matched_name!r} (without the project) and "
-        f"tag {evaluation.tag!r}, with doublestar {explanation.glob_version}\n"
-    )
-    if not evaluation.steps:
-        write("  the project has no immutability rules\n")
-    for step in evaluation.steps:
-        write(f"  rule {step.rule.id}: {printable(_step_text(step, evaluation))}\n")
-    if evaluation.immutable:
-        verdict = paint(f"immutable (rule {evaluation.rule_id})", "31", color)
-    elif evaluation.failure is not None:
-        verdict = paint("mutable, because a broken rule fails open", "33", color)
+    write(f"{printable(reference)}\n")
+    if evaluation is None:
+        write(f"  rule details are unavailable: {printable(explained.unavailable_reason)}\n")
     else:
+        write(
+            f"  Harbor matches repository {evaluation.matched_name!r} (without the project) and "
+            f"tag {evaluation.tag!r}, with doublestar {explained.glob_version}\n"
+        )
+        if not evaluation.steps:
+            write("  the project has no immutability rules\n")
+        for step in evaluation.steps:
+            write(f"  rule {step.rule.id}: {printable(_step_text(step, evaluation))}\n")
+    lock = facts.lock if facts is not None else None
+    if lock is not None and lock.conflict:
+        verdict = paint(f"in doubt: {lock.note}", "31", color)
+    elif evaluation is not None and evaluation.immutable:
+        verdict = paint(f"immutable (rule {evaluation.rule_id})", "31", color)
+    elif evaluation is not None and evaluation.failure is not None:
+        verdict = paint("mutable, because a broken rule fails open", "33", color)
+    elif evaluation is not None:
         verdict = paint("mutable", "32", color)
-    write(f"  => {verdict}\n")
-    if explanation.state_known:
-        current = explanation.current_digest
-        state = f"the tag exists, at {current}" if current else "the tag does not exist yet"
+    elif lock is not None and lock.immutable is not None:
+        verdict = paint(
+            "immutable" if lock.immutable else "mutable", "31" if lock.immutable else "32", color
+        )
+        verdict += " (Harbor's own flag)"
+    else:
+        verdict = "unknown"
+    write(f"  => {printable(verdict)}\n")
+    if facts is not None:
+        state = (
+            f"the tag exists, at {facts.current}" if facts.current else "the tag does not exist yet"
+        )
         write(f"  state: {state}\n")
 
 
-def explanation_dict(explanation: Explanation) -> dict[str, Any]:
-    evaluation = explanation.evaluation
-    failure = evaluation.failure
-    known = explanation.state_known
+def explanation_dict(explained: Explained, reference: str) -> dict[str, Any]:
+    evaluation, facts = explained.evaluation, explained.facts
+    failure = evaluation.failure if evaluation is not None else None
+    lock = facts.lock if facts is not None else None
+    immutable = evaluation.immutable if evaluation is not None else None
+    if lock is not None:
+        immutable = lock.immutable
     return {
-        "reference": explanation.reference,
-        "repository": evaluation.repository,
-        "matched_repository": evaluation.matched_name,
-        "tag": evaluation.tag,
-        "glob_version": explanation.glob_version,
-        "immutable": evaluation.immutable,
-        "rule_id": evaluation.rule_id,
-        "exists": (explanation.current_digest is not None) if known else None,
-        "current_digest": explanation.current_digest,
+        "reference": reference,
+        "repository": evaluation.repository if evaluation is not None else None,
+        "matched_repository": evaluation.matched_name if evaluation is not None else None,
+        "tag": evaluation.tag if evaluation is not None else (facts.name if facts else None),
+        "glob_version": explained.glob_version,
+        "immutable": immutable,
+        "rule_id": evaluation.rule_id if evaluation is not None else None,
+        "exists": (facts.current is not None) if facts is not None else None,
+        "current_digest": facts.current if facts is not None else None,
+        "in_doubt": lock.note if lock is not None and lock.conflict else None,
+        "rules_unavailable": explained.unavailable_reason or None,
         "broken_rule": None
         if failure is None
         else {
@@ -87,13 +95,15 @@ def explanation_dict(explanation: Explanation) -> dict[str, Any]:
             "message": failure.message,
             "masked_rule_ids": list(failure.masked_rule_ids),
         },
-        "rules": [
+        "rules": []
+        if evaluation is None
+        else [
             {"rule_id": s.rule.id, "outcome": s.outcome.value, "detail": _step_text(s, evaluation)}
             for s in evaluation.steps
         ],
     }
 
 
-def render_json(explanation: Explanation, stream: TextIO, color: bool = False) -> None:
-    json.dump(explanation_dict(explanation), stream, indent=2)
+def render_json(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
+    json.dump(explanation_dict(explained, reference), stream, indent=2)
     stream.write("\n")

@@ -1,0 +1,191 @@
+"""Credentials, found the way docker users expect, in one documented order:
+
+1. `--username` with `--password-stdin` (or `--password-file`);
+2. `TAGGUARD_USERNAME` and `TAGGUARD_PASSWORD` from the environment;
+3. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
+   `credHelpers[host]`, then `auths[host]`, then `credsStore`, each through
+   `docker-credential-<name> get` where a helper is named.
+
+The first two are meant for the Harbor being guarded and are only ever sent to its hosts;
+the docker config answers per host, so a retag source on another registry gets its own
+credentials or none. A Credential never shows its secret in repr, logs or messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import subprocess
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tagguard.errors import InputError
+
+HELPER_TIMEOUT = 15.0
+TOKEN_USERNAME = "<token>"  # docker's marker for an identity (refresh) token
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    secret: str = field(repr=False)
+    source: str = ""
+    # The secret is an OAuth2 refresh token (docker's "identitytoken"), not a password.
+    identity_token: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.username} (from {self.source})"
+
+    def basic_header(self) -> str:
+        raw = f"{self.username}:{self.secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+def normalise_host(key: str) -> str:
+    """`https://harbor.io/v2/` -> `harbor.io`; docker config keys come in many forms."""
+    key = key.strip()
+    if "://" in key:
+        key = urlsplit(key).netloc
+    return key.split("/", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class CredentialStore:
+    explicit: Credential | None = None
+    explicit_hosts: frozenset[str] = frozenset()
+    docker_config: Mapping[str, Any] = field(default_factory=dict)
+    docker_config_path: str = ""
+    run: Runner = subprocess.run
+
+    def for_host(self, host: str) -> Credential | None:
+        host = host.lower()
+        if self.explicit is not None and host in self.explicit_hosts:
+            return self.explicit
+        return self._from_docker_config(host)
+
+    def _from_docker_config(self, host: str) -> Credential | None:
+        helpers = self.docker_config.get("credHelpers") or {}
+        if isinstance(helpers, Mapping):
+            for key, helper in helpers.items():
+                if normalise_host(str(key)) == host and isinstance(helper, str) and helper:
+                    return self._from_helper(helper, host)
+        auths = self.docker_config.get("auths") or {}
+        if isinstance(auths, Mapping):
+            for key, entry in auths.items():
+                if normalise_host(str(key)) == host and isinstance(entry, Mapping):
+                    found = self._from_auths_entry(entry, host)
+                    if found is not None:
+                        return found
+        store = self.docker_config.get("credsStore")
+        if isinstance(store, str) and store:
+            return self._from_helper(store, host)
+        return None
+
+    def _from_auths_entry(self, entry: Mapping[str, Any], host: str) -> Credential | None:
+        where = f"{self.docker_config_path}: auths[{host!r}]"
+        token = entry.get("identitytoken")
+        if isinstance(token, str) and token:
+            return Credential(TOKEN_USERNAME, token, f"{where}.identitytoken", identity_token=True)
+        encoded = entry.get("auth")
+        if isinstance(encoded, str) and encoded:
+            try:
+                decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+            except (binascii.Error, UnicodeDecodeError):
+                raise InputError(f"{where}.auth is not base64 of 'user:password'") from None
+            username, sep, password = decoded.partition(":")
+            if not sep:
+                raise InputError(f"{where}.auth does not hold 'user:password'")
+            return Credential(username, password, where)
+        plain_user, plain_password = entry.get("username"), entry.get("password")
+        if isinstance(plain_user, str) and isinstance(plain_password, str) and plain_user:
+            return Credential(plain_user, plain_password, where)
+        return None
+
+    def _from_helper(self, helper: str, host: str) -> Credential | None:
+        program = f"docker-credential-{helper}"
+        try:
+            done = self.run(
+                [program, "get"],
+                input=host,
+                capture_output=True,
+                text=True,
+                timeout=HELPER_TIMEOUT,
+                check=False,
+            )
+        except FileNotFoundError:
+            raise InputError(
+                f"the docker config names credential helper {program!r}, which is not on PATH"
+            ) from None
+        except subprocess.TimeoutExpired:
+            raise InputError(
+                f"credential helper {program!r} did not answer within {HELPER_TIMEOUT:g} s"
+            ) from None
+        if done.returncode != 0:
+            # "credentials not found in native keychain": no credentials for this host.
+            return None
+        try:
+            data = json.loads(done.stdout)
+            username, secret = data["Username"], data["Secret"]
+        except (ValueError, KeyError, TypeError):
+            raise InputError(
+                f"credential helper {program!r} answered something other than its JSON"
+            ) from None
+        if not isinstance(username, str) or not isinstance(secret, str):
+            raise InputError(
+                f"credential helper {program!r} answered something other than its JSON"
+            )
+        return Credential(username, secret, program, identity_token=username == TOKEN_USERNAME)
+
+
+def load_docker_config(env: Mapping[str, str], home: Path) -> tuple[dict[str, Any], str]:
+    """The docker config as docker finds it ($DOCKER_CONFIG, else ~/.docker); {} if none."""
+    directory = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
+    path = directory / "config.json"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}, str(path)
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        data = json.loads(raw)
+    except ValueError as error:
+        raise InputError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return data, str(path)
+
+
+def build_store(
+    *,
+    username: str | None,
+    password: str | None,
+    env: Mapping[str, str],
+    home: Path,
+    hosts: Collection[str],
+    run: Runner = subprocess.run,
+) -> CredentialStore:
+    """Resolves the explicit credential (flag, then environment) and loads the docker config."""
+    explicit: Credential | None = None
+    if username is not None or password is not None:
+        if not username or password is None:
+            raise InputError("--username needs the password on standard input (--password-stdin)")
+        explicit = Credential(username, password, "--username/--password-stdin")
+    elif env.get("TAGGUARD_USERNAME") or env.get("TAGGUARD_PASSWORD"):
+        env_user, env_password = env.get("TAGGUARD_USERNAME"), env.get("TAGGUARD_PASSWORD")
+        if not env_user or env_password is None:
+            raise InputError("TAGGUARD_USERNAME and TAGGUARD_PASSWORD must be set together")
+        explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
+    config, path = load_docker_config(env, home)
+    return CredentialStore(explicit, frozenset(h.lower() for h in hosts), config, path, run)
+
+
+def environment() -> dict[str, str]:
+    return dict(os.environ)

@@ -1,0 +1,275 @@
+"""The one place tagguard makes HTTP requests.
+
+requests has no session-wide timeout and follows redirects with credentials attached, so
+every request goes through `Http.request`, which:
+
+* gives each request a connect and read timeout, never more than what remains of the
+  run's overall deadline;
+* retries idempotent reads a bounded number of times, with exponential backoff, on
+  connection failures and on 429/502/503/504 (honouring Retry-After, within the deadline);
+* follows redirects itself, dropping credentials whenever the host changes;
+* reads at most `max_bytes` of a body, so a hostile server cannot exhaust memory;
+* shares one pooled session (connections are reused across requests and threads).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from tagguard import __version__
+from tagguard.errors import RemoteError
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+MAX_REDIRECTS = 5
+USER_AGENT = f"tagguard/{__version__}"
+
+
+@dataclass(frozen=True)
+class TransportOptions:
+    timeout: float = 10.0  # seconds, per request (connect and read each)
+    deadline: float = 60.0  # seconds, for the whole run
+    retries: int = 3  # extra attempts after the first
+    backoff: float = 0.25  # first pause; doubles per attempt
+    max_retry_after: float = 30.0  # longest Retry-After honoured
+    verify: bool | str = True  # False (--insecure) or a CA bundle path (--ca-file)
+    max_bytes: int = 32 * 1024 * 1024
+    pool_size: int = 8
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read in full (within max_bytes): what the clients need of it."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    url: str
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class Http:
+    options: TransportOptions = field(default_factory=TransportOptions)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    session: requests.Session = field(init=False)
+    started: float = field(init=False)
+    requests_made: int = field(default=0, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def __post_init__(self) -> None:
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        # Proxies still come from the environment, but a (no-op) session auth stops requests
+        # from adding ~/.netrc credentials, which would follow any host tagguard talks to.
+        self.session.auth = _no_auth
+        adapter = HTTPAdapter(
+            pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
+        )
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.started = self.clock()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def remaining(self) -> float:
+        return self.options.deadline - (self.clock() - self.started)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth_header: str | None = None,
+        what: str = "",
+    ) -> Answer:
+        """One logical request: retried, redirected, bounded. `what` names it in errors.
+
+        `auth_header` is sent only to the host of `url`, never to a redirect's other host.
+        """
+        host = _origin(url)
+        attempt = 0
+        while True:
+            try:
+                answer = self._follow(
+                    method, url, dict(headers or {}), auth_header, host=host, what=what
+                )
+            except RemoteError as error:
+                if not error.retryable or attempt >= self.options.retries:
+                    raise
+                self._pause(attempt, None, error, what)
+                attempt += 1
+                continue
+            if answer.status in RETRY_STATUSES and attempt < self.options.retries:
+                self._pause(attempt, answer.header("retry-after"), None, what)
+                attempt += 1
+                continue
+            return answer
+
+    def _pause(
+        self, attempt: int, retry_after: str | None, error: RemoteError | None, what: str
+    ) -> None:
+        delay = self.options.backoff * (2**attempt)
+        asked = _retry_after_seconds(retry_after, time.time())
+        if asked is not None:
+            delay = max(delay, min(asked, self.options.max_retry_after))
+        if delay >= self.remaining():
+            detail = f" after {error.message}" if error else ""
+            raise RemoteError(
+                f"{what}: gave up{detail}: the next retry would pass the "
+                f"{self.options.deadline:g} s deadline (--deadline)"
+            )
+        self.sleep(delay)
+
+    def _follow(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        auth_header: str | None,
+        *,
+        host: str,
+        what: str,
+    ) -> Answer:
+        for _ in range(MAX_REDIRECTS + 1):
+            sent = dict(headers)
+            if auth_header is not None and _origin(url) == host:
+                sent["Authorization"] = auth_header
+            answer = self._once(method, url, sent, what)
+            if answer.status not in (301, 302, 303, 307, 308):
+                return answer
+            location = answer.header("location")
+            if not location:
+                return answer
+            url = urljoin(url, location)
+            if method == "POST" and answer.status in (301, 302, 303):
+                method = "GET"
+        raise RemoteError(f"{what}: more than {MAX_REDIRECTS} redirects")
+
+    def _once(self, method: str, url: str, headers: dict[str, str], what: str) -> Answer:
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise RemoteError(
+                f"{what}: the {self.options.deadline:g} s deadline passed (--deadline)"
+            )
+        timeout = min(self.options.timeout, remaining)
+        with self._lock:
+            self.requests_made += 1
+        try:
+            response = self.session.request(
+                method,
+                url,
+                headers=headers,
+                timeout=(timeout, timeout),
+                allow_redirects=False,
+                stream=True,
+                verify=self.options.verify,
+            )
+        except requests.exceptions.SSLError as error:
+            raise RemoteError(f"{what}: TLS failed for {_origin(url)}: {_cause(error)}") from None
+        except requests.exceptions.ConnectTimeout:
+            raise RemoteError(
+                f"{what}: connecting to {_origin(url)} timed out after {timeout:g} s",
+                retryable=True,
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise RemoteError(
+                f"{what}: {_origin(url)} sent no answer within {timeout:g} s", retryable=True
+            ) from None
+        except requests.exceptions.ConnectionError as error:
+            raise RemoteError(
+                f"{what}: cannot connect to {_origin(url)}: {_cause(error)}", retryable=True
+            ) from None
+        except requests.exceptions.RequestException as error:
+            raise RemoteError(
+                f"{what}: request to {_origin(url)} failed: {_cause(error)}"
+            ) from None
+        try:
+            body = self._read(response, what, url)
+        finally:
+            response.close()
+        headers_lower = {k.lower(): v for k, v in response.headers.items()}
+        return Answer(response.status_code, headers_lower, body, url)
+
+    def _read(self, response: requests.Response, what: str, url: str) -> bytes:
+        limit = self.options.max_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise RemoteError(
+                f"{what}: {_origin(url)} answered with {int(declared)} bytes, over the {limit}-byte limit"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+                if size > limit:
+                    raise RemoteError(
+                        f"{what}: {_origin(url)} answered with more than {limit} bytes"
+                    )
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as error:
+            raise RemoteError(
+                f"{what}: the answer from {_origin(url)} broke off: {_cause(error)}", retryable=True
+            ) from None
+        return b"".join(chunks)
+
+
+def _no_auth(request: Any) -> Any:
+    return request
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+def _cause(error: BaseException) -> str:
+    """The innermost reason of a requests/urllib3 error, in one short line."""
+    text = str(error)
+    for marker in (
+        "Connection refused",
+        "Name or service not known",
+        "Temporary failure in name resolution",
+        "certificate verify failed",
+        "Connection reset by peer",
+        "No route to host",
+        "timed out",
+        "Remote end closed connection",
+        "IncompleteRead",
+        "wrong version number",
+    ):
+        if marker in text:
+            return marker.lower() if marker[0].isupper() and marker != "IncompleteRead" else marker
+    inner: Any = error
+    while getattr(inner, "__context__", None) is not None:
+        inner = inner.__context__
+    return " ".join(str(inner).split())[:200] or type(error).__name__
+
+
+def _retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)

@@ -1,0 +1,172 @@
+"""A small OCI distribution client: the digest a tag points at, in any registry.
+
+`HEAD /v2/<name>/manifests/<tag>` with the full Accept list (without it an OCI manifest is a
+404, and a Docker v2 manifest may be converted to schema 1 under another digest). Auth
+follows the registry's challenge: Basic directly, or Bearer through its token service, one
+token per (realm, service, scope), cached and reused; anonymous tokens when there are no
+credentials. Credentials go to a token realm only on the registry's own host or over HTTPS.
+
+Why not oras-py: measured on oras 0.2.43, a refused connection takes 131 s to fail, requests
+have no timeout, one token is kept per registry (a second repository gets 401),
+DOCKER_CONFIG is ignored, a shared client is not thread-safe under token auth, and retagging
+re-serialises manifests. Meeting tagguard's bounds would need its private internals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode, urlsplit
+
+from tagguard.core.reference import validate_digest
+from tagguard.errors import AuthError, RemoteError, TagguardError
+from tagguard.shell.credentials import Credential, CredentialStore
+from tagguard.shell.http import Answer, Http
+
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+_CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+_DOCKER_HUB = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
+
+
+@dataclass(frozen=True)
+class Challenge:
+    scheme: str  # "basic" or "bearer"
+    params: dict[str, str]
+
+
+def parse_challenge(header: str | None) -> Challenge | None:
+    if not header:
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    return Challenge(scheme.lower(), {k.lower(): v for k, v in _CHALLENGE.findall(rest)})
+
+
+@dataclass
+class RegistryClient:
+    http: Http
+    credentials: CredentialStore
+    plain_http_hosts: frozenset[str] = frozenset()
+    base_urls: dict[str, str] = field(default_factory=dict)  # host -> URL (e.g. --harbor-url)
+    _tokens: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def base_url(self, host: str) -> str:
+        if host in self.base_urls:
+            return self.base_urls[host]
+        scheme = "http" if host in self.plain_http_hosts else "https"
+        return f"{scheme}://{_DOCKER_HUB.get(host, host)}"
+
+    def digest(self, host: str, repository: str, reference: str) -> str | None:
+        """The manifest digest `reference` (tag or digest) names; None if it does not exist."""
+        what = f"resolving {host}/{repository}:{reference}"
+        url = f"{self.base_url(host)}/v2/{quote(repository)}/manifests/{quote(reference, safe='')}"
+        scope = f"repository:{repository}:pull"
+        answer = self._authorized("HEAD", url, host, scope, what)
+        if answer.status == 404:
+            return None
+        if answer.status != 200:
+            raise RemoteError(f"{what}: {host} answered {answer.status}")
+        digest = answer.header("docker-content-digest")
+        if digest is None:
+            # Some registries omit the header on HEAD: the digest is the body's sha256.
+            answer = self._authorized("GET", url, host, scope, what)
+            if answer.status != 200:
+                raise RemoteError(f"{what}: {host} answered {answer.status}")
+            digest = "sha256:" + hashlib.sha256(answer.body).hexdigest()
+        try:
+            return validate_digest(digest, f"{what}: {host}'s Docker-Content-Digest")
+        except TagguardError as error:
+            raise RemoteError(error.message) from None
+
+    # -- auth ----------------------------------------------------------------------------
+
+    def _authorized(self, method: str, url: str, host: str, scope: str, what: str) -> Answer:
+        headers = {"Accept": MANIFEST_TYPES}
+        credential = self.credentials.for_host(host)
+        cached = self._cached_token(host, scope)
+        auth = f"Bearer {cached}" if cached else None
+        answer = self.http.request(method, url, headers=headers, auth_header=auth, what=what)
+        if answer.status != 401:
+            return answer
+        challenge = parse_challenge(answer.header("www-authenticate"))
+        if challenge is None:
+            raise AuthError(f"{what}: {host} answered 401 without saying how to authenticate")
+        if challenge.scheme == "basic":
+            if credential is None or credential.identity_token:
+                raise AuthError(f"{what}: {host} needs credentials (401); none were found for it")
+            auth = credential.basic_header()
+        elif challenge.scheme == "bearer":
+            auth = f"Bearer {self._token(challenge, host, scope, credential, what)}"
+        else:
+            raise AuthError(
+                f"{what}: {host} asks for {challenge.scheme!r} authentication, which tagguard does not speak"
+            )
+        answer = self.http.request(method, url, headers=headers, auth_header=auth, what=what)
+        if answer.status == 401:
+            who = f"the credentials of {credential}" if credential else "anonymous access"
+            raise AuthError(f"{what}: {host} refused {who} (401)")
+        if answer.status == 403:
+            raise AuthError(
+                f"{what}: {host} forbids pulling {url.split('/v2/', 1)[1].rsplit('/manifests/', 1)[0]} (403)"
+            )
+        return answer
+
+    def _cached_token(self, host: str, scope: str) -> str | None:
+        with self._lock:
+            for (realm_host, _service, token_scope), token in self._tokens.items():
+                if realm_host == host and token_scope == scope:
+                    return token
+        return None
+
+    def _token(
+        self, challenge: Challenge, host: str, scope: str, credential: Credential | None, what: str
+    ) -> str:
+        realm = challenge.params.get("realm")
+        if not realm:
+            raise AuthError(f"{what}: {host}'s Bearer challenge names no token realm")
+        service = challenge.params.get("service", "")
+        scope = challenge.params.get("scope", scope)
+        realm_parts = urlsplit(realm)
+        if realm_parts.scheme not in ("http", "https"):
+            raise AuthError(f"{what}: {host}'s token realm {realm!r} is not an HTTP URL")
+        # Never hand a password to another host over plain HTTP.
+        trusted = (
+            realm_parts.hostname == urlsplit(self.base_url(host)).hostname
+            or realm_parts.scheme == "https"
+        )
+        send = credential if trusted else None
+        query = {"service": service, "scope": scope} if service else {"scope": scope}
+        if send is not None and send.identity_token:
+            raise AuthError(
+                f"{what}: identity tokens for {host} are not supported; give a username and password"
+            )
+        auth = send.basic_header() if send else None
+        token_what = f"{what}: getting a token from {realm_parts.hostname}"
+        answer = self.http.request(
+            "GET", f"{realm}?{urlencode(query)}", auth_header=auth, what=token_what
+        )
+        if answer.status in (401, 403):
+            who = f"the credentials of {send}" if send else "anonymous access"
+            raise AuthError(f"{token_what}: refused {who} ({answer.status})")
+        if answer.status != 200:
+            raise RemoteError(f"{token_what}: answered {answer.status}")
+        try:
+            data = json.loads(answer.body)
+        except ValueError:
+            raise RemoteError(f"{token_what}: answered with malformed JSON") from None
+        token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token:
+            raise RemoteError(f"{token_what}: the answer holds no token")
+        with self._lock:
+            self._tokens[(host, service, scope)] = token
+        return token
