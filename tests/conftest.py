@@ -35,12 +35,32 @@ def load_vectors(name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests must not reach the network by accident: any socket connect fails."""
+def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may reach the network by accident: connections anywhere but loopback (the
+    test servers) fail, and so do name lookups other than localhost."""
+    import ipaddress
     import socket
 
-    def refuse(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a unit test tried to open a network connection")
+    connect = socket.socket.connect
+    getaddrinfo = socket.getaddrinfo
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
+    def loopback(address: object) -> bool:
+        if isinstance(address, tuple) and address:
+            try:
+                return ipaddress.ip_address(str(address[0])).is_loopback
+            except ValueError:
+                return False
+        return isinstance(address, (str, bytes))  # unix sockets
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if not loopback(address):
+            raise AssertionError(f"a test tried to connect to {address!r}, off loopback")
+        connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        if host not in (None, "localhost", b"localhost") and not loopback((host,)):
+            raise socket.gaierror(socket.EAI_NONAME, f"name lookups are off in tests ({host!r})")
+        return getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)

@@ -1,0 +1,103 @@
+"""Real images without docker: blobs and manifests pushed over the distribution API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+
+import requests
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Image:
+    manifest: bytes
+    media_type: str
+    blobs: tuple[bytes, ...]
+
+    @property
+    def digest(self) -> str:
+        return sha256(self.manifest)
+
+
+def make_image(seed: str | None = None) -> Image:
+    """A minimal OCI image whose layer holds `seed` (random by default): a distinct digest."""
+    layer = (seed or os.urandom(16).hex()).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]},
+        }
+    ).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": sha256(config), "size": len(config)},
+            "layers": [{"mediaType": OCI_LAYER, "digest": sha256(layer), "size": len(layer)}],
+        },
+        separators=(",", ":"),
+    ).encode()
+    return Image(manifest, OCI_MANIFEST, (config, layer))
+
+
+@dataclass
+class Pusher:
+    """Pushes images to a registry's /v2/ (the test Harbor's or a plain one)."""
+
+    base_url: str
+    auth: tuple[str, str] | None = None
+    session: requests.Session = field(default_factory=requests.Session)
+
+    def __post_init__(self) -> None:
+        if self.auth:
+            self.session.auth = self.auth
+
+    def put_blob(self, repository: str, blob: bytes) -> None:
+        digest = sha256(blob)
+        head = self.session.head(f"{self.base_url}/v2/{repository}/blobs/{digest}", timeout=10)
+        if head.status_code == 200:
+            return
+        start = self.session.post(f"{self.base_url}/v2/{repository}/blobs/uploads/", timeout=10)
+        assert start.status_code == 202, (start.status_code, start.text)
+        location = start.headers["Location"]
+        if location.startswith("/"):
+            location = self.base_url + location
+        joiner = "&" if "?" in location else "?"
+        done = self.session.put(
+            f"{location}{joiner}digest={digest}",
+            data=blob,
+            headers={"Content-Type": "application/octet-stream"},
+            timeout=10,
+        )
+        assert done.status_code == 201, (done.status_code, done.text)
+
+    def push(self, repository: str, reference: str, image: Image) -> requests.Response:
+        """Uploads the blobs, then PUTs the manifest; returns the manifest PUT's response."""
+        for blob in image.blobs:
+            self.put_blob(repository, blob)
+        return self.session.put(
+            f"{self.base_url}/v2/{repository}/manifests/{reference}",
+            data=image.manifest,
+            headers={"Content-Type": image.media_type},
+            timeout=10,
+        )
+
+    def head_digest(self, repository: str, reference: str) -> str | None:
+        answer = self.session.head(
+            f"{self.base_url}/v2/{repository}/manifests/{reference}",
+            headers={"Accept": f"{OCI_INDEX}, {OCI_MANIFEST}"},
+            timeout=10,
+        )
+        return answer.headers.get("Docker-Content-Digest") if answer.status_code == 200 else None
