@@ -124,8 +124,13 @@ class Http:
     ) -> None:
         delay = self.options.backoff * (2**attempt)
         asked = _retry_after_seconds(retry_after, time.time())
+        if asked is not None and asked > self.options.max_retry_after:
+            raise RemoteError(
+                f"{what}: the server asks to retry after {asked:g} s, longer than tagguard "
+                f"waits ({self.options.max_retry_after:g} s)"
+            )
         if asked is not None:
-            delay = max(delay, min(asked, self.options.max_retry_after))
+            delay = max(delay, asked)
         if delay >= self.remaining():
             detail = f" after {error.message}" if error else ""
             raise RemoteError(

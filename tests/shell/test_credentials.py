@@ -1,0 +1,133 @@
+"""Credentials in docker's order, and secrets that never show."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tagguard.errors import InputError
+from tagguard.shell.credentials import Credential, CredentialStore, build_store, normalise_host
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def store(
+    tmp_path: Path,
+    config: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
+    **kwargs: Any,
+) -> CredentialStore:
+    (tmp_path / "docker").mkdir(exist_ok=True)
+    if config is not None:
+        (tmp_path / "docker" / "config.json").write_text(json.dumps(config))
+    return build_store(
+        username=kwargs.get("username"),
+        password=kwargs.get("password"),
+        env={"DOCKER_CONFIG": str(tmp_path / "docker"), **(env or {})},
+        home=tmp_path,
+        hosts=["harbor.test"],
+        run=kwargs.get("run", subprocess.run),
+    )
+
+
+def test_secrets_never_show() -> None:
+    credential = Credential("robot$p+ci", "s3cret-value", "flag")
+    assert "s3cret-value" not in repr(credential)
+    assert "s3cret-value" not in str(credential)
+
+
+@pytest.mark.parametrize(
+    "key", ["harbor.test", "https://harbor.test", "https://harbor.test/v2/", "HARBOR.test"]
+)
+def test_docker_config_keys_in_any_form(key: str) -> None:
+    assert normalise_host(key) == "harbor.test"
+
+
+def test_order_flag_then_environment_then_docker_config(tmp_path: Path) -> None:
+    config = {"auths": {"harbor.test": {"auth": b64("cfg:cfg-pw")}}}
+    env = {"TAGGUARD_USERNAME": "env", "TAGGUARD_PASSWORD": "env-pw"}
+    flagged = store(tmp_path, config, env, username="flag", password="flag-pw").for_host(
+        "harbor.test"
+    )
+    assert flagged is not None
+    assert flagged.username == "flag"
+    from_env = store(tmp_path, config, env).for_host("harbor.test")
+    assert from_env is not None
+    assert from_env.username == "env"
+    from_config = store(tmp_path, config).for_host("harbor.test")
+    assert from_config is not None
+    assert (from_config.username, from_config.secret) == ("cfg", "cfg-pw")
+
+
+def test_explicit_credentials_only_for_the_guarded_harbor(tmp_path: Path) -> None:
+    found = store(tmp_path, {}, {"TAGGUARD_USERNAME": "env", "TAGGUARD_PASSWORD": "pw"})
+    assert found.for_host("harbor.test") is not None
+    assert found.for_host("ghcr.io") is None
+
+
+def test_helpers_and_stores(tmp_path: Path) -> None:
+    calls: list[tuple[str, str]] = []
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        calls.append((command[0], kwargs["input"]))
+        if kwargs["input"] == "harbor.test":
+            return subprocess.CompletedProcess(
+                command, 0, json.dumps({"Username": "h", "Secret": "h-pw"}), ""
+            )
+        return subprocess.CompletedProcess(
+            command, 1, "credentials not found in native keychain", ""
+        )
+
+    found = store(
+        tmp_path, {"credHelpers": {"harbor.test": "pass"}, "credsStore": "desktop"}, run=run
+    )
+    credential = found.for_host("harbor.test")
+    assert credential is not None
+    assert (credential.username, credential.source) == ("h", "docker-credential-pass")
+    assert found.for_host("other.test") is None
+    assert calls == [
+        ("docker-credential-pass", "harbor.test"),
+        ("docker-credential-desktop", "other.test"),
+    ]
+
+
+def test_identity_tokens_are_marked(tmp_path: Path) -> None:
+    found = store(tmp_path, {"auths": {"harbor.test": {"identitytoken": "refresh"}}}).for_host(
+        "harbor.test"
+    )
+    assert found is not None
+    assert found.identity_token
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"auths": {"harbor.test": {"auth": "%%%"}}}, "is not base64"),
+        ({"auths": {"harbor.test": {"auth": b64("nocolon")}}}, "does not hold 'user:password'"),
+        ({"credHelpers": {"harbor.test": "missing-helper-xyz"}}, "not on PATH"),
+    ],
+)
+def test_broken_docker_config_entries(tmp_path: Path, config: dict[str, Any], message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        store(tmp_path, config).for_host("harbor.test")
+
+
+def test_unreadable_docker_config(tmp_path: Path) -> None:
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker" / "config.json").write_text("{nope")
+    with pytest.raises(InputError, match=r"config\.json: not valid JSON"):
+        store(tmp_path)
+
+
+def test_half_given_credentials_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="must be set together"):
+        store(tmp_path, {}, {"TAGGUARD_USERNAME": "only-user"})
+    with pytest.raises(InputError, match="--password-stdin"):
+        store(tmp_path, {}, username="u")

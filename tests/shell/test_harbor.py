@@ -1,0 +1,178 @@
+"""The Harbor API client's answers to malformed, partial and refusing servers."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import responses
+
+from tagguard.errors import AuthError, RemoteError
+from tagguard.shell.harbor import HarborClient, encode_repository
+from tagguard.shell.http import Http, TransportOptions
+from tests.builders import rule_json
+
+BASE = "https://harbor.test"
+DIGEST = "sha256:" + "d" * 64
+ARTIFACT = re.compile(
+    r"https://harbor\.test/api/v2\.0/projects/p/repositories/[^/]+/artifacts/[^/?]+\?.*"
+)
+RULES = re.compile(r"https://harbor\.test/api/v2\.0/projects/p/immutabletagrules\?.*")
+
+
+def client() -> HarborClient:
+    return HarborClient(Http(TransportOptions(retries=0)), BASE)
+
+
+def test_repositories_are_encoded_twice() -> None:
+    assert encode_repository("team/app") == "team%252Fapp"
+    assert encode_repository("app") == "app"
+
+
+@responses.activate
+def test_artifact_and_its_flags() -> None:
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": [{"name": "v1", "immutable": True}]})
+    found = client().artifact("p", "team/app", "v1")
+    assert found is not None
+    assert found.digest == DIGEST
+    assert found.tag("v1") is not None
+    url = str(responses.calls[0].request.url)
+    assert "team%252Fapp" in url
+    assert "with_immutable_status=true" in url
+
+
+@pytest.mark.parametrize(
+    ("body", "absent"),
+    [
+        ({"errors": [{"code": "NOT_FOUND", "message": "artifact p/app:v1 not found"}]}, True),
+        ({"errors": [{"code": "NOT_FOUND", "message": "repository p/app not found"}]}, True),
+        ({"errors": [{"code": "NOT_FOUND", "message": "project p not found"}]}, False),
+        (
+            {
+                "code": 404,
+                "message": "path /api/v2.0/projects/p/repositories/team/app/artifacts/v1 was not found",
+            },
+            False,
+        ),
+        ({"errors": [{"code": "UNKNOWN", "message": "artifact gone not found"}]}, False),
+    ],
+)
+@responses.activate
+def test_only_harbors_not_found_for_the_artifact_means_absent(body: object, absent: bool) -> None:
+    responses.get(ARTIFACT, status=404, json=body)
+    if absent:
+        assert client().artifact("p", "app", "v1") is None
+    else:
+        with pytest.raises(RemoteError, match="answered 404"):
+            client().artifact("p", "app", "v1")
+
+
+@pytest.mark.parametrize(
+    ("reply", "message"),
+    [
+        (
+            {"body": "<html>login</html>", "content_type": "text/html"},
+            "answered with text/html, not JSON",
+        ),
+        ({"body": '{"digest": "sha2', "content_type": "application/json"}, "malformed JSON"),
+        ({"json": {"digest": "md5:x", "tags": []}}, "is not a digest"),
+        ({"json": {"tags": []}}, "has no digest"),
+        (
+            {"json": {"digest": DIGEST, "tags": [{"name": "v1"}]}},
+            "did not report whether tag 'v1' is immutable",
+        ),
+        ({"json": {"digest": DIGEST, "tags": "v1"}}, "tags are not a list"),
+        ({"json": ["not", "an", "artifact"]}, "something other than an artifact"),
+        (
+            {"status": 500, "json": {"errors": [{"code": "INTERNAL", "message": "db down"}]}},
+            "answered 500 INTERNAL: db down",
+        ),
+        ({"status": 401, "json": {}}, "refused anonymous access \\(401\\)"),
+        ({"status": 403, "json": {}}, "forbids it for anonymous access"),
+    ],
+)
+@responses.activate
+def test_malformed_or_refusing_answers_are_errors(reply: dict[str, object], message: str) -> None:
+    responses.get(ARTIFACT, **reply)
+    with pytest.raises(RemoteError, match=message):
+        client().artifact("p", "app", "v1")
+
+
+@responses.activate
+def test_auth_errors_are_auth_errors() -> None:
+    responses.get(ARTIFACT, status=401, json={})
+    with pytest.raises(AuthError):
+        client().artifact("p", "app", "v1")
+
+
+@responses.activate
+def test_rules_paging_follows_link_and_total() -> None:
+    page_one = [rule_json(i) for i in range(1, 101)]
+    page_two = [rule_json(101)]
+    responses.get(
+        RULES,
+        json=page_one,
+        headers={
+            "X-Total-Count": "101",
+            "Link": '</api/v2.0/projects/p/immutabletagrules?page=2&page_size=100>; rel="next"',
+        },
+    )
+    responses.get(
+        RULES,
+        json=page_two,
+        headers={
+            "X-Total-Count": "101",
+            "Link": '</api/v2.0/projects/p/immutabletagrules?page=1&page_size=100>; rel="prev"',
+        },
+    )
+    found = client().rules("p")
+    assert found.rules is not None
+    assert len(found.rules) == 101
+    assert responses.calls[0].request.headers["X-Is-Resource-Name"] == "true"
+
+
+@responses.activate
+def test_rules_shorter_than_the_total_are_an_error() -> None:
+    responses.get(RULES, json=[rule_json(1)], headers={"X-Total-Count": "5"})
+    with pytest.raises(RemoteError, match="said 5 rules but sent 1"):
+        client().rules("p")
+
+
+@responses.activate
+def test_rules_forbidden_is_an_answer() -> None:
+    responses.get(
+        RULES, status=403, json={"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]}
+    )
+    found = client().rules("p")
+    assert found.rules is None
+    assert "403" in found.unavailable_reason
+
+
+@responses.activate
+def test_malformed_rules_from_harbor_are_remote_errors() -> None:
+    responses.get(RULES, json=[{"id": "one"}])
+    with pytest.raises(RemoteError, match="id must be an integer"):
+        client().rules("p")
+
+
+@responses.activate
+def test_version() -> None:
+    responses.get(f"{BASE}/api/v2.0/systeminfo", json={"harbor_version": "v2.11.0-abc"})
+    assert client().version() == "v2.11.0-abc"
+    responses.get(f"{BASE}/api/v2.0/systeminfo", json={"auth_mode": "db_auth"})
+    assert client().version() is None
+
+
+@responses.activate
+def test_many_tags_are_listed_page_by_page() -> None:
+    tags = [{"name": f"t{i}", "immutable": False} for i in range(100)]
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": tags})
+    list_url = re.compile(r".*/artifacts/sha256%3A[0-9a-f]+/tags\?.*")
+    responses.get(list_url, json=tags, headers={"Link": '</api/v2.0/next?page=2>; rel="next"'})
+    responses.get(f"{BASE}/api/v2.0/next?page=2", json=[{"name": "t100", "immutable": True}])
+    found = client().artifact("p", "app", "t0")
+    assert found is not None
+    assert len(found.tags) == 101
+    assert found.tag("t100") is not None
+    assert json.loads(json.dumps([t.name for t in found.tags]))[-1] == "t100"

@@ -1,0 +1,148 @@
+"""The HTTP layer's error paths, with `responses` standing in for servers."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from tagguard.errors import RemoteError
+from tagguard.shell.http import Http, TransportOptions, _retry_after_seconds
+
+URL = "https://harbor.test/api/v2.0/systeminfo"
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def http(**options: object) -> tuple[Http, FakeTime]:
+    fake = FakeTime()
+    return Http(TransportOptions(**options), clock=fake.clock, sleep=fake.sleep), fake  # type: ignore[arg-type]
+
+
+@responses.activate
+def test_retries_503_then_succeeds_with_backoff() -> None:
+    responses.get(URL, status=503)
+    responses.get(URL, status=502)
+    responses.get(URL, json={"ok": True})
+    client, fake = http()
+    answer = client.request("GET", URL, what="x")
+    assert answer.status == 200
+    assert fake.slept == [0.25, 0.5]
+    assert client.requests_made == 3
+
+
+@responses.activate
+def test_honours_retry_after_within_the_deadline() -> None:
+    responses.get(URL, status=429, headers={"Retry-After": "3"})
+    responses.get(URL, json={})
+    client, fake = http()
+    assert client.request("GET", URL, what="x").status == 200
+    assert fake.slept == [3.0]
+
+
+@responses.activate
+def test_gives_up_when_retry_after_is_too_long_or_passes_the_deadline() -> None:
+    responses.get(URL, status=503, headers={"Retry-After": "120"})
+    client, fake = http(deadline=60.0)
+    with pytest.raises(RemoteError, match="asks to retry after 120 s, longer than tagguard waits"):
+        client.request("GET", URL, what="reading x")
+    responses.get(URL, status=503, headers={"Retry-After": "20"})
+    client, fake = http(deadline=10.0)
+    with pytest.raises(RemoteError, match="next retry would pass the 10 s deadline"):
+        client.request("GET", URL, what="reading x")
+    assert fake.slept == []
+
+
+@responses.activate
+def test_bounded_retries_return_the_last_answer() -> None:
+    for _ in range(4):
+        responses.get(URL, status=503)
+    client, fake = http(retries=3)
+    assert client.request("GET", URL, what="x").status == 503
+    assert len(fake.slept) == 3
+    assert client.requests_made == 4
+
+
+@responses.activate
+def test_connection_errors_are_retried_then_named() -> None:
+    for _ in range(4):
+        responses.get(URL, body=requests.ConnectionError("Connection refused"))
+    client, _ = http()
+    with pytest.raises(
+        RemoteError,
+        match=r"reading x: cannot connect to https://harbor.test:443: connection refused",
+    ):
+        client.request("GET", URL, what="reading x")
+    assert client.requests_made == 4
+
+
+@responses.activate
+def test_tls_failures_are_not_retried() -> None:
+    responses.get(URL, body=requests.exceptions.SSLError("certificate verify failed"))
+    client, _ = http()
+    with pytest.raises(
+        RemoteError, match=r"TLS failed for https://harbor\.test:443: certificate verify failed"
+    ):
+        client.request("GET", URL, what="x")
+    assert client.requests_made == 1
+
+
+@responses.activate
+def test_redirects_keep_credentials_on_the_same_host_only() -> None:
+    responses.get(URL, status=302, headers={"Location": "/api/v2.0/elsewhere"})
+    responses.get(
+        "https://harbor.test/api/v2.0/elsewhere",
+        status=302,
+        headers={"Location": "https://evil.test/steal"},
+    )
+    responses.get("https://evil.test/steal", json={})
+    client, _ = http()
+    client.request("GET", URL, auth_header="Basic c2VjcmV0", what="x")
+    sent = [
+        (call.request.url, call.request.headers.get("Authorization")) for call in responses.calls
+    ]
+    assert sent == [
+        (URL, "Basic c2VjcmV0"),
+        ("https://harbor.test/api/v2.0/elsewhere", "Basic c2VjcmV0"),
+        ("https://evil.test/steal", None),
+    ]
+
+
+@responses.activate
+def test_too_many_redirects() -> None:
+    responses.get(URL, status=302, headers={"Location": URL})
+    client, _ = http()
+    with pytest.raises(RemoteError, match="more than 5 redirects"):
+        client.request("GET", URL, what="x")
+
+
+@responses.activate
+def test_answers_over_the_size_limit_are_refused() -> None:
+    responses.get(URL, body=b"x" * 2048)
+    client, _ = http(max_bytes=1024)
+    with pytest.raises(RemoteError, match=r"(over the 1024-byte limit|more than 1024 bytes)"):
+        client.request("GET", URL, what="x")
+
+
+def test_the_deadline_bounds_every_request() -> None:
+    client, fake = http(deadline=5.0)
+    fake.now = 6.0
+    with pytest.raises(RemoteError, match="the 5 s deadline passed"):
+        client.request("GET", URL, what="x")
+
+
+def test_retry_after_as_an_http_date() -> None:
+    assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == 10.0
+    assert _retry_after_seconds("soon", 0) is None
+    assert _retry_after_seconds(None, 0) is None

@@ -1,0 +1,138 @@
+"""The registry client's auth dance and answers, against `responses`."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+
+from tagguard.errors import AuthError, RemoteError
+from tagguard.shell.credentials import Credential, CredentialStore
+from tagguard.shell.http import Http, TransportOptions
+from tagguard.shell.registry import MANIFEST_TYPES, RegistryClient, parse_challenge
+
+DIGEST = "sha256:" + "e" * 64
+MANIFEST = "https://reg.test/v2/org/app/manifests/1.0"
+
+
+def client(credential: Credential | None = None) -> RegistryClient:
+    store = CredentialStore(credential, frozenset({"reg.test"}) if credential else frozenset())
+    return RegistryClient(Http(TransportOptions(retries=0)), store)
+
+
+def test_parse_challenge() -> None:
+    found = parse_challenge(
+        'Bearer realm="https://auth.test/token",service="reg",scope="repository:a:pull"'
+    )
+    assert found is not None
+    assert found.scheme == "bearer"
+    assert found.params == {
+        "realm": "https://auth.test/token",
+        "service": "reg",
+        "scope": "repository:a:pull",
+    }
+    assert parse_challenge(None) is None
+
+
+@responses.activate
+def test_anonymous_bearer_token_then_head() -> None:
+    responses.head(
+        MANIFEST,
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="https://auth.test/token",service="reg"'},
+    )
+    responses.get("https://auth.test/token", json={"token": "t0k"})
+    responses.head(MANIFEST, headers={"Docker-Content-Digest": DIGEST})
+    assert client().digest("reg.test", "org/app", "1.0") == DIGEST
+    head = responses.calls[0].request
+    assert head.headers["Accept"] == MANIFEST_TYPES
+    token_request = responses.calls[1].request
+    assert "Authorization" not in token_request.headers
+    assert "scope=repository%3Aorg%2Fapp%3Apull" in str(token_request.url)
+    assert responses.calls[2].request.headers["Authorization"] == "Bearer t0k"
+
+
+@responses.activate
+def test_tokens_are_cached_per_scope() -> None:
+    challenge = {"WWW-Authenticate": 'Bearer realm="https://reg.test/token",service="reg"'}
+    for name in ("a", "b"):
+        # The first request of each repository is challenged; later ones carry the token.
+        url = f"https://reg.test/v2/org/{name}/manifests/1"
+        responses.head(url, status=401, headers=challenge)
+        responses.head(url, headers={"Docker-Content-Digest": DIGEST})
+    responses.get("https://reg.test/token", json={"access_token": "one"})
+    responses.get("https://reg.test/token", json={"access_token": "two"})
+    registry = client(Credential("u", "p", "test"))
+    for name in ("a", "a", "b"):
+        registry.digest("reg.test", f"org/{name}", "1")
+    token_calls = [c for c in responses.calls if "/token" in str(c.request.url)]
+    assert len(token_calls) == 2
+    heads = [
+        c.request.headers.get("Authorization")
+        for c in responses.calls
+        if c.request.method == "HEAD"
+    ]
+    assert heads == [None, "Bearer one", "Bearer one", None, "Bearer two"]
+
+
+@responses.activate
+def test_credentials_never_go_to_a_plain_http_realm_on_another_host() -> None:
+    responses.head(
+        MANIFEST,
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="http://elsewhere.test/token"'},
+    )
+    responses.get("http://elsewhere.test/token", json={"token": "t"})
+    responses.head(MANIFEST, headers={"Docker-Content-Digest": DIGEST})
+    client(Credential("u", "secret-pw", "test")).digest("reg.test", "org/app", "1.0")
+    assert "Authorization" not in responses.calls[1].request.headers
+
+
+@responses.activate
+def test_credentials_go_to_an_https_realm() -> None:
+    responses.head(
+        MANIFEST, status=401, headers={"WWW-Authenticate": 'Bearer realm="https://auth.test/token"'}
+    )
+    responses.get("https://auth.test/token", json={"token": "t"})
+    responses.head(MANIFEST, headers={"Docker-Content-Digest": DIGEST})
+    client(Credential("u", "p", "test")).digest("reg.test", "org/app", "1.0")
+    assert responses.calls[1].request.headers["Authorization"].startswith("Basic ")
+
+
+@responses.activate
+def test_basic_challenge() -> None:
+    responses.head(MANIFEST, status=401, headers={"WWW-Authenticate": 'Basic realm="reg"'})
+    responses.head(MANIFEST, headers={"Docker-Content-Digest": DIGEST})
+    assert client(Credential("u", "p", "test")).digest("reg.test", "org/app", "1.0") == DIGEST
+    responses.head(MANIFEST, status=401, headers={"WWW-Authenticate": 'Basic realm="reg"'})
+    with pytest.raises(AuthError, match="needs credentials"):
+        client().digest("reg.test", "org/app", "1.0")
+
+
+@responses.activate
+def test_absent_and_missing_header() -> None:
+    responses.head(MANIFEST, status=404)
+    assert client().digest("reg.test", "org/app", "1.0") is None
+    responses.head(MANIFEST, status=200)
+    responses.get(MANIFEST, body=b'{"schemaVersion":2}')
+    digest = client().digest("reg.test", "org/app", "1.0")
+    assert digest == "sha256:" + __import__("hashlib").sha256(b'{"schemaVersion":2}').hexdigest()
+
+
+@responses.activate
+def test_refusals_and_bad_answers() -> None:
+    responses.head(
+        MANIFEST, status=401, headers={"WWW-Authenticate": 'Bearer realm="https://reg.test/token"'}
+    )
+    responses.get("https://reg.test/token", status=401)
+    with pytest.raises(AuthError, match="refused anonymous access"):
+        client().digest("reg.test", "org/app", "1.0")
+    responses.head(MANIFEST, status=401)
+    with pytest.raises(AuthError, match="without saying how"):
+        client().digest("reg.test", "org/app", "1.0")
+    responses.head(MANIFEST, headers={"Docker-Content-Digest": "nonsense"})
+    with pytest.raises(RemoteError, match="is not a digest"):
+        client().digest("reg.test", "org/app", "1.0")
+
+
+def test_docker_hub_names_reach_its_registry_host() -> None:
+    assert client().base_url("docker.io") == "https://registry-1.docker.io"
