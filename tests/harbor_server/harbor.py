@@ -327,7 +327,6 @@ class Handler(BaseHTTPRequestHandler):
             info: dict[str, Any] = {
                 "auth_mode": "db_auth",
                 "registry_url": urlsplit(self.server.url).netloc,
-                "with_chartmuseum": False,
             }
             if user is not None:
                 info["harbor_version"] = self.state.version
