@@ -21,7 +21,7 @@ API = "/api/v2.0"
 @functools.cache
 def definitions() -> dict[str, Any]:
     swagger = yaml.safe_load((shared_dir() / "harbor" / "swagger.yaml").read_text(encoding="utf-8"))
-    strict = copy.deepcopy(swagger["definitions"])
+    strict: dict[str, Any] = copy.deepcopy(swagger["definitions"])
     for schema in strict.values():
         if (
             isinstance(schema, dict)
