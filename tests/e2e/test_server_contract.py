@@ -57,7 +57,7 @@ def test_rules(populated: Harbor) -> None:
     answer = get(
         populated,
         "/projects/proj/immutabletagrules?page_size=100",
-        **{"X-Is-Resource-Name": "true"},
+        by_name=True,
     )
     assert answer.status_code == 200
     validate(answer.json(), "ImmutableRule", many=True)
