@@ -39,8 +39,9 @@ def validate(data: Any, definition: str, *, many: bool = False) -> None:
 
 
 def get(
-    harbor: Harbor, path: str, auth: tuple[str, str] | None = ADMIN, **headers: str
+    harbor: Harbor, path: str, *, auth: tuple[str, str] | None = ADMIN, by_name: bool = False
 ) -> requests.Response:
+    headers = {"X-Is-Resource-Name": "true"} if by_name else {}
     return requests.get(f"{harbor.url}{API}{path}", auth=auth, headers=headers, timeout=10)
 
 
