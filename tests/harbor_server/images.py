@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -12,7 +13,7 @@ import requests
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
-OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
 def sha256(data: bytes) -> str:
@@ -101,3 +102,27 @@ class Pusher:
             timeout=10,
         )
         return answer.headers.get("Docker-Content-Digest") if answer.status_code == 200 else None
+
+
+def write_oci_layout(directory: str, image: Image, tag: str) -> None:
+    """An OCI image layout (what `docker buildx --output type=oci` or umoci write)."""
+    from pathlib import Path
+
+    root = Path(directory)
+    blobs = root / "blobs" / "sha256"
+    blobs.mkdir(parents=True, exist_ok=True)
+    for blob in (*image.blobs, image.manifest):
+        (blobs / sha256(blob).split(":", 1)[1]).write_bytes(blob)
+    (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": image.media_type,
+                "digest": image.digest,
+                "size": len(image.manifest),
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }
+        ],
+    }
+    (root / "index.json").write_text(json.dumps(index))
