@@ -33,12 +33,14 @@ class Image:
 
 def make_image(seed: str | None = None) -> Image:
     """A minimal OCI image whose layer holds `seed` (random by default): a distinct digest."""
-    layer = (seed or os.urandom(16).hex()).encode()
+    content = (seed or os.urandom(16).hex()).encode()
+    # A real (gzip) layer, so copying tools push it as it is.
+    layer = gzip.compress(content, mtime=0)
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "rootfs": {"type": "layers", "diff_ids": [sha256(layer)]},
+            "rootfs": {"type": "layers", "diff_ids": [sha256(content)]},
         }
     ).encode()
     manifest = json.dumps(
