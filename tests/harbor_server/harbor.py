@@ -261,7 +261,7 @@ class Handler(BaseHTTPRequestHandler):
     def _drain(self) -> bytes:
         """The request body, whether sized or chunked (skopeo streams blobs chunked)."""
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            parts = []
+            parts: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
