@@ -90,7 +90,8 @@ class Harbor:
         out, err = io.StringIO(), io.StringIO()
         self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         with redirect_stdout(out), redirect_stderr(err):
-            code = main([*args, "--plain-http", "--timeout", "5", "--deadline", "20"])
+            # Defaults first: an option the test gives again later wins.
+            code = main([args[0], "--plain-http", "--timeout", "5", "--deadline", "20", *args[1:]])
         return Run(code, out.getvalue(), err.getvalue())
 
 

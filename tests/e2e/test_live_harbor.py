@@ -330,3 +330,27 @@ def _b64(text: str) -> str:
     import base64
 
     return base64.b64encode(text.encode()).decode()
+
+
+def test_503_twice_then_an_answer_is_retried_to_a_verdict(harbor: Harbor) -> None:
+    from tests.harbor_server.harbor import Fault, status
+
+    harbor.rule("proj", tag="v*")
+    harbor.push("proj/app:v1")
+    harbor.state.faults.append(Fault(r"/artifacts/v1\?", status(503), method="GET", times=2))
+    run = harbor.tagguard("push", harbor.ref("proj/app:v1"), "--digest", make_image().digest)
+    assert run.code == 1, run.err
+    assert (
+        len(harbor.state.requests_to("/api/v2.0/projects/proj/repositories/app/artifacts/v1")) == 3
+    )
+
+
+def test_a_silent_server_is_bounded_by_the_timeout(harbor: Harbor) -> None:
+    from tests.harbor_server.harbor import Fault, hang
+
+    harbor.state.faults.append(Fault(r"/systeminfo", hang))
+    started = time.monotonic()
+    run = harbor.tagguard("push", harbor.ref("proj/app:v1"), "--timeout", "0.5", "--deadline", "3")
+    assert run.code == 2
+    assert "sent no answer within 0.5 s" in run.err or "deadline" in run.err
+    assert time.monotonic() - started < 5

@@ -187,12 +187,13 @@ class Http:
             raise RemoteError(f"{what}: TLS failed for {_origin(url)}: {_cause(error)}") from None
         except requests.exceptions.ConnectTimeout:
             raise RemoteError(
-                f"{what}: connecting to {_origin(url)} timed out after {timeout:g} s",
+                f"{what}: connecting to {_origin(url)} timed out after {_seconds(timeout)} s",
                 retryable=True,
             ) from None
         except requests.exceptions.ReadTimeout:
             raise RemoteError(
-                f"{what}: {_origin(url)} sent no answer within {timeout:g} s", retryable=True
+                f"{what}: {_origin(url)} sent no answer within {_seconds(timeout)} s",
+                retryable=True,
             ) from None
         except requests.exceptions.ConnectionError as error:
             raise RemoteError(
@@ -231,6 +232,10 @@ class Http:
                 f"{what}: the answer from {_origin(url)} broke off: {_cause(error)}", retryable=True
             ) from None
         return b"".join(chunks)
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _no_auth(request: Any) -> Any:
