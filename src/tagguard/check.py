@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tagguard.core import glob
 from tagguard.core.decide import (
     Decision,
     Operation,
@@ -19,7 +20,7 @@ from tagguard.core.decide import (
     decide_delete_tag,
     decide_write,
 )
-from tagguard.core.harbor_version import GlobChoice, as_choice
+from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import reconcile
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice, Report
@@ -33,8 +34,9 @@ class _Session:
     """Remembers what the sources said, so each question is asked once per run."""
 
     sources: Sources
-    globs: GlobChoice
+    forced_glob: str | None  # --harbor-version; None: what each Harbor reports
     report: Report = field(default_factory=Report)
+    _globs: dict[str, str] = field(default_factory=dict)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
 
@@ -65,7 +67,25 @@ class _Session:
         found = self.rules(ref)
         if found.rules is None:
             return None
-        return evaluate(found.rules, ref.repository, tag, self.globs.for_registry(ref.registry))
+        return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
+
+    def glob_for(self, registry: str) -> str:
+        """The doublestar release the Harbor at `registry` links (asked once)."""
+        if self.forced_glob is not None:
+            return self.forced_glob
+        if registry not in self._globs:
+            reported = self.sources.harbor_version(registry)
+            if reported is None and self.sources.live:
+                self.report.warn(
+                    Notice(
+                        "version-unknown",
+                        f"{registry} did not report its Harbor version (anonymous access hides it); "
+                        "tagguard assumes the newest glob: give --harbor-version to be sure",
+                        registry,
+                    )
+                )
+            self._globs[registry] = glob_version_for(reported) if reported else glob.NEWEST
+        return self._globs[registry]
 
     def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
         """Where `tag` points (given the artifact it names, if any) and whether it is locked."""
@@ -82,12 +102,12 @@ class _Session:
 
 def check_push(
     sources: Sources,
-    glob_version: str | GlobChoice,
+    glob_version: str | None,
     targets: Sequence[Reference],
     digest: str | None,
 ) -> Report:
     """Pushing one image (`digest`, None if unknown) to every target reference."""
-    session = _Session(sources, as_choice(glob_version))
+    session = _Session(sources, glob_version)
     for target in targets:
         new = _new_digest(target, digest)
         session.report.record(_write(session, Operation.PUSH, target, new))
@@ -96,12 +116,12 @@ def check_push(
 
 def check_retag(
     sources: Sources,
-    glob_version: str | GlobChoice,
+    glob_version: str | None,
     source: Reference,
     targets: Sequence[Reference],
 ) -> Report:
     """Writing every target tag from the digest `source` points at."""
-    session = _Session(sources, as_choice(glob_version))
+    session = _Session(sources, glob_version)
     new = source.digest or _source_digest(sources, source)
     for target in targets:
         if target.tag is None:
@@ -112,13 +132,13 @@ def check_retag(
 
 def check_delete(
     sources: Sources,
-    glob_version: str | GlobChoice,
+    glob_version: str | None,
     targets: Sequence[Reference],
     *,
     artifact: bool,
 ) -> Report:
     """Deleting tags, or (artifact=True, or a reference by digest) whole artifacts."""
-    session = _Session(sources, as_choice(glob_version))
+    session = _Session(sources, glob_version)
     for target in targets:
         if artifact or target.tag is None:
             session.report.record(_delete_artifact(session, target))
@@ -137,19 +157,19 @@ class Explained:
 
 
 def explain(
-    sources: Sources, glob_version: str | GlobChoice, target: Reference, *, with_state: bool = True
+    sources: Sources, glob_version: str | None, target: Reference, *, with_state: bool = True
 ) -> Explained:
     """Harbor's evaluation of the target's tag, rule by rule, and what Harbor reports."""
     if target.tag is None:
         raise InputError(f"{target.original!r} names no tag; explain needs one, e.g. :1.0")
-    session = _Session(sources, as_choice(glob_version))
+    session = _Session(sources, glob_version)
     facts = session.tag_facts(target, target.tag) if with_state else None
     rules = session.rules(target)
     return Explained(
         session.evaluate(target, target.tag),
         facts,
         rules.unavailable_reason,
-        session.globs.for_registry(target.registry),
+        session.glob_for(target.registry),
     )
 
 

@@ -20,7 +20,6 @@ import click
 from tagguard import __version__
 
 if TYPE_CHECKING:
-    from tagguard.core.harbor_version import GlobChoice
     from tagguard.core.reference import Reference
     from tagguard.core.report import Report
     from tagguard.core.state import Sources
@@ -233,7 +232,7 @@ def explain(reference: str, **given: Any) -> int:
         options = replace(options, state_file=None)
     sources, http = _sources(options, [target], [], need_state=with_state)
     try:
-        globs = _globs(options, sources, [target])
+        globs = _forced_glob(options)
         explained = explain_check(sources, globs, target, with_state=with_state)
     finally:
         if http is not None:
@@ -300,7 +299,7 @@ def _run_check(
     options: Options,
     targets: Sequence[Reference],
     others: Sequence[Reference],
-    check: Callable[[Sources, GlobChoice], Report],
+    check: Callable[[Sources, str | None], Report],
 ) -> int:
     """Builds the sources, runs the check, renders it; --on-error warn turns an unreadable
     registry into a warning and exit 0."""
@@ -309,7 +308,7 @@ def _run_check(
 
     sources, http = _sources(options, targets, others)
     try:
-        report = check(sources, _globs(options, sources, targets))
+        report = check(sources, _forced_glob(options))
     except (RemoteError, StateError) as error:
         if options.on_error != "warn":
             raise
@@ -328,18 +327,11 @@ def _run_check(
     return _emit(report, options)
 
 
-def _globs(options: Options, sources: Sources, targets: Sequence[Reference]) -> GlobChoice:
-    """--harbor-version for all, else the version each Harbor reports (newest offline)."""
-    from tagguard.core import glob
-    from tagguard.core.harbor_version import GlobChoice, glob_version_for
+def _forced_glob(options: Options) -> str | None:
+    """--harbor-version for every Harbor; None lets each Harbor's reported version decide."""
+    from tagguard.core.harbor_version import glob_version_for
 
-    if options.harbor_version is not None or options.offline:
-        return GlobChoice(glob_version_for(options.harbor_version))
-    versions = []
-    for registry in sorted({t.registry for t in targets}):
-        reported = sources.harbor_version(registry)
-        versions.append((registry, glob_version_for(reported) if reported else glob.NEWEST))
-    return GlobChoice(glob.NEWEST, tuple(versions))
+    return glob_version_for(options.harbor_version) if options.harbor_version else None
 
 
 def _sources(

@@ -32,8 +32,19 @@ class Verdict(StrEnum):
 class Operation(StrEnum):
     PUSH = "push"
     RETAG = "retag"
+    COPY = "copy"
+    REPLICATE = "replicate"
     DELETE = "delete"
     DELETE_ARTIFACT = "delete-artifact"
+
+
+# What "writing" the tag is called in sentences, per operation.
+_WRITE_NOUN = {
+    Operation.PUSH: "the push",
+    Operation.RETAG: "the retag",
+    Operation.COPY: "the copy",
+    Operation.REPLICATE: "the replication",
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,8 @@ class Decision:
     from_reference: str | None = None
     failures: tuple[RuleFailure, ...] = field(default=(), compare=False)
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Where the operation was declared (a plan file and line), when it was.
+    origin: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,33 @@ def decide_write(
         )
     moved = f"moves from {_short(current)} to {_short(new)}"
     return make(Verdict.ALLOW, f"tag {tag} is mutable, so it {moved}{_fail_open_note(lock)}")
+
+
+def decide_replication(target: Reference, facts: TagFacts, new: str, *, override: bool) -> Decision:
+    """One destination tag of a Harbor replication policy (a push into the destination).
+
+    Harbor skips a tag the destination already holds at the same digest; one it holds at
+    another digest it overwrites only when the policy says `override`, and then refuses (412,
+    the task fails) if the tag is immutable there. Without override it skips silently and the
+    destination keeps its old image.
+    """
+    if (
+        facts.current is not None
+        and facts.current != new
+        and not override
+        and not facts.lock.conflict
+    ):
+        return _make(
+            Operation.REPLICATE,
+            target,
+            Verdict.SKIP,
+            f"Harbor skips tag {facts.name} without a word because the policy does not override: "
+            f"the destination keeps {_short(facts.current)} instead of {_short(new)}",
+            facts.lock,
+            current=facts.current,
+            new=new,
+        )
+    return decide_write(Operation.REPLICATE, target, facts, new)
 
 
 def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:

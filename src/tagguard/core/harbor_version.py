@@ -55,18 +55,3 @@ def glob_version_for(harbor_version: str | None) -> str:
     if harbor_version is None:
         return glob.NEWEST
     return parse_harbor_version(harbor_version).glob_version
-
-
-@dataclass(frozen=True)
-class GlobChoice:
-    """The glob for each Harbor: forced by --harbor-version, else what each Harbor reports."""
-
-    default: str = glob.NEWEST
-    per_registry: tuple[tuple[str, str], ...] = ()
-
-    def for_registry(self, registry: str) -> str:
-        return dict(self.per_registry).get(registry, self.default)
-
-
-def as_choice(value: str | GlobChoice) -> GlobChoice:
-    return value if isinstance(value, GlobChoice) else GlobChoice(value)

@@ -61,8 +61,11 @@ class Reference:
         """`registry/project/repository`, the key of a state file."""
         return f"{self.registry}/{self.repository}"
 
-    def with_tag(self, tag: str | None) -> Reference:
-        return Reference(self.registry, self.repository, tag, None, self.original)
+    def with_tag(self, tag: str) -> Reference:
+        """The same repository at `tag`, written out as its own reference."""
+        return Reference(
+            self.registry, self.repository, tag, None, f"{self.registry}/{self.repository}:{tag}"
+        )
 
     def __str__(self) -> str:
         text = f"{self.registry}/{self.repository}"

@@ -41,6 +41,11 @@ class ProjectRules:
 
 
 class Sources(Protocol):
+    @property
+    def live(self) -> bool:
+        """Whether answers come from a live Harbor (which should report its version)."""
+        ...
+
     def rules(self, registry: str, project: str) -> ProjectRules:
         """All of the project's immutability rules (or why they are unreadable)."""
         ...
@@ -110,6 +115,7 @@ class OfflineSources:
 
     rules_table: RulesTable
     state_table: StateTable
+    live: bool = False
 
     def rules(self, registry: str, project: str) -> ProjectRules:
         return ProjectRules(self.rules_table.for_project(project))

@@ -29,6 +29,8 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
     }
     if decision.from_reference is not None:
         data["from_reference"] = decision.from_reference
+    if decision.origin is not None:
+        data["source"] = {"file": decision.origin[0], "line": decision.origin[1]}
     return data
 
 

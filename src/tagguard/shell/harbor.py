@@ -116,27 +116,65 @@ class HarborClient:
             tags = self._all_tags(project, repository, digest, what)
         return ArtifactInfo(digest, tags)
 
+    def policy(self, policy_id: int) -> Any:
+        """The raw replication policy (reading it needs system-level access)."""
+        what = f"reading replication policy {policy_id}"
+        answer = self._get(f"{API}/replication/policies/{policy_id}", what, allow_statuses=(404,))
+        if answer.status == 404:
+            raise RemoteError(f"{what}: {self.host} has no replication policy {policy_id}")
+        return self._json(answer, what)
+
+    def repositories(self) -> list[str]:
+        """Every repository the credentials may see, as full `project/repo` names."""
+        what = "listing repositories"
+        names: list[str] = []
+        for page in self._pages(f"{API}/repositories?page=1&page_size={PAGE_SIZE}", what):
+            for item in page:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                    raise RemoteError(f"{what}: {self.host} sent a repository without a name")
+                names.append(item["name"])
+        return names
+
+    def artifacts(self, project: str, repository: str) -> list[ArtifactInfo]:
+        """Every artifact of `project/repository` with all its tags and their flags."""
+        what = f"listing the artifacts of {project}/{repository}"
+        base = f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}/artifacts"
+        query = f"?with_tag=true&with_immutable_status=true&page=1&page_size={PAGE_SIZE}"
+        found: list[ArtifactInfo] = []
+        for page in self._pages(base + query, what):
+            for item in page:
+                digest, tags = _artifact_fields(item, what, self.host)
+                if len(tags) >= 10:  # a list answer may cut an artifact's tags short
+                    tags = self._all_tags(project, repository, digest, what)
+                found.append(ArtifactInfo(digest, tags))
+        return found
+
     def _all_tags(
         self, project: str, repository: str, digest: str, what: str
     ) -> tuple[TagInfo, ...]:
         """Every tag of an artifact with more tags than one artifact answer carries."""
-        path: str | None = (
+        path = (
             f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}"
             f"/artifacts/{quote(digest, safe='')}/tags?with_immutable_status=true&page=1&page_size={PAGE_SIZE}"
         )
-        found: list[TagInfo] = []
+        return tuple(
+            _tag_info(item, what, self.host) for page in self._pages(path, what) for item in page
+        )
+
+    def _pages(self, first: str, what: str) -> list[list[Any]]:
+        """Every page of a list answer, following Link rel="next"."""
+        path: str | None = first
+        pages: list[list[Any]] = []
         for _ in range(MAX_PAGES):
             assert path is not None
             answer = self._get(path, what)
             page = self._json(answer, what)
             if not isinstance(page, list):
-                raise RemoteError(
-                    f"{what}: {self.host} answered with something other than a list of tags"
-                )
-            found.extend(_tag_info(item, what, self.host) for item in page)
+                raise RemoteError(f"{what}: {self.host} answered with something other than a list")
+            pages.append(page)
             path = _next_link(answer)
             if path is None or not page:
-                return tuple(found)
+                return pages
         raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
 
     # -- plumbing ------------------------------------------------------------------------

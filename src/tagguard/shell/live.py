@@ -26,6 +26,7 @@ class LiveSources:
     registry: RegistryClient
     rules_table: RulesTable | None = None
     state_table: StateTable | None = None
+    live: bool = True
     _versions: dict[str, str | None] = field(default_factory=dict)
 
     def harbor(self, registry: str) -> HarborClient:
