@@ -10,19 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from tagguard.core import glob
 from tagguard.core.decide import (
     Decision,
     Operation,
     TagFacts,
+    Verdict,
     decide_delete_artifact,
     decide_delete_tag,
+    decide_replication,
     decide_write,
 )
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import reconcile
-from tagguard.core.reference import Reference
+from tagguard.core.reference import Reference, parse_reference
+from tagguard.core.replication import Policy
 from tagguard.core.report import Notice, Report
 from tagguard.core.rules import Evaluation, evaluate
 from tagguard.core.state import ArtifactInfo, ProjectRules, Sources
@@ -105,12 +109,17 @@ def check_push(
     glob_version: str | None,
     targets: Sequence[Reference],
     digest: str | None,
+    *,
+    source: Reference | None = None,
 ) -> Report:
-    """Pushing one image (`digest`, None if unknown) to every target reference."""
+    """Pushing one image (`digest`, or the one `source` names; None if unknown) to every
+    target reference."""
     session = _Session(sources, glob_version)
+    if source is not None:
+        digest = source.digest or _source_digest(sources, source)
     for target in targets:
         new = _new_digest(target, digest)
-        session.report.record(_write(session, Operation.PUSH, target, new))
+        session.report.record(_write(session, Operation.PUSH, target, new, source=source))
     return session.report
 
 
@@ -119,14 +128,59 @@ def check_retag(
     glob_version: str | None,
     source: Reference,
     targets: Sequence[Reference],
+    *,
+    operation: Operation = Operation.RETAG,
 ) -> Report:
-    """Writing every target tag from the digest `source` points at."""
+    """Writing every target tag from the digest `source` points at (a retag, or an explicit
+    replication step such as `crane copy` or `skopeo copy`: the same manifest PUT)."""
     session = _Session(sources, glob_version)
     new = source.digest or _source_digest(sources, source)
     for target in targets:
         if target.tag is None:
-            raise InputError(f"retag target {target.original!r} needs a tag, not only a digest")
-        session.report.record(_write(session, Operation.RETAG, target, new, source=source))
+            raise InputError(f"target {target.original!r} needs a tag, not only a digest")
+        session.report.record(_write(session, operation, target, new, source=source))
+    return session.report
+
+
+def check_copy(
+    sources: Sources, glob_version: str | None, source: Reference, destination: Reference
+) -> Report:
+    """Harbor's copy (`POST .../artifacts?from=`): every tag of the source artifact is written
+    into the destination repository, and one immutable tag there fails the whole copy."""
+    session = _Session(sources, glob_version)
+    if destination.tag is not None or destination.digest is not None:
+        raise InputError(
+            f"copy destination {destination.original!r} is a repository: give no tag or digest"
+        )
+    name = source.digest or source.tag
+    assert name is not None
+    artifact = session.artifact(source, name)
+    if artifact is None:
+        raise StateError(f"copy source {source.original!r} does not exist")
+    decisions: list[Decision] = []
+    if not artifact.tags:
+        decisions.append(
+            decide_write(Operation.COPY, destination, None, artifact.digest, source=source)
+        )
+    for info in artifact.tags:
+        target = destination.with_tag(info.name)
+        facts = session.tag_facts(target, info.name)
+        decisions.append(
+            decide_write(Operation.COPY, target, facts, artifact.digest, source=source)
+        )
+    for decision in decisions:
+        session.report.record(decision)
+    blocked = [d.tag for d in decisions if d.decision is Verdict.BLOCK]
+    if blocked and len(decisions) > len(blocked):
+        session.report.warn(
+            Notice(
+                "copy-fails-whole",
+                f"copying {source.original} to {destination.original} fails as a whole: tag "
+                f"{blocked[0]} is immutable there, so none of the {len(decisions)} tags is copied",
+                destination.registry,
+                destination.project,
+            )
+        )
     return session.report
 
 
@@ -219,3 +273,91 @@ def _delete_artifact(session: _Session, target: Reference) -> Decision:
     # Only tags can lock an artifact: one that no tag points at is deletable whatever it is.
     tags = [session.facts(target, info.name, found) for info in found.tags]
     return decide_delete_artifact(target, found.digest, tags)
+
+
+class ReplicationSources(Sources, Protocol):
+    """What a policy check needs beyond the usual questions: the source Harbor's policy and
+    listings, and a way to reach the destination Harbor the policy names."""
+
+    def policy(self, registry: str, policy_id: int) -> Policy: ...
+
+    def repositories(self, registry: str) -> list[str]: ...
+
+    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]: ...
+
+    def add_harbor(self, host: str, url: str) -> None: ...
+
+
+def check_replication(
+    sources: ReplicationSources, glob_version: str | None, registry: str, policy_id: int
+) -> Report:
+    """What a push-based replication policy of the Harbor at `registry` will do, tag by tag,
+    in its destination Harbor."""
+    session = _Session(sources, glob_version)
+    policy = sources.policy(registry, policy_id)
+    if policy.source_registry_url is not None:
+        raise InputError(
+            f"replication policy {policy_id} pulls from {policy.source_registry_url}; tagguard "
+            "checks push-based policies (run it against the source Harbor's policy)"
+        )
+    if not policy.destination_url:
+        raise InputError(f"replication policy {policy_id} names no destination registry")
+    destination = policy.destination_host
+    sources.add_harbor(destination, policy.destination_url)
+    _warn_policy(session, policy, registry)
+    source_glob = session.glob_for(registry)
+    for name in sources.repositories(registry):
+        if not policy.selects_repository(name, source_glob):
+            continue
+        target_name = policy.destination_name(name)
+        for artifact in sources.artifacts(registry, name):
+            for info in artifact.tags:
+                if not policy.selects_tag(info.name, source_glob):
+                    continue
+                text = f"{destination}/{target_name}:{info.name}"
+                target = parse_reference(text)
+                origin = parse_reference(f"{registry}/{name}:{info.name}")
+                decision = decide_replication(
+                    target,
+                    session.tag_facts(target, info.name),
+                    artifact.digest,
+                    override=policy.override,
+                )
+                session.report.record(_with_source(decision, origin))
+                if decision.decision is Verdict.SKIP and decision.current_digest != artifact.digest:
+                    session.report.warn(
+                        Notice(
+                            "replication-stale",
+                            f"policy {policy.id} ({policy.name}): {text} keeps its old image "
+                            f"({decision.current_digest}); set override to replace it",
+                            destination,
+                            target.project,
+                        )
+                    )
+    return session.report
+
+
+def _with_source(decision: Decision, origin: Reference) -> Decision:
+    from dataclasses import replace
+
+    return replace(decision, from_reference=origin.original)
+
+
+def _warn_policy(session: _Session, policy: Policy, registry: str) -> None:
+    if not policy.enabled:
+        session.report.warn(
+            Notice(
+                "policy-disabled",
+                f"replication policy {policy.id} is disabled: it runs only when started by hand",
+                registry,
+            )
+        )
+    for flt in policy.unsupported_filters():
+        session.report.warn(
+            Notice(
+                "filter-not-evaluated",
+                f"replication policy {policy.id}: the {flt.type!r} filter is not evaluated, so "
+                "tagguard checks every artifact the other filters select (more, not fewer)",
+                registry,
+            )
+        )

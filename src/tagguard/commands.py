@@ -153,25 +153,161 @@ def cli(debug: bool) -> None:
     """
 
 
+_reference_lists = [
+    click.option(
+        "--refs-from-env",
+        "refs_env",
+        metavar="NAME",
+        help="Also check the references in environment variable NAME (newline-separated, as docker/metadata-action exports DOCKER_METADATA_OUTPUT_TAGS).",
+    ),
+    click.option(
+        "--refs-file",
+        type=click.Path(dir_okay=False),
+        help="Also check the references listed in FILE, one per line.",
+    ),
+]
+
+
 @cli.command()
-@click.argument("references", nargs=-1, required=True)
+@click.argument("references", nargs=-1)
 @click.option(
     "--digest",
     metavar="sha256:...",
     help="Digest of the image being pushed; lets identical re-runs be skipped.",
 )
+@click.option(
+    "--oci-layout",
+    metavar="DIR[:REF]",
+    help="Take the digest from an OCI image layout's index.json (REF: its ref.name annotation).",
+)
+@click.option(
+    "--metadata-file",
+    type=click.Path(dir_okay=False),
+    help="Take the digest from `docker buildx build --metadata-file` output.",
+)
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="REF",
+    help="Take the digest of REF, in any registry (the image being promoted).",
+)
+@_apply(_reference_lists)
 @common_options
-def push(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
+def push(
+    references: tuple[str, ...],
+    digest: str | None,
+    oci_layout: str | None,
+    metadata_file: str | None,
+    from_ref: str | None,
+    refs_env: str | None,
+    refs_file: str | None,
+    **given: Any,
+) -> int:
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
     from tagguard.check import check_push
-    from tagguard.core.reference import validate_digest
 
     options = _options(**given)
-    if digest is not None:
-        validate_digest(digest, "--digest")
-    targets = _parse_references(references)
+    new = _push_digest(digest, oci_layout, metadata_file, from_ref)
+    (source,) = _parse_references([from_ref], harbor=False) if from_ref else (None,)
+    targets = _parse_references(_all_references(references, refs_env, refs_file))
     return _run_check(
-        options, targets, [], lambda sources, globs: check_push(sources, globs, targets, digest)
+        options,
+        targets,
+        [source] if source else [],
+        lambda sources, globs: check_push(sources, globs, targets, new, source=source),
+    )
+
+
+@cli.command()
+@click.argument("source")
+@click.argument("destination")
+@common_options
+def copy(source: str, destination: str, **given: Any) -> int:
+    """Check Harbor's copy of SOURCE into the repository DESTINATION (every tag it carries).
+
+    This is Harbor's copy API (the UI's "copy"/retag): one immutable tag in DESTINATION on
+    another digest fails the whole copy.
+    """
+    from tagguard.check import check_copy
+    from tagguard.core.reference import parse_reference
+
+    options = _options(**given)
+    (parsed_source,) = _parse_references((source,))
+    target = parse_reference(destination, default_tag=None)
+    return _run_check(
+        options,
+        [target, parsed_source],
+        [],
+        lambda sources, globs: check_copy(sources, globs, parsed_source, target),
+    )
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "policy_id",
+    type=int,
+    metavar="ID",
+    help="A replication policy of the Harbor given by --source (or --harbor-url).",
+)
+@click.option(
+    "--source",
+    "source_host",
+    metavar="HOST",
+    help="The registry host of the Harbor holding the policy.",
+)
+@click.option(
+    "--from", "from_ref", metavar="REF", help="An explicit pair: the image (any registry) ..."
+)
+@click.option(
+    "--to",
+    "to_refs",
+    metavar="REF",
+    multiple=True,
+    help="... copied to this Harbor tag (crane copy, skopeo copy).",
+)
+@common_options
+def replicate(
+    policy_id: int | None,
+    source_host: str | None,
+    from_ref: str | None,
+    to_refs: tuple[str, ...],
+    **given: Any,
+) -> int:
+    """Check a replication: a Harbor policy's every destination tag, or explicit --from/--to pairs.
+
+    With --policy: same digest -> skip; another digest and the policy does not override ->
+    skip with a warning (Harbor leaves the old image there without a word); another digest,
+    override, immutable -> block (the replication task fails).
+    """
+    from tagguard.check import check_replication, check_retag
+    from tagguard.core.decide import Operation
+    from tagguard.errors import InputError
+
+    options = _options(**given)
+    if (policy_id is None) == (from_ref is None):
+        raise InputError("replicate needs either --policy ID or --from REF with --to REF")
+    if from_ref is not None:
+        if not to_refs:
+            raise InputError("replicate --from needs at least one --to REF")
+        (source,) = _parse_references((from_ref,), harbor=False)
+        targets = _parse_references(to_refs)
+        return _run_check(
+            options,
+            targets,
+            [source],
+            lambda sources, globs: check_retag(
+                sources, globs, source, targets, operation=Operation.REPLICATE
+            ),
+        )
+    assert policy_id is not None
+    host = _policy_host(source_host, options)
+    return _run_check(
+        options,
+        [],
+        [],
+        lambda sources, globs: check_replication(sources, globs, host, policy_id),  # type: ignore[arg-type]
+        hosts=[host],
     )
 
 
@@ -289,6 +425,70 @@ def lint(
 # ----------------------------------------------------------------------------- helpers
 
 
+def _push_digest(
+    digest: str | None, oci_layout: str | None, metadata_file: str | None, from_ref: str | None
+) -> str | None:
+    """The new image's digest from whichever single source was given (--from: later)."""
+    from tagguard.core.reference import validate_digest
+    from tagguard.errors import InputError
+    from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
+
+    given = [
+        name
+        for name, value in (
+            ("--digest", digest),
+            ("--oci-layout", oci_layout),
+            ("--metadata-file", metadata_file),
+            ("--from", from_ref),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise InputError(f"give the new digest one way, not with {' and '.join(given)}")
+    if digest is not None:
+        return validate_digest(digest, "--digest")
+    if oci_layout is not None:
+        return digest_from_oci_layout(oci_layout)
+    if metadata_file is not None:
+        return digest_from_metadata_file(metadata_file)
+    return None
+
+
+def _all_references(
+    arguments: Sequence[str], refs_env: str | None, refs_file: str | None
+) -> list[str]:
+    from tagguard.errors import InputError
+    from tagguard.shell.digests import references_from_file, references_from_text
+
+    found = list(arguments)
+    if refs_env is not None:
+        value = os.environ.get(refs_env)
+        if value is None:
+            raise InputError(f"--refs-from-env {refs_env}: the variable is not set")
+        found.extend(references_from_text(value, f"${refs_env}"))
+    if refs_file is not None:
+        found.extend(references_from_file(refs_file))
+    if not found:
+        raise InputError(
+            "no references to check: give them as arguments, --refs-from-env or --refs-file"
+        )
+    return list(dict.fromkeys(found))
+
+
+def _policy_host(source_host: str | None, options: Options) -> str:
+    from tagguard.errors import InputError
+    from tagguard.shell.credentials import normalise_host
+
+    if source_host:
+        return source_host.lower()
+    plain = [u for u in options.harbor_urls if "=" not in u.partition("://")[0]]
+    if len(plain) == 1:
+        return normalise_host(plain[0])
+    raise InputError(
+        "replicate --policy needs the Harbor holding the policy: --source HOST (or one --harbor-url URL)"
+    )
+
+
 def _parse_references(texts: Sequence[str], *, harbor: bool = True) -> list[Reference]:
     from tagguard.core.reference import parse_reference
 
@@ -300,13 +500,15 @@ def _run_check(
     targets: Sequence[Reference],
     others: Sequence[Reference],
     check: Callable[[Sources, str | None], Report],
+    *,
+    hosts: Sequence[str] = (),
 ) -> int:
     """Builds the sources, runs the check, renders it; --on-error warn turns an unreadable
     registry into a warning and exit 0."""
     from tagguard.core.report import Notice, Report
     from tagguard.errors import RemoteError, StateError
 
-    sources, http = _sources(options, targets, others)
+    sources, http = _sources(options, targets, others, hosts=hosts)
     try:
         report = check(sources, _forced_glob(options))
     except (RemoteError, StateError) as error:
@@ -340,6 +542,7 @@ def _sources(
     others: Sequence[Reference],
     *,
     need_state: bool = True,
+    hosts: Sequence[str] = (),
 ) -> tuple[Sources, Http | None]:
     from tagguard.core.state import OfflineSources, StateTable
     from tagguard.errors import InputError
@@ -355,7 +558,7 @@ def _sources(
     state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
         return OfflineSources(rules_table, state_table or StateTable({})), None
-    return _live_sources(options, targets, others, rules_table, state_table)
+    return _live_sources(options, targets, others, rules_table, state_table, hosts)
 
 
 def _live_sources(
@@ -364,6 +567,7 @@ def _live_sources(
     others: Sequence[Reference],
     rules_table: Any,
     state_table: Any,
+    extra_hosts: Sequence[str] = (),
 ) -> tuple[Sources, Http]:
     from tagguard.shell.credentials import build_store, environment
     from tagguard.shell.harbor import HarborClient
@@ -372,7 +576,7 @@ def _live_sources(
     from tagguard.shell.registry import RegistryClient
     from tagguard.shell.urls import harbor_urls
 
-    hosts = sorted({t.registry for t in targets})
+    hosts = sorted({t.registry for t in targets} | set(extra_hosts))
     urls = harbor_urls(options.harbor_urls, hosts, plain_http=options.plain_http)
     password = _read_password(options)
     store = build_store(
@@ -387,7 +591,22 @@ def _live_sources(
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
-    return LiveSources(harbors, registry, rules_table, state_table), http
+    explicit = {
+        e.partition("=")[0].strip().lower(): e.partition("=")[2].strip()
+        for e in options.harbor_urls
+        if "=" in e.partition("://")[0]
+    }
+
+    def connect(host: str, url: str) -> HarborClient:
+        # A Harbor met along the way (a replication's destination): --harbor-url HOST=URL
+        # wins over the URL the policy gives; credentials come from the docker config.
+        return HarborClient(
+            http,
+            harbor_urls([f"{host}={explicit.get(host, url)}"], [host], plain_http=False)[host],
+            store.for_host(host),
+        )
+
+    return LiveSources(harbors, registry, rules_table, state_table, connect=connect), http
 
 
 def _read_password(options: Options) -> str | None:

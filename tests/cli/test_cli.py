@@ -181,6 +181,9 @@ def test_undecidable_input_is_one_line_and_exit_2(
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "push")
     assert code == 2
+    assert "no references to check" in err
+    code, _, err = run(capsys, "retag")
+    assert code == 2
     assert "Missing argument" in err
     assert run(capsys, "frobnicate")[0] == 2
 

@@ -89,6 +89,7 @@ class HarborState:
     artifacts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     tokens: dict[str, str | None] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    policies: dict[int, dict[str, Any]] = field(default_factory=dict)
     latency: float = 0.0
     flip_immutable: bool = False
     log: list[tuple[str, str]] = field(default_factory=list)
@@ -343,6 +344,12 @@ class Handler(BaseHTTPRequestHandler):
                 info["harbor_version"] = self.state.version
             self.send_json(200, info)
             return
+        if segments[:2] == ["replication", "policies"] and len(segments) == 3 and method == "GET":
+            self._get_policy(user, segments[2])
+            return
+        if segments == ["repositories"] and method == "GET":
+            self._list_all_repositories(user)
+            return
         if len(segments) < 2 or segments[0] != "projects":
             self._swagger_404(raw_path)
             return
@@ -358,6 +365,7 @@ class Handler(BaseHTTPRequestHandler):
             ("POST", 1, self._create_rule),
             ("GET", 2, self._get_repository),
             ("GET", 3, self._list_artifacts),
+            ("POST", 3, self._copy_artifact),
             ("GET", 4, self._get_artifact),
             ("DELETE", 4, self._delete_artifact),
             ("GET", 5, self._list_tags),
@@ -378,6 +386,107 @@ class Handler(BaseHTTPRequestHandler):
                 handler(project, user, rest)
                 return
         self._swagger_404(raw_path)
+
+    def _get_policy(self, user: User | None, policy_id: str) -> None:
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return
+        if not user.admin:
+            self.error(403, "FORBIDDEN", "forbidden")
+            return
+        policy = self.state.policies.get(int(policy_id)) if policy_id.isdigit() else None
+        if policy is None:
+            self.error(404, "NOT_FOUND", f"policy {policy_id} not found")
+            return
+        self.send_json(200, policy)
+
+    def _list_all_repositories(self, user: User | None) -> None:
+        names = sorted(
+            f"{project}/{repository}"
+            for (project, repository) in self.state.artifacts
+            if self.state.may(user, self.state.projects[project], "artifact:read")
+        )
+        items = [
+            {
+                "id": i + 1,
+                "project_id": self.state.projects[n.split("/")[0]].id,
+                "name": n,
+                "artifact_count": 1,
+                "pull_count": 0,
+            }
+            for i, n in enumerate(names)
+        ]
+        self._send_page(items, self.path.partition("?")[0])
+
+    def _copy_artifact(self, project: Project, user: User | None, rest: list[str]) -> None:
+        """Harbor's copy: the source artifact and every tag it carries into this repository;
+        one tag that exists here on another digest and is immutable fails the whole copy."""
+        if not self.state.may(user, project, "repository:push"):
+            self.error(403, "FORBIDDEN", "forbidden")
+            return
+        source = self.query.get("from", "")
+        name, _, reference = source.rpartition("@") if "@" in source else source.rpartition(":")
+        src_project, _, src_repository = name.partition("/")
+        if src_project not in self.state.projects:
+            self.error(404, "NOT_FOUND", f"project {src_project} not found")
+            return
+        digest = self._resolve(self.state.projects[src_project], src_repository, reference)
+        if digest is None:
+            self.error(404, "NOT_FOUND", f"artifact {source} not found")
+            return
+        repository = self._repository_name(rest[1])
+        key = (project.name, repository)
+        carried = sorted(
+            t for t, d in self.state.tags[(src_project, src_repository)].items() if d == digest
+        )
+        for tag in carried:
+            existing = self.state.tags.get(key, {}).get(tag)
+            if (
+                existing is not None
+                and existing != digest
+                and self.state.immutable(project.name, repository, tag)
+            ):
+                self.error(
+                    412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be updated"
+                )
+                return
+        # The registry needs the manifest and blobs in the new repository: mount and put.
+        manifest = self.server.session.get(
+            f"{self.server.backend}/v2/{src_project}/{src_repository}/manifests/{digest}",
+            headers={
+                "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
+            },
+            timeout=30,
+        )
+        body = json.loads(manifest.content)
+        for blob in [body.get("config", {}), *body.get("layers", [])]:
+            if blob.get("digest"):
+                self.server.session.post(
+                    f"{self.server.backend}/v2/{project.name}/{repository}/blobs/uploads/?mount={blob['digest']}&from={src_project}/{src_repository}",
+                    timeout=30,
+                )
+        put = self.server.session.put(
+            f"{self.server.backend}/v2/{project.name}/{repository}/manifests/{digest}",
+            data=manifest.content,
+            headers={"Content-Type": manifest.headers.get("Content-Type", "")},
+            timeout=30,
+        )
+        if put.status_code != 201:
+            self.error(500, "UNKNOWN", f"registry refused the copy: {put.status_code}")
+            return
+        with self.state.lock:
+            self.state.artifacts.setdefault(key, {})[digest] = manifest.headers.get(
+                "Content-Type", ""
+            )
+            for tag in carried:
+                self.state.tags.setdefault(key, {})[tag] = digest
+        self.send(
+            201,
+            b"",
+            {
+                "Location": f"{API}/projects/{project.name}/repositories/{quote(quote(repository, safe=''), safe='')}/artifacts/{digest}"
+            },
+        )
 
     @staticmethod
     def _shape(rest: list[str]) -> bool:

@@ -128,3 +128,38 @@ def write_oci_layout(directory: str, image: Image, tag: str) -> None:
         ],
     }
     (root / "index.json").write_text(json.dumps(index))
+
+
+def make_index(*children: Image) -> Image:
+    """A multi-platform image index over `children`; push the children first."""
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": child.media_type,
+                    "digest": child.digest,
+                    "size": len(child.manifest),
+                    "platform": {"architecture": arch, "os": "linux"},
+                }
+                for child, arch in zip(children, ("amd64", "arm64", "s390x"), strict=False)
+            ],
+        },
+        separators=(",", ":"),
+    ).encode()
+    return Image(manifest, OCI_INDEX, ())
+
+
+def push_index(
+    pusher: Pusher, repository: str, tag: str, children: tuple[Image, ...], index: Image
+) -> requests.Response:
+    for child in children:
+        answer = pusher.push(repository, child.digest, child)
+        assert answer.status_code == 201, (answer.status_code, answer.text)
+    return pusher.session.put(
+        f"{pusher.base_url}/v2/{repository}/manifests/{tag}",
+        data=index.manifest,
+        headers={"Content-Type": OCI_INDEX},
+        timeout=10,
+    )

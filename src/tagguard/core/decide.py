@@ -147,7 +147,7 @@ def decide_write(
             operation,
             target,
             Verdict.ALLOW,
-            "a push by digest creates no tag, and Harbor never checks it",
+            f"{_WRITE_NOUN[operation]} writes no tag (only the digest), and Harbor never checks that",
             None,
             current=None,
             new=new,

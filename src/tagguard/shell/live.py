@@ -6,8 +6,10 @@ for the project's rules (to try a rule before adding it), a state file for the t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectRules,
@@ -27,7 +29,31 @@ class LiveSources:
     rules_table: RulesTable | None = None
     state_table: StateTable | None = None
     live: bool = True
+    # Makes a client for a Harbor found along the way (a replication's destination).
+    connect: Callable[[str, str], HarborClient] | None = None
     _versions: dict[str, str | None] = field(default_factory=dict)
+
+    def add_harbor(self, host: str, url: str) -> None:
+        """Reaches `host` at `url` unless --harbor-url already said where it is."""
+        if host not in self.harbors:
+            if self.connect is None:
+                raise InputError(f"{host} is not a Harbor tagguard may connect to")
+            self.harbors[host] = self.connect(host, url)
+
+    # -- a replication's source ------------------------------------------------------------
+
+    def policy(self, registry: str, policy_id: int) -> Policy:
+        client = self.harbor(registry)
+        return parse_policy(
+            client.policy(policy_id), f"replication policy {policy_id} from {client.host}"
+        )
+
+    def repositories(self, registry: str) -> list[str]:
+        return self.harbor(registry).repositories()
+
+    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        project, _, rest = repository.partition("/")
+        return self.harbor(registry).artifacts(project, rest)
 
     def harbor(self, registry: str) -> HarborClient:
         client = self.harbors.get(registry)
