@@ -2,15 +2,16 @@
 
 They read rules and state only through a `Sources` object (files offline, Harbor live),
 evaluate Harbor's rules, reconcile that with Harbor's own flag, and let `core.decide` give
-the verdicts. Each project's rules and each artifact are asked for once per run, however
-many references share them.
+the verdicts. All checks of one run share a `Session`, so each project's rules, each
+Harbor's version and each artifact are asked for once, however many operations share them
+(a release plan's fifty operations included).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from dataclasses import dataclass, field, replace
+from typing import Protocol, runtime_checkable
 
 from tagguard.core import glob
 from tagguard.core.decide import (
@@ -34,15 +35,16 @@ from tagguard.errors import InputError, StateError
 
 
 @dataclass
-class _Session:
-    """Remembers what the sources said, so each question is asked once per run."""
+class Session:
+    """One run: the sources, and everything they said, so each question is asked once."""
 
     sources: Sources
-    forced_glob: str | None  # --harbor-version; None: what each Harbor reports
+    forced_glob: str | None = None  # --harbor-version; None: what each Harbor reports
     report: Report = field(default_factory=Report)
-    _globs: dict[str, str] = field(default_factory=dict)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
+    _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    _globs: dict[str, str] = field(default_factory=dict)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -67,11 +69,20 @@ class _Session:
             self._artifacts[key] = self.sources.artifact(*key)
         return self._artifacts[key]
 
-    def evaluate(self, ref: Reference, tag: str) -> Evaluation | None:
-        found = self.rules(ref)
-        if found.rules is None:
-            return None
-        return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
+    def source_digest(self, ref: Reference) -> str:
+        """The digest a source reference (any registry) points at; it must exist."""
+        if ref.digest is not None:
+            return ref.digest
+        assert ref.tag is not None
+        key = (ref.registry, ref.repository, ref.tag)
+        if key not in self._digests:
+            self._digests[key] = self.sources.digest(*key)
+        digest = self._digests[key]
+        if digest is None:
+            raise StateError(
+                f"source {ref.original!r} does not exist, so there is no image to write"
+            )
+        return digest
 
     def glob_for(self, registry: str) -> str:
         """The doublestar release the Harbor at `registry` links (asked once)."""
@@ -83,13 +94,19 @@ class _Session:
                 self.report.warn(
                     Notice(
                         "version-unknown",
-                        f"{registry} did not report its Harbor version (anonymous access hides it); "
-                        "tagguard assumes the newest glob: give --harbor-version to be sure",
+                        f"{registry} did not report its Harbor version (anonymous access hides "
+                        "it); tagguard assumes the newest glob: give --harbor-version to be sure",
                         registry,
                     )
                 )
             self._globs[registry] = glob_version_for(reported) if reported else glob.NEWEST
         return self._globs[registry]
+
+    def evaluate(self, ref: Reference, tag: str) -> Evaluation | None:
+        found = self.rules(ref)
+        if found.rules is None:
+            return None
+        return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
 
     def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
         """Where `tag` points (given the artifact it names, if any) and whether it is locked."""
@@ -103,6 +120,202 @@ class _Session:
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
         return self.facts(ref, tag, self.artifact(ref, tag))
 
+    # -- the operations, each returning its decisions ---------------------------------------
+
+    def push(
+        self, targets: Sequence[Reference], digest: str | None, source: Reference | None = None
+    ) -> list[Decision]:
+        """Pushing one image (`digest`, or the one `source` names; None if unknown)."""
+        if source is not None:
+            digest = self.source_digest(source)
+        return [
+            self._write(Operation.PUSH, target, _new_digest(target, digest), source)
+            for target in targets
+        ]
+
+    def retag(
+        self,
+        source: Reference,
+        targets: Sequence[Reference],
+        operation: Operation = Operation.RETAG,
+    ) -> list[Decision]:
+        """Writing every target tag from the digest `source` points at (a retag, or an
+        explicit replication step such as `crane copy` or `skopeo copy`)."""
+        new = self.source_digest(source)
+        for target in targets:
+            if target.tag is None:
+                raise InputError(f"target {target.original!r} needs a tag, not only a digest")
+        return [self._write(operation, target, new, source) for target in targets]
+
+    def copy(self, source: Reference, destination: Reference) -> list[Decision]:
+        """Harbor's copy (`POST .../artifacts?from=`): every tag of the source artifact goes
+        into the destination repository; one immutable tag there fails the whole copy."""
+        if destination.tag is not None or destination.digest is not None:
+            raise InputError(
+                f"copy destination {destination.original!r} is a repository: give no tag or digest"
+            )
+        name = source.digest or source.tag
+        assert name is not None
+        artifact = self.artifact(source, name)
+        if artifact is None:
+            raise StateError(f"copy source {source.original!r} does not exist")
+        decisions: list[Decision] = []
+        if not artifact.tags:
+            decisions.append(
+                decide_write(Operation.COPY, destination, None, artifact.digest, source=source)
+            )
+        for info in artifact.tags:
+            target = destination.with_tag(info.name)
+            facts = self.tag_facts(target, info.name)
+            decisions.append(
+                decide_write(Operation.COPY, target, facts, artifact.digest, source=source)
+            )
+        blocked = [d.tag for d in decisions if d.decision is Verdict.BLOCK]
+        if blocked and len(decisions) > len(blocked):
+            self.report.warn(
+                Notice(
+                    "copy-fails-whole",
+                    f"copying {source.original} to {destination.original} fails as a whole: tag "
+                    f"{blocked[0]} is immutable there, so none of the {len(decisions)} tags is copied",
+                    destination.registry,
+                    destination.project,
+                )
+            )
+        return decisions
+
+    def delete(self, targets: Sequence[Reference], *, artifact: bool) -> list[Decision]:
+        """Deleting tags, or (artifact=True, or a reference by digest) whole artifacts."""
+        decisions = []
+        for target in targets:
+            if artifact or target.tag is None:
+                decisions.append(self._delete_artifact(target))
+            else:
+                assert target.tag is not None
+                decisions.append(decide_delete_tag(target, self.tag_facts(target, target.tag)))
+        return decisions
+
+    def replicate_policy(self, registry: str, policy_id: int) -> list[Decision]:
+        """What a push-based replication policy of the Harbor at `registry` will do, tag by
+        tag, in the destination Harbor it names."""
+        sources = self.sources
+        if not isinstance(sources, ReplicationSources):
+            raise InputError("replication policies are read from a live Harbor, not from files")
+        policy = sources.policy(registry, policy_id)
+        if policy.source_registry_url is not None:
+            raise InputError(
+                f"replication policy {policy_id} pulls from {policy.source_registry_url}; tagguard "
+                "checks push-based policies (run it against the source Harbor's policy)"
+            )
+        if not policy.destination_url:
+            raise InputError(f"replication policy {policy_id} names no destination registry")
+        destination = policy.destination_host
+        sources.add_harbor(destination, policy.destination_url)
+        self._warn_policy(policy, registry)
+        source_glob = self.glob_for(registry)
+        decisions = []
+        for name in sources.repositories(registry):
+            if not policy.selects_repository(name, source_glob):
+                continue
+            target_name = policy.destination_name(name)
+            for found in sources.artifacts(registry, name):
+                for info in found.tags:
+                    if policy.selects_tag(info.name, source_glob):
+                        origin = parse_reference(f"{registry}/{name}:{info.name}")
+                        target = parse_reference(f"{destination}/{target_name}:{info.name}")
+                        decisions.append(self._replicate_tag(policy, origin, target, found.digest))
+        return decisions
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _write(
+        self, operation: Operation, target: Reference, new: str | None, source: Reference | None
+    ) -> Decision:
+        if target.tag is None:
+            return decide_write(operation, target, None, new, source=source)
+        facts = self.tag_facts(target, target.tag)
+        return decide_write(operation, target, facts, new, source=source)
+
+    def _delete_artifact(self, target: Reference) -> Decision:
+        reference = target.digest or target.tag
+        assert reference is not None
+        found = self.artifact(target, reference)
+        named = target.digest is not None and target.tag is not None
+        if found is not None and named and found.tag(target.tag or "") is None:
+            raise InputError(
+                f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
+            )
+        if found is None:
+            return decide_delete_artifact(target, None, [])
+        # Only tags can lock an artifact: one no tag points at is deletable whatever it is.
+        tags = [self.facts(target, info.name, found) for info in found.tags]
+        return decide_delete_artifact(target, found.digest, tags)
+
+    def _replicate_tag(
+        self, policy: Policy, origin: Reference, target: Reference, digest: str
+    ) -> Decision:
+        assert target.tag is not None
+        facts = self.tag_facts(target, target.tag)
+        decision = replace(
+            decide_replication(target, facts, digest, override=policy.override),
+            from_reference=origin.original,
+        )
+        if decision.decision is Verdict.SKIP and decision.current_digest != digest:
+            self.report.warn(
+                Notice(
+                    "replication-stale",
+                    f"policy {policy.id} ({policy.name}): {target.original} keeps its old image "
+                    f"({decision.current_digest}); set override to replace it",
+                    target.registry,
+                    target.project,
+                )
+            )
+        return decision
+
+    def _warn_policy(self, policy: Policy, registry: str) -> None:
+        if not policy.enabled:
+            self.report.warn(
+                Notice(
+                    "policy-disabled",
+                    f"replication policy {policy.id} is disabled: it runs only when started by hand",
+                    registry,
+                )
+            )
+        for flt in policy.unsupported_filters():
+            self.report.warn(
+                Notice(
+                    "filter-not-evaluated",
+                    f"replication policy {policy.id}: the {flt.type!r} filter is not evaluated, so "
+                    "tagguard checks every artifact the other filters select (more, not fewer)",
+                    registry,
+                )
+            )
+
+
+@runtime_checkable
+class ReplicationSources(Sources, Protocol):
+    """What a policy check needs beyond the usual questions: the source Harbor's policy and
+    listings, and a way to reach the destination Harbor the policy names."""
+
+    def policy(self, registry: str, policy_id: int) -> Policy: ...
+
+    def repositories(self, registry: str) -> list[str]: ...
+
+    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]: ...
+
+    def add_harbor(self, host: str, url: str) -> None: ...
+
+
+def _new_digest(target: Reference, digest: str | None) -> str | None:
+    if digest is not None and target.digest is not None and digest != target.digest:
+        raise InputError(
+            f"reference {target.original!r} names digest {target.digest} but --digest "
+            f"gives {digest}; give one of them"
+        )
+    return digest or target.digest
+
+
+# -- one command, one check: a session and its report ---------------------------------------
+
 
 def check_push(
     sources: Sources,
@@ -112,14 +325,8 @@ def check_push(
     *,
     source: Reference | None = None,
 ) -> Report:
-    """Pushing one image (`digest`, or the one `source` names; None if unknown) to every
-    target reference."""
-    session = _Session(sources, glob_version)
-    if source is not None:
-        digest = source.digest or _source_digest(sources, source)
-    for target in targets:
-        new = _new_digest(target, digest)
-        session.report.record(_write(session, Operation.PUSH, target, new, source=source))
+    session = Session(sources, glob_version)
+    session.report.extend(session.push(targets, digest, source))
     return session.report
 
 
@@ -131,74 +338,32 @@ def check_retag(
     *,
     operation: Operation = Operation.RETAG,
 ) -> Report:
-    """Writing every target tag from the digest `source` points at (a retag, or an explicit
-    replication step such as `crane copy` or `skopeo copy`: the same manifest PUT)."""
-    session = _Session(sources, glob_version)
-    new = source.digest or _source_digest(sources, source)
-    for target in targets:
-        if target.tag is None:
-            raise InputError(f"target {target.original!r} needs a tag, not only a digest")
-        session.report.record(_write(session, operation, target, new, source=source))
+    session = Session(sources, glob_version)
+    session.report.extend(session.retag(source, targets, operation))
     return session.report
 
 
 def check_copy(
     sources: Sources, glob_version: str | None, source: Reference, destination: Reference
 ) -> Report:
-    """Harbor's copy (`POST .../artifacts?from=`): every tag of the source artifact is written
-    into the destination repository, and one immutable tag there fails the whole copy."""
-    session = _Session(sources, glob_version)
-    if destination.tag is not None or destination.digest is not None:
-        raise InputError(
-            f"copy destination {destination.original!r} is a repository: give no tag or digest"
-        )
-    name = source.digest or source.tag
-    assert name is not None
-    artifact = session.artifact(source, name)
-    if artifact is None:
-        raise StateError(f"copy source {source.original!r} does not exist")
-    decisions: list[Decision] = []
-    if not artifact.tags:
-        decisions.append(
-            decide_write(Operation.COPY, destination, None, artifact.digest, source=source)
-        )
-    for info in artifact.tags:
-        target = destination.with_tag(info.name)
-        facts = session.tag_facts(target, info.name)
-        decisions.append(
-            decide_write(Operation.COPY, target, facts, artifact.digest, source=source)
-        )
-    for decision in decisions:
-        session.report.record(decision)
-    blocked = [d.tag for d in decisions if d.decision is Verdict.BLOCK]
-    if blocked and len(decisions) > len(blocked):
-        session.report.warn(
-            Notice(
-                "copy-fails-whole",
-                f"copying {source.original} to {destination.original} fails as a whole: tag "
-                f"{blocked[0]} is immutable there, so none of the {len(decisions)} tags is copied",
-                destination.registry,
-                destination.project,
-            )
-        )
+    session = Session(sources, glob_version)
+    session.report.extend(session.copy(source, destination))
     return session.report
 
 
 def check_delete(
-    sources: Sources,
-    glob_version: str | None,
-    targets: Sequence[Reference],
-    *,
-    artifact: bool,
+    sources: Sources, glob_version: str | None, targets: Sequence[Reference], *, artifact: bool
 ) -> Report:
-    """Deleting tags, or (artifact=True, or a reference by digest) whole artifacts."""
-    session = _Session(sources, glob_version)
-    for target in targets:
-        if artifact or target.tag is None:
-            session.report.record(_delete_artifact(session, target))
-        else:
-            assert target.tag is not None
-            session.report.record(decide_delete_tag(target, session.tag_facts(target, target.tag)))
+    session = Session(sources, glob_version)
+    session.report.extend(session.delete(targets, artifact=artifact))
+    return session.report
+
+
+def check_replication(
+    sources: Sources, glob_version: str | None, registry: str, policy_id: int
+) -> Report:
+    session = Session(sources, glob_version)
+    session.report.extend(session.replicate_policy(registry, policy_id))
     return session.report
 
 
@@ -216,7 +381,7 @@ def explain(
     """Harbor's evaluation of the target's tag, rule by rule, and what Harbor reports."""
     if target.tag is None:
         raise InputError(f"{target.original!r} names no tag; explain needs one, e.g. :1.0")
-    session = _Session(sources, glob_version)
+    session = Session(sources, glob_version)
     facts = session.tag_facts(target, target.tag) if with_state else None
     rules = session.rules(target)
     return Explained(
@@ -225,139 +390,3 @@ def explain(
         rules.unavailable_reason,
         session.glob_for(target.registry),
     )
-
-
-def _new_digest(target: Reference, digest: str | None) -> str | None:
-    if digest is not None and target.digest is not None and digest != target.digest:
-        raise InputError(
-            f"reference {target.original!r} names digest {target.digest} but --digest "
-            f"gives {digest}; give one of them"
-        )
-    return digest or target.digest
-
-
-def _write(
-    session: _Session,
-    operation: Operation,
-    target: Reference,
-    new: str | None,
-    *,
-    source: Reference | None = None,
-) -> Decision:
-    if target.tag is None:
-        return decide_write(operation, target, None, new, source=source)
-    return decide_write(
-        operation, target, session.tag_facts(target, target.tag), new, source=source
-    )
-
-
-def _source_digest(sources: Sources, ref: Reference) -> str:
-    assert ref.tag is not None
-    digest = sources.digest(ref.registry, ref.repository, ref.tag)
-    if digest is None:
-        raise StateError(f"source {ref.original!r} does not exist, so there is no image to retag")
-    return digest
-
-
-def _delete_artifact(session: _Session, target: Reference) -> Decision:
-    reference = target.digest or target.tag
-    assert reference is not None
-    found = session.artifact(target, reference)
-    named = target.digest is not None and target.tag is not None
-    if found is not None and named and found.tag(target.tag or "") is None:
-        raise InputError(
-            f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
-        )
-    if found is None:
-        return decide_delete_artifact(target, None, [])
-    # Only tags can lock an artifact: one that no tag points at is deletable whatever it is.
-    tags = [session.facts(target, info.name, found) for info in found.tags]
-    return decide_delete_artifact(target, found.digest, tags)
-
-
-class ReplicationSources(Sources, Protocol):
-    """What a policy check needs beyond the usual questions: the source Harbor's policy and
-    listings, and a way to reach the destination Harbor the policy names."""
-
-    def policy(self, registry: str, policy_id: int) -> Policy: ...
-
-    def repositories(self, registry: str) -> list[str]: ...
-
-    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]: ...
-
-    def add_harbor(self, host: str, url: str) -> None: ...
-
-
-def check_replication(
-    sources: ReplicationSources, glob_version: str | None, registry: str, policy_id: int
-) -> Report:
-    """What a push-based replication policy of the Harbor at `registry` will do, tag by tag,
-    in its destination Harbor."""
-    session = _Session(sources, glob_version)
-    policy = sources.policy(registry, policy_id)
-    if policy.source_registry_url is not None:
-        raise InputError(
-            f"replication policy {policy_id} pulls from {policy.source_registry_url}; tagguard "
-            "checks push-based policies (run it against the source Harbor's policy)"
-        )
-    if not policy.destination_url:
-        raise InputError(f"replication policy {policy_id} names no destination registry")
-    destination = policy.destination_host
-    sources.add_harbor(destination, policy.destination_url)
-    _warn_policy(session, policy, registry)
-    source_glob = session.glob_for(registry)
-    for name in sources.repositories(registry):
-        if not policy.selects_repository(name, source_glob):
-            continue
-        target_name = policy.destination_name(name)
-        for artifact in sources.artifacts(registry, name):
-            for info in artifact.tags:
-                if not policy.selects_tag(info.name, source_glob):
-                    continue
-                text = f"{destination}/{target_name}:{info.name}"
-                target = parse_reference(text)
-                origin = parse_reference(f"{registry}/{name}:{info.name}")
-                decision = decide_replication(
-                    target,
-                    session.tag_facts(target, info.name),
-                    artifact.digest,
-                    override=policy.override,
-                )
-                session.report.record(_with_source(decision, origin))
-                if decision.decision is Verdict.SKIP and decision.current_digest != artifact.digest:
-                    session.report.warn(
-                        Notice(
-                            "replication-stale",
-                            f"policy {policy.id} ({policy.name}): {text} keeps its old image "
-                            f"({decision.current_digest}); set override to replace it",
-                            destination,
-                            target.project,
-                        )
-                    )
-    return session.report
-
-
-def _with_source(decision: Decision, origin: Reference) -> Decision:
-    from dataclasses import replace
-
-    return replace(decision, from_reference=origin.original)
-
-
-def _warn_policy(session: _Session, policy: Policy, registry: str) -> None:
-    if not policy.enabled:
-        session.report.warn(
-            Notice(
-                "policy-disabled",
-                f"replication policy {policy.id} is disabled: it runs only when started by hand",
-                registry,
-            )
-        )
-    for flt in policy.unsupported_filters():
-        session.report.warn(
-            Notice(
-                "filter-not-evaluated",
-                f"replication policy {policy.id}: the {flt.type!r} filter is not evaluated, so "
-                "tagguard checks every artifact the other filters select (more, not fewer)",
-                registry,
-            )
-        )

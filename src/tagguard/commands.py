@@ -306,7 +306,7 @@ def replicate(
         options,
         [],
         [],
-        lambda sources, globs: check_replication(sources, globs, host, policy_id),  # type: ignore[arg-type]
+        lambda sources, globs: check_replication(sources, globs, host, policy_id),
         hosts=[host],
     )
 
