@@ -26,11 +26,12 @@ from tagguard.core.decide import (
 )
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import reconcile
+from tagguard.core.plan import Plan, PlanOperation
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Notice, Report
 from tagguard.core.rules import Evaluation, evaluate
-from tagguard.core.state import ArtifactInfo, ProjectRules, Sources
+from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, TagInfo
 from tagguard.errors import InputError, StateError
 
 
@@ -45,6 +46,10 @@ class Session:
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
+    # A plan's operations run in order: with `simulate`, each allowed write or delete is
+    # remembered, so later operations see the tags earlier ones create, move or remove.
+    simulate: bool = False
+    _written: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -64,10 +69,47 @@ class Session:
         return self._rules[key]
 
     def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
+        found = self._stored_artifact(ref, reference)
+        if not self.simulate or not any(
+            k[:2] == (ref.registry, ref.repository) for k in self._written
+        ):
+            return found
+        return self._simulated_artifact(ref, reference, found)
+
+    def _stored_artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
         key = (ref.registry, ref.repository, reference)
         if key not in self._artifacts:
             self._artifacts[key] = self.sources.artifact(*key)
         return self._artifacts[key]
+
+    def _simulated_artifact(
+        self, ref: Reference, reference: str, stored: ArtifactInfo | None
+    ) -> ArtifactInfo | None:
+        """The artifact as the plan's earlier operations will have left it: tags they wrote
+        join it, tags they moved away or deleted leave it."""
+        key = (ref.registry, ref.repository, reference)
+        if ":" in reference:
+            digest: str | None = reference
+        elif key in self._written:
+            digest = self._written[key]
+        else:
+            digest = stored.digest if stored is not None else None
+        if digest is None:
+            return None
+        base = stored if stored is not None and stored.digest == digest else None
+        if base is None:
+            base = self._stored_artifact(ref, digest)
+        tags = {t.name: t for t in (base.tags if base is not None else ())}
+        for (registry, repository, tag), written in self._written.items():
+            if (registry, repository) != (ref.registry, ref.repository):
+                continue
+            if written == digest:
+                tags.setdefault(tag, TagInfo(tag))
+            else:
+                tags.pop(tag, None)
+        if base is None and not tags:
+            return None
+        return ArtifactInfo(digest, tuple(sorted(tags.values(), key=lambda t: t.name)))
 
     def source_digest(self, ref: Reference) -> str:
         """The digest a source reference (any registry) points at; it must exist."""
@@ -75,6 +117,9 @@ class Session:
             return ref.digest
         assert ref.tag is not None
         key = (ref.registry, ref.repository, ref.tag)
+        written = self._written.get(key)
+        if written is not None:
+            return written
         if key not in self._digests:
             self._digests[key] = self.sources.digest(*key)
         digest = self._digests[key]
@@ -119,6 +164,16 @@ class Session:
 
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
         return self.facts(ref, tag, self.artifact(ref, tag))
+
+    def remember(self, decision: Decision) -> None:
+        """In a plan, what an allowed operation will have changed for the ones after it."""
+        if not self.simulate or decision.decision is not Verdict.ALLOW or decision.tag is None:
+            return
+        key = (decision.registry, decision.repository, decision.tag)
+        if decision.operation is Operation.DELETE:
+            self._written[key] = None
+        elif decision.operation is not Operation.DELETE_ARTIFACT and decision.new_digest:
+            self._written[key] = decision.new_digest
 
     # -- the operations, each returning its decisions ---------------------------------------
 
@@ -365,6 +420,45 @@ def check_replication(
     session = Session(sources, glob_version)
     session.report.extend(session.replicate_policy(registry, policy_id))
     return session.report
+
+
+def check_plan(
+    sources: Sources, glob_version: str | None, plan: Plan, default_source: str | None = None
+) -> Report:
+    """Every operation of a release plan in one session (each question asked once), in order:
+    a later operation sees what earlier allowed ones write or delete. Each decision carries
+    the file and line its operation was declared on."""
+    session = Session(sources, glob_version, simulate=True)
+    for operation in plan.operations:
+        origin = (plan.file, operation.line)
+        for decision in _plan_operation(session, operation, default_source):
+            session.remember(decision)
+            session.report.record(replace(decision, origin=origin))
+    return session.report
+
+
+def _plan_operation(
+    session: Session, operation: PlanOperation, default_source: str | None
+) -> list[Decision]:
+    if operation.kind == "push":
+        digest = operation.digest_source[1] if operation.digest_source else None
+        return session.push(operation.targets, digest, operation.source)
+    if operation.kind == "delete":
+        return session.delete(operation.targets, artifact=operation.artifact)
+    if operation.kind == "copy":
+        assert operation.source is not None
+        assert operation.destination is not None
+        return session.copy(operation.source, operation.destination)
+    if operation.kind == "replicate" and operation.policy is not None:
+        host = operation.policy_source or default_source
+        if host is None:
+            raise InputError(
+                f"line {operation.line}: replicate needs the Harbor holding policy {operation.policy} (source: HOST)"
+            )
+        return session.replicate_policy(host, operation.policy)
+    assert operation.source is not None
+    kind = Operation.REPLICATE if operation.kind == "replicate" else Operation.RETAG
+    return session.retag(operation.source, operation.targets, kind)
 
 
 @dataclass(frozen=True)

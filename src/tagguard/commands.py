@@ -353,6 +353,48 @@ def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
 
 
 @cli.command()
+@click.argument("plan_file", metavar="FILE")
+@click.option(
+    "--source",
+    "source_host",
+    metavar="HOST",
+    help="The Harbor holding replication policies that name no `source:`.",
+)
+@common_options
+def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
+    """Check every operation of a release plan (YAML) before any of them runs.
+
+    Each verdict names the file and line its operation was declared on; `${VAR}` comes
+    from the environment. See the README for the format, and the JSON Schema shipped as
+    tagguard/schemas/plan.schema.json.
+    """
+    from tagguard.check import check_plan
+    from tagguard.shell.plan_file import load_plan, resolve_digest_files
+
+    options = _options(**given)
+    loaded = resolve_digest_files(load_plan(plan_file, os.environ))
+    targets: list[Reference] = []
+    others: list[Reference] = []
+    hosts: list[str] = [source_host.lower()] if source_host else []
+    for operation in loaded.operations:
+        targets.extend(operation.targets)
+        if operation.destination is not None:
+            targets.append(operation.destination)
+        if operation.source is not None:
+            (targets if operation.kind == "copy" else others).append(operation.source)
+        if operation.policy_source is not None:
+            hosts.append(operation.policy_source)
+    default = source_host.lower() if source_host else None
+    return _run_check(
+        options,
+        targets,
+        others,
+        lambda sources, globs: check_plan(sources, globs, loaded, default),
+        hosts=hosts,
+    )
+
+
+@cli.command()
 @click.argument("reference")
 @common_options
 def explain(reference: str, **given: Any) -> int:

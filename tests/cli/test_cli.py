@@ -222,3 +222,50 @@ def test_internal_errors_are_one_line_without_debug(
     )
     with pytest.raises(RuntimeError):
         main(["--debug", "push", "harbor.example.com/platform/api:v1", *OFFLINE])
+
+
+def test_plan_reports_every_operation_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    plan = str(EXAMPLES / "release-plan.yml")
+    code, out, err = run(capsys, "plan", plan, *OFFLINE, "--format", "json")
+    assert code == 1, err
+    data = json.loads(out)
+    lines = (EXAMPLES / "release-plan.yml").read_text().splitlines()
+    declared = {i + 1 for i, line in enumerate(lines) if line.startswith("  - ")}
+    assert len(declared) == 50
+    reported = {d["source"]["line"] for d in data["decisions"]}
+    assert reported == declared
+    assert {d["source"]["file"] for d in data["decisions"]} == {plan}
+
+
+def test_plan_operations_see_what_earlier_ones_wrote(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    new = "sha256:" + "e" * 64
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - push: harbor.example.com/platform/api:v9.0.0\n    digest: {new}\n"
+        "  - retag: {from: harbor.example.com/platform/api:v9.0.0, to: harbor.example.com/platform/api:stable}\n"
+        f"  - push: harbor.example.com/platform/api:v9.0.0\n    digest: {OTHER}\n"
+    )
+    code, out, _ = run(capsys, "plan", str(plan), *OFFLINE, "--format", "json")
+    verdicts = [
+        (d["source"]["line"], d["decision"], d["new_digest"]) for d in json.loads(out)["decisions"]
+    ]
+    assert verdicts == [(2, "allow", new), (4, "allow", new), (5, "block", OTHER)]
+    assert code == 1
+
+
+def test_a_bad_plan_is_one_line_with_file_and_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n  - push: harbor.example.com/platform/api:v1\n    digst: sha256:00\n"
+    )
+    code, out, err = run(capsys, "plan", str(plan), *OFFLINE)
+    assert (code, out) == (2, "")
+    assert (
+        err
+        == f"tagguard: error: {plan}:3: a push does not take 'digst' (it takes digest, from, metadata-file, oci-layout, push)\n"
+    )

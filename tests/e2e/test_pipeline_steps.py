@@ -318,3 +318,49 @@ def test_reading_a_policy_needs_a_system_admin(harbor: Harbor) -> None:
     )
     assert run.code == 2
     assert "403" in run.err
+
+
+def test_a_plan_against_the_live_harbor_asks_each_question_once(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    harbor.rule("proj", tag="v*")
+    harbor.rule("other", tag="**")
+    image = harbor.push("proj/app:v1")
+    harbor.push("other/lib:1.0")
+    fresh = make_image()
+    layout = tmp_path / "build"
+    write_oci_layout(str(layout), fresh, "app")
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - push: {harbor.ref('proj/app:v1')}\n    digest: {image.digest}\n"
+        f"  - push: [{harbor.ref('proj/app:v2')}, {harbor.ref('proj/app:latest')}]\n    oci-layout: build:app\n"
+        f"  - retag: {{from: {harbor.ref('proj/app:v2')}, to: {harbor.ref('proj/app:stable')}}}\n"
+        f"  - copy: {{from: {harbor.ref('proj/app:v1')}, to: {harbor.ref('other/app')}}}\n"
+        f"  - delete: {harbor.ref('other/lib:1.0')}\n"
+        f"  - push: {harbor.ref('proj/app:v1')}\n    digest: {fresh.digest}\n"
+    )
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.code == 1, run.err
+    got = [
+        (d["source"]["line"], d["reference"].split("/", 1)[1], d["decision"])
+        for d in run.json["decisions"]
+    ]
+    assert got == [
+        (2, "proj/app:v1", "skip"),
+        (4, "proj/app:v2", "allow"),
+        (4, "proj/app:latest", "allow"),
+        (6, "proj/app:stable", "allow"),
+        (7, "other/app:v1", "allow"),
+        (8, "other/lib:1.0", "block"),
+        (9, "proj/app:v1", "block"),
+    ]
+    rules_requests = harbor.state.requests_to("/api/v2.0/projects/")
+    per_project = {path.split("/")[4] for _, path in rules_requests if "/immutabletagrules" in path}
+    assert per_project == {"proj", "other"}
+    assert len([p for _, p in rules_requests if "/immutabletagrules" in p]) == 2
+    assert len(harbor.state.requests_to("/api/v2.0/systeminfo")) == 1
+    # v1 was read once, though three operations touch it.
+    assert (
+        len(harbor.state.requests_to("/api/v2.0/projects/proj/repositories/app/artifacts/v1?")) == 1
+    )

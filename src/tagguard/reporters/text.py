@@ -20,7 +20,10 @@ def paint(text: str, code: str, color: bool) -> str:
 def render(report: Report, stream: TextIO, color: bool = False) -> None:
     for decision in report.decisions:
         label = paint(decision.decision.value.ljust(_WIDTH), _COLORS[decision.decision], color)
-        stream.write(f"{label}  {printable(decision.reference)}  {printable(decision.reason)}\n")
+        where = f"{printable(decision.origin[0])}:{decision.origin[1]}: " if decision.origin else ""
+        stream.write(
+            f"{where}{label}  {printable(decision.reference)}  {printable(decision.reason)}\n"
+        )
     for notice in report.warnings:
         stream.write(f"{paint('warning', '35', color)}: {printable(notice.message)}\n")
     summary = report.summary

@@ -1,0 +1,136 @@
+"""Reading a plan file: YAML into line-aware nodes, with `${VAR}` from the environment.
+
+`${NAME}` is replaced by the variable's value and `${NAME:-default}` by the default when it
+is unset or empty; an unset variable without a default is an error at its line. File paths in
+a plan (`oci-layout`, `metadata-file`) are relative to the plan's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from tagguard.core.plan import Node, Plan, PlanError, PlanOperation, parse_plan
+from tagguard.errors import FileError
+from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+MAX_PLAN_BYTES = 4 * 1024 * 1024
+
+
+def load_plan(path: str, env: Mapping[str, str]) -> Plan:
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise FileError(f"{path}: is a directory, not a file") from None
+    except OSError as error:
+        raise FileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise FileError(f"{path}: larger than {MAX_PLAN_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise FileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
+    return parse_plan(_tree(text, path, env), path)
+
+
+def _tree(text: str, path: str, env: Mapping[str, str]) -> Node:
+    import yaml
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else 1
+        raise PlanError(f"{path}:{line}: not valid YAML: {error.problem}") from None
+    except yaml.YAMLError as error:
+        raise PlanError(f"{path}:1: not valid YAML: {error}") from None
+    if root is None:
+        raise PlanError(f"{path}:1: the plan is empty")
+    return _node(root, path, env, depth=0)
+
+
+def _node(node: object, path: str, env: Mapping[str, str], depth: int) -> Node:
+    import yaml
+
+    assert isinstance(node, yaml.Node)
+    line = node.start_mark.line + 1
+    if depth > 64:
+        raise PlanError(f"{path}:{line}: nested too deeply")
+    if isinstance(node, yaml.MappingNode):
+        fields: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = _node(key_node, path, env, depth + 1)
+            if not isinstance(key.value, str):
+                raise PlanError(f"{path}:{key.line}: keys must be strings")
+            if key.value in fields:
+                raise PlanError(f"{path}:{key.line}: {key.value!r} is given twice")
+            value = _node(value_node, path, env, depth + 1)
+            fields[key.value] = Node(value.value, value.line, key.line)
+        return Node(fields, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Node([_node(item, path, env, depth + 1) for item in node.value], line)
+    assert isinstance(node, yaml.ScalarNode)
+    return Node(_scalar(node, path, env, line), line)
+
+
+def _scalar(
+    node: object, path: str, env: Mapping[str, str], line: int
+) -> str | int | float | bool | None:
+    import yaml
+
+    assert isinstance(node, yaml.ScalarNode)
+    tag, text = node.tag, node.value
+    if tag.endswith(":null"):
+        return None
+    if tag.endswith(":bool"):
+        return text.lower() in ("true", "yes", "on")
+    if tag.endswith(":int"):
+        return (
+            int(text.replace("_", ""), 0)
+            if text[:2].lower() in ("0x", "0o")
+            else int(text.replace("_", ""))
+        )
+    if tag.endswith(":float"):
+        return float(text.replace("_", ""))
+    return _substitute(text, path, env, line)
+
+
+def _substitute(text: str, path: str, env: Mapping[str, str], line: int) -> str:
+    def value(found: re.Match[str]) -> str:
+        name, default = found.group(1), found.group(2)
+        current = env.get(name)
+        if current:
+            return current
+        if default is not None:
+            return default
+        raise PlanError(
+            f"{path}:{line}: ${{{name}}} is not set (write ${{{name}:-default}} for a default)"
+        )
+
+    return _VARIABLE.sub(value, text)
+
+
+def resolve_digest_files(plan: Plan) -> Plan:
+    """Reads the digests that pushes take from files (paths relative to the plan's folder)."""
+    folder = Path(plan.file).parent
+    operations: list[PlanOperation] = []
+    for operation in plan.operations:
+        resolved = operation
+        if operation.digest_source is not None and operation.digest_source[0] != "digest":
+            kind, given = operation.digest_source
+            location = str(folder / given) if not Path(given).is_absolute() else given
+            try:
+                if kind == "oci-layout":
+                    digest = digest_from_oci_layout(location)
+                else:
+                    digest = digest_from_metadata_file(location)
+            except FileError as error:
+                raise PlanError(f"{plan.file}:{operation.line}: {error.message}") from None
+            resolved = replace(operation, digest_source=("digest", digest))
+        operations.append(resolved)
+    return replace(plan, operations=tuple(operations))
