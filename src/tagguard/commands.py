@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from tagguard.core.state import Sources
     from tagguard.shell.http import Http
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "github", "gitlab", "sarif")  # tagguard.reporters.FORMATS
+REPORT_FILES = ("text", "json", "sarif", "junit", "codequality", "dotenv", "markdown")
 ON_ERROR = ("fail", "warn")
 
 
@@ -34,8 +35,9 @@ class Options:
     rules_file: str | None
     state_file: str | None
     harbor_version: str | None
-    output_format: str
+    output_format: str | None
     color: bool
+    reports: tuple[str, ...] = ()
     harbor_urls: tuple[str, ...] = ()
     username: str | None = None
     password_stdin: bool = False
@@ -79,9 +81,15 @@ _files = [
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
-        default="text",
-        show_default=True,
-        help="Output format.",
+        default=None,
+        help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text).",
+    ),
+    click.option(
+        "--report",
+        "reports",
+        multiple=True,
+        metavar="NAME=PATH",
+        help=f"Also write a report to PATH; NAME is one of {', '.join(REPORT_FILES)}.",
     ),
 ]
 _live = [
@@ -408,7 +416,8 @@ def explain(reference: str, **given: Any) -> int:
     with_state = not (options.rules_file is not None and options.state_file is None)
     if not with_state:
         options = replace(options, state_file=None)
-    sources, http = _sources(options, [target], [], need_state=with_state)
+    built = _sources(options, [target], [], need_state=with_state)
+    sources, http = built.sources, built.http
     try:
         globs = _forced_glob(options)
         explained = explain_check(sources, globs, target, with_state=with_state)
@@ -550,7 +559,8 @@ def _run_check(
     from tagguard.core.report import Notice, Report
     from tagguard.errors import RemoteError, StateError
 
-    sources, http = _sources(options, targets, others, hosts=hosts)
+    built = _sources(options, targets, others, hosts=hosts)
+    sources, http = built.sources, built.http
     try:
         report = check(sources, _forced_glob(options))
     except (RemoteError, StateError) as error:
@@ -563,12 +573,20 @@ def _run_check(
                 f"tagguard could not decide, and --on-error warn lets the step go on: {error.message}",
             )
         )
-        _emit(report, options)
+        _emit(report, options, built.secrets)
         return 0
     finally:
         if http is not None:
             http.close()
-    return _emit(report, options)
+    return _emit(report, options, built.secrets)
+
+
+class Built(NamedTuple):
+    """Where rules and state come from, the HTTP session to close, and secrets to mask."""
+
+    sources: Sources
+    http: Http | None
+    secrets: tuple[str, ...]
 
 
 def _forced_glob(options: Options) -> str | None:
@@ -585,7 +603,7 @@ def _sources(
     *,
     need_state: bool = True,
     hosts: Sequence[str] = (),
-) -> tuple[Sources, Http | None]:
+) -> Built:
     from tagguard.core.state import OfflineSources, StateTable
     from tagguard.errors import InputError
     from tagguard.shell.files import load_rules_file, load_state_file
@@ -599,7 +617,7 @@ def _sources(
     rules_table = load_rules_file(options.rules_file) if options.rules_file else None
     state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
-        return OfflineSources(rules_table, state_table or StateTable({})), None
+        return Built(OfflineSources(rules_table, state_table or StateTable({})), None, ())
     return _live_sources(options, targets, others, rules_table, state_table, hosts)
 
 
@@ -610,7 +628,7 @@ def _live_sources(
     rules_table: Any,
     state_table: Any,
     extra_hosts: Sequence[str] = (),
-) -> tuple[Sources, Http]:
+) -> Built:
     from tagguard.shell.credentials import build_store, environment
     from tagguard.shell.harbor import HarborClient
     from tagguard.shell.http import Http, TransportOptions
@@ -648,7 +666,10 @@ def _live_sources(
             store.for_host(host),
         )
 
-    return LiveSources(harbors, registry, rules_table, state_table, connect=connect), http
+    secrets = tuple(s for s in (password, os.environ.get("TAGGUARD_PASSWORD")) if s)
+    return Built(
+        LiveSources(harbors, registry, rules_table, state_table, connect=connect), http, secrets
+    )
 
 
 def _read_password(options: Options) -> str | None:
@@ -668,8 +689,24 @@ def _read_password(options: Options) -> str | None:
     return password
 
 
-def _emit(report: Report, options: Options) -> int:
-    from tagguard.reporters import renderer
+def _emit(report: Report, options: Options, secrets: Sequence[str] = ()) -> int:
+    """Writes the --report files, then prints the chosen format (which may name them)."""
+    from tagguard import reporters
+    from tagguard.errors import InputError
 
-    renderer(options.output_format)(report, sys.stdout, options.color)
+    env = dict(os.environ)
+    files: dict[str, str] = {}
+    for entry in options.reports:
+        name, sep, path = entry.partition("=")
+        if not sep or not path or name not in reporters.FILES:
+            raise InputError(
+                f"--report {entry}: write NAME=PATH, NAME one of {', '.join(reporters.FILES)}"
+            )
+        files[name] = path
+    context = reporters.Context(
+        sys.stdout, options.color, env, tuple(s for s in secrets if s), files
+    )
+    for name, path in files.items():
+        reporters.write(name, report, path, context)
+    reporters.render(options.output_format or reporters.default_format(env), report, context)
     return report.exit_code

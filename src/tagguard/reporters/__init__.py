@@ -1,23 +1,67 @@
-"""Output formats. Each module has `render(report, stream, color)`; REGISTRY feeds --format."""
+"""Output formats.
+
+Two registries: `FORMATS` are what --format prints on standard output (`render(report,
+context)`), `FILES` what --report NAME=PATH writes (`write(report, path, context)`). Modules
+are imported only when chosen, so start-up pays for the formats in use and no others.
+
+With no --format, a GitHub Actions job (`GITHUB_ACTIONS=true`) gets `github` and a GitLab CI
+job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`.
+"""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from tagguard.core.report import Report
 
-Renderer = Callable[[Report, TextIO, bool], None]
-
-# Module names, imported only when chosen: start-up pays for one format at most.
-REGISTRY = {
+FORMATS = {
     "text": "tagguard.reporters.text",
     "json": "tagguard.reporters.json",
+    "github": "tagguard.reporters.github",
+    "gitlab": "tagguard.reporters.gitlab",
+    "sarif": "tagguard.reporters.sarif",
+}
+FILES = {
+    "text": "tagguard.reporters.text",
+    "json": "tagguard.reporters.json",
+    "sarif": "tagguard.reporters.sarif",
+    "junit": "tagguard.reporters.junit",
+    "codequality": "tagguard.reporters.codequality",
+    "dotenv": "tagguard.reporters.dotenv",
+    "markdown": "tagguard.reporters.markdown",
 }
 
 
-def renderer(name: str) -> Renderer:
-    module = importlib.import_module(REGISTRY[name])
-    render: Renderer = module.render
-    return render
+@dataclass(frozen=True)
+class Context:
+    """What a reporter may know besides the report: where to print, the CI environment
+    (for files such as $GITHUB_OUTPUT), secrets to mask, and the reports written to files."""
+
+    stream: TextIO
+    color: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
+
+
+def default_format(env: Mapping[str, str]) -> str:
+    if env.get("GITHUB_ACTIONS") == "true":
+        return "github"
+    if env.get("GITLAB_CI") == "true":
+        return "gitlab"
+    return "text"
+
+
+def _module(registry: Mapping[str, str], name: str) -> Any:
+    return importlib.import_module(registry[name])
+
+
+def render(name: str, report: Report, context: Context) -> None:
+    _module(FORMATS, name).render(report, context)
+
+
+def write(name: str, report: Report, path: str, context: Context) -> None:
+    _module(FILES, name).write(report, path, context)

@@ -6,10 +6,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Decision
 from tagguard.core.report import Notice, Report
+from tagguard.reporters.files import write_text
+
+if TYPE_CHECKING:
+    from tagguard.reporters import Context
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:
@@ -51,6 +55,10 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report, stream: TextIO, color: bool = False) -> None:
-    json.dump(report_dict(report), stream, indent=2)
-    stream.write("\n")
+def render(report: Report, context: Context) -> None:
+    json.dump(report_dict(report), context.stream, indent=2)
+    context.stream.write("\n")
+
+
+def write(report: Report, path: str, context: Context) -> None:
+    write_text(path, json.dumps(report_dict(report), indent=2) + "\n")

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING
 
-from tagguard.core.decide import Verdict
+from tagguard.core.decide import Decision, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import printable
+from tagguard.reporters.files import write_text
+
+if TYPE_CHECKING:
+    from tagguard.reporters import Context
 
 _COLORS = {Verdict.BLOCK: "31", Verdict.SKIP: "33", Verdict.ALLOW: "32"}
 _WIDTH = max(len(v.value) for v in Verdict)
@@ -17,17 +21,26 @@ def paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-def render(report: Report, stream: TextIO, color: bool = False) -> None:
-    for decision in report.decisions:
-        label = paint(decision.decision.value.ljust(_WIDTH), _COLORS[decision.decision], color)
-        where = f"{printable(decision.origin[0])}:{decision.origin[1]}: " if decision.origin else ""
-        stream.write(
-            f"{where}{label}  {printable(decision.reference)}  {printable(decision.reason)}\n"
-        )
-    for notice in report.warnings:
-        stream.write(f"{paint('warning', '35', color)}: {printable(notice.message)}\n")
+def line(decision: Decision, color: bool = False) -> str:
+    label = paint(decision.decision.value.ljust(_WIDTH), _COLORS[decision.decision], color)
+    where = f"{printable(decision.origin[0])}:{decision.origin[1]}: " if decision.origin else ""
+    return f"{where}{label}  {printable(decision.reference)}  {printable(decision.reason)}"
+
+
+def text(report: Report, color: bool = False) -> str:
+    out = [line(d, color) for d in report.decisions]
+    out.extend(f"{paint('warning', '35', color)}: {printable(n.message)}" for n in report.warnings)
     summary = report.summary
-    stream.write(
+    out.append(
         f"tagguard: {summary['block']} blocked, {summary['skip']} skipped, "
-        f"{summary['allow']} allowed\n"
+        f"{summary['allow']} allowed"
     )
+    return "\n".join(out) + "\n"
+
+
+def render(report: Report, context: Context) -> None:
+    context.stream.write(text(report, context.color))
+
+
+def write(report: Report, path: str, context: Context) -> None:
+    write_text(path, text(report))

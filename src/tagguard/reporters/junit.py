@@ -1,0 +1,65 @@
+"""JUnit XML, as GitLab reads it (`artifacts: reports: junit`): one test case per decision;
+a block is a failure, a skip is skipped."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from xml.etree import ElementTree as ET
+
+from tagguard.core.decide import Verdict
+from tagguard.core.report import Report
+from tagguard.core.sanitize import printable
+from tagguard.reporters.files import write_text
+
+if TYPE_CHECKING:
+    from tagguard.reporters import Context
+
+
+def junit(report: Report) -> str:
+    counts = report.summary
+    suites = ET.Element(
+        "testsuites",
+        name="tagguard",
+        tests=str(len(report.decisions)),
+        failures=str(counts["block"]),
+    )
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="tagguard",
+        tests=str(len(report.decisions)),
+        failures=str(counts["block"]),
+        errors="0",
+        skipped=str(counts["skip"]),
+    )
+    for decision in report.decisions:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"tagguard.{decision.operation.value}",
+            name=printable(decision.reference),
+        )
+        if decision.origin:
+            case.set("file", decision.origin[0])
+            case.set("line", str(decision.origin[1]))
+        if decision.decision is Verdict.BLOCK:
+            failure = ET.SubElement(
+                case, "failure", type="blocked", message=printable(decision.reason)
+            )
+            failure.text = printable(decision.reason)
+        elif decision.decision is Verdict.SKIP:
+            ET.SubElement(case, "skipped", message=printable(decision.reason))
+        else:
+            out = ET.SubElement(case, "system-out")
+            out.text = printable(decision.reason)
+    if report.warnings:
+        err = ET.SubElement(suite, "system-err")
+        err.text = "\n".join(printable(n.message) for n in report.warnings)
+    ET.indent(suites)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
+
+
+def write(report: Report, path: str, context: Context) -> None:
+    write_text(path, junit(report))
