@@ -75,7 +75,8 @@ _files = [
     click.option(
         "--harbor-version",
         metavar="VERSION",
-        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
+        envvar="TAGGUARD_HARBOR_VERSION",
+        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest). [env: TAGGUARD_HARBOR_VERSION]",
     ),
     click.option(
         "--format",
@@ -98,7 +99,8 @@ _live = [
         "harbor_urls",
         multiple=True,
         metavar="[HOST=]URL",
-        help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry.",
+        envvar="TAGGUARD_HARBOR_URL",
+        help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry. [env: TAGGUARD_HARBOR_URL]",
     ),
     click.option(
         "--username",
@@ -112,7 +114,12 @@ _live = [
         help="CA bundle to verify Harbor's TLS certificate with.",
     ),
     click.option("--insecure", is_flag=True, help="Do not verify TLS certificates."),
-    click.option("--plain-http", is_flag=True, help="Use http:// where no URL is given."),
+    click.option(
+        "--plain-http",
+        is_flag=True,
+        envvar="TAGGUARD_PLAIN_HTTP",
+        help="Use http:// where no URL is given. [env: TAGGUARD_PLAIN_HTTP]",
+    ),
     click.option(
         "--timeout",
         type=click.FloatRange(min=0.1),
@@ -377,10 +384,10 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     tagguard/schemas/plan.schema.json.
     """
     from tagguard.check import check_plan
-    from tagguard.shell.plan_file import load_plan, resolve_digest_files
+    from tagguard.shell.plan_file import load_plan, plan_environment, resolve_digest_files
 
     options = _options(**given)
-    loaded = resolve_digest_files(load_plan(plan_file, os.environ))
+    loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
     targets: list[Reference] = []
     others: list[Reference] = []
     hosts: list[str] = [source_host.lower()] if source_host else []
@@ -432,11 +439,11 @@ def explain(reference: str, **given: Any) -> int:
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option(
     "--rules-file",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Harbor's rules JSON to lint.",
+    help="Harbor's rules JSON to lint (FILES may name more).",
 )
 @click.option("--project", help="Project the rules belong to, when the file is a single array.")
 @click.option(
@@ -448,29 +455,39 @@ def explain(reference: str, **given: Any) -> int:
     "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
 )
 def lint(
-    rules_file: str, project: str | None, harbor_version: str | None, output_format: str
+    files: tuple[str, ...],
+    rules_file: str | None,
+    project: str | None,
+    harbor_version: str | None,
+    output_format: str,
 ) -> int:
     """Report what Harbor will silently do differently from what each rule means.
 
-    Exit status 1 when a finding is an error (a rule that fails open), else 0.
+    FILES (and --rules-file) are Harbor rules JSON. Exit status 1 when a finding is an error
+    (an enabled rule that fails open), else 0.
     """
     from tagguard.core.harbor_version import glob_version_for
-    from tagguard.core.lint import has_errors, lint_rules
+    from tagguard.core.lint import Finding, has_errors, lint_rules
+    from tagguard.errors import InputError
     from tagguard.reporters import lint as lint_output
     from tagguard.shell.files import load_rules_file
 
+    paths = [*files, *([rules_file] if rules_file else [])]
+    if not paths:
+        raise InputError("lint needs a rules file: tagguard lint FILE... (or --rules-file FILE)")
     version = glob_version_for(harbor_version)
-    table = load_rules_file(rules_file)
-    findings = []
-    if table.shared is not None:
-        findings = lint_rules(table.shared, version, project)
-    else:
-        assert table.by_project is not None
-        for name, rules in table.by_project.items():
-            findings.extend(lint_rules(rules, version, name))
+    found: list[tuple[str, Finding]] = []
+    for path in paths:
+        table = load_rules_file(path)
+        if table.shared is not None:
+            found.extend((path, f) for f in lint_rules(table.shared, version, project))
+        else:
+            assert table.by_project is not None
+            for name, rules in table.by_project.items():
+                found.extend((path, f) for f in lint_rules(rules, version, name))
     render = lint_output.render_json if output_format == "json" else lint_output.render_text
-    render(findings, rules_file, sys.stdout, _use_color(sys.stdout))
-    return 1 if has_errors(findings) else 0
+    render(found, sys.stdout, _use_color(sys.stdout))
+    return 1 if has_errors([f for _, f in found]) else 0
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -1,4 +1,4 @@
-"""`tagguard lint` findings, as text or JSON."""
+"""`tagguard lint` findings, as text or JSON. Each finding comes with the file it is in."""
 
 from __future__ import annotations
 
@@ -11,26 +11,30 @@ from tagguard.core.sanitize import printable
 from tagguard.reporters.text import paint
 
 _COLORS = {Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36"}
+Located = tuple[str, Finding]
 
 
-def render_text(
-    findings: Sequence[Finding], origin: str, stream: TextIO, color: bool = False
-) -> None:
-    for finding in findings:
+def _counts(found: Sequence[Located]) -> dict[Level, int]:
+    return {level: sum(1 for _, f in found if f.level is level) for level in Level}
+
+
+def render_text(found: Sequence[Located], stream: TextIO, color: bool = False) -> None:
+    for origin, finding in found:
         where = f"{origin}: "
         if finding.project is not None:
             where += f"project {finding.project}: "
         label = paint(finding.level.value, _COLORS[finding.level], color)
         stream.write(f"{printable(where)}{label}: {printable(finding.message)} [{finding.code}]\n")
-    counts = {level: sum(1 for f in findings if f.level is level) for level in Level}
+    counts = _counts(found)
     stream.write(
         f"tagguard lint: {counts[Level.ERROR]} error(s), {counts[Level.WARNING]} warning(s), "
         f"{counts[Level.INFO]} note(s)\n"
     )
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(origin: str, finding: Finding) -> dict[str, Any]:
     return {
+        "file": origin,
         "level": finding.level.value,
         "code": finding.code,
         "project": finding.project,
@@ -42,13 +46,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
-def render_json(
-    findings: Sequence[Finding], origin: str, stream: TextIO, color: bool = False
-) -> None:
+def render_json(found: Sequence[Located], stream: TextIO, color: bool = False) -> None:
     data = {
-        "file": origin,
-        "findings": [finding_dict(f) for f in findings],
-        "summary": {level.value: sum(1 for f in findings if f.level is level) for level in Level},
+        "findings": [finding_dict(origin, f) for origin, f in found],
+        "summary": {level.value: count for level, count in _counts(found).items()},
     }
     json.dump(data, stream, indent=2)
     stream.write("\n")

@@ -20,6 +20,23 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_PLAN_BYTES = 4 * 1024 * 1024
 
 
+def plan_environment(env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a plan's `${VAR}` sees, plus `GIT_TAG`: the git tag being released,
+    from a pre-push hook (`PRE_COMMIT_REMOTE_BRANCH=refs/tags/X`), GitLab (`CI_COMMIT_TAG`)
+    or GitHub (`GITHUB_REF=refs/tags/X`), unless GIT_TAG is set already."""
+    found = dict(env)
+    if not found.get("GIT_TAG"):
+        for name in ("PRE_COMMIT_REMOTE_BRANCH", "GITHUB_REF"):
+            ref = found.get(name, "")
+            if ref.startswith("refs/tags/"):
+                found["GIT_TAG"] = ref.removeprefix("refs/tags/")
+                break
+        else:
+            if found.get("CI_COMMIT_TAG"):
+                found["GIT_TAG"] = found["CI_COMMIT_TAG"]
+    return found
+
+
 def load_plan(path: str, env: Mapping[str, str]) -> Plan:
     try:
         raw = Path(path).read_bytes()
