@@ -36,6 +36,23 @@ def user_repository(tmp_path: Path) -> Path:
     return repo
 
 
+def pushing_tag(tag: str) -> list[str]:
+    """What pre-commit's pre-push hook passes on for `git push origin <tag>`."""
+    return [
+        "--hook-stage",
+        "pre-push",
+        "--all-files",
+        "--remote-name",
+        "origin",
+        "--remote-url",
+        "https://git.example.com/service.git",
+        "--local-branch",
+        f"refs/tags/{tag}",
+        "--remote-branch",
+        f"refs/tags/{tag}",
+    ]
+
+
 def try_repo(
     repo: Path, hook: str, *args: str, env: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
@@ -97,30 +114,12 @@ def test_pushing_a_git_tag_whose_image_tag_is_immutable(harbor: Harbor, tmp_path
         "DOCKER_CONFIG": str(tmp_path / "docker"),
     }
     env.pop("PYTEST_CURRENT_TEST", None)
-    taken = try_repo(
-        repo,
-        "tagguard",
-        "--hook-stage",
-        "pre-push",
-        "--all-files",
-        "--remote-branch",
-        "refs/tags/1.3.0",
-        env=env,
-    )
+    taken = try_repo(repo, "tagguard", *pushing_tag("1.3.0"), env=env)
     log = taken.stdout + taken.stderr
     assert taken.returncode == 1, log
     assert "block  harbor.example.com/platform/api:1.3.0" in log
     assert "Failed" in log
-    fresh = try_repo(
-        repo,
-        "tagguard",
-        "--hook-stage",
-        "pre-push",
-        "--all-files",
-        "--remote-branch",
-        "refs/tags/1.4.0",
-        env=env,
-    )
+    fresh = try_repo(repo, "tagguard", *pushing_tag("1.4.0"), env=env)
     log = fresh.stdout + fresh.stderr
     assert fresh.returncode == 0, log
     assert "allow  harbor.example.com/platform/api:1.4.0" in log
