@@ -490,6 +490,22 @@ def lint(
     return 1 if has_errors([f for _, f in found]) else 0
 
 
+@cli.command("install-docker-plugin")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False),
+    help="Plugin folder (default: $DOCKER_CONFIG/cli-plugins, else ~/.docker/cli-plugins).",
+)
+def install_docker_plugin(directory: str | None) -> int:
+    """Make `docker tagguard push/tag/buildx ...` check every tag before docker writes it."""
+    from tagguard.docker_plugin import install
+
+    path = install(directory)
+    click.echo(f"installed {path}: try `docker tagguard push IMAGE:TAG`")
+    return 0
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
