@@ -103,7 +103,7 @@ def test_hook_definitions_are_valid() -> None:
 def test_pushing_a_git_tag_whose_image_tag_is_immutable(harbor: Harbor, tmp_path: Path) -> None:
     harbor.state.add_project("platform")
     harbor.rule("platform", tag="1.*")
-    harbor.push("platform/api:1.3.0")
+    existing = harbor.push("platform/api:1.3.0")
     repo = user_repository(tmp_path)
     env = {
         **os.environ,
@@ -123,6 +123,17 @@ def test_pushing_a_git_tag_whose_image_tag_is_immutable(harbor: Harbor, tmp_path
     log = fresh.stdout + fresh.stderr
     assert fresh.returncode == 0, log
     assert "allow  harbor.example.com/platform/api:1.4.0" in log
+    # A plan that names the image's digest: re-pushing the tag of an image already there.
+    (repo / ".tagguard.yml").write_text(
+        readme_example("pre-commit-plan") + "    digest: ${IMAGE_DIGEST}\n"
+    )
+    git(repo, "commit", "-qam", "name the digest")
+    again = try_repo(
+        repo, "tagguard", *pushing_tag("1.3.0"), env={**env, "IMAGE_DIGEST": existing.digest}
+    )
+    log = again.stdout + again.stderr
+    assert again.returncode == 0, log
+    assert "skip   harbor.example.com/platform/api:1.3.0" in log
 
 
 def test_lint_hook_lints_rules_files_in_the_repository(tmp_path: Path) -> None:
