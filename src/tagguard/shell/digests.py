@@ -14,7 +14,7 @@ from typing import Any
 
 from tagguard.core.reference import validate_digest
 from tagguard.errors import FileError, TagguardError
-from tagguard.shell.files import load_json
+from tagguard.shell.files import load_json, read_text
 
 REF_NAME = "org.opencontainers.image.ref.name"
 
@@ -91,10 +91,4 @@ def references_from_text(text: str, where: str) -> list[str]:
 
 
 def references_from_file(path: str) -> list[str]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise FileError(f"{path}: cannot be read ({error})") from None
-    return references_from_text(text, path)
+    return references_from_text(read_text(path), path)

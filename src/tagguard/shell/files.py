@@ -19,13 +19,13 @@ from tagguard.errors import FileError, TagguardError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
-def load_json(path: str) -> Any:
-    """Parses a JSON file, turning every failure into one line that names the file."""
+def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
+    """A UTF-8 text file, whole; every failure is one line that names the file."""
     file = Path(path)
     try:
         size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise FileError(f"{path}: {size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+        if size > limit:
+            raise FileError(f"{path}: {size} bytes is larger than the {limit}-byte limit")
         raw = file.read_bytes()
     except FileError:
         raise
@@ -36,9 +36,14 @@ def load_json(path: str) -> Any:
     except OSError as error:
         raise FileError(f"{path}: cannot be read ({error.strerror or error})") from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise FileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
+
+
+def load_json(path: str) -> Any:
+    """Parses a JSON file, turning every failure into one line that names the file."""
+    text = read_text(path)
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:

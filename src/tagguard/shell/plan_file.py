@@ -15,6 +15,7 @@ from pathlib import Path
 from tagguard.core.plan import Node, Plan, PlanError, PlanOperation, parse_plan
 from tagguard.errors import FileError
 from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
+from tagguard.shell.files import read_text
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 MAX_PLAN_BYTES = 4 * 1024 * 1024
@@ -38,20 +39,7 @@ def plan_environment(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def load_plan(path: str, env: Mapping[str, str]) -> Plan:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise FileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileError(f"{path}: is a directory, not a file") from None
-    except OSError as error:
-        raise FileError(f"{path}: cannot be read ({error.strerror or error})") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise FileError(f"{path}: larger than {MAX_PLAN_BYTES} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise FileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
+    text = read_text(path, MAX_PLAN_BYTES)
     return parse_plan(_tree(text, path, env), path)
 
 
