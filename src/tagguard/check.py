@@ -9,7 +9,7 @@ Harbor's version and each artifact are asked for once, however many operations s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
@@ -151,7 +151,29 @@ class Session:
         found = self.rules(ref)
         if found.rules is None:
             return None
+        if self.forced_glob is None and ref.registry not in self._globs:
+            # Most rules mean the same under both globs Harbor has linked: then which one this
+            # Harbor links does not matter, and asking it would cost a request.
+            newest = evaluate(found.rules, ref.repository, tag, glob.V1_3_4)
+            if newest == evaluate(found.rules, ref.repository, tag, glob.V1_1_1):
+                return newest
         return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
+
+    def prefetch(self, refs: Iterable[Reference]) -> None:
+        """Tells a source that can plan (a live Harbor) every rules and tag question ahead,
+        so it asks the fewest requests, concurrently."""
+        plan = getattr(self.sources, "prefetch", None)
+        if plan is None:
+            return
+        projects: set[tuple[str, str]] = set()
+        tags: dict[tuple[str, str], set[str]] = {}
+        for ref in refs:
+            if "/" not in ref.repository or ref.registry == "docker.io":
+                continue  # not a Harbor repository (a retag source elsewhere)
+            projects.add((ref.registry, ref.project))
+            if ref.tag is not None and ref.digest is None:
+                tags.setdefault((ref.registry, ref.repository), set()).add(ref.tag)
+        plan(projects, tags)
 
     def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
         """Where `tag` points (given the artifact it names, if any) and whether it is locked."""
@@ -214,6 +236,7 @@ class Session:
         artifact = self.artifact(source, name)
         if artifact is None:
             raise StateError(f"copy source {source.original!r} does not exist")
+        self.prefetch([destination.with_tag(info.name) for info in artifact.tags])
         decisions: list[Decision] = []
         if not artifact.tags:
             decisions.append(
@@ -381,6 +404,7 @@ def check_push(
     source: Reference | None = None,
 ) -> Report:
     session = Session(sources, glob_version)
+    session.prefetch([*targets, *([source] if source else [])])
     session.report.extend(session.push(targets, digest, source))
     return session.report
 
@@ -394,6 +418,7 @@ def check_retag(
     operation: Operation = Operation.RETAG,
 ) -> Report:
     session = Session(sources, glob_version)
+    session.prefetch([*targets, source])
     session.report.extend(session.retag(source, targets, operation))
     return session.report
 
@@ -402,6 +427,7 @@ def check_copy(
     sources: Sources, glob_version: str | None, source: Reference, destination: Reference
 ) -> Report:
     session = Session(sources, glob_version)
+    session.prefetch([source])
     session.report.extend(session.copy(source, destination))
     return session.report
 
@@ -410,6 +436,7 @@ def check_delete(
     sources: Sources, glob_version: str | None, targets: Sequence[Reference], *, artifact: bool
 ) -> Report:
     session = Session(sources, glob_version)
+    session.prefetch(targets)
     session.report.extend(session.delete(targets, artifact=artifact))
     return session.report
 
@@ -429,6 +456,11 @@ def check_plan(
     a later operation sees what earlier allowed ones write or delete. Each decision carries
     the file and line its operation was declared on."""
     session = Session(sources, glob_version, simulate=True)
+    session.prefetch(
+        ref
+        for operation in plan.operations
+        for ref in (*operation.targets, *filter(None, (operation.source, operation.destination)))
+    )
     for operation in plan.operations:
         origin = (plan.file, operation.line)
         for decision in _plan_operation(session, operation, default_source):

@@ -47,6 +47,7 @@ class Options:
     timeout: float = 10.0
     deadline: float = 60.0
     on_error: str = "fail"
+    concurrency: int = 8
 
     @property
     def offline(self) -> bool:
@@ -133,6 +134,13 @@ _live = [
         default=60.0,
         show_default=True,
         help="Seconds the whole check may take.",
+    ),
+    click.option(
+        "--concurrency",
+        type=click.IntRange(min=1, max=64),
+        default=8,
+        show_default=True,
+        help="Requests in flight at once, to each Harbor.",
     ),
     click.option(
         "--on-error",
@@ -680,7 +688,13 @@ def _live_sources(
         hosts=hosts,
     )
     verify: bool | str = options.ca_file if options.ca_file else not options.insecure
-    http = Http(TransportOptions(timeout=options.timeout, deadline=options.deadline, verify=verify))
+    transport = TransportOptions(
+        timeout=options.timeout,
+        deadline=options.deadline,
+        verify=verify,
+        pool_size=options.concurrency,
+    )
+    http = Http(transport)
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
@@ -700,9 +714,15 @@ def _live_sources(
         )
 
     secrets = tuple(s for s in (password, os.environ.get("TAGGUARD_PASSWORD")) if s)
-    return Built(
-        LiveSources(harbors, registry, rules_table, state_table, connect=connect), http, secrets
+    sources = LiveSources(
+        harbors,
+        registry,
+        rules_table,
+        state_table,
+        connect=connect,
+        concurrency=options.concurrency,
     )
+    return Built(sources, http, secrets)
 
 
 def _read_password(options: Options) -> str | None:

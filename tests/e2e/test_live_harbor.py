@@ -348,7 +348,7 @@ def test_503_twice_then_an_answer_is_retried_to_a_verdict(harbor: Harbor) -> Non
 def test_a_silent_server_is_bounded_by_the_timeout(harbor: Harbor) -> None:
     from tests.harbor_server.harbor import Fault, hang
 
-    harbor.state.faults.append(Fault(r"/systeminfo", hang))
+    harbor.state.faults.append(Fault(r"/immutabletagrules", hang))
     started = time.monotonic()
     run = harbor.tagguard("push", harbor.ref("proj/app:v1"), "--timeout", "0.5", "--deadline", "3")
     assert run.code == 2

@@ -149,6 +149,32 @@ class HarborClient:
                 found.append(ArtifactInfo(digest, tags))
         return found
 
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        """One page (100) of a repository's artifacts with their tags and flags, and the
+        artifact count Harbor reports (X-Total-Count). An absent repository has none."""
+        what = f"listing the artifacts of {project}/{repository}"
+        path = (
+            f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}"
+            f"/artifacts?with_tag=true&with_immutable_status=true&page={page}&page_size={PAGE_SIZE}"
+        )
+        answer = self._get(path, what, allow_statuses=(404,))
+        if answer.status == 404:
+            if _is_absent(answer, project):
+                return [], 0
+            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}")
+        items = self._json(answer, what)
+        if not isinstance(items, list):
+            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
+        found = []
+        for item in items:
+            digest, tags = _artifact_fields(item, what, self.host)
+            if len(tags) >= 10:  # a list answer may cut an artifact's tags short
+                tags = self._all_tags(project, repository, digest, what)
+            found.append(ArtifactInfo(digest, tags))
+        return found, _int_header(answer, "x-total-count", None)
+
     def _all_tags(
         self, project: str, repository: str, digest: str, what: str
     ) -> tuple[TagInfo, ...]:

@@ -2,12 +2,23 @@
 
 Rules and state may also come from files while the rest is live: a rules file then stands in
 for the project's rules (to try a rule before adding it), a state file for the tags.
+
+When a check knows everything it will ask (`prefetch`), the questions are planned and asked
+concurrently (a bounded pool, one pooled HTTP session): one rules request per project, and per
+repository whichever is fewer, one artifact request per tag or the repository's artifact
+list, 100 to a page. A repository with one tag to check gets the single request; with more,
+the first page of its list says how many artifacts there are, and the rest is fetched by
+whichever way costs fewer requests from there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.state import (
@@ -18,7 +29,7 @@ from tagguard.core.state import (
     artifact_from_tags,
 )
 from tagguard.errors import InputError
-from tagguard.shell.harbor import HarborClient
+from tagguard.shell.harbor import PAGE_SIZE, HarborClient
 from tagguard.shell.registry import RegistryClient
 
 
@@ -31,7 +42,11 @@ class LiveSources:
     live: bool = True
     # Makes a client for a Harbor found along the way (a replication's destination).
     connect: Callable[[str, str], HarborClient] | None = None
+    concurrency: int = 8
     _versions: dict[str, str | None] = field(default_factory=dict)
+    _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
+    _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_harbor(self, host: str, url: str) -> None:
         """Reaches `host` at `url` unless --harbor-url already said where it is."""
@@ -69,9 +84,17 @@ class LiveSources:
     def rules(self, registry: str, project: str) -> ProjectRules:
         if self.rules_table is not None:
             return ProjectRules(self.rules_table.for_project(project))
-        return self.harbor(registry).rules(project)
+        key = (registry, project)
+        if key not in self._rules:
+            found = self.harbor(registry).rules(project)
+            with self._lock:
+                self._rules[key] = found
+        return self._rules[key]
 
     def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        key = (registry, repository, reference)
+        if key in self._artifacts:
+            return self._artifacts[key]
         if self.state_table is not None:
             return artifact_from_tags(
                 self.state_table.tags_of(f"{registry}/{repository}"), reference
@@ -84,3 +107,63 @@ class LiveSources:
             found = self.artifact(registry, repository, reference)
             return found.digest if found is not None else None
         return self.registry.digest(registry, repository, reference)
+
+    # -- planned, concurrent reads -------------------------------------------------------
+
+    def prefetch(
+        self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
+    ) -> None:
+        """Asks, concurrently, every rules and state question a check will ask; the answers
+        are then served from memory. The first failure is raised (fail closed)."""
+        # Only the Harbors tagguard guards: a retag's source elsewhere is resolved on its own.
+        projects = [key for key in projects if key[0] in self.harbors]
+        tags = {key: wanted for key, wanted in tags.items() if key[0] in self.harbors}
+        jobs: list[Callable[[], object]] = []
+        if self.rules_table is None:
+            jobs += [
+                partial(self.rules, *key) for key in sorted(set(projects)) if key not in self._rules
+            ]
+        if self.state_table is None:
+            for (registry, repository), wanted in sorted(tags.items()):
+                missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
+                if missing:
+                    jobs.append(partial(self._fetch_tags, registry, repository, missing))
+        if not jobs:
+            return
+        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
+            futures = [pool.submit(job) for job in jobs]
+        for future in futures:
+            future.result()  # re-raises the first error, in a stable order
+
+    def _fetch_tags(self, registry: str, repository: str, wanted: set[str]) -> None:
+        project, _, rest = repository.partition("/")
+        client = self.harbor(registry)
+        if len(wanted) == 1:
+            (tag,) = wanted
+            self._remember(registry, repository, {tag: client.artifact(project, rest, tag)})
+            return
+        artifacts, total = client.artifacts_page(project, rest, 1)
+        found = _by_tag(artifacts)
+        pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
+        remaining = {t for t in wanted if t not in found}
+        if pages > 1 and remaining:
+            if len(remaining) <= pages - 1:
+                for tag in sorted(remaining):
+                    found[tag] = client.artifact(project, rest, tag)
+            else:
+                for page in range(2, pages + 1):
+                    more, _ = client.artifacts_page(project, rest, page)
+                    found.update(_by_tag(more))
+        # What the complete list (or the single requests) did not name does not exist.
+        self._remember(registry, repository, {t: found.get(t) for t in wanted})
+
+    def _remember(
+        self, registry: str, repository: str, answers: Mapping[str, ArtifactInfo | None]
+    ) -> None:
+        with self._lock:
+            for tag, artifact in answers.items():
+                self._artifacts[(registry, repository, tag)] = artifact
+
+
+def _by_tag(artifacts: Iterable[ArtifactInfo]) -> dict[str, ArtifactInfo | None]:
+    return {info.name: artifact for artifact in artifacts for info in artifact.tags}
