@@ -50,6 +50,7 @@ class Session:
     # remembered, so later operations see the tags earlier ones create, move or remove.
     simulate: bool = False
     _written: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    _written_repositories: set[tuple[str, str]] = field(default_factory=set)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -70,9 +71,7 @@ class Session:
 
     def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
         found = self._stored_artifact(ref, reference)
-        if not self.simulate or not any(
-            k[:2] == (ref.registry, ref.repository) for k in self._written
-        ):
+        if (ref.registry, ref.repository) not in self._written_repositories:
             return found
         return self._simulated_artifact(ref, reference, found)
 
@@ -194,8 +193,10 @@ class Session:
         key = (decision.registry, decision.repository, decision.tag)
         if decision.operation is Operation.DELETE:
             self._written[key] = None
+            self._written_repositories.add(key[:2])
         elif decision.operation is not Operation.DELETE_ARTIFACT and decision.new_digest:
             self._written[key] = decision.new_digest
+            self._written_repositories.add(key[:2])
 
     # -- the operations, each returning its decisions ---------------------------------------
 

@@ -95,6 +95,7 @@ class HarborState:
     log: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_rule_id: int = 1
+    _parsed: dict[str, tuple[object, Any]] = field(default_factory=dict)
 
     # -- set-up helpers for tests -------------------------------------------------------
 
@@ -122,6 +123,7 @@ class HarborState:
             stored.setdefault("action", "immutable")
             stored.setdefault("template", "immutable_template")
             self.projects[project].rules.append(stored)
+            self._parsed.pop(project, None)
             return int(stored["id"])
 
     def requests_to(self, prefix: str = "") -> list[tuple[str, str]]:
@@ -131,10 +133,17 @@ class HarborState:
     # -- Harbor's semantics -------------------------------------------------------------
 
     def immutable(self, project: str, repository: str, tag: str) -> bool:
-        """What Harbor enforces for the tag."""
-        rules = parse_rules(self.projects[project].rules, "server rules")
-        glob = glob_version_for(self.version)
-        return evaluate(rules, f"{project}/{repository}", tag, glob).immutable
+        """What Harbor enforces for the tag (remembered until the rules or version change)."""
+        raw = self.projects[project].rules
+        version = (id(raw), len(raw), self.version)
+        if self._parsed.get(project, (None,))[0] != version:
+            self._parsed[project] = (version, (parse_rules(raw, "server rules"), {}))
+        rules, answers = self._parsed[project][1]
+        key = (repository, tag)
+        if key not in answers:
+            glob = glob_version_for(self.version)
+            answers[key] = evaluate(rules, f"{project}/{repository}", tag, glob).immutable
+        return bool(answers[key])
 
     def flag(self, project: str, repository: str, tag: str) -> bool:
         """What the API reports as the tag's `immutable` (flipped on request, for tests)."""

@@ -55,10 +55,28 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def dumps(report: Report) -> str:
+    """The report, one decision and one warning per line: easy to read and to diff, and
+    encoded by json's C encoder (an indented dump of a large report is ten times slower)."""
+    data = report_dict(report)
+
+    def block(items: list[dict[str, Any]]) -> str:
+        if not items:
+            return "[]"
+        return "[\n" + ",\n".join("    " + json.dumps(item) for item in items) + "\n  ]"
+
+    return (
+        "{\n"
+        f'  "decisions": {block(data["decisions"])},\n'
+        f'  "warnings": {block(data["warnings"])},\n'
+        f'  "summary": {json.dumps(data["summary"])}\n'
+        "}\n"
+    )
+
+
 def render(report: Report, context: Context) -> None:
-    json.dump(report_dict(report), context.stream, indent=2)
-    context.stream.write("\n")
+    context.stream.write(dumps(report))
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, json.dumps(report_dict(report), indent=2) + "\n")
+    write_text(path, dumps(report))

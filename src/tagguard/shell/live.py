@@ -46,6 +46,8 @@ class LiveSources:
     _versions: dict[str, str | None] = field(default_factory=dict)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
+    # Repositories whose whole artifact list was read: any tag or digest not in it is absent.
+    _complete: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_harbor(self, host: str, url: str) -> None:
@@ -95,6 +97,8 @@ class LiveSources:
         key = (registry, repository, reference)
         if key in self._artifacts:
             return self._artifacts[key]
+        if (registry, repository) in self._complete:
+            return None
         if self.state_table is not None:
             return artifact_from_tags(
                 self.state_table.tags_of(f"{registry}/{repository}"), reference
@@ -143,19 +147,29 @@ class LiveSources:
             self._remember(registry, repository, {tag: client.artifact(project, rest, tag)})
             return
         artifacts, total = client.artifacts_page(project, rest, 1)
-        found = _by_tag(artifacts)
         pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
+        found = _by_tag(artifacts)
         remaining = {t for t in wanted if t not in found}
-        if pages > 1 and remaining:
+        complete = pages <= 1
+        if not complete and remaining:
             if len(remaining) <= pages - 1:
                 for tag in sorted(remaining):
                     found[tag] = client.artifact(project, rest, tag)
             else:
                 for page in range(2, pages + 1):
                     more, _ = client.artifacts_page(project, rest, page)
-                    found.update(_by_tag(more))
+                    artifacts += more
+                found = _by_tag(artifacts)
+                complete = True
         # What the complete list (or the single requests) did not name does not exist.
-        self._remember(registry, repository, {t: found.get(t) for t in wanted})
+        answers: dict[str, ArtifactInfo | None] = {t: found.get(t) for t in wanted}
+        if complete:
+            answers.update(found)
+            answers.update({a.digest: a for a in artifacts})
+        self._remember(registry, repository, answers)
+        if complete:
+            with self._lock:
+                self._complete.add((registry, repository))
 
     def _remember(
         self, registry: str, repository: str, answers: Mapping[str, ArtifactInfo | None]
