@@ -31,7 +31,7 @@ from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Notice, Report
 from tagguard.core.rules import Evaluation, evaluate
-from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, TagInfo
+from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, TagInfo, questions
 from tagguard.errors import InputError, StateError
 
 
@@ -162,17 +162,8 @@ class Session:
         """Tells a source that can plan (a live Harbor) every rules and tag question ahead,
         so it asks the fewest requests, concurrently."""
         plan = getattr(self.sources, "prefetch", None)
-        if plan is None:
-            return
-        projects: set[tuple[str, str]] = set()
-        tags: dict[tuple[str, str], set[str]] = {}
-        for ref in refs:
-            if "/" not in ref.repository or ref.registry == "docker.io":
-                continue  # not a Harbor repository (a retag source elsewhere)
-            projects.add((ref.registry, ref.project))
-            if ref.tag is not None and ref.digest is None:
-                tags.setdefault((ref.registry, ref.repository), set()).add(ref.tag)
-        plan(projects, tags)
+        if plan is not None:
+            plan(*questions(refs))
 
     def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
         """Where `tag` points (given the artifact it names, if any) and whether it is locked."""

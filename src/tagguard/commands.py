@@ -227,18 +227,17 @@ def push(
     **given: Any,
 ) -> int:
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
-    from tagguard.check import check_push
-
     options = _options(**given)
     new = _push_digest(digest, oci_layout, metadata_file, from_ref)
     (source,) = _parse_references([from_ref], harbor=False) if from_ref else (None,)
     targets = _parse_references(_all_references(references, refs_env, refs_file))
-    return _run_check(
-        options,
-        targets,
-        [source] if source else [],
-        lambda sources, globs: check_push(sources, globs, targets, new, source=source),
-    )
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_push  # once the network is busy (see _run_check)
+
+        return check_push(sources, globs, targets, new, source=source)
+
+    return _run_check(options, targets, [source] if source else [], check, ask_ahead=True)
 
 
 @cli.command()
@@ -391,7 +390,6 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     from the environment. See the README for the format, and the JSON Schema shipped as
     tagguard/schemas/plan.schema.json.
     """
-    from tagguard.check import check_plan
     from tagguard.shell.plan_file import load_plan, plan_environment, resolve_digest_files
 
     options = _options(**given)
@@ -408,13 +406,13 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
         if operation.policy_source is not None:
             hosts.append(operation.policy_source)
     default = source_host.lower() if source_host else None
-    return _run_check(
-        options,
-        targets,
-        others,
-        lambda sources, globs: check_plan(sources, globs, loaded, default),
-        hosts=hosts,
-    )
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_plan  # once the network is busy (see _run_check)
+
+        return check_plan(sources, globs, loaded, default)
+
+    return _run_check(options, targets, others, check, hosts=hosts, ask_ahead=True)
 
 
 @cli.command()
@@ -437,6 +435,9 @@ def explain(reference: str, **given: Any) -> int:
         globs = _forced_glob(options)
         explained = explain_check(sources, globs, target, with_state=with_state)
     finally:
+        close = getattr(sources, "close", None)
+        if close is not None:
+            close()
         if http is not None:
             http.close()
     if options.output_format == "json":
@@ -594,16 +595,30 @@ def _run_check(
     check: Callable[[Sources, str | None], Report],
     *,
     hosts: Sequence[str] = (),
+    ask_ahead: bool = False,
 ) -> int:
     """Builds the sources, runs the check, renders it; --on-error warn turns an unreadable
-    registry into a warning and exit 0."""
+    registry into a warning and exit 0.
+
+    With `ask_ahead` (the check will read the rules and state of exactly `targets` and
+    `others`), a live Harbor is asked before the check's modules are even imported, so that
+    start-up overlaps the network."""
     from tagguard.core.report import Notice, Report
     from tagguard.errors import RemoteError, StateError
 
     built = _sources(options, targets, others, hosts=hosts)
     sources, http = built.sources, built.http
     try:
+        prefetch = getattr(sources, "prefetch", None)
+        if ask_ahead and prefetch is not None:
+            from tagguard.core.state import questions
+
+            prefetch(*questions([*targets, *others]))
         report = check(sources, _forced_glob(options))
+        # Answers asked for ahead and never read still had to arrive: fail closed.
+        settle = getattr(sources, "settle", None)
+        if settle is not None:
+            settle()
     except (RemoteError, StateError) as error:
         if options.on_error != "warn":
             raise
@@ -617,6 +632,9 @@ def _run_check(
         _emit(report, options, built.secrets)
         return 0
     finally:
+        close = getattr(sources, "close", None)
+        if close is not None:
+            close()
         if http is not None:
             http.close()
     return _emit(report, options, built.secrets)

@@ -39,6 +39,42 @@ def test_module_entry_point() -> None:
     assert (done.returncode, done.stdout.strip()) == (0, f"tagguard {__version__}")
 
 
+def _program(*args: str) -> list[str]:
+    """The installed `tagguard` program (cli.run, which leaves through os._exit)."""
+    return [sys.executable, "-c", "from tagguard.cli import run; run()", *args]
+
+
+def test_the_program_flushes_everything_before_its_prompt_exit() -> None:
+    plan = str(EXAMPLES / "release-plan.yml")
+    done = subprocess.run(
+        _program("plan", plan, *OFFLINE, "--format", "json"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # the example plan moves immutable tags
+    report = json.loads(done.stdout)  # all of a large report, not a truncated buffer
+    assert len(report["decisions"]) == sum(report["summary"].values()) > 100
+    assert any("rule 7 is broken" in w["message"] for w in report["warnings"])
+
+
+def test_the_program_keeps_its_exit_code_when_the_reader_goes_away() -> None:
+    plan = str(EXAMPLES / "release-plan.yml")
+    program = subprocess.Popen(
+        _program("plan", plan, *OFFLINE),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert program.stdout is not None
+    assert program.stderr is not None
+    program.stdout.readline()
+    program.stdout.close()  # like `tagguard plan ... | head -1`
+    err = program.stderr.read().decode()
+    assert program.wait(timeout=30) == 1
+    assert "Traceback" not in err
+    assert "Exception ignored" not in err
+
+
 def test_push_skip_and_allow_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(
         capsys,

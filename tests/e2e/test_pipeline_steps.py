@@ -373,3 +373,28 @@ def test_a_plan_against_the_live_harbor_asks_each_question_once(
     ]
     assert proj_app == ["/api/v2.0/projects/proj/repositories/app/artifacts"]
     assert len(state) == len(set(state))
+
+
+def test_a_question_asked_ahead_that_fails_fails_the_plan_closed(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    """State is asked for concurrently while the plan is decided: a repository whose list
+    cannot be read stops the whole plan with exit 2, even after earlier verdicts."""
+    from tests.harbor_server.harbor import Fault, status
+
+    harbor.rule("proj", tag="v*")
+    first = harbor.push("proj/app:v1")
+    harbor.push("proj/lib:v1")
+    harbor.state.faults.append(Fault(r"/repositories/lib/artifacts", status(500), method="GET"))
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - push: {harbor.ref('proj/app:v1')}\n    digest: {first.digest}\n"
+        f"  - push: [{harbor.ref('proj/lib:v1')}, {harbor.ref('proj/lib:v2')}]\n"
+        f"    digest: {first.digest}\n"
+    )
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.code == 2, run.out
+    assert run.out == ""  # no partial report that a pipeline could mistake for a verdict
+    assert "500" in run.err
+    assert "proj/lib" in run.err.replace("repositories/", "")

@@ -8,12 +8,15 @@ raises StateError (or a RemoteError): tagguard then cannot decide and fails clos
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tagguard.core.rules import Rule
 from tagguard.errors import StateError
+
+if TYPE_CHECKING:
+    from tagguard.core.reference import Reference
 
 
 @dataclass(frozen=True)
@@ -130,3 +133,20 @@ class OfflineSources:
 
     def harbor_version(self, registry: str) -> str | None:
         return None
+
+
+def questions(
+    refs: Iterable[Reference],
+) -> tuple[set[tuple[str, str]], dict[tuple[str, str], set[str]]]:
+    """What checking `refs` will ask a Harbor: the (registry, project) whose rules it needs,
+    and per (registry, repository) the tags whose state it needs (a digest reference names
+    its artifact already). References outside any Harbor project are left out."""
+    projects: set[tuple[str, str]] = set()
+    tags: dict[tuple[str, str], set[str]] = {}
+    for ref in refs:
+        if "/" not in ref.repository or ref.registry == "docker.io":
+            continue  # not a Harbor repository (a retag source elsewhere)
+        projects.add((ref.registry, ref.project))
+        if ref.tag is not None and ref.digest is None:
+            tags.setdefault((ref.registry, ref.repository), set()).add(ref.tag)
+    return projects, tags

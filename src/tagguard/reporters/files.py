@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from tagguard.errors import FileError
 
 
 def write_text(path: str, text: str) -> None:
+    import tempfile  # only when a report file is asked for: it costs start-up otherwise
+
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

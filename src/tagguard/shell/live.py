@@ -4,7 +4,8 @@ Rules and state may also come from files while the rest is live: a rules file th
 for the project's rules (to try a rule before adding it), a state file for the tags.
 
 When a check knows everything it will ask (`prefetch`), the questions are planned and asked
-concurrently (a bounded pool, one pooled HTTP session): one rules request per project, and per
+concurrently (a bounded pool, one pooled HTTP session) while the check goes on: a read waits
+only for the answer it needs, so deciding overlaps the network. One rules request per project, and per
 repository whichever is fewer, one artifact request per tag or the repository's artifact
 list, 100 to a page. A repository with one tag to check gets the single request; with more,
 the first page of its list says how many artifacts there are, and the rest is fetched by
@@ -16,7 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -49,6 +50,10 @@ class LiveSources:
     # Repositories whose whole artifact list was read: any tag or digest not in it is absent.
     _complete: set[tuple[str, str]] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Questions asked ahead and not yet waited for: ("rules", registry, project) or
+    # ("tags", registry, repository) -> the request(s) in flight.
+    _pending: dict[tuple[str, str, str], Future[None]] = field(default_factory=dict)
+    _pool: ThreadPoolExecutor | None = None
 
     def add_harbor(self, host: str, url: str) -> None:
         """Reaches `host` at `url` unless --harbor-url already said where it is."""
@@ -87,14 +92,19 @@ class LiveSources:
         if self.rules_table is not None:
             return ProjectRules(self.rules_table.for_project(project))
         key = (registry, project)
+        self._wait(("rules", registry, project))
         if key not in self._rules:
-            found = self.harbor(registry).rules(project)
-            with self._lock:
-                self._rules[key] = found
+            self._fetch_rules(registry, project)
         return self._rules[key]
+
+    def _fetch_rules(self, registry: str, project: str) -> None:
+        found = self.harbor(registry).rules(project)
+        with self._lock:
+            self._rules[(registry, project)] = found
 
     def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
         key = (registry, repository, reference)
+        self._wait(("tags", registry, repository))
         if key in self._artifacts:
             return self._artifacts[key]
         if (registry, repository) in self._complete:
@@ -117,27 +127,51 @@ class LiveSources:
     def prefetch(
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
     ) -> None:
-        """Asks, concurrently, every rules and state question a check will ask; the answers
-        are then served from memory. The first failure is raised (fail closed)."""
+        """Starts asking, concurrently, every rules and state question a check will ask, and
+        returns at once: each read then waits for its own answer, and a failed request raises
+        from the read that needed it (or from `settle`), so the check still fails closed."""
         # Only the Harbors tagguard guards: a retag's source elsewhere is resolved on its own.
         projects = [key for key in projects if key[0] in self.harbors]
         tags = {key: wanted for key, wanted in tags.items() if key[0] in self.harbors}
-        jobs: list[Callable[[], object]] = []
+        jobs: dict[tuple[str, str, str], Callable[[], None]] = {}
         if self.rules_table is None:
-            jobs += [
-                partial(self.rules, *key) for key in sorted(set(projects)) if key not in self._rules
-            ]
+            for registry, project in sorted(set(projects)):
+                key = ("rules", registry, project)
+                if (registry, project) not in self._rules and key not in self._pending:
+                    jobs[key] = partial(self._fetch_rules, registry, project)
         if self.state_table is None:
             for (registry, repository), wanted in sorted(tags.items()):
+                key = ("tags", registry, repository)
+                self._wait(key)  # a second plan for a repository builds on the first's answers
                 missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
-                if missing:
-                    jobs.append(partial(self._fetch_tags, registry, repository, missing))
+                if missing and (registry, repository) not in self._complete:
+                    jobs[key] = partial(self._fetch_tags, registry, repository, missing)
         if not jobs:
             return
-        with ThreadPoolExecutor(max_workers=max(1, self.concurrency)) as pool:
-            futures = [pool.submit(job) for job in jobs]
-        for future in futures:
-            future.result()  # re-raises the first error, in a stable order
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency))
+        for key, job in jobs.items():
+            self._pending[key] = self._pool.submit(job)
+
+    def settle(self) -> None:
+        """Waits for every question asked ahead; the first failure, in a stable order,
+        raises (fail closed, even for an answer no check read)."""
+        for key in sorted(self._pending):
+            self._wait(key)
+        self.close()
+
+    def close(self) -> None:
+        """Drops the questions not yet asked (after a failure) and lets the pool go."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._pending.clear()
+
+    def _wait(self, key: tuple[str, str, str]) -> None:
+        future = self._pending.get(key)
+        if future is not None:
+            future.result()  # re-raises the request's error
+            del self._pending[key]
 
     def _fetch_tags(self, registry: str, repository: str, wanted: set[str]) -> None:
         project, _, rest = repository.partition("/")
