@@ -53,6 +53,7 @@ class LiveSources:
     # Questions asked ahead and not yet waited for: ("rules", registry, project) or
     # ("tags", registry, repository) -> the request(s) in flight.
     _pending: dict[tuple[str, str, str], Future[None]] = field(default_factory=dict)
+    _asked: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)  # tags in flight
     _pool: ThreadPoolExecutor | None = None
 
     def add_harbor(self, host: str, url: str) -> None:
@@ -142,6 +143,8 @@ class LiveSources:
         if self.state_table is None:
             for (registry, repository), wanted in sorted(tags.items()):
                 key = ("tags", registry, repository)
+                if key in self._pending and wanted <= self._asked[key]:
+                    continue  # already on its way: the check waits for it when it reads
                 self._wait(key)  # a second plan for a repository builds on the first's answers
                 missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
                 if missing and (registry, repository) not in self._complete:
@@ -152,6 +155,8 @@ class LiveSources:
             self._pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency))
         for key, job in jobs.items():
             self._pending[key] = self._pool.submit(job)
+            if key[0] == "tags":
+                self._asked[key] = set(tags[key[1:]])
 
     def settle(self) -> None:
         """Waits for every question asked ahead; the first failure, in a stable order,
