@@ -28,10 +28,15 @@ def run() -> None:
     For the same reason the cycle collector is off: a run lives for a fraction of a second,
     what it allocates is freed by reference counting, and the collector's passes over the
     objects that importing requests and click creates cost another 10-20 ms.
+
+    A live check decides on the main thread while worker threads read Harbor's answers; with
+    CPython's default 5 ms switch interval, whichever needs the GIL next may wait that long
+    for it, several times per check, so the interval is 0.5 ms.
     """
     import gc
 
     gc.disable()
+    sys.setswitchinterval(0.0005)
     code = main()
     try:
         sys.stdout.flush()
