@@ -50,7 +50,9 @@ class Session:
     # remembered, so later operations see the tags earlier ones create, move or remove.
     simulate: bool = False
     _written: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
-    _written_repositories: set[tuple[str, str]] = field(default_factory=set)
+    # The same writes by (registry, repository): an artifact is rebuilt from its own
+    # repository's writes only, which keeps a long plan linear.
+    _written_in: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -71,7 +73,7 @@ class Session:
 
     def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
         found = self._stored_artifact(ref, reference)
-        if (ref.registry, ref.repository) not in self._written_repositories:
+        if (ref.registry, ref.repository) not in self._written_in:
             return found
         return self._simulated_artifact(ref, reference, found)
 
@@ -99,9 +101,7 @@ class Session:
         if base is None:
             base = self._stored_artifact(ref, digest)
         tags = {t.name: t for t in (base.tags if base is not None else ())}
-        for (registry, repository, tag), written in self._written.items():
-            if (registry, repository) != (ref.registry, ref.repository):
-                continue
+        for tag, written in self._written_in[(ref.registry, ref.repository)].items():
             if written == digest:
                 tags.setdefault(tag, TagInfo(tag))
             else:
@@ -184,10 +184,10 @@ class Session:
         key = (decision.registry, decision.repository, decision.tag)
         if decision.operation is Operation.DELETE:
             self._written[key] = None
-            self._written_repositories.add(key[:2])
+            self._written_in.setdefault(key[:2], {})[key[2]] = None
         elif decision.operation is not Operation.DELETE_ARTIFACT and decision.new_digest:
             self._written[key] = decision.new_digest
-            self._written_repositories.add(key[:2])
+            self._written_in.setdefault(key[:2], {})[key[2]] = decision.new_digest
 
     # -- the operations, each returning its decisions ---------------------------------------
 
