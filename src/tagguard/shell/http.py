@@ -132,7 +132,9 @@ class Http:
         if asked is not None:
             delay = max(delay, asked)
         if delay >= self.remaining():
-            detail = f" after {error.message}" if error else ""
+            # The error already says what was being read: say it once.
+            cause = error.message.removeprefix(f"{what}: ") if error else ""
+            detail = f" after {cause}" if error else ""
             raise RemoteError(
                 f"{what}: gave up{detail}: the next retry would pass the "
                 f"{self.options.deadline:g} s deadline (--deadline)"
