@@ -62,7 +62,7 @@ def _run(args: list[str], debug: bool) -> int:
     import click
 
     from tagguard.commands import cli
-    from tagguard.core.sanitize import printable
+    from tagguard.core.sanitize import printable, redact
     from tagguard.errors import TagguardError
 
     try:
@@ -76,12 +76,12 @@ def _run(args: list[str], debug: bool) -> int:
         click.echo("tagguard: aborted", err=True)
         return EXIT_UNDECIDED
     except TagguardError as error:
-        click.echo(f"tagguard: error: {printable(error.message)}", err=True)
+        click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
         return error.exit_code
     except Exception as error:
         if debug:
             raise
-        detail = printable(" ".join(str(error).split())) or type(error).__name__
+        detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
         click.echo(
             f"tagguard: internal error: {type(error).__name__}: {detail} "
             "(run with --debug for a traceback, and please report it)",

@@ -8,6 +8,7 @@ still stand in for its half).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -440,10 +441,14 @@ def explain(reference: str, **given: Any) -> int:
             close()
         if http is not None:
             http.close()
+    from tagguard.core.sanitize import redact
+
+    printed = io.StringIO()
     if options.output_format == "json":
-        explain_output.render_json(explained, target.original, sys.stdout)
+        explain_output.render_json(explained, target.original, printed)
     else:
-        explain_output.render_text(explained, target.original, sys.stdout, options.color)
+        explain_output.render_text(explained, target.original, printed, options.color)
+    sys.stdout.write(redact(printed.getvalue()))
     return 0
 
 
@@ -774,10 +779,14 @@ def _emit(report: Report, options: Options, secrets: Sequence[str] = ()) -> int:
                 f"--report {entry}: write NAME=PATH, NAME one of {', '.join(reporters.FILES)}"
             )
         files[name] = path
-    context = reporters.Context(
-        sys.stdout, options.color, env, tuple(s for s in secrets if s), files
-    )
+    from tagguard.core.sanitize import keep_secret, redact
+
+    for secret in secrets:
+        keep_secret(secret)
+    printed = io.StringIO()
+    context = reporters.Context(printed, options.color, env, tuple(s for s in secrets if s), files)
     for name, path in files.items():
-        reporters.write(name, report, path, context)
+        reporters.write(name, report, path, context)  # redacted in reporters.files
     reporters.render(options.output_format or reporters.default_format(env), report, context)
+    sys.stdout.write(redact(printed.getvalue()))
     return report.exit_code

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tagguard.core.sanitize import redact
 from tagguard.errors import FileError
 
 
 def write_text(path: str, text: str) -> None:
     import tempfile  # only when a report file is asked for: it costs start-up otherwise
 
+    text = redact(text)
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -26,6 +28,6 @@ def append_text(path: str, text: str) -> None:
     """For files the CI runner owns and reads after the step ($GITHUB_OUTPUT and friends)."""
     try:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(text)
+            stream.write(redact(text))
     except OSError as error:
         raise FileError(f"{path}: cannot append to it ({error.strerror or error})") from None

@@ -6,7 +6,8 @@
   Messages escape `%`, CR and LF; properties also escape `:` and `,`, as the runner expects.
 * Everything else printed (the text report, which holds text from the registry) sits between
   `::stop-commands::TOKEN` and `::TOKEN::`, so nothing in it can be read as a command.
-* Secrets in use are masked first (`::add-mask::`).
+* No secret is printed, not even in `::add-mask::` (which would put it in any copy of the
+  output that is not a runner's log): secrets are redacted before anything is written.
 * `$GITHUB_STEP_SUMMARY` gets the Markdown table; `$GITHUB_OUTPUT` gets `blocked`,
   `skipped`, `allowed`, `push-refs` (a newline list of the references to push: allowed
   writes) and `report` (the path of the JSON report, when one was written).
@@ -80,10 +81,6 @@ def annotation_lines(report: Report) -> list[str]:
 
 def render(report: Report, context: Context) -> None:
     out = context.stream
-    for secret in context.secrets:
-        for piece in secret.splitlines():
-            if piece:
-                out.write(f"::add-mask::{piece}\n")
     token = random.token_hex(16)
     out.write(f"::stop-commands::{token}\n")
     out.write(text(report))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tagguard.core.sanitize import keep_secret
 from tagguard.errors import InputError
 
 HELPER_TIMEOUT = 15.0
@@ -39,6 +40,9 @@ class Credential:
     source: str = ""
     # The secret is an OAuth2 refresh token (docker's "identitytoken"), not a password.
     identity_token: bool = False
+
+    def __post_init__(self) -> None:
+        keep_secret(self.secret)  # never printed, whatever a registry echoes back
 
     def __str__(self) -> str:
         return f"{self.username} (from {self.source})"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from tagguard.core.reference import validate_digest
+from tagguard.core.sanitize import keep_secret
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential, CredentialStore
 from tagguard.shell.http import Answer, Http
@@ -168,5 +169,6 @@ class RegistryClient:
         if not isinstance(token, str) or not token:
             raise RemoteError(f"{token_what}: the answer holds no token")
         with self._lock:
+            keep_secret(token)
             self._tokens[(host, service, scope)] = token
         return token

@@ -1,0 +1,142 @@
+"""No secret reaches anything tagguard writes: every command, every output format, every
+report file, the CI files it appends to, and its error messages, with a distinctive password
+and the registry tokens the server issued during the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Harbor, Run
+from tests.harbor_server.images import make_image
+
+PASSWORD = "Pa55-Zq8vW3-DoNotPrint"
+USER = ("ci-bot", PASSWORD)
+FORMATS = ("text", "json", "github", "gitlab", "sarif")
+REPORTS = ("text", "json", "sarif", "junit", "codequality", "dotenv", "markdown")
+
+
+def _commands(harbor: Harbor, tmp_path: Path) -> list[list[str]]:
+    other = make_image().digest
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - push: {harbor.ref('proj/app:v1')}\n    digest: {other}\n"
+        f"  - retag: {{from: {harbor.ref('proj/app:v1')}, to: {harbor.ref('proj/app:v2')}}}\n"
+        f"  - delete: {harbor.ref('proj/app:v1')}\n"
+    )
+    return [
+        ["push", harbor.ref("proj/app:v1"), harbor.ref("proj/app:v9"), "--digest", other],
+        ["retag", harbor.ref("proj/app:v1"), harbor.ref("proj/app:v3")],
+        ["copy", harbor.ref("proj/app:v1"), harbor.ref("other/app")],
+        ["delete", harbor.ref("proj/app:v1")],
+        ["delete", "--artifact", harbor.ref("proj/app:v1")],
+        ["plan", str(plan)],
+    ]
+
+
+def _scan(text: str, secrets: set[str], where: str) -> None:
+    for secret in secrets:
+        assert secret not in text, f"a secret reached {where}"
+
+
+def test_no_secret_in_any_output_report_or_ci_file(harbor: Harbor, tmp_path: Path) -> None:
+    harbor.state.add_user(*USER, admin=True)
+    harbor.credentials = USER
+    harbor.rule("proj", tag="v*")
+    harbor.push("proj/app:v1")
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    harbor.extra_env.update(
+        GITHUB_OUTPUT=str(ci / "github-output"),
+        GITHUB_STEP_SUMMARY=str(ci / "step-summary.md"),
+    )
+    runs: list[tuple[str, Run]] = []
+    for index, command in enumerate(_commands(harbor, tmp_path)):
+        for output in FORMATS:
+            reports = [
+                f"--report={kind}={tmp_path / 'reports' / f'{index}-{output}.{kind}'}"
+                for kind in REPORTS
+            ]
+            run = harbor.tagguard(*command, "--format", output, *reports)
+            assert run.code in (0, 1), run.err  # a real check ran and decided
+            runs.append((f"{command[0]} --format {output}", run))
+    runs.append(("explain", harbor.tagguard("explain", harbor.ref("proj/app:v1"))))
+    # Wrong credentials, through the environment and through --password-stdin.
+    runs.append(
+        (
+            "a 401",
+            harbor.tagguard(
+                "push", harbor.ref("proj/app:v1"), credentials=(USER[0], PASSWORD + "x")
+            ),
+        )
+    )
+    runs.append(
+        (
+            "a 401 via stdin",
+            harbor.tagguard(
+                "push",
+                harbor.ref("proj/app:v1"),
+                "--username",
+                "nobody",
+                "--password-stdin",
+                credentials=None,
+                stdin=PASSWORD + "\n",
+            ),
+        )
+    )
+    assert [run.code for _, run in runs[-2:]] == [2, 2]
+
+    secrets = {PASSWORD, PASSWORD + "x", *harbor.state.tokens}
+    assert len(secrets) >= 2
+    for where, run in runs:
+        _scan(run.out, secrets, f"stdout of {where}")
+        _scan(run.err, secrets, f"stderr of {where}")
+    written = [
+        path for path in tmp_path.rglob("*") if path.is_file() and path.name != "release.yml"
+    ]
+    assert len(written) >= len(REPORTS) * len(FORMATS)
+    assert (ci / "github-output").stat().st_size > 0
+    for path in written:
+        _scan(path.read_text(errors="replace"), secrets, str(path))
+
+
+@pytest.mark.parametrize("where", ["username", "password"])
+def test_a_secret_in_a_broken_docker_config_is_not_echoed(
+    harbor: Harbor, tmp_path: Path, where: str
+) -> None:
+    """A docker config tagguard cannot use is named in the error, its contents are not."""
+    import base64
+    import json
+
+    config = tmp_path / "docker"
+    config.mkdir(exist_ok=True)
+    auth = "no-colon-" + PASSWORD if where == "username" else "::" + PASSWORD
+    (config / "config.json").write_text(
+        json.dumps(
+            {"auths": {harbor.host: {"auth": base64.b64encode(auth.encode()).decode() + "%"}}}
+        )
+    )
+    run = harbor.tagguard("push", harbor.ref("proj/app:v1"), credentials=None)
+    assert PASSWORD not in run.out + run.err
+    assert "Traceback" not in run.err
+
+
+def test_a_registry_echoing_the_password_gets_it_redacted(harbor: Harbor) -> None:
+    """A hostile or broken Harbor that puts the credential it received into its error
+    message: tagguard prints that message (it says what went wrong), but not the secret."""
+    import json
+
+    from tests.harbor_server.harbor import Fault, raw
+
+    harbor.state.add_user(*USER, admin=True)
+    harbor.credentials = USER
+    echo = {"errors": [{"code": "DENIED", "message": f"password {PASSWORD} is not welcome"}]}
+    harbor.state.faults.append(
+        Fault(r"/immutabletagrules", raw(json.dumps(echo).encode(), "application/json", 500))
+    )
+    run = harbor.tagguard("push", harbor.ref("proj/app:v1"), "--digest", make_image().digest)
+    assert run.code == 2
+    assert "password *** is not welcome" in run.err
+    assert PASSWORD not in run.out + run.err
