@@ -14,7 +14,6 @@ credentials or none. A Credential never shows its secret in repr, logs or messag
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import subprocess
@@ -101,7 +100,7 @@ class CredentialStore:
         if isinstance(encoded, str) and encoded:
             try:
                 decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-            except (binascii.Error, UnicodeDecodeError):
+            except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input
                 raise InputError(f"{where}.auth is not base64 of 'user:password'") from None
             username, sep, password = decoded.partition(":")
             if not sep:
