@@ -49,10 +49,10 @@ class Session:
     # A plan's operations run in order: with `simulate`, each allowed write or delete is
     # remembered, so later operations see the tags earlier ones create, move or remove.
     simulate: bool = False
-    _written: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
-    # The same writes by (registry, repository): an artifact is rebuilt from its own
-    # repository's writes only, which keeps a long plan linear.
-    _written_in: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
+    # (registry, repository) -> tag -> the digest written there (None: deleted). Kept by
+    # repository: an artifact is rebuilt from its own repository's writes only, which keeps
+    # a long plan linear.
+    _written: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -73,7 +73,7 @@ class Session:
 
     def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
         found = self._stored_artifact(ref, reference)
-        if (ref.registry, ref.repository) not in self._written_in:
+        if (ref.registry, ref.repository) not in self._written:
             return found
         return self._simulated_artifact(ref, reference, found)
 
@@ -88,11 +88,11 @@ class Session:
     ) -> ArtifactInfo | None:
         """The artifact as the plan's earlier operations will have left it: tags they wrote
         join it, tags they moved away or deleted leave it."""
-        key = (ref.registry, ref.repository, reference)
+        written_here = self._written[(ref.registry, ref.repository)]
         if ":" in reference:
             digest: str | None = reference
-        elif key in self._written:
-            digest = self._written[key]
+        elif reference in written_here:
+            digest = written_here[reference]
         else:
             digest = stored.digest if stored is not None else None
         if digest is None:
@@ -101,7 +101,7 @@ class Session:
         if base is None:
             base = self._stored_artifact(ref, digest)
         tags = {t.name: t for t in (base.tags if base is not None else ())}
-        for tag, written in self._written_in[(ref.registry, ref.repository)].items():
+        for tag, written in written_here.items():
             if written == digest:
                 tags.setdefault(tag, TagInfo(tag))
             else:
@@ -116,7 +116,7 @@ class Session:
             return ref.digest
         assert ref.tag is not None
         key = (ref.registry, ref.repository, ref.tag)
-        written = self._written.get(key)
+        written = self._written.get((ref.registry, ref.repository), {}).get(ref.tag)
         if written is not None:
             return written
         if key not in self._digests:
@@ -181,13 +181,15 @@ class Session:
         """In a plan, what an allowed operation will have changed for the ones after it."""
         if not self.simulate or decision.decision is not Verdict.ALLOW or decision.tag is None:
             return
-        key = (decision.registry, decision.repository, decision.tag)
         if decision.operation is Operation.DELETE:
-            self._written[key] = None
-            self._written_in.setdefault(key[:2], {})[key[2]] = None
+            digest = None
         elif decision.operation is not Operation.DELETE_ARTIFACT and decision.new_digest:
-            self._written[key] = decision.new_digest
-            self._written_in.setdefault(key[:2], {})[key[2]] = decision.new_digest
+            digest = decision.new_digest
+        else:
+            return
+        self._written.setdefault((decision.registry, decision.repository), {})[decision.tag] = (
+            digest
+        )
 
     # -- the operations, each returning its decisions ---------------------------------------
 
