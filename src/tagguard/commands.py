@@ -431,16 +431,12 @@ def explain(reference: str, **given: Any) -> int:
     if not with_state:
         options = replace(options, state_file=None)
     built = _sources(options, [target], [], need_state=with_state)
-    sources, http = built.sources, built.http
+    sources = built.sources
     try:
         globs = _forced_glob(options)
         explained = explain_check(sources, globs, target, with_state=with_state)
     finally:
-        close = getattr(sources, "close", None)
-        if close is not None:
-            close()
-        if http is not None:
-            http.close()
+        _release(built)
     from tagguard.core.sanitize import redact
 
     printed = io.StringIO()
@@ -612,7 +608,7 @@ def _run_check(
     from tagguard.errors import RemoteError, StateError
 
     built = _sources(options, targets, others, hosts=hosts)
-    sources, http = built.sources, built.http
+    sources = built.sources
     try:
         prefetch = getattr(sources, "prefetch", None)
         if ask_ahead and prefetch is not None:
@@ -634,23 +630,27 @@ def _run_check(
                 f"tagguard could not decide, and --on-error warn lets the step go on: {error.message}",
             )
         )
-        _emit(report, options, built.secrets)
+        _emit(report, options)
         return 0
     finally:
-        close = getattr(sources, "close", None)
-        if close is not None:
-            close()
-        if http is not None:
-            http.close()
-    return _emit(report, options, built.secrets)
+        _release(built)
+    return _emit(report, options)
 
 
 class Built(NamedTuple):
-    """Where rules and state come from, the HTTP session to close, and secrets to mask."""
+    """Where rules and state come from, and the HTTP session to close."""
 
     sources: Sources
     http: Http | None
-    secrets: tuple[str, ...]
+
+
+def _release(built: Built) -> None:
+    """Stops what a live source still has in flight (after a failure), then the session."""
+    close = getattr(built.sources, "close", None)
+    if close is not None:
+        close()
+    if built.http is not None:
+        built.http.close()
 
 
 def _forced_glob(options: Options) -> str | None:
@@ -681,7 +681,7 @@ def _sources(
     rules_table = load_rules_file(options.rules_file) if options.rules_file else None
     state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
-        return Built(OfflineSources(rules_table, state_table or StateTable({})), None, ())
+        return Built(OfflineSources(rules_table, state_table or StateTable({})), None)
     return _live_sources(options, targets, others, rules_table, state_table, hosts)
 
 
@@ -693,6 +693,7 @@ def _live_sources(
     state_table: Any,
     extra_hosts: Sequence[str] = (),
 ) -> Built:
+    from tagguard.core.sanitize import keep_secret
     from tagguard.shell.credentials import build_store, environment
     from tagguard.shell.harbor import HarborClient
     from tagguard.shell.http import Http, TransportOptions
@@ -736,7 +737,10 @@ def _live_sources(
             store.for_host(host),
         )
 
-    secrets = tuple(s for s in (password, os.environ.get("TAGGUARD_PASSWORD")) if s)
+    # Never printed, even if a registry echoes them (the credentials built from them are
+    # registered too; these are registered even when no credential was made of them).
+    keep_secret(password)
+    keep_secret(os.environ.get("TAGGUARD_PASSWORD"))
     sources = LiveSources(
         harbors,
         registry,
@@ -745,7 +749,7 @@ def _live_sources(
         connect=connect,
         concurrency=options.concurrency,
     )
-    return Built(sources, http, secrets)
+    return Built(sources, http)
 
 
 def _read_password(options: Options) -> str | None:
@@ -765,7 +769,7 @@ def _read_password(options: Options) -> str | None:
     return password
 
 
-def _emit(report: Report, options: Options, secrets: Sequence[str] = ()) -> int:
+def _emit(report: Report, options: Options) -> int:
     """Writes the --report files, then prints the chosen format (which may name them)."""
     from tagguard import reporters
     from tagguard.errors import InputError
@@ -779,12 +783,10 @@ def _emit(report: Report, options: Options, secrets: Sequence[str] = ()) -> int:
                 f"--report {entry}: write NAME=PATH, NAME one of {', '.join(reporters.FILES)}"
             )
         files[name] = path
-    from tagguard.core.sanitize import keep_secret, redact
+    from tagguard.core.sanitize import redact
 
-    for secret in secrets:
-        keep_secret(secret)
     printed = io.StringIO()
-    context = reporters.Context(printed, options.color, env, tuple(s for s in secrets if s), files)
+    context = reporters.Context(printed, options.color, env, files=files)
     for name, path in files.items():
         reporters.write(name, report, path, context)  # redacted in reporters.files
     reporters.render(options.output_format or reporters.default_format(env), report, context)

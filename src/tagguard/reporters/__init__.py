@@ -38,12 +38,13 @@ FILES = {
 @dataclass(frozen=True)
 class Context:
     """What a reporter may know besides the report: where to print, the CI environment
-    (for files such as $GITHUB_OUTPUT), secrets to mask, and the reports written to files."""
+    (for files such as $GITHUB_OUTPUT), and the reports written to files. Secrets are not
+    among them: a reporter cannot print what it is never given, and all output is redacted
+    (tagguard.core.sanitize) on its way out."""
 
     stream: TextIO
     color: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
-    secrets: tuple[str, ...] = ()
     files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
 
 
