@@ -1,5 +1,6 @@
-"""Shared test fixtures. The Harbor test vectors are read from ../shared/harbor/vectors
-(beside the checkout, as on developer machines and in CI), never copied into the repo."""
+"""Shared test fixtures. The Harbor test vectors are read from shared/harbor/vectors beside
+the checkout (as on developer machines), or beside the repository a clean clone was made
+from (as in CI), never copied into the repo; TAGGUARD_SHARED overrides both."""
 
 from __future__ import annotations
 
@@ -16,7 +17,31 @@ EXAMPLES = ROOT / "examples"
 
 def shared_dir() -> Path:
     configured = os.environ.get("TAGGUARD_SHARED")
-    return Path(configured) if configured else ROOT.parent / "shared"
+    if configured:
+        return Path(configured)
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    origin = _clone_origin()
+    return origin.parent / "shared" if origin is not None else beside
+
+
+def _clone_origin() -> Path | None:
+    """The local repository this checkout was cloned from (`git clone /work/main $d`)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except OSError:
+        return None
+    url = done.stdout.strip().removeprefix("file://")
+    return Path(url) if url.startswith("/") else None
 
 
 def vectors_dir() -> Path:
