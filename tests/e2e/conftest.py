@@ -51,6 +51,7 @@ class Harbor:
     monkeypatch: pytest.MonkeyPatch
     credentials: tuple[str, str] | None = ADMIN
     extra_env: dict[str, str] = field(default_factory=dict)
+    plain_http: bool = True  # False for a Harbor served over https
 
     @property
     def host(self) -> str:
@@ -91,19 +92,26 @@ class Harbor:
         self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
         with redirect_stdout(out), redirect_stderr(err):
             # Defaults first: an option the test gives again later wins.
-            code = main([args[0], "--plain-http", "--timeout", "5", "--deadline", "20", *args[1:]])
+            scheme = ["--plain-http"] if self.plain_http else []
+            code = main([args[0], *scheme, "--timeout", "5", "--deadline", "20", *args[1:]])
         return Run(code, out.getvalue(), err.getvalue())
 
 
-@pytest.fixture
-def harbor(registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Harbor]:
-    # No docker config of the machine may leak in: an empty one for each test.
-    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+def harbor_state() -> HarborState:
+    """The users and projects every test Harbor starts with."""
     state = HarborState()
     state.add_user(*ADMIN, admin=True)
     state.add_user(*DEVELOPER)
     state.add_user(*ROBOT, permissions={"proj:artifact:read", "proj:repository:pull"})
     for name in ("proj", "other", "123"):
         state.add_project(name, members={"dev": "developer"})
+    return state
+
+
+@pytest.fixture
+def harbor(registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Harbor]:
+    # No docker config of the machine may leak in: an empty one for each test.
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    state = harbor_state()
     with running_harbor(registry.url, state) as (url, started):
         yield Harbor(url, started, Pusher(url, ADMIN), monkeypatch)

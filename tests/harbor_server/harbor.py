@@ -28,12 +28,15 @@ import json
 import re
 import secrets
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -186,17 +189,27 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], state: HarborState, backend: str) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        state: HarborState,
+        backend: str,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__(address, Handler)
         self.state = state
         self.backend = backend
         self.stopping = threading.Event()
         self.session = requests.Session()
+        self.scheme = "http"
+        if tls is not None:
+            self.socket = tls.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self.scheme}://{host!s}:{port}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -991,6 +1004,8 @@ def huge(size: int) -> Callable[[Handler], None]:
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(size))
         handler.end_headers()
+        if handler.command == "HEAD":
+            return  # the size is announced; a HEAD answer has no body to send
         chunk = b" " * 65536
         sent = 0
         with contextlib.suppress(OSError):
@@ -1010,13 +1025,38 @@ def redirect(location: str) -> Callable[[Handler], None]:
     return act
 
 
+def to_https(handler: Handler) -> None:
+    """Sends the client to the same URL over https, which this server does not speak: the
+    TLS handshake then fails at exactly this point."""
+    location = f"https://{handler.headers.get('Host', '')}{handler.path}"
+    handler.send(302, b"", {"Location": location}, content_type=None)
+
+
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no trust store knows, made by the openssl CLI."""
+    cert, key = directory / "harbor.crt", directory / "harbor.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "2", "-subj", "/CN=tagguard test harbor",
+         "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextlib.contextmanager
 def running_harbor(
-    backend: str, state: HarborState | None = None
+    backend: str, state: HarborState | None = None, tls: tuple[Path, Path] | None = None
 ) -> Iterator[tuple[str, HarborState]]:
-    """Serves `state` on a free loopback port in front of the registry at `backend`."""
+    """Serves `state` on a free loopback port in front of the registry at `backend`; over
+    https when `tls` names a certificate and its key."""
     state = state or HarborState()
-    server = _Server(("127.0.0.1", 0), state, backend)
+    context = None
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+    server = _Server(("127.0.0.1", 0), state, backend, context)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
     )

@@ -113,9 +113,21 @@ def test_absent_and_missing_header() -> None:
     responses.head(MANIFEST, status=404)
     assert client().digest("reg.test", "org/app", "1.0") is None
     responses.head(MANIFEST, status=200)
-    responses.get(MANIFEST, body=b'{"schemaVersion":2}')
+    oci = "application/vnd.oci.image.manifest.v1+json"
+    responses.get(MANIFEST, body=b'{"schemaVersion":2}', content_type=oci)
     digest = client().digest("reg.test", "org/app", "1.0")
     assert digest == "sha256:" + __import__("hashlib").sha256(b'{"schemaVersion":2}').hexdigest()
+
+
+@responses.activate
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "application/json", ""])
+def test_only_a_manifest_body_is_hashed_into_a_digest(content_type: str) -> None:
+    """Without Docker-Content-Digest the digest is the body's hash: a sign-in page or a
+    proxy's error would give a made-up digest, so anything not a manifest is refused."""
+    responses.head(MANIFEST, status=200)
+    responses.get(MANIFEST, body=b"<html>Sign in</html>", content_type=content_type or None)
+    with pytest.raises(RemoteError, match="not a manifest"):
+        client().digest("reg.test", "org/app", "1.0")
 
 
 @responses.activate

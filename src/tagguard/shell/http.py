@@ -26,7 +26,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from tagguard import __version__
-from tagguard.errors import RemoteError
+from tagguard.errors import InputError, RemoteError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -79,6 +79,13 @@ class Http:
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
+        if isinstance(self.options.verify, str):
+            _check_ca_file(self.options.verify)
+        elif self.options.verify is False:
+            # --insecure was asked for: urllib3's warning on every request adds nothing.
+            import urllib3
+
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.started = self.clock()
 
     def close(self) -> None:
@@ -206,15 +213,16 @@ class Http:
                 f"{what}: request to {_origin(url)} failed: {_cause(error)}"
             ) from None
         try:
-            body = self._read(response, what, url)
+            body = self._read(response, method, what, url)
         finally:
             response.close()
         headers_lower = {k.lower(): v for k, v in response.headers.items()}
         return Answer(response.status_code, headers_lower, body, url)
 
-    def _read(self, response: requests.Response, what: str, url: str) -> bytes:
+    def _read(self, response: requests.Response, method: str, what: str, url: str) -> bytes:
         limit = self.options.max_bytes
-        declared = response.headers.get("Content-Length")
+        # A HEAD answer's Content-Length is the size of what a GET would send, not a body.
+        declared = None if method == "HEAD" else response.headers.get("Content-Length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise RemoteError(
                 f"{what}: {_origin(url)} answered with {int(declared)} bytes, over the {limit}-byte limit"
@@ -234,6 +242,19 @@ class Http:
                 f"{what}: the answer from {_origin(url)} broke off: {_cause(error)}", retryable=True
             ) from None
         return b"".join(chunks)
+
+
+def _check_ca_file(path: str) -> None:
+    """A CA bundle that cannot be loaded is bad input, said up front, not a TLS failure of
+    whichever request happens to come first."""
+    import ssl
+
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, OSError, ValueError) as error:
+        raise InputError(
+            f"--ca-file {path}: not a PEM certificate bundle ({_cause(error)})"
+        ) from None
 
 
 def _seconds(value: float) -> str:

@@ -22,19 +22,18 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 
 from tagguard.core.reference import validate_digest
-from tagguard.core.sanitize import keep_secret
+from tagguard.core.sanitize import keep_secret, printable
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential, CredentialStore
 from tagguard.shell.http import Answer, Http
 
-MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    )
+_MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
 )
+MANIFEST_TYPES = ", ".join(_MANIFEST_MEDIA_TYPES)
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _DOCKER_HUB = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
 
@@ -83,6 +82,13 @@ class RegistryClient:
             answer = self._authorized("GET", url, host, scope, what)
             if answer.status != 200:
                 raise RemoteError(f"{what}: {host} answered {answer.status}")
+            # Hashing a sign-in page or a proxy's error text would invent a digest.
+            media_type = (answer.header("content-type") or "").split(";", 1)[0].strip()
+            if media_type not in _MANIFEST_MEDIA_TYPES:
+                raise RemoteError(
+                    f"{what}: {host} answered with {printable(media_type or 'no content type')}"
+                    ", not a manifest, and sent no Docker-Content-Digest"
+                )
             digest = "sha256:" + hashlib.sha256(answer.body).hexdigest()
         try:
             return validate_digest(digest, f"{what}: {host}'s Docker-Content-Digest")
@@ -152,7 +158,10 @@ class RegistryClient:
                 f"{what}: identity tokens for {host} are not supported; give a username and password"
             )
         auth = send.basic_header() if send else None
-        token_what = f"{what}: getting a token from {realm_parts.hostname}"
+        realm_host = realm_parts.hostname or ""
+        if realm_parts.port is not None:
+            realm_host = f"{realm_host}:{realm_parts.port}"
+        token_what = f"{what}: getting a token from {realm_host}"
         answer = self.http.request(
             "GET", f"{realm}?{urlencode(query)}", auth_header=auth, what=token_what
         )
