@@ -176,3 +176,37 @@ def test_many_tags_are_listed_page_by_page() -> None:
     assert len(found.tags) == 101
     assert found.tag("t100") is not None
     assert json.loads(json.dumps([t.name for t in found.tags]))[-1] == "t100"
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.test/api/v2.0/repositories?page=2",
+        "http://harbor.test/api/v2.0/repositories?page=2",  # the password in clear
+        "https://harbor.test:8443/api/v2.0/repositories?page=2",
+    ],
+)
+def test_a_next_page_elsewhere_is_refused_before_credentials_go_there(link: str) -> None:
+    from tagguard.shell.credentials import Credential
+
+    responses.get(
+        re.compile(r"https://harbor\.test/api/v2\.0/repositories\?.*"),
+        json=[{"name": "p/a"}],
+        headers={"Link": f'<{link}>; rel="next"'},
+    )
+    harbor = HarborClient(Http(TransportOptions(retries=0)), BASE, Credential("u", "pw", "test"))
+    with pytest.raises(RemoteError, match=r"next-page link .* outside https://harbor\.test"):
+        harbor.repositories()
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_count_that_only_unicode_calls_a_digit() -> None:
+    responses.get(
+        re.compile(r"https://harbor\.test/api/v2\.0/projects/p/repositories/app/artifacts\?.*"),
+        json=[],
+        headers={"X-Total-Count": "\xb2"},
+    )
+    with pytest.raises(RemoteError, match="is not a count"):
+        client().artifacts_page("p", "app", 1)

@@ -15,6 +15,7 @@ from tagguard.core.rules import parse_rules
 from tagguard.errors import TagguardError
 from tagguard.shell.credentials import CredentialStore, load_docker_config
 from tagguard.shell.harbor import _artifact_fields
+from tests.builders import rule_json
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -140,3 +141,123 @@ def test_any_docker_config_file(tmp_path_factory: Any, text: str) -> None:
     else:
         assert isinstance(data, dict)
         assert path.endswith("config.json")
+
+
+# -- paged list answers ----------------------------------------------------------------------
+
+HOST = "h.io"
+NEXT_LINKS = st.sampled_from(
+    [
+        None,
+        '</api/v2.0/projects/p/immutabletagrules?page=2&page_size=100>; rel="next"',
+        '</api/v2.0/projects/p/repositories/team%252Fapp/artifacts?page=2>; rel="next"',
+        '<https://h.io/api/v2.0/repositories?page=3>; rel="next", <x>; rel="prev"',
+        # Another host, another scheme, a protocol-relative URL: credentials must not follow.
+        '<https://evil.test/api/v2.0/steal?page=2>; rel="next"',
+        '<http://h.io/api/v2.0/repositories?page=2>; rel="next"',
+        '<//evil.test/x>; rel="next"',
+        '<https://h.io:8443/api/v2.0/x>; rel="next"',
+        "<>; rel=next",
+        'rel="next"',
+    ]
+) | st.text(max_size=30)
+# Header values arrive decoded as latin-1: '\xb2' is '²', which str.isdigit() accepts.
+TOTALS = (
+    st.none()
+    | st.none()
+    | st.integers(-5, 300).map(str)
+    | st.sampled_from(["\xb2", " 3 ", "1e3", "0x10", ""])
+    | st.text(max_size=6)
+)
+# Items each question understands, so that fuzzing gets past the first page.
+GOOD_ITEMS = {
+    "rules": st.builds(
+        lambda i, tag: rule_json(i, "**", tag), st.integers(1, 9), st.sampled_from(["v*", "**"])
+    ),
+    "repositories": st.builds(lambda n: {"name": f"p/{n}"}, st.sampled_from("abc")),
+    "artifacts": st.builds(
+        lambda d, t: {"digest": "sha256:" + d * 64, "tags": [{"name": t, "immutable": False}]},
+        st.sampled_from("abc"),
+        st.sampled_from(["v1", "v2"]),
+    ),
+}
+GOOD_ITEMS["artifacts_page"] = GOOD_ITEMS["artifact"] = GOOD_ITEMS["artifacts"]
+
+
+def _page(question: str) -> st.SearchStrategy[dict[str, Any]]:
+    good = st.lists(GOOD_ITEMS[question], min_size=1, max_size=3)
+    return st.fixed_dictionaries(
+        {
+            "status": st.sampled_from([200, 200, 200, 200, 404, 500]),
+            "body": good
+            | good
+            | st.lists(RULE | ARTIFACT | st.text(max_size=8), max_size=3)
+            | JSON,
+            "link": NEXT_LINKS,
+            "total": TOTALS,
+            "type": st.sampled_from(
+                ["application/json", "application/json; charset=utf-8", "text/html"]
+            ),
+        }
+    )
+
+
+QUESTIONS = st.sampled_from(["rules", "artifacts", "artifacts_page", "repositories", "artifact"])
+
+
+def _ask(client: Any, question: str) -> object:
+    if question == "rules":
+        return client.rules("p")
+    if question == "artifacts":
+        return client.artifacts("p", "team/app")
+    if question == "artifacts_page":
+        return client.artifacts_page("p", "team/app", 1)
+    if question == "repositories":
+        return client.repositories()
+    return client.artifact("p", "team/app", "v1")
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_any_paged_answer(data: st.DataObject) -> None:
+    """Pages with any body, Link and X-Total-Count: an answer or one line naming the host,
+    a bounded number of requests, and the password only ever sent to https://h.io."""
+    import re
+
+    import responses
+
+    from tagguard.shell.credentials import Credential
+    from tagguard.shell.harbor import HarborClient
+    from tagguard.shell.http import Http, TransportOptions
+
+    question = data.draw(QUESTIONS, label="question")
+    pages = data.draw(st.lists(_page(question), min_size=1, max_size=5), label="pages")
+    sent: list[tuple[str, bool]] = []
+
+    def answer(request: Any) -> tuple[int, dict[str, str], str]:
+        url = str(request.url)
+        sent.append((url, "Authorization" in request.headers))
+        page = pages[min(len(sent), len(pages)) - 1] if len(sent) <= len(pages) else None
+        if page is None:  # past the script: an empty last page
+            return 200, {"Content-Type": "application/json"}, "[]"
+        headers = {"Content-Type": page["type"]}
+        if page["link"] is not None:
+            headers["Link"] = page["link"]
+        if page["total"] is not None:
+            headers["X-Total-Count"] = page["total"]
+        return page["status"], headers, json.dumps(page["body"])
+
+    credential = Credential("u", "fuzz-password", "test")
+    client = HarborClient(
+        Http(TransportOptions(retries=0, deadline=30)), f"https://{HOST}", credential
+    )
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.GET, re.compile(r".*"), callback=answer)
+        try:
+            _ask(client, question)
+        except TagguardError as error:
+            _one_line(error, HOST)
+    assert len(sent) <= len(pages) + 2
+    for url, authorized in sent:
+        if authorized:
+            assert url.startswith(f"https://{HOST}/"), url

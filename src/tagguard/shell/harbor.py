@@ -18,10 +18,11 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from tagguard.core.reference import validate_digest
 from tagguard.core.rules import parse_rules
+from tagguard.core.sanitize import printable
 from tagguard.core.state import ArtifactInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
@@ -79,7 +80,7 @@ class HarborClient:
                 )
             items.extend(page)
             total = _int_header(answer, "x-total-count", total)
-            path = _next_link(answer)
+            path = self._next(answer, what)
             if path is None or not page or (total is not None and len(items) >= total):
                 break
         else:
@@ -198,7 +199,7 @@ class HarborClient:
             if not isinstance(page, list):
                 raise RemoteError(f"{what}: {self.host} answered with something other than a list")
             pages.append(page)
-            path = _next_link(answer)
+            path = self._next(answer, what)
             if path is None or not page:
                 return pages
         raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
@@ -213,7 +214,7 @@ class HarborClient:
         headers: dict[str, str] | None = None,
         allow_statuses: tuple[int, ...] = (),
     ) -> Answer:
-        url = urljoin(self.base_url + "/", path.lstrip("/"))
+        url = self._url(path)
         sent = {"Accept": "application/json", **(headers or {})}
         auth = self.credential.basic_header() if self.credential else None
         answer = self.http.request("GET", url, headers=sent, auth_header=auth, what=what)
@@ -232,6 +233,23 @@ class HarborClient:
             f"{what}: {self.host} answered {answer.status} {_error_text(answer)}".rstrip()
         )
 
+    def _url(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def _next(self, answer: Answer, what: str) -> str | None:
+        """The next page's path. A Link to another scheme, host or port is refused: the
+        credentials go with every page, and Harbor's links are always its own paths."""
+        path = _next_link(answer)
+        if path is None:
+            return None
+        target, base = urlsplit(self._url(path)), urlsplit(self.base_url)
+        if (target.scheme, target.netloc) != (base.scheme, base.netloc):
+            raise RemoteError(
+                f"{what}: {self.host} sent a next-page link to {printable(path)!r}, "
+                f"outside {self.base_url}"
+            )
+        return path
+
     def _json(self, answer: Answer, what: str) -> Any:
         content_type = (answer.header("content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/json" and not content_type.endswith("+json"):
@@ -249,7 +267,7 @@ def _int_header(answer: Answer, name: str, previous: int | None) -> int | None:
     value = answer.header(name)
     if value is None:
         return previous
-    if not value.strip().isdigit():
+    if not (value.strip().isascii() and value.strip().isdigit()):  # not '²', which int() refuses
         raise RemoteError(f"{name} header {value!r} from {answer.url.split('/')[2]} is not a count")
     return int(value)
 

@@ -223,7 +223,7 @@ class Http:
         limit = self.options.max_bytes
         # A HEAD answer's Content-Length is the size of what a GET would send, not a body.
         declared = None if method == "HEAD" else response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise RemoteError(
                 f"{what}: {_origin(url)} answered with {int(declared)} bytes, over the {limit}-byte limit"
             )
@@ -299,7 +299,7 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also takes '²', int() does not
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
