@@ -13,6 +13,7 @@ from typing import Any
 
 from tagguard.core.reference import parse_reference, validate_digest, validate_tag
 from tagguard.core.rules import Rule, parse_rules
+from tagguard.core.sanitize import printable
 from tagguard.core.state import RulesTable, StateTable
 from tagguard.errors import FileError, TagguardError
 
@@ -35,6 +36,8 @@ def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
         raise FileError(f"{path}: no such file") from None
     except OSError as error:
         raise FileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except ValueError:  # a name from a file (a plan's metadata-file) can hold a NUL byte
+        raise FileError(f"{printable(path)}: not a file name (it holds a NUL byte)") from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -92,18 +92,18 @@ def _scalar(
 
     assert isinstance(node, yaml.ScalarNode)
     tag, text = node.tag, node.value
-    if tag.endswith(":null"):
-        return None
-    if tag.endswith(":bool"):
-        return text.lower() in ("true", "yes", "on")
-    if tag.endswith(":int"):
-        return (
-            int(text.replace("_", ""), 0)
-            if text[:2].lower() in ("0x", "0o")
-            else int(text.replace("_", ""))
-        )
-    if tag.endswith(":float"):
-        return float(text.replace("_", ""))
+    kind = tag.rsplit(":", 1)[-1]
+    if kind in ("null", "bool", "int", "float"):
+        # PyYAML's own reading of what its resolver tagged: YAML 1.1 has '0b1', '+0x1F',
+        # '1:30' (base 60) and '.inf', which int() and float() do not.
+        construct = getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{kind}")
+        try:
+            value: str | int | float | bool | None = construct(
+                yaml.constructor.SafeConstructor(), node
+            )
+        except ValueError:
+            raise PlanError(f"{path}:{line}: {text!r} is not a number YAML can read") from None
+        return value
     return _substitute(text, path, env, line)
 
 

@@ -1,0 +1,167 @@
+"""Any plan file, shaped like a plan or not: it loads, or it is one line naming the file (and
+the line, where there is one). Never another exception."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagguard.core.plan import Plan
+from tagguard.errors import TagguardError
+from tagguard.shell.plan_file import load_plan, resolve_digest_files
+
+DIGEST = "sha256:" + "c" * 64
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+# Text as plans hold it: references, `${VAR}` with and without defaults, paths, noise.
+TEXT = st.sampled_from(
+    [
+        "h.io/p/app:v1",
+        "h.io/p/team/app:v${VERSION}",
+        "h.io/p/app:${UNSET}",
+        "h.io/p/app:${UNSET:-dev}",
+        "h.io/p/app@" + DIGEST,
+        "h.io/p/app",
+        "Upper.io/P/App:v1",
+        "h.io/p/app:v1\x00",
+        "${",
+        "layout",
+        "layout:v1",
+        "meta.json",
+        "/",
+        "../../etc",
+        "nul\x00path",
+        DIGEST,
+        "sha256:short",
+    ]
+) | st.text(max_size=16)
+REFS = TEXT | st.lists(TEXT, max_size=3) | JSON
+PUSH = st.fixed_dictionaries(
+    {"push": REFS},
+    optional={
+        "digest": TEXT | JSON,
+        "oci-layout": TEXT | JSON,
+        "metadata-file": TEXT | JSON,
+        "from": TEXT | JSON,
+    },
+)
+MOVE = st.fixed_dictionaries(
+    {},
+    optional={"from": TEXT | JSON, "to": REFS, "policy": st.integers(-2, 5) | JSON, "source": TEXT},
+)
+# A push that parses, so the digest file it names is read: that path is reached often.
+PUSH_FROM_FILE = st.builds(
+    lambda kind, where: {"push": "h.io/p/app:v1", kind: where},
+    st.sampled_from(["oci-layout", "metadata-file"]),
+    TEXT,
+)
+OPERATION = (
+    PUSH
+    | PUSH_FROM_FILE
+    | PUSH_FROM_FILE
+    | st.fixed_dictionaries({"retag": MOVE | JSON})
+    | st.fixed_dictionaries({"copy": MOVE | JSON})
+    | st.fixed_dictionaries({"replicate": MOVE | JSON})
+    | st.fixed_dictionaries({"delete": REFS}, optional={"artifact": st.booleans() | JSON})
+    | JSON
+)
+PLAN = (
+    st.fixed_dictionaries({}, optional={"operations": st.lists(OPERATION, max_size=4) | JSON})
+    | JSON
+)
+ENV = {"VERSION": "1.2.3"}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A plan's folder with an OCI layout and a buildx metadata file beside it."""
+    root = tmp_path_factory.mktemp("plans")
+    (root / "layout").mkdir()
+    entry = {"digest": DIGEST, "annotations": {"org.opencontainers.image.ref.name": "v1"}}
+    (root / "layout" / "index.json").write_text(json.dumps({"manifests": [entry]}))
+    (root / "meta.json").write_text(json.dumps({"containerimage.digest": DIGEST}))
+    return root
+
+
+def _load(path: Path) -> Plan | None:
+    try:
+        return resolve_digest_files(load_plan(str(path), ENV))
+    except TagguardError as error:
+        _one_line_naming(error.message, str(path))
+        return None
+
+
+def _one_line_naming(message: str, path: str) -> None:
+    assert "\n" not in message, message
+    assert path in message, message
+
+
+@settings(max_examples=400, deadline=None)
+@given(plan=PLAN)
+def test_any_plan_shaped_data(folder: Path, plan: Any) -> None:
+    path = folder / "plan.yml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True))
+    loaded = _load(path)
+    if loaded is not None:
+        assert loaded.operations
+        # Every digest read from a file is the one the files hold.
+        for operation in loaded.operations:
+            if operation.digest_source is not None:
+                kind, value = operation.digest_source
+                assert kind in ("digest", "from")
+                assert isinstance(value, str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=80) | st.binary(max_size=40).map(lambda b: b.decode("latin-1")))
+def test_any_plan_text(folder: Path, text: str) -> None:
+    path = folder / "text.yml"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    _load(path)
+
+
+@settings(max_examples=100, deadline=None)
+@given(raw=st.binary(max_size=60))
+def test_any_plan_bytes(folder: Path, raw: bytes) -> None:
+    path = folder / "bytes.yml"
+    path.write_bytes(raw)
+    _load(path)
+
+
+@settings(max_examples=200, deadline=None)
+@given(operations=st.lists(PUSH_FROM_FILE, min_size=1, max_size=3))
+def test_any_digest_file_a_plan_names(folder: Path, operations: list[dict[str, str]]) -> None:
+    """Paths to OCI layouts and metadata files, read relative to the plan's folder."""
+    path = folder / "files.yml"
+    path.write_text(yaml.safe_dump({"operations": operations}, allow_unicode=True))
+    loaded = _load(path)
+    if loaded is not None:
+        assert {op.digest_source for op in loaded.operations} == {("digest", DIGEST)}
+
+
+@pytest.mark.parametrize(
+    ("written", "policy"),
+    [("0b11", 3), ("+0x1F", 31), ("1:30", 90), ("1_000", 1000), (".inf", None), ("0x_", None)],
+)
+def test_yaml_numbers_are_read_as_yaml_reads_them(
+    folder: Path, written: str, policy: int | None
+) -> None:
+    path = folder / "numbers.yml"
+    path.write_text(f"operations:\n  - replicate:\n      policy: {written}\n")
+    loaded = _load(path)
+    if policy is None:
+        assert loaded is None
+    else:
+        assert loaded is not None
+        assert loaded.operations[0].policy == policy
