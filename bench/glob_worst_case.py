@@ -33,8 +33,10 @@ def main() -> int:
                 samples.append(time.perf_counter() - start)
             states = glob.count_states(pattern, name, version)
             label = f"{pattern[:28]!r} vs {len(name)} chars"
-            print(f"{version} {label:46s} {result!s:5s} {states:6d} states "
-                  f"{statistics.median(samples) * 1000:7.2f} ms")
+            print(
+                f"{version} {label:46s} {result!s:5s} {states:6d} states "
+                f"{statistics.median(samples) * 1000:7.2f} ms"
+            )
     return 0
 
 

@@ -125,7 +125,16 @@ class Evaluation:
     immutable: bool
     rule_id: int | None = None
     failure: RuleFailure | None = None
-    steps: tuple[RuleStep, ...] = field(default=(), compare=False)
+    # The rules evaluated, then those Harbor never reached (after a match or an error):
+    # kept as rules, not steps, so a large rule set costs no object per rule per tag.
+    evaluated: tuple[RuleStep, ...] = field(default=(), compare=False)
+    not_reached: tuple[Rule, ...] = field(default=(), compare=False)
+
+    @property
+    def steps(self) -> tuple[RuleStep, ...]:
+        """Every rule in Harbor's order, with what happened to it."""
+        unreached = tuple(RuleStep(r, StepOutcome.NOT_REACHED) for r in self.not_reached)
+        return self.evaluated + unreached
 
 
 class _SelectorFailed(Exception):
@@ -142,13 +151,14 @@ def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str
     """Is `tag` in `repository` (`project/rest`) immutable under `rules`, as Harbor decides?"""
     name = harbor_repository_name(repository)
     candidates = (Candidate(repository=name, tags=(tag,)),)
-    ordered = sorted(rules, key=lambda rule: rule.id)
+    ordered = _by_id(rules)
     steps: list[RuleStep] = []
     for position, rule in enumerate(ordered):
-        later = ordered[position + 1 :]
         try:
             step = _evaluate_rule(rule, candidates, glob_version)
         except _SelectorFailed as failed:
+            # Sliced only here and on a match, never per step: that would be quadratic.
+            later = ordered[position + 1 :]
             failure = RuleFailure(
                 rule.id,
                 failed.slot,
@@ -157,13 +167,33 @@ def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str
                 tuple(r.id for r in later if not r.disabled),
             )
             steps.append(RuleStep(rule, StepOutcome.ERROR, failure.message))
-            steps.extend(RuleStep(r, StepOutcome.NOT_REACHED) for r in later)
-            return Evaluation(repository, name, tag, False, None, failure, tuple(steps))
+            return Evaluation(repository, name, tag, False, None, failure, tuple(steps), later)
         steps.append(step)
         if step.outcome is StepOutcome.MATCHED:
-            steps.extend(RuleStep(r, StepOutcome.NOT_REACHED) for r in later)
-            return Evaluation(repository, name, tag, True, rule.id, None, tuple(steps))
+            later = ordered[position + 1 :]
+            return Evaluation(repository, name, tag, True, rule.id, None, tuple(steps), later)
     return Evaluation(repository, name, tag, False, None, None, tuple(steps))
+
+
+# Rules in id order, per rule set: a run evaluates the same few tuples for every tag.
+_ORDERED: dict[int, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
+
+
+def _by_id(rules: Sequence[Rule]) -> tuple[Rule, ...]:
+    if not isinstance(rules, tuple):  # a list could change under a cache
+        return tuple(sorted(rules, key=_rule_id))
+    known = _ORDERED.get(id(rules))
+    if known is not None and known[0] is rules:
+        return known[1]
+    if len(_ORDERED) >= 64:
+        _ORDERED.clear()
+    ordered = tuple(sorted(rules, key=_rule_id))
+    _ORDERED[id(rules)] = (rules, ordered)  # holding `rules` keeps its id from being reused
+    return ordered
+
+
+def _rule_id(rule: Rule) -> int:
+    return rule.id
 
 
 def _evaluate_rule(rule: Rule, candidates: tuple[Candidate, ...], version: str) -> RuleStep:
