@@ -33,6 +33,7 @@ def _commands(harbor: Harbor, tmp_path: Path) -> list[list[str]]:
         ["delete", harbor.ref("proj/app:v1")],
         ["delete", "--artifact", harbor.ref("proj/app:v1")],
         ["plan", str(plan)],
+        ["replicate", "--from", harbor.ref("proj/app:v1"), "--to", harbor.ref("other/app:v1")],
     ]
 
 
@@ -140,3 +141,42 @@ def test_a_registry_echoing_the_password_gets_it_redacted(harbor: Harbor) -> Non
     assert run.code == 2
     assert "password *** is not welcome" in run.err
     assert PASSWORD not in run.out + run.err
+
+
+def test_commands_without_credentials_print_none_of_those_around(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """lint, install-docker-plugin, --version and --help take no credentials, but run in the
+    same CI jobs, with the password in the environment and in the docker config."""
+    import base64
+    import json
+
+    from tagguard.cli import main
+
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    auth = base64.b64encode(f"{USER[0]}:{PASSWORD}".encode()).decode()
+    (docker / "config.json").write_text(json.dumps({"auths": {"h.io": {"auth": auth}}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    monkeypatch.setenv("TAGGUARD_USERNAME", USER[0])
+    monkeypatch.setenv("TAGGUARD_PASSWORD", PASSWORD)
+    rules = Path(__file__).parents[2] / "examples" / "rules.json"
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": 1, "tag_selectors": [{"pattern": "[v"}]}]')
+    commands = [["lint", str(rules), "--format", output] for output in FORMATS]
+    commands += [
+        ["lint", str(broken), "--project", "p"],
+        ["install-docker-plugin", "--dir", str(tmp_path / "plugins")],
+        ["--version"],
+        ["--help"],
+    ]
+    for command in commands:
+        code = main(command)
+        out, err = capsys.readouterr()
+        assert code in (0, 1), (command, err)
+        assert out or err
+        _scan(out + err, {PASSWORD, auth}, " ".join(command[:3]))
+    plugins = list((tmp_path / "plugins").iterdir())
+    assert plugins  # the plugin was written, and holds no secret either
+    for path in plugins:
+        _scan(path.read_text(errors="replace"), {PASSWORD, auth}, str(path))
