@@ -79,6 +79,17 @@ KINDS = [
     ),
     Kind("401", lambda h: status(401), outcome="undecided"),
     Kind("403", lambda h: status(403)),  # rules: Harbor's own flag decides (developers)
+    # A 404 that is not Harbor's "artifact/repository ... not found" must not read as absent.
+    Kind("404", lambda h: status(404), outcome="undecided"),
+    Kind(
+        "404-project-gone",
+        lambda h: raw(
+            b'{"errors": [{"code": "NOT_FOUND", "message": "project proj not found"}]}',
+            "application/json",
+            404,
+        ),
+        outcome="undecided",
+    ),
     Kind("truncated-json", lambda h: truncated, outcome="undecided"),
     Kind(
         "html-200",
