@@ -113,7 +113,7 @@ _live = [
     click.option(
         "--ca-file",
         type=click.Path(dir_okay=False, exists=True),
-        help="CA bundle to verify Harbor's TLS certificate with.",
+        help="PEM bundle of CAs to verify TLS with (Harbor's and other registries').",
     ),
     click.option("--insecure", is_flag=True, help="Do not verify TLS certificates."),
     click.option(
