@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Harbor, Run
-from tests.harbor_server.images import make_image
+from tests.harbor_server.images import Pusher, make_image
+from tests.harbor_server.registry import Registry
 
 PASSWORD = "Pa55-Zq8vW3-DoNotPrint"
 USER = ("ci-bot", PASSWORD)
@@ -180,3 +181,59 @@ def test_commands_without_credentials_print_none_of_those_around(
     assert plugins  # the plugin was written, and holds no secret either
     for path in plugins:
         _scan(path.read_text(errors="replace"), {PASSWORD, auth}, str(path))
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host(
+    harbor: Harbor, registry: Registry
+) -> None:
+    from tests.harbor_server.harbor import Fault, HarborState, redirect, running_harbor
+
+    harbor.rule("proj", tag="v*")
+    with running_harbor(registry.url, HarborState(), address="127.0.0.2") as (url, other):
+        rules = "/api/v2.0/projects/proj/immutabletagrules?page=1&page_size=100"
+        harbor.state.faults.append(Fault(r"/immutabletagrules", redirect(url + rules)))
+        run = harbor.tagguard("push", harbor.ref("proj/app:v1"), "--digest", make_image().digest)
+        assert run.code == 2, run.err  # the other host has no such project
+        assert other.requests_to("/api/v2.0/projects/proj/immutabletagrules")  # it was asked
+        assert other.authorizations == []  # ... without the credentials
+        assert harbor.state.authorizations  # which Harbor itself did get
+
+
+@pytest.mark.parametrize("realm_host", ["127.0.0.1", "127.0.0.2"])
+def test_credentials_go_to_a_plain_http_token_realm_only_on_the_registrys_host(
+    harbor: Harbor, registry: Registry, tmp_path: Path, realm_host: str
+) -> None:
+    """A retag source's registry names its token service; over plain HTTP on another host
+    that service gets no password (and so only an anonymous token, which fails here)."""
+    import base64
+    import json
+
+    from tests.harbor_server.harbor import Fault, HarborState, running_harbor, status
+
+    source = HarborState()
+    source.add_user("admin", "pw", admin=True)
+    source.add_user("reader", PASSWORD)
+    source.add_project("src", members={"reader": "guest"})
+    tokens = HarborState()
+    tokens.add_user("reader", PASSWORD)
+    with (
+        running_harbor(registry.url, source) as (source_url, _),
+        running_harbor(registry.url, tokens, address=realm_host) as (realm_url, _),
+    ):
+        assert (
+            Pusher(source_url, ("admin", "pw")).push("src/a", "1", make_image()).status_code == 201
+        )
+        host = source_url.split("://", 1)[1]
+        challenge = f'Bearer realm="{realm_url}/service/token",service="harbor-registry"'
+        source.faults.append(
+            Fault(r"^/v2/src/a/manifests/", status(401, {"WWW-Authenticate": challenge}), times=1)
+        )
+        docker = tmp_path / "docker"
+        docker.mkdir()
+        auth = base64.b64encode(f"reader:{PASSWORD}".encode()).decode()
+        (docker / "config.json").write_text(json.dumps({"auths": {host: {"auth": auth}}}))
+        harbor.monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+        harbor.tagguard("retag", f"{host}/src/a:1", harbor.ref("proj/app:v1"))
+        assert tokens.requests_to("/service/token")
+        sent = [scheme for path, scheme in tokens.authorizations if path.startswith("/service/")]
+        assert sent == (["Basic"] if realm_host == "127.0.0.1" else [])

@@ -102,6 +102,9 @@ class HarborState:
     )
     flip_immutable: bool = False
     log: list[tuple[str, str]] = field(default_factory=list)
+    # (path, scheme) of every request that carried an Authorization header: what a
+    # server other than the credential's own must never see.
+    authorizations: list[tuple[str, str]] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     next_rule_id: int = 1
     _parsed: dict[str, tuple[object, Any]] = field(default_factory=dict)
@@ -250,8 +253,11 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
+        authorization = self.headers.get("Authorization")
         with self.state.lock:
             self.state.log.append((method, self.path))
+            if authorization:
+                self.state.authorizations.append((self.path, authorization.split(" ", 1)[0]))
         if self.state.latency:
             time.sleep(self.state.latency)
         if self._fault(method):
@@ -1047,16 +1053,20 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
 
 @contextlib.contextmanager
 def running_harbor(
-    backend: str, state: HarborState | None = None, tls: tuple[Path, Path] | None = None
+    backend: str,
+    state: HarborState | None = None,
+    tls: tuple[Path, Path] | None = None,
+    address: str = "127.0.0.1",
 ) -> Iterator[tuple[str, HarborState]]:
-    """Serves `state` on a free loopback port in front of the registry at `backend`; over
-    https when `tls` names a certificate and its key."""
+    """Serves `state` on a free port of `address` in front of the registry at `backend`;
+    over https when `tls` names a certificate and its key. Another loopback address
+    (127.0.0.2) stands for another host."""
     state = state or HarborState()
     context = None
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*tls)
-    server = _Server(("127.0.0.1", 0), state, backend, context)
+    server = _Server((address, 0), state, backend, context)
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
     )
