@@ -70,7 +70,8 @@ def _run(args: list[str], debug: bool) -> int:
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as error:
-        error.show()
+        # One line, like every other error (click's own is usage, a hint, a blank, then it).
+        click.echo(f"tagguard: error: {_one_line(error)}", err=True)
         return EXIT_UNDECIDED
     except click.Abort:
         click.echo("tagguard: aborted", err=True)
@@ -89,3 +90,17 @@ def _run(args: list[str], debug: bool) -> int:
         )
         return EXIT_UNDECIDED
     return result if isinstance(result, int) else 0
+
+
+def _one_line(error: Exception) -> str:
+    """A click error's message, with where to read more for a usage error."""
+    import click
+
+    from tagguard.core.sanitize import printable
+
+    assert isinstance(error, click.ClickException)
+    message = " ".join(error.format_message().split()).rstrip(".")
+    context = getattr(error, "ctx", None)
+    if isinstance(error, click.UsageError) and context is not None:
+        message += f" (see '{context.command_path} --help')"
+    return printable(message)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from tagguard import __version__
 from tagguard.cli import main
@@ -305,3 +308,75 @@ def test_a_bad_plan_is_one_line_with_file_and_line(
         err
         == f"tagguard: error: {plan}:3: a push does not take 'digst' (it takes digest, from, metadata-file, oci-layout, push)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["push", "--timeout", "-1", "h.io/p/a:1"], "'--timeout'"),
+        (["push", "--deadline", "soon", "h.io/p/a:1"], "'--deadline'"),
+        (["push", "--format", "xml", "h.io/p/a:1"], "'--format'"),
+        (["push", "--bogus"], "'--bogus'"),
+        (["nosuch"], "'nosuch'"),
+        (["push", "--ca-file", "/nonexistent/ca.pem", "h.io/p/a:1"], "/nonexistent/ca.pem"),
+        (["replicate", "--policy", "many"], "'--policy'"),
+    ],
+)
+def test_usage_errors_are_one_line_naming_the_input(
+    capsys: pytest.CaptureFixture[str], args: list[str], named: str
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err.startswith("tagguard: error: ")
+    assert err.count("\n") == 1, err
+    assert named in err
+
+
+# Offline runs: a valid start for each command, then options drawn in pairs, right or wrong.
+# Reports go to a folder of their own: never a device (as root, a bug there replaces it).
+_REPORTS = tempfile.mkdtemp(prefix="tagguard-cli-fuzz-")
+_PAIRS = [
+    ("--format", "json"), ("--format", "sarif"), ("--format", "github"), ("--format", "xml"),
+    ("--report", f"json={_REPORTS}/r.json"), ("--report", f"junit={_REPORTS}/r.xml"),
+    ("--report", "x="),
+    ("--timeout", "0"), ("--timeout", "5"), ("--deadline", "nan"), ("--deadline", "30"),
+    ("--concurrency", "65"), ("--concurrency", "2"), ("--harbor-version", "v1.9.0"),
+    ("--harbor-version", "v2"), ("--on-error", "warn"), ("--on-error", "maybe"),
+    ("--digest", OTHER), ("--digest", "sha256:zz"), ("--project", "p"), ("--policy", "0"),
+    ("--refs-file", "/dev/null"), ("--oci-layout", "/nonexistent"), ("--artifact", "--explain"),
+    ("h.io/p/app:v1", "::"), ("HTTP://x", ""), ("--from", "--to"), ("--metadata-file", "/"),
+]  # fmt: skip
+_API = "harbor.example.com/platform/api:v1.4.0"
+# A valid start for each command, so that drawn arguments reach the checks, not just click.
+_BASES = {
+    "push": [_API, "--digest", OTHER],
+    "retag": [_API, "harbor.example.com/platform/api:v9"],
+    "copy": [_API, "harbor.example.com/platform/web"],
+    "delete": [_API],
+    "plan": [str(EXAMPLES / "release-plan.yml")],
+    "explain": [_API],
+    "replicate": ["--from", _API, "--to", _API],
+    "lint": [RULES],
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(command=st.sampled_from(sorted(_BASES)), pairs=st.lists(st.sampled_from(_PAIRS), max_size=3))
+def test_any_arguments_end_in_an_exit_code_and_at_most_one_error_line(
+    command: str, pairs: list[tuple[str, str]]
+) -> None:
+    import contextlib
+    import io
+
+    offline = [] if command == "lint" else OFFLINE
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        tokens = [token for pair in pairs for token in pair]
+        code = main([command, *_BASES[command], *tokens, *offline])
+    event(f"exit {code}")
+    assert code in (0, 1, 2)
+    assert "Traceback" not in err.getvalue()
+    assert "internal error" not in err.getvalue(), err.getvalue()
+    if code == 2:
+        assert err.getvalue().count("\n") == 1, err.getvalue()
+        assert err.getvalue().startswith("tagguard: error: ")

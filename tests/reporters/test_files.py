@@ -1,0 +1,48 @@
+"""Report files: written whole, and through (not over) what is not a regular file."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from tagguard.errors import FileError
+from tagguard.reporters.files import write_text
+
+
+def test_a_report_replaces_a_regular_file_whole(tmp_path: Path) -> None:
+    report = tmp_path / "deep" / "report.json"
+    write_text(str(report), "first")
+    write_text(str(report), "second")
+    assert report.read_text() == "second"
+    assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temporaries left
+
+
+def test_a_link_to_a_report_stays_a_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    write_text(str(link), "new")
+    assert link.is_symlink()
+    assert real.read_text() == "new"
+
+
+def test_a_pipe_is_written_through_not_replaced(tmp_path: Path) -> None:
+    """Like /dev/stdout or /dev/null: replacing it (as root, /dev itself) would be harm."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
+    reader.start()
+    write_text(str(fifo), "through the pipe")
+    reader.join(timeout=10)
+    assert received == ["through the pipe"]
+    assert fifo.is_fifo()
+
+
+def test_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    with pytest.raises(FileError, match="cannot write the report"):
+        write_text(str(tmp_path), "x")
