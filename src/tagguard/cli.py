@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
 
 EXIT_UNDECIDED = 2
 
@@ -92,15 +96,12 @@ def _run(args: list[str], debug: bool) -> int:
     return result if isinstance(result, int) else 0
 
 
-def _one_line(error: Exception) -> str:
+def _one_line(error: click.ClickException) -> str:
     """A click error's message, with where to read more for a usage error."""
-    import click
-
     from tagguard.core.sanitize import printable
 
-    assert isinstance(error, click.ClickException)
     message = " ".join(error.format_message().split()).rstrip(".")
-    context = getattr(error, "ctx", None)
-    if isinstance(error, click.UsageError) and context is not None:
+    context = getattr(error, "ctx", None)  # only usage errors carry one
+    if context is not None:
         message += f" (see '{context.command_path} --help')"
     return printable(message)

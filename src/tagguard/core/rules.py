@@ -151,7 +151,7 @@ def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str
     """Is `tag` in `repository` (`project/rest`) immutable under `rules`, as Harbor decides?"""
     name = harbor_repository_name(repository)
     candidates = (Candidate(repository=name, tags=(tag,)),)
-    ordered = _by_id(rules)
+    ordered = tuple(sorted(rules, key=_rule_id))
     steps: list[RuleStep] = []
     for position, rule in enumerate(ordered):
         try:
@@ -173,23 +173,6 @@ def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str
             later = ordered[position + 1 :]
             return Evaluation(repository, name, tag, True, rule.id, None, tuple(steps), later)
     return Evaluation(repository, name, tag, False, None, None, tuple(steps))
-
-
-# Rules in id order, per rule set: a run evaluates the same few tuples for every tag.
-_ORDERED: dict[int, tuple[tuple[Rule, ...], tuple[Rule, ...]]] = {}
-
-
-def _by_id(rules: Sequence[Rule]) -> tuple[Rule, ...]:
-    if not isinstance(rules, tuple):  # a list could change under a cache
-        return tuple(sorted(rules, key=_rule_id))
-    known = _ORDERED.get(id(rules))
-    if known is not None and known[0] is rules:
-        return known[1]
-    if len(_ORDERED) >= 64:
-        _ORDERED.clear()
-    ordered = tuple(sorted(rules, key=_rule_id))
-    _ORDERED[id(rules)] = (rules, ordered)  # holding `rules` keeps its id from being reused
-    return ordered
 
 
 def _rule_id(rule: Rule) -> int:

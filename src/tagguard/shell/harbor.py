@@ -26,7 +26,7 @@ from tagguard.core.sanitize import printable
 from tagguard.core.state import ArtifactInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
-from tagguard.shell.http import Answer, Http
+from tagguard.shell.http import Answer, Http, is_count
 
 API = "/api/v2.0"
 PAGE_SIZE = 100  # Harbor's maximum; 101 answers 422
@@ -267,7 +267,7 @@ def _int_header(answer: Answer, name: str, previous: int | None) -> int | None:
     value = answer.header(name)
     if value is None:
         return previous
-    if not (value.strip().isascii() and value.strip().isdigit()):  # not '²', which int() refuses
+    if not is_count(value.strip()):
         raise RemoteError(f"{name} header {value!r} from {answer.url.split('/')[2]} is not a count")
     return int(value)
 

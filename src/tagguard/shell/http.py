@@ -223,7 +223,7 @@ class Http:
         limit = self.options.max_bytes
         # A HEAD answer's Content-Length is the size of what a GET would send, not a body.
         declared = None if method == "HEAD" else response.headers.get("Content-Length")
-        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        if declared and is_count(declared) and int(declared) > limit:
             raise RemoteError(
                 f"{what}: {_origin(url)} answered with {int(declared)} bytes, over the {limit}-byte limit"
             )
@@ -242,6 +242,12 @@ class Http:
                 f"{what}: the answer from {_origin(url)} broke off: {_cause(error)}", retryable=True
             ) from None
         return b"".join(chunks)
+
+
+def is_count(text: str) -> bool:
+    """ASCII digits only: a header is decoded as latin-1, and str.isdigit() also takes '²',
+    which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _check_ca_file(path: str) -> None:
@@ -299,7 +305,7 @@ def _retry_after_seconds(value: str | None, now: float) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():  # str.isdigit() also takes '²', int() does not
+    if is_count(value):
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)

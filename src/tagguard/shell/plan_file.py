@@ -92,14 +92,12 @@ def _scalar(
 
     assert isinstance(node, yaml.ScalarNode)
     tag, text = node.tag, node.value
-    kind = tag.rsplit(":", 1)[-1]
-    if kind in ("null", "bool", "int", "float"):
+    if tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float"):
         # PyYAML's own reading of what its resolver tagged: YAML 1.1 has '0b1', '+0x1F',
         # '1:30' (base 60) and '.inf', which int() and float() do not.
-        construct = getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{kind}")
         try:
-            value: str | int | float | bool | None = construct(
-                yaml.constructor.SafeConstructor(), node
+            value: str | int | float | bool | None = (
+                yaml.constructor.SafeConstructor().construct_object(node)
             )
         except ValueError:
             raise PlanError(f"{path}:{line}: {text!r} is not a number YAML can read") from None
