@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tagguard.errors import FileError, TagguardError
 from tagguard.shell.files import load_rules_file, load_state_file
 from tests.conftest import EXAMPLES
+from tests.strategies import json_values
 
 DIGEST = "sha256:" + "c" * 64
 
@@ -90,17 +90,8 @@ def test_state_keys_are_normalised(tmp_path: Path) -> None:
     assert table.tags_of("h.io/p/app") == {"1": DIGEST}
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=json_values)
+@given(data=json_values(text=8))
 def test_any_json_loads_or_raises_a_one_line_file_error(tmp_path: Path, data: object) -> None:
     path = write(tmp_path, json.dumps(data))
     for loader in (load_rules_file, load_state_file):

@@ -16,14 +16,9 @@ from tagguard.errors import TagguardError
 from tagguard.shell.credentials import CredentialStore, load_docker_config
 from tagguard.shell.harbor import _artifact_fields
 from tests.builders import rule_json
+from tests.strategies import json_values
 
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
+JSON = json_values()
 SELECTOR = st.fixed_dictionaries(
     {},
     optional={

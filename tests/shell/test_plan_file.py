@@ -15,15 +15,10 @@ from hypothesis import strategies as st
 from tagguard.core.plan import Plan
 from tagguard.errors import TagguardError
 from tagguard.shell.plan_file import load_plan, resolve_digest_files
+from tests.strategies import json_values
 
 DIGEST = "sha256:" + "c" * 64
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=12,
-)
+JSON = json_values(text=12, size=3, leaves=12)
 # Text as plans hold it: references, `${VAR}` with and without defaults, paths, noise.
 TEXT = st.sampled_from(
     [
