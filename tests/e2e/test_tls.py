@@ -4,6 +4,7 @@ the certificate it names, for Harbor and for a retag source alike; `--insecure` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,12 +76,9 @@ def test_an_unknown_certificate_is_refused_in_one_line(tls_harbor: Harbor) -> No
 def test_ca_file_trusts_the_certificate_it_names(
     tls_harbor: Harbor, certificate: Certificate
 ) -> None:
-    digest = _setup(tls_harbor)
-    run = tls_harbor.tagguard(
-        "push", tls_harbor.ref("proj/app:v1"), tls_harbor.ref("proj/app:v2"),
-        "--digest", digest, "--format", "json", "--ca-file", str(certificate[0]),
-    )  # fmt: skip
-    assert (run.code, run.verdicts()) == (1, ["block", "allow"]), run.err
+    code, out, err = _push(tls_harbor, _setup(tls_harbor), "--ca-file", str(certificate[0]))
+    assert code == 1, err
+    assert [d["decision"] for d in json.loads(out)["decisions"]] == ["block", "allow"]
     # The requests did go over TLS to this Harbor: its log has them.
     assert tls_harbor.state.requests_to("/api/v2.0/projects/proj/immutabletagrules")
 
