@@ -9,7 +9,14 @@ from tagguard.core import glob
 from tagguard.core.decide import Verdict
 from tagguard.core.reference import parse_reference
 from tagguard.core.rules import parse_rules
-from tagguard.core.state import ArtifactInfo, OfflineSources, ProjectRules, RulesTable, StateTable
+from tagguard.core.state import (
+    ArtifactInfo,
+    OfflineSources,
+    ProjectRules,
+    RepositoryState,
+    RulesTable,
+    StateTable,
+)
 from tagguard.errors import InputError, StateError
 from tests.builders import rule_json
 
@@ -37,7 +44,12 @@ class CountingSources(OfflineSources):
 
 
 def sources() -> CountingSources:
-    state = StateTable({"h.io/p/app": {"v1": A, "latest": A, "dev": B}, "h.io/p/web": {}})
+    state = StateTable(
+        {
+            "h.io/p/app": RepositoryState.from_tags({"v1": A, "latest": A, "dev": B}),
+            "h.io/p/web": RepositoryState(),
+        }
+    )
     return CountingSources(RulesTable(shared=RULES), state)
 
 

@@ -87,7 +87,7 @@ def test_bad_state_files(tmp_path: Path, data: object, message: str) -> None:
 
 def test_state_keys_are_normalised(tmp_path: Path) -> None:
     table = load_state_file(write(tmp_path, json.dumps({"H.IO/p/app": {"1": DIGEST}})))
-    assert table.tags_of("h.io/p/app") == {"1": DIGEST}
+    assert table.repository("h.io/p/app").tags() == {"1": DIGEST}
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])

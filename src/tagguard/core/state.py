@@ -8,8 +8,9 @@ raises StateError (or a RemoteError): tagguard then cannot decide and fails clos
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
 from tagguard.core.rules import Rule
@@ -26,13 +27,101 @@ class TagInfo:
     immutable: bool | None = None
 
 
+# Harbor's accessory type of a cosign signature pushed by tag (`sha256-<hex>.sig`).
+COSIGN = "signature.cosign"
+# Harbor's cosign middleware (src/server/middleware/cosign/cosign.go, `cosignRe`) links a
+# manifest PUT by tag `sha256-<hex>.sig` to the subject `sha256:<hex>`. Its `.` before `sig`
+# is an unescaped regexp dot, so any one character stands there: `sha256-<hex>_sig` links too.
+_COSIGN_TAG = re.compile(r"sha256-([a-f0-9]{64}).sig")
+
+
+def cosign_subject(tag: str) -> str | None:
+    """The digest whose cosign signature a tag of this name is, as Harbor links it."""
+    found = _COSIGN_TAG.fullmatch(tag)
+    return f"sha256:{found.group(1)}" if found else None
+
+
+@dataclass(frozen=True)
+class Accessory:
+    """An artifact attached to another (its subject): a signature, an SBOM, an attestation.
+    Harbor keeps it in the subject's repository and deletes and copies it with the subject."""
+
+    digest: str
+    kind: str  # Harbor's accessory type, e.g. "signature.cosign"
+
+
 @dataclass(frozen=True)
 class ArtifactInfo:
     digest: str
     tags: tuple[TagInfo, ...] = ()
+    # An image index's children, by digest (Harbor's `references`).
+    children: tuple[str, ...] = ()
+    # The accessories linked to this artifact (Harbor's `accessories`, with_accessory=true).
+    accessories: tuple[Accessory, ...] = ()
+    # The names of the labels on the artifact (Harbor's `labels`, with_label=true).
+    labels: tuple[str, ...] = ()
 
     def tag(self, name: str) -> TagInfo | None:
         return next((t for t in self.tags if t.name == name), None)
+
+
+def link_cosign(artifacts: Iterable[ArtifactInfo]) -> tuple[ArtifactInfo, ...]:
+    """One repository's artifacts with each `sha256-<hex>.sig` tag's artifact linked as a
+    cosign signature of the artifact `sha256:<hex>` when that is in the repository, as
+    Harbor's cosign middleware links a signature pushed by tag."""
+    listed = tuple(artifacts)
+    present = {a.digest for a in listed}
+    signatures: dict[str, list[Accessory]] = {}
+    for artifact in listed:
+        for info in artifact.tags:
+            subject = cosign_subject(info.name)
+            if subject is not None and subject in present and subject != artifact.digest:
+                signatures.setdefault(subject, []).append(Accessory(artifact.digest, COSIGN))
+    if not signatures:
+        return listed
+    linked = []
+    for artifact in listed:
+        extra = [s for s in signatures.get(artifact.digest, ()) if s not in artifact.accessories]
+        linked.append(
+            replace(artifact, accessories=(*artifact.accessories, *dict.fromkeys(extra)))
+            if extra
+            else artifact
+        )
+    return tuple(linked)
+
+
+@dataclass(frozen=True)
+class RepositoryState:
+    """Everything in one repository: its artifacts, whole, indexed once by tag and digest."""
+
+    artifacts: tuple[ArtifactInfo, ...] = ()
+    _by_tag: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
+    _by_digest: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_digest = {a.digest: a for a in self.artifacts}
+        by_tag = {info.name: a for a in self.artifacts for info in a.tags}
+        object.__setattr__(self, "_by_tag", by_tag)
+        object.__setattr__(self, "_by_digest", by_digest)
+
+    @classmethod
+    def from_tags(cls, tags: Mapping[str, str]) -> RepositoryState:
+        """The flat form `{tag: digest}`: artifacts known only by their tags (no index
+        children); cosign signature tags are linked to their subjects."""
+        grouped: dict[str, list[TagInfo]] = {}
+        for name, digest in sorted(tags.items()):
+            grouped.setdefault(digest, []).append(TagInfo(name))
+        return cls(link_cosign(ArtifactInfo(d, tuple(t)) for d, t in grouped.items()))
+
+    def find(self, reference: str) -> ArtifactInfo | None:
+        """The artifact a tag or digest names, None if the repository has no such one."""
+        if ":" in reference:
+            return self._by_digest.get(reference)
+        return self._by_tag.get(reference)
+
+    def tags(self) -> dict[str, str]:
+        """tag -> digest."""
+        return {info.name: a.digest for a in self.artifacts for info in a.tags}
 
 
 @dataclass(frozen=True)
@@ -89,12 +178,12 @@ class RulesTable:
 
 @dataclass(frozen=True)
 class StateTable:
-    """Tags of each repository, keyed `registry/project/repository`."""
+    """Each repository's artifacts, keyed `registry/project/repository`."""
 
-    repositories: Mapping[str, Mapping[str, str]]
+    repositories: Mapping[str, RepositoryState]
     origin: str = "state"
 
-    def tags_of(self, key: str) -> Mapping[str, str]:
+    def repository(self, key: str) -> RepositoryState:
         if key not in self.repositories:
             raise StateError(
                 f"{self.origin} does not list repository {key!r}, so its tags are unknown; "
@@ -102,14 +191,8 @@ class StateTable:
             )
         return self.repositories[key]
 
-
-def artifact_from_tags(tags: Mapping[str, str], reference: str) -> ArtifactInfo | None:
-    """The artifact a tag or digest names, from a tag -> digest table (flags unknown)."""
-    digest = reference if ":" in reference else tags.get(reference)
-    if digest is None:
-        return None
-    carried = tuple(TagInfo(name) for name, d in sorted(tags.items()) if d == digest)
-    return ArtifactInfo(digest, carried)
+    def artifact(self, key: str, reference: str) -> ArtifactInfo | None:
+        return self.repository(key).find(reference)
 
 
 @dataclass(frozen=True)
@@ -124,8 +207,7 @@ class OfflineSources:
         return ProjectRules(self.rules_table.for_project(project))
 
     def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
-        tags = self.state_table.tags_of(f"{registry}/{repository}")
-        return artifact_from_tags(tags, reference)
+        return self.state_table.artifact(f"{registry}/{repository}", reference)
 
     def digest(self, registry: str, repository: str, reference: str) -> str | None:
         found = self.artifact(registry, repository, reference)

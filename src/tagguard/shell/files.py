@@ -14,7 +14,7 @@ from typing import Any
 from tagguard.core.reference import parse_reference, validate_digest, validate_tag
 from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.sanitize import printable
-from tagguard.core.state import RulesTable, StateTable
+from tagguard.core.state import RepositoryState, RulesTable, StateTable
 from tagguard.errors import FileError, TagguardError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -91,7 +91,7 @@ def load_state_file(path: str) -> StateTable:
             f'{path}: expected an object such as {{"harbor.example.com/proj/app": '
             '{"1.0": "sha256:..."}}'
         )
-    repositories: dict[str, dict[str, str]] = {}
+    repositories: dict[str, RepositoryState] = {}
     for key, tags in data.items():
         where = f"{path}: {key!r}"
         try:
@@ -105,7 +105,7 @@ def load_state_file(path: str) -> StateTable:
             )
         if not isinstance(tags, Mapping):
             raise FileError(f"{where}: expected an object mapping tags to digests")
-        repositories[ref.repository_key] = _tags(tags, where)
+        repositories[ref.repository_key] = RepositoryState.from_tags(_tags(tags, where))
     return StateTable(repositories, origin=path)
 
 

@@ -27,7 +27,6 @@ from tagguard.core.state import (
     ProjectRules,
     RulesTable,
     StateTable,
-    artifact_from_tags,
 )
 from tagguard.errors import InputError
 from tagguard.shell.harbor import PAGE_SIZE, HarborClient
@@ -111,9 +110,7 @@ class LiveSources:
         if (registry, repository) in self._complete:
             return None
         if self.state_table is not None:
-            return artifact_from_tags(
-                self.state_table.tags_of(f"{registry}/{repository}"), reference
-            )
+            return self.state_table.artifact(f"{registry}/{repository}", reference)
         project, _, rest = repository.partition("/")
         return self.harbor(registry).artifact(project, rest, reference)
 
