@@ -122,3 +122,84 @@ def test_reference_shaped_noise_parses_or_raises_our_error(text: str) -> None:
     except TagguardError:
         return
     assert "/" in ref.repository
+
+
+# Docker Hub names, normalised as docker does. Cases from distribution/reference's
+# normalize_test.go (TestNormalizedSplitHostname, TestParseRepositoryInfo,
+# TestParseAnyReference), where ParseNormalizedNamed gives (Domain, Path).
+@pytest.mark.parametrize(
+    ("text", "registry", "repository"),
+    [
+        ("test.com/foo", "test.com", "foo"),
+        ("test_com/foo", "docker.io", "test_com/foo"),
+        ("docker/migrator", "docker.io", "docker/migrator"),
+        ("test.com:8080/foo", "test.com:8080", "foo"),
+        ("test-com:8080/foo", "test-com:8080", "foo"),
+        ("foo", "docker.io", "library/foo"),
+        ("xn--n3h.com/foo", "xn--n3h.com", "foo"),
+        ("docker.io/foo", "docker.io", "library/foo"),
+        ("docker.io/library/foo", "docker.io", "library/foo"),
+        ("docker.io/library/foo/bar", "docker.io", "library/foo/bar"),
+        ("fooo/bar", "docker.io", "fooo/bar"),
+        ("index.docker.io/fooo/bar", "docker.io", "fooo/bar"),
+        ("ubuntu", "docker.io", "library/ubuntu"),
+        ("library/ubuntu", "docker.io", "library/ubuntu"),
+        ("index.docker.io/library/ubuntu-12.04-base", "docker.io", "library/ubuntu-12.04-base"),
+        ("store/foo/bar", "docker.io", "store/foo/bar"),
+        ("127.0.0.1:8000/privatebase", "127.0.0.1:8000", "privatebase"),
+        ("example.com:8000/private/moonbase", "example.com:8000", "private/moonbase"),
+        ("index.docker.io/debian", "docker.io", "library/debian"),
+        ("redis", "docker.io", "library/redis"),
+        ("dmcgowan/myapp", "docker.io", "dmcgowan/myapp"),
+        # TestValidateReferenceName: 64 hex digits are a name once a host is given.
+        ("docker.io/" + "1a3f5e7d9c1b3a5f" * 4, "docker.io", "library/" + "1a3f5e7d9c1b3a5f" * 4),
+    ],
+)
+def test_docker_hub_names_are_normalised_as_docker_does(
+    text: str, registry: str, repository: str
+) -> None:
+    ref = parse_reference(text, harbor=False)
+    assert (ref.registry, ref.repository) == (registry, repository)
+    assert ref.original == text
+    # Normalising is idempotent: the normalised name parses to itself.
+    again = parse_reference(str(ref), harbor=False)
+    assert (again.registry, again.repository) == (registry, repository)
+
+
+def test_spellings_of_one_docker_hub_image_are_one_reference() -> None:
+    # normalize_test.go TestParseRepositoryInfo: familiar, full and ambiguous names agree.
+    spellings = ("ubuntu:22.04", "docker.io/ubuntu:22.04", "index.docker.io/library/ubuntu:22.04")
+    parsed = {str(parse_reference(text, harbor=False)) for text in spellings}
+    assert parsed == {"docker.io/library/ubuntu:22.04"}
+    # busybox:latest@digest keeps both tag and digest (TestParseReferenceWithTagAndDigest).
+    ref = parse_reference(f"busybox:latest@{DIGEST}", harbor=False)
+    assert str(ref) == f"docker.io/library/busybox:latest@{DIGEST}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # normalize_test.go TestValidateReferenceName / TestValidateRemoteName invalid names.
+        "docker/Docker",
+        "-docker",
+        "-docker/docker",
+        "docker///docker",
+        "docker.io/docker/Docker",
+        "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+        "docker-/docker",
+        "____/____",
+        "dock..er/docker",
+        "docker/",
+    ],
+)
+def test_names_docker_refuses_are_refused(text: str) -> None:
+    with pytest.raises(BadReferenceError):
+        parse_reference(text, harbor=False)
+
+
+def test_harbor_references_are_not_given_docker_hub_names() -> None:
+    # Only a non-Harbor reference may omit its host; a Harbor one still needs a project.
+    with pytest.raises(BadReferenceError, match="has no project"):
+        parse_reference("docker.io/nginx:1")
+    with pytest.raises(BadReferenceError, match="names no registry host"):
+        parse_reference("nginx:1")

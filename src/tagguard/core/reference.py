@@ -14,6 +14,13 @@ is `localhost`, or has an upper-case letter; otherwise the name would be on Dock
 which is no Harbor, so tagguard refuses it. A Harbor repository is `project/rest`: at
 least two path segments, and the project obeys Harbor's stricter project-name rule.
 Every error says exactly which part is wrong and why.
+
+Where any registry's names are accepted (`harbor=False`, e.g. a retag's source), Docker
+Hub names are normalised as docker normalises them (distribution/reference normalize.go,
+`ParseNormalizedNamed` and `splitDockerDomain`): no host means `docker.io`, the legacy host
+`index.docker.io` is `docker.io`, and a one-segment name there is an official image under
+`library/`. So `nginx`, `docker.io/nginx` and `index.docker.io/library/nginx` are one
+repository, `docker.io/library/nginx`; the text as written stays in `original`.
 """
 
 from __future__ import annotations
@@ -26,6 +33,10 @@ from tagguard.errors import BadReferenceError
 NAME_TOTAL_LENGTH_MAX = 255
 TAG_LENGTH_MAX = 128
 PROJECT_LENGTH_MAX = 255
+DOCKER_HUB = "docker.io"
+# normalize.go: legacyDefaultDomain and officialRepoPrefix.
+_LEGACY_DOCKER_HUB = "index.docker.io"
+_OFFICIAL_PREFIX = "library/"
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _PROJECT = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
@@ -35,6 +46,8 @@ _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~-]+)?\]")
 _PORT = re.compile(r"[0-9]+")
 _DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
 _DIGEST = re.compile(r"(sha256|sha384|sha512):([0-9a-f]+)")
+# normalize.go refuses a bare 64-hex name: it would read as an image id, not a repository.
+_IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 
 
 @dataclass(frozen=True)
@@ -92,6 +105,10 @@ def parse_reference(
         raise BadReferenceError(f"{where} contains white space")
     if not text.isascii() or not text.isprintable():
         raise BadReferenceError(f"{where} contains characters no image reference may hold")
+    if not harbor and _IDENTIFIER.fullmatch(text):
+        raise BadReferenceError(
+            f"{where} is 64 hex digits, which docker reads as an image id, not a repository"
+        )
     remainder, digest = _split_digest(text, where)
     name, tag = _split_tag(remainder, where)
     if len(name) > NAME_TOTAL_LENGTH_MAX:
@@ -169,12 +186,23 @@ def _split_tag(text: str, where: str) -> tuple[str, str | None]:
     return name, validate_tag(tag, where)
 
 
+def _looks_like_host(first: str) -> bool:
+    """splitDockerDomain's test: is the first path segment a registry host?
+
+    A leading '[' counts too, so that a malformed IPv6 host is named as such.
+    """
+    return (
+        "." in first
+        or ":" in first
+        or first == "localhost"
+        or first != first.lower()
+        or first.startswith("[")
+    )
+
+
 def _split_registry(name: str, where: str) -> tuple[str, str]:
     first, slash, rest = name.partition("/")
-    looks_like_host = (
-        "." in first or ":" in first or first == "localhost" or first != first.lower()
-    ) or first.startswith("[")
-    if not slash or not looks_like_host:
+    if not slash or not _looks_like_host(first):
         raise BadReferenceError(
             f"{where} names no registry host, so docker would use Docker Hub; "
             "write the Harbor host first, e.g. harbor.example.com/project/app:1.0"
@@ -184,14 +212,21 @@ def _split_registry(name: str, where: str) -> tuple[str, str]:
 
 
 def _split_any_registry(name: str, where: str) -> tuple[str, str]:
+    """splitDockerDomain: the host, or Docker Hub, with Docker Hub's names normalised.
+
+    Docker compares the host case-sensitively, so `Index.docker.io` stays a host of its own.
+    """
     first, slash, rest = name.partition("/")
-    looks_like_host = (
-        "." in first or ":" in first or first == "localhost" or first != first.lower()
-    ) or first.startswith("[")
-    if slash and looks_like_host:
+    if slash and _looks_like_host(first):
         _check_host(first, where)
-        return first, rest
-    return "docker.io", name if "/" in name else f"library/{name}"
+        domain, path = first, rest
+    else:
+        domain, path = DOCKER_HUB, name
+    if domain == _LEGACY_DOCKER_HUB:
+        domain = DOCKER_HUB
+    if domain == DOCKER_HUB and "/" not in path:
+        path = _OFFICIAL_PREFIX + path
+    return domain, path
 
 
 def _check_host(host: str, where: str) -> None:
