@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, StateTable
 from tagguard.errors import FileError, TagguardError
 from tagguard.shell.files import load_rules_file, load_state_file
 from tests.conftest import EXAMPLES
@@ -104,3 +105,195 @@ def test_any_json_loads_or_raises_a_one_line_file_error(tmp_path: Path, data: ob
             assert isinstance(failure, FileError)
             assert "\n" not in failure.message
             assert path in failure.message
+
+
+# ------------------------------------------------------------------ state files: artifacts
+
+A, B, C = ("sha256:" + ch * 64 for ch in "abc")
+
+
+def signature_tag(digest: str) -> str:
+    """The tag cosign pushes a signature of `digest` under."""
+    return "sha256-" + digest.removeprefix("sha256:") + ".sig"
+
+
+def load(tmp_path: Path, data: object) -> StateTable:
+    return load_state_file(write(tmp_path, json.dumps(data)))
+
+
+def test_artifact_example_holds_whole_artifacts() -> None:
+    path = EXAMPLES / "state-artifacts.json"
+    written = json.loads(path.read_text())
+    table = load_state_file(str(path))
+    assert set(table.repositories) == set(written)
+    for key, value in written.items():
+        state = table.repository(key)
+        assert [a.digest for a in state.artifacts] == [a["digest"] for a in value["artifacts"]]
+        for entry, artifact in zip(value["artifacts"], state.artifacts, strict=True):
+            assert [t.name for t in artifact.tags] == entry.get("tags", [])
+            assert list(artifact.children) == entry.get("references", [])
+            assert list(artifact.labels) == entry.get("labels", [])
+            explicit = [Accessory(a["digest"], a["type"]) for a in entry.get("accessories", [])]
+            # Listed accessories first, then each artifact tagged as its cosign signature.
+            signed_by = [
+                Accessory(other["digest"], COSIGN)
+                for other in value["artifacts"]
+                if signature_tag(entry["digest"]) in other.get("tags", [])
+            ]
+            assert list(artifact.accessories) == explicit + signed_by
+    # The example holds what it promises: an index with a tagged child, a cosign signature.
+    assert any(a.children and any(state_has_tag(table, a, c) for c in a.children)
+               for s in table.repositories.values() for a in s.artifacts)  # fmt: skip
+    assert any(acc.kind == COSIGN for s in table.repositories.values()
+               for a in s.artifacts for acc in a.accessories)  # fmt: skip
+
+
+def state_has_tag(table: StateTable, parent: ArtifactInfo, child: str) -> bool:
+    holder = next(s for s in table.repositories.values() if parent in s.artifacts)
+    found = holder.find(child)
+    return found is not None and bool(found.tags)
+
+
+def test_both_forms_in_one_file_and_a_tag_named_artifacts(tmp_path: Path) -> None:
+    table = load(
+        tmp_path,
+        {
+            "h.io/p/flat": {"artifacts": A, "1.0": B},
+            "h.io/p/whole": {"artifacts": [{"digest": A, "tags": ["artifacts"]}]},
+            "h.io/p/empty": {"artifacts": []},
+        },
+    )
+    assert table.repository("h.io/p/flat").tags() == {"artifacts": A, "1.0": B}
+    assert table.repository("h.io/p/whole").tags() == {"artifacts": A}
+    assert table.repository("h.io/p/empty").artifacts == ()
+
+
+def test_cosign_tags_link_in_both_forms(tmp_path: Path) -> None:
+    sig = signature_tag(A)
+    flat = load(tmp_path, {"h.io/p/a": {"1": A, sig: B}}).repository("h.io/p/a")
+    whole = load(
+        tmp_path,
+        {"h.io/p/a": {"artifacts": [
+            {"digest": A, "tags": ["1"], "accessories": [{"digest": C, "type": "subject.accessory"}]},
+            {"digest": B, "tags": [sig]},
+            {"digest": C},
+        ]}},
+    ).repository("h.io/p/a")  # fmt: skip
+    flat_a, whole_a = flat.find("1"), whole.find("1")
+    assert flat_a is not None
+    assert whole_a is not None
+    assert flat_a.accessories == (Accessory(B, COSIGN),)
+    assert whole_a.accessories == (Accessory(C, "subject.accessory"), Accessory(B, COSIGN))
+    # A signature tag whose subject is not in the repository links nothing.
+    alone = load(tmp_path, {"h.io/p/a": {signature_tag(C): B}}).repository("h.io/p/a")
+    assert all(a.accessories == () for a in alone.artifacts)
+
+
+def artifacts(*items: object) -> dict[str, object]:
+    return {"h.io/p/app": {"artifacts": list(items)}}
+
+
+BAD_ARTIFACT_STATES = [
+    (artifacts({"digest": A, "tag": ["1"]}), "artifacts[0]: an artifact does not take 'tag'"),
+    (artifacts({"tags": ["1"]}), 'artifacts[0]: an artifact needs "digest"'),
+    (artifacts("x"), "artifacts[0]: expected an artifact object"),
+    (artifacts({"digest": "sha256:ab"}), "artifacts[0].digest: a sha256 digest has 64"),
+    (artifacts({"digest": A, "tags": "1"}), "artifacts[0].tags: expected an array"),
+    (artifacts({"digest": A, "tags": [1]}), "artifacts[0].tags[0]: expected a string"),
+    (artifacts({"digest": A, "tags": ["1", "-x"]}), "artifacts[0].tags[1]: tag '-x' must start"),
+    (artifacts({"digest": A, "tags": ["1", "1"]}), "artifacts[0].tags[1]: '1' is listed twice"),
+    (artifacts({"digest": A, "labels": [""]}), "artifacts[0].labels[0]: a label name is not empty"),
+    (artifacts({"digest": A, "references": [A]}), "artifacts[0].references[0]: " + A + " is the artifact itself"),
+    (artifacts({"digest": A}, {"digest": A}), "artifacts[1].digest: " + A + " is already artifacts[0]"),
+    (
+        artifacts({"digest": A, "tags": ["x"]}, {"digest": B, "tags": ["y", "x"]}),
+        "artifacts[1].tags[1]: tag 'x' is already on artifacts[0]",
+    ),
+    (
+        artifacts({"digest": A, "references": [B]}),
+        "artifacts[0].references[0]: " + B + " is not an artifact of this repository",
+    ),
+    (
+        artifacts({"digest": A, "accessories": [{"digest": C, "type": COSIGN}]}, {"digest": B}),
+        "artifacts[0].accessories[0]: " + C + " is not an artifact of this repository",
+    ),
+    (
+        artifacts({"digest": A, "accessories": [{"digest": B, "type": "x"}, {"digest": B, "type": "y"}]}, {"digest": B}),
+        "artifacts[0].accessories[1]: " + B + " is listed twice",
+    ),
+    (artifacts({"digest": A, "accessories": [{"digest": B}]}), 'accessories[0]: an accessory needs "type"'),
+    (artifacts({"digest": A, "accessories": [{"digest": B, "type": ""}]}), "accessories[0].type: an accessory type"),
+    (artifacts({"digest": A, "accessories": [{"digest": B, "type": "t", "size": 1}]}), "accessories[0]: an accessory does not take 'size'"),
+    (
+        artifacts({"digest": A, "references": [B]}, {"digest": B, "accessories": [{"digest": A, "type": "t"}]}),
+        "artifacts reference each other in a cycle: artifacts[0] -> artifacts[1] -> artifacts[0]",
+    ),
+    (
+        # The cycle runs through a cosign tag: B signs A, and B (an index) lists A.
+        artifacts({"digest": A}, {"digest": B, "tags": [signature_tag(A)], "references": [A]}),
+        "in a cycle: artifacts[0] -> artifacts[1] -> artifacts[0]",
+    ),
+    ({"h.io/p/app": {signature_tag(A): B, "1": A, signature_tag(B): A}}, "in a cycle"),
+    ({"h.io/p/app": {"artifacts": [], "1": A}}, 'takes nothing else, found \'1\''),
+    ({"h.io/p/app": {"artifacts": {}}}, "tag 'artifacts' must map to a digest string (the artifact form"),
+    ({"h.io/p/app": "x"}, 'or {"artifacts": [...]}'),
+    ({"H.IO/p/app": {}, "h.io/p/app": {}}, "'h.io/p/app' names the same repository as 'H.IO/p/app'"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "message"), BAD_ARTIFACT_STATES)
+def test_bad_artifact_states_name_file_repository_and_path(
+    tmp_path: Path, data: dict[str, object], message: str
+) -> None:
+    path = write(tmp_path, json.dumps(data))
+    with pytest.raises(FileError) as caught:
+        load_state_file(path)
+    text = caught.value.message
+    assert text.startswith(f"{path}: {next(iter(data))!r}") or text.startswith(f"{path}: 'h.io")
+    assert message in text
+    assert "\n" not in text
+
+
+def test_a_key_repeated_in_a_state_file_is_refused(tmp_path: Path) -> None:
+    # Python keeps the last of two equal keys: the first repository's tags would vanish.
+    path = write(tmp_path, f'{{"h.io/p/a": {{"1": "{A}"}}, "h.io/p/a": {{}}}}')
+    with pytest.raises(FileError, match=r"key 'h\.io/p/a' appears twice in one object"):
+        load_state_file(path)
+    inner = write(tmp_path, f'{{"h.io/p/a": {{"1": "{A}", "1": "{B}"}}}}', "inner.json")
+    with pytest.raises(FileError, match="key '1' appears twice"):
+        load_state_file(inner)
+
+
+def test_a_long_chain_of_references_is_not_a_recursion(tmp_path: Path) -> None:
+    # The cycle check walks iteratively: a hostile chain cannot exhaust the stack.
+    digests = [f"sha256:{i:064x}" for i in range(5000)]
+    chain = [
+        {"digest": d, "references": [digests[i + 1]] if i + 1 < len(digests) else []}
+        for i, d in enumerate(digests)
+    ]
+    state = load(tmp_path, {"h.io/p/a": {"artifacts": chain}}).repository("h.io/p/a")
+    assert len(state.artifacts) == 5000
+    chain[-1]["references"] = [digests[0]]
+    with pytest.raises(FileError, match="in a cycle"):
+        load(tmp_path, {"h.io/p/a": {"artifacts": chain}})
+
+
+# State files the schema tests also validate: every form the loader accepts.
+GOOD_STATES: list[object] = [
+    {},
+    {"h.io/p/app": {}},
+    {"H.IO:5000/p/team/app": {"1.0": A, "latest": A, signature_tag(A): B}},
+    {"[::1]:443/p/a": {"artifacts": A}, "localhost/p/a": {"artifacts": []}},
+    artifacts(
+        {"digest": A, "tags": ["1", "latest"], "references": [B], "labels": ["prod", "x y"]},
+        {"digest": B, "tags": ["1-amd64"], "accessories": [{"digest": C, "type": COSIGN}]},
+        {"digest": C, "tags": [signature_tag(B)]},
+    ),
+]
+
+
+@pytest.mark.parametrize("data", GOOD_STATES)
+def test_good_states_load(tmp_path: Path, data: object) -> None:
+    table = load(tmp_path, data)
+    assert isinstance(data, dict)
+    assert len(table.repositories) == len(data)
