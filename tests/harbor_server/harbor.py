@@ -24,7 +24,9 @@ tagguard's cross-check. Latency and faults can be injected for the fault tests.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+import random
 import re
 import secrets
 import socket
@@ -37,13 +39,28 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
 
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.rules import evaluate, parse_rules
+from tests.harbor_server.graph import (
+    COSIGN,
+    MANIFEST_TYPES,
+    NOTATION,
+    Child,
+    HarborError,
+    Link,
+    Manifest,
+    Node,
+    cosign_subject,
+    now,
+    parse_sort,
+    read_manifest,
+    sha256_digest,
+)
 
 API = "/api/v2.0"
 SERVICE = "harbor-registry"
@@ -52,6 +69,8 @@ ROLES_THAT_PUSH = {"projectAdmin", "maintainer", "developer"}
 ROLES_THAT_DELETE = {"projectAdmin", "maintainer"}
 MANIFEST_ROUTE = re.compile(r"^/v2/(?P<name>.+)/manifests/(?P<ref>[^/]+)$")
 BLOB_ROUTE = re.compile(r"^/v2/(?P<name>.+)/blobs/(?P<rest>.+)$")
+Key = tuple[str, str]  # (project, repository inside the project)
+V = TypeVar("V")
 
 
 @dataclass
@@ -70,6 +89,13 @@ class Project:
     public: bool = False
     members: dict[str, str] = field(default_factory=dict)  # user -> role
     rules: list[dict[str, Any]] = field(default_factory=list)
+    # A proxy-cache project's upstream registry (Project.registry_id); None for others.
+    registry_id: int | None = None
+    # Pull policies that answer a manifest GET/HEAD with 412 PROJECTPOLICYVIOLATION:
+    # metadata enable_content_trust_cosign (unsigned images), prevent_vul with a severity.
+    content_trust_cosign: bool = False
+    prevent_vulnerable: str | None = None
+    creation_time: str = field(default_factory=now)
 
 
 @dataclass
@@ -88,8 +114,25 @@ class HarborState:
     users: dict[str, User] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
     # (project, repository in project) -> tag -> digest, and -> digest -> media type
-    tags: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
-    artifacts: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    tags: dict[Key, dict[str, str]] = field(default_factory=dict)
+    artifacts: dict[Key, dict[str, str]] = field(default_factory=dict)
+    # The rest of the artifact graph: digest -> row (id, size, children, labels), and the
+    # accessory rows of each repository. Label name -> label id.
+    nodes: dict[Key, dict[str, Node]] = field(default_factory=dict)
+    links: dict[Key, list[Link]] = field(default_factory=dict)
+    label_ids: dict[str, int] = field(default_factory=dict)
+    next_artifact_id: int = 1
+    next_link_id: int = 1
+    # The row order of a rule list read without `sort` (Postgres gives none without ORDER
+    # BY): shuffled by this generator on each request; seed it to replay an order, or set
+    # None for id order.
+    rule_rng: random.Random | None = field(default_factory=random.Random)
+    # POST /replication/executions calls this with the policy id; it returns the
+    # execution id or raises HarborError (filled by tests/harbor_server/replication.py).
+    replicate: Callable[[int], int] | None = None
+    # The registry behind (set by running_harbor), for copies and deletes.
+    backend: str = ""
+    backend_session: requests.Session = field(default_factory=requests.Session)
     tokens: dict[str, str | None] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     policies: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -119,9 +162,17 @@ class HarborState:
         return user
 
     def add_project(
-        self, name: str, *, public: bool = False, members: dict[str, str] | None = None
+        self,
+        name: str,
+        *,
+        public: bool = False,
+        members: dict[str, str] | None = None,
+        registry_id: int | None = None,
     ) -> Project:
-        project = Project(name, len(self.projects) + 1, public, dict(members or {}))
+        """`registry_id` makes a proxy-cache project of that upstream registry."""
+        project = Project(
+            name, len(self.projects) + 1, public, dict(members or {}), registry_id=registry_id
+        )
         self.projects[name] = project
         return project
 
@@ -186,6 +237,353 @@ class HarborState:
         if action == "artifact:delete":
             return role in ROLES_THAT_DELETE
         return False
+
+    # -- the artifact graph ----------------------------------------------------------------
+
+    def node(self, key: Key, digest: str) -> Node:
+        """The artifact row of `digest` (made on first use for artifacts a test or the
+        benchmark put into `artifacts` directly)."""
+        nodes = self.nodes.setdefault(key, {})
+        if digest not in nodes:
+            nodes[digest] = Node(self._artifact_id(), self.artifacts[key][digest])
+        return nodes[digest]
+
+    def _artifact_id(self) -> int:
+        # A database sequence: ids are never reused, not even after a rollback.
+        self.next_artifact_id += 1
+        return self.next_artifact_id - 1
+
+    def tags_of(self, key: Key, digest: str) -> list[str]:
+        return sorted(t for t, d in self.tags.get(key, {}).items() if d == digest)
+
+    def parents_of(self, key: Key, digest: str) -> list[str]:
+        """The artifacts whose references name `digest` as a child (`ListReferences` by ChildID)."""
+        nodes = self.nodes.get(key, {})
+        return [
+            d
+            for d in self.artifacts.get(key, {})
+            if d in nodes and any(c.digest == digest for c in nodes[d].children)
+        ]
+
+    def accessories_of(self, key: Key, digest: str) -> list[Link]:
+        """artifact controller `populateAccessories`: the rows whose subject_artifact_id is
+        the artifact's id (a signature pushed before its subject counts once it is linked)."""
+        if digest not in self.artifacts.get(key, {}):
+            return []
+        node_id = self.node(key, digest).id
+        return sorted(
+            (link for link in self.links.get(key, []) if link.subject_id == node_id),
+            key=lambda link: link.id,
+        )
+
+    def is_accessory(self, key: Key, digest: str) -> bool:
+        return any(link.digest == digest for link in self.links.get(key, []))
+
+    def add_label(self, project: str, repository: str, reference: str, name: str) -> None:
+        """Attaches the label `name` to an artifact (by tag or digest), as the label API would."""
+        with self.lock:
+            key = (project, repository)
+            digest = self.tags.get(key, {}).get(reference, reference)
+            self.label_ids.setdefault(name, len(self.label_ids) + 1)
+            labels = self.node(key, digest).labels
+            if name not in labels:
+                labels.append(name)
+
+    def record_push(
+        self,
+        project: str,
+        repository: str,
+        digest: str,
+        media_type: str,
+        body: bytes,
+        tag: str | None,
+    ) -> None:
+        """What a manifest PUT the registry accepted leaves in Harbor's database:
+        `putManifest` (src/server/registry/manifest.go) ensures the artifact and the tag, the
+        index abstractor records its children, then the cosign middleware
+        (middleware/cosign/cosign.go) and the subject middleware (middleware/subject/subject.go)
+        link accessories, the latter also linking earlier accessories to a subject that
+        arrives after them."""
+        key = (project, repository)
+        manifest = read_manifest(body)
+        with self.lock:
+            artifacts = self.artifacts.setdefault(key, {})
+            if digest not in artifacts:  # ensureArtifact: an existing row stays as it is
+                artifacts[digest] = media_type
+                self._create_node(key, digest, media_type, manifest)
+            node = self.node(key, digest)
+            if tag is not None:
+                self.tags.setdefault(key, {})[tag] = digest
+            path = f"/v2/{project}/{repository}/manifests/{tag}"
+            signed = cosign_subject(path, manifest) if tag is not None else None
+            if signed is not None:
+                self._link(key, digest, signed, COSIGN, node.size)
+            if manifest.subject is not None and manifest.subject_kind is not None:
+                self._link(key, digest, manifest.subject, manifest.subject_kind, node.size)
+            for link in self.links.get(key, []):
+                if link.subject_digest == digest:
+                    link.subject_id = node.id
+
+    def _create_node(self, key: Key, digest: str, media_type: str, manifest: Manifest) -> Node:
+        nodes = self.nodes.setdefault(key, {})
+        size = manifest.size
+        for child in manifest.children:  # index.go Abstract: the children's sizes add up
+            if child.digest in self.artifacts.get(key, {}):
+                size += self.node(key, child.digest).size
+        nodes[digest] = Node(
+            self._artifact_id(), media_type, size, children=list(manifest.children)
+        )
+        return nodes[digest]
+
+    def _link(self, key: Key, digest: str, subject: str, kind: str, size: int) -> None:
+        links = self.links.setdefault(key, [])
+        # UNIQUE (artifact_id, subject_artifact_digest): a conflict is ignored by both middlewares
+        if any(link.digest == digest and link.subject_digest == subject for link in links):
+            return
+        subject_id = self.node(key, subject).id if subject in self.artifacts.get(key, {}) else 0
+        links.append(Link(self.next_link_id, digest, subject, subject_id, kind, size))
+        self.next_link_id += 1
+
+    @contextlib.contextmanager
+    def transaction(self, *keys: Key) -> Iterator[None]:
+        """One database transaction over these repositories: a HarborError (or any other
+        failure) inside restores their tags, artifacts, references, accessories and labels.
+        Sequences (ids) move on, as Postgres sequences do."""
+        with self.lock:
+            saved = {
+                key: copy.deepcopy(
+                    (
+                        self.tags.get(key),
+                        self.artifacts.get(key),
+                        self.nodes.get(key),
+                        self.links.get(key),
+                    )
+                )
+                for key in keys
+            }
+            try:
+                yield
+            except BaseException:
+                for key, (tags, artifacts, nodes, links) in saved.items():
+                    _restore(self.tags, key, tags)
+                    _restore(self.artifacts, key, artifacts)
+                    _restore(self.nodes, key, nodes)
+                    _restore(self.links, key, links)
+                raise
+
+    # -- tag controller (src/controller/tag/controller.go) --------------------------------
+
+    def delete_tag(self, key: Key, tag: str) -> None:
+        """`Delete`: an immutable tag is refused with 412, else removed."""
+        if self.immutable(key[0], key[1], tag):
+            raise HarborError(
+                412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be deleted"
+            )
+        del self.tags[key][tag]
+
+    def ensure_tag(self, key: Key, digest: str, tag: str) -> None:
+        """`Ensure`: absent -> created; on this artifact -> left; on another artifact ->
+        412 when immutable, else moved."""
+        tags = self.tags.setdefault(key, {})
+        current = tags.get(tag)
+        if current == digest:
+            return
+        if current is not None and self.immutable(key[0], key[1], tag):
+            raise HarborError(
+                412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be updated"
+            )
+        tags[tag] = digest
+
+    # -- artifact controller (src/controller/artifact/controller.go) ----------------------
+
+    def delete_artifact(self, project: str, repository: str, digest: str) -> list[str]:
+        """`Delete`: `deleteDeeply` in one transaction; the registry deletes (by digest) only
+        once it has succeeded. Returns the digests deleted, root last."""
+        key = (project, repository)
+        deleted: list[str] = []
+        with self.transaction(key):
+            self._delete_deeply(key, digest, True, self.is_accessory(key, digest), deleted)
+        for gone in deleted:
+            self._backend("DELETE", f"/v2/{project}/{repository}/manifests/{gone}")
+        return deleted
+
+    def _delete_deeply(
+        self, key: Key, digest: str, is_root: bool, is_accessory: bool, deleted: list[str]
+    ) -> None:
+        if digest not in self.artifacts.get(key, {}):
+            if is_root:
+                raise HarborError(
+                    404, "NOT_FOUND", f"artifact {key[0]}/{key[1]}@{digest} not found"
+                )
+            return
+        tags = self.tags_of(key, digest)
+        if not is_root and tags:  # a child that carries tags of its own stays
+            return
+        if self.parents_of(key, digest):
+            if is_root:
+                raise HarborError(
+                    412,
+                    "VIOLATE_FOREIGN_KEY_CONSTRAINT",
+                    "the deleting artifact is referenced by others",
+                )
+            return  # a child another index references stays
+        node = self.node(key, digest)
+        accessories = self.accessories_of(key, digest)  # read before any row goes
+        if is_accessory:  # DeleteAccessories(ArtifactID, Digest): its own accessory row
+            self.links[key] = [link for link in self.links.get(key, []) if link.digest != digest]
+        for link in accessories:  # every accessory type Harbor ships is a hard reference
+            root = not self.parents_of(key, link.digest)
+            self._delete_deeply(key, link.digest, root, True, deleted)
+        for child in list(node.children):
+            node.children.remove(child)  # DeleteReference, then the child
+            self._delete_deeply(
+                key, child.digest, False, self.is_accessory(key, child.digest), deleted
+            )
+        if is_root:
+            for tag in tags:  # tag controller DeleteTags: each through the immutability check
+                self.delete_tag(key, tag)
+        del self.artifacts[key][digest]
+        self.nodes[key].pop(digest, None)  # with its labels (RemoveAllFrom)
+        deleted.append(digest)
+
+    def copy_artifact(self, source: Key, digest: str, destination: Key) -> int:
+        """`Copy`: `copyDeeply` in one transaction (the API handler wraps it in one); the
+        registry copies (blob mounts and manifest PUTs, children first) run once the
+        database part has succeeded, so a refusal leaves nothing behind. Returns the
+        destination artifact's id."""
+        copies: list[str] = []
+        with self.transaction(destination):
+            artifact_id = self._copy_deeply(source, digest, destination, True, False, [], copies)
+            for copied in copies:
+                self._backend_copy(source, copied, destination)
+        return artifact_id
+
+    def _copy_deeply(
+        self,
+        source: Key,
+        digest: str,
+        destination: Key,
+        is_root: bool,
+        is_accessory: bool,
+        accessories: list[dict[str, Any]],
+        copies: list[str],
+    ) -> int:
+        if digest not in self.artifacts.get(source, {}):
+            raise HarborError(
+                404, "NOT_FOUND", f"artifact {source[0]}/{source[1]}@{digest} not found"
+            )
+        node = self.node(source, digest)
+        tags = self.tags_of(source, digest)
+        # an accessory is read without its own accessories (Option{WithTag: true})
+        links = [] if is_accessory else self.accessories_of(source, digest)
+        if digest in self.artifacts.get(destination, {}):
+            if not is_root:  # a child already there is skipped
+                return self.node(destination, digest).id
+            # the root already there: only its tags are ensured (goto ensureArt)
+        else:
+            for child in node.children:
+                self._copy_deeply(
+                    source, child.digest, destination, False, False, accessories, copies
+                )
+            for link in links:
+                if any(other.subject_digest == link.digest for other in self.links.get(source, [])):
+                    # the accessory's own accessories: copied as a root with a list of its own
+                    self._copy_deeply(source, link.digest, destination, True, False, [], copies)
+                entry: dict[str, Any] = {
+                    "digest": link.digest,
+                    "kind": link.kind,
+                    "size": link.size,
+                }
+                accessories.append(entry)
+                entry["id"] = self._copy_deeply(
+                    source, link.digest, destination, False, True, accessories, copies
+                )
+            copies.append(digest)
+        return self._ensure(destination, digest, node, tags, [] if is_accessory else accessories)
+
+    def _ensure(
+        self,
+        key: Key,
+        digest: str,
+        source: Node,
+        tags: list[str],
+        accessories: list[dict[str, Any]],
+    ) -> int:
+        """artifact controller `Ensure`: the row (with its references to the children
+        already copied), each tag through the tag controller's `Ensure`, then each
+        accessory row (accessory manager `Ensure`: skipped when the accessory artifact
+        already has one)."""
+        artifacts = self.artifacts.setdefault(key, {})
+        if digest not in artifacts:
+            artifacts[digest] = source.media_type
+            self.nodes.setdefault(key, {})[digest] = Node(
+                self._artifact_id(),
+                source.media_type,
+                source.size,
+                children=copy.deepcopy(source.children),
+            )
+        node = self.node(key, digest)
+        for tag in tags:
+            self.ensure_tag(key, digest, tag)
+        links = self.links.setdefault(key, [])
+        for entry in accessories:
+            # An accessory still being copied has no id yet (Harbor passes 0 there); it is
+            # linked when its own copy returns to the artifact that listed it.
+            if "id" not in entry or any(link.digest == entry["digest"] for link in links):
+                continue
+            links.append(
+                Link(
+                    self.next_link_id,
+                    entry["digest"],
+                    digest,
+                    node.id,
+                    entry["kind"],
+                    entry["size"],
+                )
+            )
+            self.next_link_id += 1
+        return node.id
+
+    # -- the registry behind ------------------------------------------------------------
+
+    def _backend(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.backend_session.request(method, f"{self.backend}{path}", timeout=30, **kwargs)
+
+    def _backend_copy(self, source: Key, digest: str, destination: Key) -> None:
+        """registry client `Copy` (src/pkg/registry/client.go) for one manifest: mount its
+        blobs from the source repository, then PUT it by digest. Its child manifests were
+        copied before it."""
+        src, dst = "/".join(source), "/".join(destination)
+        answer = self._backend(
+            "GET",
+            f"/v2/{src}/manifests/{digest}",
+            headers={"Accept": ", ".join(sorted(MANIFEST_TYPES))},
+        )
+        if answer.status_code != 200:
+            raise HarborError(500, "UNKNOWN", f"the registry has no manifest {src}@{digest}")
+        for descriptor in read_manifest(answer.content).references:
+            if descriptor.get("mediaType") in MANIFEST_TYPES or not descriptor.get("digest"):
+                continue
+            self._backend(
+                "POST", f"/v2/{dst}/blobs/uploads/?mount={descriptor['digest']}&from={src}"
+            )
+        put = self._backend(
+            "PUT",
+            f"/v2/{dst}/manifests/{digest}",
+            data=answer.content,
+            headers={"Content-Type": answer.headers.get("Content-Type", "")},
+        )
+        if put.status_code != 201:
+            raise HarborError(
+                500, "UNKNOWN", f"the registry refused the copy of {digest}: {put.status_code}"
+            )
+
+
+def _restore(table: dict[Key, V], key: Key, value: V | None) -> None:
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
 
 
 class _Server(ThreadingHTTPServer):
@@ -400,6 +798,15 @@ class Handler(BaseHTTPRequestHandler):
         if segments == ["repositories"] and method == "GET":
             self._list_all_repositories(user)
             return
+        if segments == ["replication", "executions"] and method == "POST":
+            self._start_replication(user)
+            return
+        if segments == ["projects"] and method == "HEAD":
+            self._head_project(user)
+            return
+        if len(segments) == 2 and segments[0] == "projects" and method == "GET":
+            self._get_project(user, segments[1])
+            return
         if len(segments) < 2 or segments[0] != "projects":
             self._swagger_404(raw_path)
             return
@@ -450,6 +857,108 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.send_json(200, policy)
 
+    def _start_replication(self, user: User | None) -> None:
+        """handler/replication.go `StartReplication`: system access, the policy must exist
+        (404) and be enabled (execution.go `Start`: 412), then an execution starts
+        (201, Location .../executions/<id>). The executor is `state.replicate`."""
+        body = self._drain()
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return
+        if not user.admin:
+            self.error(403, "FORBIDDEN", "forbidden")
+            return
+        try:
+            data = json.loads(body or b"{}")
+            policy_id = data["policy_id"]
+            if not isinstance(policy_id, int) or isinstance(policy_id, bool):
+                raise TypeError(policy_id)
+        except (ValueError, KeyError, TypeError):
+            self.error(400, "BAD_REQUEST", "execution: policy_id must be an integer")
+            return
+        policy = self.state.policies.get(policy_id)
+        if policy is None:
+            self.error(404, "NOT_FOUND", f"policy {policy_id} not found")
+            return
+        if policy.get("enabled") is False:
+            self.error(412, "PRECONDITION", f"the policy {policy_id} is disabled")
+            return
+        if self.state.replicate is None:
+            self.error(500, "UNKNOWN", "internal server error")
+            return
+        try:
+            execution = self.state.replicate(policy_id)
+        except HarborError as refused:
+            self.error(refused.status, refused.code, refused.message)
+            return
+        self.send(201, b"", {"Location": f"{API}/replication/executions/{execution}"})
+
+    def _head_project(self, user: User | None) -> None:
+        """handler/project.go `HeadProject`: authenticated callers only; 200 or 404."""
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return
+        name = self.query.get("project_name")
+        if name is None:
+            self.error(422, "UNPROCESSABLE_ENTITY", "project_name in query is required")
+            return
+        if name not in self.state.projects:
+            self.error(404, "NOT_FOUND", f"project {name} not found")
+            return
+        self.send(200, b"")
+
+    def _get_project(self, user: User | None, value: str) -> None:
+        """handler/project.go `GetProject`: project read access (RequireProjectAccess: a
+        project that does not exist is 403/401 to all but a system admin), then
+        model/project.go `ToSwagger`."""
+        by_name = self.headers.get("X-Is-Resource-Name", "").lower() == "true"
+        project = self.state.project_by_name_or_id(value, by_name)
+        readable = project is not None and self.state.may(user, project, "artifact:read")
+        if not readable and not (user is not None and user.admin):
+            if user is None:
+                self.error(401, "UNAUTHORIZED", "unauthorized")
+            else:
+                self.error(403, "FORBIDDEN", "forbidden")
+            return
+        if project is None:
+            self.error(404, "NOT_FOUND", f"project {value} not found")
+            return
+        self.send_json(200, self._project_json(project, user))
+
+    def _project_json(self, project: Project, user: User | None) -> dict[str, Any]:
+        metadata = {"public": "true" if project.public else "false"}
+        if project.content_trust_cosign:
+            metadata["enable_content_trust_cosign"] = "true"
+        if project.prevent_vulnerable is not None:
+            metadata["prevent_vul"] = "true"
+            metadata["severity"] = project.prevent_vulnerable
+        repositories = sum(1 for (p, _) in self.state.artifacts if p == project.name)
+        data: dict[str, Any] = {
+            "project_id": project.id,
+            "owner_id": 1,
+            "owner_name": "admin",
+            "name": project.name,
+            "creation_time": project.creation_time,
+            "update_time": project.creation_time,
+            "repo_count": repositories,
+            "metadata": metadata,
+            "cve_allowlist": {
+                "id": 0,
+                "project_id": project.id,
+                "items": [],
+                "creation_time": "0001-01-01T00:00:00.000Z",
+                "update_time": "0001-01-01T00:00:00.000Z",
+            },
+        }
+        if project.registry_id is not None:
+            data["registry_id"] = project.registry_id
+        role = self.state.role(user, project)
+        if role is not None:
+            role_id = {"projectAdmin": 1, "developer": 2, "guest": 3, "maintainer": 4}.get(role, 3)
+            data["current_user_role_id"] = role_id
+            data["current_user_role_ids"] = [role_id]
+        return data
+
     def _list_all_repositories(self, user: User | None) -> None:
         names = sorted(
             f"{project}/{repository}"
@@ -469,8 +978,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send_page(items, self.path.partition("?")[0])
 
     def _copy_artifact(self, project: Project, user: User | None, rest: list[str]) -> None:
-        """Harbor's copy: the source artifact and every tag it carries into this repository;
-        one tag that exists here on another digest and is immutable fails the whole copy."""
+        """handler/artifact.go `CopyArtifact` -> artifact controller `Copy` (`copyDeeply`):
+        the source artifact with its children, accessories and every tag each carries, in
+        one transaction; one immutable tag met on another artifact fails all of it."""
         if not self.state.may(user, project, "repository:push"):
             self.error(403, "FORBIDDEN", "forbidden")
             return
@@ -485,58 +995,15 @@ class Handler(BaseHTTPRequestHandler):
             self.error(404, "NOT_FOUND", f"artifact {source} not found")
             return
         repository = self._repository_name(rest[1])
-        key = (project.name, repository)
-        carried = sorted(
-            t for t, d in self.state.tags[(src_project, src_repository)].items() if d == digest
-        )
-        for tag in carried:
-            existing = self.state.tags.get(key, {}).get(tag)
-            if (
-                existing is not None
-                and existing != digest
-                and self.state.immutable(project.name, repository, tag)
-            ):
-                self.error(
-                    412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be updated"
-                )
-                return
-        # The registry needs the manifest and blobs in the new repository: mount and put.
-        manifest = self.server.session.get(
-            f"{self.server.backend}/v2/{src_project}/{src_repository}/manifests/{digest}",
-            headers={
-                "Accept": "application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
-            },
-            timeout=30,
-        )
-        body = json.loads(manifest.content)
-        for blob in [body.get("config", {}), *body.get("layers", [])]:
-            if blob.get("digest"):
-                self.server.session.post(
-                    f"{self.server.backend}/v2/{project.name}/{repository}/blobs/uploads/?mount={blob['digest']}&from={src_project}/{src_repository}",
-                    timeout=30,
-                )
-        put = self.server.session.put(
-            f"{self.server.backend}/v2/{project.name}/{repository}/manifests/{digest}",
-            data=manifest.content,
-            headers={"Content-Type": manifest.headers.get("Content-Type", "")},
-            timeout=30,
-        )
-        if put.status_code != 201:
-            self.error(500, "UNKNOWN", f"registry refused the copy: {put.status_code}")
-            return
-        with self.state.lock:
-            self.state.artifacts.setdefault(key, {})[digest] = manifest.headers.get(
-                "Content-Type", ""
+        try:
+            self.state.copy_artifact(
+                (src_project, src_repository), digest, (project.name, repository)
             )
-            for tag in carried:
-                self.state.tags.setdefault(key, {})[tag] = digest
-        self.send(
-            201,
-            b"",
-            {
-                "Location": f"{API}/projects/{project.name}/repositories/{quote(quote(repository, safe=''), safe='')}/artifacts/{digest}"
-            },
-        )
+        except HarborError as refused:
+            self.error(refused.status, refused.code, refused.message)
+            return
+        location = f"{API}/projects/{project.name}/repositories/{quote(quote(repository, safe=''), safe='')}/artifacts/{digest}"
+        self.send(201, b"", {"Location": location})
 
     @staticmethod
     def _shape(rest: list[str]) -> bool:
@@ -573,12 +1040,19 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return page, size
 
-    def _send_page(self, items: list[Any], base_path: str) -> None:
+    def _send_page(
+        self,
+        items: list[Any],
+        base_path: str,
+        within_page: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> None:
         paging = self._page()
         if paging is None:
             return
         page, size = paging
         chunk = items[(page - 1) * size : page * size] if size else items
+        if within_page is not None:
+            chunk = within_page(chunk)
         links = []
         others = "&".join(
             f"{k}={quote(v, safe='')}"
@@ -599,8 +1073,34 @@ class Handler(BaseHTTPRequestHandler):
         if not self.state.may(user, project, "immutable-tag:list"):
             self.error(403, "FORBIDDEN", "forbidden")
             return
-        rules = sorted(project.rules, key=lambda r: int(r.get("id", 0)))
-        self._send_page(rules, self.path.partition("?")[0])
+        self._send_page(
+            self._rule_rows(project.rules),
+            self.path.partition("?")[0],
+            within_page=lambda page: sorted(page, key=lambda r: int(r.get("id", 0))),
+        )
+
+    def _rule_rows(self, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The rows as the database hands them to a page (SEMANTICS.md section 4): the
+        model `ImmutableRule` (src/pkg/immutable/dao/model/rule.go) has no default sort, so
+        without a `sort` Postgres may return any order on each request; the rule manager
+        (src/pkg/immutable/manager.go `ListImmutableRules`) then sorts only the page by id.
+        `sort` keys are the model's fields (lib/orm `setSorts` ignores unknown ones)."""
+        rows = sorted(rules, key=lambda r: int(r.get("id", 0)))
+        with self.state.lock:
+            if self.state.rule_rng is not None:
+                self.state.rule_rng.shuffle(rows)
+        fields: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "id": lambda r: int(r.get("id", 0)),
+            "disabled": lambda r: bool(r.get("disabled")),
+            "project_id": lambda r: 0,
+            "tag_filter": lambda r: json.dumps(r, sort_keys=True),
+        }
+        fields |= {"ID": fields["id"], "Disabled": fields["disabled"]}
+        fields |= {"ProjectID": fields["project_id"], "TagFilter": fields["tag_filter"]}
+        for name, descending in reversed(parse_sort(self.query.get("sort", ""))):
+            if name in fields:  # stable sorts, last key first: ties keep the row order
+                rows.sort(key=fields[name], reverse=descending)
+        return rows
 
     def _create_rule(self, project: Project, user: User | None, rest: list[str]) -> None:
         if self.state.role(user, project) not in ROLES_THAT_LIST_RULES:
@@ -642,30 +1142,93 @@ class Handler(BaseHTTPRequestHandler):
         with_status: bool,
         tag_page: tuple[int, int],
     ) -> dict[str, Any]:
+        """artifact controller `assembleArtifact` + handler/model/artifact.go `ToSwagger`:
+        `references` always (the artifact manager assembles them), tags with `with_tag`
+        (default true), labels with `with_label`, accessories with `with_accessory`."""
         key = (project.name, repository)
-        names = sorted(t for t, d in self.state.tags.get(key, {}).items() if d == digest)
+        node = self.state.node(key, digest)
+        names = self.state.tags_of(key, digest)
         page, size = tag_page
         names = names[(page - 1) * size : page * size] if size else names
-        return {
-            "id": abs(hash((key, digest))) % 100000,
+        data: dict[str, Any] = {
+            "id": node.id,
             "type": "IMAGE",
-            "media_type": self.state.artifacts[key][digest],
-            "manifest_media_type": self.state.artifacts[key][digest],
+            "media_type": node.media_type,
+            "manifest_media_type": node.media_type,
             "project_id": project.id,
             "repository_name": f"{project.name}/{repository}",
             "digest": digest,
-            "size": 1,
-            "push_time": "2026-11-27T00:00:00.000Z",
-            "tags": [self._tag_json(project, repository, name, with_status) for name in names],
+            "size": node.size,
+            "push_time": node.push_time,
+        }
+        if self.query.get("with_tag", "true") != "false":
+            data["tags"] = [self._tag_json(project, repository, n, with_status) for n in names]
+        references = [self._reference_json(key, node, child) for child in node.children]
+        if references:  # go-swagger omits an empty array
+            data["references"] = references
+        if self.query.get("with_label") == "true" and node.labels:
+            data["labels"] = [self._label_json(name) for name in node.labels]
+        if self.query.get("with_accessory") == "true":
+            accessories = self.state.accessories_of(key, digest)
+            if accessories:
+                data["accessories"] = [self._accessory_json(key, link) for link in accessories]
+        return data
+
+    def _reference_json(self, key: Key, parent: Node, child: Child) -> dict[str, Any]:
+        """handler/model/artifact.go `Reference.ToSwagger`."""
+        present = child.digest in self.state.artifacts.get(key, {})
+        data: dict[str, Any] = {
+            "parent_id": parent.id,
+            "child_id": self.state.node(key, child.digest).id if present else 0,
+            "child_digest": child.digest,
+        }
+        if isinstance(child.platform, dict):
+            data["platform"] = {
+                k: v
+                for k, v in child.platform.items()
+                if k in ("architecture", "os", "variant", "os.version", "os.features")
+            }
+        return data
+
+    def _accessory_json(self, key: Key, link: Link) -> dict[str, Any]:
+        """handler/model/accessory.go `ToSwagger`."""
+        present = link.digest in self.state.artifacts.get(key, {})
+        return {
+            "id": link.id,
+            "artifact_id": self.state.node(key, link.digest).id if present else 0,
+            "subject_artifact_id": link.subject_id,
+            "subject_artifact_repo": "/".join(key),
+            "subject_artifact_digest": link.subject_digest,
+            "size": link.size,
+            "digest": link.digest,
+            "type": link.kind,
+            "icon": "",
+            "creation_time": link.created,
+        }
+
+    def _label_json(self, name: str) -> dict[str, Any]:
+        """handler/model/label.go `ToSwagger` of a global label."""
+        return {
+            "id": self.state.label_ids.get(name, 0),
+            "name": name,
+            "description": "",
+            "color": "",
+            "scope": "g",
+            "project_id": 0,
+            "creation_time": "2026-11-27T00:00:00.000Z",
+            "update_time": "2026-11-27T00:00:00.000Z",
         }
 
     def _tag_json(
         self, project: Project, repository: str, name: str, with_status: bool
     ) -> dict[str, Any]:
+        key = (project.name, repository)
+        digest = self.state.tags.get(key, {}).get(name)
+        present = digest is not None and digest in self.state.artifacts.get(key, {})
         return {
             "id": abs(hash((project.name, repository, name))) % 100000,
             "repository_id": 1,
-            "artifact_id": 1,
+            "artifact_id": self.state.node(key, digest).id if present and digest else 0,
             "name": name,
             "push_time": "2026-11-27T00:00:00.000Z",
             "immutable": self.state.flag(project.name, repository, name) if with_status else False,
@@ -701,12 +1264,15 @@ class Handler(BaseHTTPRequestHandler):
             return
         repository, digest = found
         with_status = self.query.get("with_immutable_status") == "true"
-        data = self._artifact_json(project, repository, digest, with_status, paging)
-        if self.query.get("with_tag") == "false":
-            data.pop("tags")
+        with self.state.lock:
+            data = self._artifact_json(project, repository, digest, with_status, paging)
         self.send_json(200, data)
 
     def _list_artifacts(self, project: Project, user: User | None, rest: list[str]) -> None:
+        """handler/artifact.go `ListArtifacts` over the artifact DAO's `List`
+        (src/pkg/artifact/dao/dao.go): the base filter keeps tagged artifacts and those no
+        index references (`both`), the accessory filter drops every accessory (`notacc`),
+        and the order is `sort` or the model's default, push time then id, descending."""
         repository = self._repository_name(rest[1])
         key = (project.name, repository)
         if not self.state.may(user, project, "artifact:read"):
@@ -715,17 +1281,45 @@ class Handler(BaseHTTPRequestHandler):
         if key not in self.state.artifacts:
             self.error(404, "NOT_FOUND", f"repository {project.name}/{repository} not found")
             return
-        digests = sorted(self.state.artifacts[key])
         query = self.query.get("q", "")
+        wanted = None
         if query.startswith("tags="):
             wanted = query[len("tags=") :]
             if wanted.startswith("{") or wanted.startswith("("):
                 self.error(400, "BAD_REQUEST", f"invalid query {query}")
                 return
-            digests = [d for d in digests if self.state.tags[key].get(wanted) == d]
         with_status = self.query.get("with_immutable_status") == "true"
-        items = [self._artifact_json(project, repository, d, with_status, (1, 0)) for d in digests]
+        with self.state.lock:
+            digests = [
+                d
+                for d in self.state.artifacts[key]
+                if (self.state.tags_of(key, d) or not self.state.parents_of(key, d))
+                and not self.state.is_accessory(key, d)
+                and (wanted is None or self.state.tags[key].get(wanted) == d)
+            ]
+            rows = self._artifact_order(key, digests)
+            items = [self._artifact_json(project, repository, d, with_status, (1, 0)) for d in rows]
         self._send_page(items, self.path.partition("?")[0])
+
+    def _artifact_order(self, key: Key, digests: list[str]) -> list[str]:
+        """ORDER BY the `sort` keys the model has (lib/orm `setSorts`), else the default
+        `GetDefaultSorts` of src/pkg/artifact/dao/model.go: PushTime desc, ID desc."""
+        fields: dict[str, Callable[[str], Any]] = {
+            "id": lambda d: self.state.node(key, d).id,
+            "push_time": lambda d: self.state.node(key, d).push_time,
+            "digest": lambda d: d,
+            "size": lambda d: self.state.node(key, d).size,
+            "media_type": lambda d: self.state.node(key, d).media_type,
+        }
+        fields |= {"ID": fields["id"], "PushTime": fields["push_time"], "Digest": fields["digest"]}
+        fields |= {"Size": fields["size"], "MediaType": fields["media_type"]}
+        sorts = [(n, desc) for n, desc in parse_sort(self.query.get("sort", "")) if n in fields]
+        if not sorts:
+            sorts = [("push_time", True), ("id", True)]
+        rows = sorted(digests, key=fields["id"])
+        for name, descending in reversed(sorts):
+            rows.sort(key=fields[name], reverse=descending)
+        return rows
 
     def _list_tags(self, project: Project, user: User | None, rest: list[str]) -> None:
         found = self._find(project, user, rest)
@@ -733,15 +1327,14 @@ class Handler(BaseHTTPRequestHandler):
             return
         repository, digest = found
         with_status = self.query.get("with_immutable_status") == "true"
-        names = sorted(
-            t for t, d in self.state.tags[(project.name, repository)].items() if d == digest
-        )
+        names = self.state.tags_of((project.name, repository), digest)
         self._send_page(
             [self._tag_json(project, repository, n, with_status) for n in names],
             self.path.partition("?")[0],
         )
 
     def _delete_artifact(self, project: Project, user: User | None, rest: list[str]) -> None:
+        """handler/artifact.go `DeleteArtifact` -> artifact controller `Delete`."""
         if not self.state.may(user, project, "artifact:delete"):
             self.error(403, "FORBIDDEN", "forbidden")
             return
@@ -749,9 +1342,11 @@ class Handler(BaseHTTPRequestHandler):
         if found is None:
             return
         repository, digest = found
-        if self._refuse_artifact_delete(project, repository, digest):
+        try:
+            self.state.delete_artifact(project.name, repository, digest)
+        except HarborError as refused:
+            self.error(refused.status, refused.code, refused.message)
             return
-        self._forget_artifact(project.name, repository, digest)
         self.send(200)
 
     def _delete_tag(self, project: Project, user: User | None, rest: list[str]) -> None:
@@ -763,36 +1358,17 @@ class Handler(BaseHTTPRequestHandler):
             return
         repository, digest = found
         tag = rest[5]
-        if self.state.tags[(project.name, repository)].get(tag) != digest:
-            self.error(404, "NOT_FOUND", f"tag {tag} not found")
-            return
-        if self.state.immutable(project.name, repository, tag):
-            self.error(
-                412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be deleted"
-            )
-            return
+        key = (project.name, repository)
         with self.state.lock:
-            del self.state.tags[(project.name, repository)][tag]
+            if self.state.tags[key].get(tag) != digest:
+                self.error(404, "NOT_FOUND", f"tag {tag} not found")
+                return
+            try:
+                self.state.delete_tag(key, tag)
+            except HarborError as refused:
+                self.error(refused.status, refused.code, refused.message)
+                return
         self.send(200)
-
-    def _refuse_artifact_delete(self, project: Project, repository: str, digest: str) -> bool:
-        for tag, d in sorted(self.state.tags.get((project.name, repository), {}).items()):
-            if d == digest and self.state.immutable(project.name, repository, tag):
-                self.error(
-                    412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be deleted"
-                )
-                return True
-        return False
-
-    def _forget_artifact(self, project: str, repository: str, digest: str) -> None:
-        with self.state.lock:
-            key = (project, repository)
-            self.state.artifacts[key].pop(digest, None)
-            for tag in [t for t, d in self.state.tags[key].items() if d == digest]:
-                del self.state.tags[key][tag]
-        self.server.session.delete(
-            f"{self.server.backend}/v2/{project}/{repository}/manifests/{digest}", timeout=10
-        )
 
     # -- token service -------------------------------------------------------------------
 
@@ -873,52 +1449,101 @@ class Handler(BaseHTTPRequestHandler):
             if digest is None or digest not in self.state.artifacts.get(key, {}):
                 self.error(404, "MANIFEST_UNKNOWN", f"manifest unknown: {reference}")
                 return
+            violation = self._pull_policy(project, key, digest)
+            if violation is not None:
+                self.error(412, "PROJECTPOLICYVIOLATION", violation)
+                return
             self._proxy(method, f"/v2/{project.name}/{repository}/manifests/{digest}")
             return
         if method == "PUT":
-            body = self._drain()
-            if (
-                not by_digest
-                and self.state.tags.get(key, {}).get(reference) is not None
-                and self.state.immutable(project.name, repository, reference)
-            ):
-                # Harbor refuses even the identical digest (pushmf.go).
-                self.error(
-                    412,
-                    "PRECONDITION",
-                    f"Failed to process request due to '{repository}:{reference}' configured as immutable.",
-                )
-                return
-            answer = self.server.session.put(
-                f"{self.server.backend}/v2/{project.name}/{repository}/manifests/{reference}",
-                data=body,
-                headers={"Content-Type": self.headers.get("Content-Type", "")},
-                timeout=30,
-            )
-            if answer.status_code == 201:
-                digest = answer.headers["Docker-Content-Digest"]
-                with self.state.lock:
-                    self.state.artifacts.setdefault(key, {})[digest] = self.headers.get(
-                        "Content-Type", ""
-                    )
-                    tags = self.state.tags.setdefault(key, {})
-                    if not by_digest:
-                        tags[reference] = digest
-            self._relay(answer)
+            self._put_manifest(project, repository, reference, by_digest)
             return
         if method == "DELETE":
+            # registry/manifest.go `deleteManifest`: by digest only, then artifact `Delete`
             if not by_digest:
                 self.error(400, "UNSUPPORTED", "deleting a manifest by tag is not supported")
                 return
             if reference not in self.state.artifacts.get(key, {}):
                 self.error(404, "MANIFEST_UNKNOWN", f"manifest unknown: {reference}")
                 return
-            if self._refuse_artifact_delete(project, repository, reference):
+            try:
+                self.state.delete_artifact(project.name, repository, reference)
+            except HarborError as refused:
+                self.error(refused.status, refused.code, refused.message)
                 return
-            self._forget_artifact(project.name, repository, reference)
             self.send(202, content_type=None)
             return
         self.error(405, "UNSUPPORTED", "method not allowed")
+
+    def _put_manifest(
+        self, project: Project, repository: str, reference: str, by_digest: bool
+    ) -> None:
+        """The PUT chain of src/server/registry/route.go: the immutable middleware
+        (pushmf.go) refuses a tag that exists and is immutable, even for the same digest;
+        `putManifest` stores the manifest in the registry by digest (the tag lives only in
+        Harbor's database) and ensures artifact and tag; the cosign and subject middlewares
+        then link accessories (`HarborState.record_push`)."""
+        key = (project.name, repository)
+        body = self._drain()
+        if (
+            not by_digest
+            and self.state.tags.get(key, {}).get(reference) is not None
+            and self.state.immutable(project.name, repository, reference)
+        ):
+            self.error(
+                412,
+                "PRECONDITION",
+                f"Failed to process request due to '{repository}:{reference}' configured as immutable.",
+            )
+            return
+        digest = reference if by_digest else sha256_digest(body)
+        media_type = self.headers.get("Content-Type", "")
+        answer = self.server.session.put(
+            f"{self.server.backend}/v2/{project.name}/{repository}/manifests/{digest}",
+            data=body,
+            headers={"Content-Type": media_type},
+            timeout=30,
+        )
+        if answer.status_code == 201:
+            digest = answer.headers.get("Docker-Content-Digest", digest)
+            self.state.record_push(
+                project.name, repository, digest, media_type, body, None if by_digest else reference
+            )
+        self._relay(answer)
+
+    def _pull_policy(self, project: Project, key: Key, digest: str) -> str | None:
+        """The pull middlewares of a manifest GET/HEAD, in route order: contenttrust
+        (contentrust.go `ContentTrust`: a cosign-enforcing project needs a signature.cosign
+        accessory) then vulnerable (vulnerable.go: with no scanner there is no report, so a
+        scannable image is refused). util.go `SkipPolicyChecking`: a pull by cosign or
+        notation with push access, or of an artifact that is itself a signature, passes."""
+        if not project.content_trust_cosign and project.prevent_vulnerable is None:
+            return None
+        agent = self.headers.get("User-Agent", "")
+        pusher = self.state.may(self._user_or_none(), project, "repository:push")
+        if pusher and ("cosign" in agent or "notation" in agent):
+            return None
+        with self.state.lock:
+            own = [link for link in self.state.links.get(key, []) if link.digest == digest]
+            if own and own[0].kind in (COSIGN, NOTATION):
+                return None
+            kinds = {link.kind for link in self.state.accessories_of(key, digest)}
+        if project.content_trust_cosign and COSIGN not in kinds:
+            return "The image is not signed by cosign."
+        if project.prevent_vulnerable is not None:
+            return (
+                "current image without vulnerability scanning cannot be pulled due to configured "
+                f'policy in \'Prevent images with vulnerability severity of "{project.prevent_vulnerable}" '
+                "or higher from running.' To continue with pull, please contact your project "
+                "administrator for help."
+            )
+        return None
+
+    def _user_or_none(self) -> User | None:
+        try:
+            return self.user()
+        except _Unauthorized:
+            return None
 
     def _proxy(self, method: str, raw_path: str) -> None:
         body = self._drain() if method in ("PUT", "POST", "PATCH") else None
@@ -1062,6 +1687,7 @@ def running_harbor(
     over https when `tls` names a certificate and its key. Another loopback address
     (127.0.0.2) stands for another host."""
     state = state or HarborState()
+    state.backend = backend
     context = None
     if tls is not None:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
