@@ -8,8 +8,10 @@ import re
 import pytest
 import responses
 
+from tagguard.core import glob
+from tagguard.core.harbor_version import AT_LEAST_2_13, glob_version_for, parse_harbor_version
 from tagguard.errors import AuthError, RemoteError
-from tagguard.shell.harbor import HarborClient, encode_repository
+from tagguard.shell.harbor import SUSPECT_TAG_COUNT, HarborClient, encode_repository
 from tagguard.shell.http import Http, TransportOptions
 from tests.builders import rule_json
 
@@ -160,22 +162,73 @@ def test_malformed_rules_from_harbor_are_remote_errors() -> None:
 def test_version() -> None:
     responses.get(f"{BASE}/api/v2.0/systeminfo", json={"harbor_version": "v2.11.0-abc"})
     assert client().version() == "v2.11.0-abc"
+
+
+@responses.activate
+def test_an_anonymous_answer_without_the_version_is_harbor_2_13_or_later() -> None:
+    """From v2.13.0 `harbor_version` is protected info (GetSystemInfo,
+    src/server/v2.0/handler/systeminfo.go; goharbor/harbor#21672): an anonymous caller gets
+    `auth_mode` and the like but no version, and every such Harbor links doublestar v1.3.4."""
     responses.get(f"{BASE}/api/v2.0/systeminfo", json={"auth_mode": "db_auth"})
+    reported = client().version()
+    assert reported == AT_LEAST_2_13
+    assert glob_version_for(reported) == glob.V1_3_4
+    assert parse_harbor_version(reported) == parse_harbor_version("2.13.0")
+    assert "Authorization" not in responses.calls[0].request.headers
+
+
+@responses.activate
+def test_an_authenticated_answer_without_the_version_is_unknown() -> None:
+    """Harbor always sends an authenticated caller its version: without it, something else
+    (a proxy, a look-alike) answered, and nothing can be inferred."""
+    from tagguard.shell.credentials import Credential
+
+    responses.get(f"{BASE}/api/v2.0/systeminfo", json={"auth_mode": "db_auth"})
+    harbor = HarborClient(Http(TransportOptions(retries=0)), BASE, Credential("u", "pw", "test"))
+    assert harbor.version() is None
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+@responses.activate
+@pytest.mark.parametrize("body", [{}, {"harbor_version": ""}, [], {"auth_mode": 1}])
+def test_an_answer_that_is_not_harbors_systeminfo_says_no_version(body: object) -> None:
+    responses.get(f"{BASE}/api/v2.0/systeminfo", json=body)
     assert client().version() is None
 
 
 @responses.activate
 def test_many_tags_are_listed_page_by_page() -> None:
-    tags = [{"name": f"t{i}", "immutable": False} for i in range(100)]
+    tags = [{"id": i, "name": f"t{i}", "immutable": False} for i in range(100)]
     responses.get(ARTIFACT, json={"digest": DIGEST, "tags": tags})
     list_url = re.compile(r".*/artifacts/sha256%3A[0-9a-f]+/tags\?.*")
-    responses.get(list_url, json=tags, headers={"Link": '</api/v2.0/next?page=2>; rel="next"'})
-    responses.get(f"{BASE}/api/v2.0/next?page=2", json=[{"name": "t100", "immutable": True}])
+    total = {"X-Total-Count": "101"}
+    responses.get(
+        list_url, json=tags, headers={**total, "Link": '</api/v2.0/next?page=2>; rel="next"'}
+    )
+    responses.get(
+        f"{BASE}/api/v2.0/next?page=2",
+        json=[{"id": 100, "name": "t100", "immutable": True}],
+        headers=total,
+    )
     found = client().artifact("p", "app", "t0")
     assert found is not None
     assert len(found.tags) == 101
     assert found.tag("t100") is not None
     assert json.loads(json.dumps([t.name for t in found.tags]))[-1] == "t100"
+    assert "sort=id" in str(responses.calls[1].request.url)
+
+
+@responses.activate
+def test_fewer_tags_than_a_page_are_taken_as_whole() -> None:
+    """Harbor puts every tag into the artifact answer (populateTags,
+    src/controller/artifact/controller.go, lists them with no page size): below
+    SUSPECT_TAG_COUNT no tag list is read."""
+    tags = [{"id": i, "name": f"t{i}", "immutable": False} for i in range(SUSPECT_TAG_COUNT - 1)]
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": tags})
+    found = client().artifact("p", "app", "t0")
+    assert found is not None
+    assert len(found.tags) == SUSPECT_TAG_COUNT - 1
+    assert len(responses.calls) == 1
 
 
 @responses.activate

@@ -148,3 +148,56 @@ def test_refusals_and_bad_answers() -> None:
 
 def test_docker_hub_names_reach_its_registry_host() -> None:
     assert client().base_url("docker.io") == "https://registry-1.docker.io"
+
+
+# Harbor's vulnerability middleware (src/server/middleware/vulnerable/vulnerable.go) refuses a
+# pull with 412 and code PROJECTPOLICYVIOLATION; HEAD and GET of a manifest share it
+# (src/server/registry/route.go), and a HEAD answer carries no body to say why.
+POLICY_BODY = {
+    "errors": [
+        {
+            "code": "PROJECTPOLICYVIOLATION",
+            "message": "current image with 2 vulnerabilities cannot be pulled due to "
+            'configured policy in \'Prevent images with vulnerability severity of "High" '
+            "or higher from running.'",
+        }
+    ]
+}
+
+
+@responses.activate
+def test_a_policy_refusal_is_said_as_such() -> None:
+    responses.head(MANIFEST, status=412)
+    responses.get(MANIFEST, status=412, json=POLICY_BODY)
+    with pytest.raises(RemoteError) as raised:
+        client().digest("reg.test", "org/app", "1.0")
+    message = raised.value.message
+    assert "project's policy forbids pulling it" in message
+    assert "2 vulnerabilities" in message
+    assert "412" not in message
+    assert "\n" not in message
+    assert [c.request.method for c in responses.calls] == ["HEAD", "GET"]
+
+
+@responses.activate
+def test_another_412_is_reported_with_its_status() -> None:
+    responses.head(MANIFEST, status=412)
+    responses.get(
+        MANIFEST, status=412, json={"errors": [{"code": "PRECONDITION", "message": "no"}]}
+    )
+    with pytest.raises(RemoteError, match=r"answered 412$") as raised:
+        client().digest("reg.test", "org/app", "1.0")
+    assert "policy" not in raised.value.message
+
+
+@responses.activate
+def test_a_get_that_succeeds_after_a_412_head_gives_the_digest() -> None:
+    responses.head(MANIFEST, status=412)
+    responses.get(
+        MANIFEST,
+        body=b"{}",
+        content_type="application/vnd.oci.image.manifest.v1+json",
+        headers={"Docker-Content-Digest": DIGEST},
+    )
+    assert client().digest("reg.test", "org/app", "1.0") == DIGEST
+    assert len(responses.calls) == 2  # the body already read is not asked for again

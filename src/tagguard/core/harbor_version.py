@@ -1,7 +1,8 @@
 """Which doublestar release a Harbor version links, from its version string.
 
 Harbor 2.11 and later, 2.10.3+ and 2.9.5+ link doublestar v1.3.4; every older release
-links v1.1.1. `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc123`.
+links v1.1.1. `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc123`, or, from Harbor
+2.13.0 on, nothing to an anonymous caller: `AT_LEAST_2_13` stands for that answer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,16 @@ _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 # (major, minor) -> first patch release of that minor that links v1.3.4.
 _BACKPORTS = {(2, 9): 5, (2, 10): 3}
 _FIRST_WITH_NEW_GLOB = (2, 11)
+
+# What `HarborClient.version()` reports when Harbor answers an anonymous caller without its
+# version. Harbor 2.13.0 moved `harbor_version` into the part of the answer only
+# authenticated callers get (goharbor/harbor#21672: `convertInfo` in
+# src/server/v2.0/handler/systeminfo.go sets it from `d.Protected`); every release before it
+# sends the version to everyone. The hidden version is therefore at least 2.13.0, and every
+# release from 2.11 on links v1.3.4: the lower bound picks the glob exactly. It is a bound,
+# not a release, hence a string no release has.
+AT_LEAST_2_13 = ">=2.13"
+_AT_LEAST_2_13_AS_VERSION = (2, 13, 0)
 
 
 @dataclass(frozen=True, order=True)
@@ -40,7 +51,10 @@ class HarborVersion:
 
 
 def parse_harbor_version(text: str) -> HarborVersion:
-    """`2.10.1`, `v2.11.0-abc123`, `v2.9` -> HarborVersion; anything else is an InputError."""
+    """`2.10.1`, `v2.11.0-abc123`, `v2.9` -> HarborVersion; `AT_LEAST_2_13` -> 2.13.0, the
+    lowest release it can be; anything else is an InputError."""
+    if text.strip() == AT_LEAST_2_13:
+        return HarborVersion(*_AT_LEAST_2_13_AS_VERSION)
     found = _VERSION.match(text.strip())
     if not found:
         raise InputError(

@@ -1,29 +1,44 @@
-"""Harbor's v2.0 API, the three questions tagguard asks it.
+"""Harbor's v2.0 API, the questions tagguard asks it.
 
 * `rules(project)`: `GET /projects/{p}/immutabletagrules`, every page. The project is
   sent by name with `X-Is-Resource-Name: true`, else an all-digit name is read as an id.
   403 (developers, guests, robots without `immutable-tag:list`) is an answer, not a failure:
   the verdicts then rest on Harbor's own flag.
-* `artifact(project, repository, reference)`: `GET .../repositories/{r}/artifacts/{ref}`
-  with `with_tag` and `with_immutable_status`, the repository double URL-encoded. A 404 means
-  "absent" only when it is Harbor's NOT_FOUND for that artifact or repository; any other 404
-  (a route Harbor does not have, a project that does not exist) is an error, so a
+* `artifact(project, repository, reference)`: `GET .../repositories/{r}/artifacts/{ref}`,
+  the repository double URL-encoded, for the whole artifact in one request: its tags with
+  Harbor's `immutable` flag, an index's children, its accessories and its labels. A 404
+  means "absent" only when it is Harbor's NOT_FOUND for that artifact or repository; any
+  other 404 (a route Harbor does not have, a project that does not exist) is an error, so a
   mis-encoded request can never pass for an absent tag.
+* `artifacts(project, repository)` / `artifacts_page(...)`: the repository's artifact list,
+  each artifact as whole as `artifact` gives it.
+* `project(name)`: whether a project exists and is a proxy cache.
 * `version()`: `GET /systeminfo` for `harbor_version`, which picks the glob.
+
+Every list is read in ascending id order and read whole or not at all: Harbor pages with
+LIMIT/OFFSET, and a list without a stable order (the rules have none) or ordered by push
+time (artifacts, tags, repositories by default) can repeat one item and skip another between
+pages. tagguard therefore sends `sort=id` and checks that no id comes twice and that the ids
+add up to `X-Total-Count`, which must not change between pages; otherwise it fails (exit 2).
+
+A 412 on a read is never immutability: Harbor's vulnerability and signature middlewares
+refuse a pull with code PROJECTPOLICYVIOLATION, which `policy_refusal` words as such.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.reference import validate_digest
 from tagguard.core.rules import parse_rules
 from tagguard.core.sanitize import printable
-from tagguard.core.state import ArtifactInfo, ProjectRules, TagInfo
+from tagguard.core.state import Accessory, ArtifactInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
 from tagguard.shell.http import Answer, Http, is_count
@@ -32,11 +47,56 @@ API = "/api/v2.0"
 PAGE_SIZE = 100  # Harbor's maximum; 101 answers 422
 MAX_PAGES = 1000
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_BY_NAME = {"X-Is-Resource-Name": "true"}
+# The whole artifact in the one answer. Harbor's `option` (src/server/v2.0/handler/artifact.go)
+# defaults with_tag and with_accessory to true and with_label to false; all are sent so that
+# no default decides. Without with_immutable_status every tag's `immutable` is false.
+# An index's `references` need no option: the artifact manager's `assemble`
+# (src/pkg/artifact/manager.go) fills them for every index it returns, listed or single.
+_WHOLE = "with_tag=true&with_immutable_status=true&with_accessory=true&with_label=true"
+# Ascending id on every list. Each route below takes `sort` (swagger.yaml: ListImmuRules,
+# listArtifacts, listTags, listAllRepositories; their handlers pass it to BuildQuery). A key
+# Harbor's model does not know is dropped without an error (`setSorts`, src/lib/orm/query.go)
+# and the default order comes back, so each key is the model's own id column:
+_SORT_RULES = "sort=id"  # ImmutableRule.ID, column(id); the model has no default order
+_SORT_ARTIFACTS = "sort=id"  # Artifact.ID, column(id); default: push_time desc, id desc
+_SORT_TAGS = "sort=id"  # Tag.ID, column(id); default: push_time desc, id desc
+# RepoRecord's id column is `repository_id` (src/pkg/repository/model/model.go): `sort=id`
+# would be dropped and creation time desc used. The answer calls the same value `id`.
+_SORT_REPOSITORIES = "sort=repository_id"
+
+# An artifact answer with this many tags or more has its tags read again from the artifact's
+# own tag list (one more request, paged and checked). Harbor itself cuts nothing: its
+# `populateTags` (src/controller/artifact/controller.go) lists every tag of the artifact with
+# no page size, for a single artifact and for each item of a list alike, and beego's row
+# limit is off (`orm.DefaultRowsLimit = -1` in src/common/dao/base.go, since v1.x). The one
+# cut a server could make is by the `page_size` swagger declares on getArtifact (Harbor's
+# handler ignores it): tagguard sends PAGE_SIZE, so only an answer that reaches it can be a
+# cut page. Below it, an answer is whole and a list page costs its one request.
+SUSPECT_TAG_COUNT = PAGE_SIZE
 
 
 def encode_repository(repository: str) -> str:
     """Harbor wants '/' in repository names encoded twice: team/app -> team%252Fapp."""
     return quote(quote(repository, safe=""), safe="")
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    name: str
+    # Harbor's `registry_id` names the upstream registry of a proxy-cache project; an
+    # ordinary project has none (0). Harbor's own test is `Project.IsProxy`:
+    # `RegistryID > 0` (src/pkg/project/models/project.go).
+    proxy_cache: bool
+
+
+@dataclass(frozen=True)
+class _Listing:
+    """Every item of a paged list, and the X-Total-Count its pages agreed on (None if they
+    sent none)."""
+
+    items: tuple[Any, ...]
+    total: int | None
 
 
 @dataclass
@@ -52,70 +112,138 @@ class HarborClient:
     # -- questions ---------------------------------------------------------------------
 
     def version(self) -> str | None:
-        answer = self._get(f"{API}/systeminfo", "reading Harbor's version")
-        data = self._json(answer, "reading Harbor's version")
-        version = data.get("harbor_version") if isinstance(data, dict) else None
-        return version if isinstance(version, str) and version else None
+        """Harbor's version string (`v2.11.0-abc123`); `AT_LEAST_2_13` when an anonymous
+        answer lacks it; None when it cannot be told.
+
+        From v2.13.0 Harbor sends `harbor_version` only to an authenticated caller
+        (`GetSystemInfo` sets WithProtectedInfo only when `sc.IsAuthenticated()`,
+        src/server/v2.0/handler/systeminfo.go); every older release sends it to everyone. So
+        an anonymous answer that is Harbor's (it carries `auth_mode`, which every release
+        sends to everyone) and lacks the version comes from Harbor >= 2.13. An authenticated
+        answer without it says nothing (a proxy may have stripped it): unknown."""
+        what = "reading Harbor's version"
+        data = self._json(self._get(f"{API}/systeminfo", what), what)
+        if not isinstance(data, dict):
+            return None
+        version = data.get("harbor_version")
+        if isinstance(version, str) and version:
+            return version
+        if self.credential is None and isinstance(data.get("auth_mode"), str):
+            return AT_LEAST_2_13
+        return None
 
     def rules(self, project: str) -> ProjectRules:
         what = f"reading the immutability rules of project {project!r}"
-        path: str | None = (
-            f"{API}/projects/{quote(project, safe='')}/immutabletagrules?page=1&page_size={PAGE_SIZE}"
+        first = (
+            f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}&page=1&page_size={PAGE_SIZE}"
         )
-        items: list[Any] = []
-        total: int | None = None
-        for _ in range(MAX_PAGES):
-            assert path is not None
-            answer = self._get(
-                path, what, headers={"X-Is-Resource-Name": "true"}, allow_statuses=(403,)
-            )
-            if answer.status == 403:
-                return ProjectRules(
-                    None, f"the credentials may not list the rules of project {project!r} (403)"
-                )
-            page = self._json(answer, what)
-            if not isinstance(page, list):
-                raise RemoteError(
-                    f"{what}: {self.host} answered with something other than a list of rules"
-                )
-            items.extend(page)
-            total = _int_header(answer, "x-total-count", total)
-            path = self._next(answer, what)
-            if path is None or not page or (total is not None and len(items) >= total):
-                break
-        else:
-            raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
-        if total is not None and len(items) < total:
-            raise RemoteError(f"{what}: {self.host} said {total} rules but sent {len(items)}")
-        try:
+        listing = self._pages(first, what, headers=_BY_NAME, forbidden_is_an_answer=True)
+        if listing is None:
             return ProjectRules(
-                parse_rules(items, f"rules of project {project!r} from {self.host}")
+                None, f"the credentials may not list the rules of project {project!r} (403)"
+            )
+        try:
+            rules = parse_rules(
+                list(listing.items), f"rules of project {project!r} from {self.host}"
             )
         except TagguardError as error:
             raise RemoteError(error.message) from None
+        self._check_whole([rule.id for rule in rules], listing.total, what, "rule")
+        return ProjectRules(rules)
 
     def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
-        """`repository` is the name inside the project (`team/app` of `proj/team/app`)."""
+        """The whole artifact `reference` (a tag or digest) names, in one request; None if
+        it does not exist. `repository` is the name inside the project (`team/app` of
+        `proj/team/app`).
+
+        Harbor's answer lists each accessory by digest and type only, without its tags: an
+        accessory's tags (e.g. a cosign `sha256-<hex>.sig`) are read with
+        `artifact(project, repository, accessory.digest)`, one request each."""
         what = (
             f"reading {project}/{repository}:{reference}"
             if ":" not in reference
             else f"reading {project}/{repository}@{reference}"
         )
+        # page_size: see SUSPECT_TAG_COUNT.
         path = (
-            f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}"
-            f"/artifacts/{quote(reference, safe='')}"
-            f"?with_tag=true&with_immutable_status=true&page_size={PAGE_SIZE}"
+            f"{_artifacts_path(project, repository)}/{quote(reference, safe='')}"
+            f"?{_WHOLE}&page_size={PAGE_SIZE}"
         )
         answer = self._get(path, what, allow_statuses=(404,))
         if answer.status == 404:
-            if _is_absent(answer, project):
+            if _is_absent(answer):
                 return None
-            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}")
+            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
+        found = _artifact_info(self._json(answer, what), what, self.host)
+        return self._with_every_tag(found, project, repository, what)
+
+    def artifacts(self, project: str, repository: str) -> list[ArtifactInfo]:
+        """Every artifact of `project/repository`, whole (see `artifact`), every page."""
+        what = f"listing the artifacts of {project}/{repository}"
+        first = f"{_artifacts_path(project, repository)}?{_list_query(1)}"
+        listing = self._list(first, what)
+        ids, found = self._artifact_items(listing.items, what)
+        self._check_whole(ids, listing.total, what, "artifact")
+        return [self._with_every_tag(a, project, repository, what) for a in found]
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        """One page (PAGE_SIZE, ascending id) of a repository's artifacts, whole (see
+        `artifact`), and the artifact count Harbor reports (X-Total-Count, always given).
+        An absent repository has none. The page must hold exactly its share of the count;
+        pages read by separate calls can still overlap or miss an artifact if the list
+        changes in between: `check_pages` checks them together."""
+        what = f"listing the artifacts of {project}/{repository}"
+        path = f"{_artifacts_path(project, repository)}?{_list_query(page)}"
+        answer = self._get(path, what, allow_statuses=(404,))
+        if answer.status == 404:
+            if _is_absent(answer):
+                return [], 0
+            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
+        items = self._json(answer, what)
+        if not isinstance(items, list):
+            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
+        total = _int_header(answer, "x-total-count", None)
+        if total is None:
+            raise RemoteError(f"{what}: {self.host} did not say how many artifacts there are")
+        ids, found = self._artifact_items(items, what)
+        self._check_unique(ids, what, "artifact")
+        share = max(0, min(PAGE_SIZE, total - (page - 1) * PAGE_SIZE))
+        if len(ids) != share:
+            raise RemoteError(
+                f"{what}: {self.host} said {total} artifacts, so page {page} holds {share}, "
+                f"but it sent {len(ids)}"
+            )
+        return [self._with_every_tag(a, project, repository, what) for a in found], total
+
+    def project(self, name: str) -> ProjectInfo | None:
+        """The project `name`, None if Harbor says it does not exist. One request.
+
+        Harbor answers 404 only to a caller who could read any project (a system admin):
+        its permission check runs first and, for a project that does not exist, refuses
+        everyone else (403, or 401 when anonymous; `HasProjectPermission`,
+        src/server/v2.0/handler/base.go). Those refusals are AuthErrors, as elsewhere."""
+        what = f"reading project {name!r}"
+        answer = self._get(_project_path(name), what, headers=_BY_NAME, allow_statuses=(404,))
+        if answer.status == 404:
+            if _is_absent_project(answer):
+                return None
+            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
         data = self._json(answer, what)
-        digest, tags = _artifact_fields(data, what, self.host)
-        if len(tags) >= PAGE_SIZE:
-            tags = self._all_tags(project, repository, digest, what)
-        return ArtifactInfo(digest, tags)
+        if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+            raise RemoteError(f"{what}: {self.host} answered with something other than a project")
+        if data["name"] != name:
+            # An all-digit name read as an id would answer another project: never use it.
+            raise RemoteError(
+                f"{what}: {self.host} answered with project {printable(data['name'])!r}"
+            )
+        registry_id = data.get("registry_id")
+        if registry_id is None:
+            registry_id = 0
+        if not isinstance(registry_id, int) or isinstance(registry_id, bool):
+            raise RemoteError(f"{what}: {self.host}'s project has a registry_id that is no number")
+        return ProjectInfo(name, proxy_cache=registry_id > 0)
 
     def policy(self, policy_id: int) -> Any:
         """The raw replication policy (reading it needs system-level access)."""
@@ -128,81 +256,113 @@ class HarborClient:
     def repositories(self) -> list[str]:
         """Every repository the credentials may see, as full `project/repo` names."""
         what = "listing repositories"
+        first = f"{API}/repositories?{_SORT_REPOSITORIES}&page=1&page_size={PAGE_SIZE}"
+        listing = self._list(first, what)
         names: list[str] = []
-        for page in self._pages(f"{API}/repositories?page=1&page_size={PAGE_SIZE}", what):
-            for item in page:
-                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-                    raise RemoteError(f"{what}: {self.host} sent a repository without a name")
-                names.append(item["name"])
+        ids: list[int] = []
+        for item in listing.items:
+            if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                raise RemoteError(f"{what}: {self.host} sent a repository without a name")
+            ids.append(_item_id(item, what, self.host, "repository"))
+            names.append(item["name"])
+        self._check_whole(ids, listing.total, what, "repository", "repositories")
         return names
 
-    def artifacts(self, project: str, repository: str) -> list[ArtifactInfo]:
-        """Every artifact of `project/repository` with all its tags and their flags."""
-        what = f"listing the artifacts of {project}/{repository}"
-        base = f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}/artifacts"
-        query = f"?with_tag=true&with_immutable_status=true&page=1&page_size={PAGE_SIZE}"
+    # -- whole artifacts -------------------------------------------------------------------
+
+    def _artifact_items(
+        self, items: Iterable[Any], what: str
+    ) -> tuple[list[int], list[ArtifactInfo]]:
+        """The ids and artifacts of a list answer's items."""
+        ids: list[int] = []
         found: list[ArtifactInfo] = []
-        for page in self._pages(base + query, what):
-            for item in page:
-                digest, tags = _artifact_fields(item, what, self.host)
-                if len(tags) >= 10:  # a list answer may cut an artifact's tags short
-                    tags = self._all_tags(project, repository, digest, what)
-                found.append(ArtifactInfo(digest, tags))
-        return found
-
-    def artifacts_page(
-        self, project: str, repository: str, page: int
-    ) -> tuple[list[ArtifactInfo], int | None]:
-        """One page (100) of a repository's artifacts with their tags and flags, and the
-        artifact count Harbor reports (X-Total-Count). An absent repository has none."""
-        what = f"listing the artifacts of {project}/{repository}"
-        path = (
-            f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}"
-            f"/artifacts?with_tag=true&with_immutable_status=true&page={page}&page_size={PAGE_SIZE}"
-        )
-        answer = self._get(path, what, allow_statuses=(404,))
-        if answer.status == 404:
-            if _is_absent(answer, project):
-                return [], 0
-            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}")
-        items = self._json(answer, what)
-        if not isinstance(items, list):
-            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-        found = []
         for item in items:
-            digest, tags = _artifact_fields(item, what, self.host)
-            if len(tags) >= 10:  # a list answer may cut an artifact's tags short
-                tags = self._all_tags(project, repository, digest, what)
-            found.append(ArtifactInfo(digest, tags))
-        return found, _int_header(answer, "x-total-count", None)
+            found.append(_artifact_info(item, what, self.host))
+            ids.append(_item_id(item, what, self.host, "artifact"))
+        return ids, found
 
-    def _all_tags(
-        self, project: str, repository: str, digest: str, what: str
-    ) -> tuple[TagInfo, ...]:
-        """Every tag of an artifact with more tags than one artifact answer carries."""
+    def _with_every_tag(
+        self, artifact: ArtifactInfo, project: str, repository: str, what: str
+    ) -> ArtifactInfo:
+        if len(artifact.tags) < SUSPECT_TAG_COUNT:
+            return artifact
         path = (
-            f"{API}/projects/{quote(project, safe='')}/repositories/{encode_repository(repository)}"
-            f"/artifacts/{quote(digest, safe='')}/tags?with_immutable_status=true&page=1&page_size={PAGE_SIZE}"
+            f"{_artifacts_path(project, repository)}/{quote(artifact.digest, safe='')}/tags"
+            f"?with_immutable_status=true&{_SORT_TAGS}&page=1&page_size={PAGE_SIZE}"
         )
-        return tuple(
-            _tag_info(item, what, self.host) for page in self._pages(path, what) for item in page
+        listing = self._list(path, what)
+        tags = tuple(_tag_info(item, what, self.host) for item in listing.items)
+        ids = [_item_id(item, what, self.host, "tag") for item in listing.items]
+        self._check_whole(ids, listing.total, what, "tag")
+        return ArtifactInfo(
+            artifact.digest, tags, artifact.children, artifact.accessories, artifact.labels
         )
 
-    def _pages(self, first: str, what: str) -> list[list[Any]]:
-        """Every page of a list answer, following Link rel="next"."""
+    # -- paging ----------------------------------------------------------------------------
+
+    def _list(self, first: str, what: str) -> _Listing:
+        listing = self._pages(first, what)
+        assert listing is not None  # None only answers forbidden_is_an_answer
+        return listing
+
+    def _pages(
+        self,
+        first: str,
+        what: str,
+        *,
+        headers: dict[str, str] | None = None,
+        forbidden_is_an_answer: bool = False,
+    ) -> _Listing | None:
+        """Every page of a list answer, following Link rel="next"; None for a 403 when
+        `forbidden_is_an_answer`. Every page must report the same X-Total-Count: a count
+        that moves means the list changed under the reading, and pages can then repeat or
+        skip an item."""
         path: str | None = first
-        pages: list[list[Any]] = []
-        for _ in range(MAX_PAGES):
+        allowed = (403,) if forbidden_is_an_answer else ()
+        items: list[Any] = []
+        total: int | None = None
+        for number in range(1, MAX_PAGES + 1):
             assert path is not None
-            answer = self._get(path, what)
+            answer = self._get(path, what, headers=headers, allow_statuses=allowed)
+            if answer.status == 403:
+                return None
             page = self._json(answer, what)
             if not isinstance(page, list):
                 raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-            pages.append(page)
+            said = _int_header(answer, "x-total-count", None)
+            if number > 1 and said != total:
+                raise RemoteError(
+                    f"{what}: {self.host}'s count went from {total} to {said} between pages: "
+                    "the list changed while tagguard read it"
+                )
+            total = said
+            items.extend(page)
             path = self._next(answer, what)
             if path is None or not page:
-                return pages
+                return _Listing(tuple(items), total)
         raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
+
+    def _check_whole(
+        self, ids: list[int], total: int | None, what: str, noun: str, nouns: str = ""
+    ) -> None:
+        """No id twice, and as many as Harbor counted: else the pages overlapped or missed
+        something, and any verdict built on them would be a guess."""
+        nouns = nouns or f"{noun}s"
+        if total is None:
+            raise RemoteError(f"{what}: {self.host} did not say how many {nouns} there are")
+        self._check_unique(ids, what, noun)
+        if len(ids) != total:
+            raise RemoteError(f"{what}: {self.host} said {total} {nouns} but sent {len(ids)}")
+
+    def _check_unique(self, ids: list[int], what: str, noun: str) -> None:
+        seen: set[int] = set()
+        for item_id in ids:
+            if item_id in seen:
+                raise RemoteError(
+                    f"{what}: {self.host} sent {noun} id {item_id} twice: "
+                    "its pages overlapped, so another may be missing"
+                )
+            seen.add(item_id)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -229,6 +389,9 @@ class HarborClient:
             raise AuthError(
                 f"{what}: {self.host} forbids it for {self.credential or 'anonymous access'} (403)"
             )
+        refusal = policy_refusal(answer, what, self.host)
+        if refusal is not None:
+            raise refusal
         raise RemoteError(
             f"{what}: {self.host} answered {answer.status} {_error_text(answer)}".rstrip()
         )
@@ -263,6 +426,67 @@ class HarborClient:
             raise RemoteError(f"{what}: {self.host} answered with malformed JSON") from None
 
 
+def check_pages(
+    pages: Iterable[tuple[list[ArtifactInfo], int | None]], what: str, host: str
+) -> None:
+    """Pages of one repository read by separate `artifacts_page` calls, taken together: the
+    same count on each, no artifact twice (a digest is unique in a repository), and as many
+    as counted. A RemoteError otherwise: the list changed between the calls."""
+    totals: set[int | None] = set()
+    digests: set[str] = set()
+    count = 0
+    for artifacts, total in pages:
+        totals.add(total)
+        for artifact in artifacts:
+            if artifact.digest in digests:
+                raise RemoteError(
+                    f"{what}: {host} listed {artifact.digest} on two pages: the list changed "
+                    "while tagguard read it"
+                )
+            digests.add(artifact.digest)
+            count += 1
+    if len(totals) > 1 or None in totals:
+        raise RemoteError(f"{what}: {host}'s artifact count changed while tagguard read it")
+    if totals and count != next(iter(totals)):
+        raise RemoteError(
+            f"{what}: {host} said {next(iter(totals))} artifacts but its pages held {count}"
+        )
+
+
+def policy_refusal(answer: Answer, what: str, host: str) -> RemoteError | None:
+    """The error for a read Harbor refuses under the project's policy, None for any other
+    answer. Harbor's registry middlewares refuse a manifest GET/HEAD with 412 and code
+    PROJECTPOLICYVIOLATION when the project prevents vulnerable images from being pulled
+    (src/server/middleware/vulnerable/vulnerable.go, e.g. "current image with 3
+    vulnerabilities cannot be pulled due to configured policy ...") or requires a cosign or
+    notation signature (src/server/middleware/contenttrust/contentrust.go, "The image is not
+    signed by cosign."). The status alone says nothing: the immutability refusal of a write
+    is 412 too (code PRECONDITION)."""
+    if answer.status != 412:
+        return None
+    for error in _errors(answer):
+        if error.get("code") != "PROJECTPOLICYVIOLATION":
+            continue
+        said = printable(str(error.get("message") or "")).strip()[:300]
+        return RemoteError(
+            f"{what}: {host} refuses to serve the image because the project's policy forbids "
+            "pulling it (it blocks vulnerable or unsigned images)" + (f": {said}" if said else "")
+        )
+    return None
+
+
+def _project_path(project: str) -> str:
+    return f"{API}/projects/{quote(project, safe='')}"
+
+
+def _artifacts_path(project: str, repository: str) -> str:
+    return f"{_project_path(project)}/repositories/{encode_repository(repository)}/artifacts"
+
+
+def _list_query(page: int) -> str:
+    return f"{_WHOLE}&{_SORT_ARTIFACTS}&page={page}&page_size={PAGE_SIZE}"
+
+
 def _int_header(answer: Answer, name: str, previous: int | None) -> int | None:
     value = answer.header(name)
     if value is None:
@@ -283,7 +507,7 @@ def _next_link(answer: Answer) -> str | None:
 def _errors(answer: Answer) -> list[dict[str, Any]]:
     try:
         data = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     errors = data.get("errors") if isinstance(data, dict) else None
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -297,32 +521,88 @@ def _error_text(answer: Answer) -> str:
     return ""
 
 
-def _is_absent(answer: Answer, project: str) -> bool:
+def _not_found_messages(answer: Answer) -> list[str]:
+    return [str(e.get("message", "")) for e in _errors(answer) if e.get("code") == "NOT_FOUND"]
+
+
+def _is_absent(answer: Answer) -> bool:
     """Harbor's NOT_FOUND for the artifact (or for its repository): the tag does not exist.
     A project that does not exist, or a 404 that is not Harbor's error shape, is not that."""
-    for error in _errors(answer):
-        if error.get("code") != "NOT_FOUND":
-            continue
-        message = str(error.get("message", ""))
-        if message.startswith(("artifact ", "repository ")) and message.endswith("not found"):
-            return True
-    return False
+    return any(
+        m.startswith(("artifact ", "repository ")) and m.endswith("not found")
+        for m in _not_found_messages(answer)
+    )
+
+
+def _is_absent_project(answer: Answer) -> bool:
+    """Harbor's NOT_FOUND for a project: "project <name> not found" (`GetByName`,
+    src/pkg/project/dao/dao.go)."""
+    return any(
+        m.startswith("project ") and m.endswith("not found") for m in _not_found_messages(answer)
+    )
+
+
+def _item_id(item: Any, what: str, host: str, noun: str) -> int:
+    value = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise RemoteError(f"{what}: {host} sent a {noun} without an id")
+    return value
+
+
+def _digest(value: Any, what: str, where: str) -> str:
+    if not isinstance(value, str):
+        raise RemoteError(f"{what}: {where} has no digest")
+    try:
+        return validate_digest(value, f"{what}: {where}")
+    except TagguardError as error:
+        raise RemoteError(error.message) from None
+
+
+def _list_field(data: dict[str, Any], key: str, what: str, host: str) -> list[Any]:
+    """A list field of an artifact; absent and null are empty, as Go omits or nulls them."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RemoteError(f"{what}: {host}'s artifact {key} are not a list")
+    return value
 
 
 def _artifact_fields(data: Any, what: str, host: str) -> tuple[str, tuple[TagInfo, ...]]:
     if not isinstance(data, dict):
         raise RemoteError(f"{what}: {host} answered with something other than an artifact")
-    digest = data.get("digest")
-    if not isinstance(digest, str):
-        raise RemoteError(f"{what}: {host}'s artifact has no digest")
-    try:
-        validate_digest(digest, f"{what}: {host}'s artifact")
-    except TagguardError as error:
-        raise RemoteError(error.message) from None
-    raw_tags = data.get("tags") or []
-    if not isinstance(raw_tags, list):
-        raise RemoteError(f"{what}: {host}'s artifact tags are not a list")
+    digest = _digest(data.get("digest"), what, f"{host}'s artifact")
+    raw_tags = _list_field(data, "tags", what, host)
     return digest, tuple(_tag_info(item, what, host) for item in raw_tags)
+
+
+def _artifact_info(data: Any, what: str, host: str) -> ArtifactInfo:
+    """The whole artifact of one answer (single or list item)."""
+    digest, tags = _artifact_fields(data, what, host)
+    children: list[str] = []
+    for item in _list_field(data, "references", what, host):
+        value = item.get("child_digest") if isinstance(item, dict) else None
+        children.append(_digest(value, what, f"a reference of {host}'s artifact"))
+    accessories: list[Accessory] = []
+    for item in _list_field(data, "accessories", what, host):
+        value = item.get("digest") if isinstance(item, dict) else None
+        accessory = _digest(value, what, f"an accessory of {host}'s artifact")
+        kind = item.get("type")
+        if not isinstance(kind, str) or not kind:
+            raise RemoteError(f"{what}: {host} sent accessory {accessory} without a type")
+        accessories.append(Accessory(accessory, kind))
+    labels: list[str] = []
+    for item in _list_field(data, "labels", what, host):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise RemoteError(f"{what}: {host} sent a label without a name")
+        labels.append(item["name"])
+    return ArtifactInfo(
+        digest,
+        tags,
+        tuple(dict.fromkeys(children)),
+        tuple(dict.fromkeys(accessories)),
+        tuple(dict.fromkeys(labels)),
+    )
 
 
 def _tag_info(item: Any, what: str, host: str) -> TagInfo:

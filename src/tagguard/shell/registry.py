@@ -1,7 +1,8 @@
 """A small OCI distribution client: the digest a tag points at, in any registry.
 
 `HEAD /v2/<name>/manifests/<tag>` with the full Accept list (without it an OCI manifest is a
-404, and a Docker v2 manifest may be converted to schema 1 under another digest). Auth
+404, and a Docker v2 manifest may be converted to schema 1 under another digest). A 412 from
+Harbor here is its project policy refusing the pull, never immutability: see `_refused`. Auth
 follows the registry's challenge: Basic directly, or Bearer through its token service, one
 token per (realm, service, scope), cached and reused; anonymous tokens when there are no
 credentials. Credentials go to a token realm only on the registry's own host or over HTTPS.
@@ -25,6 +26,7 @@ from tagguard.core.reference import validate_digest
 from tagguard.core.sanitize import keep_secret, printable
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential, CredentialStore
+from tagguard.shell.harbor import policy_refusal
 from tagguard.shell.http import Answer, Http
 
 _MANIFEST_MEDIA_TYPES = (
@@ -36,6 +38,15 @@ _MANIFEST_MEDIA_TYPES = (
 MANIFEST_TYPES = ", ".join(_MANIFEST_MEDIA_TYPES)
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 _DOCKER_HUB = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
+
+
+def _refused(answer: Answer, what: str, host: str) -> RemoteError:
+    """A manifest read that failed: Harbor's project-policy refusal (412
+    PROJECTPOLICYVIOLATION: vulnerable or unsigned images may not be pulled) said as such,
+    any other status as it is."""
+    return policy_refusal(answer, what, host) or RemoteError(
+        f"{what}: {host} answered {answer.status}"
+    )
 
 
 @dataclass(frozen=True)
@@ -72,16 +83,22 @@ class RegistryClient:
         url = f"{self.base_url(host)}/v2/{quote(repository)}/manifests/{quote(reference, safe='')}"
         scope = f"repository:{repository}:pull"
         answer = self._authorized("HEAD", url, host, scope, what)
+        with_body = False
+        if answer.status == 412:
+            # A HEAD answer has no body to say why; Harbor runs the same middlewares on the
+            # GET (src/server/registry/route.go), whose error body names the reason.
+            answer, with_body = self._authorized("GET", url, host, scope, what), True
         if answer.status == 404:
             return None
         if answer.status != 200:
-            raise RemoteError(f"{what}: {host} answered {answer.status}")
+            raise _refused(answer, what, host)
         digest = answer.header("docker-content-digest")
         if digest is None:
             # Some registries omit the header on HEAD: the digest is the body's sha256.
-            answer = self._authorized("GET", url, host, scope, what)
+            if not with_body:
+                answer = self._authorized("GET", url, host, scope, what)
             if answer.status != 200:
-                raise RemoteError(f"{what}: {host} answered {answer.status}")
+                raise _refused(answer, what, host)
             # Hashing a sign-in page or a proxy's error text would invent a digest.
             media_type = (answer.header("content-type") or "").split(";", 1)[0].strip()
             if media_type not in _MANIFEST_MEDIA_TYPES:
