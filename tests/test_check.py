@@ -120,7 +120,7 @@ def test_delete_tags_and_artifacts() -> None:
     whole = check_delete(sources(), glob.NEWEST, refs("h.io/p/app:latest"), artifact=True)
     # latest shares digest A with v1, which is immutable.
     assert whole.decisions[0].decision is Verdict.BLOCK
-    assert "carries tag v1" in whole.decisions[0].reason
+    assert "deletes tag v1, which is immutable" in whole.decisions[0].reason
 
 
 def test_delete_artifact_with_mismatched_tag_and_digest() -> None:

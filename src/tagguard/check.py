@@ -14,45 +14,40 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol, runtime_checkable
 
 from tagguard.core import glob
-from tagguard.core.decide import (
-    Decision,
-    Operation,
-    TagFacts,
-    Verdict,
-    decide_delete_artifact,
-    decide_delete_tag,
-    decide_replication,
-    decide_write,
-)
+from tagguard.core.decide import Decision, Operation, TagFacts, Verdict
 from tagguard.core.harbor_version import glob_version_for
-from tagguard.core.immutability import reconcile
+from tagguard.core.immutability import Immutability, propose, reconcile
+from tagguard.core.operations import Simulation, key
 from tagguard.core.plan import Plan, PlanOperation
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Notice, Report
 from tagguard.core.rules import Evaluation, evaluate
-from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, TagInfo, questions
+from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, questions
+from tagguard.core.world import Digest, RepoKey, Unknown, World
 from tagguard.errors import InputError, StateError
 
 
 @dataclass
 class Session:
-    """One run: the sources, and everything they said, so each question is asked once."""
+    """One run: the sources, everything they said (so each question is asked once), and the
+    world as the run's operations leave it (each operation sees what the earlier ones did)."""
 
     sources: Sources
     forced_glob: str | None = None  # --harbor-version; None: what each Harbor reports
     report: Report = field(default_factory=Report)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
+    _parents: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
-    # A plan's operations run in order: with `simulate`, each allowed write or delete is
-    # remembered, so later operations see the tags earlier ones create, move or remove.
-    simulate: bool = False
-    # (registry, repository) -> tag -> the digest written there (None: deleted). Kept by
-    # repository: an artifact is rebuilt from its own repository's writes only, which keeps
-    # a long plan linear.
-    _written: dict[tuple[str, str], dict[str, str | None]] = field(default_factory=dict)
+    _locks: dict[tuple[str, str, str], Immutability] = field(default_factory=dict)
+    world: World = field(init=False)
+    sim: Simulation = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.world = World(_Reads(self))
+        self.sim = Simulation(self.world, self.lock)
 
     def rules(self, ref: Reference) -> ProjectRules:
         key = (ref.registry, ref.project)
@@ -71,57 +66,32 @@ class Session:
                 )
         return self._rules[key]
 
-    def artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
-        found = self._stored_artifact(ref, reference)
-        if (ref.registry, ref.repository) not in self._written:
-            return found
-        return self._simulated_artifact(ref, reference, found)
-
-    def _stored_artifact(self, ref: Reference, reference: str) -> ArtifactInfo | None:
-        key = (ref.registry, ref.repository, reference)
+    def stored_artifact(
+        self, registry: str, repository: str, reference: str
+    ) -> ArtifactInfo | None:
+        key = (registry, repository, reference)
         if key not in self._artifacts:
             self._artifacts[key] = self.sources.artifact(*key)
         return self._artifacts[key]
 
-    def _simulated_artifact(
-        self, ref: Reference, reference: str, stored: ArtifactInfo | None
-    ) -> ArtifactInfo | None:
-        """The artifact as the plan's earlier operations will have left it: tags they wrote
-        join it, tags they moved away or deleted leave it."""
-        written_here = self._written[(ref.registry, ref.repository)]
-        if ":" in reference:
-            digest: str | None = reference
-        elif reference in written_here:
-            digest = written_here[reference]
-        else:
-            digest = stored.digest if stored is not None else None
-        if digest is None:
-            return None
-        base = stored if stored is not None and stored.digest == digest else None
-        if base is None:
-            base = self._stored_artifact(ref, digest)
-        tags = {t.name: t for t in (base.tags if base is not None else ())}
-        for tag, written in written_here.items():
-            if written == digest:
-                tags.setdefault(tag, TagInfo(tag))
-            else:
-                tags.pop(tag, None)
-        if base is None and not tags:
-            return None
-        return ArtifactInfo(digest, tuple(sorted(tags.values(), key=lambda t: t.name)))
+    def stored_parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        key = (registry, repository, digest)
+        if key not in self._parents:
+            self._parents[key] = self.sources.parents(*key)
+        return self._parents[key]
 
-    def source_digest(self, ref: Reference) -> str:
-        """The digest a source reference (any registry) points at; it must exist."""
-        if ref.digest is not None:
-            return ref.digest
-        assert ref.tag is not None
-        key = (ref.registry, ref.repository, ref.tag)
-        written = self._written.get((ref.registry, ref.repository), {}).get(ref.tag)
-        if written is not None:
-            return written
-        if key not in self._digests:
-            self._digests[key] = self.sources.digest(*key)
-        digest = self._digests[key]
+    def source_digest(self, ref: Reference) -> Digest:
+        """The digest a source reference (any registry) names now; it must exist."""
+        reference = ref.digest or ref.tag
+        assert reference is not None
+        digest: Digest | None
+        if self.sources.guards(ref.registry) and _in_harbor(ref):
+            digest = self.world.resolve(key(ref), reference)
+        else:
+            cached = (ref.registry, ref.repository, reference)
+            if cached not in self._digests:
+                self._digests[cached] = self.sources.digest(*cached)
+            digest = self._digests[cached]
         if digest is None:
             raise StateError(
                 f"source {ref.original!r} does not exist, so there is no image to write"
@@ -159,50 +129,56 @@ class Session:
         return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
 
     def prefetch(self, refs: Iterable[Reference]) -> None:
-        """Tells a source that can plan (a live Harbor) every rules and tag question ahead,
-        so it asks the fewest requests, concurrently."""
-        plan = getattr(self.sources, "prefetch", None)
-        if plan is not None:
-            plan(*questions(refs))
+        """Tells the sources every rules and tag question ahead, so a live Harbor is asked
+        the fewest requests, concurrently."""
+        self.sources.prefetch(*questions(refs))
 
-    def facts(self, ref: Reference, tag: str, artifact: ArtifactInfo | None) -> TagFacts:
-        """Where `tag` points (given the artifact it names, if any) and whether it is locked."""
-        info = artifact.tag(tag) if artifact is not None else None
-        current = artifact.digest if info is not None and artifact is not None else None
-        flag = info.immutable if info is not None else None
-        found = self.rules(ref)
-        lock = reconcile(self.evaluate(ref, tag), flag, found.unavailable_reason)
-        return TagFacts(tag, current, lock)
+    def lock(self, ref: Reference, tag: str) -> Immutability:
+        """Whether `tag` of `ref`'s repository is immutable: the rules, read as Harbor reads
+        them, and Harbor's own flag for a tag it holds. A tag's immutability depends on its
+        name only, so it is worked out once per run."""
+        cached = (ref.registry, ref.repository, tag)
+        if cached not in self._locks:
+            info = self.world.stored_flag(key(ref), tag)
+            flag = info.immutable if info is not None else None
+            found = self.rules(ref)
+            evaluation = self.evaluate(ref, tag)
+            if self.sources.proposed_rules and evaluation is not None:
+                self._locks[cached] = propose(evaluation, flag)
+            else:
+                self._locks[cached] = reconcile(evaluation, flag, found.unavailable_reason)
+        return self._locks[cached]
 
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
-        return self.facts(ref, tag, self.artifact(ref, tag))
+        return self.sim.facts(ref, tag)
 
-    def remember(self, decision: Decision) -> None:
-        """In a plan, what an allowed operation will have changed for the ones after it."""
-        if not self.simulate or decision.decision is not Verdict.ALLOW or decision.tag is None:
-            return
-        if decision.operation is Operation.DELETE:
-            digest = None
-        elif decision.operation is not Operation.DELETE_ARTIFACT and decision.new_digest:
-            digest = decision.new_digest
-        else:
-            return
-        self._written.setdefault((decision.registry, decision.repository), {})[decision.tag] = (
-            digest
-        )
+    def _record(self, decisions: Iterable[Decision]) -> list[Decision]:
+        listed = list(decisions)
+        for notice in self.sim.notices:
+            self.report.warn(notice)
+        self.sim.notices.clear()
+        return listed
 
     # -- the operations, each returning its decisions ---------------------------------------
 
     def push(
-        self, targets: Sequence[Reference], digest: str | None, source: Reference | None = None
+        self,
+        targets: Sequence[Reference],
+        digest: str | None,
+        source: Reference | None = None,
+        *,
+        unknown: str = "",
     ) -> list[Decision]:
-        """Pushing one image (`digest`, or the one `source` names; None if unknown)."""
-        if source is not None:
-            digest = self.source_digest(source)
-        return [
-            self._write(Operation.PUSH, target, _new_digest(target, digest), source)
-            for target in targets
-        ]
+        """Pushing one image (`digest`, or the one `source` names) to every target. Without
+        either, the image's digest is unknown: `unknown` says where it was pushed from."""
+        new: Digest | None = self.source_digest(source) if source is not None else digest
+        decisions = []
+        for target in targets:
+            written = _new_digest(target, new)
+            if written is None:
+                written = new = Unknown(unknown or f"the image pushed to {target.original}")
+            decisions.append(self.sim.write(Operation.PUSH, target, written, source))
+        return self._record(decisions)
 
     def retag(
         self,
@@ -212,63 +188,54 @@ class Session:
     ) -> list[Decision]:
         """Writing every target tag from the digest `source` points at (a retag, or an
         explicit replication step such as `crane copy` or `skopeo copy`)."""
-        new = self.source_digest(source)
         for target in targets:
             if target.tag is None:
                 raise InputError(f"target {target.original!r} needs a tag, not only a digest")
-        return [self._write(operation, target, new, source) for target in targets]
+        new = self.source_digest(source)
+        return self._record(self.sim.write(operation, target, new, source) for target in targets)
+
+    def sign(self, targets: Sequence[Reference], digest: str | None = None) -> list[Decision]:
+        """Pushing a cosign signature of each target's image by tag: the manifest PUT of tag
+        `sha256-<hex>.sig`, which Harbor checks like any other push."""
+        decisions = []
+        for target in targets:
+            subject = self.source_digest(target)
+            if isinstance(subject, Unknown) or not subject.startswith("sha256:"):
+                raise StateError(
+                    f"{target.original}: the image's digest is {subject}, so its cosign "
+                    "signature tag (sha256-<hex>.sig) cannot be named"
+                )
+            signature = target.with_tag(f"sha256-{subject.removeprefix('sha256:')}.sig")
+            new: Digest = digest or Unknown(f"the signature of {target.original}")
+            decisions.append(self.sim.write(Operation.SIGN, signature, new, target))
+        return self._record(decisions)
 
     def copy(self, source: Reference, destination: Reference) -> list[Decision]:
-        """Harbor's copy (`POST .../artifacts?from=`): every tag of the source artifact goes
-        into the destination repository; one immutable tag there fails the whole copy."""
+        """Harbor's copy (`POST .../artifacts?from=`), whole: see `Simulation.copy`."""
         if destination.tag is not None or destination.digest is not None:
             raise InputError(
                 f"copy destination {destination.original!r} is a repository: give no tag or digest"
             )
-        name = source.digest or source.tag
-        assert name is not None
-        artifact = self.artifact(source, name)
-        if artifact is None:
-            raise StateError(f"copy source {source.original!r} does not exist")
-        self.prefetch([destination.with_tag(info.name) for info in artifact.tags])
-        decisions: list[Decision] = []
-        if not artifact.tags:
-            decisions.append(
-                decide_write(Operation.COPY, destination, None, artifact.digest, source=source)
-            )
-        for info in artifact.tags:
-            target = destination.with_tag(info.name)
-            facts = self.tag_facts(target, info.name)
-            decisions.append(
-                decide_write(Operation.COPY, target, facts, artifact.digest, source=source)
-            )
-        blocked = [d.tag for d in decisions if d.decision is Verdict.BLOCK]
-        if blocked and len(decisions) > len(blocked):
-            self.report.warn(
-                Notice(
-                    "copy-fails-whole",
-                    f"copying {source.original} to {destination.original} fails as a whole: tag "
-                    f"{blocked[0]} is immutable there, so none of the {len(decisions)} tags is copied",
-                    destination.registry,
-                    destination.project,
-                )
-            )
-        return decisions
+        reference = source.digest or source.tag
+        stored = self.stored_artifact(source.registry, source.repository, reference or "")
+        if stored is not None:
+            self.prefetch([destination.with_tag(info.name) for info in stored.tags])
+        return self._record(self.sim.copy(source, destination))
 
     def delete(self, targets: Sequence[Reference], *, artifact: bool) -> list[Decision]:
         """Deleting tags, or (artifact=True, or a reference by digest) whole artifacts."""
         decisions = []
         for target in targets:
             if artifact or target.tag is None:
-                decisions.append(self._delete_artifact(target))
+                decisions.append(self.sim.delete_artifact(target))
             else:
-                assert target.tag is not None
-                decisions.append(decide_delete_tag(target, self.tag_facts(target, target.tag)))
-        return decisions
+                decisions.append(self.sim.delete_tag(target))
+        return self._record(decisions)
 
     def replicate_policy(self, registry: str, policy_id: int) -> list[Decision]:
         """What a push-based replication policy of the Harbor at `registry` will do, tag by
-        tag, in the destination Harbor it names."""
+        tag, in the destination Harbor it names: artifact by artifact, each seeing what the
+        earlier ones (and the run's earlier operations) wrote."""
         sources = self.sources
         if not isinstance(sources, ReplicationSources):
             raise InputError("replication policies are read from a live Harbor, not from files")
@@ -284,52 +251,33 @@ class Session:
         sources.add_harbor(destination, policy.destination_url)
         self._warn_policy(policy, registry)
         source_glob = self.glob_for(registry)
-        decisions = []
-        for name in sources.repositories(registry):
+        names = dict.fromkeys(
+            [*sources.repositories(registry), *self.world.written_repositories(registry)]
+        )
+        decisions: list[Decision] = []
+        for name in names:
             if not policy.selects_repository(name, source_glob):
                 continue
             target_name = policy.destination_name(name)
-            for found in sources.artifacts(registry, name):
-                for info in found.tags:
-                    if policy.selects_tag(info.name, source_glob):
-                        origin = parse_reference(f"{registry}/{name}:{info.name}")
-                        target = parse_reference(f"{destination}/{target_name}:{info.name}")
-                        decisions.append(self._replicate_tag(policy, origin, target, found.digest))
-        return decisions
-
-    # -- helpers ----------------------------------------------------------------------------
-
-    def _write(
-        self, operation: Operation, target: Reference, new: str | None, source: Reference | None
-    ) -> Decision:
-        if target.tag is None:
-            return decide_write(operation, target, None, new, source=source)
-        facts = self.tag_facts(target, target.tag)
-        return decide_write(operation, target, facts, new, source=source)
-
-    def _delete_artifact(self, target: Reference) -> Decision:
-        reference = target.digest or target.tag
-        assert reference is not None
-        found = self.artifact(target, reference)
-        named = target.digest is not None and target.tag is not None
-        if found is not None and named and found.tag(target.tag or "") is None:
-            raise InputError(
-                f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
+            repo = (registry, name)
+            stored = (
+                sources.artifacts(registry, name) if name in sources.repositories(registry) else []
             )
-        if found is None:
-            return decide_delete_artifact(target, None, [])
-        # Only tags can lock an artifact: one no tag points at is deletable whatever it is.
-        tags = [self.facts(target, info.name, found) for info in found.tags]
-        return decide_delete_artifact(target, found.digest, tags)
+            for node in self.world.artifacts(repo, stored):
+                if isinstance(node.digest, Unknown):
+                    continue
+                for tag in self.world.tags_on(repo, node.digest):
+                    if policy.selects_tag(tag, source_glob):
+                        origin = parse_reference(f"{registry}/{name}:{tag}")
+                        target = parse_reference(f"{destination}/{target_name}:{tag}")
+                        decisions.append(self._replicate_tag(policy, origin, target, node.digest))
+        return self._record(decisions)
 
     def _replicate_tag(
-        self, policy: Policy, origin: Reference, target: Reference, digest: str
+        self, policy: Policy, origin: Reference, target: Reference, digest: str, owner: str = ""
     ) -> Decision:
-        assert target.tag is not None
-        facts = self.tag_facts(target, target.tag)
-        decision = replace(
-            decide_replication(target, facts, digest, override=policy.override),
-            from_reference=origin.original,
+        decision = self.sim.replicate_tag(
+            target, digest, override=policy.override, origin=origin, owner=owner
         )
         if decision.decision is Verdict.SKIP and decision.current_digest != digest:
             self.report.warn(
@@ -363,6 +311,24 @@ class Session:
             )
 
 
+@dataclass(frozen=True)
+class _Reads:
+    """The world's view of the sources: a session's cached reads."""
+
+    session: Session
+
+    def artifact(self, repo: RepoKey, reference: str) -> ArtifactInfo | None:
+        return self.session.stored_artifact(repo[0], repo[1], reference)
+
+    def parents(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
+        return self.session.stored_parents(repo[0], repo[1], digest)
+
+
+def _in_harbor(ref: Reference) -> bool:
+    """Whether a reference can name a Harbor repository (`project/repo`, not Docker Hub)."""
+    return "/" in ref.repository and ref.registry != "docker.io"
+
+
 @runtime_checkable
 class ReplicationSources(Sources, Protocol):
     """What a policy check needs beyond the usual questions: the source Harbor's policy and
@@ -377,7 +343,7 @@ class ReplicationSources(Sources, Protocol):
     def add_harbor(self, host: str, url: str) -> None: ...
 
 
-def _new_digest(target: Reference, digest: str | None) -> str | None:
+def _new_digest(target: Reference, digest: Digest | None) -> Digest | None:
     if digest is not None and target.digest is not None and digest != target.digest:
         raise InputError(
             f"reference {target.original!r} names digest {target.digest} but --digest "
@@ -449,7 +415,7 @@ def check_plan(
     """Every operation of a release plan in one session (each question asked once), in order:
     a later operation sees what earlier allowed ones write or delete. Each decision carries
     the file and line its operation was declared on."""
-    session = Session(sources, glob_version, simulate=True)
+    session = Session(sources, glob_version)
     session.prefetch(
         ref
         for operation in plan.operations
@@ -457,18 +423,22 @@ def check_plan(
     )
     for operation in plan.operations:
         origin = (plan.file, operation.line)
-        for decision in _plan_operation(session, operation, default_source):
-            session.remember(decision)
+        for decision in _plan_operation(session, operation, default_source, plan.file):
             session.report.record(replace(decision, origin=origin))
     return session.report
 
 
 def _plan_operation(
-    session: Session, operation: PlanOperation, default_source: str | None
+    session: Session, operation: PlanOperation, default_source: str | None, file: str
 ) -> list[Decision]:
     if operation.kind == "push":
         digest = operation.digest_source[1] if operation.digest_source else None
-        return session.push(operation.targets, digest, operation.source)
+        return session.push(
+            operation.targets,
+            digest,
+            operation.source,
+            unknown=f"the image pushed at {file}:{operation.line}",
+        )
     if operation.kind == "delete":
         return session.delete(operation.targets, artifact=operation.artifact)
     if operation.kind == "copy":

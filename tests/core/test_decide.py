@@ -6,6 +6,7 @@ import pytest
 
 from tagguard.core import glob
 from tagguard.core.decide import (
+    Carried,
     Operation,
     TagFacts,
     Verdict,
@@ -86,16 +87,16 @@ def test_delete_tag(tag: str, current: str | None, verdict: Verdict) -> None:
 
 def test_delete_artifact_is_blocked_by_any_immutable_tag() -> None:
     target = parse_reference("h.io/proj/app:dev")
-    decision = decide_delete_artifact(target, OLD, [facts("dev"), facts("v1")])
+    decision = decide_delete_artifact(target, OLD, [Carried(facts("dev")), Carried(facts("v1"))])
     assert decision.decision is Verdict.BLOCK
     assert decision.rule_id == 4
-    assert "carries tag v1" in decision.reason
+    assert "deletes tag v1, which is immutable" in decision.reason
     assert decision.immutable is True
 
 
 def test_delete_artifact_without_immutable_tags_or_absent() -> None:
     target = parse_reference("h.io/proj/app:dev")
-    assert decide_delete_artifact(target, OLD, [facts("dev")]).decision is Verdict.ALLOW
+    assert decide_delete_artifact(target, OLD, [Carried(facts("dev"))]).decision is Verdict.ALLOW
     assert decide_delete_artifact(target, OLD, []).decision is Verdict.ALLOW
     missing = decide_delete_artifact(target, None, [])
     assert missing.decision is Verdict.ALLOW
@@ -122,7 +123,8 @@ def test_disagreeing_witnesses_block_and_say_both(tag: str, flag: bool) -> None:
         assert decision.immutable is None
     assert decide_delete_tag(target, facts(tag, OLD, flag=flag)).decision is Verdict.BLOCK
     assert (
-        decide_delete_artifact(target, OLD, [facts(tag, OLD, flag=flag)]).decision is Verdict.BLOCK
+        decide_delete_artifact(target, OLD, [Carried(facts(tag, OLD, flag=flag))]).decision
+        is Verdict.BLOCK
     )
 
 
@@ -150,4 +152,4 @@ def test_an_existing_tag_of_unknown_immutability_is_blocked() -> None:
     assert decide_write(Operation.PUSH, TARGET, unknown, NEW).decision is Verdict.BLOCK
     assert decide_write(Operation.PUSH, TARGET, unknown, OLD).decision is Verdict.SKIP
     assert decide_delete_tag(TARGET, unknown).decision is Verdict.BLOCK
-    assert decide_delete_artifact(TARGET, OLD, [unknown]).decision is Verdict.BLOCK
+    assert decide_delete_artifact(TARGET, OLD, [Carried(unknown)]).decision is Verdict.BLOCK

@@ -155,7 +155,7 @@ def test_artifacts_with_many_tags_are_read_in_full(harbor: Harbor) -> None:
     harbor.push("proj/app:zz-locked", image)
     run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:t000"), "--format", "json")
     assert run.verdicts() == ["block"]
-    assert "carries tag zz-locked" in run.json["decisions"][0]["reason"]
+    assert "deletes tag zz-locked, which is immutable" in run.json["decisions"][0]["reason"]
 
 
 def test_explain_live(harbor: Harbor) -> None:

@@ -21,6 +21,7 @@ from enum import StrEnum
 from tagguard.core.immutability import Immutability
 from tagguard.core.reference import Reference
 from tagguard.core.rules import RuleFailure
+from tagguard.core.world import Digest, Unknown, short
 
 
 class Verdict(StrEnum):
@@ -36,6 +37,7 @@ class Operation(StrEnum):
     REPLICATE = "replicate"
     DELETE = "delete"
     DELETE_ARTIFACT = "delete-artifact"
+    SIGN = "sign"
 
 
 # What "writing" the tag is called in sentences, per operation.
@@ -44,7 +46,16 @@ _WRITE_NOUN = {
     Operation.RETAG: "the retag",
     Operation.COPY: "the copy",
     Operation.REPLICATE: "the replication",
+    Operation.SIGN: "the signature push",
 }
+
+
+@dataclass(frozen=True)
+class Note:
+    """A fact a verdict rests on that a reader should see (JSON: `notes`)."""
+
+    code: str
+    message: str
 
 
 @dataclass(frozen=True)
@@ -65,7 +76,7 @@ class Decision:
     reason: str
     from_reference: str | None = None
     failures: tuple[RuleFailure, ...] = field(default=(), compare=False)
-    notes: tuple[str, ...] = field(default=(), compare=False)
+    notes: tuple[Note, ...] = field(default=(), compare=False)
     # Where the operation was declared (a plan file and line), when it was.
     origin: tuple[str, int] | None = None
 
@@ -75,15 +86,24 @@ class TagFacts:
     """What is known about one tag: where it points now, and whether it is locked."""
 
     name: str
-    current: str | None  # None: the tag does not exist
+    current: Digest | None  # None: the tag does not exist
     lock: Immutability
 
 
-def _short(digest: str | None) -> str:
-    if digest is None:
-        return "an unknown digest"
-    algorithm, _, hex_part = digest.partition(":")
-    return f"{algorithm}:{hex_part[:12]}"
+def _short(digest: Digest | None) -> str:
+    return "an unknown digest" if digest is None else short(digest)
+
+
+def _known(digest: Digest | None) -> str | None:
+    return digest if isinstance(digest, str) else None
+
+
+def unknown_notes(*digests: Digest | None) -> tuple[Note, ...]:
+    return tuple(
+        Note("unknown-digest", f"{d}: tagguard was not told it, so it cannot compare it")
+        for d in dict.fromkeys(digests)
+        if isinstance(d, Unknown)
+    )
 
 
 def _make(
@@ -93,11 +113,12 @@ def _make(
     reason: str,
     lock: Immutability | None,
     *,
-    current: str | None,
-    new: str | None,
+    current: Digest | None,
+    new: Digest | None,
     source: Reference | None = None,
     immutable: bool | None = None,
     failures: tuple[RuleFailure, ...] = (),
+    notes: tuple[Note, ...] = (),
 ) -> Decision:
     if lock is not None:
         immutable = lock.immutable if immutable is None else immutable
@@ -114,13 +135,18 @@ def _make(
         tag=target.tag,
         decision=verdict,
         immutable=immutable,
-        current_digest=current,
-        new_digest=new,
+        current_digest=_known(current),
+        new_digest=_known(new),
         rule_id=lock.rule_id if lock is not None else None,
         reason=reason,
         from_reference=source.original if source is not None else None,
         failures=failures,
-        notes=(lock.note,) if lock is not None and lock.note else (),
+        notes=(
+            *((Note("flag", lock.note),) if lock is not None and lock.note else ()),
+            *((Note("rules-change", lock.change),) if lock is not None and lock.change else ()),
+            *unknown_notes(current, new),
+            *notes,
+        ),
     )
 
 
@@ -134,11 +160,11 @@ def decide_write(
     operation: Operation,
     target: Reference,
     facts: TagFacts | None,
-    new: str | None,
+    new: Digest | None,
     *,
     source: Reference | None = None,
 ) -> Decision:
-    """A manifest PUT of `new` (None: unknown) under `target`'s tag.
+    """A manifest PUT of `new` under `target`'s tag.
 
     `facts` is None only for a push by digest, which creates no tag.
     """
@@ -185,7 +211,13 @@ def decide_write(
     if lock.immutable is None:
         return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
     if lock.immutable:
-        if new is None:
+        if isinstance(current, Unknown):
+            return make(
+                Verdict.BLOCK,
+                f"tag {tag} is immutable ({lock.lock}) and an earlier step writes it "
+                f"({current}): Harbor refuses every later push onto it",
+            )
+        if new is None or isinstance(new, Unknown):
             return make(
                 Verdict.BLOCK,
                 f"tag {tag} exists ({_short(current)}) and {lock.lock} makes it immutable; "
@@ -201,7 +233,9 @@ def decide_write(
     return make(Verdict.ALLOW, f"tag {tag} is mutable, so it {moved}{_fail_open_note(lock)}")
 
 
-def decide_replication(target: Reference, facts: TagFacts, new: str, *, override: bool) -> Decision:
+def decide_replication(
+    target: Reference, facts: TagFacts, new: Digest, *, override: bool
+) -> Decision:
     """One destination tag of a Harbor replication policy (a push into the destination).
 
     Harbor skips a tag the destination already holds at the same digest; one it holds at
@@ -228,6 +262,50 @@ def decide_replication(target: Reference, facts: TagFacts, new: str, *, override
     return decide_write(Operation.REPLICATE, target, facts, new)
 
 
+def decide_copy_tag(
+    target: Reference, facts: TagFacts, new: Digest, *, source: Reference | None = None
+) -> Decision:
+    """One tag Harbor's copy ensures in the destination (the tag controller's `Ensure`,
+    src/controller/tag/controller.go): absent -> created; already on the copied artifact
+    -> left as it is; on another artifact -> refused if immutable, else moved."""
+    current, lock, tag = facts.current, facts.lock, facts.name
+
+    def make(verdict: Verdict, reason: str) -> Decision:
+        return _make(
+            Operation.COPY, target, verdict, reason, lock, current=current, new=new, source=source
+        )
+
+    if current is None:
+        return make(Verdict.ALLOW, f"tag {tag} does not exist here yet, so the copy creates it")
+    if current == new:
+        return make(
+            Verdict.SKIP, f"tag {tag} is already on {_short(new)}: the copy leaves it as it is"
+        )
+    if lock.conflict:
+        return make(
+            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so no copy onto it is safe"
+        )
+    if lock.immutable is None:
+        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    if lock.immutable:
+        if isinstance(current, Unknown) or isinstance(new, Unknown):
+            return make(
+                Verdict.BLOCK,
+                f"tag {tag} is immutable ({lock.lock}) and whether it is already on the copied "
+                f"artifact cannot be known ({_short(current)}, {_short(new)})",
+            )
+        return make(
+            Verdict.BLOCK,
+            f"tag {tag} is immutable ({lock.lock}) and on {_short(current)}: Harbor refuses "
+            "to update it, and the whole copy with it",
+        )
+    return make(
+        Verdict.ALLOW,
+        f"tag {tag} is mutable, so the copy moves it from {_short(current)} to {_short(new)}"
+        f"{_fail_open_note(lock)}",
+    )
+
+
 def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
     """Deleting one tag (the artifact stays)."""
     current, lock, tag = facts.current, facts.lock, facts.name
@@ -252,14 +330,35 @@ def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
     return make(Verdict.ALLOW, f"tag {tag} is mutable, so Harbor deletes it{_fail_open_note(lock)}")
 
 
+@dataclass(frozen=True)
+class Carried:
+    """A tag a delete of an artifact meets, and whose it is: the artifact's own (`owner`
+    empty), or an accessory's or a child's ("its cosign signature sha256:...")."""
+
+    facts: TagFacts
+    owner: str = ""
+
+    def named(self) -> str:
+        return f"tag {self.facts.name}" + (f" of {self.owner}" if self.owner else "")
+
+
 def decide_delete_artifact(
-    target: Reference, digest: str | None, tags: Sequence[TagFacts]
+    target: Reference,
+    digest: Digest | None,
+    tags: Sequence[Carried],
+    *,
+    referenced_by: Digest | None = None,
+    doubt: str = "",
 ) -> Decision:
-    """Deleting the artifact `digest` (None: not found): refused if any of its tags is
-    immutable (or in doubt)."""
-    failures = tuple(t.lock.failure for t in tags if t.lock.failure is not None)
-    doubtful = next((t for t in tags if t.lock.conflict), None)
-    locked = next((t for t in tags if t.lock.immutable), None)
+    """Deleting the artifact `digest` (None: not found) as Harbor's `deleteDeeply` does
+    (src/controller/artifact/controller.go): refused when an index references it, and when
+    any tag it meets on the way is immutable (or in doubt) - its accessories' tags (a cosign
+    `sha256-<hex>.sig`) and its untagged children's accessories' first, its own last.
+    `doubt` says what the verdict cannot know (an unknown digest): it then blocks."""
+    failures = tuple(c.facts.lock.failure for c in tags if c.facts.lock.failure is not None)
+    doubtful = next((c for c in tags if c.facts.lock.conflict), None)
+    locked = next((c for c in tags if c.facts.lock.immutable), None)
+    own = sum(1 for c in tags if not c.owner)
 
     def make(
         verdict: Verdict, reason: str, lock: Immutability | None, immutable: bool | None
@@ -283,28 +382,46 @@ def decide_delete_artifact(
             None,
             None,
         )
+    if referenced_by is not None:
+        return make(
+            Verdict.BLOCK,
+            f"artifact {_short(digest)} is a child of index {_short(referenced_by)}: Harbor "
+            "refuses to delete an artifact another one references",
+            None,
+            None,
+        )
     if doubtful is not None:
         return make(
             Verdict.BLOCK,
-            f"artifact {_short(digest)} carries tag {doubtful.name}, whose immutability is in doubt",
-            doubtful.lock,
+            f"deleting artifact {_short(digest)} deletes {doubtful.named()}, whose "
+            "immutability is in doubt",
+            doubtful.facts.lock,
             None,
         )
     if locked is not None:
         return make(
             Verdict.BLOCK,
-            f"artifact {_short(digest)} carries tag {locked.name}, which is immutable "
-            f"({locked.lock.lock}): Harbor refuses to delete the artifact",
-            locked.lock,
+            f"deleting artifact {_short(digest)} deletes {locked.named()}, which is immutable "
+            f"({locked.facts.lock.lock}): Harbor refuses the whole delete",
+            locked.facts.lock,
             True,
         )
-    unknown = [t.name for t in tags if t.lock.immutable is None]
+    if doubt:
+        return make(Verdict.BLOCK, doubt, None, None)
+    unknown = [c for c in tags if c.facts.lock.immutable is None]
     if unknown:
         # Cannot happen for existing tags (Harbor reports a flag for each); fail closed anyway.
-        return make(Verdict.BLOCK, f"the immutability of tag {unknown[0]} is unknown", None, None)
-    reason = (
-        f"artifact {_short(digest)} has no tags, so Harbor deletes it"
-        if not tags
-        else f"none of the artifact's {len(tags)} tag(s) is immutable, so Harbor deletes it"
-    )
+        return make(
+            Verdict.BLOCK, f"the immutability of {unknown[0].named()} is unknown", None, None
+        )
+    if not tags:
+        reason = f"artifact {_short(digest)} has no tags, so Harbor deletes it"
+    elif own == len(tags):
+        reason = f"none of the artifact's {own} tag(s) is immutable, so Harbor deletes it"
+    else:
+        reason = (
+            f"none of the {len(tags)} tag(s) the delete meets ({own} of the artifact, "
+            f"{len(tags) - own} of its accessories and children) is immutable, so Harbor "
+            "deletes it"
+        )
     return make(Verdict.ALLOW, reason, None, False)

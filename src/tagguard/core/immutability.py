@@ -23,6 +23,8 @@ class Immutability:
     # Why the answer rests on less than both witnesses, or how they disagree.
     note: str = ""
     conflict: bool = False
+    # With proposed rules (a what-if): how they change what Harbor holds today.
+    change: str = ""
 
     @property
     def lock(self) -> str:
@@ -57,4 +59,21 @@ def reconcile(
         evaluation.failure,
         note=f"tagguard's reading of the rules says {said}, but Harbor reports the tag {harbor}",
         conflict=True,
+    )
+
+
+def propose(evaluation: Evaluation, harbor_flag: bool | None) -> Immutability:
+    """Proposed rules (a rules file against a live Harbor) decide alone: Harbor's flag comes
+    from the rules in force and says nothing about them. Where the two differ, the verdict
+    says so (a `rules-change` note), and it is no conflict."""
+    local = from_evaluation(evaluation)
+    if harbor_flag is None or harbor_flag == evaluation.immutable:
+        return local
+    now = "immutable" if harbor_flag else "mutable"
+    then = f"immutable (rule {evaluation.rule_id})" if evaluation.immutable else "mutable"
+    return Immutability(
+        local.immutable,
+        local.rule_id,
+        local.failure,
+        change=f"Harbor holds this tag {now} today; the proposed rules make it {then}",
     )

@@ -97,12 +97,22 @@ class RepositoryState:
     artifacts: tuple[ArtifactInfo, ...] = ()
     _by_tag: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
     _by_digest: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
+    _parents: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_digest = {a.digest: a for a in self.artifacts}
         by_tag = {info.name: a for a in self.artifacts for info in a.tags}
+        parents: dict[str, list[str]] = {}
+        for artifact in self.artifacts:
+            for child in artifact.children:
+                parents.setdefault(child, []).append(artifact.digest)
         object.__setattr__(self, "_by_tag", by_tag)
         object.__setattr__(self, "_by_digest", by_digest)
+        object.__setattr__(self, "_parents", {c: tuple(p) for c, p in parents.items()})
+
+    def parents(self, digest: str) -> tuple[str, ...]:
+        """The artifacts whose index references `digest`."""
+        return self._parents.get(digest, ())
 
     @classmethod
     def from_tags(cls, tags: Mapping[str, str]) -> RepositoryState:
@@ -153,6 +163,27 @@ class Sources(Protocol):
 
     def harbor_version(self, registry: str) -> str | None:
         """The Harbor version the registry reports, None if it does not (or offline)."""
+        ...
+
+    @property
+    def proposed_rules(self) -> bool:
+        """Whether the rules are a proposal (a rules file) checked against Harbor's live
+        state, whose `immutable` flags then come from other rules: the ones in force."""
+        ...
+
+    def guards(self, registry: str) -> bool:
+        """Whether `registry` is a Harbor whose rules and artifacts this source reads."""
+        ...
+
+    def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        """The artifacts of `project/repo` whose index references `digest`."""
+        ...
+
+    def prefetch(
+        self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
+    ) -> None:
+        """Every rules and tag question a check will ask, told ahead (a live source asks
+        them concurrently; files need no such plan)."""
         ...
 
 
@@ -214,6 +245,21 @@ class OfflineSources:
         return found.digest if found is not None else None
 
     def harbor_version(self, registry: str) -> str | None:
+        return None
+
+    @property
+    def proposed_rules(self) -> bool:
+        return False  # offline, there is no Harbor flag to set the rules against
+
+    def guards(self, registry: str) -> bool:
+        return True
+
+    def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        return self.state_table.repository(f"{registry}/{repository}").parents(digest)
+
+    def prefetch(
+        self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
+    ) -> None:
         return None
 
 

@@ -54,6 +54,7 @@ class LiveSources:
     _pending: dict[tuple[str, str, str], Future[None]] = field(default_factory=dict)
     _asked: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)  # tags in flight
     _pool: ThreadPoolExecutor | None = None
+    _listings: dict[tuple[str, str], list[ArtifactInfo]] = field(default_factory=dict)
 
     def add_harbor(self, host: str, url: str) -> None:
         """Reaches `host` at `url` unless --harbor-url already said where it is."""
@@ -113,6 +114,28 @@ class LiveSources:
             return self.state_table.artifact(f"{registry}/{repository}", reference)
         project, _, rest = repository.partition("/")
         return self.harbor(registry).artifact(project, rest, reference)
+
+    @property
+    def proposed_rules(self) -> bool:
+        return self.rules_table is not None
+
+    def guards(self, registry: str) -> bool:
+        return registry in self.harbors or self.state_table is not None
+
+    def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        """Which index of the repository references `digest`. Harbor answers this only in its
+        artifact list (each item's `references`; an untagged child is left out of the list,
+        but its parent is in it), so the list is read whole, once per repository."""
+        if self.state_table is not None:
+            return self.state_table.repository(f"{registry}/{repository}").parents(digest)
+        listed = self._listing(registry, repository)
+        return tuple(a.digest for a in listed if digest in a.children)
+
+    def _listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        key = (registry, repository)
+        if key not in self._listings:
+            self._listings[key] = self.artifacts(registry, repository)
+        return self._listings[key]
 
     def digest(self, registry: str, repository: str, reference: str) -> str | None:
         if registry in self.harbors or self.state_table is not None:

@@ -1,0 +1,295 @@
+"""Harbor's operations as transitions of the world, each as Harbor's controller runs it.
+
+Every operation reads the world, gives its verdicts (`core.decide`), and - when Harbor
+would accept it - changes the world, so the next operation sees what this one did. Harbor
+runs a copy and a delete of an artifact as one database transaction: one refused tag and
+nothing of it happens. Each manifest PUT (a push, a retag, one replicated tag) stands alone.
+
+Read from goharbor/harbor: `src/controller/artifact/controller.go` (`deleteDeeply`,
+`copyDeeply`, `Ensure`), `src/controller/tag/controller.go` (`Ensure`, `Delete`),
+`src/server/middleware/immutable/pushmf.go`, `src/server/middleware/cosign/cosign.go`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from tagguard.core.decide import (
+    Carried,
+    Decision,
+    Note,
+    Operation,
+    TagFacts,
+    Verdict,
+    decide_copy_tag,
+    decide_delete_artifact,
+    decide_delete_tag,
+    decide_replication,
+    decide_write,
+)
+from tagguard.core.immutability import Immutability
+from tagguard.core.reference import Reference
+from tagguard.core.report import Notice
+from tagguard.core.state import COSIGN
+from tagguard.core.world import Change, Digest, Node, RepoKey, Unknown, World, short
+from tagguard.errors import InputError, StateError
+
+# Whether a tag of a repository is immutable, as the run's rules (and Harbor's flag) say.
+Lock = Callable[[Reference, str], Immutability]
+
+
+def key(ref: Reference) -> RepoKey:
+    return (ref.registry, ref.repository)
+
+
+def accessory_name(kind: str, digest: Digest) -> str:
+    what = "cosign signature" if kind == COSIGN else f"{kind} accessory"
+    return f"its {what} {short(digest)}"
+
+
+@dataclass
+class Simulation:
+    world: World
+    lock: Lock
+    notices: list[Notice] = field(default_factory=list)
+
+    def facts(self, ref: Reference, tag: str) -> TagFacts:
+        return TagFacts(tag, self.world.digest_of(key(ref), tag), self.lock(ref, tag))
+
+    # -- single manifest PUTs --------------------------------------------------------------
+
+    def write(
+        self,
+        operation: Operation,
+        target: Reference,
+        new: Digest,
+        source: Reference | None = None,
+    ) -> Decision:
+        """One manifest PUT of `new` under `target`'s tag (or by digest: no tag, no check)."""
+        if target.tag is None:
+            decision = decide_write(operation, target, None, new, source=source)
+            return self._commit([decision], [Change(key(target), node=Node(new))])[0]
+        decision = decide_write(
+            operation, target, self.facts(target, target.tag), new, source=source
+        )
+        return self._commit([decision], [Change(key(target), tag=target.tag, digest=new)])[0]
+
+    def replicate_tag(
+        self, target: Reference, new: Digest, *, override: bool, origin: Reference, owner: str
+    ) -> Decision:
+        """One tag a replication pushes into a destination Harbor."""
+        assert target.tag is not None
+        decision = decide_replication(
+            target, self.facts(target, target.tag), new, override=override
+        )
+        decision = replace(decision, from_reference=origin.original)
+        if owner:
+            decision = _with_note(decision, Note("accessory", f"the tag of {owner}"))
+        if decision.decision is Verdict.SKIP and decision.current_digest != new:
+            return decision  # Harbor leaves the destination as it is
+        return self._commit([decision], [Change(key(target), tag=target.tag, digest=new)])[0]
+
+    def delete_tag(self, target: Reference) -> Decision:
+        assert target.tag is not None
+        decision = decide_delete_tag(target, self.facts(target, target.tag))
+        return self._commit([decision], [Change(key(target), tag=target.tag, digest=None)])[0]
+
+    # -- whole artifacts -------------------------------------------------------------------
+
+    def delete_artifact(self, target: Reference) -> Decision:
+        """`deleteDeeply`: the artifact with its accessories and its untagged children, in one
+        transaction."""
+        repo = key(target)
+        reference = target.digest or target.tag
+        assert reference is not None
+        digest = self.world.resolve(repo, reference)
+        named = target.digest is not None and target.tag is not None
+        if digest is not None and named and target.tag not in self.world.tags_on(repo, digest):
+            raise InputError(
+                f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
+            )
+        if digest is None:
+            return decide_delete_artifact(target, None, [])
+        parents = self.world.parents(repo, digest)
+        if parents:
+            return decide_delete_artifact(target, digest, [], referenced_by=parents[0])
+        carried: list[Carried] = []
+        drops: list[Digest] = []
+        self._walk_delete(target, digest, None, "", carried, drops)
+        decision = decide_delete_artifact(
+            target, digest, carried, doubt=self._delete_doubt(target, digest)
+        )
+        return self._commit([decision], [Change(repo, drop=d) for d in drops])[0]
+
+    def _walk_delete(
+        self,
+        target: Reference,
+        digest: Digest,
+        parent: Digest | None,
+        owner: str,
+        carried: list[Carried],
+        drops: list[Digest],
+    ) -> None:
+        repo = key(target)
+        node = self.world.node(repo, digest)
+        if node is None or digest in drops:
+            return
+        parents = set(self.world.parents(repo, digest))
+        # An accessory no index references is deleted "as a root", its tags included.
+        is_root = parent is None or (bool(owner) and not parents)
+        tags = self.world.tags_on(repo, digest)
+        if not is_root and (tags or parents - {parent}):
+            return  # tagged, or referenced by another index: Harbor keeps it
+        for accessory in node.accessories:
+            name = accessory_name(accessory.kind, accessory.digest)
+            self._walk_delete(target, accessory.digest, digest, name, carried, drops)
+        for child in node.children:
+            self._walk_delete(target, child, digest, "", carried, drops)
+        if is_root:
+            carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
+        drops.append(digest)
+
+    def _delete_doubt(self, target: Reference, digest: Digest) -> str:
+        """What a delete cannot know: the tags of an artifact whose digest is unknown."""
+        if isinstance(digest, Unknown):
+            return (
+                f"the artifact has {digest}: tags it may also carry, and whether one is "
+                "immutable, cannot be known; give that push its digest"
+            )
+        for other in self.world.unknown_artifacts(key(target)):
+            for tag in self.world.tags_on(key(target), other):
+                if self.lock(target, tag).immutable is not False:
+                    return (
+                        f"an earlier step wrote tag {tag} with {other}: if that is "
+                        f"{short(digest)}, this delete meets {tag}, which is immutable; give "
+                        "that push its digest"
+                    )
+        return ""
+
+    def copy(self, source: Reference, destination: Reference) -> list[Decision]:
+        """`copyDeeply`: every child of an index not yet in the destination with its own tags,
+        then every accessory with its tags, then the artifact with all of its, in one
+        transaction. The source is read from the same Harbor."""
+        if source.registry != destination.registry:
+            raise InputError(
+                f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
+                "the source from the same Harbor; use replicate --from/--to for another registry"
+            )
+        reference = source.digest or source.tag
+        assert reference is not None
+        digest = self.world.resolve(key(source), reference)
+        if digest is None:
+            raise StateError(f"copy source {source.original!r} does not exist")
+        if isinstance(digest, Unknown):
+            return self._copy_unknown(source, destination, digest)
+        decisions: list[Decision] = []
+        changes: list[Change] = []
+        self._copy_deeply(source, destination, digest, True, False, "", decisions, changes)
+        if not any(d.tag is not None for d in decisions):
+            decisions.insert(
+                0, decide_write(Operation.COPY, destination, None, digest, source=source)
+            )
+        blocked = [d for d in decisions if d.decision is Verdict.BLOCK]
+        if blocked and len(decisions) > len(blocked):
+            self.notices.append(
+                Notice(
+                    "copy-fails-whole",
+                    f"copying {source.original} to {destination.original} fails as a whole: tag "
+                    f"{blocked[0].tag} is immutable there, so none of the {len(decisions)} tags "
+                    "is copied",
+                    destination.registry,
+                    destination.project,
+                )
+            )
+        return self._commit(decisions, changes)
+
+    def _copy_deeply(
+        self,
+        source: Reference,
+        destination: Reference,
+        digest: str,
+        is_root: bool,
+        is_accessory: bool,
+        owner: str,
+        decisions: list[Decision],
+        changes: list[Change],
+    ) -> None:
+        src, dst = key(source), key(destination)
+        node = self.world.node(src, digest)
+        if node is None:
+            return
+        present = self.world.node(dst, digest) is not None or any(
+            c.node is not None and c.node.digest == digest for c in changes
+        )
+        if present and not is_root:
+            return  # a child or accessory the destination holds already
+        if not present:
+            for child in node.children:
+                self._copy_deeply(
+                    source,
+                    destination,
+                    child,
+                    False,
+                    False,
+                    f"child {short(child)} of the index",
+                    decisions,
+                    changes,
+                )
+            # An accessory is read without its own accessories (copyDeeply's option for
+            # isAcc); an accessory that has some is first copied as a root of its own.
+            for accessory in () if is_accessory else node.accessories:
+                if isinstance(accessory.digest, Unknown):
+                    continue
+                name = accessory_name(accessory.kind, accessory.digest)
+                inner = self.world.node(src, accessory.digest)
+                if inner is not None and inner.accessories:
+                    self._copy_deeply(
+                        source,
+                        destination,
+                        accessory.digest,
+                        True,
+                        False,
+                        name,
+                        decisions,
+                        changes,
+                    )
+                self._copy_deeply(
+                    source, destination, accessory.digest, False, True, name, decisions, changes
+                )
+            changes.append(Change(dst, node=node))
+        for tag in self.world.tags_on(src, digest):
+            target = destination.with_tag(tag)
+            decision = decide_copy_tag(target, self.facts(target, tag), digest, source=source)
+            if owner:
+                decision = _with_note(decision, Note("carried", f"the tag of {owner}"))
+            decisions.append(decision)
+            changes.append(Change(dst, tag=tag, digest=digest))
+
+    def _copy_unknown(
+        self, source: Reference, destination: Reference, digest: Unknown
+    ) -> list[Decision]:
+        """A copy of an artifact whose digest is unknown: which tags it carries and whether
+        the destination holds it already cannot be known."""
+        reason = (
+            f"the copy's source has {digest}: which tags it carries, and whether the "
+            "destination holds it already, cannot be known; give that push its digest"
+        )
+        decisions = []
+        for tag in self.world.tags_on(key(source), digest) or (None,):
+            target = destination.with_tag(tag) if tag is not None else destination
+            decision = decide_write(Operation.COPY, target, None, digest, source=source)
+            decisions.append(replace(decision, decision=Verdict.BLOCK, reason=reason))
+        return self._commit(decisions, [])
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    def _commit(self, decisions: list[Decision], changes: Sequence[Change]) -> list[Decision]:
+        """Harbor accepts the operation only if it refuses none of its tags."""
+        if all(d.decision is not Verdict.BLOCK for d in decisions):
+            self.world.apply(changes)
+        return decisions
+
+
+def _with_note(decision: Decision, note: Note) -> Decision:
+    return replace(decision, notes=(*decision.notes, note))

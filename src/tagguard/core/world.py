@@ -1,0 +1,249 @@
+"""Harbor's state as artifacts: what each repository holds, as a run of operations leaves it.
+
+Harbor acts on artifacts, not on single tags (SEMANTICS.md section 5): an image index has
+children, an image has accessories (a cosign signature is the artifact tagged
+`sha256-<hex>.sig`), and a tag names one artifact. The world is what the sources said
+(read lazily through a `Reader`, so a live Harbor is asked only what an operation needs)
+with every accepted operation's changes laid over it. Nothing here does I/O.
+
+A digest nobody told tagguard (an image pushed without `--digest`) is a value of its own,
+`Unknown`, not a missing one: the tag it was pushed to exists, and what depends on which
+artifact that is cannot be decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias
+
+from tagguard.core.state import COSIGN, ArtifactInfo, TagInfo, cosign_subject
+
+RepoKey: TypeAlias = tuple[str, str]  # (registry, project/repository)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """The digest of an image tagguard was not told, named by where it came from."""
+
+    origin: str
+
+    def __str__(self) -> str:
+        return f"the unknown digest of {self.origin}"
+
+
+Digest: TypeAlias = "str | Unknown"
+
+
+@dataclass(frozen=True)
+class Attached:
+    """An accessory as the world keeps it: its digest may be unknown (a signature pushed
+    without one)."""
+
+    digest: Digest
+    kind: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """An artifact's structure; its tags are kept apart, since tags move between artifacts."""
+
+    digest: Digest
+    children: tuple[str, ...] = ()
+    accessories: tuple[Attached, ...] = ()
+
+
+class Reader(Protocol):
+    def artifact(self, repo: RepoKey, reference: str) -> ArtifactInfo | None:
+        """What the sources say a tag or digest names (None: absent)."""
+        ...
+
+    def parents(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
+        """The artifacts of the repository whose index references `digest`."""
+        ...
+
+
+def short(digest: Digest | None) -> str:
+    if digest is None:
+        return "no artifact"
+    if isinstance(digest, Unknown):
+        return str(digest)
+    algorithm, _, hex_part = digest.partition(":")
+    return f"{algorithm}:{hex_part[:12]}"
+
+
+@dataclass
+class _Layer:
+    """One repository's changes over what the sources said."""
+
+    tags: dict[str, Digest | None] = field(default_factory=dict)  # None: deleted
+    # digest -> tags this layer put on it (an index of `tags`, so lookups stay linear)
+    tagged: dict[Digest, set[str]] = field(default_factory=dict)
+    nodes: dict[Digest, Node | None] = field(default_factory=dict)  # None: deleted
+    # child digest -> parents this layer added (a copied index) or removed
+    parents: dict[str, set[Digest]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of an operation, applied only when the whole operation is accepted."""
+
+    repo: RepoKey
+    tag: str | None = None  # set or delete this tag ...
+    digest: Digest | None = None  # ... to this digest (None: delete)
+    node: Node | None = None  # add this artifact
+    drop: Digest | None = None  # delete this artifact
+
+
+class World:
+    def __init__(self, reader: Reader) -> None:
+        self._reader = reader
+        self._layers: dict[RepoKey, _Layer] = {}
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def stored(self, repo: RepoKey, reference: str) -> ArtifactInfo | None:
+        """What the sources said, before any operation of this run."""
+        return self._reader.artifact(repo, reference)
+
+    def digest_of(self, repo: RepoKey, tag: str) -> Digest | None:
+        """The artifact the tag names now (None: no such tag)."""
+        layer = self._layers.get(repo)
+        if layer is not None and tag in layer.tags:
+            return layer.tags[tag]
+        found = self._reader.artifact(repo, tag)
+        if found is None or not self._exists_stored(repo, found.digest):
+            return None
+        return found.digest
+
+    def node(self, repo: RepoKey, digest: Digest) -> Node | None:
+        layer = self._layers.get(repo)
+        if layer is not None and digest in layer.nodes:
+            return layer.nodes[digest]
+        found = None if isinstance(digest, Unknown) else self._reader.artifact(repo, digest)
+        if found is None:
+            # A tag pushed in this run names an artifact the sources never saw.
+            return Node(digest) if layer is not None and layer.tagged.get(digest) else None
+        return Node(
+            found.digest,
+            found.children,
+            tuple(Attached(a.digest, a.kind) for a in found.accessories),
+        )
+
+    def resolve(self, repo: RepoKey, reference: str) -> Digest | None:
+        """A tag or digest reference, as the artifact it names now."""
+        if ":" in reference:
+            return reference if self.node(repo, reference) is not None else None
+        return self.digest_of(repo, reference)
+
+    def tags_on(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
+        """Every tag that names `digest` now, sorted."""
+        names: set[str] = set()
+        layer = self._layers.get(repo)
+        if isinstance(digest, str):
+            stored = self._reader.artifact(repo, digest)
+            if stored is not None:
+                names.update(
+                    t.name for t in stored.tags if layer is None or t.name not in layer.tags
+                )
+        if layer is not None:
+            names.update(layer.tagged.get(digest, ()))
+        return tuple(sorted(names))
+
+    def stored_flag(self, repo: RepoKey, tag: str) -> TagInfo | None:
+        """Harbor's own report of a tag that existed before the run (its `immutable` flag
+        is computed from the tag's name and the rules, so it holds wherever the tag moves)."""
+        found = self._reader.artifact(repo, tag)
+        return found.tag(tag) if found is not None else None
+
+    def parents(self, repo: RepoKey, digest: Digest) -> tuple[Digest, ...]:
+        """The artifacts whose index references `digest`."""
+        found: set[Digest] = set()
+        if isinstance(digest, str):
+            found.update(
+                p for p in self._reader.parents(repo, digest) if self.node(repo, p) is not None
+            )
+        layer = self._layers.get(repo)
+        if layer is not None and isinstance(digest, str):
+            for parent in layer.parents.get(digest, ()):
+                node = self.node(repo, parent)
+                if node is not None and digest in node.children:
+                    found.add(parent)
+        return tuple(sorted(found, key=str))
+
+    def unknown_artifacts(self, repo: RepoKey) -> tuple[Unknown, ...]:
+        """Artifacts this run created whose digest is unknown and that still carry tags."""
+        layer = self._layers.get(repo)
+        if layer is None:
+            return ()
+        return tuple(d for d, names in layer.tagged.items() if isinstance(d, Unknown) and names)
+
+    def written_repositories(self, registry: str) -> tuple[str, ...]:
+        """Repositories of `registry` this run wrote to."""
+        return tuple(sorted(r for (g, r) in self._layers if g == registry))
+
+    def artifacts(self, repo: RepoKey, stored: Iterable[ArtifactInfo]) -> list[Node]:
+        """The repository's artifacts now, from a listing of what it held before."""
+        seen: dict[Digest, Node] = {}
+        for info in stored:
+            node = self.node(repo, info.digest)
+            if node is not None:
+                seen[info.digest] = node
+        layer = self._layers.get(repo)
+        if layer is not None:
+            for digest, node in layer.nodes.items():
+                if node is not None:
+                    seen[digest] = node
+                else:
+                    seen.pop(digest, None)
+        return list(seen.values())
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def apply(self, changes: Iterable[Change]) -> None:
+        """Applies one accepted operation's changes, in order."""
+        for change in changes:
+            layer = self._layers.setdefault(change.repo, _Layer())
+            if change.node is not None:
+                self._add_node(change.repo, layer, change.node)
+            if change.drop is not None:
+                self._drop_node(change.repo, layer, change.drop)
+            if change.tag is not None:
+                self._set_tag(change.repo, layer, change.tag, change.digest)
+
+    def _set_tag(self, repo: RepoKey, layer: _Layer, tag: str, digest: Digest | None) -> None:
+        old = self.digest_of(repo, tag)
+        if old is not None:
+            layer.tagged.get(old, set()).discard(tag)
+        layer.tags[tag] = digest
+        if digest is None:
+            return
+        layer.tagged.setdefault(digest, set()).add(tag)
+        subject = cosign_subject(tag)
+        if subject is not None and subject != digest:
+            self._link_signature(repo, layer, subject, digest)
+
+    def _link_signature(self, repo: RepoKey, layer: _Layer, subject: str, digest: Digest) -> None:
+        """Harbor's cosign middleware links a `sha256-<hex>.sig` push to its subject."""
+        node = self.node(repo, subject)
+        if node is None or any(a.digest == digest for a in node.accessories):
+            return
+        layer.nodes[subject] = Node(
+            node.digest, node.children, (*node.accessories, Attached(digest, COSIGN))
+        )
+
+    def _add_node(self, repo: RepoKey, layer: _Layer, node: Node) -> None:
+        if self.node(repo, node.digest) is None:
+            layer.nodes[node.digest] = node
+            for child in node.children:
+                layer.parents.setdefault(child, set()).add(node.digest)
+
+    def _drop_node(self, repo: RepoKey, layer: _Layer, digest: Digest) -> None:
+        for tag in self.tags_on(repo, digest):
+            self._set_tag(repo, layer, tag, None)
+        layer.nodes[digest] = None
+        layer.tagged.pop(digest, None)
+
+    def _exists_stored(self, repo: RepoKey, digest: str) -> bool:
+        layer = self._layers.get(repo)
+        return layer is None or layer.nodes.get(digest, True) is not None
