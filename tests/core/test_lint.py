@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -9,8 +10,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagguard.core import glob
-from tagguard.core.lint import Finding, Level, has_errors, lint_rules, syntax_problems
-from tagguard.core.rules import parse_rules
+from tagguard.core.lint import (
+    ALL_BUT_SIGNATURES,
+    SIGNATURE_TAG,
+    Finding,
+    Level,
+    has_errors,
+    lint_rules,
+    syntax_problems,
+)
+from tagguard.core.probes import is_valid_name
+from tagguard.core.rules import evaluate, parse_rules
+from tagguard.core.state import cosign_subject
 from tests.builders import rule_json
 
 rule = rule_json
@@ -139,3 +150,133 @@ def test_lint_handles_any_pattern(pattern: str) -> None:
     for finding in lint(rule(1, repo=pattern, tag=pattern)):
         assert "\n" not in finding.message
         assert finding.level in Level
+
+
+# ----------------------------------------------------------------------------- lint = explain
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+@pytest.mark.parametrize("pattern", ["rc{1,2", "v1.{0,1", "{a,b[}", "release-[0-9"])
+def test_a_lazy_error_after_a_literal_prefix_is_found_and_explain_agrees(
+    pattern: str, version: str
+) -> None:
+    rules = parse_rules([rule(1, tag=pattern), rule(2), rule(3, tag="v*")], "rules")
+    found = only(lint_rules(rules, version, "proj"), "pattern-error")
+    assert found.level is Level.ERROR
+    assert found.example is not None
+    assert f"e.g. for tag {found.example!r}" in found.message
+    assert "later rule(s) 2, 3" in found.message
+    # explain's evaluation of that very tag fails open at rule 1 and masks the others,
+    # on both releases (the example is chosen to err on every release where one does).
+    for each in glob.VERSIONS:
+        evaluation = evaluate(rules, "proj/app", found.example, each)
+        assert evaluation.failure is not None, each
+        assert evaluation.failure.rule_id == 1
+        assert evaluation.failure.masked_rule_ids == (2, 3)
+        assert not evaluation.immutable
+
+
+def test_rc_brace_prefix_makes_lint_fail_as_explain_fails_open() -> None:
+    # The reported case: 'rc{1,2' was called a dead part and lint exited 0.
+    findings = lint(rule(1, tag="rc{1,2"), rule(2))
+    assert has_errors(findings)
+    assert "dead-pattern-part" not in codes(findings)
+    # The ',' belongs to the unclosed group: no advice to wrap it in braces.
+    assert "comma-without-braces" not in codes(findings)
+    explained = evaluate(
+        parse_rules([rule(1, tag="rc{1,2"), rule(2)], "r"), "proj/a", "rc1", glob.NEWEST
+    )
+    assert explained.failure is not None
+    assert explained.failure.masked_rule_ids == (2,)
+
+
+# ----------------------------------------------------------------------------- signatures
+
+
+def signature_warning(*rules: dict[str, Any], version: str = glob.NEWEST) -> Finding | None:
+    found = [f for f in lint(*rules, version=version) if f.code == "signature-tags-immutable"]
+    assert len(found) <= len(rules)
+    return found[0] if found else None
+
+
+def test_the_probe_signature_tag_is_what_harbor_links_as_a_cosign_signature() -> None:
+    assert cosign_subject(SIGNATURE_TAG) is not None
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+def test_a_catch_all_rule_makes_signature_tags_immutable(version: str) -> None:
+    found = signature_warning(rule(1, "**", "**"), version=version)
+    assert found is not None
+    assert found.level is Level.WARNING
+    assert found.example == SIGNATURE_TAG
+    assert "412" in found.message
+    assert "17332" in found.message
+    assert "--registry-referrers-mode=oci-1-1" in found.message
+    assert repr(ALL_BUT_SIGNATURES) in found.message
+    assert not has_errors(lint(rule(1, "**", "**"), version=version))
+
+
+def test_the_suggested_pattern_keeps_every_other_tag_immutable() -> None:
+    fixed = parse_rules([rule(1, "**", ALL_BUT_SIGNATURES)], "rules")
+    for version in glob.VERSIONS:
+        assert not evaluate(fixed, "proj/app", SIGNATURE_TAG, version).immutable
+        for tag in ("latest", "v1.2.3", "s", "sha256", "sha256x", "sha-1", "1.0-rc1"):
+            assert evaluate(fixed, "proj/app", tag, version).immutable, (tag, version)
+    assert signature_warning(rule(1, "**", ALL_BUT_SIGNATURES)) is None
+
+
+def test_all_but_signatures_matches_exactly_the_tags_without_the_prefix() -> None:
+    # Brute force over the prefix's own characters: every short tag, and every prefix of
+    # a signature tag followed by each character.
+    alphabet = "sha256-x."
+    names = {"".join(c) for n in range(1, 4) for c in itertools.product(alphabet, repeat=n)}
+    names |= {SIGNATURE_TAG[:i] + c for i in range(len(SIGNATURE_TAG)) for c in alphabet}
+    tags = [n for n in names if is_valid_name(n, "tag")]
+    for version in glob.VERSIONS:
+        for tag in tags:
+            expected = not tag.startswith("sha256-")
+            assert glob.harbor_match(ALL_BUT_SIGNATURES, tag, version) is expected, (tag, version)
+
+
+def test_an_excludes_rule_is_shown_the_widened_exclusion() -> None:
+    found = signature_warning(rule(1, tag="latest", tag_decoration="excludes"))
+    assert found is not None
+    assert "'{latest,sha256-*}'" in found.message
+    fixed = parse_rules([rule(1, tag="{latest,sha256-*}", tag_decoration="excludes")], "r")
+    for version in glob.VERSIONS:
+        assert not evaluate(fixed, "proj/app", SIGNATURE_TAG, version).immutable
+        assert not evaluate(fixed, "proj/app", "latest", version).immutable
+        assert evaluate(fixed, "proj/app", "v1", version).immutable
+
+
+@pytest.mark.parametrize(
+    ("repo", "tag", "example_repository"),
+    [("team/**", "**", "team/"), ("**", "s*", ""), ("{api,web}", "*.sig", "")],
+)
+def test_rules_selecting_signature_tags_are_found_with_a_repository(
+    repo: str, tag: str, example_repository: str
+) -> None:
+    found = signature_warning(rule(1, repo, tag))
+    assert found is not None
+    assert f"in repository '{example_repository}" in found.message
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"tag": "v*"},
+        {"tag": "{latest,stable}"},
+        {"tag": "**", "disabled": True},
+        {"tag": "**", "repo": "team/*", "repo_decoration": "nsMatches"},
+        {"tag": "sha256-*.sig", "tag_decoration": "excludes"},
+    ],
+)
+def test_rules_leaving_signature_tags_alone_get_no_warning(kwargs: dict[str, Any]) -> None:
+    assert signature_warning(rule(1, **kwargs)) is None
+
+
+def test_a_signature_warning_names_the_release_it_applies_to() -> None:
+    # v1.1.1 cuts at the '/' inside the braces (an error, fails open); v1.3.4 matches.
+    found = signature_warning(rule(1, tag="{sha256-*,x/y}"), version=glob.V1_1_1)
+    assert found is not None
+    assert "on Harbor 2.9.5+" in found.message

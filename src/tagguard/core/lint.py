@@ -14,12 +14,20 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tagguard.core import glob
-from tagguard.core.probes import COMMON_REPOSITORIES, COMMON_TAGS, intended_names, probe_names
-from tagguard.core.rules import REPOSITORY_SCOPE, Rule, SelectorSpec
+from tagguard.core.probes import (
+    COMMON_REPOSITORIES,
+    COMMON_TAGS,
+    brace_group,
+    error_probes,
+    intended_names,
+    probe_names,
+)
+from tagguard.core.rules import REPOSITORY_SCOPE, Rule, SelectorSpec, evaluate
 from tagguard.core.selector import (
     DECORATIONS,
     DOUBLESTAR,
     EXCLUDES,
+    MATCHES,
     NAMESPACE_DECORATIONS,
     REPO_EXCLUDES,
     TAG_DECORATIONS,
@@ -46,6 +54,8 @@ class Finding:
     project: str | None = None
     slot: str | None = None
     pattern: str | None = None
+    # A name the finding is about (e.g. one that makes the pattern error), when there is one.
+    example: str | None = None
 
 
 def lint_rules(
@@ -75,13 +85,14 @@ class _RuleLinter:
         message: str,
         slot: str | None = None,
         pattern: str | None = None,
+        example: str | None = None,
     ) -> None:
         if self.rule.disabled and level is Level.ERROR:
             # A disabled rule changes nothing today; its faults matter once enabled.
             level, message = Level.WARNING, message + " (the rule is disabled for now)"
         rule = self.rule
         self.findings.append(
-            Finding(level, code, rule.id, rule.index, message, self.project, slot, pattern)
+            Finding(level, code, rule.id, rule.index, message, self.project, slot, pattern, example)
         )
 
     def run(self) -> list[Finding]:
@@ -111,7 +122,49 @@ class _RuleLinter:
                     extra.pattern,
                 )
             self.selector(slot, selectors[0])
+        if not rule.disabled:
+            self.signature_tags()
         return self.findings
+
+    # -- cosign signatures ----------------------------------------------------------------
+
+    def signature_tags(self) -> None:
+        """A rule that makes cosign's signature tags immutable refuses every re-signing.
+
+        cosign pushes a signature as tag `sha256-<subject hex>.sig`; Harbor checks that
+        push like any other (SEMANTICS.md section 5, goharbor/harbor#17332), so once the
+        tag exists and is immutable, signing the image again answers 412. Harbor's own
+        evaluation decides, for each repository the rule's repository pattern suggests,
+        on both glob releases.
+        """
+        rule = self.rule
+        hits: dict[str, str] = {}  # glob version -> a repository where the rule selects
+        for version in glob.VERSIONS:
+            for name in _repository_probes(rule):
+                repository = f"{self.project or 'project'}/{name}"
+                if evaluate((rule,), repository, SIGNATURE_TAG, version).immutable:
+                    hits[version] = name
+                    break
+        if not hits:
+            return
+        name = hits.get(self.version) or next(iter(hits.values()))
+        only = ""
+        if len(hits) < len(glob.VERSIONS):
+            only = f" on {OLD_HARBOR if glob.V1_1_1 in hits else NEW_HARBOR}"
+        tag = rule.tag_selector
+        assert tag is not None  # a rule without one never matches
+        self.add(
+            Level.WARNING,
+            "signature-tags-immutable",
+            f"rule {rule.id} makes cosign signature tags such as 'sha256-<digest>.sig' "
+            f"immutable (e.g. in repository {name!r}){only}: signing an image a second time "
+            "pushes that tag again, and Harbor refuses it with 412 (goharbor/harbor#17332). "
+            f"{_signature_fix(tag)}, or sign through the OCI referrers API (cosign "
+            "--registry-referrers-mode=oci-1-1), whose pushes by digest Harbor never checks",
+            "tag",
+            tag.pattern,
+            SIGNATURE_TAG,
+        )
 
     # -- one selector -------------------------------------------------------------------
 
@@ -201,8 +254,8 @@ class _RuleLinter:
     # -- one pattern --------------------------------------------------------------------
 
     def pattern(self, where: str, slot: str, tests: str, pattern: str) -> None:
-        def add(level: Level, code: str, message: str) -> None:
-            self.add(level, code, f"{where}: {message}", slot, pattern)
+        def add(level: Level, code: str, message: str, example: str | None = None) -> None:
+            self.add(level, code, f"{where}: {message}", slot, pattern, example)
 
         try:
             verdicts = {v: _outcomes(pattern, tests, v) for v in glob.VERSIONS}
@@ -210,11 +263,7 @@ class _RuleLinter:
             add(Level.ERROR, "too-complex", "nests too deeply for tagguard to evaluate exactly")
             return
         problems = syntax_problems(pattern, self.version)
-        # Prefer everyday names as the example: 'latest' reads faster than 'x1x'.
-        erring = sorted(
-            (name for name, outcome in verdicts[self.version].items() if outcome == "error"),
-            key=lambda name: (name not in COMMON_TAGS + COMMON_REPOSITORIES, len(name)),
-        )
+        erring = _erring_names(verdicts, self.version)
         if erring:
             cause = f" ({'; '.join(problems)})" if problems else ""
             add(
@@ -222,6 +271,7 @@ class _RuleLinter:
                 "pattern-error",
                 f"is malformed{cause}; Harbor errors whenever matching reaches that part "
                 f"(e.g. for {tests} {erring[0]!r}); {self.fails_open(slot)}",
+                erring[0],
             )
         elif problems:
             add(
@@ -262,6 +312,76 @@ class _RuleLinter:
 
 
 _NEVER = ", so it never makes any tag immutable"
+
+
+def _class_member(char: str) -> str:
+    # A leading '-' in a class is an error in doublestar; escaped it is a member.
+    return "\\" + char if char in "-^]\\" else char
+
+
+# A tag as cosign names a signature: `sha256-<hex of the signed digest>.sig`
+# (state.cosign_subject reads it back, as Harbor's cosign middleware does).
+SIGNATURE_PREFIX = "sha256-"
+SIGNATURE_TAG = SIGNATURE_PREFIX + "0123456789abcdef" * 4 + ".sig"
+# Every tag that does not start with 'sha256-', as one doublestar pattern: the prefixes of
+# it, and every way of leaving it. Tags hold no '/', and the braces hold none either, so
+# both releases read it alike (tests check it by brute force).
+ALL_BUT_SIGNATURES = (
+    "{"
+    + ",".join(
+        alternative
+        for i in range(len(SIGNATURE_PREFIX))
+        for alternative in (
+            *((SIGNATURE_PREFIX[:i],) if i else ()),
+            f"{SIGNATURE_PREFIX[:i]}[^{_class_member(SIGNATURE_PREFIX[i])}]*",
+        )
+    )
+    + "}"
+)
+
+
+def _repository_probes(rule: Rule) -> list[str]:
+    """Repositories to try the rule in, everyday names first (they make the best example)."""
+    spec = rule.repository_selector
+    names = probe_names(spec.pattern if spec else "", REPOSITORY_SCOPE)
+    return sorted(names, key=lambda name: name not in COMMON_REPOSITORIES)
+
+
+def _signature_fix(tag: SelectorSpec) -> str:
+    """The tag pattern that keeps the rule's meaning but leaves signature tags out.
+
+    An `excludes` selector cannot be added (Harbor reads only the first tag selector), so
+    the fix is the pattern itself, verified with the matcher on both releases.
+    """
+    pattern = tag.pattern
+    if tag.decoration == MATCHES and set(pattern) <= {"*"}:
+        return (
+            f"Replace the tag pattern {pattern!r} with {ALL_BUT_SIGNATURES!r} (every tag but those)"
+        )
+    if tag.decoration == EXCLUDES:
+        widened = "{" + pattern + "," + SIGNATURE_PREFIX + "*}"
+        if _same_but_signatures(pattern, widened):
+            return f"Exclude them too: tag pattern {widened!r}"
+    return (
+        f"Narrow the tag pattern {pattern!r} so that it cannot match 'sha256-<hex>.sig' "
+        "(e.g. start it with the prefix your release tags share, such as 'v')"
+    )
+
+
+def _same_but_signatures(pattern: str, widened: str) -> bool:
+    """Does `widened` answer as `pattern` does for every probe but signature tags, which
+    it must match, on both releases, without errors?"""
+    names = [n for n in probe_names(pattern, "tag") if not n.startswith(SIGNATURE_PREFIX)]
+    try:
+        return all(
+            glob.harbor_match(widened, SIGNATURE_TAG, v)
+            and all(
+                glob.harbor_match(widened, n, v) == glob.harbor_match(pattern, n, v) for n in names
+            )
+            for v in glob.VERSIONS
+        )
+    except PatternError:
+        return False
 
 
 def _merge_hint(selectors: Sequence[SelectorSpec], version: str) -> str:
@@ -330,13 +450,31 @@ def _say(outcome: str) -> str:
 
 
 def _outcomes(pattern: str, tests: str, version: str) -> dict[str, str]:
+    """Harbor's answer for each probe: the pattern's intended names and near misses, and
+    names walked into each malformed part (so a lazy error any name reaches is seen)."""
     results: dict[str, str] = {}
-    for name in probe_names(pattern, tests):
+    for name in dict.fromkeys(probe_names(pattern, tests) + error_probes(pattern, tests)):
         try:
             results[name] = "match" if glob.harbor_match(pattern, name, version) else "no-match"
         except PatternError:
             results[name] = "error"
     return results
+
+
+def _erring_names(verdicts: dict[str, dict[str, str]], version: str) -> list[str]:
+    """Names that make the pattern error on `version`, best example first: one that errs
+    on every release, then an everyday name ('latest' reads faster than 'x1x'), then the
+    shortest."""
+    erring = [name for name, outcome in verdicts[version].items() if outcome == "error"]
+    common = COMMON_TAGS + COMMON_REPOSITORIES
+    return sorted(
+        erring,
+        key=lambda name: (
+            any(v.get(name) != "error" for v in verdicts.values()),
+            name not in common,
+            len(name),
+        ),
+    )
 
 
 def _first_difference(verdicts: dict[str, dict[str, str]]) -> tuple[str, str, str] | None:
@@ -373,7 +511,7 @@ def syntax_problems(pattern: str, version: str) -> list[str]:
                 problems.append(f"the class at column {i + 1} {problem}")
             i = end + 1
             continue
-        if ch == "{" and _brace_end(pattern, i) == -1:
+        if ch == "{" and brace_group(pattern, i) is None:
             problems.append(f"the '{{' at column {i + 1} is never closed")
         i += 1
     return problems
@@ -402,25 +540,9 @@ def _class_problem(body: str) -> str | None:
     return None
 
 
-def _brace_end(pattern: str, start: int) -> int:
-    depth = 0
-    i = start
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
-
-
 def _brace_spans(pattern: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level `{...}` group, `end` at its `}`. An unclosed `{`
+    spans to the end of the pattern: what follows it is no literal text either."""
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(pattern):
@@ -428,11 +550,12 @@ def _brace_spans(pattern: str) -> list[tuple[int, int]]:
             i += 2
             continue
         if pattern[i] == "{":
-            end = _brace_end(pattern, i)
-            if end == -1:
+            group = brace_group(pattern, i)
+            if group is None:
+                spans.append((i, len(pattern)))
                 break
-            spans.append((i, end))
-            i = end + 1
+            spans.append((i, group[1] - 1))
+            i = group[1]
             continue
         i += 1
     return spans
@@ -443,7 +566,7 @@ def _slash_in_braces(pattern: str) -> list[str]:
         f"this Harbor cuts the pattern at every '/' before reading braces, so the '{{' at "
         f"column {start + 1} is never closed"
         for start, end in _brace_spans(pattern)
-        if "/" in pattern[start:end]
+        if end < len(pattern) and "/" in pattern[start:end]  # unclosed ones are named anyway
     ]
 
 

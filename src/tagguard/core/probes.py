@@ -8,12 +8,21 @@ disagrees: a quirk, a version difference, a pattern error that fails open.
 
 Only names that can exist are kept: valid tags for tag patterns, valid repository paths
 (without the project) for repository patterns.
+
+`error_probes` writes names for the opposite purpose: names that drive Harbor's matcher
+*into* each malformed part of a pattern, read the way each doublestar release reads it, so
+a lazy pattern error that some real name triggers is always found (see its docstring).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tagguard.core import glob
+from tagguard.errors import PatternError
 
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _REPO = re.compile(
@@ -103,11 +112,12 @@ def _pieces(pattern: str, depth: int) -> list[list[str]]:
             pieces.append(_class_examples(pattern[i + 1 : end]))
             i = end + 1
         elif ch == "{":
-            end, options = _braces(pattern, i)
-            if end == -1:
+            group = brace_group(pattern, i)
+            if group is None:
                 pieces.append(["", "x"])
                 i += 1
                 continue
+            options, end = group
             pieces.append([e for option in options for e in _expand(option, depth + 1)])
             i = end
         else:
@@ -125,25 +135,268 @@ def _class_examples(body: str) -> list[str]:
     return [members[0]] if members else ["x"]
 
 
-def _braces(pattern: str, start: int) -> tuple[int, list[str]]:
-    depth = 0
-    options: list[str] = []
-    current = start + 1
-    i = start
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                options.append(pattern[current:i])
-                return i + 1, options
-        elif ch == "," and depth == 1:
-            options.append(pattern[current:i])
-            current = i + 1
-        i += 1
-    return -1, []
+def brace_group(pattern: str, start: int) -> tuple[list[str], int] | None:
+    """The `{...}` group opening at `pattern[start]`, read by the matcher's own scanner
+    (doublestar v1.3.4's splitting of alternatives: nesting and `\\` escapes respected).
+
+    Returns its top-level alternatives and the index just past its `}`, or None when the
+    brace is never closed. lint and the probes use this one scanner, so they cannot
+    disagree with the matcher about where a group ends.
+    """
+    body = _bytes(pattern[start + 1 :])
+    options, end = glob._split_alternatives(body)
+    if end == -1:
+        return None
+    return [_text(option) for option in options], start + 1 + len(_text(body[:end]))
+
+
+def _bytes(text: str) -> bytes:
+    # surrogatepass keeps every character (a JSON pattern may hold lone surrogates), so
+    # that lengths convert back exactly; the scanner only cuts at ASCII bytes.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
+
+
+# ----------------------------------------------------------------------------- errors
+
+# Each malformed part raises as soon as matching reaches it with the name not yet used
+# up, whatever that name character is; v1.3.4 also raises for an unclosed '{' met just as
+# a name part ends. So a name that leads matching to the part and then either stops or
+# goes on by one character reaches the error.
+_REACH_TAILS = (b"", b"x")
+# Characters tried for a `[...]` class: a name character has to pass it to go further.
+_CLASS_TRIES = b"xa0Z_.-"
+MAX_ERROR_PROBES = 256
+_MAX_DEPTH = 64
+
+
+def error_probes(pattern: str, slot: str) -> list[str]:
+    """Names, valid for the slot, that lead each doublestar release to a malformed part.
+
+    The pattern is walked the way each release's matcher walks it (v1.3.4 one rune at a
+    time across '/', splicing each `{...}` alternative into the rest; v1.1.1 segment by
+    segment, braces closed by the first '}'), writing down a name that the walk's path
+    matches: a literal as itself, `?` and `*` as a character or nothing, a class as a
+    member. Where the walk meets a malformed part (an unclosed `[` or `{`, a bad class,
+    a trailing `\\`) the name so far, alone and followed by one more character, is a probe.
+    Parts the matcher can never report are not walked into: v1.1.1 ignores errors after a
+    `*` in the same segment, both releases ignore them after a `**` segment.
+
+    These are candidates: the caller runs the real matcher on them. A walk path may be
+    overtaken by another (an earlier alternative that matches first), so every path is
+    written out, up to MAX_ERROR_PROBES names per release.
+    """
+    raw = glob._go_bytes(pattern)
+    names: list[str] = []
+    for walker in (_Walk134(raw), _Walk111(raw)):
+        for name in walker.probes():
+            text = name.decode("utf-8", "replace")
+            if is_valid_name(text, slot) and text not in names:
+                names.append(text)
+    return names
+
+
+@dataclass
+class _Budget:
+    left: int = MAX_ERROR_PROBES
+
+    def spend(self) -> bool:
+        self.left -= 1
+        return self.left >= 0
+
+
+def _rune(pattern: bytes, p: int) -> tuple[int, int]:
+    return glob._decode(pattern, p)
+
+
+def _class_end(pattern: bytes, p: int) -> int:
+    """Index just past the `]` of the class opening at p, or -1 if it is never closed."""
+    end = glob._index_unescaped(pattern[p + 1 :], glob._RBRACKET)
+    return -1 if end == -1 else p + 1 + end + 1
+
+
+def _class_passes(pattern: bytes, p: int) -> tuple[int, list[bytes]] | None:
+    """A well-formed class at p: (index past it, name characters it accepts); None if the
+    class is malformed (the matcher raises on reaching it)."""
+    end = _class_end(pattern, p)
+    if end == -1:
+        return None
+    members = glob._runes(pattern[p + 1 : end - 1])
+    if not members:
+        return None
+    tries = sorted(
+        {m for m in members if 0 < m < 0x80} | set(_CLASS_TRIES), key=_name_character_rank
+    )
+    try:
+        accepted = [bytes([rune]) for rune in tries if glob._class_matches(members, rune)]
+    except PatternError:
+        return None
+    return end, accepted[:3]
+
+
+def _name_character_rank(rune: int) -> tuple[int, int]:
+    """Characters every name may hold first (a class member such as '}' or '*' leads to
+    no valid name), then those only tags may hold, then the rest."""
+    char = chr(rune)
+    if char.islower() or char.isdigit():
+        return 0, rune
+    if char.isupper() or char in "._-":
+        return 1, rune
+    return 2, rune
+
+
+class _Walk134:
+    """doublestar v1.3.4's path through a pattern, one rune at a time (`_Matcher134`)."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+        self.budget = _Budget()
+
+    def probes(self) -> Iterator[bytes]:
+        yield from self.walk(self.pattern, b"", segment_start=True, depth=0)
+
+    def reach(self, name: bytes) -> Iterator[bytes]:
+        for tail in _REACH_TAILS:
+            if self.budget.spend():
+                yield name + tail
+
+    def walk(self, pattern: bytes, name: bytes, segment_start: bool, depth: int) -> Iterator[bytes]:
+        p = 0
+        while p < len(pattern) and depth < _MAX_DEPTH and self.budget.left > 0:
+            if segment_start:
+                slash = glob._index_unescaped(pattern[p:], glob._SLASH)
+                head = pattern[p:] if slash == -1 else pattern[p : p + slash]
+                if head == glob._DOUBLESTAR:
+                    return  # a whole-segment globstar: errors after it are ignored
+            segment_start = False
+            r, w = _rune(pattern, p)
+            if r == glob._BACKSLASH:
+                if p + w >= len(pattern):
+                    yield from self.reach(name)
+                    return
+                ew = _rune(pattern, p + w)[1]
+                name += pattern[p + w : p + w + ew]
+                p += w + ew
+            elif r == glob._SLASH:
+                name += b"/"
+                p += w
+                segment_start = True
+            elif r == glob._QUESTION:
+                name += b"x"
+                p += w
+            elif r == glob._STAR:
+                rest = pattern[p + w :]
+                yield from self.walk(rest, name + b"x", False, depth + 1)
+                p += w  # and on, the star matching nothing
+            elif r == glob._LBRACKET:
+                passed = _class_passes(pattern, p)
+                if passed is None:
+                    yield from self.reach(name)
+                    return
+                end, chars = passed
+                for char in chars[1:]:
+                    yield from self.walk(pattern[end:], name + char, False, depth + 1)
+                if not chars:
+                    return
+                name += chars[0]
+                p = end
+            elif r == glob._LBRACE:
+                options, end = glob._split_alternatives(pattern[p + w :])
+                if end == -1:
+                    yield from self.reach(name)
+                    return
+                rest = pattern[p + w + end :]
+                for option in options:
+                    yield from self.walk(option + rest, name, False, depth + 1)
+                return
+            else:
+                name += pattern[p : p + w]
+                p += w
+
+
+class _Walk111:
+    """doublestar v1.1.1's path: pattern cut at every '/', then each segment alone
+    (`_Matcher111`)."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.segments = glob._split_unescaped(pattern, glob._SLASH, keep_empty_end=False)
+        self.budget = _Budget()
+
+    def probes(self) -> Iterator[bytes]:
+        prefixes = [b""]
+        for index, segment in enumerate(self.segments):
+            if segment == glob._DOUBLESTAR:
+                return  # errors after a globstar segment are ignored
+            join = b"/" if index else b""
+            matched: list[bytes] = []
+            for prefix in prefixes:
+                for name, complete in self.walk(segment, b"", dead=False, depth=0):
+                    if complete:
+                        matched.append(prefix + join + name)
+                    elif self.budget.spend():
+                        yield prefix + join + name
+            prefixes = matched[:16]
+            if not prefixes:
+                return
+
+    def walk(
+        self, segment: bytes, name: bytes, dead: bool, depth: int
+    ) -> Iterator[tuple[bytes, bool]]:
+        """(name, True) for names matching the whole segment; (name, False) for probes
+        reaching a malformed part (never after a `*`: its scan swallows errors)."""
+
+        def reach(at: bytes) -> Iterator[tuple[bytes, bool]]:
+            if not dead:
+                for tail in _REACH_TAILS:
+                    yield at + tail, False
+
+        p = 0
+        while p < len(segment):
+            if depth >= _MAX_DEPTH or self.budget.left <= 0:
+                return
+            r, w = _rune(segment, p)
+            if r == glob._BACKSLASH:
+                if p + w >= len(segment):
+                    yield from reach(name)
+                    return
+                ew = _rune(segment, p + w)[1]
+                name += segment[p + w : p + w + ew]
+                p += w + ew
+            elif r == glob._QUESTION:
+                name += b"x"
+                p += w
+            elif r == glob._STAR:
+                yield from self.walk(segment[p + w :], name + b"x", True, depth + 1)
+                dead = True
+                p += w
+            elif r == glob._LBRACKET:
+                passed = _class_passes(segment, p)
+                if passed is None:
+                    yield from reach(name)
+                    return
+                end, chars = passed
+                for char in chars[1:]:
+                    yield from self.walk(segment[end:], name + char, dead, depth + 1)
+                if not chars:
+                    return
+                name += chars[0]
+                p = end
+            elif r == glob._LBRACE:
+                end = glob._index_unescaped(segment[p + w :], glob._RBRACE)
+                if end == -1:
+                    yield from reach(name)
+                    return
+                end += p + w
+                body = segment[p + w : end]
+                rest = segment[end + 1 :]
+                for option in glob._split_unescaped(body, glob._COMMA, keep_empty_end=False):
+                    yield from self.walk(option + rest, name, dead, depth + 1)
+                return
+            else:
+                name += segment[p : p + w]
+                p += w
+        if name:
+            yield name, True
