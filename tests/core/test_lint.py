@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -22,6 +24,8 @@ from tagguard.core.lint import (
 from tagguard.core.probes import is_valid_name
 from tagguard.core.rules import evaluate, parse_rules
 from tagguard.core.state import cosign_subject
+from tagguard.errors import PatternError
+from tagguard.reporters.lint import render_json
 from tests.builders import rule_json
 
 rule = rule_json
@@ -280,3 +284,14 @@ def test_a_signature_warning_names_the_release_it_applies_to() -> None:
     found = signature_warning(rule(1, tag="{sha256-*,x/y}"), version=glob.V1_1_1)
     assert found is not None
     assert "on Harbor 2.9.5+" in found.message
+
+
+def test_json_findings_carry_the_example_name() -> None:
+    findings = lint(rule(1, tag="rc{1,2"), rule(2))
+    out = io.StringIO()
+    render_json([("rules.json", f) for f in findings], out)
+    by_code = {f["code"]: f for f in json.loads(out.getvalue())["findings"]}
+    example = by_code["pattern-error"]["example"]
+    with pytest.raises(PatternError):
+        glob.harbor_match("rc{1,2", example)
+    assert by_code["signature-tags-immutable"]["example"] == SIGNATURE_TAG

@@ -42,6 +42,8 @@ def finding_dict(origin: str, finding: Finding) -> dict[str, Any]:
         "rule_index": finding.rule_index,
         "selector": finding.slot,
         "pattern": finding.pattern,
+        # A name the finding is about: one that makes the pattern error, a signature tag.
+        "example": finding.example,
         "message": finding.message,
     }
 
