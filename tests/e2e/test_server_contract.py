@@ -14,6 +14,13 @@ import yaml
 
 from tests.conftest import shared_dir
 from tests.e2e.conftest import ADMIN, DEVELOPER, Harbor
+from tests.harbor_server.images import (
+    cosign_tag,
+    make_cosign_signature,
+    make_image,
+    make_index,
+    push_index,
+)
 
 API = "/api/v2.0"
 
@@ -210,3 +217,26 @@ def test_immutable_tags_refuse_pushes_and_deletes_with_412(populated: Harbor) ->
         deleted.json()["errors"][0]["message"]
         == "the tag v1 configured as immutable, cannot be deleted"
     )
+
+
+def test_artifact_with_every_part_and_project(harbor: Harbor) -> None:
+    """References, accessories and labels as swagger's Artifact, Reference, Accessory and
+    Label define them; a project as Project."""
+    child = make_image()
+    index = make_index(child)
+    assert push_index(harbor.pusher, "proj/app", "v1", (child,), index).status_code == 201
+    signature = make_cosign_signature(index.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(index.digest), signature).status_code == 201
+    harbor.state.add_label("proj", "app", "v1", "release")
+    answer = get(
+        harbor,
+        "/projects/proj/repositories/app/artifacts/v1?with_accessory=true&with_label=true",
+    )
+    validate(answer.json(), "Artifact")
+    assert {"references", "accessories", "labels", "tags"} <= set(answer.json())
+    listed = get(
+        harbor, "/projects/proj/repositories/app/artifacts?with_accessory=true&with_label=true"
+    )
+    validate(listed.json(), "Artifact", many=True)
+    project = get(harbor, "/projects/proj")
+    validate(project.json(), "Project")

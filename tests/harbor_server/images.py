@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -163,3 +164,72 @@ def push_index(
         headers={"Content-Type": OCI_INDEX},
         timeout=10,
     )
+
+
+COSIGN_LAYER = "application/vnd.dev.cosign.simplesigning.v1+json"
+NOTATION_TYPE = "application/vnd.cncf.notary.signature"
+HARBOR_SBOM_TYPE = "application/vnd.goharbor.harbor.sbom.v1"
+
+
+def cosign_tag(digest: str) -> str:
+    """The tag cosign pushes a signature of `digest` under: `sha256-<hex>.sig`."""
+    return digest.replace(":", "-", 1) + ".sig"
+
+
+def _manifest(
+    config: bytes, config_type: str, layers: list[tuple[bytes, str]], **extra: Any
+) -> bytes:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": config_type, "digest": sha256(config), "size": len(config)},
+            "layers": [
+                {"mediaType": kind, "digest": sha256(blob), "size": len(blob)}
+                for blob, kind in layers
+            ],
+            **extra,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def make_cosign_signature(subject_digest: str, seed: str | None = None) -> Image:
+    """A cosign signature of `subject_digest` as cosign pushes it by tag (the example in
+    Harbor's src/server/middleware/cosign/cosign.go): an OCI config and one simplesigning
+    layer. Push it under `cosign_tag(subject_digest)`."""
+    payload = json.dumps(
+        {
+            "critical": {
+                "identity": {"docker-reference": "test"},
+                "image": {"docker-manifest-digest": subject_digest},
+                "type": "cosign container image signature",
+            },
+            "optional": {"seed": seed or os.urandom(8).hex()},
+        }
+    ).encode()
+    config = json.dumps({"architecture": "", "os": "", "rootfs": {"type": "layers"}}).encode()
+    return Image(
+        _manifest(config, OCI_CONFIG, [(payload, COSIGN_LAYER)]), OCI_MANIFEST, (config, payload)
+    )
+
+
+def make_referrer(
+    subject: Image, artifact_type: str | None = None, config_type: str = OCI_CONFIG
+) -> Image:
+    """A manifest with an OCI `subject` field (the referrers API: notation, SBOMs, cosign
+    with OCI 1.1), pushed by digest. Harbor's subject middleware types it from
+    `artifactType`, else from the config's media type."""
+    config = json.dumps({"seed": os.urandom(8).hex()}).encode()
+    layer = os.urandom(16)
+    extra: dict[str, Any] = {
+        "subject": {
+            "mediaType": subject.media_type,
+            "digest": subject.digest,
+            "size": len(subject.manifest),
+        }
+    }
+    if artifact_type is not None:
+        extra["artifactType"] = artifact_type
+    body = _manifest(config, config_type, [(layer, "application/octet-stream")], **extra)
+    return Image(body, OCI_MANIFEST, (config, layer))
