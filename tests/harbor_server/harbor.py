@@ -14,7 +14,15 @@ Harbor's behaviours reproduced:
 * tags' `immutable` only with `with_immutable_status=true`, computed by Harbor's matcher;
 * /v2/: Bearer challenges to `/service/token` (service `harbor-registry`), Basic accepted;
   a manifest PUT onto an existing immutable tag and a DELETE of an artifact carrying one
-  answer 412 PRECONDITION with Harbor's messages.
+  answer 412 PRECONDITION with Harbor's messages;
+* whole artifacts (graph.py): an index's children, accessories linked by the cosign and
+  subject middlewares, labels; artifact GET/list with `references`, `with_accessory`,
+  `with_label`, the list without accessories and in push-time order or `sort`;
+* delete and copy as `deleteDeeply` / `copyDeeply` in one transaction that a refusal rolls
+  back entirely, registry writes applied only after the database part succeeded;
+* rule pages read in an unstable row order without `sort` (`rule_rng`);
+* pull policies (412 PROJECTPOLICYVIOLATION), `GET /projects/{p}`, `HEAD /projects`, and
+  `POST /replication/executions`, which calls `HarborState.replicate`.
 
 Immutability here is computed with tagguard's own port of Harbor's matcher (which the
 vector tests hold to Harbor's); `flip_immutable` makes the server's flag disagree, to test
