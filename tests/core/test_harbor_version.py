@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from tagguard.core import glob
-from tagguard.core.harbor_version import glob_version_for, parse_harbor_version
+from tagguard.core.harbor_version import (
+    AT_LEAST_2_13,
+    HarborVersion,
+    glob_version_for,
+    parse_harbor_version,
+)
 from tagguard.errors import InputError
 
 
@@ -35,3 +40,14 @@ def test_no_version_means_newest() -> None:
 def test_bad_versions_are_input_errors(bad: str) -> None:
     with pytest.raises(InputError, match="is not a version"):
         parse_harbor_version(bad)
+
+
+def test_a_hidden_version_is_read_as_at_least_2_13() -> None:
+    """An anonymous systeminfo answer without `harbor_version` comes from Harbor >= 2.13
+    (src/server/v2.0/handler/systeminfo.go, `convertInfo`: the version is protected info
+    from v2.13.0), and every release from 2.11 links v1.3.4."""
+    assert parse_harbor_version(AT_LEAST_2_13) == HarborVersion(2, 13, 0)
+    assert glob_version_for(AT_LEAST_2_13) == glob.V1_3_4
+    # Only this bound is read: a lower bound below 2.11 (or 2.10.3) would not pick one glob.
+    with pytest.raises(InputError):
+        parse_harbor_version(">=2.10")

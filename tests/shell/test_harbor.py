@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 import responses
 
 from tagguard.core import glob
 from tagguard.core.harbor_version import AT_LEAST_2_13, glob_version_for, parse_harbor_version
+from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
 from tagguard.errors import AuthError, RemoteError
-from tagguard.shell.harbor import SUSPECT_TAG_COUNT, HarborClient, encode_repository
+from tagguard.shell.harbor import (
+    SUSPECT_TAG_COUNT,
+    HarborClient,
+    ProjectInfo,
+    check_pages,
+    encode_repository,
+)
 from tagguard.shell.http import Http, TransportOptions
 from tests.builders import rule_json
 
@@ -263,3 +271,435 @@ def test_a_count_that_only_unicode_calls_a_digit() -> None:
     )
     with pytest.raises(RemoteError, match="is not a count"):
         client().artifacts_page("p", "app", 1)
+
+
+# -- whole artifacts ----------------------------------------------------------------------
+
+CHILD = "sha256:" + "c" * 64
+SIGNATURE = "sha256:" + "5" * 64
+SBOM = "sha256:" + "b" * 64
+ARTIFACTS = re.compile(
+    r"https://harbor\.test/api/v2\.0/projects/p/repositories/[^/]+/artifacts\?.*"
+)
+
+
+def whole_artifact(digest: str = DIGEST, artifact_id: int = 1) -> dict[str, object]:
+    """An index as Harbor answers it with with_accessory and with_label (swagger.yaml's
+    Artifact, Reference, Accessory and Label models)."""
+    return {
+        "id": artifact_id,
+        "digest": digest,
+        "media_type": "application/vnd.oci.image.index.v1+json",
+        "tags": [{"id": artifact_id, "name": f"v{artifact_id}", "immutable": True}],
+        "references": [
+            {"parent_id": artifact_id, "child_id": 9, "child_digest": CHILD, "platform": {}}
+        ],
+        "accessories": [
+            {"id": 1, "artifact_id": 7, "digest": SIGNATURE, "type": "signature.cosign"},
+            {"id": 2, "artifact_id": 8, "digest": SBOM, "type": "harbor.sbom"},
+        ],
+        "labels": [{"id": 3, "name": "release", "scope": "g"}, {"id": 4, "name": "qa"}],
+    }
+
+
+@responses.activate
+def test_the_artifact_answer_is_read_whole_in_one_request() -> None:
+    responses.get(ARTIFACT, json=whole_artifact())
+    found = client().artifact("p", "team/app", "v1")
+    assert found is not None
+    assert found.children == (CHILD,)
+    assert found.accessories == (
+        Accessory(SIGNATURE, "signature.cosign"),
+        Accessory(SBOM, "harbor.sbom"),
+    )
+    assert found.labels == ("release", "qa")
+    assert found.tag("v1") == TagInfo("v1", True)
+    url = str(responses.calls[0].request.url)
+    assert "with_accessory=true" in url
+    assert "with_label=true" in url
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_the_artifact_list_is_read_whole() -> None:
+    other = "sha256:" + "e" * 64
+    responses.get(
+        ARTIFACTS,
+        json=[whole_artifact(), whole_artifact(other, 2)],
+        headers={"X-Total-Count": "2"},
+    )
+    found = client().artifacts("p", "team/app")
+    assert [a.digest for a in found] == [DIGEST, other]
+    assert all(a.children == (CHILD,) and len(a.accessories) == 2 for a in found)
+    url = str(responses.calls[0].request.url)
+    assert "with_accessory=true" in url
+    assert "with_label=true" in url
+    assert "sort=id" in url
+
+
+@responses.activate
+def test_an_artifact_without_references_accessories_or_labels() -> None:
+    # Go's JSON encoder writes an empty slice as null, or omits it.
+    responses.get(
+        ARTIFACT, json={"digest": DIGEST, "tags": None, "references": None, "accessories": None}
+    )
+    found = client().artifact("p", "app", "v1")
+    assert found == ArtifactInfo(DIGEST)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("references", {"child_digest": CHILD}, "references are not a list"),
+        ("references", [{"child_id": 9}], "a reference of harbor.test's artifact has no digest"),
+        ("references", ["sha256:x"], "a reference of harbor.test's artifact has no digest"),
+        ("references", [{"child_digest": "sha256:x"}], "'sha256:x' is not a digest"),
+        ("accessories", "signature.cosign", "accessories are not a list"),
+        ("accessories", [{"type": "signature.cosign"}], "an accessory of .* has no digest"),
+        ("accessories", [{"digest": "md5:1", "type": "x"}], "'md5:1' is not a digest"),
+        ("accessories", [{"digest": SIGNATURE, "type": 3}], "without a type"),
+        ("accessories", [{"digest": SIGNATURE}], "without a type"),
+        ("labels", {"name": "qa"}, "labels are not a list"),
+        ("labels", [{"name": ["qa"]}], "a label without a name"),
+        ("labels", ["qa"], "a label without a name"),
+    ],
+)
+@responses.activate
+def test_malformed_parts_of_an_artifact_are_one_line_errors(
+    field: str, value: object, message: str
+) -> None:
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": [], field: value})
+    with pytest.raises(RemoteError, match=message) as raised:
+        client().artifact("p", "app", "v1")
+    assert raised.value.message.startswith("reading p/app:v1: ")
+    assert "harbor.test" in raised.value.message
+    assert "\n" not in raised.value.message
+
+
+# -- lists: sorted by id, read whole -------------------------------------------------------
+
+REPOSITORIES = re.compile(r"https://harbor\.test/api/v2\.0/repositories\?.*")
+
+
+def repository(i: int) -> dict[str, object]:
+    return {"id": i, "project_id": 1, "name": f"p/r{i}"}
+
+
+def artifact_item(i: int) -> dict[str, object]:
+    return {"id": i, "digest": f"sha256:{i:064x}", "tags": []}
+
+
+@responses.activate
+def test_every_list_is_asked_in_id_order() -> None:
+    """Every route takes `sort` (swagger.yaml); a key the model lacks is silently dropped
+    (setSorts, src/lib/orm/query.go), and RepoRecord's id column is repository_id
+    (src/pkg/repository/model/model.go)."""
+    one = {"X-Total-Count": "1"}
+    responses.get(RULES, json=[rule_json(1)], headers=one)
+    responses.get(ARTIFACTS, json=[artifact_item(1)], headers=one)
+    responses.get(REPOSITORIES, json=[repository(1)], headers=one)
+    harbor = client()
+    harbor.rules("p")
+    harbor.artifacts("p", "app")
+    harbor.artifacts_page("p", "app", 1)
+    assert harbor.repositories() == ["p/r1"]
+    queries = [str(c.request.url).split("?", 1)[1].split("&") for c in responses.calls]
+    assert "sort=id" in queries[0]
+    assert "sort=id" in queries[1]
+    assert "sort=id" in queries[2]
+    assert "sort=repository_id" in queries[3]
+
+
+def two_pages(
+    url: re.Pattern[str], first: list[object], second: list[object], totals: tuple[str, str]
+) -> None:
+    responses.get(
+        url,
+        json=first,
+        headers={"X-Total-Count": totals[0], "Link": '</api/v2.0/page2?page=2>; rel="next"'},
+    )
+    responses.get(
+        f"{BASE}/api/v2.0/page2?page=2", json=second, headers={"X-Total-Count": totals[1]}
+    )
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("question", "url", "item"),
+    [
+        ("rules", RULES, rule_json),
+        ("artifacts", ARTIFACTS, artifact_item),
+        ("repositories", REPOSITORIES, repository),
+    ],
+)
+def test_an_id_read_twice_is_an_error(question: str, url: re.Pattern[str], item: Any) -> None:
+    """Without a stable order, LIMIT/OFFSET pages can repeat one item and skip another: the
+    count still adds up, the repeat gives it away."""
+    two_pages(url, [item(1), item(2)], [item(2)], ("3", "3"))
+    with pytest.raises(RemoteError, match="id 2 twice"):
+        ask(question)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("question", "url", "item"),
+    [
+        ("rules", RULES, rule_json),
+        ("artifacts", ARTIFACTS, artifact_item),
+        ("repositories", REPOSITORIES, repository),
+    ],
+)
+def test_a_count_that_moves_between_pages_is_an_error(
+    question: str, url: re.Pattern[str], item: Any
+) -> None:
+    two_pages(url, [item(1), item(2)], [item(4)], ("4", "3"))
+    with pytest.raises(RemoteError, match="count went from 4 to 3 between pages"):
+        ask(question)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("question", "url", "item", "message"),
+    [
+        ("rules", RULES, rule_json, "said 3 rules but sent 2"),
+        ("artifacts", ARTIFACTS, artifact_item, "said 3 artifacts but sent 2"),
+        ("repositories", REPOSITORIES, repository, "said 3 repositories but sent 2"),
+    ],
+)
+def test_fewer_ids_than_counted_is_an_error(
+    question: str, url: re.Pattern[str], item: Any, message: str
+) -> None:
+    two_pages(url, [item(1)], [item(2)], ("3", "3"))
+    with pytest.raises(RemoteError, match=message):
+        ask(question)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("question", "url", "item"),
+    [
+        ("rules", RULES, rule_json),
+        ("artifacts", ARTIFACTS, artifact_item),
+        ("repositories", REPOSITORIES, repository),
+        ("artifacts_page", ARTIFACTS, artifact_item),
+    ],
+)
+def test_a_list_without_a_count_is_an_error(question: str, url: re.Pattern[str], item: Any) -> None:
+    responses.get(url, json=[item(1)])
+    with pytest.raises(RemoteError, match="did not say how many"):
+        ask(question)
+
+
+@responses.activate
+@pytest.mark.parametrize("question", ["artifacts", "repositories", "artifacts_page"])
+def test_a_list_item_without_an_id_is_an_error(question: str) -> None:
+    url = REPOSITORIES if question == "repositories" else ARTIFACTS
+    item = {"name": "p/a"} if question == "repositories" else {"digest": DIGEST, "tags": []}
+    responses.get(url, json=[item], headers={"X-Total-Count": "1"})
+    with pytest.raises(RemoteError, match="without an id"):
+        ask(question)
+
+
+def ask(question: str) -> object:
+    harbor = client()
+    if question == "rules":
+        return harbor.rules("p")
+    if question == "artifacts":
+        return harbor.artifacts("p", "app")
+    if question == "artifacts_page":
+        return harbor.artifacts_page("p", "app", 1)
+    return harbor.repositories()
+
+
+@responses.activate
+def test_the_rules_use_the_shared_pages_and_a_403_on_any_page_is_an_answer() -> None:
+    two_pages(RULES, [rule_json(1)], [], ("2", "2"))
+    responses.replace(
+        responses.GET,
+        f"{BASE}/api/v2.0/page2?page=2",
+        status=403,
+        json={"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]},
+    )
+    found = client().rules("p")
+    assert found.rules is None
+    assert all(c.request.headers["X-Is-Resource-Name"] == "true" for c in responses.calls)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("page", "count", "total", "ok"),
+    [
+        (1, 100, "150", True),
+        (2, 50, "150", True),
+        (1, 3, "150", False),
+        (2, 51, "150", False),
+        (3, 0, "150", True),
+        (1, 0, "0", True),
+    ],
+)
+def test_a_page_of_artifacts_holds_its_share_of_the_count(
+    page: int, count: int, total: str, ok: bool
+) -> None:
+    first = (page - 1) * 100 + 1
+    responses.get(
+        ARTIFACTS,
+        json=[artifact_item(i) for i in range(first, first + count)],
+        headers={"X-Total-Count": total},
+    )
+    if ok:
+        found, said = client().artifacts_page("p", "app", page)
+        assert len(found) == count
+        assert said == int(total)
+    else:
+        with pytest.raises(RemoteError, match=f"page {page} holds"):
+            client().artifacts_page("p", "app", page)
+
+
+@responses.activate
+def test_a_page_of_artifacts_with_an_id_twice_is_an_error() -> None:
+    responses.get(
+        ARTIFACTS, json=[artifact_item(1), artifact_item(1)], headers={"X-Total-Count": "2"}
+    )
+    with pytest.raises(RemoteError, match="id 1 twice"):
+        client().artifacts_page("p", "app", 1)
+
+
+def test_pages_read_apart_are_checked_together() -> None:
+    a, b, c = (ArtifactInfo(f"sha256:{i:064x}") for i in (1, 2, 3))
+    check_pages([([a, b], 3), ([c], 3)], "listing p/app", "h.io")
+    with pytest.raises(RemoteError, match="on two pages"):
+        check_pages([([a, b], 3), ([b], 3)], "listing p/app", "h.io")
+    with pytest.raises(RemoteError, match="count changed"):
+        check_pages([([a, b], 3), ([c], 4)], "listing p/app", "h.io")
+    with pytest.raises(RemoteError, match="said 3 artifacts but its pages held 2"):
+        check_pages([([a], 3), ([c], 3)], "listing p/app", "h.io")
+
+
+# -- 412 on a read ---------------------------------------------------------------------------
+
+
+@responses.activate
+def test_a_project_policy_refusal_is_said_plainly() -> None:
+    """The body Harbor's content-trust middleware sends
+    (src/server/middleware/contenttrust/contentrust.go) through lib/http.SendError."""
+    responses.get(
+        ARTIFACT,
+        status=412,
+        json={
+            "errors": [
+                {"code": "PROJECTPOLICYVIOLATION", "message": "The image is not signed by cosign."}
+            ]
+        },
+    )
+    with pytest.raises(RemoteError) as raised:
+        client().artifact("p", "app", "v1")
+    message = raised.value.message
+    assert message.startswith("reading p/app:v1: harbor.test refuses")
+    assert "project's policy forbids pulling it" in message
+    assert message.endswith("The image is not signed by cosign.")
+    assert "412" not in message
+
+
+@responses.activate
+def test_a_412_that_is_not_a_policy_keeps_its_status_and_code() -> None:
+    responses.get(
+        ARTIFACT, status=412, json={"errors": [{"code": "PRECONDITION", "message": "nope"}]}
+    )
+    with pytest.raises(RemoteError, match="answered 412 PRECONDITION: nope") as raised:
+        client().artifact("p", "app", "v1")
+    assert "policy" not in raised.value.message
+
+
+# -- project -------------------------------------------------------------------------------
+
+PROJECT = f"{BASE}/api/v2.0/projects/123"
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("registry_id", "proxy"), [(None, False), (0, False), (4, True), ("absent", False)]
+)
+def test_a_project_and_whether_it_is_a_proxy_cache(registry_id: object, proxy: bool) -> None:
+    body: dict[str, object] = {"project_id": 7, "name": "123"}
+    if registry_id != "absent":
+        body["registry_id"] = registry_id
+    responses.get(PROJECT, json=body)
+    assert client().project("123") == ProjectInfo("123", proxy_cache=proxy)
+    assert len(responses.calls) == 1
+    assert responses.calls[0].request.headers["X-Is-Resource-Name"] == "true"
+
+
+@responses.activate
+def test_a_project_harbor_does_not_have_is_none() -> None:
+    responses.get(
+        PROJECT,
+        status=404,
+        json={"errors": [{"code": "NOT_FOUND", "message": "project 123 not found"}]},
+    )
+    assert client().project("123") is None
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("reply", "error", "message"),
+    [
+        (
+            {"status": 404, "body": "404 page not found", "content_type": "text/plain"},
+            RemoteError,
+            "answered 404",
+        ),
+        ({"status": 403, "json": {}}, AuthError, "forbids it"),
+        ({"status": 401, "json": {}}, AuthError, "refused anonymous access"),
+        ({"json": {"name": "other"}}, RemoteError, "answered with project 'other'"),
+        ({"json": {"name": "123", "registry_id": "4"}}, RemoteError, "registry_id"),
+        ({"json": {"name": "123", "registry_id": True}}, RemoteError, "registry_id"),
+        ({"json": ["123"]}, RemoteError, "something other than a project"),
+    ],
+)
+def test_a_project_answer_that_is_not_one(
+    reply: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    responses.get(PROJECT, **reply)
+    with pytest.raises(error, match=message):
+        client().project("123")
+
+
+# -- the request budget ------------------------------------------------------------------------
+
+
+@responses.activate
+def test_requests_per_question() -> None:
+    """One request for an artifact, one for a page of artifacts, one per page of rules."""
+    responses.get(ARTIFACT, json=whole_artifact())
+    client().artifact("p", "app", "v1")
+    assert len(responses.calls) == 1
+
+    responses.get(
+        ARTIFACTS,
+        json=[whole_artifact(f"sha256:{i:064x}", i) for i in range(1, 101)],
+        headers={"X-Total-Count": "150"},
+    )
+    client().artifacts_page("p", "app", 1)
+    assert len(responses.calls) == 2
+
+    responses.get(RULES, json=[rule_json(1)], headers={"X-Total-Count": "1"})
+    client().rules("p")
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_three_pages_of_rules_cost_three_requests() -> None:
+    total = {"X-Total-Count": "250"}
+    for page, ids in ((1, range(1, 101)), (2, range(101, 201)), (3, range(201, 251))):
+        link = f'</api/v2.0/projects/p/immutabletagrules?sort=id&page={page + 1}&page_size=100>; rel="next"'
+        responses.get(
+            re.compile(
+                rf"https://harbor\.test/api/v2\.0/projects/p/immutabletagrules\?sort=id&page={page}&.*"
+            ),
+            json=[rule_json(i) for i in ids],
+            headers={**total, "Link": link} if page < 3 else total,
+        )
+    found = client().rules("p")
+    assert found.rules is not None
+    assert [r.id for r in found.rules] == list(range(1, 251))
+    assert len(responses.calls) == 3

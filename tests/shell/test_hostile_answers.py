@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tagguard.core.rules import parse_rules
 from tagguard.errors import TagguardError
 from tagguard.shell.credentials import CredentialStore, load_docker_config
-from tagguard.shell.harbor import _artifact_fields
+from tagguard.shell.harbor import _artifact_info
 from tests.builders import rule_json
 from tests.strategies import json_values
 
@@ -45,11 +45,22 @@ RULE = st.fixed_dictionaries(
 TAG = st.fixed_dictionaries(
     {}, optional={"name": st.text(max_size=10) | JSON, "immutable": st.booleans() | JSON}
 )
+DIGESTS = st.sampled_from(["sha256:" + "a" * 64, "sha256:x", ""]) | JSON
+REFERENCE = st.fixed_dictionaries({}, optional={"child_digest": DIGESTS, "child_id": JSON})
+ACCESSORY = st.fixed_dictionaries(
+    {},
+    optional={"digest": DIGESTS, "type": st.sampled_from(["signature.cosign", ""]) | JSON},
+)
+LABEL = st.fixed_dictionaries({}, optional={"name": st.text(max_size=6) | JSON})
 ARTIFACT = st.fixed_dictionaries(
     {},
     optional={
-        "digest": st.sampled_from(["sha256:" + "a" * 64, "sha256:x", ""]) | JSON,
+        "id": st.integers(0, 3) | JSON,
+        "digest": DIGESTS,
         "tags": st.lists(TAG, max_size=3) | st.none() | JSON,
+        "references": st.lists(REFERENCE, max_size=2) | st.none() | JSON,
+        "accessories": st.lists(ACCESSORY, max_size=2) | st.none() | JSON,
+        "labels": st.lists(LABEL, max_size=2) | st.none() | JSON,
     },
 )
 
@@ -74,12 +85,16 @@ def test_any_rules_answer(data: Any) -> None:
 @given(ARTIFACT | JSON)
 def test_any_artifact_answer(data: Any) -> None:
     try:
-        digest, tags = _artifact_fields(data, "reading p/app:v1", "h.io")
+        found = _artifact_info(data, "reading p/app:v1", "h.io")
     except TagguardError as error:
         _one_line(error, "p/app:v1")
+        _one_line(error, "h.io")
     else:
-        assert digest.startswith("sha256:")
-        assert all(isinstance(t.name, str) for t in tags)
+        assert found.digest.startswith("sha256:")
+        assert all(isinstance(t.name, str) for t in found.tags)
+        assert all(c.startswith("sha256:") for c in found.children)
+        assert all(a.digest.startswith("sha256:") and a.kind for a in found.accessories)
+        assert all(isinstance(name, str) for name in found.labels)
 
 
 AUTH_ENTRY = st.fixed_dictionaries(
@@ -169,21 +184,30 @@ GOOD_ITEMS = {
     "rules": st.builds(
         lambda i, tag: rule_json(i, "**", tag), st.integers(1, 9), st.sampled_from(["v*", "**"])
     ),
-    "repositories": st.builds(lambda n: {"name": f"p/{n}"}, st.sampled_from("abc")),
+    "repositories": st.builds(lambda n: {"id": ord(n), "name": f"p/{n}"}, st.sampled_from("abc")),
     "artifacts": st.builds(
-        lambda d, t: {"digest": "sha256:" + d * 64, "tags": [{"name": t, "immutable": False}]},
+        lambda d, t: {
+            "id": ord(d),
+            "digest": "sha256:" + d * 64,
+            "tags": [{"id": 1, "name": t, "immutable": False}],
+        },
         st.sampled_from("abc"),
         st.sampled_from(["v1", "v2"]),
     ),
 }
 GOOD_ITEMS["artifacts_page"] = GOOD_ITEMS["artifact"] = GOOD_ITEMS["artifacts"]
+GOOD_ITEMS["project"] = st.builds(
+    lambda r: {"name": "p", "registry_id": r}, st.sampled_from([None, 0, 1])
+)
 
 
 def _page(question: str) -> st.SearchStrategy[dict[str, Any]]:
-    good = st.lists(GOOD_ITEMS[question], min_size=1, max_size=3)
+    good: st.SearchStrategy[Any] = st.lists(GOOD_ITEMS[question], min_size=1, max_size=3)
+    if question in ("artifact", "project"):  # one object, not a list
+        good = GOOD_ITEMS[question]
     return st.fixed_dictionaries(
         {
-            "status": st.sampled_from([200, 200, 200, 200, 404, 500]),
+            "status": st.sampled_from([200, 200, 200, 200, 404, 412, 500]),
             "body": good
             | good
             | st.lists(RULE | ARTIFACT | st.text(max_size=8), max_size=3)
@@ -197,7 +221,9 @@ def _page(question: str) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-QUESTIONS = st.sampled_from(["rules", "artifacts", "artifacts_page", "repositories", "artifact"])
+QUESTIONS = st.sampled_from(
+    ["rules", "artifacts", "artifacts_page", "repositories", "artifact", "project"]
+)
 
 
 def _ask(client: Any, question: str) -> object:
@@ -209,6 +235,8 @@ def _ask(client: Any, question: str) -> object:
         return client.artifacts_page("p", "team/app", 1)
     if question == "repositories":
         return client.repositories()
+    if question == "project":
+        return client.project("p")
     return client.artifact("p", "team/app", "v1")
 
 
