@@ -20,10 +20,18 @@ from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key
 from tagguard.core.plan import Plan, PlanOperation
 from tagguard.core.reference import Reference, parse_reference
-from tagguard.core.replication import Policy
+from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
 from tagguard.core.rules import Evaluation, evaluate
-from tagguard.core.state import ArtifactInfo, ProjectRules, Sources, questions
+from tagguard.core.state import (
+    Accessory,
+    ArtifactInfo,
+    ProjectInfo,
+    ProjectRules,
+    Sources,
+    TagInfo,
+    questions,
+)
 from tagguard.core.world import Digest, RepoKey, Unknown, World
 from tagguard.errors import InputError, StateError
 
@@ -42,6 +50,9 @@ class Session:
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
     _locks: dict[tuple[str, str, str], Immutability] = field(default_factory=dict)
+    # A replication's destination projects: whether it writes there; those it creates.
+    _projects: dict[tuple[str, str], bool] = field(default_factory=dict)
+    _missing: set[tuple[str, str]] = field(default_factory=set)
     world: World = field(init=False)
     sim: Simulation = field(init=False)
 
@@ -76,6 +87,8 @@ class Session:
 
     def stored_parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
         key = (registry, repository, digest)
+        if (registry, repository.split("/", 1)[0]) in self._missing:
+            return ()
         if key not in self._parents:
             self._parents[key] = self.sources.parents(*key)
         return self._parents[key]
@@ -233,9 +246,10 @@ class Session:
         return self._record(decisions)
 
     def replicate_policy(self, registry: str, policy_id: int) -> list[Decision]:
-        """What a push-based replication policy of the Harbor at `registry` will do, tag by
-        tag, in the destination Harbor it names: artifact by artifact, each seeing what the
-        earlier ones (and the run's earlier operations) wrote."""
+        """What a push-based replication policy of the Harbor at `registry` will do in the
+        destination Harbor it names: artifact by artifact, each with its accessories and
+        their own tags, each write seeing what the earlier ones (and the run's earlier
+        operations) left. Selection and order are Harbor's (`core.replication`)."""
         sources = self.sources
         if not isinstance(sources, ReplicationSources):
             raise InputError("replication policies are read from a live Harbor, not from files")
@@ -245,33 +259,111 @@ class Session:
                 f"replication policy {policy_id} pulls from {policy.source_registry_url}; tagguard "
                 "checks push-based policies (run it against the source Harbor's policy)"
             )
-        if not policy.destination_url:
-            raise InputError(f"replication policy {policy_id} names no destination registry")
+        problem = policy.refusal() or policy.unsupported_destination()
+        if problem is not None:
+            raise StateError(problem)
         destination = policy.destination_host
         sources.add_harbor(destination, policy.destination_url)
-        self._warn_policy(policy, registry)
         source_glob = self.glob_for(registry)
-        names = dict.fromkeys(
-            [*sources.repositories(registry), *self.world.written_repositories(registry)]
-        )
+        stored_names = sources.repositories(registry)
+        names = dict.fromkeys([*stored_names, *self.world.written_repositories(registry)])
+        listed = set(stored_names)
         decisions: list[Decision] = []
         for name in names:
             if not policy.selects_repository(name, source_glob):
                 continue
-            target_name = policy.destination_name(name)
             repo = (registry, name)
-            stored = (
-                sources.artifacts(registry, name) if name in sources.repositories(registry) else []
-            )
-            for node in self.world.artifacts(repo, stored):
-                if isinstance(node.digest, Unknown):
-                    continue
-                for tag in self.world.tags_on(repo, node.digest):
-                    if policy.selects_tag(tag, source_glob):
-                        origin = parse_reference(f"{registry}/{name}:{tag}")
-                        target = parse_reference(f"{destination}/{target_name}:{tag}")
-                        decisions.append(self._replicate_tag(policy, origin, target, node.digest))
+            stored = sources.artifacts(registry, name) if name in listed else []
+            current = [
+                self._current_artifact(repo, node.digest)
+                for node in self.world.artifacts(repo, stored)
+                if isinstance(node.digest, str) and self.world.tags_on(repo, node.digest)
+            ]
+            for artifact in policy.select(name, current, source_glob):
+                related = self._related(repo, artifact)
+                for write in policy.writes(name, artifact, related, source_glob):
+                    decision = self._replicate_write(policy, registry, name, destination, write)
+                    if decision is not None:
+                        decisions.append(decision)
         return self._record(decisions)
+
+    def _replicate_write(
+        self, policy: Policy, registry: str, name: str, destination: str, write: Write
+    ) -> Decision | None:
+        project = write.repository.split("/", 1)[0]
+        if not self._destination_project(policy, destination, project):
+            return None
+        at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
+        origin = parse_reference(f"{registry}/{name}{at}")
+        target = parse_reference(f"{destination}/{write.repository}{at}")
+        owner = "an accessory" if write.accessory else ""
+        if write.tag is None:
+            return self.sim.write(Operation.REPLICATE, target, write.digest, origin)
+        return self._replicate_tag(policy, origin, target, write.digest, owner)
+
+    def _destination_project(self, policy: Policy, destination: str, project: str) -> bool:
+        """Whether the replication writes into `project` of the destination: Harbor creates
+        one that does not exist (with no rules), and skips a proxy-cache project
+        (`PrepareForPush`, src/pkg/reg/adapter/harbor/base/adapter.go)."""
+        cached = (destination, project)
+        if cached not in self._projects:
+            sources = self.sources
+            assert isinstance(sources, ReplicationSources)
+            found = sources.project(destination, project)
+            self._projects[cached] = found is None or not found.proxy_cache
+            if found is None:
+                self._rules[cached] = ProjectRules(())
+                self._missing.add(cached)
+                self.report.warn(
+                    Notice(
+                        "project-created",
+                        f"replication policy {policy.id}: project {project} does not exist in "
+                        f"{destination}; Harbor creates it, with no immutability rules",
+                        destination,
+                        project,
+                    )
+                )
+            elif found.proxy_cache:
+                self.report.warn(
+                    Notice(
+                        "proxy-cache-skipped",
+                        f"replication policy {policy.id}: project {project} of {destination} is "
+                        "a proxy cache, so Harbor skips every artifact replicated into it",
+                        destination,
+                        project,
+                    )
+                )
+        return self._projects[cached]
+
+    def _current_artifact(self, repo: RepoKey, digest: str) -> ArtifactInfo:
+        """An artifact as the run has left it: its tags now, its structure, its labels."""
+        node = self.world.node(repo, digest)
+        stored = self.world.stored(repo, digest)
+        return ArtifactInfo(
+            digest,
+            tuple(TagInfo(t) for t in self.world.tags_on(repo, digest)),
+            node.children if node is not None else (),
+            tuple(
+                Accessory(a.digest, a.kind)
+                for a in (node.accessories if node is not None else ())
+                if isinstance(a.digest, str) and self.world.node(repo, a.digest) is not None
+            ),
+            stored.labels if stored is not None else (),
+        )
+
+    def _related(self, repo: RepoKey, artifact: ArtifactInfo) -> dict[str, ArtifactInfo]:
+        """Every accessory (recursively) and index child of `artifact`, read whole: one
+        request each, the cost the replication's accessories add."""
+        related: dict[str, ArtifactInfo] = {}
+        waiting = [*(a.digest for a in artifact.accessories), *artifact.children]
+        while waiting:
+            digest = waiting.pop()
+            if digest in related:
+                continue
+            found = self._current_artifact(repo, digest)
+            related[digest] = found
+            waiting.extend(a.digest for a in found.accessories)
+        return related
 
     def _replicate_tag(
         self, policy: Policy, origin: Reference, target: Reference, digest: str, owner: str = ""
@@ -290,25 +382,6 @@ class Session:
                 )
             )
         return decision
-
-    def _warn_policy(self, policy: Policy, registry: str) -> None:
-        if not policy.enabled:
-            self.report.warn(
-                Notice(
-                    "policy-disabled",
-                    f"replication policy {policy.id} is disabled: it runs only when started by hand",
-                    registry,
-                )
-            )
-        for flt in policy.unsupported_filters():
-            self.report.warn(
-                Notice(
-                    "filter-not-evaluated",
-                    f"replication policy {policy.id}: the {flt.type!r} filter is not evaluated, so "
-                    "tagguard checks every artifact the other filters select (more, not fewer)",
-                    registry,
-                )
-            )
 
 
 @dataclass(frozen=True)
@@ -341,6 +414,8 @@ class ReplicationSources(Sources, Protocol):
     def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]: ...
 
     def add_harbor(self, host: str, url: str) -> None: ...
+
+    def project(self, registry: str, name: str) -> ProjectInfo | None: ...
 
 
 def _new_digest(target: Reference, digest: Digest | None) -> Digest | None:

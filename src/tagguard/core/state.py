@@ -135,6 +135,17 @@ class RepositoryState:
 
 
 @dataclass(frozen=True)
+class ProjectInfo:
+    """What a replication needs of a destination project."""
+
+    name: str
+    # Harbor's `registry_id` names the upstream registry of a proxy-cache project; an
+    # ordinary project has none (0). Harbor's own test is `Project.IsProxy`:
+    # `RegistryID > 0` (src/pkg/project/models/project.go).
+    proxy_cache: bool
+
+
+@dataclass(frozen=True)
 class ProjectRules:
     """A project's rules, or why they could not be read (`rules` is then None)."""
 

@@ -38,7 +38,7 @@ from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.reference import validate_digest
 from tagguard.core.rules import parse_rules
 from tagguard.core.sanitize import printable
-from tagguard.core.state import Accessory, ArtifactInfo, ProjectRules, TagInfo
+from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
 from tagguard.shell.http import Answer, Http, is_count
@@ -79,15 +79,6 @@ SUSPECT_TAG_COUNT = PAGE_SIZE
 def encode_repository(repository: str) -> str:
     """Harbor wants '/' in repository names encoded twice: team/app -> team%252Fapp."""
     return quote(quote(repository, safe=""), safe="")
-
-
-@dataclass(frozen=True)
-class ProjectInfo:
-    name: str
-    # Harbor's `registry_id` names the upstream registry of a proxy-cache project; an
-    # ordinary project has none (0). Harbor's own test is `Project.IsProxy`:
-    # `RegistryID > 0` (src/pkg/project/models/project.go).
-    proxy_cache: bool
 
 
 @dataclass(frozen=True)

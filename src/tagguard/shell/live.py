@@ -24,6 +24,7 @@ from functools import partial
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.state import (
     ArtifactInfo,
+    ProjectInfo,
     ProjectRules,
     RulesTable,
     StateTable,
@@ -70,6 +71,9 @@ class LiveSources:
         return parse_policy(
             client.policy(policy_id), f"replication policy {policy_id} from {client.host}"
         )
+
+    def project(self, registry: str, name: str) -> ProjectInfo | None:
+        return self.harbor(registry).project(name)
 
     def repositories(self, registry: str) -> list[str]:
         return self.harbor(registry).repositories()
