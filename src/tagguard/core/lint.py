@@ -344,7 +344,8 @@ def _repository_probes(rule: Rule) -> list[str]:
     """Repositories to try the rule in, everyday names first (they make the best example)."""
     spec = rule.repository_selector
     names = probe_names(spec.pattern if spec else "", REPOSITORY_SCOPE)
-    return sorted(names, key=lambda name: name not in COMMON_REPOSITORIES)
+    common = {name: rank for rank, name in enumerate(COMMON_REPOSITORIES)}
+    return sorted(names, key=lambda name: common.get(name, len(common)))
 
 
 def _signature_fix(tag: SelectorSpec) -> str:
@@ -356,12 +357,12 @@ def _signature_fix(tag: SelectorSpec) -> str:
     pattern = tag.pattern
     if tag.decoration == MATCHES and set(pattern) <= {"*"}:
         return (
-            f"Replace the tag pattern {pattern!r} with {ALL_BUT_SIGNATURES!r} (every tag but those)"
+            f"Replace the tag pattern {pattern!r} with '{ALL_BUT_SIGNATURES}' (every tag but those)"
         )
     if tag.decoration == EXCLUDES:
         widened = "{" + pattern + "," + SIGNATURE_PREFIX + "*}"
         if _same_but_signatures(pattern, widened):
-            return f"Exclude them too: tag pattern {widened!r}"
+            return f"Exclude them too: tag pattern '{widened}'"
     return (
         f"Narrow the tag pattern {pattern!r} so that it cannot match 'sha256-<hex>.sig' "
         "(e.g. start it with the prefix your release tags share, such as 'v')"
