@@ -69,7 +69,7 @@ _SORT_REPOSITORIES = "sort=repository_id"
 # own tag list (one more request, paged and checked). Harbor itself cuts nothing: its
 # `populateTags` (src/controller/artifact/controller.go) lists every tag of the artifact with
 # no page size, for a single artifact and for each item of a list alike, and beego's row
-# limit is off (`orm.DefaultRowsLimit = -1` in src/common/dao/base.go, since v1.x). The one
+# limit is off (`orm.DefaultRowsLimit = -1` in src/common/dao/base.go, v1.10 to v2.15). The one
 # cut a server could make is by the `page_size` swagger declares on getArtifact (Harbor's
 # handler ignores it): tagguard sends PAGE_SIZE, so only an answer that reaches it can be a
 # cut page. Below it, an answer is whole and a list page costs its one request.
@@ -169,7 +169,14 @@ class HarborClient:
         return self._with_every_tag(found, project, repository, what)
 
     def artifacts(self, project: str, repository: str) -> list[ArtifactInfo]:
-        """Every artifact of `project/repository`, whole (see `artifact`), every page."""
+        """Every artifact of `project/repository` that Harbor lists, whole (see
+        `artifact`), every page.
+
+        Harbor's list leaves out every accessory, tagged or not (`setAccessoryQuery`,
+        src/pkg/artifact/dao/dao.go), and every untagged child of an index (`setBaseQuery`):
+        a `sha256-<hex>.sig` tag lives on an accessory, so it is in no list item. Such
+        artifacts appear only by digest, in their subject's `accessories` or their index's
+        `children`; `artifact(project, repository, digest)` reads one, with its tags."""
         what = f"listing the artifacts of {project}/{repository}"
         first = f"{_artifacts_path(project, repository)}?{_list_query(1)}"
         listing = self._list(first, what)
@@ -182,7 +189,8 @@ class HarborClient:
     ) -> tuple[list[ArtifactInfo], int | None]:
         """One page (PAGE_SIZE, ascending id) of a repository's artifacts, whole (see
         `artifact`), and the artifact count Harbor reports (X-Total-Count, always given).
-        An absent repository has none. The page must hold exactly its share of the count;
+        An absent repository has none. Accessories and untagged children are in no page
+        (see `artifacts`). The page must hold exactly its share of the count;
         pages read by separate calls can still overlap or miss an artifact if the list
         changes in between: `check_pages` checks them together."""
         what = f"listing the artifacts of {project}/{repository}"
