@@ -11,12 +11,11 @@ import responses
 
 from tagguard.core import glob
 from tagguard.core.harbor_version import AT_LEAST_2_13, glob_version_for, parse_harbor_version
-from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
+from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, TagInfo
 from tagguard.errors import AuthError, RemoteError
 from tagguard.shell.harbor import (
     SUSPECT_TAG_COUNT,
     HarborClient,
-    ProjectInfo,
     check_pages,
     encode_repository,
 )
