@@ -81,6 +81,8 @@ class Session:
         self, registry: str, repository: str, reference: str
     ) -> ArtifactInfo | None:
         key = (registry, repository, reference)
+        if (registry, repository.split("/", 1)[0]) in self._missing:
+            return None  # a project a replication creates holds nothing yet
         if key not in self._artifacts:
             self._artifacts[key] = self.sources.artifact(*key)
         return self._artifacts[key]
@@ -274,10 +276,17 @@ class Session:
                 continue
             repo = (registry, name)
             stored = sources.artifacts(registry, name) if name in listed else []
+            nodes = self.world.artifacts(repo, stored)
+            # Harbor's artifact list leaves accessories out (they travel with their subject)
+            # and untagged children of an index (`both` and `notacc`, pkg/artifact/dao).
+            accessories = {a.digest for node in nodes for a in node.accessories}
+            in_list = {info.digest for info in stored}
             current = [
                 self._current_artifact(repo, node.digest)
-                for node in self.world.artifacts(repo, stored)
-                if isinstance(node.digest, str) and self.world.tags_on(repo, node.digest)
+                for node in nodes
+                if isinstance(node.digest, str)
+                and node.digest not in accessories
+                and (node.digest in in_list or self.world.tags_on(repo, node.digest))
             ]
             for artifact in policy.select(name, current, source_glob):
                 related = self._related(repo, artifact)

@@ -100,6 +100,8 @@ class RepositoryState:
     _parents: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Both forms of a state file follow Harbor's cosign convention.
+        object.__setattr__(self, "artifacts", link_cosign(self.artifacts))
         by_digest = {a.digest: a for a in self.artifacts}
         by_tag = {info.name: a for a in self.artifacts for info in a.tags}
         parents: dict[str, list[str]] = {}
@@ -121,7 +123,7 @@ class RepositoryState:
         grouped: dict[str, list[TagInfo]] = {}
         for name, digest in sorted(tags.items()):
             grouped.setdefault(digest, []).append(TagInfo(name))
-        return cls(link_cosign(ArtifactInfo(d, tuple(t)) for d, t in grouped.items()))
+        return cls(tuple(ArtifactInfo(d, tuple(t)) for d, t in grouped.items()))
 
     def find(self, reference: str) -> ArtifactInfo | None:
         """The artifact a tag or digest names, None if the repository has no such one."""

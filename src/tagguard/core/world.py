@@ -191,6 +191,10 @@ class World:
                 seen[info.digest] = node
         layer = self._layers.get(repo)
         if layer is not None:
+            for digest, names in layer.tagged.items():
+                found = self.node(repo, digest)
+                if names and found is not None:
+                    seen.setdefault(digest, found)
             for digest, node in layer.nodes.items():
                 if node is not None:
                     seen[digest] = node

@@ -1,0 +1,478 @@
+"""Harbor's operations on whole artifacts, as its controllers run them, over in-memory state.
+
+Each expected verdict is read from Harbor's code (goharbor/harbor, v2.15):
+* push: `src/server/middleware/immutable/pushmf.go` refuses a PUT by tag onto an existing
+  immutable tag, even of the same digest; a new tag is always accepted;
+* delete of an artifact: `deleteDeeply` in `src/controller/artifact/controller.go` deletes
+  hard accessories (their tags through `tag.Controller.DeleteTags`, which checks
+  immutability), then untagged children no other index references, then the artifact's
+  own tags, all in one transaction (`Delete` wraps it in `orm.WithTransaction`); a root
+  another artifact references is refused;
+* copy: `copyDeeply` copies each child not yet in the destination (with its own tags,
+  whatever the "only copy the tags of outermost artifact" comment says: `ensureArt` runs for
+  every level), then accessories with their tags, then the root; `tag.Controller.Ensure`
+  refuses an immutable tag on another artifact; the whole copy is one transaction
+  (`src/server/v2.0/handler/artifact.go` `CopyArtifact` runs under the transaction
+  middleware);
+* cosign: `src/server/middleware/cosign/cosign.go` links `sha256-<hex>.sig` to its subject.
+
+Many of these were answered `allow` or `skip` before the world model: the test names say
+which bullet of the issue on whole artifacts each one is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from tagguard.check import Session, check_copy, check_delete, check_plan, check_replication
+from tagguard.core import glob
+from tagguard.core.decide import Decision, Verdict
+from tagguard.core.plan import Plan, PlanOperation
+from tagguard.core.reference import parse_reference
+from tagguard.core.replication import Policy, parse_policy
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import (
+    COSIGN,
+    Accessory,
+    ArtifactInfo,
+    OfflineSources,
+    ProjectInfo,
+    RepositoryState,
+    RulesTable,
+    StateTable,
+    TagInfo,
+)
+from tagguard.errors import InputError, StateError
+from tests.builders import rule_json
+
+A, B, C, D, X = (f"sha256:{c * 64}" for c in "abcdx")
+SIG_A = f"sha256-{'a' * 64}.sig"
+S = "sha256:" + "5" * 64  # the signature manifest of A
+
+
+def art(digest: str, *tags: str, **fields: Any) -> ArtifactInfo:
+    return ArtifactInfo(digest, tuple(TagInfo(t) for t in tags), **fields)
+
+
+def sources(
+    rules: Sequence[dict[str, Any]] | Mapping[str, Sequence[dict[str, Any]]],
+    state: Mapping[str, Sequence[ArtifactInfo]],
+) -> OfflineSources:
+    table = (
+        RulesTable(by_project={p: parse_rules(r, p) for p, r in rules.items()})
+        if isinstance(rules, Mapping)
+        else RulesTable(shared=parse_rules(list(rules), "rules"))
+    )
+    return OfflineSources(
+        table, StateTable({k: RepositoryState(tuple(v)) for k, v in state.items()})
+    )
+
+
+def ref(text: str):  # type: ignore[no-untyped-def]
+    return parse_reference(text, default_tag=None)
+
+
+def op(kind: str, line: int, **fields: Any) -> PlanOperation:
+    return PlanOperation(kind, line, **fields)
+
+
+def plan(*operations: PlanOperation) -> Plan:
+    return Plan("release.yml", operations)
+
+
+def verdicts(decisions: Sequence[Decision]) -> list[tuple[str, str]]:
+    return [(d.reference.split("/", 1)[1], d.decision.value) for d in decisions]
+
+
+IMMUTABLE_V = [rule_json(1, tag="v*")]
+
+
+# -- plans: each operation sees what the earlier ones did ------------------------------------
+
+
+@pytest.mark.parametrize("by_digest", [False, True])
+def test_a_push_after_deleting_its_artifact_recreates_the_tag(by_digest: bool) -> None:
+    # Bullet 1: the delete removes every tag of the artifact; pushing v1 again is a new tag
+    # (allow), not a re-push of what is there (skip, which would leave the tag missing).
+    src = sources(IMMUTABLE_V, {"h.io/p/app": [art(A, "dev", "rc")]})
+    target = ref(f"h.io/p/app@{A}") if by_digest else ref("h.io/p/app:dev")
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("delete", 1, targets=(target,), artifact=True),
+            op("push", 2, targets=(ref("h.io/p/app:rc"),), digest_source=("digest", A)),
+        ),
+    )
+    assert verdicts(report.decisions)[1] == ("p/app:rc", "allow")
+    assert report.decisions[1].current_digest is None
+
+
+def test_a_push_without_digest_is_remembered_by_the_plan() -> None:
+    # Bullet 2: the first push creates v1 with an unknown digest; Harbor refuses the second
+    # push onto the now existing immutable v1, whatever its digest.
+    src = sources(IMMUTABLE_V, {"h.io/p/app": []})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v1"),)),
+            op("push", 2, targets=(ref("h.io/p/app:v1"),), digest_source=("digest", A)),
+        ),
+    )
+    assert verdicts(report.decisions) == [("p/app:v1", "allow"), ("p/app:v1", "block")]
+    assert "release.yml:1" in report.decisions[1].reason
+    assert [n.code for n in report.decisions[1].notes] == ["unknown-digest"]
+
+
+def test_a_copy_of_an_artifact_pushed_without_digest_is_not_judged_from_the_old_one() -> None:
+    # Bullet 2: the push moves the mutable `latest` onto an image of unknown digest; copying
+    # `latest` then copies that image, whose tags and presence in prod cannot be known.
+    src = sources(
+        {"p": [], "prod": IMMUTABLE_V},
+        {"h.io/p/app": [art(A, "latest")], "h.io/prod/app": [art(A, "v1")]},
+    )
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:latest"),)),
+            op("copy", 2, source=ref("h.io/p/app:latest"), destination=ref("h.io/prod/app")),
+        ),
+    )
+    copy = report.decisions[1:]
+    assert [d.decision for d in copy] == [Verdict.BLOCK]
+    assert "unknown digest" in copy[0].reason
+
+
+def test_a_blocked_copy_changes_nothing_for_later_operations() -> None:
+    # Bullet 3: the copy of A (tags a1, v1) is refused whole because v1 is immutable on B in
+    # prod; a1 therefore does not exist there, and pushing A to it is needed (allow), where
+    # the copy counted as done made it look already written (skip).
+    src = sources(
+        [rule_json(1, tag="**")],
+        {"h.io/p/app": [art(A, "a1", "v1")], "h.io/prod/app": [art(B, "v1")]},
+    )
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("copy", 1, source=ref("h.io/p/app:a1"), destination=ref("h.io/prod/app")),
+            op("push", 2, targets=(ref("h.io/prod/app:a1"),), digest_source=("digest", A)),
+        ),
+    )
+    assert verdicts(report.decisions) == [
+        ("prod/app:a1", "allow"),
+        ("prod/app:v1", "block"),
+        ("prod/app:a1", "allow"),
+    ]
+    assert [w.code for w in report.warnings] == ["copy-fails-whole"]
+
+
+def test_an_allowed_copy_is_seen_by_later_operations() -> None:
+    src = sources([rule_json(1, tag="**")], {"h.io/p/app": [art(A, "v1")], "h.io/prod/app": []})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("copy", 1, source=ref("h.io/p/app:v1"), destination=ref("h.io/prod/app")),
+            op("delete", 2, targets=(ref("h.io/prod/app:v1"),)),
+        ),
+    )
+    assert verdicts(report.decisions) == [("prod/app:v1", "allow"), ("prod/app:v1", "block")]
+
+
+# -- copy of an index: its children's tags go too ---------------------------------------------
+
+
+def index_state(prod: Sequence[ArtifactInfo]) -> dict[str, Sequence[ArtifactInfo]]:
+    return {
+        "h.io/p/app": [art(A, "v2", children=(C, D)), art(C, "v2-amd64"), art(D)],
+        "h.io/prod/app": prod,
+    }
+
+
+def test_copying_an_index_ensures_its_childrens_tags() -> None:
+    # Bullet 4: child C carries v2-amd64, immutable in prod on another artifact: copyDeeply
+    # copies C first with its tag, Ensure refuses it, and the whole copy fails.
+    src = sources([rule_json(1, tag="v*")], index_state([art(B, "v2-amd64")]))
+    report = check_copy(src, glob.NEWEST, ref("h.io/p/app:v2"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [("prod/app:v2-amd64", "block"), ("prod/app:v2", "allow")]
+    assert [n.code for n in report.decisions[0].notes] == ["carried"]
+    assert report.exit_code == 1
+
+
+def test_a_child_already_in_the_destination_is_skipped_with_its_tags() -> None:
+    # copyDeeply: "the child artifact already exists under the destination repository, skip"
+    src = sources([rule_json(1, tag="v*")], index_state([art(C), art(B, "v2-amd64")]))
+    report = check_copy(src, glob.NEWEST, ref("h.io/p/app:v2"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [("prod/app:v2", "allow")]
+
+
+def test_a_root_already_in_the_destination_only_gets_its_tags() -> None:
+    src = sources([rule_json(1, tag="v*")], index_state([art(A, "old"), art(B, "v2-amd64")]))
+    report = check_copy(src, glob.NEWEST, ref("h.io/p/app:v2"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [("prod/app:v2", "allow")]
+
+
+def test_copy_between_two_registries_is_refused_with_a_reason() -> None:
+    src = sources([], {"h.io/p/app": [art(A, "v1")], "g.io/p/app": []})
+    with pytest.raises(InputError, match="reads the source from the same Harbor"):
+        check_copy(src, glob.NEWEST, ref("h.io/p/app:v1"), ref("g.io/p/app"))
+
+
+def test_copy_from_a_digest_that_does_not_exist_fails_closed() -> None:
+    src = sources([], {"h.io/p/app": [art(A, "v1")], "h.io/prod/app": []})
+    with pytest.raises(StateError, match="does not exist"):
+        check_copy(src, glob.NEWEST, ref(f"h.io/p/app@{B}"), ref("h.io/prod/app"))
+
+
+def test_copy_carries_accessories_with_their_tags() -> None:
+    signed = [art(A, "v1", accessories=(Accessory(S, COSIGN),)), art(S, SIG_A)]
+    src = sources(
+        [rule_json(1, tag="sha256-*")],
+        {"h.io/p/app": signed, "h.io/prod/app": [art(B, SIG_A)]},
+    )
+    report = check_copy(src, glob.NEWEST, ref("h.io/p/app:v1"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [(f"prod/app:{SIG_A}", "block"), ("prod/app:v1", "allow")]
+
+
+# -- delete of an artifact: its accessories and untagged children go with it ------------------
+
+
+def test_deleting_an_artifact_deletes_its_cosign_signature_through_the_check() -> None:
+    # Bullet 5: A's own tag is mutable, but its signature's tag is immutable: refused whole.
+    src = sources(
+        [rule_json(1, tag="sha256-*.sig")],
+        {"h.io/p/app": [art(A, "dev"), art(S, SIG_A)]},  # linked by the tag convention
+    )
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
+    assert verdicts(report.decisions) == [("p/app:dev", "block")]
+    assert f"tag {SIG_A} of its cosign signature" in report.decisions[0].reason
+
+
+def test_deleting_an_index_meets_the_accessories_of_its_untagged_children() -> None:
+    child_sig = f"sha256-{'c' * 64}.sig"
+    state = {
+        "h.io/p/app": [
+            art(A, "dev", children=(C,)),
+            art(C, accessories=(Accessory(S, COSIGN),)),
+            art(S, child_sig),
+        ]
+    }
+    src = sources([rule_json(1, tag="sha256-*")], state)
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
+    assert report.decisions[0].decision is Verdict.BLOCK
+    assert child_sig in report.decisions[0].reason
+
+
+def test_a_tagged_child_is_kept_so_its_tags_do_not_block() -> None:
+    # deleteDeeply: "the child artifact is referenced by some tags, skip"
+    state = {"h.io/p/app": [art(A, "dev", children=(C,)), art(C, "v1")]}
+    src = sources(IMMUTABLE_V, state)
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
+    assert verdicts(report.decisions) == [("p/app:dev", "allow")]
+
+
+def test_deleting_a_child_of_an_index_is_refused() -> None:
+    state = {"h.io/p/app": [art(A, "dev", children=(C,)), art(C)]}
+    src = sources([], state)
+    report = check_delete(src, glob.NEWEST, [ref(f"h.io/p/app@{C}")], artifact=True)
+    assert report.decisions[0].decision is Verdict.BLOCK
+    assert "child of index" in report.decisions[0].reason
+
+
+def test_a_plan_deletes_the_signature_with_its_subject() -> None:
+    state = {"h.io/p/app": [art(A, "dev"), art(S, SIG_A)]}
+    src = sources([], state)
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("delete", 1, targets=(ref("h.io/p/app:dev"),), artifact=True),
+            op("delete", 2, targets=(ref(f"h.io/p/app:{SIG_A}"),)),
+        ),
+    )
+    # The signature went with A: deleting its tag then finds nothing.
+    assert "does not exist" in report.decisions[1].reason
+
+
+def test_deleting_by_digest_when_an_earlier_push_has_an_unknown_digest() -> None:
+    # If the image pushed without a digest is A, deleting A meets the immutable v9: that
+    # cannot be known, so the delete blocks and says why.
+    src = sources(IMMUTABLE_V, {"h.io/p/app": [art(A, "dev")]})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v9"),)),
+            op("delete", 2, targets=(ref(f"h.io/p/app@{A}"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions) == [("p/app:v9", "allow"), (f"p/app@{A}", "block")]
+    assert "give that push its digest" in report.decisions[1].reason
+
+
+# -- signing ------------------------------------------------------------------------------
+
+
+def test_signing_again_is_refused_when_signature_tags_are_immutable() -> None:
+    # goharbor/harbor#17332: a catch-all rule makes `sha256-<hex>.sig` immutable.
+    src = sources([rule_json(1, tag="**")], {"h.io/p/app": [art(A, "v1"), art(S, SIG_A)]})
+    session = Session(src, glob.NEWEST)
+    first = session.sign([ref("h.io/p/app:v1")])
+    assert verdicts(first) == [(f"p/app:{SIG_A}", "block")]
+    unsigned = Session(sources([rule_json(1, tag="**")], {"h.io/p/app": [art(A, "v1")]}))
+    assert verdicts(unsigned.sign([ref("h.io/p/app:v1")])) == [(f"p/app:{SIG_A}", "allow")]
+
+
+# -- replication: artifact by artifact, each write seeing the previous ------------------------
+
+
+class ReplicatingSources(OfflineSources):
+    """Offline sources that also answer what a policy check asks a live Harbor."""
+
+    policies: dict[int, Policy]
+    missing: set[str]
+
+    def __init__(
+        self, base: OfflineSources, policy: dict[str, Any], missing: set[str] | None = None
+    ) -> None:
+        super().__init__(base.rules_table, base.state_table)
+        object.__setattr__(self, "policies", {int(policy["id"]): parse_policy(policy, "policy")})
+        object.__setattr__(self, "missing", missing or set())
+
+    def policy(self, registry: str, policy_id: int) -> Policy:
+        return self.policies[policy_id]
+
+    def repositories(self, registry: str) -> list[str]:
+        return sorted(
+            key.split("/", 1)[1]
+            for key in self.state_table.repositories
+            if key.startswith(f"{registry}/")
+        )
+
+    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        return list(self.state_table.repository(f"{registry}/{repository}").artifacts)
+
+    def add_harbor(self, host: str, url: str) -> None:
+        return None
+
+    def project(self, registry: str, name: str) -> ProjectInfo | None:
+        return None if name in self.missing else ProjectInfo(name, proxy_cache=name == "cache")
+
+
+def policy_json(**fields: Any) -> dict[str, Any]:
+    return {
+        "id": 7,
+        "name": "to-mirror",
+        "enabled": True,
+        "override": True,
+        "dest_registry": {"id": 1, "url": "https://m.io", "type": "harbor"},
+        "dest_namespace": "mirror",
+        "dest_namespace_replace_count": -1,
+        "filters": [{"type": "name", "value": "p/**"}],
+        "trigger": {"type": "manual"},
+        **fields,
+    }
+
+
+def test_two_source_repositories_that_map_to_one_destination_tag() -> None:
+    # dest_namespace_replace_count -1 keeps only the last segment: p/a/app and p/b/app both
+    # land in mirror/app. The second copy meets the v1 the first one wrote (immutable).
+    base = sources(
+        {"p": [], "mirror": IMMUTABLE_V},
+        {"h.io/p/a/app": [art(A, "v1")], "h.io/p/b/app": [art(B, "v1")], "m.io/mirror/app": []},
+    )
+    report = check_replication(ReplicatingSources(base, policy_json()), None, "h.io", 7)
+    assert verdicts(report.decisions) == [("mirror/app:v1", "allow"), ("mirror/app:v1", "block")]
+
+
+def test_a_replication_in_a_plan_sees_the_tags_earlier_steps_created() -> None:
+    base = sources(
+        {"p": [], "mirror": IMMUTABLE_V}, {"h.io/p/app": [], "m.io/mirror/app": [art(B, "v1")]}
+    )
+    src = ReplicatingSources(base, policy_json())
+    report = check_plan(
+        src,
+        None,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v1"),), digest_source=("digest", A)),
+            op("replicate", 2, policy=7, policy_source="h.io"),
+        ),
+    )
+    assert verdicts(report.decisions) == [("p/app:v1", "allow"), ("mirror/app:v1", "block")]
+
+
+def test_replication_carries_the_signature_with_its_own_tag() -> None:
+    # A re-signed image: the destination holds an older signature under the same .sig tag,
+    # immutable there; the task fails on it (412) although v1 itself is the same digest.
+    base = sources(
+        {"p": [], "mirror": [rule_json(1, tag="sha256-*")]},
+        {
+            "h.io/p/app": [art(A, "v1"), art(S, SIG_A)],
+            "m.io/mirror/app": [art(A, "v1"), art(B, SIG_A)],
+        },
+    )
+    report = check_replication(ReplicatingSources(base, policy_json()), None, "h.io", 7)
+    assert verdicts(report.decisions) == [
+        ("mirror/app:v1", "skip"),
+        (f"mirror/app:{SIG_A}", "block"),
+    ]
+    assert [n.code for n in report.decisions[1].notes][-1] == "accessory"
+
+
+def test_an_empty_tag_pattern_selects_everything_whatever_its_decoration() -> None:
+    base = sources({"p": [], "mirror": []}, {"h.io/p/app": [art(A, "v1")], "m.io/mirror/app": []})
+    filters = [{"type": "tag", "value": "", "decoration": "excludes"}]
+    report = check_replication(
+        ReplicatingSources(base, policy_json(filters=filters)), None, "h.io", 7
+    )
+    assert verdicts(report.decisions) == [("mirror/app:v1", "allow")]
+
+
+def test_a_label_filter_keeps_the_artifacts_with_every_label() -> None:
+    state = {
+        "h.io/p/app": [art(A, "v1", labels=("prod", "ok")), art(B, "v2", labels=("prod",))],
+        "m.io/mirror/app": [],
+    }
+    base = sources({"p": [], "mirror": []}, state)
+    filters = [{"type": "label", "value": ["prod", "ok"], "decoration": "matches"}]
+    report = check_replication(
+        ReplicatingSources(base, policy_json(filters=filters)), None, "h.io", 7
+    )
+    assert verdicts(report.decisions) == [("mirror/app:v1", "allow")]
+
+
+def test_a_destination_project_that_does_not_exist_is_created_without_rules() -> None:
+    base = sources({"p": [], "mirror": IMMUTABLE_V}, {"h.io/p/app": [art(A, "v1")]})
+    src = ReplicatingSources(base, policy_json(), missing={"mirror"})
+    report = check_replication(src, None, "h.io", 7)
+    assert verdicts(report.decisions) == [("mirror/app:v1", "allow")]
+    assert [w.code for w in report.warnings] == ["project-created"]
+
+
+def test_a_proxy_cache_destination_is_skipped() -> None:
+    base = sources({"p": [], "cache": []}, {"h.io/p/app": [art(A, "v1")]})
+    src = ReplicatingSources(base, policy_json(dest_namespace="cache"))
+    report = check_replication(src, None, "h.io", 7)
+    assert report.decisions == []
+    assert [w.code for w in report.warnings] == ["proxy-cache-skipped"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"enabled": False}, "Harbor refuses to start it"),
+        ({"dest_registry": {"id": 1, "url": "https://d.io", "type": "docker-hub"}}, "not a Harbor"),
+    ],
+)
+def test_policies_that_write_nothing_predictable_are_said_plainly(
+    fields: dict[str, Any], words: str
+) -> None:
+    base = sources({"p": []}, {"h.io/p/app": [art(A, "v1")]})
+    with pytest.raises(StateError, match=words):
+        check_replication(ReplicatingSources(base, policy_json(**fields)), None, "h.io", 7)
