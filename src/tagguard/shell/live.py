@@ -30,7 +30,7 @@ from tagguard.core.state import (
     StateTable,
 )
 from tagguard.errors import InputError
-from tagguard.shell.harbor import PAGE_SIZE, HarborClient
+from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages
 from tagguard.shell.registry import RegistryClient
 
 
@@ -112,7 +112,9 @@ class LiveSources:
         self._wait(("tags", registry, repository))
         if key in self._artifacts:
             return self._artifacts[key]
-        if (registry, repository) in self._complete:
+        if (registry, repository) in self._complete and ":" not in reference:
+            # Every tag of the repository is known; a digest may still be an accessory's or
+            # an untagged child's, which Harbor's list leaves out.
             return None
         if self.state_table is not None:
             return self.state_table.artifact(f"{registry}/{repository}", reference)
@@ -209,30 +211,54 @@ class LiveSources:
             (tag,) = wanted
             self._remember(registry, repository, {tag: client.artifact(project, rest, tag)})
             return
-        artifacts, total = client.artifacts_page(project, rest, 1)
+        first = client.artifacts_page(project, rest, 1)
+        artifacts, total = first
         pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
         found = _by_tag(artifacts)
-        remaining = {t for t in wanted if t not in found}
-        complete = pages <= 1
-        if not complete and remaining:
+        remaining = sorted(t for t in wanted if t not in found)
+        whole = pages <= 1
+        if not whole and remaining:
             if len(remaining) <= pages - 1:
-                for tag in sorted(remaining):
-                    found[tag] = client.artifact(project, rest, tag)
+                found.update(self._each(client, project, rest, remaining))
             else:
-                for page in range(2, pages + 1):
-                    more, _ = client.artifacts_page(project, rest, page)
-                    artifacts += more
+                read = [first] + [
+                    client.artifacts_page(project, rest, p) for p in range(2, pages + 1)
+                ]
+                check_pages(read, f"listing the artifacts of {repository}", client.host)
+                artifacts = [a for page, _ in read for a in page]
                 found = _by_tag(artifacts)
-                complete = True
-        # What the complete list (or the single requests) did not name does not exist.
+                whole = True
         answers: dict[str, ArtifactInfo | None] = {t: found.get(t) for t in wanted}
-        if complete:
+        complete = False
+        if whole:
             answers.update(found)
             answers.update({a.digest: a for a in artifacts})
+            # Harbor's list leaves accessories out, and a signature's `sha256-<hex>.sig` tag
+            # is on one: a tag the list does not name may still be on an accessory.
+            accessories = sorted({x.digest for a in artifacts for x in a.accessories})
+            missing = sorted(t for t in wanted if answers.get(t) is None)
+            if missing and accessories:
+                if len(missing) <= len(accessories):
+                    answers.update(self._each(client, project, rest, missing))
+                else:
+                    read_accessories = self._each(client, project, rest, accessories)
+                    answers.update(read_accessories)
+                    answers.update(_by_tag(a for a in read_accessories.values() if a))
+                    answers.update({t: answers.get(t) for t in missing})
+                    # An accessory's own accessories are left out of its answer's tags too.
+                    complete = not any(a.accessories for a in read_accessories.values() if a)
+            else:
+                complete = True
         self._remember(registry, repository, answers)
         if complete:
             with self._lock:
                 self._complete.add((registry, repository))
+
+    @staticmethod
+    def _each(
+        client: HarborClient, project: str, rest: str, references: Iterable[str]
+    ) -> dict[str, ArtifactInfo | None]:
+        return {r: client.artifact(project, rest, r) for r in references}
 
     def _remember(
         self, registry: str, repository: str, answers: Mapping[str, ArtifactInfo | None]

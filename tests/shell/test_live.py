@@ -1,0 +1,83 @@
+"""The live sources' request planning, against a fake Harbor client that counts requests.
+
+What the fake answers follows Harbor's API: the artifact list leaves out accessories and
+untagged index children (`setBaseQuery` / `setAccessoryQuery`, src/pkg/artifact/dao/dao.go),
+while a GET by tag or digest finds any artifact."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, TagInfo
+from tagguard.shell.live import LiveSources
+
+A, B, S = (f"sha256:{c * 64}" for c in "ab5")
+SIG = f"sha256-{'a' * 64}.sig"
+
+
+def art(digest: str, *tags: str, **fields: object) -> ArtifactInfo:
+    return ArtifactInfo(digest, tuple(TagInfo(t, False) for t in tags), **fields)  # type: ignore[arg-type]
+
+
+class FakeHarbor:
+    host = "h.io"
+
+    def __init__(self, artifacts: Sequence[ArtifactInfo], accessories: Sequence[str] = ()) -> None:
+        self.all = list(artifacts)
+        self.hidden = set(accessories)  # digests the list leaves out
+        self.requests: list[tuple[str, str]] = []
+
+    def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        self.requests.append(("get", reference))
+        for found in self.all:
+            if found.digest == reference or found.tag(reference) is not None:
+                return found
+        return None
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        self.requests.append(("page", str(page)))
+        listed = [a for a in self.all if a.digest not in self.hidden]
+        return listed[(page - 1) * 100 : page * 100], len(listed)
+
+
+def live(client: FakeHarbor) -> LiveSources:
+    return LiveSources({"h.io": client}, registry=None)  # type: ignore[dict-item,arg-type]
+
+
+def signed() -> FakeHarbor:
+    return FakeHarbor(
+        [art(A, "v1", "v2", accessories=(Accessory(S, COSIGN),)), art(S, SIG)], accessories=[S]
+    )
+
+
+def test_a_signature_tag_left_out_of_the_list_is_still_found() -> None:
+    client = signed()
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", SIG, "new"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", SIG) is not None
+    assert sources.artifact("h.io", "p/app", "v1") is not None
+    assert sources.artifact("h.io", "p/app", "new") is None
+    # One list page, then the fewer of: the missing tags (2) or the accessories (1).
+    assert client.requests == [("page", "1"), ("get", S)]
+
+
+def test_a_digest_the_list_leaves_out_is_asked_for() -> None:
+    client = signed()
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", S) is not None  # an accessory, not in the list
+    assert client.requests == [("page", "1"), ("get", S)]
+
+
+def test_a_repository_without_accessories_is_answered_from_one_page() -> None:
+    client = FakeHarbor([art(A, "v1"), art(B, "v2")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v3"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "v3") is None
+    assert sources.artifact("h.io", "p/app", "other") is None
+    assert client.requests == [("page", "1")]
