@@ -485,6 +485,58 @@ def check_delete(
     return session.report
 
 
+def check_sign(
+    sources: Sources,
+    glob_version: str | None,
+    targets: Sequence[Reference],
+    digest: str | None = None,
+) -> Report:
+    session = Session(sources, glob_version)
+    session.prefetch(targets)
+    session.report.extend(session.sign(targets, digest))
+    return session.report
+
+
+def check_impact(
+    sources: Sources, glob_version: str | None, repositories: Sequence[Reference]
+) -> Report:
+    """Every existing tag of each repository whose immutability the proposed rules (a rules
+    file) would change, both ways, against Harbor's own flag: one `rules-change` warning each."""
+    if not (sources.proposed_rules and isinstance(sources, ReplicationSources)):
+        raise InputError(
+            "impact compares a rules file with the flags a live Harbor reports: give "
+            "--rules-file, and no --state-file"
+        )
+    session = Session(sources, glob_version)
+    for repository in repositories:
+        if repository.tag is not None or repository.digest is not None:
+            raise InputError(f"impact takes repositories, without a tag: {repository.original!r}")
+        listed = sources.artifacts(repository.registry, repository.repository)
+        readings = [*listed]
+        for artifact in listed:  # the list leaves accessories out: a .sig tag is on one
+            for accessory in artifact.accessories:
+                found = session.stored_artifact(
+                    repository.registry, repository.repository, accessory.digest
+                )
+                readings.extend([found] if found is not None else [])
+        for artifact in readings:
+            for info in artifact.tags:
+                lock = session.lock(repository.with_tag(info.name), info.name)
+                if info.immutable is not None and info.immutable != lock.immutable:
+                    tagged = repository.with_tag(info.name).original
+                    session.report.warn(
+                        Notice(
+                            "rules-change",
+                            f"{tagged}: {lock.change}",
+                            repository.registry,
+                            repository.project,
+                            lock.rule_id,
+                            tagged,
+                        )
+                    )
+    return session.report
+
+
 def check_replication(
     sources: Sources, glob_version: str | None, registry: str, policy_id: int
 ) -> Report:
@@ -525,6 +577,9 @@ def _plan_operation(
         )
     if operation.kind == "delete":
         return session.delete(operation.targets, artifact=operation.artifact)
+    if operation.kind == "sign":
+        digest = operation.digest_source[1] if operation.digest_source else None
+        return session.sign(operation.targets, digest)
     if operation.kind == "copy":
         assert operation.source is not None
         assert operation.destination is not None

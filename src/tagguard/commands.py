@@ -376,6 +376,54 @@ def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
 
 
 @cli.command()
+@click.argument("references", nargs=-1, required=True)
+@click.option(
+    "--digest",
+    metavar="D",
+    help="The signature manifest's digest, when known: re-pushing the identical signature is then a skip.",
+)
+@common_options
+def sign(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
+    """Check signing each image with cosign by tag: the push of tag sha256-<hex>.sig.
+
+    Harbor checks that push like any other: a rule that makes sha256-*.sig tags immutable
+    (a catch-all ** does) refuses signing an image again.
+    """
+    from tagguard.check import check_sign
+    from tagguard.core.reference import validate_digest
+
+    options = _options(**given)
+    if digest is not None:
+        validate_digest(digest, "--digest")
+    targets = _parse_references(references)
+    return _run_check(
+        options, targets, [], lambda sources, globs: check_sign(sources, globs, targets, digest)
+    )
+
+
+@cli.command()
+@click.argument("repositories", nargs=-1, required=True)
+@common_options
+def impact(repositories: tuple[str, ...], **given: Any) -> int:
+    """List the existing tags of each REPOSITORY whose immutability --rules-file would change.
+
+    Harbor's own flag for each tag (from the rules in force) is set against the proposed
+    rules; each difference, either way, is a rules-change warning. Exit 0.
+    """
+    from tagguard.check import check_impact
+
+    options = _options(**given)
+    parsed = _parse_references(repositories, default_tag=None)
+    return _run_check(
+        options,
+        [],
+        [],
+        lambda sources, globs: check_impact(sources, globs, parsed),
+        hosts=sorted({r.registry for r in parsed}),
+    )
+
+
+@cli.command()
 @click.argument("plan_file", metavar="FILE")
 @click.option(
     "--source",
@@ -583,10 +631,12 @@ def _policy_host(source_host: str | None, options: Options) -> str:
     )
 
 
-def _parse_references(texts: Sequence[str], *, harbor: bool = True) -> list[Reference]:
+def _parse_references(
+    texts: Sequence[str], *, harbor: bool = True, default_tag: str | None = "latest"
+) -> list[Reference]:
     from tagguard.core.reference import parse_reference
 
-    return [parse_reference(text, harbor=harbor) for text in texts]
+    return [parse_reference(text, harbor=harbor, default_tag=default_tag) for text in texts]
 
 
 def _run_check(

@@ -48,6 +48,8 @@ GOOD = [
     f"operations:\n  - delete: {H}/p/app:1\n    artifact: true\n",
     f"operations:\n  - replicate: {{policy: 3, source: {H}}}\n",
     f"operations:\n  - replicate: {{from: ghcr.io/o/a:1, to: {H}/p/app:1}}\n",
+    f"operations:\n  - sign: {H}/p/app:1\n",
+    f"operations:\n  - sign: [{H}/p/app:1, {H}/p/app:2]\n    digest: {DIGEST}\n",
 ]
 
 BAD = [
@@ -57,7 +59,7 @@ BAD = [
     (
         "operations:\n  - pull: x\n",
         2,
-        "names exactly one of push, retag, copy, delete, replicate (found none)",
+        "names exactly one of push, retag, copy, delete, replicate, sign (found none)",
     ),
     (f"operations:\n  - push: {H}/p/app:1\n    retag: x\n", 2, "exactly one of"),
     (
@@ -81,6 +83,8 @@ BAD = [
     ),
     ("operations:\n  - replicate: {policy: zero}\n", 2, '"policy" must be a replication policy id'),
     ("operations:\n  - push: 5\n", 2, '"push" must be a non-empty string'),
+    (f"operations:\n  - sign: {H}/p/app:1\n    from: x\n", 3, "a sign does not take 'from'"),
+    (f"operations:\n  - sign: {H}/p/app:1\n    digest: sha256:1\n", 3, "has 64 hex digits"),
 ]
 
 

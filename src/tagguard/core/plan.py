@@ -10,6 +10,7 @@ A plan is YAML (read by `shell.plan_file` into `Node`s that remember their line)
       - copy: {from: REF, to: harbor.example.com/proj/other-repo}
       - delete: REF                                  # or a list; `artifact: true` for artifacts
       - replicate: {policy: 12, source: harbor.example.com}   # or {from: REF, to: REF}
+      - sign: harbor.example.com/proj/app:1.2.3       # cosign's push of sha256-<hex>.sig
 
 Every mistake is reported as `file:line: what is wrong`. The same shape ships as a JSON
 Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two to agreement.
@@ -26,7 +27,7 @@ from tagguard.errors import InputError, TagguardError
 
 Value: TypeAlias = "str | int | float | bool | list[Node] | dict[str, Node] | None"
 
-KINDS = ("push", "retag", "copy", "delete", "replicate")
+KINDS = ("push", "retag", "copy", "delete", "replicate", "sign")
 DIGEST_SOURCES = ("digest", "oci-layout", "metadata-file", "from")
 
 
@@ -123,6 +124,16 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
             node.line,
             _references(value, "delete", fail),
             artifact=bool(artifact and artifact.value),
+        )
+    if kind == "sign":
+        _only(fields, {"sign", "digest"}, "a sign", fail)
+        signature = None
+        if "digest" in fields:
+            text = _string(fields["digest"], "digest", fail)
+            _checked(fields["digest"], fail, lambda: validate_digest(text, "digest"))
+            signature = ("digest", text)
+        return PlanOperation(
+            "sign", node.line, _references(value, "sign", fail), digest_source=signature
         )
     _only(fields, {kind}, f"a {kind}", fail)
     inner = _mapping(value, f"{kind}", fail)

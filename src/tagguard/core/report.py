@@ -21,6 +21,7 @@ class Notice:
     registry: str | None = None
     project: str | None = None
     rule_id: int | None = None
+    reference: str | None = None  # the tag it is about, where there is one
 
 
 @dataclass

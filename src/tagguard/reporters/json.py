@@ -35,12 +35,14 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
         data["from_reference"] = decision.from_reference
     if decision.origin is not None:
         data["source"] = {"file": decision.origin[0], "line": decision.origin[1]}
+    if decision.notes:
+        data["notes"] = [{"code": n.code, "message": n.message} for n in decision.notes]
     return data
 
 
 def notice_dict(notice: Notice) -> dict[str, Any]:
     data: dict[str, Any] = {"code": notice.code, "message": notice.message}
-    for key in ("registry", "project", "rule_id"):
+    for key in ("registry", "project", "rule_id", "reference"):
         value = getattr(notice, key)
         if value is not None:
             data[key] = value

@@ -1,0 +1,90 @@
+"""Signing, what-if rules and their impact, and deletes of signed images, against the live
+test Harbor: each verdict is followed by the real request, and the server's answer must
+agree (allow -> accepted, block -> 412)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.builders import rule_json
+from tests.e2e.conftest import Harbor
+from tests.harbor_server.images import cosign_tag, make_cosign_signature, make_image
+
+
+def test_signing_again_is_blocked_when_a_rule_covers_signature_tags(harbor: Harbor) -> None:
+    # goharbor/harbor#17332: a catch-all rule makes the first signature's tag immutable.
+    harbor.rule("proj", tag="**")
+    image = harbor.push("proj/app:v1")
+    unsigned = harbor.tagguard("sign", harbor.ref("proj/app:v1"), "--format", "json")
+    assert unsigned.verdicts() == ["allow"], unsigned.err
+    assert unsigned.json["decisions"][0]["operation"] == "sign"
+    first = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), first).status_code == 201
+    again = harbor.tagguard("sign", harbor.ref("proj/app:v1"), "--format", "json")
+    assert again.code == 1
+    assert again.json["decisions"][0]["tag"] == cosign_tag(image.digest)
+    second = make_cosign_signature(image.digest, seed="again")
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), second).status_code == 412
+
+
+def test_deleting_a_signed_image_meets_its_signature(harbor: Harbor) -> None:
+    harbor.rule("proj", tag="sha256-*")
+    image = harbor.push("proj/app:dev")
+    signature = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), signature).status_code == 201
+    run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:dev"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert "cosign signature" in run.json["decisions"][0]["reason"]
+    answer = harbor.pusher.session.delete(
+        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{image.digest}",
+        timeout=10,
+    )
+    assert answer.status_code == 412
+    assert harbor.pusher.head_digest("proj/app", "dev") == image.digest
+
+
+def test_a_rules_file_against_live_harbor_decides_from_the_proposal(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # Harbor holds v1 immutable (rule in force: v*); the proposal makes only rc* immutable.
+    # Harbor's flag comes from the rules in force and says nothing about the proposal.
+    harbor.rule("proj", tag="v*")
+    harbor.push("proj/app:v1")
+    harbor.push("proj/app:rc1")
+    proposal = tmp_path / "rules.json"
+    proposal.write_text(json.dumps([rule_json(1, tag="rc*")]))
+    run = harbor.tagguard(
+        "push",
+        harbor.ref("proj/app:v1"),
+        harbor.ref("proj/app:rc1"),
+        "--digest",
+        make_image().digest,
+        "--rules-file",
+        str(proposal),
+        "--format",
+        "json",
+    )
+    assert run.verdicts() == ["allow", "block"], run.err
+    notes = [[n["code"] for n in d.get("notes", [])] for d in run.json["decisions"]]
+    assert notes == [["rules-change"], ["rules-change"]]
+
+
+def test_impact_lists_every_tag_the_proposal_changes_both_ways(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    harbor.rule("proj", tag="v*")
+    image = harbor.push("proj/app:v1")
+    harbor.push("proj/app:rc1")
+    harbor.push("proj/app:latest")
+    signature = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), signature).status_code == 201
+    proposal = tmp_path / "rules.json"
+    proposal.write_text(json.dumps([rule_json(1, tag="{rc*,sha256-*}")]))
+    run = harbor.tagguard(
+        "impact", harbor.ref("proj/app"), "--rules-file", str(proposal), "--format", "json"
+    )
+    assert run.code == 0, run.err
+    changed = sorted(w["reference"].rsplit("/", 1)[1] for w in run.json["warnings"])
+    assert changed == sorted(["app:v1", "app:rc1", f"app:{cosign_tag(image.digest)}"])
+    assert {w["code"] for w in run.json["warnings"]} == {"rules-change"}
