@@ -6,6 +6,7 @@ Every image here is really pushed through the server into the distribution regis
 from __future__ import annotations
 
 import random
+import time
 from typing import Any
 
 import pytest
@@ -535,3 +536,151 @@ def test_starting_a_replication_calls_the_hook(harbor: Harbor) -> None:
     disabled = start(harbor)
     assert disabled.json()["errors"][0]["message"] == "the policy 3 is disabled"
     assert calls == [3, 3]
+
+
+# -- tag rows: ids from a sequence, the tag list's order ------------------------------------------
+
+
+def tag_list(harbor: Harbor, repository: str, reference: str, query: str = "") -> list[Any]:
+    answer = api(harbor, "GET", artifact_path(repository, reference) + f"/tags?{query}")
+    assert answer.status_code == 200, (answer.status_code, answer.text)
+    validate(answer.json(), "Tag", many=True)
+    return list(answer.json())
+
+
+def test_tag_ids_are_unique_so_tagguard_reads_a_106_tag_artifact(harbor: Harbor) -> None:
+    """Tag ids come from the `tag` table's sequence (src/pkg/tag/model/tag/model.go `ID`,
+    pk;auto): never shared. tagguard re-reads an artifact of 100 tags or more from its tag
+    list and fails closed on a repeated id, as it must on overlapping pages."""
+    image = harbor.push("proj/app:t000")
+    for number in range(1, 106):
+        harbor.push(f"proj/app:t{number:03d}", image)
+    harbor.push("proj/other:t000", image)
+    every = [
+        *tag_list(harbor, "proj/app", "t000", "page_size=100"),
+        *tag_list(harbor, "proj/app", "t000", "page=2&page_size=100"),
+        *tag_list(harbor, "proj/other", "t000"),
+    ]
+    ids = [t["id"] for t in every]
+    assert len(ids) == 107
+    assert len(set(ids)) == len(ids)
+    run = harbor.tagguard(
+        "push", harbor.ref("proj/app:t000"), "--digest", image.digest, "--format", "json"
+    )
+    assert run.code == 0, run.err
+    assert run.verdicts() == ["skip"]
+    assert any("/tags?" in path and "sort=id" in path for _, path in harbor.state.log)
+
+
+def test_a_moved_tag_keeps_its_id_and_a_remade_one_gets_a_new_id(harbor: Harbor) -> None:
+    """Tag controller `Ensure`: a tag moved onto another artifact keeps its row (id) and
+    gets a new push time; a deleted tag's row goes, so pushing it again makes a new one."""
+    first, second = harbor.push("proj/app:a"), make_image()
+    harbor.push("proj/app:b", first)
+    (before,) = [t for t in tag_list(harbor, "proj/app", "a") if t["name"] == "a"]
+    time.sleep(0.002)
+    harbor.push("proj/app:a", second)
+    (moved,) = tag_list(harbor, "proj/app", "a")
+    assert moved["id"] == before["id"]
+    assert moved["push_time"] > before["push_time"]
+    delete = api(harbor, "DELETE", artifact_path("proj/app", "b") + "/tags/b")
+    assert delete.status_code == 200
+    harbor.push("proj/app:b", first)
+    (remade,) = tag_list(harbor, "proj/app", "b")
+    assert remade["id"] > moved["id"]
+
+
+def test_a_refused_copy_leaves_the_tag_ids_as_they_were(harbor: Harbor) -> None:
+    harbor.rule("proj", tag="v1")
+    harbor.push("proj/app:v1")
+    harbor.push("proj/app:latest")
+    kept = {t["name"]: t["id"] for t in tag_list(harbor, "proj/app", "v1")}
+    source = harbor.push("other/app:v1")
+    harbor.push("other/app:latest", source)
+    assert copy(harbor, "other/app:v1", "proj/app").status_code == 412
+    assert {t["name"]: t["id"] for t in tag_list(harbor, "proj/app", "v1")} == kept
+
+
+def test_the_tag_list_is_newest_push_first_unless_sorted(harbor: Harbor) -> None:
+    """handler/artifact.go `ListTags` passes `sort` to the tag DAO; without it the model's
+    `GetDefaultSorts` (src/pkg/tag/model/tag/model.go) orders by push time, then id, both
+    descending. A tag moved away and back is pushed anew but keeps its old id."""
+    image, other = harbor.push("proj/app:a"), make_image()
+    for name in ("b", "c"):
+        time.sleep(0.002)
+        harbor.push(f"proj/app:{name}", image)
+    time.sleep(0.002)
+    harbor.push("proj/app:a", other)
+    time.sleep(0.002)
+    harbor.push("proj/app:a", image)
+
+    def names(query: str) -> list[str]:
+        return [t["name"] for t in tag_list(harbor, "proj/app", "b", query)]
+
+    assert names("") == ["a", "c", "b"]
+    assert names("sort=id") == ["a", "b", "c"]
+    by_id = [t["id"] for t in tag_list(harbor, "proj/app", "b", "sort=id")]
+    assert by_id == sorted(by_id)
+    assert names("sort=-id") == ["c", "b", "a"]
+    assert names("sort=-name") == ["c", "b", "a"]
+    assert names("sort=push_time") == ["b", "c", "a"]
+    assert names("sort=nonsense") == names("")  # setSorts drops a key the model lacks
+    page = api(harbor, "GET", artifact_path("proj/app", "b") + "/tags?sort=id&page_size=2")
+    assert [t["name"] for t in page.json()] == ["a", "b"]
+    assert page.headers["X-Total-Count"] == "3"
+    assert "sort=id" in page.headers["Link"]
+
+
+# -- creating and listing projects -------------------------------------------------------------
+
+
+def test_create_project_as_project_req_says(harbor: Harbor) -> None:
+    """handler/project.go `CreateProject`: 201 with the new id in Location, `public`
+    defaulting to false, 409 for a name taken, 400 for a bad `metadata.public`, 401
+    anonymous, 403 for a project robot and for a proxy cache asked by a non-admin."""
+    made = api(harbor, "POST", "/projects", json={"project_name": "mirror"})
+    assert made.status_code == 201, made.text
+    created = api(harbor, "GET", "/projects/mirror", headers={"X-Is-Resource-Name": "true"})
+    validate(created.json(), "Project")
+    assert made.headers["Location"] == f"{API}/projects/{created.json()['project_id']}"
+    assert created.json()["metadata"]["public"] == "false"
+    again = api(harbor, "POST", "/projects", json={"project_name": "mirror"})
+    assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "CONFLICT")
+    public = api(harbor, "POST", "/projects", json={"project_name": "open", "public": True})
+    assert public.status_code == 201
+    assert harbor.state.projects["open"].public
+    bad = {"project_name": "bad", "metadata": {"public": "yes"}}
+    assert api(harbor, "POST", "/projects", json=bad).status_code == 400
+    assert (
+        api(harbor, "POST", "/projects", json={"project_name": "x"}, auth=None).status_code == 401
+    )
+    robot = ("robot$proj+ci", "robot-secret")
+    assert (
+        api(harbor, "POST", "/projects", json={"project_name": "x"}, auth=robot).status_code == 403
+    )
+    cache = {"project_name": "hub", "registry_id": 1}
+    assert api(harbor, "POST", "/projects", json=cache, auth=DEVELOPER).status_code == 403
+    assert "bad" not in harbor.state.projects
+    assert "hub" not in harbor.state.projects
+    mine = api(harbor, "POST", "/projects", json={"project_name": "devs"}, auth=DEVELOPER)
+    assert mine.status_code == 201
+    assert harbor.state.projects["devs"].members["dev"] == "projectAdmin"
+    assert harbor.pusher.push("mirror/app", "v1", make_image()).status_code == 201
+
+
+def test_list_projects_by_a_name_query(harbor: Harbor) -> None:
+    """What replication's `PrepareForPush` asks (base/client.go `ListProjectsWithQuery`):
+    `q=name={'a' 'b'}` gives the projects of those names; a developer sees only the
+    public projects and its own."""
+    harbor.state.add_project("hub", registry_id=3)
+    answer = api(harbor, "GET", "/projects", params={"q": "name={'proj' 'hub' '123' 'ghost'}"})
+    assert answer.status_code == 200
+    validate(answer.json(), "Project", many=True)
+    assert {p["name"]: p.get("registry_id") for p in answer.json()} == {
+        "123": None,
+        "hub": 3,
+        "proj": None,
+    }
+    seen = api(harbor, "GET", "/projects", params={"page_size": "100"}, auth=DEVELOPER)
+    assert {p["name"] for p in seen.json()} == {"proj", "other", "123"}
+    assert api(harbor, "GET", "/projects", params={"q": "name={proj"}).status_code == 400

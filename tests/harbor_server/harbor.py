@@ -107,6 +107,16 @@ class Project:
 
 
 @dataclass
+class TagRow:
+    """A row of `tag` (src/pkg/tag/model/tag/model.go) beside the name -> digest map:
+    its id from the table's sequence and its push time, which `Ensure` renews when it
+    moves the tag onto another artifact (src/controller/tag/controller.go)."""
+
+    id: int
+    push_time: str = field(default_factory=now)
+
+
+@dataclass
 class Fault:
     """Replaces the answer to matching requests. `times` counts down; None is forever."""
 
@@ -131,6 +141,11 @@ class HarborState:
     label_ids: dict[str, int] = field(default_factory=dict)
     next_artifact_id: int = 1
     next_link_id: int = 1
+    # The tag rows of each repository (tag name -> row), made on first sight for tags a
+    # test or the benchmark put into `tags` directly; ids come from one sequence, as in
+    # Harbor's `tag` table, so no two tags ever share one.
+    tag_rows: dict[Key, dict[str, TagRow]] = field(default_factory=dict)
+    next_tag_id: int = 1
     # The row order of a rule list read without `sort` (Postgres gives none without ORDER
     # BY): shuffled by this generator on each request; seed it to replay an order, or set
     # None for id order.
@@ -264,6 +279,31 @@ class HarborState:
     def tags_of(self, key: Key, digest: str) -> list[str]:
         return sorted(t for t, d in self.tags.get(key, {}).items() if d == digest)
 
+    def tag_row(self, key: Key, name: str) -> TagRow:
+        """The row of tag `name` in the repository (made on first use)."""
+        rows = self.tag_rows.setdefault(key, {})
+        if name not in rows:
+            rows[name] = TagRow(self._tag_id())
+        return rows[name]
+
+    def _tag_id(self) -> int:
+        # A database sequence, like the artifacts': never reused.
+        self.next_tag_id += 1
+        return self.next_tag_id - 1
+
+    def _set_tag(self, key: Key, tag: str, digest: str) -> None:
+        """Points `tag` at `digest`: a new tag gets a new row, a moved one keeps its id and
+        gets a new push time (tag controller `Ensure`); a tag left in place is untouched."""
+        tags = self.tags.setdefault(key, {})
+        if tags.get(tag) == digest:
+            return
+        rows = self.tag_rows.setdefault(key, {})
+        if tag in tags and tag in rows:
+            rows[tag].push_time = now()
+        else:
+            rows[tag] = TagRow(self._tag_id())
+        tags[tag] = digest
+
     def parents_of(self, key: Key, digest: str) -> list[str]:
         """The artifacts whose references name `digest` as a child (`ListReferences` by ChildID)."""
         nodes = self.nodes.get(key, {})
@@ -321,7 +361,7 @@ class HarborState:
                 self._create_node(key, digest, media_type, manifest)
             node = self.node(key, digest)
             if tag is not None:
-                self.tags.setdefault(key, {})[tag] = digest
+                self._set_tag(key, tag, digest)
             path = f"/v2/{project}/{repository}/manifests/{tag}"
             signed = cosign_subject(path, manifest) if tag is not None else None
             if signed is not None:
@@ -358,6 +398,9 @@ class HarborState:
         failure) inside restores their tags, artifacts, references, accessories and labels.
         Sequences (ids) move on, as Postgres sequences do."""
         with self.lock:
+            for key in keys:  # every tag has its row before the snapshot: ids stay put
+                for tag in self.tags.get(key, {}):
+                    self.tag_row(key, tag)
             saved = {
                 key: copy.deepcopy(
                     (
@@ -365,6 +408,7 @@ class HarborState:
                         self.artifacts.get(key),
                         self.nodes.get(key),
                         self.links.get(key),
+                        self.tag_rows.get(key),
                     )
                 )
                 for key in keys
@@ -372,11 +416,12 @@ class HarborState:
             try:
                 yield
             except BaseException:
-                for key, (tags, artifacts, nodes, links) in saved.items():
+                for key, (tags, artifacts, nodes, links, rows) in saved.items():
                     _restore(self.tags, key, tags)
                     _restore(self.artifacts, key, artifacts)
                     _restore(self.nodes, key, nodes)
                     _restore(self.links, key, links)
+                    _restore(self.tag_rows, key, rows)
                 raise
 
     # -- tag controller (src/controller/tag/controller.go) --------------------------------
@@ -388,19 +433,19 @@ class HarborState:
                 412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be deleted"
             )
         del self.tags[key][tag]
+        self.tag_rows.get(key, {}).pop(tag, None)  # a tag made again later is a new row
 
     def ensure_tag(self, key: Key, digest: str, tag: str) -> None:
         """`Ensure`: absent -> created; on this artifact -> left; on another artifact ->
         412 when immutable, else moved."""
-        tags = self.tags.setdefault(key, {})
-        current = tags.get(tag)
+        current = self.tags.get(key, {}).get(tag)
         if current == digest:
             return
         if current is not None and self.immutable(key[0], key[1], tag):
             raise HarborError(
                 412, "PRECONDITION", f"the tag {tag} configured as immutable, cannot be updated"
             )
-        tags[tag] = digest
+        self._set_tag(key, tag, digest)
 
     # -- artifact controller (src/controller/artifact/controller.go) ----------------------
 
@@ -585,6 +630,62 @@ class HarborState:
             raise HarborError(
                 500, "UNKNOWN", f"the registry refused the copy of {digest}: {put.status_code}"
             )
+
+
+def _project_request(body: bytes) -> tuple[str, bool, int | None] | str:
+    """(name, public, registry_id) of a ProjectReq (swagger.yaml), or why it is refused."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return "the request body is not JSON"
+    if not isinstance(data, dict):
+        return "the request body is not a ProjectReq"
+    name = data.get("project_name")
+    if not isinstance(name, str) or not name or len(name) > 255:
+        return "project_name in body is required (at most 255 characters)"
+    metadata = data.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        return "metadata in body must be an object"
+    public = metadata.get("public") or ""
+    if not public and isinstance(data.get("public"), bool):
+        public = "true" if data["public"] else "false"
+    public = public or "false"
+    if public not in ("true", "false"):
+        return f"metadata.public should only be 'true' or 'false', but got: '{public}'"
+    registry_id = data.get("registry_id")
+    if registry_id is not None and (not isinstance(registry_id, int) or registry_id <= 0):
+        return f"{registry_id} is invalid value of registry_id, it should be geater than 0"
+    return name, public == "true", registry_id
+
+
+def _query_keywords(query: str) -> dict[str, tuple[str, list[str]]] | None:
+    """lib/q `Build`'s keywords: `k=v` exact, `k=~v` fuzzy, `k={a b}` any of (quotes
+    stripped); None for a malformed query."""
+    keywords: dict[str, tuple[str, list[str]]] = {}
+    for item in query.split(",") if query else ():
+        key, equals, value = item.partition("=")
+        if not equals or not key or not value:
+            return None
+        if value.startswith("~"):
+            keywords[key] = ("fuzzy", [value[1:]])
+        elif value.startswith("{"):
+            if not value.endswith("}"):
+                return None
+            words = [w.strip().strip("\"'") for w in value[1:-1].split(" ")]
+            keywords[key] = ("any", [w for w in words if w])
+        else:
+            keywords[key] = ("exact", [value])
+    return keywords
+
+
+def _project_selected(project: Project, keywords: dict[str, tuple[str, list[str]]]) -> bool:
+    for key, (kind, values) in keywords.items():
+        value = project.name if key == "name" else str(getattr(project, key, ""))
+        if kind == "fuzzy" and values[0] not in value:
+            return False
+        if kind in ("exact", "any") and value not in values:
+            return False
+    return True
 
 
 def _restore(table: dict[Key, V], key: Key, value: V | None) -> None:
@@ -812,6 +913,12 @@ class Handler(BaseHTTPRequestHandler):
         if segments == ["projects"] and method == "HEAD":
             self._head_project(user)
             return
+        if segments == ["projects"] and method == "POST":
+            self._create_project(user)
+            return
+        if segments == ["projects"] and method == "GET":
+            self._list_projects(user)
+            return
         if len(segments) == 2 and segments[0] == "projects" and method == "GET":
             self._get_project(user, segments[1])
             return
@@ -914,6 +1021,62 @@ class Handler(BaseHTTPRequestHandler):
             self.error(404, "NOT_FOUND", f"project {name} not found")
             return
         self.send(200, b"")
+
+    def _create_project(self, user: User | None) -> None:
+        """handler/project.go `CreateProject` with a ProjectReq body: authenticated callers
+        (project creation open to everyone, Harbor's default), robots only at system
+        level, a proxy cache (`registry_id`) only by a system admin; `metadata.public`
+        defaults to "false" (the deprecated `public` fills it) and must be "true" or
+        "false"; the project DAO's unique name answers 409 CONFLICT. 201 with Location
+        `/api/v2.0/projects/<id>` (or `/<name>` with X-Resource-Name-In-Location)."""
+        body = self._drain()
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return
+        if user.name.startswith("robot$"):
+            self.error(403, "FORBIDDEN", "Only system level robot can create project")
+            return
+        request = _project_request(body)
+        if isinstance(request, str):
+            self.error(400, "BAD_REQUEST", request)
+            return
+        name, public, registry_id = request
+        if registry_id is not None and not user.admin:
+            self.error(403, "FORBIDDEN", "Only system admin can create proxy cache project")
+            return
+        with self.state.lock:
+            if name in self.state.projects:
+                self.error(409, "CONFLICT", f"The project named {name} already exists")
+                return
+            project = self.state.add_project(name, public=public, registry_id=registry_id)
+            if not user.admin:  # the creator owns it (project controller `Create`)
+                project.members[user.name] = "projectAdmin"
+        in_location = self.headers.get("X-Resource-Name-In-Location", "").lower() == "true"
+        self.send(201, b"", {"Location": f"{API}/projects/{name if in_location else project.id}"})
+
+    def _list_projects(self, user: User | None) -> None:
+        """handler/project.go `ListProjects`: the projects the caller may see (all for a
+        system admin; else the public ones and its own), filtered by `q` (`name=v`,
+        `name=~v`, `name={'a' 'b'}` as lib/q `Build` parses it) or the `name` parameter,
+        ordered by name, paged."""
+        query = self.query.get("q", "")
+        keywords = _query_keywords(query)
+        if keywords is None:
+            self.error(400, "BAD_REQUEST", f"invalid query {query}")
+            return
+        if "name" in self.query:
+            keywords["name"] = ("exact", [self.query["name"]])
+        with self.state.lock:
+            visible = [
+                p
+                for p in self.state.projects.values()
+                if (user is not None and user.admin)
+                or p.public
+                or self.state.role(user, p) is not None
+            ]
+            chosen = [p for p in visible if _project_selected(p, keywords)]
+            items = [self._project_json(p, user) for p in sorted(chosen, key=lambda p: p.name)]
+        self._send_page(items, self.path.partition("?")[0])
 
     def _get_project(self, user: User | None, value: str) -> None:
         """handler/project.go `GetProject`: project read access (RequireProjectAccess: a
@@ -1233,12 +1396,13 @@ class Handler(BaseHTTPRequestHandler):
         key = (project.name, repository)
         digest = self.state.tags.get(key, {}).get(name)
         present = digest is not None and digest in self.state.artifacts.get(key, {})
+        row = self.state.tag_row(key, name)
         return {
-            "id": abs(hash((project.name, repository, name))) % 100000,
+            "id": row.id,
             "repository_id": 1,
             "artifact_id": self.state.node(key, digest).id if present and digest else 0,
             "name": name,
-            "push_time": "2026-11-27T00:00:00.000Z",
+            "push_time": row.push_time,
             "immutable": self.state.flag(project.name, repository, name) if with_status else False,
         }
 
@@ -1335,11 +1499,32 @@ class Handler(BaseHTTPRequestHandler):
             return
         repository, digest = found
         with_status = self.query.get("with_immutable_status") == "true"
-        names = self.state.tags_of((project.name, repository), digest)
-        self._send_page(
-            [self._tag_json(project, repository, n, with_status) for n in names],
-            self.path.partition("?")[0],
-        )
+        with self.state.lock:
+            names = self._tag_order((project.name, repository), digest)
+            items = [self._tag_json(project, repository, n, with_status) for n in names]
+        self._send_page(items, self.path.partition("?")[0])
+
+    def _tag_order(self, key: Key, digest: str) -> list[str]:
+        """handler/artifact.go `ListTags` -> tag DAO `List`: ORDER BY the `sort` keys the
+        model has (lib/orm `setSorts` drops others), else `GetDefaultSorts` of
+        src/pkg/tag/model/tag/model.go: PushTime desc, ID desc."""
+        state = self.state
+        fields: dict[str, Callable[[str], Any]] = {
+            "id": lambda n: state.tag_row(key, n).id,
+            "push_time": lambda n: state.tag_row(key, n).push_time,
+            "name": lambda n: n,
+            "artifact_id": lambda n: state.node(key, digest).id,
+            "repository_id": lambda n: 1,
+        }
+        fields |= {"ID": fields["id"], "PushTime": fields["push_time"], "Name": fields["name"]}
+        fields |= {"ArtifactID": fields["artifact_id"], "RepositoryID": fields["repository_id"]}
+        sorts = [(n, desc) for n, desc in parse_sort(self.query.get("sort", "")) if n in fields]
+        if not sorts:
+            sorts = [("push_time", True), ("id", True)]
+        rows = sorted(state.tags_of(key, digest), key=fields["id"])
+        for name, descending in reversed(sorts):
+            rows.sort(key=fields[name], reverse=descending)
+        return rows
 
     def _delete_artifact(self, project: Project, user: User | None, rest: list[str]) -> None:
         """handler/artifact.go `DeleteArtifact` -> artifact controller `Delete`."""

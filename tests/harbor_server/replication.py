@@ -12,9 +12,11 @@ with an independent reading of Harbor:
   accessories of each index child, every accessory carrying its subject's tags and labels)
   -> src/pkg/reg/filter/artifact.go (label and tag filters, in the policy's order). A
   pattern error anywhere fails the whole execution before anything is written;
-* names: flow/stage.go `replaceNamespace`; `PrepareForPush` (base/adapter.go) creates the
-  destination projects that are missing and skips repositories whose destination project
-  is a proxy cache;
+* names: flow/stage.go `replaceNamespace`; `PrepareForPush` (base/adapter.go) lists the
+  destination projects in one query (`GET /projects?q=name={'a' 'b'}`), creates each that
+  is missing (`POST /projects`, public as the AND of its source projects' `public`; 409
+  counts as created) and skips repositories whose destination project is a proxy cache
+  (`registry_id` set); the created projects are in the result's `created_projects`;
 * tasks: one per repository, run here one after the other (Harbor runs them concurrently);
   transfer/image/transfer.go `convert` lists each artifact's tags (its digest when it has
   none), `copy` runs `copyArtifact` for each and fails the task at the end if any failed:
@@ -87,6 +89,7 @@ class _Resource:
     artifacts: list[_Artifact]
     destination: str = ""
     skip: bool = False
+    public: bool = False  # the source project's metadata `public` (FetchArtifacts)
 
 
 def install(
@@ -117,8 +120,9 @@ def execute(
     Returns {"policy_id", "status": "Succeed"|"Failed", "status_text", "tasks": [{"source",
     "destination", "status", "references"}], "writes": [{"repository", "reference",
     "digest", "accessory", "outcome"}] in order, "outcomes": {"dest/repo:tag" or
-    "dest/repo@digest": outcome}, "warnings": [...]}; an outcome is "pushed",
-    "skipped: same", "skipped: no override" or "failed: <status> <code> <message>"."""
+    "dest/repo@digest": outcome}, "warnings": [...], "created_projects": [...]}; an
+    outcome is "pushed", "skipped: same", "skipped: no override" or
+    "failed: <status> <code> <message>"."""
     policy_id = policy.get("id", 0)
     # Go's zero value: a policy JSON without `enabled` (go-swagger omits false) is disabled.
     if not policy.get("enabled", False):
@@ -131,6 +135,7 @@ def execute(
         "writes": [],
         "outcomes": {},
         "warnings": [],
+        "created_projects": [],
     }
     try:
         run = _Run(source_state, source_base_url, policy, credentials_for_destination)
@@ -138,7 +143,7 @@ def execute(
         if not resources:
             result["status_text"] = "no resources need to be replicated"
             return result
-        run.name_and_prepare(resources)
+        result["created_projects"] = run.name_and_prepare(resources)
     except _RunFailed as failure:
         result.update(status=FAILED, status_text=str(failure))
         return result
@@ -191,7 +196,10 @@ class _Run:
                 name = f"{project}/{repository}"
                 if not all(self._match(p, name) for kind, p, _ in self.filters if kind == "name"):
                     continue
-                listed.append(_Resource(name, self._list_artifacts((project, repository))))
+                public = self.state.projects[project].public
+                listed.append(
+                    _Resource(name, self._list_artifacts((project, repository)), public=public)
+                )
         resources = []
         for resource in listed:
             resource.artifacts = self._filter_artifacts(resource.artifacts)
@@ -287,41 +295,66 @@ class _Run:
 
     # -- names and PrepareForPush --------------------------------------------------------------
 
-    def name_and_prepare(self, resources: list[_Resource]) -> None:
+    def name_and_prepare(self, resources: list[_Resource]) -> list[str]:
+        """The destination names, then `PrepareForPush`; returns the projects it created."""
         namespace = str(self.policy.get("dest_namespace") or "")
         count = self.policy.get("dest_namespace_replace_count")
         for resource in resources:
             resource.destination = _replace_namespace(
                 resource.source, namespace, -1 if count is None else int(count)
             )
-        for project in sorted({r.destination.split("/")[0] for r in resources}):
-            proxy_cache = self._ensure_project(project)
-            for resource in resources:
-                if resource.destination.split("/")[0] == project:
-                    resource.skip = proxy_cache
+        return self._prepare_for_push(resources)
 
-    def _ensure_project(self, project: str) -> bool:
-        """Whether `project` is a proxy cache; creates it when missing (409 is fine)."""
-        answer = self.dest.get(
-            f"{self.dest_url}/api/v2.0/projects/{project}",
-            headers={"X-Is-Resource-Name": "true"},
-            timeout=TIMEOUT,
-        )
-        if answer.status_code == 200:
-            return bool(answer.json().get("registry_id"))
-        if answer.status_code == 404:
-            created = self.dest.post(
+    def _prepare_for_push(self, resources: list[_Resource]) -> list[str]:
+        """base/adapter.go `PrepareForPush`: one project per first path segment, `public`
+        merged with AND (`mergeMetadata`); existing ones read by one list query, missing
+        ones created (409 is fine), repositories bound for a proxy cache skipped."""
+        public: dict[str, bool] = {}
+        for resource in resources:
+            project = resource.destination.split("/")[0]
+            public[project] = public.get(project, True) and resource.public
+        existing = self._list_projects(sorted(public))
+        created = []
+        for project in sorted(set(public) - set(existing)):
+            answer = self.dest.post(
                 f"{self.dest_url}/api/v2.0/projects",
-                json={"project_name": project, "metadata": {"public": "false"}},
+                json={
+                    "project_name": project,
+                    "metadata": {"public": "true" if public[project] else "false"},
+                },
                 timeout=TIMEOUT,
             )
-            if created.status_code in (201, 409):
-                return False
-            answer = created
-        raise _RunFailed(
-            "failed to do the prepare work for pushing/uploading resources: "
-            f"project {project}: {answer.status_code} {answer.text[:200]}"
-        )
+            if answer.status_code == 201:
+                created.append(project)
+            elif answer.status_code != 409:
+                raise _RunFailed(
+                    "failed to do the prepare work for pushing/uploading resources: "
+                    f"create project {project}: {_error(answer)}"
+                )
+        for resource in resources:
+            resource.skip = existing.get(resource.destination.split("/")[0], False)
+        return created
+
+    def _list_projects(self, names: list[str]) -> dict[str, bool]:
+        """client.go `ListProjectsWithQuery` (every page): name -> whether it is a proxy
+        cache. Names are quoted so that an all-digit one stays a string."""
+        query = "name={" + " ".join(f"'{name}'" for name in names) + "}"
+        url: str | None = f"{self.dest_url}/api/v2.0/projects"
+        params: dict[str, str] | None = {"q": query, "with_detail": "false"}
+        found: dict[str, bool] = {}
+        while url is not None:
+            answer = self.dest.get(url, params=params, timeout=TIMEOUT)
+            if answer.status_code != 200:
+                raise _RunFailed(
+                    "failed to do the prepare work for pushing/uploading resources: "
+                    f"list projects with query {query}: {_error(answer)}"
+                )
+            for item in answer.json():
+                found[str(item["name"])] = bool(item.get("registry_id"))
+            following = answer.links.get("next", {}).get("url")
+            url = self.dest_url + following if following else None
+            params = None
+        return found
 
     # -- tasks: transfer.go --------------------------------------------------------------------
 
