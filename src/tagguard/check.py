@@ -296,6 +296,49 @@ class Session:
                         decisions.append(decision)
         return self._record(decisions)
 
+    def replay(self, policy: Policy, decision: Decision) -> None:
+        """What an event-based `policy` does on the destination after `decision` runs."""
+        deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
+        if deleting and not policy.replicates_deletion:
+            return
+        assert decision.tag is not None
+        digest: Digest = (decision.current_digest if deleting else decision.new_digest) or Unknown(
+            f"the image written to {decision.reference}"
+        )
+        pushed = ArtifactInfo(digest if isinstance(digest, str) else "", (TagInfo(decision.tag),))
+        glob_version = self.glob_for(decision.registry)
+        destination = policy.destination_host
+        for write in policy.event_writes(decision.repository, pushed, glob_version):
+            project = write.repository.split("/", 1)[0]
+            if write.tag is None or not self._destination_project(policy, destination, project):
+                continue
+            target = parse_reference(f"{destination}/{write.repository}:{write.tag}")
+            origin = parse_reference(decision.reference, default_tag=None)
+            if deleting:
+                replayed = (
+                    self.sim.delete_tag(target)
+                    if decision.operation is Operation.DELETE
+                    else self.sim.delete_artifact(target)
+                )
+            else:
+                replayed = self.sim.replicate_tag(
+                    target, digest, override=policy.override, origin=origin, owner=""
+                )
+            if replayed.decision is Verdict.BLOCK:
+                self.report.warn(
+                    Notice(
+                        "replication-refused",
+                        f"replication policy {policy.id} ({policy.name}) replays "
+                        f"{decision.operation.value} of {decision.reference} onto "
+                        f"{target.original} at once, and Harbor there refuses it: "
+                        f"{replayed.reason}",
+                        target.registry,
+                        target.project,
+                        replayed.rule_id,
+                        target.original,
+                    )
+                )
+
     def _replicate_write(
         self, policy: Policy, registry: str, name: str, destination: str, write: Write
     ) -> Decision | None:
@@ -393,6 +436,20 @@ class Session:
         return decision
 
 
+# Writes and deletes that fire Harbor's replication events (push artifact, create tag,
+# delete tag, delete artifact).
+_EVENTS = frozenset(
+    {
+        Operation.PUSH,
+        Operation.RETAG,
+        Operation.COPY,
+        Operation.SIGN,
+        Operation.DELETE,
+        Operation.DELETE_ARTIFACT,
+    }
+)
+
+
 @dataclass(frozen=True)
 class _Reads:
     """The world's view of the sources: a session's cached reads."""
@@ -425,6 +482,8 @@ class ReplicationSources(Sources, Protocol):
     def add_harbor(self, host: str, url: str) -> None: ...
 
     def project(self, registry: str, name: str) -> ProjectInfo | None: ...
+
+    def policies(self, registry: str) -> list[Policy] | None: ...
 
 
 def _new_digest(target: Reference, digest: Digest | None) -> Digest | None:
@@ -535,6 +594,34 @@ def check_impact(
                         )
                     )
     return session.report
+
+
+def event_replication(sources: Sources, glob_version: str | None, report: Report) -> None:
+    """Warns where an event-based replication policy will replay a write or delete of the
+    report onto a destination tag that refuses it (src/controller/event/handler/replication:
+    pushes, new tags and - with `replicate_deletion` - deletes start a run at once; the
+    destination Harbor checks the replayed write like any other). Reading the policies needs
+    a system administrator; without one nothing is said."""
+    if not isinstance(sources, ReplicationSources):
+        return
+    acted = [
+        d
+        for d in report.decisions
+        if d.decision is Verdict.ALLOW and d.tag is not None and d.operation in _EVENTS
+    ]
+    session = Session(sources, glob_version)
+    for registry in sorted({d.registry for d in acted}):
+        for policy in sources.policies(registry) or ():
+            if policy.refusal() or policy.unsupported_destination() or not policy.event_based:
+                continue
+            if policy.source_registry_url is not None:
+                continue
+            sources.add_harbor(policy.destination_host, policy.destination_url)
+            for decision in (d for d in acted if d.registry == registry):
+                session.replay(policy, decision)
+    for notice in session.report.warnings:
+        if notice.code == "replication-refused":
+            report.warn(notice)
 
 
 def check_replication(

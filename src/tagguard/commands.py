@@ -49,6 +49,7 @@ class Options:
     deadline: float = 60.0
     on_error: str = "fail"
     concurrency: int = 8
+    replication_policies: str = "off"
 
     @property
     def offline(self) -> bool:
@@ -149,6 +150,14 @@ _live = [
         default="fail",
         show_default=True,
         help="When the registry cannot be read: fail (exit 2) or warn (exit 0).",
+    ),
+    click.option(
+        "--replication-policies",
+        type=click.Choice(("auto", "off")),
+        default="off",
+        show_default=True,
+        envvar="TAGGUARD_REPLICATION_POLICIES",
+        help="auto: also warn where an event-based replication policy replays a write or delete onto a destination tag that refuses it (needs a system admin to read the policies). [env: TAGGUARD_REPLICATION_POLICIES]",
     ),
 ]
 
@@ -666,6 +675,10 @@ def _run_check(
 
             prefetch(*questions([*targets, *others]))
         report = check(sources, _forced_glob(options))
+        if options.replication_policies == "auto":
+            from tagguard.check import event_replication
+
+            event_replication(sources, _forced_glob(options), report)
         # Answers asked for ahead and never read still had to arrive: fail closed.
         settle = getattr(sources, "settle", None)
         if settle is not None:

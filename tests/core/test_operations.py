@@ -27,7 +27,15 @@ from typing import Any
 
 import pytest
 
-from tagguard.check import Session, check_copy, check_delete, check_plan, check_replication
+from tagguard.check import (
+    Session,
+    check_copy,
+    check_delete,
+    check_plan,
+    check_push,
+    check_replication,
+    event_replication,
+)
 from tagguard.core import glob
 from tagguard.core.decide import Decision, Verdict
 from tagguard.core.plan import Plan, PlanOperation
@@ -335,18 +343,18 @@ def test_signing_again_is_refused_when_signature_tags_are_immutable() -> None:
 class ReplicatingSources(OfflineSources):
     """Offline sources that also answer what a policy check asks a live Harbor."""
 
-    policies: dict[int, Policy]
+    policies_: dict[int, Policy]  # by id
     missing: set[str]
 
     def __init__(
         self, base: OfflineSources, policy: dict[str, Any], missing: set[str] | None = None
     ) -> None:
         super().__init__(base.rules_table, base.state_table)
-        object.__setattr__(self, "policies", {int(policy["id"]): parse_policy(policy, "policy")})
+        object.__setattr__(self, "policies_", {int(policy["id"]): parse_policy(policy, "policy")})
         object.__setattr__(self, "missing", missing or set())
 
     def policy(self, registry: str, policy_id: int) -> Policy:
-        return self.policies[policy_id]
+        return self.policies_[policy_id]
 
     def repositories(self, registry: str) -> list[str]:
         return sorted(
@@ -363,6 +371,9 @@ class ReplicatingSources(OfflineSources):
 
     def project(self, registry: str, name: str) -> ProjectInfo | None:
         return None if name in self.missing else ProjectInfo(name, proxy_cache=name == "cache")
+
+    def policies(self, registry: str) -> list[Policy] | None:
+        return list(self.policies_.values()) if registry == "h.io" else None
 
 
 def policy_json(**fields: Any) -> dict[str, Any]:
@@ -476,3 +487,44 @@ def test_policies_that_write_nothing_predictable_are_said_plainly(
     base = sources({"p": []}, {"h.io/p/app": [art(A, "v1")]})
     with pytest.raises(StateError, match=words):
         check_replication(ReplicatingSources(base, policy_json(**fields)), None, "h.io", 7)
+
+
+# -- event-based policies replay source writes at once ---------------------------------------
+
+
+def event_sources(**fields: Any) -> ReplicatingSources:
+    base = sources(
+        {"p": [], "mirror": IMMUTABLE_V},
+        {"h.io/p/app": [art(A, "v2")], "m.io/mirror/app": [art(B, "v2"), art(C, "v3")]},
+    )
+    return ReplicatingSources(base, policy_json(trigger={"type": "event_based"}, **fields))
+
+
+def test_a_push_an_event_based_policy_replays_onto_an_immutable_tag_is_warned_of() -> None:
+    src = event_sources()
+    report = check_push(src, None, [ref("h.io/p/app:v3")], D)
+    assert verdicts(report.decisions) == [("p/app:v3", "allow")]
+    event_replication(src, None, report)
+    assert [w.code for w in report.warnings] == ["replication-refused"]
+    assert report.warnings[0].reference == "m.io/mirror/app:v3"
+
+
+def test_a_delete_is_replayed_only_when_the_policy_replicates_deletion() -> None:
+    quiet = event_sources()
+    report = check_delete(quiet, None, [ref("h.io/p/app:v2")], artifact=False)
+    event_replication(quiet, None, report)
+    assert report.warnings == []
+    loud = event_sources(replicate_deletion=True)
+    report = check_delete(loud, None, [ref("h.io/p/app:v2")], artifact=False)
+    event_replication(loud, None, report)
+    assert [w.code for w in report.warnings] == ["replication-refused"]
+
+
+def test_a_manual_policy_replays_nothing() -> None:
+    base = sources(
+        {"p": [], "mirror": IMMUTABLE_V}, {"h.io/p/app": [], "m.io/mirror/app": [art(B, "v3")]}
+    )
+    src = ReplicatingSources(base, policy_json())
+    report = check_push(src, None, [ref("h.io/p/app:v3")], D)
+    event_replication(src, None, report)
+    assert report.warnings == []

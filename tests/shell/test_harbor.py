@@ -702,3 +702,34 @@ def test_three_pages_of_rules_cost_three_requests() -> None:
     assert found.rules is not None
     assert [r.id for r in found.rules] == list(range(1, 251))
     assert len(responses.calls) == 3
+
+
+POLICIES = re.compile(r"https://harbor\.test/api/v2\.0/replication/policies\?.*")
+
+
+def admin_client() -> HarborClient:
+    from tagguard.shell.credentials import Credential
+
+    return HarborClient(Http(TransportOptions(retries=0)), BASE, Credential("admin", "pw", "test"))
+
+
+@responses.activate
+def test_replication_policies_are_listed_whole_by_id() -> None:
+    responses.get(POLICIES, json=[{"id": 2}, {"id": 5}], headers={"X-Total-Count": "2"})
+    assert admin_client().policies() == [{"id": 2}, {"id": 5}]
+    assert "sort=id" in str(responses.calls[0].request.url)
+
+
+@responses.activate
+def test_replication_policies_a_non_admin_may_not_read_are_none() -> None:
+    responses.get(POLICIES, status=403, json={"errors": [{"code": "FORBIDDEN"}]})
+    assert admin_client().policies() is None
+    assert client().policies() is None  # anonymous: not even asked
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_replication_policies_repeated_ids_fail_closed() -> None:
+    responses.get(POLICIES, json=[{"id": 2}, {"id": 2}], headers={"X-Total-Count": "2"})
+    with pytest.raises(RemoteError, match="twice|more than once|repeat"):
+        admin_client().policies()

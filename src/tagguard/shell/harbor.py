@@ -64,6 +64,7 @@ _SORT_TAGS = "sort=id"  # Tag.ID, column(id); default: push_time desc, id desc
 # RepoRecord's id column is `repository_id` (src/pkg/repository/model/model.go): `sort=id`
 # would be dropped and creation time desc used. The answer calls the same value `id`.
 _SORT_REPOSITORIES = "sort=repository_id"
+_SORT_POLICIES = "sort=id"  # ReplicationPolicy.ID, column(id)
 
 # An artifact answer with this many tags or more has its tags read again from the artifact's
 # own tag list (one more request, paged and checked). Harbor itself cuts nothing: its
@@ -251,6 +252,24 @@ class HarborClient:
         if answer.status == 404:
             raise RemoteError(f"{what}: {self.host} has no replication policy {policy_id}")
         return self._json(answer, what)
+
+    def policies(self) -> list[Any] | None:
+        """Every replication policy, raw; None when the credentials may not list them
+        (listing policies needs system-level access: 403, or no credentials at all)."""
+        if self.credential is None:
+            return None
+        what = "listing replication policies"
+        first = f"{API}/replication/policies?{_SORT_POLICIES}&page=1&page_size={PAGE_SIZE}"
+        listing = self._pages(first, what, forbidden_is_an_answer=True)
+        if listing is None:
+            return None
+        ids = [item.get("id") if isinstance(item, dict) else None for item in listing.items]
+        if not all(isinstance(i, int) for i in ids):
+            raise RemoteError(f"{what}: {self.host} sent a policy without an id")
+        self._check_whole(
+            [int(i) for i in ids if isinstance(i, int)], listing.total, what, "policy", "policies"
+        )
+        return list(listing.items)
 
     def repositories(self) -> list[str]:
         """Every repository the credentials may see, as full `project/repo` names."""

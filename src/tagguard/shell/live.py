@@ -75,6 +75,13 @@ class LiveSources:
     def project(self, registry: str, name: str) -> ProjectInfo | None:
         return self.harbor(registry).project(name)
 
+    def policies(self, registry: str) -> list[Policy] | None:
+        client = self.harbor(registry)
+        found = client.policies()
+        if found is None:
+            return None
+        return [parse_policy(p, f"a replication policy from {client.host}") for p in found]
+
     def repositories(self, registry: str) -> list[str]:
         return self.harbor(registry).repositories()
 
