@@ -731,5 +731,5 @@ def test_replication_policies_a_non_admin_may_not_read_are_none() -> None:
 @responses.activate
 def test_replication_policies_repeated_ids_fail_closed() -> None:
     responses.get(POLICIES, json=[{"id": 2}, {"id": 2}], headers={"X-Total-Count": "2"})
-    with pytest.raises(RemoteError, match="twice|more than once|repeat"):
+    with pytest.raises(RemoteError, match=r"twice|more than once|repeat"):
         admin_client().policies()
