@@ -34,6 +34,10 @@ class FakeHarbor:
                 return found
         return None
 
+    def artifacts(self, project: str, repository: str) -> list[ArtifactInfo]:
+        self.requests.append(("list", repository))
+        return [a for a in self.all if a.digest not in self.hidden]
+
     def artifacts_page(
         self, project: str, repository: str, page: int
     ) -> tuple[list[ArtifactInfo], int | None]:
@@ -80,4 +84,21 @@ def test_a_repository_without_accessories_is_answered_from_one_page() -> None:
     sources.settle()
     assert sources.artifact("h.io", "p/app", "v3") is None
     assert sources.artifact("h.io", "p/app", "other") is None
+    assert client.requests == [("page", "1")]
+
+
+def test_which_index_references_an_artifact_is_read_from_the_list_once() -> None:
+    client = FakeHarbor([art(A, "v1", children=(B,)), art(B)], accessories=[B])
+    sources = live(client)
+    assert sources.parents("h.io", "p/app", B) == (A,)
+    assert sources.parents("h.io", "p/app", A) == ()
+    assert client.requests == [("list", "app")]
+
+
+def test_a_list_read_for_tags_answers_which_index_references_an_artifact() -> None:
+    client = FakeHarbor([art(A, "v1", children=(B,)), art(B), art(S, "v2")], accessories=[B])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}})
+    sources.settle()
+    assert sources.parents("h.io", "p/app", B) == (A,)
     assert client.requests == [("page", "1")]

@@ -238,6 +238,8 @@ class LiveSources:
         answers: dict[str, ArtifactInfo | None] = {t: found.get(t) for t in wanted}
         complete = False
         if whole:
+            with self._lock:
+                self._listings[(registry, repository)] = list(artifacts)
             answers.update(found)
             answers.update({a.digest: a for a in artifacts})
             # Harbor's list leaves accessories out, and a signature's `sha256-<hex>.sig` tag
