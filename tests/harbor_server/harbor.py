@@ -21,8 +21,12 @@ Harbor's behaviours reproduced:
 * delete and copy as `deleteDeeply` / `copyDeeply` in one transaction that a refusal rolls
   back entirely, registry writes applied only after the database part succeeded;
 * rule pages read in an unstable row order without `sort` (`rule_rng`);
-* pull policies (412 PROJECTPOLICYVIOLATION), `GET /projects/{p}`, `HEAD /projects`, and
-  `POST /replication/executions`, which calls `HarborState.replicate`.
+* tag rows with ids from one sequence and push times (`TagRow`); the tag list in
+  `sort` order, else push time then id, descending;
+* pull policies (412 PROJECTPOLICYVIOLATION), `GET /projects/{p}`, `HEAD /projects`,
+  `POST /projects` (ProjectReq), `GET /projects` with `q=name={'a' 'b'}` (what
+  replication's `PrepareForPush` asks), and `POST /replication/executions`, which calls
+  `HarborState.replicate`.
 
 Immutability here is computed with tagguard's own port of Harbor's matcher (which the
 vector tests hold to Harbor's); `flip_immutable` makes the server's flag disagree, to test
