@@ -131,3 +131,27 @@ def test_half_given_credentials_are_refused(tmp_path: Path) -> None:
         store(tmp_path, {}, {"TAGGUARD_USERNAME": "only-user"})
     with pytest.raises(InputError, match="--password-stdin"):
         store(tmp_path, {}, username="u")
+
+
+def test_a_docker_hub_login_answers_docker_io_references() -> None:
+    # docker login without a server stores Docker Hub under https://index.docker.io/v1/
+    # (docker/cli registry.IndexServer); references name Docker Hub docker.io.
+    encoded = base64.b64encode(b"hubuser:hubpass").decode()
+    store = CredentialStore(
+        docker_config={"auths": {"https://index.docker.io/v1/": {"auth": encoded}}}
+    )
+    found = store.for_host("docker.io")
+    assert found is not None
+    assert found.username == "hubuser"
+
+
+def test_a_credential_helper_is_asked_for_docker_hub_by_its_server_url() -> None:
+    asked: list[str] = []
+
+    def run(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        asked.append(kwargs["input"])
+        return subprocess.CompletedProcess(args, 1, "", "credentials not found")
+
+    store = CredentialStore(docker_config={"credsStore": "desktop"}, run=run)
+    assert store.for_host("docker.io") is None
+    assert asked == ["https://index.docker.io/v1/"]

@@ -51,12 +51,20 @@ class Credential:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
+# Docker keeps its Docker Hub login under this key, and asks credential helpers for it by it
+# (docker/cli `registry.IndexServer`); references name Docker Hub `docker.io`.
+DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
+_DOCKER_HUB_HOSTS = {"index.docker.io", "registry-1.docker.io", "docker.io"}
+
+
 def normalise_host(key: str) -> str:
-    """`https://harbor.io/v2/` -> `harbor.io`; docker config keys come in many forms."""
+    """`https://harbor.io/v2/` -> `harbor.io`; docker config keys come in many forms, and
+    Docker Hub's (`https://index.docker.io/v1/`) is `docker.io`, as references name it."""
     key = key.strip()
     if "://" in key:
         key = urlsplit(key).netloc
-    return key.split("/", 1)[0].lower()
+    host = key.split("/", 1)[0].lower()
+    return "docker.io" if host in _DOCKER_HUB_HOSTS else host
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ class CredentialStore:
         try:
             done = self.run(
                 [program, "get"],
-                input=host,
+                input=DOCKER_HUB_SERVER if host == "docker.io" else host,
                 capture_output=True,
                 text=True,
                 timeout=HELPER_TIMEOUT,
