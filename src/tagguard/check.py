@@ -271,6 +271,7 @@ class Session:
         names = dict.fromkeys([*stored_names, *self.world.written_repositories(registry)])
         listed = set(stored_names)
         decisions: list[Decision] = []
+        writers: dict[str, set[str]] = {}  # destination reference -> source repositories
         for name in names:
             if not policy.selects_repository(name, source_glob):
                 continue
@@ -294,7 +295,25 @@ class Session:
                     decision = self._replicate_write(policy, registry, name, destination, write)
                     if decision is not None:
                         decisions.append(decision)
+                        writers.setdefault(decision.reference, set()).add(name)
+        self._warn_races(policy, writers)
         return self._record(decisions)
+
+    def _warn_races(self, policy: Policy, writers: dict[str, set[str]]) -> None:
+        """Harbor runs a policy's tasks concurrently, newest repository first: when two
+        source repositories write one destination tag, which one lands first (and which is
+        refused or kept) is a race; tagguard's verdicts assume one order."""
+        for reference, names in writers.items():
+            if len(names) > 1:
+                self.report.warn(
+                    Notice(
+                        "replication-race",
+                        f"replication policy {policy.id}: {', '.join(sorted(names))} all write "
+                        f"{reference}; Harbor runs them concurrently, so which one lands (and "
+                        "which is refused or kept) is not fixed",
+                        reference=reference,
+                    )
+                )
 
     def replay(self, policy: Policy, decision: Decision) -> None:
         """What an event-based `policy` does on the destination after `decision` runs."""
