@@ -34,10 +34,11 @@ from tagguard.check import (
     check_plan,
     check_push,
     check_replication,
+    check_retag,
     event_replication,
 )
 from tagguard.core import glob
-from tagguard.core.decide import Decision, Verdict
+from tagguard.core.decide import Decision, Operation, Verdict
 from tagguard.core.plan import Plan, PlanOperation
 from tagguard.core.reference import parse_reference
 from tagguard.core.replication import Policy, parse_policy
@@ -530,3 +531,11 @@ def test_a_manual_policy_replays_nothing() -> None:
     report = check_push(src, None, [ref("h.io/p/app:v3")], D)
     event_replication(src, None, report)
     assert report.warnings == []
+
+
+@pytest.mark.parametrize("operation", [Operation.RETAG, Operation.REPLICATE])
+def test_a_source_digest_that_does_not_exist_fails_closed(operation: Operation) -> None:
+    # Before, a source given by digest was taken on trust: the write looked allowed.
+    src = sources([], {"h.io/p/app": [art(A, "v1")]})
+    with pytest.raises(StateError, match="does not exist"):
+        check_retag(src, None, ref(f"h.io/p/app@{B}"), [ref("h.io/p/app:v2")], operation=operation)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from tests.builders import rule_json
 from tests.e2e.conftest import Harbor
-from tests.harbor_server.images import cosign_tag, make_cosign_signature, make_image
+from tests.harbor_server.images import Pusher, cosign_tag, make_cosign_signature, make_image
+from tests.harbor_server.registry import Registry
 
 
 def test_signing_again_is_blocked_when_a_rule_covers_signature_tags(harbor: Harbor) -> None:
@@ -88,3 +89,30 @@ def test_impact_lists_every_tag_the_proposal_changes_both_ways(
     changed = sorted(w["reference"].rsplit("/", 1)[1] for w in run.json["warnings"])
     assert changed == sorted(["app:v1", "app:rc1", f"app:{cosign_tag(image.digest)}"])
     assert {w["code"] for w in run.json["warnings"]} == {"rules-change"}
+
+
+def test_a_source_digest_missing_from_another_registry_fails_closed(
+    harbor: Harbor, registry: Registry
+) -> None:
+    image = make_image()
+    assert Pusher(registry.url).push("upstream/app", "1.0", image).status_code == 201
+    host = registry.url.split("://")[1]
+    present = harbor.tagguard(
+        "replicate",
+        "--from",
+        f"{host}/upstream/app@{image.digest}",
+        "--to",
+        harbor.ref("proj/app:1.0"),
+        "--format",
+        "json",
+    )
+    assert present.verdicts() == ["allow"], present.err
+    missing = harbor.tagguard(
+        "replicate",
+        "--from",
+        f"{host}/upstream/app@{make_image().digest}",
+        "--to",
+        harbor.ref("proj/app:1.0"),
+    )
+    assert missing.code == 2
+    assert "does not exist" in missing.err
