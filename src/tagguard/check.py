@@ -187,11 +187,13 @@ class Session:
         """Pushing one image (`digest`, or the one `source` names) to every target. Without
         either, the image's digest is unknown: `unknown` says where it was pushed from."""
         new: Digest | None = self.source_digest(source) if source is not None else digest
+        # One image: the targets a digest does not name share one unknown digest.
+        nameless = Unknown(
+            unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
+        )
         decisions = []
         for target in targets:
-            written = _new_digest(target, new)
-            if written is None:
-                written = new = Unknown(unknown or f"the image pushed to {target.original}")
+            written = _new_digest(target, new) or nameless
             decisions.append(self.sim.write(Operation.PUSH, target, written, source))
         return self._record(decisions)
 

@@ -539,3 +539,10 @@ def test_a_source_digest_that_does_not_exist_fails_closed(operation: Operation) 
     src = sources([], {"h.io/p/app": [art(A, "v1")]})
     with pytest.raises(StateError, match="does not exist"):
         check_retag(src, None, ref(f"h.io/p/app@{B}"), [ref("h.io/p/app:v2")], operation=operation)
+
+
+def test_a_push_without_digest_beside_a_reference_by_digest() -> None:
+    # The reference by digest names its own digest; the other targets' digest is unknown.
+    src = sources(IMMUTABLE_V, {"h.io/p/app": [art(A, "v1")]})
+    report = check_push(src, None, [ref("h.io/p/app:v2"), ref(f"h.io/p/app:v1@{A}")], None)
+    assert verdicts(report.decisions) == [("p/app:v2", "allow"), (f"p/app:v1@{A}", "skip")]
