@@ -546,3 +546,77 @@ def test_a_push_without_digest_beside_a_reference_by_digest() -> None:
     src = sources(IMMUTABLE_V, {"h.io/p/app": [art(A, "v1")]})
     report = check_push(src, None, [ref("h.io/p/app:v2"), ref(f"h.io/p/app:v1@{A}")], None)
     assert verdicts(report.decisions) == [("p/app:v2", "allow"), (f"p/app:v1@{A}", "skip")]
+
+
+# -- what the property test against the server found -----------------------------------------
+
+
+def test_a_delete_by_digest_after_a_push_without_digest_is_blocked() -> None:
+    # The pushed image may be the digest deleted: Harbor then meets the immutable v2.
+    src = sources(IMMUTABLE_V, {"h.io/p/app": []})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v2"),)),
+            op("delete", 2, targets=(ref(f"h.io/p/app@{A}"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions)[1] == (f"p/app@{A}", "block")
+
+
+def test_an_artifact_deleted_and_pushed_again_carries_its_new_tag() -> None:
+    src = sources(IMMUTABLE_V, {"h.io/p/app": [art(A, "latest")]})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("delete", 1, targets=(ref("h.io/p/app:latest"),), artifact=True),
+            op("push", 2, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
+            op("delete", 3, targets=(ref("h.io/p/app:v2"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+
+
+def test_a_signature_pushed_before_its_subject_is_deleted_with_it() -> None:
+    # cosign.go keeps the accessory row by the subject's digest even when the subject is not
+    # there yet; deleting the subject later deletes the signature, through the check.
+    src = sources([rule_json(1, tag="sha256-*")], {"h.io/p/app": []})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref(f"h.io/p/app:{SIG_A}"),), digest_source=("digest", S)),
+            op("push", 2, targets=(ref("h.io/p/app:dev"),), digest_source=("digest", A)),
+            op("delete", 3, targets=(ref("h.io/p/app:dev"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+
+
+def test_a_child_of_an_index_pushed_in_the_run_may_not_be_deleted() -> None:
+    src = sources([], {"h.io/p/app": []})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
+            op("delete", 2, targets=(ref(f"h.io/p/app@{C}"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions)[1] == (f"p/app@{C}", "block")
+    assert "index children" in report.decisions[1].reason
+
+
+def test_deleting_an_old_release_after_pushing_a_new_one_is_not_doubted() -> None:
+    src = sources([], {"h.io/p/app": [art(B, "v1")]})
+    report = check_plan(
+        src,
+        glob.NEWEST,
+        plan(
+            op("push", 1, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
+            op("delete", 2, targets=(ref("h.io/p/app:v1"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow"]

@@ -376,6 +376,8 @@ def decide_delete_artifact(
         )
 
     if digest is None:
+        if doubt:
+            return make(Verdict.BLOCK, doubt, None, None)
         return make(
             Verdict.ALLOW,
             "the artifact does not exist, so there is nothing Harbor would refuse",

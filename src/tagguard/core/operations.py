@@ -110,7 +110,7 @@ class Simulation:
                 f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
             )
         if digest is None:
-            return decide_delete_artifact(target, None, [])
+            return decide_delete_artifact(target, None, [], doubt=self._absent_doubt(target))
         parents = self.world.parents(repo, digest)
         if parents:
             return decide_delete_artifact(target, digest, [], referenced_by=parents[0])
@@ -150,12 +150,38 @@ class Simulation:
             carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
         drops.append(digest)
 
+    def _absent_doubt(self, target: Reference) -> str:
+        """A digest the world does not hold may still be there: the image an earlier step
+        pushed without a digest, or a child of an index pushed earlier in the run."""
+        if target.digest is None:
+            return ""
+        unknown = [d for d in self.world.opaque(key(target)) if isinstance(d, Unknown)]
+        if unknown:
+            return (
+                f"an earlier step pushed {unknown[0]}: if that is {short(target.digest)}, the "
+                "delete meets its tags; give that push its digest"
+            )
+        pushed = self.world.opaque(key(target))
+        if pushed:
+            return (
+                f"an earlier step pushed {short(pushed[0])}, whose index children tagguard does "
+                f"not know: {short(target.digest)} may be one of them"
+            )
+        return ""
+
     def _delete_doubt(self, target: Reference, digest: Digest) -> str:
         """What a delete cannot know: the tags of an artifact whose digest is unknown."""
         if isinstance(digest, Unknown):
             return (
                 f"the artifact has {digest}: tags it may also carry, and whether one is "
                 "immutable, cannot be known; give that push its digest"
+            )
+        pushed = [d for d in self.world.opaque(key(target)) if d != digest]
+        if target.digest is not None and pushed and not self.world.tags_on(key(target), digest):
+            return (
+                f"an earlier step pushed {short(pushed[0])}, whose index children tagguard does "
+                f"not know: the untagged {short(digest)} may be one of them, which Harbor "
+                "refuses to delete"
             )
         for other in self.world.unknown_artifacts(key(target)):
             for tag in self.world.tags_on(key(target), other):

@@ -82,6 +82,14 @@ class _Layer:
     nodes: dict[Digest, Node | None] = field(default_factory=dict)  # None: deleted
     # child digest -> parents this layer added (a copied index) or removed
     parents: dict[str, set[Digest]] = field(default_factory=dict)
+    # Artifacts this run pushed whose structure (children) tagguard does not know: those
+    # pushed again after a delete, and (read only when asked) those the sources never had.
+    opaque: set[Digest] = field(default_factory=set)
+    pushed: set[Digest] = field(default_factory=set)
+    copied: set[Digest] = field(default_factory=set)  # added whole, children known
+    # subject digest -> signatures pushed before their subject: Harbor's cosign middleware
+    # keeps the accessory row by the subject's digest, so it joins the subject when it comes.
+    waiting: dict[str, set[Digest]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -123,12 +131,25 @@ class World:
         found = None if isinstance(digest, Unknown) else self._reader.artifact(repo, digest)
         if found is None:
             # A tag pushed in this run names an artifact the sources never saw.
-            return Node(digest) if layer is not None and layer.tagged.get(digest) else None
-        return Node(
+            if layer is not None and layer.tagged.get(digest):
+                return self._with_waiting(layer, Node(digest))
+            return None
+        node = Node(
             found.digest,
             found.children,
             tuple(Attached(a.digest, a.kind) for a in found.accessories),
         )
+        return self._with_waiting(layer, node)
+
+    @staticmethod
+    def _with_waiting(layer: _Layer | None, node: Node) -> Node:
+        if layer is None or not isinstance(node.digest, str):
+            return node
+        known = {a.digest for a in node.accessories}
+        extra = [Attached(d, COSIGN) for d in layer.waiting.get(node.digest, ()) if d not in known]
+        if not extra:
+            return node
+        return Node(node.digest, node.children, (*node.accessories, *sorted(extra, key=str)))
 
     def resolve(self, repo: RepoKey, reference: str) -> Digest | None:
         """A tag or digest reference, as the artifact it names now."""
@@ -170,6 +191,19 @@ class World:
                 if node is not None and digest in node.children:
                     found.add(parent)
         return tuple(sorted(found, key=str))
+
+    def opaque(self, repo: RepoKey) -> tuple[Digest, ...]:
+        """Artifacts this run pushed whose children tagguard does not know (an image index
+        pushed by tag names its children only in its manifest)."""
+        layer = self._layers.get(repo)
+        if layer is None:
+            return ()
+        new = {
+            d
+            for d in layer.pushed - layer.copied
+            if isinstance(d, Unknown) or self._reader.artifact(repo, d) is None
+        }
+        return tuple(sorted((d for d in layer.opaque | new if self.node(repo, d)), key=str))
 
     def unknown_artifacts(self, repo: RepoKey) -> tuple[Unknown, ...]:
         """Artifacts this run created whose digest is unknown and that still carry tags."""
@@ -222,6 +256,13 @@ class World:
         layer.tags[tag] = digest
         if digest is None:
             return
+        if digest in layer.nodes and layer.nodes[digest] is None:
+            # Deleted earlier in the run and pushed again: a new artifact, without the
+            # accessories it had, referencing what its manifest does (not known here).
+            layer.nodes[digest] = self._with_waiting(layer, Node(digest))
+            layer.opaque.add(digest)
+        else:
+            layer.pushed.add(digest)
         layer.tagged.setdefault(digest, set()).add(tag)
         subject = cosign_subject(tag)
         if subject is not None and subject != digest:
@@ -230,7 +271,10 @@ class World:
     def _link_signature(self, repo: RepoKey, layer: _Layer, subject: str, digest: Digest) -> None:
         """Harbor's cosign middleware links a `sha256-<hex>.sig` push to its subject."""
         node = self.node(repo, subject)
-        if node is None or any(a.digest == digest for a in node.accessories):
+        if node is None:
+            layer.waiting.setdefault(subject, set()).add(digest)
+            return
+        if any(a.digest == digest for a in node.accessories):
             return
         layer.nodes[subject] = Node(
             node.digest, node.children, (*node.accessories, Attached(digest, COSIGN))
@@ -239,6 +283,7 @@ class World:
     def _add_node(self, repo: RepoKey, layer: _Layer, node: Node) -> None:
         if self.node(repo, node.digest) is None:
             layer.nodes[node.digest] = node
+            layer.copied.add(node.digest)
             for child in node.children:
                 layer.parents.setdefault(child, set()).add(node.digest)
 
