@@ -84,7 +84,12 @@ class Session:
         if (registry, repository.split("/", 1)[0]) in self._missing:
             return None  # a project a replication creates holds nothing yet
         if key not in self._artifacts:
-            self._artifacts[key] = self.sources.artifact(*key)
+            found = self.sources.artifact(*key)
+            self._artifacts[key] = found
+            if found is not None:
+                # The answer names the artifact by its digest and by each of its tags too.
+                for name in (found.digest, *(t.name for t in found.tags)):
+                    self._artifacts.setdefault((registry, repository, name), found)
         return self._artifacts[key]
 
     def stored_parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:

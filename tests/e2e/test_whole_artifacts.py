@@ -116,3 +116,36 @@ def test_a_source_digest_missing_from_another_registry_fails_closed(
     )
     assert missing.code == 2
     assert "does not exist" in missing.err
+
+
+def _api_requests(harbor: Harbor) -> list[str]:
+    return [path.split("?")[0] for _, path in harbor.state.requests_to("/api/v2.0/")]
+
+
+def test_what_whole_artifacts_cost_in_requests(harbor: Harbor) -> None:
+    # docs/performance.md: a push of a tag costs the rules and one artifact request; a
+    # delete of a signed artifact adds one request for its signature (whose tags are not in
+    # the subject's answer) and the repository's list (who references it), once.
+    harbor.rule("proj", tag="v*")
+    image = harbor.push("proj/app:dev")
+    signature = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), signature).status_code == 201
+    harbor.state.log.clear()
+    push = harbor.tagguard("push", harbor.ref("proj/app:v9"), "--digest", image.digest)
+    assert push.code == 0, push.err
+    assert sorted(_api_requests(harbor)) == [
+        "/api/v2.0/projects/proj/immutabletagrules",
+        "/api/v2.0/projects/proj/repositories/app/artifacts/v9",
+    ]
+    harbor.state.log.clear()
+    delete = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:dev"))
+    assert delete.code == 0, delete.err
+    assert sorted(_api_requests(harbor)) == sorted(
+        [
+            "/api/v2.0/projects/proj/immutabletagrules",
+            "/api/v2.0/projects/proj/repositories/app/artifacts/dev",
+            "/api/v2.0/projects/proj/repositories/app/artifacts",  # who references it
+            "/api/v2.0/projects/proj/repositories/app/artifacts/"
+            + signature.digest.replace(":", "%3A"),
+        ]
+    )
