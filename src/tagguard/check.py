@@ -87,10 +87,15 @@ class Session:
             found = self.sources.artifact(*key)
             self._artifacts[key] = found
             if found is not None:
-                # The answer names the artifact by its digest and by each of its tags too.
-                for name in (found.digest, *(t.name for t in found.tags)):
-                    self._artifacts.setdefault((registry, repository, name), found)
+                self.remember(registry, repository, [found])
         return self._artifacts[key]
+
+    def remember(self, registry: str, repository: str, listed: Iterable[ArtifactInfo]) -> None:
+        """Artifacts read whole (one answer, or a list): each answers for its digest and for
+        each of its tags, so none is asked for again."""
+        for found in listed:
+            for name in (found.digest, *(t.name for t in found.tags)):
+                self._artifacts.setdefault((registry, repository, name), found)
 
     def stored_parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
         key = (registry, repository, digest)
@@ -284,6 +289,7 @@ class Session:
                 continue
             repo = (registry, name)
             stored = sources.artifacts(registry, name) if name in listed else []
+            self.remember(registry, name, stored)
             nodes = self.world.artifacts(repo, stored)
             # Harbor's artifact list leaves accessories out (they travel with their subject)
             # and untagged children of an index (`both` and `notacc`, pkg/artifact/dao).
@@ -597,6 +603,7 @@ def check_impact(
         if repository.tag is not None or repository.digest is not None:
             raise InputError(f"impact takes repositories, without a tag: {repository.original!r}")
         listed = sources.artifacts(repository.registry, repository.repository)
+        session.remember(repository.registry, repository.repository, listed)
         readings = [*listed]
         for artifact in listed:  # the list leaves accessories out: a .sig tag is on one
             for accessory in artifact.accessories:

@@ -419,3 +419,30 @@ def test_an_index_already_there_is_skipped_with_its_children(pair: Pair) -> None
     run, result = pair.check(pair.policy())
     assert run.verdicts() == ["skip", "skip"]
     assert set(result["outcomes"].values()) == {SAME}
+
+
+# -- what a run costs in requests (docs/performance.md) --------------------------------------
+
+
+def test_a_policy_check_reads_each_list_once_and_each_accessory_once(pair: Pair) -> None:
+    signed = pair.source.push("proj/app:v1")
+    pair.source.push("proj/app:v2")
+    pair.source.push("proj/app:v3")
+    signature = make_cosign_signature(signed.digest)
+    answer = pair.source.pusher.push("proj/app", cosign_tag(signed.digest), signature)
+    assert answer.status_code == 201
+    policy = pair.policy()
+    pair.source.state.log.clear()
+    run = pair.predict(policy)
+    assert run.code == 0, run.err
+    asked = sorted(path.split("?")[0] for _, path in pair.source.state.requests_to(API))
+    assert asked == sorted(
+        [
+            f"{API}/replication/policies/{policy}",
+            f"{API}/repositories",
+            f"{API}/projects/proj/repositories/app/artifacts",
+            f"{API}/projects/proj/repositories/app/artifacts/"
+            + signature.digest.replace(":", "%3A"),
+            f"{API}/systeminfo",
+        ]
+    )
