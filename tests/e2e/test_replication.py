@@ -446,3 +446,25 @@ def test_a_policy_check_reads_each_list_once_and_each_accessory_once(pair: Pair)
             f"{API}/systeminfo",
         ]
     )
+
+
+def test_a_push_an_event_based_policy_replays_onto_an_immutable_tag(pair: Pair) -> None:
+    # event/handler.go starts an event-based policy at once on a push; the destination then
+    # checks the replayed PUT like any other.
+    pair.dest_rule("mirror", "v*")
+    assert pair.dest_pusher.push("mirror/app", "v1", make_image()).status_code == 201
+    policy = pair.policy(trigger={"type": "event_based"})
+    image = make_image()
+    ref = pair.source.ref("proj/app:v1")
+    plain = pair.source.tagguard("push", ref, "--digest", image.digest, "--format", "json")
+    assert plain.verdicts() == ["allow"], plain.err
+    assert plain.json["warnings"] == []  # off by default: no policy request
+    warned = pair.source.tagguard(
+        "push", ref, "--digest", image.digest, "--replication-policies", "auto", "--format", "json"
+    )
+    assert warned.code == 0, warned.err
+    assert [w["code"] for w in warned.json["warnings"]] == ["replication-refused"]
+    assert warned.json["warnings"][0]["reference"] == f"{pair.dest_host}/mirror/app:v1"
+    pair.source.push("proj/app:v1", image)
+    result = pair.replicate(policy)  # the run the push's event starts
+    assert result["outcomes"]["mirror/app:v1"].startswith("failed: 412")

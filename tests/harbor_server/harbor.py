@@ -908,6 +908,9 @@ class Handler(BaseHTTPRequestHandler):
         if segments[:2] == ["replication", "policies"] and len(segments) == 3 and method == "GET":
             self._get_policy(user, segments[2])
             return
+        if segments == ["replication", "policies"] and method == "GET":
+            self._list_policies(user)
+            return
         if segments == ["repositories"] and method == "GET":
             self._list_all_repositories(user)
             return
@@ -975,6 +978,18 @@ class Handler(BaseHTTPRequestHandler):
             self.error(404, "NOT_FOUND", f"policy {policy_id} not found")
             return
         self.send_json(200, policy)
+
+    def _list_policies(self, user: User | None) -> None:
+        """handler/replication.go `ListReplicationPolicies`: system-level access (the
+        replication-policy resource), paged, ordered by id with `sort=id`."""
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return
+        if not user.admin:
+            self.error(403, "FORBIDDEN", "forbidden")
+            return
+        policies = [self.state.policies[i] for i in sorted(self.state.policies)]
+        self._send_page(policies, self.path.partition("?")[0])
 
     def _start_replication(self, user: User | None) -> None:
         """handler/replication.go `StartReplication`: system access, the policy must exist
