@@ -1,6 +1,6 @@
-"""Shared test fixtures. The Harbor test vectors are read from shared/harbor/vectors beside
-the checkout (as on developer machines), or beside the repository a clean clone was made
-from (as in CI), never copied into the repo; TAGGUARD_SHARED overrides both."""
+"""Shared test fixtures. The Harbor test vectors and Harbor's API definition are kept in the
+repository (tests/data/harbor, with their provenance), so a plain clone tests itself; the
+project's shared/ folder, where present, is only checked against (test_data_provenance)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+HARBOR_DATA = ROOT / "tests" / "data" / "harbor"
 
 
 def shared_dir() -> Path:
+    """The project's shared/ folder, where it may be: for checking the copies against."""
     configured = os.environ.get("TAGGUARD_SHARED")
     if configured:
         return Path(configured)
@@ -45,16 +47,14 @@ def _clone_origin() -> Path | None:
 
 
 def vectors_dir() -> Path:
-    return shared_dir() / "harbor" / "vectors"
+    return HARBOR_DATA / "vectors"
 
 
 def load_vectors(name: str) -> list[dict[str, Any]]:
     """Every line of a vector file. A missing file is a failure, never a skip."""
     path = vectors_dir() / name
     if not path.is_file():
-        raise FileNotFoundError(
-            f"test vectors not found at {path}; set TAGGUARD_SHARED to the shared/ folder"
-        )
+        raise FileNotFoundError(f"test vectors not found at {path}")
     lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 

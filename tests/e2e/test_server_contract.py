@@ -12,7 +12,7 @@ import pytest
 import requests
 import yaml
 
-from tests.conftest import shared_dir
+from tests.conftest import HARBOR_DATA
 from tests.e2e.conftest import ADMIN, DEVELOPER, Harbor
 from tests.harbor_server.images import (
     cosign_tag,
@@ -27,7 +27,7 @@ API = "/api/v2.0"
 
 @functools.cache
 def definitions() -> dict[str, Any]:
-    swagger = yaml.safe_load((shared_dir() / "harbor" / "swagger.yaml").read_text(encoding="utf-8"))
+    swagger = yaml.safe_load((HARBOR_DATA / "swagger.yaml").read_text(encoding="utf-8"))
     strict: dict[str, Any] = copy.deepcopy(swagger["definitions"])
     for schema in strict.values():
         if (
