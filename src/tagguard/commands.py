@@ -573,6 +573,26 @@ def install_docker_plugin(directory: str | None) -> int:
     return 0
 
 
+@cli.command(
+    "install-git-hook",
+    context_settings={"ignore_unknown_options": True},
+    options_metavar="[--uninstall]",
+)
+@click.argument("arguments", nargs=-1, type=click.UNPROCESSED, metavar="[PLAN] [OPTIONS]...")
+@click.option(
+    "--uninstall", is_flag=True, help="Remove the hook and restore the pre-push hook it kept."
+)
+def install_git_hook(arguments: tuple[str, ...], uninstall: bool) -> int:
+    """Check every git tag a push carries with PLAN (default .tagguard.yml) before git pushes it.
+
+    OPTIONS are `tagguard plan`'s (--harbor-url, --rules-file, ...), stored with the plan.
+    Works beside pre-commit, which cannot see a tag pushed on its own.
+    """
+    from tagguard.git_hook import install_command
+
+    return install_command(arguments, uninstall=uninstall)
+
+
 # ----------------------------------------------------------------------------- helpers
 
 
@@ -657,8 +677,23 @@ def _run_check(
     hosts: Sequence[str] = (),
     ask_ahead: bool = False,
 ) -> int:
-    """Builds the sources, runs the check, renders it; --on-error warn turns an unreadable
-    registry into a warning and exit 0.
+    """`run_check`, rendered in the chosen format; the exit code."""
+    report = run_check(options, targets, others, check, hosts=hosts, ask_ahead=ask_ahead)
+    return _emit(report, options)
+
+
+def run_check(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    check: Callable[[Sources, str | None], Report],
+    *,
+    hosts: Sequence[str] = (),
+    ask_ahead: bool = False,
+) -> Report:
+    """Builds the sources, runs the check and returns its report, not yet rendered (the
+    docker plugin prints its own lines); --on-error warn turns an unreadable registry into
+    a warning (exit 0).
 
     With `ask_ahead` (the check will read the rules and state of exactly `targets` and
     `others`), a live Harbor is asked before the check's modules are even imported, so that
@@ -693,11 +728,9 @@ def _run_check(
                 f"tagguard could not decide, and --on-error warn lets the step go on: {error.message}",
             )
         )
-        _emit(report, options)
-        return 0
     finally:
         _release(built)
-    return _emit(report, options)
+    return report
 
 
 class Built(NamedTuple):
