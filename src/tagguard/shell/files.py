@@ -7,6 +7,7 @@ at the JSON path where it is wrong.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def load_json(path: str, *, unique_keys: bool = False) -> Any:
     last, so the first (a repository's tags, say) would vanish without a word."""
     text = read_text(path)
     try:
-        return json.loads(
+        data = json.loads(
             text,
             parse_constant=_refuse_constant,
             object_pairs_hook=_unique_object if unique_keys else None,
@@ -75,6 +76,40 @@ def load_json(path: str, *, unique_keys: bool = False) -> Any:
         ) from None
     except (ValueError, RecursionError) as error:
         raise FileError(f"{path}: not valid JSON: {error}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data, path)
+    return data
+
+
+# JSON's \uD800-\uDFFF escapes. A pair of them is one character; one alone decodes to a
+# lone surrogate, which is no Unicode character: no report, log or file can be written with
+# it (UTF-8 cannot encode it), so it is refused where it comes in.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(data: Any, path: str) -> None:
+    pending: list[tuple[str, Any]] = [("", data)]  # iterative: the depth is the file's
+    while pending:
+        where, value = pending.pop()
+        if isinstance(value, str):
+            _check_unicode(value, where or "the top level", path)
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{i}]", item) for i, item in enumerate(value))
+        elif isinstance(value, Mapping):
+            for key, item in value.items():
+                _check_unicode(key, f"a key of {where or 'the top-level object'}", path)
+                pending.append((f"{where}[{json.dumps(key)}]", item))
+
+
+def _check_unicode(text: str, where: str, path: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(text[error.start])
+        raise FileError(
+            f"{path}: \\u{code:04x} in {where} is half of a surrogate pair, not a character; "
+            "the file must hold valid Unicode"
+        ) from None
 
 
 def _refuse_constant(name: str) -> Any:
