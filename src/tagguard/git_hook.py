@@ -432,7 +432,7 @@ def find_repository(cwd: Path) -> Repository:
     return Repository(Path(top), (cwd / git_dir).resolve())
 
 
-def _validate(plan: str, options: Sequence[str]) -> None:
+def _validate(cwd: Path, plan: str, options: Sequence[str]) -> None:
     """Refuses what cannot work in a hook, and what `tagguard plan` would refuse on every push."""
     for option in options:
         name = option.partition("=")[0]
@@ -440,7 +440,7 @@ def _validate(plan: str, options: Sequence[str]) -> None:
             raise InputError(
                 f"install-git-hook: {name} cannot work in a git hook: {REFUSED_OPTIONS[name]}"
             )
-    if not Path(plan).is_file():
+    if not (cwd / plan).is_file():
         raise InputError(f"install-git-hook: no plan at {plan}: write it first (see the README)")
     from tagguard.commands import plan as plan_command
 
@@ -450,7 +450,7 @@ def _validate(plan: str, options: Sequence[str]) -> None:
 def install_hook(cwd: Path, plan: str, options: Sequence[str], python: str) -> str:
     """Installs the hook; returns what was done, in a sentence."""
     repo = find_repository(cwd)
-    _validate(plan, options)
+    _validate(cwd, plan, options)
     hook, legacy, kept = repo.hooks / HOOK, repo.hooks / LEGACY, repo.hooks / KEPT
     if is_ours(hook) or is_ours(legacy):
         target = hook if is_ours(hook) else legacy  # again: new settings, same place
