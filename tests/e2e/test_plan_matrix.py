@@ -16,7 +16,14 @@ verdict is held to the outcome:
 A push without a digest executes as the push of a fresh image tagguard was not told
 about: what depends on its digest may then be blocked (fail closed) or stop the plan with
 exit 2, but never allowed or skipped where the server refuses the write. The execution
-helpers here are shared with test_plan_property.py.
+helpers here are shared with test_plan_property.py and test_plan_replication.py.
+
+A plan may also span a second Harbor (`Destination`, its projects disjoint from the
+first's) and replicate into it: `replicate: {from, to}` executes as a copy of the source's
+manifest and blobs and a PUT by tag on the target (crane copy), checked as a write;
+`replicate: {policy, source}` executes as a real run of the source Harbor's policy
+(`POST /api/v2.0/replication/executions`, tests/harbor_server/replication.py), each
+verdict held to what happened to its destination reference (`check_policy_step`).
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.harbor import HarborState
 from tests.harbor_server.images import (
     Image,
@@ -41,6 +48,7 @@ from tests.harbor_server.images import (
     make_cosign_signature,
     make_image,
 )
+from tests.harbor_server.replication import NO_OVERRIDE, PUSHED, SAME
 
 PUSH = "push"
 PUSH_UNKNOWN = "push-unknown"  # a push whose digest the plan does not give
@@ -51,7 +59,12 @@ DELETE_BY_TAG = "delete-artifact-by-tag"
 DELETE_BY_DIGEST = "delete-artifact-by-digest"
 SIGN = "sign"
 KINDS = (PUSH, PUSH_UNKNOWN, RETAG, COPY, DELETE_TAG, DELETE_BY_TAG, DELETE_BY_DIGEST, SIGN)
-WRITES = (PUSH, PUSH_UNKNOWN, RETAG, SIGN)
+# The plan's two replicate forms: an explicit copy step (crane/skopeo copy), and a run of
+# a push-based policy of the source Harbor into a destination Harbor.
+REPLICATE_COPY = "replicate-copy"
+REPLICATE_POLICY = "replicate-policy"
+WRITES = (PUSH, PUSH_UNKNOWN, RETAG, SIGN, REPLICATE_COPY)
+COPIED = (RETAG, REPLICATE_COPY)  # writes of whatever their source tag holds when they run
 
 # Words tagguard's reasons use when a verdict rests on a digest it was not told
 # (core/decide.py, core/operations.py): such a block may be stricter than Harbor.
@@ -63,8 +76,10 @@ class Op:
     """One plan operation, as both the plan file and the real execution need it.
 
     `repo` is `project/repository`. Writes (push, unknown push, sign) put `image` under
-    `tag`; a retag writes under `tag` whatever `source` (a tag of `source_repo`) holds when
-    it runs; a copy copies `repo:tag` into `dest`; deletes name `tag`, or `digest`."""
+    `tag`; a retag or an explicit replication writes under `tag` whatever `source` (a tag
+    of `source_repo`, maybe in another Harbor) holds when it runs; a copy copies
+    `repo:tag` into `dest`; deletes name `tag`, or `digest`. A policy run names its
+    `policy` (of the Harbor holding `source_repo`); `repo:tag` is only what it is about."""
 
     kind: str
     repo: str
@@ -74,10 +89,13 @@ class Op:
     source_repo: str | None = None
     dest: str | None = None
     digest: str | None = None
+    policy: int | None = None
 
     def describe(self) -> str:
-        if self.kind == RETAG:
-            return f"retag {self.source_repo}:{self.source} -> {self.repo}:{self.tag}"
+        if self.kind in COPIED:
+            return f"{self.kind} {self.source_repo}:{self.source} -> {self.repo}:{self.tag}"
+        if self.kind == REPLICATE_POLICY:
+            return f"replicate policy {self.policy} ({self.source_repo} -> {self.repo}:{self.tag})"
         if self.kind == COPY:
             return f"copy {self.repo}:{self.tag} -> {self.dest}"
         if self.kind == DELETE_BY_DIGEST:
@@ -90,32 +108,73 @@ def _q(text: str) -> str:
     return json.dumps(text)  # a JSON string is a YAML flow scalar: ports' colons stay safe
 
 
-def plan_entry(harbor: Harbor, op: Op) -> str:
+@dataclass(frozen=True)
+class Destination:
+    """A second Harbor, and the replication executions the first one runs into it (the
+    list tests/harbor_server/replication.py `install` returns)."""
+
+    harbor: Harbor
+    executions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Sites:
+    """The Harbors a plan runs against; each answers for its own projects (disjoint)."""
+
+    main: Harbor
+    dest: Destination | None = None
+
+    def __post_init__(self) -> None:
+        if self.dest is not None:
+            shared = set(self.main.state.projects) & set(self.dest.harbor.state.projects)
+            assert not shared, f"projects in both Harbors: {sorted(shared)}"
+
+    def of(self, repo: str) -> Harbor:
+        project = repo.partition("/")[0]
+        if self.dest is not None and project in self.dest.harbor.state.projects:
+            return self.dest.harbor
+        return self.main
+
+    def ref(self, path: str) -> str:
+        return self.of(path).ref(path)
+
+    def snapshot(self) -> Snapshot:
+        states = [self.main.state]
+        if self.dest is not None:
+            states.append(self.dest.harbor.state)
+        return Snapshot.of(*states)
+
+
+def plan_entry(sites: Sites, op: Op) -> str:
     """The operation as one line of a plan (a flow mapping), so its line is known."""
-    ref = harbor.ref(f"{op.repo}:{op.tag}") if op.tag is not None else ""
+    ref = sites.ref(f"{op.repo}:{op.tag}") if op.tag is not None else ""
     if op.kind in (PUSH, SIGN):
         assert op.image is not None
         return f"{{push: {_q(ref)}, digest: {_q(op.image.digest)}}}"
     if op.kind == PUSH_UNKNOWN:
         return f"{{push: {_q(ref)}}}"
-    if op.kind == RETAG:
-        source = harbor.ref(f"{op.source_repo}:{op.source}")
-        return f"{{retag: {{from: {_q(source)}, to: {_q(ref)}}}}}"
+    if op.kind in COPIED:
+        source = sites.ref(f"{op.source_repo}:{op.source}")
+        word = "retag" if op.kind == RETAG else "replicate"
+        return f"{{{word}: {{from: {_q(source)}, to: {_q(ref)}}}}}"
+    if op.kind == REPLICATE_POLICY:
+        holder = sites.of(op.source_repo or "").host
+        return f"{{replicate: {{policy: {op.policy}, source: {_q(holder)}}}}}"
     if op.kind == COPY:
         assert op.dest is not None
-        return f"{{copy: {{from: {_q(ref)}, to: {_q(harbor.ref(op.dest))}}}}}"
+        return f"{{copy: {{from: {_q(ref)}, to: {_q(sites.ref(op.dest))}}}}}"
     if op.kind == DELETE_TAG:
         return f"{{delete: {_q(ref)}}}"
     if op.kind == DELETE_BY_TAG:
         return f"{{delete: {_q(ref)}, artifact: true}}"
     assert op.kind == DELETE_BY_DIGEST
     assert op.digest is not None
-    return f"{{delete: {_q(harbor.ref(f'{op.repo}@{op.digest}'))}}}"
+    return f"{{delete: {_q(sites.ref(f'{op.repo}@{op.digest}'))}}}"
 
 
-def write_plan(harbor: Harbor, ops: Sequence[Op], path: Path) -> None:
+def write_plan(sites: Sites, ops: Sequence[Op], path: Path) -> None:
     """Operation i is declared on line i + 2."""
-    lines = ["operations:", *(f"  - {plan_entry(harbor, op)}" for op in ops)]
+    lines = ["operations:", *(f"  - {plan_entry(sites, op)}" for op in ops)]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -130,12 +189,16 @@ class Snapshot:
     artifacts: dict[tuple[str, str], set[str]]
 
     @classmethod
-    def of(cls, state: HarborState) -> Snapshot:
-        with state.lock:
-            return cls(
-                copy.deepcopy({k: dict(v) for k, v in state.tags.items() if v}),
-                {k: set(v) for k, v in state.artifacts.items() if v},
-            )
+    def of(cls, *states: HarborState) -> Snapshot:
+        """Every Harbor's database in one (their projects are disjoint: see `Sites`)."""
+        snapshot = cls({}, {})
+        for state in states:
+            with state.lock:
+                snapshot.tags.update(
+                    copy.deepcopy({k: dict(v) for k, v in state.tags.items() if v})
+                )
+                snapshot.artifacts.update({k: set(v) for k, v in state.artifacts.items() if v})
+        return snapshot
 
     def tag(self, repo: str, tag: str | None) -> str | None:
         return self.tags.get(_key(repo), {}).get(tag or "")
@@ -179,21 +242,33 @@ def push_whole(harbor: Harbor, images: Images, repo: str, tag: str, image: Image
     return harbor.pusher.push(repo, tag, image).status_code
 
 
-def execute(harbor: Harbor, images: Images, op: Op) -> int:
-    """Runs the operation against the server as a pipeline would; returns the HTTP status."""
+def execute(sites: Sites, images: Images, op: Op) -> int:
+    """Runs the operation against the servers as a pipeline would; returns the HTTP status
+    (a policy run: that of `POST /replication/executions`, which answers once it is done)."""
+    harbor = sites.of(op.repo)
     session = requests.Session()
-    session.auth = ADMIN
-    if op.kind in WRITES and op.kind != RETAG:
+    session.auth = harbor.pusher.auth  # each Harbor its own admin
+    if op.kind in WRITES and op.kind not in COPIED:
         assert op.image is not None
         assert op.tag is not None
         return push_whole(harbor, images, op.repo, op.tag, op.image)
-    if op.kind == RETAG:
+    if op.kind in COPIED:
+        # crane copy / docker tag && docker push: the source's manifest and blobs, read
+        # from wherever the source is, then a PUT by tag on the target.
         assert op.source_repo is not None
         assert op.tag is not None
-        digest = Snapshot.of(harbor.state).tag(op.source_repo, op.source)
+        digest = sites.snapshot().tag(op.source_repo, op.source)
         if digest is None:
             return 404  # the manifest GET of the source answers MANIFEST_UNKNOWN
         return push_whole(harbor, images, op.repo, op.tag, images.known[digest])
+    if op.kind == REPLICATE_POLICY:
+        holder = sites.of(op.source_repo or "")
+        return requests.post(
+            f"{holder.url}/api/v2.0/replication/executions",
+            json={"policy_id": op.policy},
+            auth=holder.pusher.auth,
+            timeout=60,
+        ).status_code
     if op.kind == COPY:
         assert op.dest is not None
         return session.post(
@@ -220,7 +295,7 @@ def excused(decision: dict[str, Any]) -> bool:
 
 
 def written_digest(op: Op, before: Snapshot) -> str | None:
-    if op.kind == RETAG:
+    if op.kind in COPIED:
         return before.tag(op.source_repo or "", op.source)
     return op.image.digest if op.image is not None else None
 
@@ -341,18 +416,116 @@ def _brief(decisions: list[dict[str, Any]]) -> str:
     return ", ".join(f"{d.get('tag')}={d['decision']}" for d in decisions) or "none"
 
 
+def _reference_of(write: dict[str, Any]) -> str:
+    separator = "@" if write["reference"].startswith("sha256:") else ":"
+    return f"{write['repository']}{separator}{write['reference']}"
+
+
+def _held(snapshot: Snapshot, reference: str) -> str | None:
+    """What a destination reference names in `snapshot` (a digest: itself, if held)."""
+    if "@" in reference:
+        repo, _, digest = reference.partition("@")
+        return digest if snapshot.has(repo, digest) else None
+    repo, _, tag = reference.rpartition(":")
+    return snapshot.tag(repo, tag)
+
+
+def check_policy_step(
+    op: Op,
+    decisions: list[dict[str, Any]],
+    execution: dict[str, Any] | None,
+    stale: str,
+    before: Snapshot,
+    after: Snapshot,
+) -> list[str]:
+    """What is wrong with a policy run's verdicts for what the run did ([] when all
+    hold), as tests/e2e/test_replication.py holds them: per destination reference, in
+    order, allow -> pushed (and the reference holds the pushed digest), skip -> skipped
+    as the same digest or, with override false, kept with a `replication-stale` warning
+    naming it (`stale`: every such warning's text) and unchanged, block -> the PUT
+    answered 412 PRECONDITION and nothing changed; and no write that no verdict names."""
+    problems: list[str] = []
+
+    def fail(message: str) -> None:
+        problems.append(f"{op.describe()}: {message} (verdicts {_brief(decisions)})")
+
+    if execution is None:
+        fail("the server did not run the policy")
+        return problems
+    decided: dict[str, list[dict[str, Any]]] = {}
+    for decision in decisions:
+        decided.setdefault(decision["reference"].split("/", 1)[1], []).append(decision)
+    happened: dict[str, list[dict[str, Any]]] = {}
+    for write in execution["writes"]:
+        happened.setdefault(_reference_of(write), []).append(write)
+    counts = {r: len(v) for r, v in decided.items()}
+    if counts != {r: len(v) for r, v in happened.items()}:
+        wrote = {r: [w["outcome"] for w in v] for r, v in happened.items()}
+        fail(f"the verdicts name {counts}, the run wrote {wrote}")
+        return problems
+    for reference, verdicts in decided.items():
+        writes = happened[reference]
+        for number, (decision, write) in enumerate(zip(verdicts, writes, strict=True), 1):
+            last = number == len(writes)
+            problems += _policy_write(op, reference, decision, write, stale, last, before, after)
+    return problems
+
+
+def _policy_write(
+    op: Op,
+    reference: str,
+    decision: dict[str, Any],
+    write: dict[str, Any],
+    stale: str,
+    last: bool,
+    before: Snapshot,
+    after: Snapshot,
+) -> list[str]:
+    verdict, outcome = decision["decision"], write["outcome"]
+    where = f"{op.describe()}: {reference} {verdict}, the run answered {outcome!r}"
+    unchanged = _held(after, reference) == _held(before, reference)
+    if verdict == "allow":
+        if outcome != PUSHED:
+            return [f"{where}: allowed, but the destination did not take it"]
+        if last and _held(after, reference) != write["digest"]:
+            return [f"{where}: allowed, but the reference does not hold the pushed digest"]
+        return []
+    if verdict == "skip":
+        if outcome not in (SAME, NO_OVERRIDE):
+            return [f"{where}: skipped, but the run wrote it or failed"]
+        if outcome == NO_OVERRIDE and decision["reference"] not in stale:
+            return [f"{where}: kept without override, but no replication-stale warning names it"]
+        if last and not unchanged:
+            return [f"{where}: skipped, but the reference changed"]
+        return []
+    if outcome.startswith("failed: 412 PRECONDITION"):
+        return [] if not last or unchanged else [f"{where}: refused, yet the reference changed"]
+    if outcome == PUSHED and excused(decision):
+        return []
+    return [f"{where}: blocked, but the destination did not refuse it"]
+
+
 @dataclass
 class Outcome:
     code: int
     err: str
     statuses: list[int]
     problems: list[str]
+    verdicts: list[list[str]] = field(default_factory=list)  # per step, in order
 
 
-def run_and_execute(harbor: Harbor, images: Images, ops: Sequence[Op], plan: Path) -> Outcome:
+def run_and_execute(
+    harbor: Harbor,
+    images: Images,
+    ops: Sequence[Op],
+    plan: Path,
+    dest: Destination | None = None,
+) -> Outcome:
     """Checks the plan with tagguard, then executes it for real, step by step; returns
-    every verdict that the server's behaviour contradicts."""
-    write_plan(harbor, ops, plan)
+    every verdict that the server's behaviour contradicts. Operations on the projects of
+    `dest` run on that second Harbor."""
+    sites = Sites(harbor, dest)
+    write_plan(sites, ops, plan)
     run = harbor.tagguard("plan", str(plan), "--format", "json")
     problems: list[str] = []
     by_line: dict[int, list[dict[str, Any]]] = {}
@@ -363,18 +536,30 @@ def run_and_execute(harbor: Harbor, images: Images, ops: Sequence[Op], plan: Pat
         problems.append(f"tagguard exited {run.code}: {run.err.strip()}")
     statuses = []
     for index, op in enumerate(ops):
-        before = Snapshot.of(harbor.state)
-        status = execute(harbor, images, op)
+        before = sites.snapshot()
+        runs = len(dest.executions) if dest is not None else 0
+        status = execute(sites, images, op)
         statuses.append(status)
-        after = Snapshot.of(harbor.state)
+        after = sites.snapshot()
         if run.code == 2:
+            continue
+        decisions = by_line.get(index + 2, [])
+        if op.kind == REPLICATE_POLICY:
+            assert dest is not None
+            started = status == 201 and len(dest.executions) == runs + 1
+            execution = dest.executions[-1] if started else None
+            stale = " ".join(
+                w["message"] for w in run.json["warnings"] if w["code"] == "replication-stale"
+            )
+            problems += check_policy_step(op, decisions, execution, stale, before, after)
             continue
         tag = op.tag
         if op.kind == DELETE_BY_DIGEST:
             tag = None
         project, _, name = op.repo.partition("/")
-        immutable = tag is not None and harbor.state.immutable(project, name, tag)
-        problems += check_step(op, by_line.get(index + 2, []), status, before, after, immutable)
+        state = sites.of(op.repo).state
+        immutable = tag is not None and state.immutable(project, name, tag)
+        problems += check_step(op, decisions, status, before, after, immutable)
     if run.code == 2:
         unknown = any(op.kind == PUSH_UNKNOWN for op in ops)
         failed = any(not 200 <= s < 300 and s != 412 for s in statuses)
@@ -385,7 +570,8 @@ def run_and_execute(harbor: Harbor, images: Images, ops: Sequence[Op], plan: Pat
             )
         if len(run.err.strip().splitlines()) != 1:
             problems.append(f"exit 2 without a one-line error: {run.err!r}")
-    return Outcome(run.code, run.err, statuses, problems)
+    verdicts = [[d["decision"] for d in by_line.get(i + 2, [])] for i in range(len(ops))]
+    return Outcome(run.code, run.err, statuses, problems, verdicts)
 
 
 # -- the matrix ---------------------------------------------------------------------------
