@@ -1,29 +1,33 @@
 """`docker tagguard ...`: a docker CLI plugin that checks every tag before docker writes it.
 
-    docker tagguard push IMAGE[:TAG]...          check each, push the allowed ones, one by one
-    docker tagguard tag SRC DST                  check DST (with SRC's digest), then tag
-    docker tagguard buildx build --push -t ...   check every -t, then build
-    docker tagguard buildx imagetools create -t ...
-    docker tagguard <anything else>              passed to docker untouched
+docker runs it as `docker-tagguard [docker's global flags] tagguard ARGS...`; `docker_args`
+reads that command line as docker does. The images a command writes are checked in one
+check-layer session (`tagguard.check.Session`, sources built as the `tagguard` CLI builds
+them), one line per reference goes to stderr, and only then is the real docker command run,
+with the same global flags. A block runs nothing and exits 1; an undecided check exits 2.
 
-A block runs nothing and exits 1; a skipped push is left out (the registry already holds that
-image under that tag); docker's own exit code is returned. An image's digest comes from
-`docker image inspect` (its RepoDigests) where docker knows one. tagguard's options come from
-the environment (TAGGUARD_HARBOR_URL, TAGGUARD_USERNAME, ...); credentials from docker's config.
+It never runs itself again, whatever the input: every docker it starts carries
+`TAGGUARD_IN_DOCKER_PLUGIN`, and a plugin that finds it set answers with one line and runs
+nothing (docker can route a command back to a plugin: a `builder` alias, a plugin's help).
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tagguard import __version__
+from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
+
+if TYPE_CHECKING:  # the check layer is imported only when a command needs it
+    from tagguard.commands import Options
+    from tagguard.core.reference import Reference
+    from tagguard.core.report import Report
 
 METADATA = {
     "SchemaVersion": "0.1.0",
@@ -33,171 +37,295 @@ METADATA = {
     "URL": "https://tagguard.invalid/",
 }
 DOCKER = "docker"
-# docker push/tag options that take a value (so the value is not mistaken for an image).
-_VALUED = {"--platform"}
+# Set in every docker this plugin starts; found at start-up, it means docker has run the
+# plugin from inside itself, and the plugin stops there.
+MARKER = "TAGGUARD_IN_DOCKER_PLUGIN"
+COMMANDS = ("push", "tag", "image", "build", "buildx")
+
+HELP = f"""\
+Usage:  docker [OPTIONS] tagguard COMMAND
+
+Check Harbor tag immutability before docker writes a tag, then run the docker command.
+
+Checked commands (docker's own options and global flags are kept):
+  push [OPTIONS] IMAGE[:TAG]...       each image, then pushed one by one (skips left out)
+  push --all-tags REPOSITORY          every local tag of REPOSITORY (docker image ls)
+  image push ...                      the same
+  tag SOURCE TARGET, image tag ...    TARGET, with SOURCE's image
+  build --push -t TAG ... PATH        every tag the build pushes (also image build,
+  buildx build --push -t TAG ...      builder build, --output type=registry or
+                                      type=image,push=true)
+  buildx imagetools create -t TAG ... every tag it creates
+
+Anything else goes to docker untouched.
+
+Options:
+  --{DIGEST_OPTION} sha256:...      the digest of the image written (lets an identical
+                                      re-push be skipped); default: docker's RepoDigests
+  -h, --help                          this help
+
+Exit status: docker's own; 1 if a tag is blocked (nothing is run); 2 if tagguard could not
+decide. tagguard's settings come from TAGGUARD_HARBOR_URL, TAGGUARD_HARBOR_VERSION,
+TAGGUARD_PLAIN_HTTP, TAGGUARD_REPLICATION_POLICIES, TAGGUARD_USERNAME/TAGGUARD_PASSWORD;
+other credentials from docker's config (--config DIR included).
+"""
 
 
 @dataclass(frozen=True)
-class Checked:
-    code: int
-    verdicts: dict[str, str]  # reference -> allow | skip | block
-    output: str
+class Docker:
+    """The docker CLI as the plugin runs it: the program that ran the plugin, with the same
+    global flags (host, context, config, TLS), and the marker."""
+
+    program: str
+    docker_globals: tuple[str, ...]
+
+    def _env(self) -> dict[str, str]:
+        return {**os.environ, MARKER: "1"}
+
+    def run(self, args: Sequence[str]) -> int:
+        argv = [self.program, *self.docker_globals, *args]
+        return subprocess.run(argv, env=self._env(), check=False).returncode
+
+    def read(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        argv = [self.program, *self.docker_globals, *args]
+        return subprocess.run(argv, env=self._env(), capture_output=True, text=True, check=False)
+
+    def local_image(self, image: str) -> tuple[str, list[str]] | None:
+        """The local image's id and RepoDigests; None if docker has no such image."""
+        done = self.read(
+            ["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", "--", image]
+        )
+        if done.returncode != 0:
+            return None
+        image_id, _, listed = done.stdout.strip().partition(" ")
+        try:
+            digests = json.loads(listed or "[]") or []
+        except ValueError:
+            digests = []
+        return image_id, [str(d) for d in digests]
+
+    def local_tags(self, repository: str) -> list[str]:
+        """Every local `REPOSITORY:TAG` of the repository, as `docker push --all-tags` pushes."""
+        done = self.read(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--", repository])
+        if done.returncode != 0:
+            from tagguard.errors import StateError
+
+            detail = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
+            raise StateError(f"docker image ls {repository}: {detail}")
+        lines = (line.strip() for line in done.stdout.splitlines())
+        return list(dict.fromkeys(line for line in lines if line and not line.endswith(":<none>")))
 
 
 def docker_command() -> str:
     return os.environ.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND") or DOCKER
 
 
-def run_docker(args: Sequence[str]) -> int:
-    return subprocess.run([docker_command(), *args], check=False).returncode
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["docker-cli-plugin-metadata"]:
+        # Answered always, marker or not: docker asks every plugin this when it lists them,
+        # and it never runs docker.
+        print(json.dumps(METADATA))
+        return 0
+    if os.environ.get(MARKER):
+        print(
+            f"tagguard: error: docker ran the tagguard plugin from inside itself ({MARKER} is "
+            "set), so it stops here rather than loop; run the docker command without tagguard",
+            file=sys.stderr,
+        )
+        return 2
+    from tagguard.core.sanitize import printable, redact
+    from tagguard.errors import TagguardError
 
-
-def image_digest(image: str) -> str | None:
-    """The registry digest docker knows for `image` (from a pull or an earlier push)."""
-    done = subprocess.run(
-        [docker_command(), "image", "inspect", "--format", "{{json .RepoDigests}}", image],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        return None
     try:
-        digests = json.loads(done.stdout.strip() or "[]") or []
-    except ValueError:
-        return None
-    name = _name(image)
-    for entry in digests:
-        repository, _, digest = str(entry).partition("@")
-        if repository == name and digest:
-            return digest
-    return None
+        invocation = parse(args)
+        return run(invocation, Docker(docker_command(), invocation.docker_globals))
+    except TagguardError as error:
+        print(f"tagguard: error: {printable(redact(error.message))}", file=sys.stderr)
+        return error.exit_code
 
 
-def _name(image: str) -> str:
-    """`host/p/app:1.0` -> `host/p/app` (a port's colon is not a tag's)."""
-    without_digest = image.split("@", 1)[0]
-    head, sep, tail = without_digest.rpartition(":")
-    return head if sep and "/" not in tail else without_digest
+def run(invocation: Invocation, docker: Docker) -> int:
+    if invocation.kind is Kind.HELP:
+        sys.stdout.write(HELP)
+        return 0
+    if invocation.kind is Kind.COMPLETE:
+        sys.stdout.write(complete(invocation.words))
+        return 0
+    if invocation.kind is Kind.PASS:
+        return docker.run(invocation.command)
+    if invocation.config is not None:
+        # docker's --config DIR is where its credentials are: tagguard reads them there too.
+        os.environ["DOCKER_CONFIG"] = invocation.config
+    if invocation.kind is Kind.PUSH:
+        return push(invocation, docker)
+    if invocation.kind is Kind.TAG:
+        return tag(invocation, docker)
+    return write(invocation, docker)
 
 
-def with_tag(image: str) -> str:
-    if "@" in image:
-        return image
-    return image if _name(image) != image else f"{image}:latest"
+def complete(words: Sequence[str]) -> str:
+    """cobra's completion answer (`__complete`): candidates, then `:4` (no file names)."""
+    if len(words) <= 1:
+        typed = words[0] if words else ""
+        return "".join(f"{c}\n" for c in COMMANDS if c.startswith(typed)) + ":4\n"
+    return ":4\n"
 
 
-def check(references: Sequence[str], digest: str | None = None) -> Checked:
-    """Runs `tagguard push` on the references in process; its text goes to stderr."""
-    from tagguard.cli import main
-
-    args = ["push", *references, "--format", "json"]
-    if digest is not None:
-        args += ["--digest", digest]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(args)
-    verdicts: dict[str, str] = {}
-    text = err.getvalue()
-    if code in (0, 1):
-        report = json.loads(out.getvalue())
-        verdicts = {d["reference"]: d["decision"] for d in report["decisions"]}
-        lines = [
-            f"tagguard: {d['decision']:<5}  {d['reference']}  {d['reason']}"
-            for d in report["decisions"]
-        ]
-        lines += [f"tagguard: warning: {w['message']}" for w in report["warnings"]]
-        text += "\n".join(lines) + ("\n" if lines else "")
-    return Checked(code, verdicts, text)
+# -- the commands -----------------------------------------------------------------------------
 
 
-def push(args: list[str]) -> int:
-    options = [a for a in args if a.startswith("-")]
-    images = _operands(args)
-    if not images:
-        return run_docker(["push", *args])
-    allowed: list[str] = []
-    for image in images:
-        reference = with_tag(image)
-        checked = check([reference], image_digest(reference))
-        sys.stderr.write(checked.output)
-        if checked.code != 0:
-            return checked.code  # blocked (1) or undecided (2): push nothing
-        if checked.verdicts.get(reference) != "skip":
-            allowed.append(reference)
-    for reference in allowed:
-        code = run_docker(["push", *options, reference])
+@dataclass(frozen=True)
+class _Image:
+    """Images pushed together: the same digest, or the same local image."""
+
+    targets: list[Reference]
+    digest: str | None
+    label: str  # what the image is, when its digest is unknown
+
+
+def push(invocation: Invocation, docker: Docker) -> int:
+    from tagguard.core.reference import parse_reference
+    from tagguard.errors import InputError
+
+    if invocation.all_tags:
+        (repository,) = invocation.images
+        named = parse_reference(repository, harbor=False, default_tag=None)
+        if named.tag is not None or named.digest is not None:
+            raise InputError(f"push --all-tags {repository}: tag can't be used with --all-tags/-a")
+        images = docker.local_tags(repository)
+        if not images:
+            raise InputError(f"push --all-tags {repository}: docker has no local tag of it")
+    else:
+        images = list(dict.fromkeys(invocation.images))
+    targets = [parse_reference(image) for image in images]
+    groups: dict[str, _Image] = {}
+    for target in targets:
+        key, digest, label = _identity(target, invocation, docker)
+        groups.setdefault(key, _Image([], digest, label)).targets.append(target)
+    report = _check(list(groups.values()), targets)
+    if report.blocked:
+        return 1
+    skipped = {d.reference for d in report.decisions if d.decision == "skip"}
+    for target in targets:
+        if target.original in skipped:
+            continue  # the registry holds this image under this tag already
+        code = docker.run([*invocation.verb, *invocation.push_options, target.original])
         if code != 0:
             return code
     return 0
 
 
-def tag(args: list[str]) -> int:
-    operands = _operands(args)
-    if len(operands) != 2:
-        return run_docker(["tag", *args])
-    source, target = operands
-    checked = check([with_tag(target)], image_digest(with_tag(source)))
-    sys.stderr.write(checked.output)
-    if checked.code != 0:
-        return checked.code
-    return run_docker(["tag", *args])
+def tag(invocation: Invocation, docker: Docker) -> int:
+    from tagguard.core.reference import parse_reference
+
+    source, target = invocation.images
+    source_ref = parse_reference(source, harbor=False)
+    _, digest, label = _identity(source_ref, invocation, docker)
+    destination = parse_reference(target)
+    if _check([_Image([destination], digest, label)], [destination]).blocked:
+        return 1
+    return docker.run(invocation.command)
 
 
-def buildx(args: list[str]) -> int:
-    tags = _tag_values(args)
-    writes = "--push" in args or any("push=true" in a or "type=registry" in a for a in args)
-    creates = args[:2] == ["imagetools", "create"]
-    if tags and (writes or creates):
-        checked = check([with_tag(t) for t in tags])
-        sys.stderr.write(checked.output)
-        if checked.code != 0:
-            return checked.code
-    return run_docker(["buildx", *args])
+def write(invocation: Invocation, docker: Docker) -> int:
+    from tagguard.core.reference import parse_reference
+
+    targets = [parse_reference(image) for image in invocation.images]
+    verb = " ".join(invocation.command[:2])
+    image = _Image(targets, _given_digest(invocation), f"the image `docker {verb}` writes")
+    if _check([image], targets).blocked:
+        return 1
+    return docker.run(invocation.command)
 
 
-def _operands(args: Sequence[str]) -> list[str]:
-    found, skip = [], False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in _VALUED:
-            skip = True
-        elif not arg.startswith("-"):
-            found.append(arg)
+def _given_digest(invocation: Invocation) -> str | None:
+    from tagguard.core.reference import validate_digest
+
+    if invocation.digest is None:
+        return None
+    return validate_digest(invocation.digest, f"--{DIGEST_OPTION}")
+
+
+def _identity(
+    ref: Reference, invocation: Invocation, docker: Docker
+) -> tuple[str, str | None, str]:
+    """Which image `ref` names locally: (a key shared by references to one image, its registry
+    digest if known, a label). The digest is docker's RepoDigest for the reference's own
+    repository, except with --platform (one platform's manifest is pushed, not the one the
+    RepoDigest names); --tagguard-digest overrides it."""
+    given = _given_digest(invocation) or ref.digest
+    if given is not None:
+        return given, given, ""
+    found = docker.local_image(ref.original)
+    if found is None:
+        return f"missing {ref.original}", None, f"the local image {ref.original}"
+    image_id, repo_digests = found
+    name = ref.original.split("@", 1)[0]
+    if ref.tag is not None and name.endswith(f":{ref.tag}"):
+        name = name[: -len(ref.tag) - 1]
+    if invocation.platform is None:
+        for entry in repo_digests:
+            repository, _, digest = entry.partition("@")
+            if repository == name and digest:
+                return digest, digest, ""
+    platform = f" ({invocation.platform})" if invocation.platform else ""
+    return f"{image_id}{platform}", None, f"the local image {image_id[:19]}{platform}"
+
+
+def _check(images: Sequence[_Image], targets: Sequence[Reference]) -> Report:
+    """One session for every image of the command; one line per reference on stderr."""
+    from tagguard.check import Session
+    from tagguard.commands import run_check
+    from tagguard.core.state import Sources
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        session = Session(sources, globs)
+        session.prefetch(targets)
+        for image in images:
+            session.report.extend(session.push(image.targets, image.digest, unknown=image.label))
+        return session.report
+
+    report = run_check(_options(os.environ), targets, [], check)
+    sys.stderr.write("".join(f"{line}\n" for line in lines(report)))
+    return report
+
+
+def lines(report: Report) -> list[str]:
+    """The report, one line per reference and per warning, each made printable: rule text and
+    registry messages are Harbor's, and raw ESC or newlines could forge a line."""
+    from tagguard.core.sanitize import printable, redact
+
+    def clean(text: str) -> str:
+        return printable(redact(text))
+
+    found = [
+        f"tagguard: {d.decision.value:<5}  {clean(d.reference)}  {clean(d.reason)}"
+        for d in report.decisions
+    ]
+    found += [f"tagguard: warning: {clean(w.message)}" for w in report.warnings]
     return found
 
 
-def _tag_values(args: Sequence[str]) -> list[str]:
-    values = []
-    for i, arg in enumerate(args):
-        if arg in ("-t", "--tag") and i + 1 < len(args):
-            values.append(args[i + 1])
-        elif arg.startswith("--tag="):
-            values.append(arg.split("=", 1)[1])
-        elif arg.startswith("-t") and len(arg) > 2:
-            values.append(arg[2:])
-    return values
+def _options(env: Mapping[str, str]) -> Options:
+    """The `tagguard` CLI's options, from the variables it reads them from too."""
+    from tagguard.commands import Options
+    from tagguard.errors import InputError
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["docker-cli-plugin-metadata"]:
-        print(json.dumps(METADATA))
-        return 0
-    if args[:1] == ["tagguard"]:  # docker passes the plugin's own name first
-        args = args[1:]
-    if not args:
-        print(
-            "usage: docker tagguard push|tag|buildx ... (anything else goes to docker)",
-            file=sys.stderr,
-        )
-        return 2
-    command, rest = args[0], args[1:]
-    handlers = {"push": push, "tag": tag, "buildx": buildx}
-    if command in handlers:
-        return handlers[command](rest)
-    return run_docker(args)
+    policies = env.get("TAGGUARD_REPLICATION_POLICIES") or "off"
+    if policies not in ("auto", "off"):
+        raise InputError(f"TAGGUARD_REPLICATION_POLICIES={policies}: give auto or off")
+    return Options(
+        rules_file=None,
+        state_file=None,
+        harbor_version=env.get("TAGGUARD_HARBOR_VERSION") or None,
+        output_format=None,
+        color=False,
+        harbor_urls=tuple(env.get("TAGGUARD_HARBOR_URL", "").split()),
+        plain_http=env.get("TAGGUARD_PLAIN_HTTP", "").lower()
+        in ("1", "true", "t", "yes", "y", "on"),
+        replication_policies=policies,
+    )
 
 
 def install(directory: str | None = None) -> str:

@@ -1,7 +1,7 @@
 """A stand-in for the docker engine, on a unix socket, for the real docker CLI to talk to.
 
-It answers the few Engine API calls `docker push`, `docker tag`, `docker image inspect` and
-`docker version` make, keeps "local images" in memory, and performs pushes for real: the
+It answers the few Engine API calls `docker push`, `docker tag`, `docker image inspect`,
+`docker image ls` and `docker version` make, keeps "local images" in memory, and performs pushes for real: the
 image's blobs and manifest go to the registry named in the image (the test Harbor), with the
 credentials the CLI sends in X-Registry-Auth. So a push the test Harbor refuses (412) fails
 in docker exactly as it would against a real engine.
@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tests.harbor_server.images import Image, Pusher
 
-API_VERSION = "1.45"
+API_VERSION = "1.47"  # --platform on push needs 1.46
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Engine:
     images: dict[str, Image] = field(default_factory=dict)  # "name:tag" -> image
     digests: dict[str, list[str]] = field(default_factory=dict)  # "name:tag" -> RepoDigests
     calls: list[tuple[str, str]] = field(default_factory=list)
+    queries: list[tuple[str, dict[str, str]]] = field(default_factory=list)  # path, query
 
     def add(self, reference: str, image: Image, *, pushed: bool = False) -> None:
         """A local image; `pushed` as if docker had pushed or pulled it (RepoDigests known)."""
@@ -80,16 +81,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self) -> tuple[str, dict[str, str]]:
         parts = urlsplit(self.path)
         path = re.sub(r"^/v[0-9.]+", "", parts.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.server.engine.calls.append((self.command, path))
-        return path, {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.server.engine.queries.append((path, query))
+        return path, query
 
     def do_HEAD(self) -> None:
         self.do_GET()
 
     def do_GET(self) -> None:
-        path, _ = self._route()
+        path, query = self._route()
         engine = self.server.engine
-        if path == "/_ping":
+        if path == "/images/json":
+            self._json(200, _listed(engine, query))
+        elif path == "/_ping":
             self._send(
                 200, b"OK", "text/plain", {"Docker-Experimental": "false", "Builder-Version": "1"}
             )
@@ -173,6 +178,31 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 )
         self._send(200, b"".join(json.dumps(line).encode() + b"\r\n" for line in lines))
+
+
+def _listed(engine: Engine, query: dict[str, str]) -> list[dict[str, Any]]:
+    """`GET /images/json`: the local images, filtered by `reference` as `docker image ls
+    REPOSITORY` asks (a repository name, or name:tag), one summary per tag."""
+    wanted = list(json.loads(query.get("filters") or "{}").get("reference", {}))
+    found = []
+    for reference, image in engine.images.items():
+        name = reference.rsplit(":", 1)[0]
+        if wanted and not any(w in (name, reference) for w in wanted):
+            continue
+        found.append(
+            {
+                "Id": image.digest,
+                "ParentId": "",
+                "RepoTags": [reference],
+                "RepoDigests": engine.digests.get(reference, []),
+                "Created": 0,
+                "Size": len(image.manifest),
+                "SharedSize": -1,
+                "Labels": {},
+                "Containers": -1,
+            }
+        )
+    return found
 
 
 def _error(message: str) -> dict[str, Any]:
