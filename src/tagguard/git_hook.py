@@ -261,7 +261,7 @@ def pushed_commits(env: Mapping[str, str]) -> set[str]:
     history (pre-commit then gives neither), what the remote's branches do not have."""
     from_ref, to_ref = env.get("PRE_COMMIT_FROM_REF"), env.get("PRE_COMMIT_TO_REF")
     if from_ref and to_ref:
-        return set(_git("rev-list", f"{from_ref}..{to_ref}").split())
+        return set(_git("rev-list", f"{from_ref}..{to_ref}", "--").split())
     local, remote = env.get("PRE_COMMIT_LOCAL_BRANCH"), env.get("PRE_COMMIT_REMOTE_NAME")
     if local and remote:
         return set(_git("rev-list", local, "--not", f"--remotes={remote}", "--").split())
@@ -301,9 +301,8 @@ def run_pre_commit(
         certain = [env["GIT_TAG"]]
     inferred = [t for t in tags_on(pushed_commits(env)) if t not in certain]
     if not certain and not inferred:
-        out.write(
-            f"tagguard: pushing {named or 'commits'}: no git tag on the new commits, nothing to check\n"
-        )
+        pushing = named or "commits"
+        out.write(f"tagguard: pushing {pushing}: no git tag on the new commits, nothing to check\n")
         return 0
     code = check_tags(certain, check, out) if certain else 0
     _warn_inferred(inferred, check, out)
@@ -322,6 +321,8 @@ def _warn_inferred(tags: Sequence[str], check: Checker, out: TextIO) -> None:
                 doubtful += 1
                 line = f"warning: if pushed, {line}"
             out.write(line + "\n")
+        for warning in outcome.warnings:
+            out.write(printable(f"warning: git tag {outcome.tag}: {warning['message']}") + "\n")
         if outcome.code not in (0, 1):
             doubtful += 1
             out.write(f"warning: git tag {outcome.tag} could not be checked (see above)\n")
