@@ -17,8 +17,10 @@ The other step is each kind of the plain matrix, where it makes B depend on A: o
 destination (a push, retag, copy into or out of mirror/app, the three deletes, a
 signature) and, before a replication, on the source (what is replicated changes). A
 signature of the source image travels with the policy run as an accessory, under its own
-tag (adapter/harbor/v2 client.go `getAccessoryArts`), onto the destination's immutable
-`sha256-*` signature of the same image. Every replicate form also follows every other.
+tag (adapter/harbor/v2 client.go `getAccessoryArts`): onto the destination's immutable
+`sha256-*` signature of the same image (v1), or new there, where it then locks the
+replicated image against an artifact delete (latest: the source's image is signed before
+the plan). Every replicate form also follows every other.
 
 The destination has its own admin: tagguard reads both Harbors with the docker config a
 pipeline logged into both with, as the executor reads the destination.
@@ -74,6 +76,7 @@ E = make_image("replication-e")  # destination edge
 W1, W2, W3, U = (make_image(f"replication-other-{n}") for n in ("1", "2", "3", "u"))
 NEW = make_image("replication-new")
 DEST_SIGNATURE = make_cosign_signature(X.digest, seed="destination")
+SOURCE_SIGNATURE = make_cosign_signature(Y.digest, seed="source-start")
 
 SOURCE_START = {"v1": X, "edge": X, "latest": Y, "v2": V, "v3": T}
 TARGET_START = {"v1": X, "v3": T2, "latest": Z, "edge": E}
@@ -133,6 +136,8 @@ def set_up(
             side.push(f"{repo}:{tag}", images.add(start[tag]))
     if focus == "v1":  # the destination's X is signed; the signature tag is immutable
         target.push(f"{TARGET}:{cosign_tag(X.digest)}", images.add(DEST_SIGNATURE))
+    if focus == "latest":  # the source's Y is signed: a policy run carries the signature
+        harbor.push(f"{SOURCE}:{cosign_tag(Y.digest)}", images.add(SOURCE_SIGNATURE))
     for policy_id, override in ((OVERRIDE, True), (KEEP, False)):
         harbor.state.policies[policy_id] = policy(policy_id, target.url, focus, override)
 
@@ -275,6 +280,32 @@ def test_a_source_signature_travels_onto_the_destination_signature(
     )
 
 
+@pytest.mark.parametrize(
+    ("second", "verdict", "status"),
+    [("dest:delete-artifact-by-tag", "block", 412), ("dest:delete-tag", "allow", 200)],
+)
+def test_a_replicated_signature_locks_the_replicated_image(
+    harbor: Harbor, dest: Destination, tmp_path: Path, second: str, verdict: str, status: int
+) -> None:
+    """The policy writes the source's signed Y to the destination's mutable `latest`, and
+    Y's signature beside it under its `sha256-<hex>.sig` tag, immutable there; the
+    destination's cosign middleware links it to Y. Deleting Y through `latest` is then
+    refused: `deleteDeeply` (src/controller/artifact/controller.go) deletes the accessory
+    first, and the tag controller's `Delete` (src/controller/tag/controller.go) refuses
+    its immutable tag. Deleting only the tag is accepted."""
+    images = Images()
+    steps = ("replicate-policy", second)
+    set_up(harbor, dest, images, "latest", steps)
+    a = make_step(steps[0], "latest", None, images)
+    ops = [a, make_step(second, "latest", a, images)]
+    outcome = run_and_execute(harbor, images, ops, tmp_path / "plan.yml", dest)
+    assert outcome.problems == []
+    assert outcome.verdicts == [["allow", "allow"], [verdict]]
+    assert outcome.statuses == [201, status]
+    signature = f"{TARGET}:{cosign_tag(Y.digest)}"
+    assert dest.executions[-1]["outcomes"] == {f"{TARGET}:latest": PUSHED, signature: PUSHED}
+
+
 def test_a_kept_destination_tag_is_skipped_with_a_stale_warning(
     harbor: Harbor, dest: Destination, tmp_path: Path
 ) -> None:
@@ -290,8 +321,11 @@ def test_a_kept_destination_tag_is_skipped_with_a_stale_warning(
     ]
     outcome = run_and_execute(harbor, images, ops, tmp_path / "plan.yml", dest)
     assert outcome.problems == []
-    assert outcome.verdicts == [["allow"], ["skip"]]
-    assert dest.executions[-1]["outcomes"] == {f"{TARGET}:latest": NO_OVERRIDE}
+    assert outcome.verdicts == [["allow"], ["skip", "allow"]]  # Y's signature is new there
+    assert dest.executions[-1]["outcomes"] == {
+        f"{TARGET}:latest": NO_OVERRIDE,
+        f"{TARGET}:{cosign_tag(Y.digest)}": PUSHED,
+    }
     assert dest.harbor.state.tags[("mirror", "app")]["latest"] == NEW.digest
 
 
