@@ -2,9 +2,12 @@
 
 Inputs become `inputs.*` (defaults filled in), `${{ ... }}` references are resolved in each
 step's `with:` and `env:` (and must not appear in `run:`), run steps execute with
-`bash --noprofile --norc -eo pipefail`, each with its own $GITHUB_OUTPUT file that becomes
-`steps.<id>.outputs`, all sharing $GITHUB_STEP_SUMMARY and $RUNNER_TEMP. The one step that
-would fetch a Python (`actions/setup-python`) answers with the Python running the tests.
+`bash --noprofile --norc -eo pipefail` (the `bash` first on the given PATH, as the runner
+finds it), each with its own $GITHUB_OUTPUT file that becomes `steps.<id>.outputs`, sharing
+one $GITHUB_STEP_SUMMARY file per use of the action and the job's $RUNNER_TEMP. The one step
+that would fetch a Python (`actions/setup-python`) answers with the Python running the tests,
+or the `python` given. `GITHUB_ACTION` is the name of the use (`use`), and `RUNNER_OS` the
+runner's system (`runner_os`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +64,15 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 
 def run_action(
-    action_dir: Path, inputs: dict[str, str], workdir: Path, env: dict[str, str], runner_temp: Path
+    action_dir: Path,
+    inputs: dict[str, str],
+    workdir: Path,
+    env: dict[str, str],
+    runner_temp: Path,
+    *,
+    use: str = "__tagguard_tagguard",
+    runner_os: str = "Linux",
+    python: str = sys.executable,
 ) -> ActionRun:
     action = yaml.safe_load((action_dir / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
@@ -71,7 +83,9 @@ def run_action(
         name: inputs.get(name, str(spec.get("default", ""))) for name, spec in declared.items()
     }
     steps: dict[str, dict[str, str]] = {}
-    summary = runner_temp / "step-summary.md"
+    # The runner's own files, one set per use: never the action's business to share.
+    files = Path(tempfile.mkdtemp(prefix="runner-files-", dir=runner_temp))
+    summary = files / "step-summary.md"
     summary.touch()
     log: list[str] = []
 
@@ -100,21 +114,23 @@ def run_action(
             # The caller's Python must stay as it is.
             assert given.get("update-environment") == "false"
             steps[step_id] = {
-                "python-path": sys.executable,
+                "python-path": python,
                 "python-version": given.get("python-version", ""),
             }
             continue
         script = step["run"]
         assert "${{" not in script, f"step {step_id} splices an expression into its script"
         assert step.get("shell") == "bash"
-        output = runner_temp / f"output-{step_id}"
+        output = files / f"output-{step_id}"
         output.write_text("")
-        script_path = runner_temp / f"step-{step_id}.sh"
+        script_path = files / f"step-{step_id}.sh"
         script_path.write_text(script)
         step_env = {
             **env,
             **{k: resolve(_scalar(v)) for k, v in step.get("env", {}).items()},
             "GITHUB_ACTIONS": "true",
+            "GITHUB_ACTION": use,
+            "RUNNER_OS": runner_os,
             "GITHUB_ACTION_PATH": str(action_dir),
             "GITHUB_OUTPUT": str(output),
             "GITHUB_STEP_SUMMARY": str(summary),
