@@ -53,10 +53,17 @@ from tests.e2e.test_plan_matrix import (
     Op,
     Snapshot,
     check_policy_step,
+    push_whole,
     run_and_execute,
 )
 from tests.harbor_server.harbor import HarborState, running_harbor
-from tests.harbor_server.images import Pusher, cosign_tag, make_cosign_signature, make_image
+from tests.harbor_server.images import (
+    Pusher,
+    cosign_tag,
+    make_cosign_signature,
+    make_image,
+    make_index,
+)
 from tests.harbor_server.registry import Registry
 from tests.harbor_server.replication import NO_OVERRIDE, PUSHED, install
 
@@ -345,6 +352,43 @@ def test_a_tag_a_replication_creates_is_immutable_for_the_next_step(
     assert outcome.problems == []
     assert outcome.verdicts == [["allow"], ["block"]]
     assert outcome.statuses == [201, 412]
+
+
+# -- counterexamples the replication pairs led to --------------------------------------------
+
+CHILD, SIBLING = make_image("replication-child"), make_image("replication-sibling")
+INDEX = make_index(CHILD, SIBLING)
+
+
+@pytest.mark.parametrize("write", [REPLICATE_COPY, "replicate-policy", PUSH])
+def test_a_stored_image_an_index_written_in_the_run_references_cannot_be_deleted(
+    harbor: Harbor, dest: Destination, tmp_path: Path, write: str
+) -> None:
+    """The destination holds image C under its own tag `c1` before the plan. The first
+    step writes an index whose children are C and another image to mirror/app:v9 (by
+    `replicate: {from, to}`, by a policy run, or, to show the cause is not replication's,
+    by a push with its digest): its children go first, by digest, and Harbor records the
+    index's references (`artifact_reference`). The second step deletes C's artifact by
+    `c1`. Harbor refuses: `deleteDeeply` (src/controller/artifact/controller.go) finds C
+    referenced by the index and answers ViolateForeignKeyConstraintCode, "the deleting
+    artifact is referenced by others", a 412 (src/lib/http/error.go `codeMap`). tagguard
+    allows it ("none of the artifact's 1 tag(s) is immutable"): it reads C's parents as
+    stored before the plan and does not count the index the run wrote, though for the
+    policy it even reads the index's children (check.py `Session._related`). It must
+    block (or stop with exit 2)."""
+    images = Images()
+    set_up(harbor, dest, images, "v9", (write, "dest:delete-artifact-by-tag"))
+    images.add(INDEX, (CHILD, SIBLING))
+    assert push_whole(harbor, images, SOURCE, "v9", INDEX) == 201
+    dest.harbor.push(f"{TARGET}:c1", CHILD)
+    first = Op(PUSH, TARGET, "v9", INDEX) if write == PUSH else replicate_op(write, "v9")
+    ops = [first, Op(DELETE_BY_TAG, TARGET, "c1")]
+    outcome = run_and_execute(harbor, images, ops, tmp_path / "plan.yml", dest)
+    assert outcome.statuses == [201, 412]
+    if write == "replicate-policy":
+        assert dest.executions[-1]["outcomes"] == {f"{TARGET}:v9": PUSHED}
+    assert CHILD.digest in dest.harbor.state.artifacts[("mirror", "app")]
+    assert outcome.problems == []
 
 
 # -- the policy checker itself: it must catch a verdict the run contradicts ----------------
