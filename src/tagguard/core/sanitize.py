@@ -1,12 +1,80 @@
-"""Making untrusted text safe to print."""
+"""Making untrusted text safe to print, and keeping secrets out of what is printed.
+
+Rule patterns and decorations are free text from Harbor or a rules file, and so are Harbor's
+error messages; all of it ends up in CI logs. `printable` is the one function every
+presenter passes such text through (the docker plugin included); `printable_json` does the
+same for a whole JSON document.
+
+What a CI log reader does with a line, and so what must never reach one from outside data:
+
+* A terminal, and GitLab's log viewer, act on ESC sequences (clear the screen, move the
+  cursor, GitLab's `section_start:` markers) and on CR (overwrite the line): every control
+  character is shown as a Python escape (``\\x1b``, ``\\r``).
+* GitHub's runner (actions/runner, ``ActionCommandManager.TryProcessCommand``) reads each
+  line with .NET's ``StreamReader.ReadLine`` (a line ends at LF, CR or CRLF) and gives it to
+  two parsers (``ActionCommand.TryParseV2`` then ``TryParse``, ported in
+  tests/ci_commands.py):
+
+  - ``::name k=v::data`` only where the line, less leading white space, starts with ``::``.
+    A ``:`` at the start of a fragment (after spaces) is shown as ``\\x3a``, so neither the
+    fragment nor a fragment after it can make a line start ``::``.
+  - ``##[name k=v]data`` *anywhere* in the line (``IndexOf("##[")``): the ``[`` of every
+    ``##[`` is shown as ``\\x5b``, and a ``#`` that ends a fragment as ``\\x23``, so no
+    ``##[`` can be formed inside a fragment or across two.
+
+  Escaping rather than `::stop-commands::` around each echo: a stop only suspends commands
+  until its token, it needs a line of its own before and after, and it does nothing for
+  stderr, `explain` or `lint`; with the syntax escaped there is no command to stop.
+* .NET compares ``IndexOf``/``StartsWith`` strings with the culture's rules (ICU), which skip
+  "ignorable" code points: ``#`` + U+00AD + ``#[`` can read as ``##[``. Every default-ignorable
+  code point (invisible anyway) is escaped too, as are other characters Python does not call
+  printable (line and paragraph separators, lone surrogates, unassigned code points).
+"""
 
 from __future__ import annotations
 
+import re
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1). Most are
+# format characters (already not printable); the rest are invisible marks and fillers.
+_IGNORABLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+
+
+def _escaped(character: str) -> str:
+    return ascii(character)[1:-1]  # \x1b, \u200b, \U000e0001, \ud800
+
 
 def printable(text: str) -> str:
-    """Escapes control characters. Rule patterns and error details can come from a registry
-    or a file; printed raw they could move the cursor, recolour a terminal or forge lines."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    """`text` as one line that no terminal, log viewer or CI runner acts on.
+
+    Control, format, separator and invisible characters are shown as Python escapes; the
+    command syntax of GitHub's runner is broken up (`##[` anywhere, `:` at the start, `#` at
+    the end: see the module's docstring). Idempotent, and safe to concatenate: fragments
+    joined by text that neither ends in `#` nor is followed by `[` stay safe."""
+    if not text.isprintable():
+        text = "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+    if not text.isascii():
+        text = _IGNORABLE.sub(lambda found: _escaped(found.group()), text)
+    if "##[" in text:
+        text = text.replace("##[", "##\\x5b")
+    start = len(text) - len(text.lstrip(" "))
+    if text.startswith(":", start):
+        text = f"{text[:start]}\\x3a{text[start + 1 :]}"
+    if text.endswith("#"):
+        text = text[:-1] + "\\x23"
+    return text
+
+
+def printable_json(document: str) -> str:
+    """A JSON document (ASCII, as json.dumps writes by default) that reads back to the same
+    data but holds no `##[`: outside strings JSON has no `#`, and inside one `\\u0023` is the
+    same `#`. Its lines start with `{`, `[`, `"`, `]`, `}` or spaces, never `::`, and its
+    strings already escape control characters."""
+    return document.replace("##[", "#\\u0023[") if "##[" in document else document
 
 
 # The secrets this process holds (passwords, identity and registry tokens), registered where

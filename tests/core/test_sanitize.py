@@ -1,0 +1,117 @@
+"""printable and printable_json against the GitHub runner's own command parser (ported in
+tests/ci_commands.py), terminals' control characters, and .NET's line breaking."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tagguard.core.sanitize import printable, printable_json
+from tests.ci_commands import commands_in, parses_as_command, read_lines
+
+# Text built to hit the runner's syntax: its markers, command names and line breaks.
+PIECES = st.sampled_from(
+    [
+        "::",
+        ":",
+        "##[",
+        "#",
+        "[",
+        "]",
+        "error",
+        "stop-commands",
+        "zz",
+        " ",
+        "\t",
+        "\u00a0",
+        "\n",
+        "\r",
+        "\x1b",
+        "\x85",
+        "\u2028",
+        "\u00ad",
+        "\ufe0f",
+        "\ud800",
+        "%0A",
+        "=",
+        ",",
+    ]
+)
+HOSTILE = st.lists(PIECES | st.text(max_size=3), max_size=12).map("".join)
+# Presenter text around a fragment: it never ends in '#' nor starts with '[' after one.
+AROUND = st.sampled_from(["", " ", "  rule 1: ", "tagguard: error: ", ": ", " (", ")"])
+
+
+def no_command(line: str) -> bool:
+    return all(parses_as_command(part) is None for part in read_lines(line) or [""])
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(HOSTILE)
+@example("{v1,##[stop-commands]zz}")
+@example("::error file=a::forged")
+@example(" \t::warning::x")
+@example("#\u00ad#[error]x")
+def test_nothing_printable_returns_is_a_command_or_a_second_line(text: str) -> None:
+    shown = printable(text)
+    assert len(read_lines(shown)) <= 1
+    assert shown.isprintable()
+    assert "##[" not in shown
+    assert "\x1b" not in shown
+    assert no_command(shown)
+    assert printable(shown) == shown  # idempotent: printing twice changes nothing
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(AROUND, HOSTILE), min_size=1, max_size=4), AROUND)
+@example([("", "x#"), ("", "#[error]y")], "")
+@example([("", "##"), ("", "[error]y")], "")
+@example([("", ":"), ("", ":error::y")], "")
+@example([(" ", " "), ("", "::error::y")], "")
+def test_fragments_joined_by_presenter_text_stay_safe(
+    parts: list[tuple[str, str]], end: str
+) -> None:
+    line = "".join(before + printable(fragment) for before, fragment in parts) + end
+    assert no_command(line)
+    assert [c.data for c in commands_in(line + "\n::error::real\n")] == ["real"]
+
+
+def test_what_the_runner_would_act_on_is_escaped_visibly() -> None:
+    assert printable("{v1,##[stop-commands]zz}") == "{v1,##\\x5bstop-commands]zz}"
+    assert printable("  ::error::x") == "  \\x3a:error::x"
+    assert printable("a\x1b[2Jb\r\nc") == "a\\x1b[2Jb\\r\\nc"
+    assert printable("v1#") == "v1\\x23"
+    assert printable("#\u00ad#[x\ufe0f") == "#\\xad#[x\\ufe0f"
+    assert printable("lone \ud800") == "lone \\ud800"
+
+
+def test_ordinary_text_is_unchanged() -> None:
+    for text in [
+        "harbor.example.com/platform/api:v1.4.0",
+        "[::1]:5000/p/app:v1",
+        "tag selector matches 'v[0-9]*.*.*' does not select 'latest'",
+        "{**,release-*} # comment",
+        "café ünïcode 日本",
+        "a: b",
+    ]:
+        assert printable(text) == text
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | HOSTILE,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(HOSTILE, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(JSON)
+@example({"pattern": "{v1,##[stop-commands]zz}", "###[": "##[error]x"})
+def test_json_reads_back_the_same_and_holds_no_command(data: object) -> None:
+    for indent in (None, 2):
+        document = printable_json(json.dumps(data, indent=indent))
+        assert json.loads(document) == data
+        assert "##[" not in document
+        assert not commands_in(document)
