@@ -7,7 +7,7 @@ from typing import Any, TextIO
 
 from tagguard.check import Explained
 from tagguard.core.rules import Evaluation, RuleStep, StepOutcome
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.text import paint
 
 _SAY = {
@@ -35,17 +35,18 @@ def render_text(explained: Explained, reference: str, stream: TextIO, color: boo
     if evaluation is None:
         write(f"  rule details are unavailable: {printable(explained.unavailable_reason)}\n")
     else:
-        write(
+        line = (
             f"  Harbor matches repository {evaluation.matched_name!r} (without the project) and "
-            f"tag {evaluation.tag!r}, with doublestar {explained.glob_version}\n"
+            f"tag {evaluation.tag!r}, with doublestar {explained.glob_version}"
         )
+        write(f"{printable(line)}\n")
         if not evaluation.steps:
             write("  the project has no immutability rules\n")
         for step in evaluation.steps:
             write(f"  rule {step.rule.id}: {printable(_step_text(step, evaluation))}\n")
     lock = facts.lock if facts is not None else None
     if lock is not None and lock.conflict:
-        verdict = paint(f"in doubt: {lock.note}", "31", color)
+        verdict = paint(f"in doubt: {printable(lock.note)}", "31", color)
     elif evaluation is not None and evaluation.immutable:
         verdict = paint(f"immutable (rule {evaluation.rule_id})", "31", color)
     elif evaluation is not None and evaluation.failure is not None:
@@ -59,12 +60,12 @@ def render_text(explained: Explained, reference: str, stream: TextIO, color: boo
         verdict += " (Harbor's own flag)"
     else:
         verdict = "unknown"
-    write(f"  => {printable(verdict)}\n")
+    write(f"  => {verdict}\n")  # outside text is made printable above, not the colours
     if facts is not None:
         state = (
             f"the tag exists, at {facts.current}" if facts.current else "the tag does not exist yet"
         )
-        write(f"  state: {state}\n")
+        write(f"  state: {printable(state)}\n")
 
 
 def explanation_dict(explained: Explained, reference: str) -> dict[str, Any]:
@@ -105,5 +106,5 @@ def explanation_dict(explained: Explained, reference: str) -> dict[str, Any]:
 
 
 def render_json(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
-    json.dump(explanation_dict(explained, reference), stream, indent=2)
+    stream.write(printable_json(json.dumps(explanation_dict(explained, reference), indent=2)))
     stream.write("\n")

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Decision
 from tagguard.core.report import Notice, Report
+from tagguard.core.sanitize import printable_json
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def dumps(report: Report) -> str:
     """The report, one decision and one warning per line: easy to read and to diff, and
-    encoded by json's C encoder (an indented dump of a large report is ten times slower)."""
+    encoded by json's C encoder (an indented dump of a large report is ten times slower).
+    Strings are ASCII with escapes, and hold no GitHub command syntax (`printable_json`)."""
     data = report_dict(report)
 
     def block(items: list[dict[str, Any]]) -> str:
@@ -67,7 +69,7 @@ def dumps(report: Report) -> str:
             return "[]"
         return "[\n" + ",\n".join("    " + json.dumps(item) for item in items) + "\n  ]"
 
-    return (
+    return printable_json(
         "{\n"
         f'  "decisions": {block(data["decisions"])},\n'
         f'  "warnings": {block(data["warnings"])},\n'

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from tagguard.core.lint import Finding, Level
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.text import paint
 
 _COLORS = {Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36"}
@@ -53,5 +53,5 @@ def render_json(found: Sequence[Located], stream: TextIO, color: bool = False) -
         "findings": [finding_dict(origin, f) for origin, f in found],
         "summary": {level.value: count for level, count in _counts(found).items()},
     }
-    json.dump(data, stream, indent=2)
+    stream.write(printable_json(json.dumps(data, indent=2)))
     stream.write("\n")

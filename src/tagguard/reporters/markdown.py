@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Verdict
@@ -15,10 +16,25 @@ if TYPE_CHECKING:
 _MARK = {Verdict.BLOCK: "⛔ block", Verdict.SKIP: "⏭️ skip", Verdict.ALLOW: "✅ allow"}
 
 
+# Backslash-escaped, each renders as itself (CommonMark: any ASCII punctuation may be escaped):
+# links and images ([ ]), HTML and autolinks (< >), entities (&), table cells (|), code spans
+# (`), emphasis and strike-through (* _ ~), math ($), headings (#) and the escape itself.
+_SPECIAL = re.compile(r"([\\`*_~\[\]<>|&$#])")
+# GFM's extended autolinks need no brackets: a scheme's `://` or `www.` starts one.
+_AUTOLINK = re.compile(r"(?<=[a-z0-9])://|(?<![a-z0-9])www\.", re.IGNORECASE)
+
+
+# What would start a block inside a list item: a list marker, a setext underline, an
+# ordered list's number (outer spaces are dropped: four of them would start a code block).
+_BLOCK_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
+
+
 def _cell(text: str) -> str:
-    # A table cell is one line, and '|' would end it; backticks and angle brackets stay literal.
-    safe = printable(text).replace("\\", "\\\\").replace("|", "\\|")
-    return safe.replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`")
+    """Outside text as literal Markdown on one line: a table cell or a list item that shows
+    the text as it is, and can hold no link, image, HTML, table break or block."""
+    safe = _SPECIAL.sub(r"\\\1", printable(text).strip(" "))
+    safe = _BLOCK_START.sub(lambda found: f"{found[2] or ''}\\{found[1] or found[3]}", safe)
+    return _AUTOLINK.sub(lambda found: found.group().replace(":", "\\:").replace(".", "\\."), safe)
 
 
 def markdown(report: Report) -> str:
