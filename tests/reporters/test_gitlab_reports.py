@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import jsonschema
+import pytest
 
 from tagguard.core.report import Report
 from tagguard.reporters import gitlab
@@ -40,8 +40,10 @@ CODE_QUALITY = {
 }
 
 
-def test_gitlab_writes_its_three_reports(report: Report, tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_gitlab_writes_its_three_reports(
+    report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     ctx = context()
     gitlab.render(report, ctx)
     assert ctx.stream.getvalue().startswith("release.yml:4: block")  # type: ignore[attr-defined]
@@ -67,7 +69,7 @@ def test_gitlab_writes_its_three_reports(report: Report, tmp_path: Path) -> None
     assert issues[0]["location"] == {"path": "release.yml", "lines": {"begin": 4}}
     again = tmp_path / "again"
     again.mkdir()
-    os.chdir(again)
+    monkeypatch.chdir(again)
     gitlab.render(report, context())
     assert load(again / "gl-code-quality-report.json")[0]["fingerprint"] == issues[0]["fingerprint"]
 
@@ -76,8 +78,10 @@ def test_gitlab_writes_its_three_reports(report: Report, tmp_path: Path) -> None
     ).read_text() == "TAGGUARD_BLOCKED=1\nTAGGUARD_SKIPPED=1\nTAGGUARD_ALLOWED=2\n"
 
 
-def test_reports_named_elsewhere_are_not_written_twice(report: Report, tmp_path: Path) -> None:
-    os.chdir(tmp_path)
+def test_reports_named_elsewhere_are_not_written_twice(
+    report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     gitlab.render(report, context(files={"junit": "elsewhere.xml"}))
     assert not (tmp_path / "tagguard-junit.xml").exists()
     assert (tmp_path / "tagguard.env").exists()

@@ -1,54 +1,82 @@
 """GitLab Code Quality JSON (`artifacts: reports: codequality`): an issue per block and per
-warning, with a fingerprint that stays the same for the same finding across pipelines."""
+warning.
+
+GitLab compares a merge request's issues with its target's by `fingerprint`, so each one
+must be the same finding's across pipelines and differ between findings: a hash of the
+check, the reference (or the warning's text) and the file, and how many identical findings
+came before it (two blocks of one reference, on two lines of a plan, are two issues).
+Paths are relative to the repository, as GitLab links them (tagguard.reporters.locations).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.files import write_text
+from tagguard.reporters.locations import Location, locate
 
 if TYPE_CHECKING:
     from tagguard.reporters import Context
 
-DEFAULT_PATH = ".gitlab-ci.yml"
+
+class _Fingerprints:
+    def __init__(self) -> None:
+        self._seen: Counter[tuple[str, ...]] = Counter()
+
+    def __call__(self, *identity: str) -> str:
+        self._seen[identity] += 1
+        parts = (*identity, str(self._seen[identity]))
+        joined = "\0".join(parts).encode("utf-8", "backslashreplace")
+        return hashlib.md5(joined, usedforsecurity=False).hexdigest()
 
 
-def _fingerprint(*parts: str) -> str:
-    return hashlib.md5("\0".join(parts).encode(), usedforsecurity=False).hexdigest()
+def _issue(
+    description: str, check: str, fingerprint: str, severity: str, where: Location
+) -> dict[str, Any]:
+    return {
+        "description": printable(description),
+        "check_name": check,
+        "fingerprint": fingerprint,
+        "severity": severity,
+        "location": {"path": where.path, "lines": {"begin": where.line}},
+    }
 
 
-def issues(report: Report) -> list[dict[str, Any]]:
+def issues(report: Report, env: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    env = env or {}
+    fingerprint = _Fingerprints()
     found = []
     for decision in report.decisions:
         if decision.decision is not Verdict.BLOCK:
             continue
-        path, line = decision.origin or (DEFAULT_PATH, 1)
+        check = f"tagguard-{decision.operation.value}-blocked"
+        where = locate(decision.origin, env)
         found.append(
-            {
-                "description": f"{printable(decision.reference)}: {printable(decision.reason)}",
-                "check_name": f"tagguard-{decision.operation.value}-blocked",
-                "fingerprint": _fingerprint("block", decision.operation.value, decision.reference),
-                "severity": "blocker",
-                "location": {"path": path, "lines": {"begin": line}},
-            }
+            _issue(
+                f"{decision.reference}: {decision.reason}",
+                check,
+                fingerprint(check, decision.reference, where.path),
+                "blocker",
+                where,
+            )
         )
+    job = locate(None, env)
     for notice in report.warnings:
+        check = f"tagguard-{notice.code}"
         found.append(
-            {
-                "description": printable(notice.message),
-                "check_name": f"tagguard-{notice.code}",
-                "fingerprint": _fingerprint("warning", notice.code, notice.message),
-                "severity": "major",
-                "location": {"path": DEFAULT_PATH, "lines": {"begin": 1}},
-            }
+            _issue(
+                notice.message, check, fingerprint(check, notice.message, job.path), "major", job
+            )
         )
     return found
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, json.dumps(issues(report), indent=2) + "\n")
+    write_text(path, printable_json(json.dumps(issues(report, context.env), indent=2)) + "\n")

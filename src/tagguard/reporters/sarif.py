@@ -1,64 +1,146 @@
-"""SARIF 2.1.0, for code-scanning dashboards: a result per block (error) and per warning."""
+"""SARIF 2.1.0, for code-scanning dashboards: a result per block (error) and per warning.
+
+What GitHub code scanning requires of an upload ("SARIF support for code scanning"): each
+rule an id, `shortDescription`, `fullDescription` and `help` texts; each result a message,
+a `physicalLocation` whose `artifactLocation.uri` is relative to the repository's root (an
+absolute one is not a file of the repository), a `region` with its `startLine`, and
+`partialFingerprints` (code scanning uses `primaryLocationLineHash` to tell a new alert from
+one it already has).
+
+* Locations (tagguard.reporters.locations): a plan's operation at its line of the plan file;
+  anything else on line 1 of the CI job's file (the workflow in GITHUB_WORKFLOW_REF). The
+  URI is percent-encoded; a region without columns covers the whole line.
+* Fingerprints identify the finding, not the line it is on, so editing the plan above it
+  does not open a new alert: a hash of the rule, the operation, the reference and the file,
+  then `:n` for the n-th identical finding (as code scanning's own line hashes count
+  repeats), so two findings never share one.
+* Message texts are plain text, where SARIF reads `[text](target)` as a link: brackets from
+  outside data are escaped (`\\[`), as SARIF's embedded-link rules provide.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import Counter
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from tagguard import __version__
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.files import write_text
+from tagguard.reporters.locations import Location, locate, uri
 
 if TYPE_CHECKING:
     from tagguard.reporters import Context
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SOURCE_ROOT = "%SRCROOT%"
+HELP = "https://tagguard.invalid/"
 RULES = {
-    "blocked": "Harbor will refuse this write or delete: the tag is immutable",
-    "broken-rule": "An immutability rule errors in Harbor and fails open",
-    "warning": "Harbor will silently do something other than the pipeline expects",
+    "blocked": (
+        "Harbor will refuse this write or delete: the tag is immutable",
+        "An immutability rule of the Harbor project (or the tag's own immutable flag) makes "
+        "the tag immutable, and the operation would move, overwrite or delete it. Harbor "
+        "refuses it, and the pipeline step fails.",
+    ),
+    "broken-rule": (
+        "An immutability rule errors in Harbor and fails open",
+        "Harbor stops evaluating the project's immutability rules at a rule whose pattern "
+        "errors, and treats the tag as mutable: the rules after it protect nothing.",
+    ),
+    "warning": (
+        "Harbor will silently do something other than the pipeline expects",
+        "The operation succeeds, but its effect differs from what the pipeline asks for "
+        "(an image left in place, a replication that fails later, a rule that never matches).",
+    ),
 }
 
 
-def sarif(report: Report) -> dict[str, Any]:
+def _message(text: str) -> dict[str, str]:
+    return {"text": printable(text).replace("[", "\\[").replace("]", "\\]")}
+
+
+def _location(where: Location) -> list[dict[str, Any]]:
+    return [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(where.path), "uriBaseId": SOURCE_ROOT},
+                "region": {"startLine": where.line, "startColumn": 1, "endLine": where.line},
+            }
+        }
+    ]
+
+
+class _Fingerprints:
+    """`primaryLocationLineHash` values: a hash of what identifies a finding, and how many
+    identical findings came before it."""
+
+    def __init__(self) -> None:
+        self._seen: Counter[str] = Counter()
+
+    def __call__(self, *identity: str) -> dict[str, str]:
+        joined = "\0".join(identity).encode("utf-8", "backslashreplace")
+        key = hashlib.sha256(joined).hexdigest()[:16]
+        self._seen[key] += 1
+        return {"primaryLocationLineHash": f"{key}:{self._seen[key]}"}
+
+
+def _rules() -> list[dict[str, Any]]:
+    return [
+        {
+            "id": rid,
+            "name": rid,
+            "shortDescription": {"text": short},
+            "fullDescription": {"text": full},
+            "help": {"text": full},
+            "defaultConfiguration": {"level": "error" if rid == "blocked" else "warning"},
+        }
+        for rid, (short, full) in RULES.items()
+    ]
+
+
+def sarif(report: Report, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The report as a SARIF log; `env` is the CI job's environment (where the repository
+    and the workflow file are)."""
+    env = env or {}
+    fingerprint = _Fingerprints()
     results: list[dict[str, Any]] = []
     for decision in report.decisions:
         if decision.decision is not Verdict.BLOCK:
             continue
-        result: dict[str, Any] = {
-            "ruleId": "blocked",
-            "level": "error",
-            "message": {"text": f"{printable(decision.reference)}: {printable(decision.reason)}"},
-            "properties": {
-                "operation": decision.operation.value,
-                "reference": decision.reference,
-                "rule_id": decision.rule_id,
-            },
-        }
-        if decision.origin:
-            result["locations"] = [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": decision.origin[0]},
-                        "region": {"startLine": decision.origin[1]},
-                    }
-                }
-            ]
-        else:
-            result["locations"] = [
-                {
-                    "logicalLocations": [
-                        {"fullyQualifiedName": decision.reference, "kind": "resource"}
-                    ]
-                }
-            ]
-        results.append(result)
+        where = locate(decision.origin, env)
+        operation = decision.operation.value
+        results.append(
+            {
+                "ruleId": "blocked",
+                "level": "error",
+                "message": _message(f"{decision.reference}: {decision.reason}"),
+                "locations": _location(where),
+                "partialFingerprints": fingerprint(
+                    "blocked", operation, decision.reference, where.path
+                ),
+                "properties": {
+                    "operation": operation,
+                    "reference": decision.reference,
+                    "rule_id": decision.rule_id,
+                },
+            }
+        )
+    job = locate(None, env)
     for notice in report.warnings:
         rule = "broken-rule" if notice.code == "broken-rule" else "warning"
         results.append(
-            {"ruleId": rule, "level": "warning", "message": {"text": printable(notice.message)}}
+            {
+                "ruleId": rule,
+                "level": "warning",
+                "message": _message(notice.message),
+                "locations": _location(job),
+                "partialFingerprints": fingerprint(rule, notice.code, notice.message, job.path),
+                "properties": {"code": notice.code},
+            }
         )
     return {
         "$schema": SCHEMA,
@@ -69,12 +151,12 @@ def sarif(report: Report) -> dict[str, Any]:
                     "driver": {
                         "name": "tagguard",
                         "version": __version__,
-                        "informationUri": "https://tagguard.invalid/",
-                        "rules": [
-                            {"id": rid, "shortDescription": {"text": text}}
-                            for rid, text in RULES.items()
-                        ],
+                        "informationUri": HELP,
+                        "rules": _rules(),
                     }
+                },
+                "originalUriBaseIds": {
+                    SOURCE_ROOT: {"description": {"text": "The root of the repository."}}
                 },
                 "results": results,
             }
@@ -82,10 +164,13 @@ def sarif(report: Report) -> dict[str, Any]:
     }
 
 
+def dumps(report: Report, env: Mapping[str, str] | None = None) -> str:
+    return printable_json(json.dumps(sarif(report, env), indent=2)) + "\n"
+
+
 def render(report: Report, context: Context) -> None:
-    json.dump(sarif(report), context.stream, indent=2)
-    context.stream.write("\n")
+    context.stream.write(dumps(report, context.env))
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, json.dumps(sarif(report), indent=2) + "\n")
+    write_text(path, dumps(report, context.env))
