@@ -32,7 +32,7 @@ from tagguard.core.state import (
     TagInfo,
     questions,
 )
-from tagguard.core.world import Digest, RepoKey, Unknown, World
+from tagguard.core.world import Digest, Node, RepoKey, Unknown, World
 from tagguard.errors import InputError, StateError
 
 
@@ -219,7 +219,14 @@ class Session:
             if target.tag is None:
                 raise InputError(f"target {target.original!r} needs a tag, not only a digest")
         new = self.source_digest(source)
-        return self._record(self.sim.write(operation, target, new, source) for target in targets)
+        node = (
+            self._structure(key(source), new)
+            if self.sources.guards(source.registry) and _in_harbor(source)
+            else None
+        )
+        return self._record(
+            self.sim.write(operation, target, new, source, node=node) for target in targets
+        )
 
     def sign(self, targets: Sequence[Reference], digest: str | None = None) -> list[Decision]:
         """Pushing a cosign signature of each target's image by tag: the manifest PUT of tag
@@ -381,9 +388,17 @@ class Session:
         origin = parse_reference(f"{registry}/{name}{at}")
         target = parse_reference(f"{destination}/{write.repository}{at}")
         owner = "an accessory" if write.accessory else ""
+        node = self._structure((registry, name), write.digest)
         if write.tag is None:
-            return self.sim.write(Operation.REPLICATE, target, write.digest, origin)
-        return self._replicate_tag(policy, origin, target, write.digest, owner)
+            return self.sim.write(Operation.REPLICATE, target, write.digest, origin, node=node)
+        return self._replicate_tag(policy, origin, target, write.digest, owner, node)
+
+    def _structure(self, repo: RepoKey, digest: Digest) -> Node | None:
+        """What a copied manifest references, where tagguard has read it: the copy's index
+        references the same children. Accessories are not part of the manifest: each is
+        written (and linked) on its own."""
+        node = self.world.node(repo, digest) if isinstance(digest, str) else None
+        return Node(node.digest, node.children) if node is not None else None
 
     def _destination_project(self, policy: Policy, destination: str, project: str) -> bool:
         """Whether the replication writes into `project` of the destination: Harbor creates
@@ -450,10 +465,16 @@ class Session:
         return related
 
     def _replicate_tag(
-        self, policy: Policy, origin: Reference, target: Reference, digest: str, owner: str = ""
+        self,
+        policy: Policy,
+        origin: Reference,
+        target: Reference,
+        digest: str,
+        owner: str = "",
+        node: Node | None = None,
     ) -> Decision:
         decision = self.sim.replicate_tag(
-            target, digest, override=policy.override, origin=origin, owner=owner
+            target, digest, override=policy.override, origin=origin, owner=owner, node=node
         )
         if decision.decision is Verdict.SKIP and decision.current_digest != digest:
             self.report.warn(

@@ -1470,7 +1470,9 @@ class Handler(BaseHTTPRequestHandler):
             self.error(403, "FORBIDDEN", "forbidden")
             return
         if key not in self.state.artifacts:
-            self.error(404, "NOT_FOUND", f"repository {project.name}/{repository} not found")
+            # ListArtifacts counts and lists by RepositoryName: a repository with no rows
+            # is an empty list, not a 404.
+            self._send_page([], self.path.partition("?")[0])
             return
         query = self.query.get("q", "")
         wanted = None

@@ -65,20 +65,35 @@ class Simulation:
         target: Reference,
         new: Digest,
         source: Reference | None = None,
+        *,
+        node: Node | None = None,
     ) -> Decision:
-        """One manifest PUT of `new` under `target`'s tag (or by digest: no tag, no check)."""
+        """One manifest PUT of `new` under `target`'s tag (or by digest: no tag, no check).
+        `node` is the artifact's structure where it is known (a copy of one tagguard has
+        read), so what its index references is known at the target too."""
+        known = [Change(key(target), node=node)] if node is not None else []
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
-            return self._commit([decision], [Change(key(target), node=Node(new))])[0]
+            return self._commit([decision], [*known, Change(key(target), node=Node(new))])[0]
         decision = decide_write(
             operation, target, self.facts(target, target.tag), new, source=source
         )
-        return self._commit([decision], [Change(key(target), tag=target.tag, digest=new)])[0]
+        return self._commit([decision], [*known, Change(key(target), tag=target.tag, digest=new)])[
+            0
+        ]
 
     def replicate_tag(
-        self, target: Reference, new: Digest, *, override: bool, origin: Reference, owner: str
+        self,
+        target: Reference,
+        new: Digest,
+        *,
+        override: bool,
+        origin: Reference,
+        owner: str,
+        node: Node | None = None,
     ) -> Decision:
-        """One tag a replication pushes into a destination Harbor."""
+        """One tag a replication pushes into a destination Harbor (`node`: the replicated
+        artifact's structure, read at the source)."""
         assert target.tag is not None
         decision = decide_replication(
             target, self.facts(target, target.tag), new, override=override
@@ -88,7 +103,10 @@ class Simulation:
             decision = _with_note(decision, Note("accessory", f"the tag of {owner}"))
         if decision.decision is Verdict.SKIP and decision.current_digest != new:
             return decision  # Harbor leaves the destination as it is
-        return self._commit([decision], [Change(key(target), tag=target.tag, digest=new)])[0]
+        known = [Change(key(target), node=node)] if node is not None else []
+        return self._commit([decision], [*known, Change(key(target), tag=target.tag, digest=new)])[
+            0
+        ]
 
     def delete_tag(self, target: Reference) -> Decision:
         assert target.tag is not None
@@ -164,8 +182,9 @@ class Simulation:
         pushed = self.world.opaque(key(target))
         if pushed:
             return (
-                f"an earlier step pushed {short(pushed[0])}, whose index children tagguard does "
-                f"not know: {short(target.digest)} may be one of them"
+                f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
+                f"holds yet: {short(target.digest)} may be a child of it; push it by digest "
+                "first (or list it in the state file) so what it references is known"
             )
         return ""
 
@@ -176,12 +195,15 @@ class Simulation:
                 f"the artifact has {digest}: tags it may also carry, and whether one is "
                 "immutable, cannot be known; give that push its digest"
             )
-        pushed = [d for d in self.world.opaque(key(target)) if d != digest]
-        if target.digest is not None and pushed and not self.world.tags_on(key(target), digest):
+        pushed = [d for d in self.world.opaque(key(target)) if d != digest and isinstance(d, str)]
+        if pushed:
+            # An index written in the run may reference this artifact (an index made of
+            # existing per-platform images); Harbor then refuses to delete it.
             return (
-                f"an earlier step pushed {short(pushed[0])}, whose index children tagguard does "
-                f"not know: the untagged {short(digest)} may be one of them, which Harbor "
-                "refuses to delete"
+                f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
+                f"holds yet: if it is an index that references {short(digest)}, Harbor refuses "
+                "this delete; push it by digest first (or list it in the state file) so what "
+                "it references is known"
             )
         for other in self.world.unknown_artifacts(key(target)):
             for tag in self.world.tags_on(key(target), other):
