@@ -219,13 +219,19 @@ class Session:
             if target.tag is None:
                 raise InputError(f"target {target.original!r} needs a tag, not only a digest")
         new = self.source_digest(source)
-        node = (
-            self._structure(key(source), new)
-            if self.sources.guards(source.registry) and _in_harbor(source)
-            else None
-        )
+        readable = self.sources.guards(source.registry) and _in_harbor(source)
         return self._record(
-            self.sim.write(operation, target, new, source, node=node) for target in targets
+            self.sim.write(
+                operation,
+                target,
+                new,
+                source,
+                # Within one repository the retag names the same artifact: nothing to carry.
+                node=self._structure(key(source), new)
+                if readable and key(source) != key(target)
+                else None,
+            )
+            for target in targets
         )
 
     def sign(self, targets: Sequence[Reference], digest: str | None = None) -> list[Decision]:
