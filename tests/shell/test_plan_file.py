@@ -12,7 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.plan import Plan
+from tagguard.core.plan import Plan, PlanError
 from tagguard.errors import TagguardError
 from tagguard.shell.plan_file import load_plan, resolve_digest_files
 from tests.strategies import json_values
@@ -160,3 +160,18 @@ def test_yaml_numbers_are_read_as_yaml_reads_them(
     else:
         assert loaded is not None
         assert loaded.operations[0].policy == policy
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_a_lone_surrogate_in_a_plan_is_refused_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool
+) -> None:
+    # libyaml refuses the escape "\ud800"; PyYAML's own loader reads it as half of a
+    # surrogate pair, on which --format gitlab used to crash.
+    if not libyaml:
+        monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    path = tmp_path / "plan.yml"
+    path.write_text('operations:\n  - push: "h.io/p/app:\\ud800"\n')
+    with pytest.raises(PlanError, match=r"plan\.yml:2: ") as caught:
+        load_plan(str(path), {})
+    assert "surrogate" in caught.value.message or "invalid Unicode" in caught.value.message
