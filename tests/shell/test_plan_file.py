@@ -166,8 +166,8 @@ def test_yaml_numbers_are_read_as_yaml_reads_them(
 def test_a_lone_surrogate_in_a_plan_is_refused_at_its_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, libyaml: bool
 ) -> None:
-    # libyaml refuses the escape "\ud800"; PyYAML's own loader reads it as half of a
-    # surrogate pair, on which --format gitlab used to crash.
+    # Both of PyYAML's readers refuse the escape "\ud800" (half of a surrogate pair, no
+    # character): a plan can never carry one to a report.
     if not libyaml:
         monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
     path = tmp_path / "plan.yml"

@@ -102,13 +102,6 @@ def _scalar(
         except ValueError:
             raise PlanError(f"{path}:{line}: {text!r} is not a number YAML can read") from None
         return value
-    surrogate = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-    if surrogate is not None:
-        # YAML's "\ud800" escape yields half of a surrogate pair: no character, and no report
-        # or CI log can be written with it.
-        raise PlanError(
-            f"{path}:{line}: \\u{ord(surrogate):04x} is half of a surrogate pair, not a character"
-        )
     return _substitute(text, path, env, line)
 
 
