@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
-HELP = "https://tagguard.invalid/"
+HELP = "https://github.com/tagguard/tagguard"
 RULES = {
     "blocked": (
         "Harbor will refuse this write or delete: the tag is immutable",
