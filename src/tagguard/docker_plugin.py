@@ -34,7 +34,7 @@ METADATA = {
     "Vendor": "tagguard",
     "Version": __version__,
     "ShortDescription": "Check Harbor tag immutability before docker pushes or tags",
-    "URL": "https://tagguard.invalid/",
+    "URL": "https://github.com/tagguard/tagguard",
 }
 DOCKER = "docker"
 # Set in every docker this plugin starts; found at start-up, it means docker has run the
