@@ -203,3 +203,39 @@ def test_harbor_references_are_not_given_docker_hub_names() -> None:
         parse_reference("docker.io/nginx:1")
     with pytest.raises(BadReferenceError, match="names no registry host"):
         parse_reference("nginx:1")
+
+
+@pytest.mark.parametrize("harbor", [True, False])
+@pytest.mark.parametrize(
+    ("text", "written", "plain"),
+    [
+        ("http://harbor.example.com/p/app:1", "harbor.example.com/p/app:1", True),
+        ("https://h.io:8443/p/app", "h.io:8443/p/app", False),
+        ("docker://h.io/p/app:1", "h.io/p/app:1", False),
+    ],
+)
+def test_a_url_is_refused_for_its_scheme_not_its_port(
+    text: str, written: str, plain: bool, harbor: bool
+) -> None:
+    # Read as a name, "http:" would be a host with an empty port; the fault is the scheme.
+    with pytest.raises(BadReferenceError) as raised:
+        parse_reference(text, harbor=harbor)
+    message = raised.value.message
+    assert "has no scheme" in message
+    assert f"write {written!r}" in message
+    assert "port" not in message
+    assert ("--plain-http" in message) is plain
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("h.io/app:1", "h.io/library/app:1"),
+        ("harbor.example.com:8443/api", "harbor.example.com:8443/library/api"),
+    ],
+)
+def test_a_missing_project_is_shown_on_the_reference_itself(text: str, example: str) -> None:
+    with pytest.raises(BadReferenceError) as raised:
+        parse_reference(text)
+    assert "{host}" not in raised.value.message
+    assert raised.value.message.endswith(f"e.g. {example}")

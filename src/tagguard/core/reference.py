@@ -105,6 +105,7 @@ def parse_reference(
         raise BadReferenceError(f"{where} contains white space")
     if not text.isascii() or not text.isprintable():
         raise BadReferenceError(f"{where} contains characters no image reference may hold")
+    _refuse_scheme(text, where)
     if not harbor and _IDENTIFIER.fullmatch(text):
         raise BadReferenceError(
             f"{where} is 64 hex digits, which docker reads as an image id, not a repository"
@@ -117,7 +118,7 @@ def parse_reference(
             f"{NAME_TOTAL_LENGTH_MAX}"
         )
     registry, path = _split_registry(name, where) if harbor else _split_any_registry(name, where)
-    _check_path(path, where, harbor=harbor)
+    _check_path(path, where, harbor=harbor, example=f"{registry}/library/{path}" + _suffix(tag))
     if tag is None and digest is None:
         tag = default_tag
     return Reference(registry.lower(), path, tag, digest, text)
@@ -165,6 +166,24 @@ def validate_project(project: str, where: str) -> str:
             "with single '.', '_' or '-' between them)"
         )
     return project
+
+
+def _refuse_scheme(text: str, where: str) -> None:
+    """`http://harbor/p/app:1` is a URL, not a reference: docker takes no scheme, and
+    read as one the `//` would make the host `http` with an empty port."""
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme and scheme.replace("+", "").isalpha():
+        plain = (
+            " and add --plain-http if the registry serves plain HTTP" if scheme == "http" else ""
+        )
+        raise BadReferenceError(
+            f"{where} starts with {scheme}://, but an image reference has no scheme: "
+            f"write {rest!r}{plain}"
+        )
+
+
+def _suffix(tag: str | None) -> str:
+    return f":{tag}" if tag is not None else ""
 
 
 def _split_digest(text: str, where: str) -> tuple[str, str | None]:
@@ -255,7 +274,7 @@ def _check_host(host: str, where: str) -> None:
         raise BadReferenceError(f"{where}: registry port {port!r} is not a port number (1-65535)")
 
 
-def _check_path(path: str, where: str, *, harbor: bool = True) -> None:
+def _check_path(path: str, where: str, *, harbor: bool = True, example: str = "") -> None:
     segments = path.split("/")
     for segment in segments:
         if not segment:
@@ -269,7 +288,7 @@ def _check_path(path: str, where: str, *, harbor: bool = True) -> None:
     if len(segments) < 2:
         raise BadReferenceError(
             f"{where}: a Harbor repository is <project>/<name>, but {path!r} has no project; "
-            f"e.g. {{host}}/library/{path}"
+            f"write the project after the host, e.g. {example}"
         )
     validate_project(segments[0], where)
 
