@@ -63,6 +63,9 @@ class Http:
     options: TransportOptions = field(default_factory=TransportOptions)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    # Told of every attempt once it ends (--verbose): method, URL, status (None when no
+    # answer came), seconds taken. It sees no header, so no credential.
+    observe: Callable[[str, str, int | None, float], None] | None = None
     session: requests.Session = field(init=False)
     started: float = field(init=False)
     requests_made: int = field(default=0, init=False)
@@ -182,6 +185,19 @@ class Http:
         timeout = min(self.options.timeout, remaining)
         with self._lock:
             self.requests_made += 1
+        started = self.clock()
+        status: int | None = None
+        try:
+            answer = self._attempt(method, url, headers, what, timeout)
+            status = answer.status
+            return answer
+        finally:
+            if self.observe is not None:
+                self.observe(method, url, status, self.clock() - started)
+
+    def _attempt(
+        self, method: str, url: str, headers: dict[str, str], what: str, timeout: float
+    ) -> Answer:
         try:
             response = self.session.request(
                 method,
