@@ -8,9 +8,17 @@ from xml.etree import ElementTree as ET
 import jsonschema
 import pytest
 
+from tagguard import reporters
 from tagguard.core.report import Report
 from tagguard.reporters import gitlab
 from tests.reporters.conftest import context, load
+
+# The paths the GitLab template and component pass to --report.
+FILES = {
+    "junit": "tagguard-junit.xml",
+    "codequality": "gl-code-quality-report.json",
+    "dotenv": "tagguard.env",
+}
 
 # GitLab's Code Quality report: an array of issues with these fields (its documented format).
 CODE_QUALITY = {
@@ -47,6 +55,9 @@ def test_gitlab_writes_its_three_reports(
     ctx = context()
     gitlab.render(report, ctx)
     assert ctx.stream.getvalue().startswith("release.yml:4: block")  # type: ignore[attr-defined]
+    assert list(tmp_path.iterdir()) == []  # the format alone writes nothing (issue 13)
+    for name, path in FILES.items():  # what --report NAME=PATH writes
+        reporters.write(name, report, path, ctx)
 
     suite = ET.parse(tmp_path / "tagguard-junit.xml").getroot().find("testsuite")
     assert suite is not None
@@ -70,18 +81,9 @@ def test_gitlab_writes_its_three_reports(
     again = tmp_path / "again"
     again.mkdir()
     monkeypatch.chdir(again)
-    gitlab.render(report, context())
+    reporters.write("codequality", report, FILES["codequality"], context())
     assert load(again / "gl-code-quality-report.json")[0]["fingerprint"] == issues[0]["fingerprint"]
 
     assert (
         tmp_path / "tagguard.env"
     ).read_text() == "TAGGUARD_BLOCKED=1\nTAGGUARD_SKIPPED=1\nTAGGUARD_ALLOWED=2\n"
-
-
-def test_reports_named_elsewhere_are_not_written_twice(
-    report: Report, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    gitlab.render(report, context(files={"junit": "elsewhere.xml"}))
-    assert not (tmp_path / "tagguard-junit.xml").exists()
-    assert (tmp_path / "tagguard.env").exists()
