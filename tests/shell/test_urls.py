@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import InputError
-from tagguard.shell.urls import harbor_urls
+from tagguard.shell.urls import explicit_urls, harbor_urls, registry_host, shared_urls
 
 
 def test_defaults_and_plain_http() -> None:
@@ -40,3 +40,67 @@ def test_bad_urls(entries: list[str], message: str) -> None:
 def test_one_url_cannot_serve_two_registries() -> None:
     with pytest.raises(InputError, match="would serve 2 registries"):
         harbor_urls(["https://x"], ["a.io", "b.io"], plain_http=False)
+
+
+@pytest.mark.parametrize("entry", ["127.0.0.1:8080", "harbor.example.com", "h.io=h.io:8443"])
+def test_a_url_without_a_scheme_is_told_to_add_one(entry: str) -> None:
+    # Before: "'h.io:8443' is not an http:// or https:// URL" (urlsplit reads `h.io` as the
+    # scheme), which hides that only the scheme is missing.
+    url = entry.partition("=")[2] or entry
+    with pytest.raises(InputError) as raised:
+        harbor_urls([entry], ["h.io"], plain_http=False)
+    assert "has no scheme" in raised.value.message
+    assert f"https://{url}" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a.io=http://127.0.0.1:1,b.io=https://b.example.com",
+        "a.io=http://127.0.0.1:1, b.io=https://b.example.com",
+        "a.io=http://127.0.0.1:1 b.io=https://b.example.com",
+    ],
+)
+def test_a_list_in_one_value_maps_each_host(value: str) -> None:
+    # TAGGUARD_HARBOR_URL as CI variables are written: comma- or space-separated.
+    assert harbor_urls([value], ["a.io", "b.io", "c.io"], plain_http=False) == {
+        "a.io": "http://127.0.0.1:1",
+        "b.io": "https://b.example.com",
+        "c.io": "https://c.io",
+    }
+    assert explicit_urls([value]) == {"a.io": "http://127.0.0.1:1", "b.io": "https://b.example.com"}
+    assert shared_urls([value]) == []
+
+
+def test_a_list_may_hold_one_shared_url_beside_host_mappings() -> None:
+    assert harbor_urls(["http://x:1,b.io=http://y"], ["a.io", "b.io"], plain_http=False) == {
+        "a.io": "http://x:1",
+        "b.io": "http://y",
+    }
+    assert shared_urls(["http://x:1,b.io=http://y"]) == ["http://x:1"]
+
+
+def test_a_registry_host_is_lower_cased() -> None:
+    assert registry_host("Harbor.Example.com:8443", "--source") == "harbor.example.com:8443"
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        ("http://h.io:8080", "--source h.io:8080 with --plain-http"),
+        ("https://h.io/", "--source h.io (or --harbor-url h.io=https://h.io "),
+    ],
+)
+def test_a_url_given_for_a_host_is_refused_with_the_host(text: str, fix: str) -> None:
+    # Before: `--source http://h.io` became the host "http://h.io", and Harbor was looked
+    # for at https://http:443.
+    with pytest.raises(InputError) as raised:
+        registry_host(text, "--source")
+    assert "not a URL" in raised.value.message
+    assert fix in raised.value.message
+
+
+@pytest.mark.parametrize("text", ["", "h.io/p", "h io"])
+def test_a_host_that_is_no_host_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="give the registry host"):
+        registry_host(text, "--source")
