@@ -449,12 +449,13 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     tagguard/schemas/plan.schema.json.
     """
     from tagguard.shell.plan_file import load_plan, plan_environment, resolve_digest_files
+    from tagguard.shell.urls import registry_host
 
     options = _options(**given)
     loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
     targets: list[Reference] = []
     others: list[Reference] = []
-    hosts: list[str] = [source_host.lower()] if source_host else []
+    hosts: list[str] = [registry_host(source_host, "--source")] if source_host else []
     for operation in loaded.operations:
         targets.extend(operation.targets)
         if operation.destination is not None:
@@ -463,7 +464,7 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
             (targets if operation.kind == "copy" else others).append(operation.source)
         if operation.policy_source is not None:
             hosts.append(operation.policy_source)
-    default = source_host.lower() if source_host else None
+    default = hosts[0] if source_host else None
 
     def check(sources: Sources, globs: str | None) -> Report:
         from tagguard.check import check_plan  # once the network is busy (see _run_check)
@@ -649,10 +650,11 @@ def _all_references(
 def _policy_host(source_host: str | None, options: Options) -> str:
     from tagguard.errors import InputError
     from tagguard.shell.credentials import normalise_host
+    from tagguard.shell.urls import registry_host, shared_urls
 
     if source_host:
-        return source_host.lower()
-    plain = [u for u in options.harbor_urls if "=" not in u.partition("://")[0]]
+        return registry_host(source_host, "--source")
+    plain = shared_urls(options.harbor_urls)
     if len(plain) == 1:
         return normalise_host(plain[0])
     raise InputError(
@@ -795,7 +797,7 @@ def _live_sources(
     from tagguard.shell.http import Http, TransportOptions
     from tagguard.shell.live import LiveSources
     from tagguard.shell.registry import RegistryClient
-    from tagguard.shell.urls import harbor_urls
+    from tagguard.shell.urls import explicit_urls, harbor_urls
 
     hosts = sorted({t.registry for t in targets} | set(extra_hosts))
     urls = harbor_urls(options.harbor_urls, hosts, plain_http=options.plain_http)
@@ -818,11 +820,7 @@ def _live_sources(
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
-    explicit = {
-        e.partition("=")[0].strip().lower(): e.partition("=")[2].strip()
-        for e in options.harbor_urls
-        if "=" in e.partition("://")[0]
-    }
+    explicit = explicit_urls(options.harbor_urls)
 
     def connect(host: str, url: str) -> HarborClient:
         # A Harbor met along the way (a replication's destination): --harbor-url HOST=URL
