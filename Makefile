@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit clean tools
+.PHONY: demo test lint typecheck unit e2e surfaces needs needs-unit needs-e2e needs-surfaces clean tools
 
 # The clients the CI-surface tests drive, from the npm registry: gitlab-ci-local (4.65 runs on
 # Node.js 20; 4.75 needs a newer Node) and the SARIF 2.1.0 schema (in @microsoft/jest-sarif).
@@ -38,10 +38,39 @@ $(TOOLS)/.installed:
 
 tools: $(TOOLS)/.installed
 
-unit: $(VENV)/.installed-test $(TOOLS)/.installed
-	$(BIN)/pytest
+# What each test layer runs besides Python, as `command:Debian package`. A layer checks its own
+# before it starts, and `make test` checks them all before anything runs, so a missing tool is one
+# line naming it and its package instead of a failure minutes in.
+UNIT_NEEDS := npm:npm docker-registry:docker-registry skopeo:skopeo git:git
+E2E_NEEDS := docker-registry:docker-registry skopeo:skopeo openssl:openssl
+SURFACES_NEEDS := npm:npm docker-registry:docker-registry docker:docker.io git:git
+need_command = $(word 1,$(subst :, ,$(1)))
+need_package = $(word 2,$(subst :, ,$(1)))
+missing_needs = $(strip $(foreach need,$(sort $(1)),$(if $(shell command -v $(call need_command,$(need))),,$(need))))
+check_needs = $(if $(call missing_needs,$(1)),$(error the tests need $(foreach need,$(call missing_needs,$(1)),$(call need_command,$(need))): install with: apt-get install --no-install-recommends $(foreach need,$(call missing_needs,$(1)),$(call need_package,$(need))) (Debian/Ubuntu; .ci/run does this)))@:
 
-test: lint typecheck unit
+needs:
+	$(call check_needs,$(UNIT_NEEDS) $(E2E_NEEDS) $(SURFACES_NEEDS))
+needs-unit:
+	$(call check_needs,$(UNIT_NEEDS))
+needs-e2e:
+	$(call check_needs,$(E2E_NEEDS))
+needs-surfaces:
+	$(call check_needs,$(SURFACES_NEEDS))
+
+# The three test layers. unit: everything outside tests/e2e and tests/surfaces (fast; a plain
+# clone runs it in CI); e2e: tagguard against the test Harbor; surfaces: the Action, GitLab
+# CI, pre-commit, git hook and docker plugin as their real clients run them.
+unit: needs-unit $(VENV)/.installed-test $(TOOLS)/.installed
+	$(BIN)/pytest --ignore=tests/e2e --ignore=tests/surfaces
+
+e2e: needs-e2e $(VENV)/.installed-test
+	$(BIN)/pytest tests/e2e
+
+surfaces: needs-surfaces $(VENV)/.installed-test $(TOOLS)/.installed
+	$(BIN)/pytest tests/surfaces
+
+test: needs lint typecheck unit e2e surfaces
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
