@@ -59,7 +59,10 @@ def test_gives_up_when_retry_after_is_too_long_or_passes_the_deadline() -> None:
         client.request("GET", URL, what="reading x")
     responses.get(URL, status=503, headers={"Retry-After": "20"})
     client, fake = http(deadline=10.0)
-    with pytest.raises(RemoteError, match="next retry would pass the 10 s deadline"):
+    with pytest.raises(
+        RemoteError,
+        match=r"gave up after 1 attempt: https://harbor\.test:443 answered 503; another would pass the 10 s deadline",
+    ):
         client.request("GET", URL, what="reading x")
     assert fake.slept == []
 
@@ -146,3 +149,49 @@ def test_retry_after_as_an_http_date() -> None:
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == 10.0
     assert _retry_after_seconds("soon", 0) is None
     assert _retry_after_seconds(None, 0) is None
+
+
+@responses.activate
+def test_giving_up_says_how_many_attempts_and_the_last_failure() -> None:
+    # Before: "gave up after cannot connect to ...", the count and the grammar lost.
+    for _ in range(3):
+        responses.get(URL, body=requests.ConnectionError("Connection refused"))
+    client, fake = http(deadline=1.0, backoff=0.4)
+    with pytest.raises(RemoteError) as raised:
+        client.request("GET", URL, what="reading x")
+    assert raised.value.message == (
+        "reading x: gave up after 2 attempts: cannot connect to https://harbor.test:443: "
+        "connection refused; another would pass the 1 s deadline (--deadline)"
+    )
+    assert fake.slept == [0.4]
+
+
+def test_tls_to_a_plain_http_server_points_at_plain_http() -> None:
+    # A real plain-HTTP server on loopback, asked over https: OpenSSL reads its HTTP answer
+    # as a TLS record ("wrong version number"), which says nothing about the fix.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Plain(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        client = Http(TransportOptions(retries=0, timeout=5.0))
+        with pytest.raises(RemoteError) as raised:
+            client.request("GET", f"https://127.0.0.1:{port}/api/v2.0/systeminfo", what="x")
+        client.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    message = raised.value.message
+    assert message.startswith(f"x: TLS failed for https://127.0.0.1:{port}: ")
+    assert "plain HTTP, not TLS" in message
+    assert "--plain-http" in message

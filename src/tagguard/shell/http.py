@@ -120,18 +120,18 @@ class Http:
             except RemoteError as error:
                 if not error.retryable or attempt >= self.options.retries:
                     raise
-                self._pause(attempt, None, error, what)
+                self._pause(attempt, None, error.message.removeprefix(f"{what}: "), what)
                 attempt += 1
                 continue
             if answer.status in RETRY_STATUSES and attempt < self.options.retries:
-                self._pause(attempt, answer.header("retry-after"), None, what)
+                said = f"{_origin(answer.url)} answered {answer.status}"
+                self._pause(attempt, answer.header("retry-after"), said, what)
                 attempt += 1
                 continue
             return answer
 
-    def _pause(
-        self, attempt: int, retry_after: str | None, error: RemoteError | None, what: str
-    ) -> None:
+    def _pause(self, attempt: int, retry_after: str | None, last: str, what: str) -> None:
+        """Waits before attempt `attempt + 2`; `last` says how the latest one failed."""
         delay = self.options.backoff * (2**attempt)
         asked = _retry_after_seconds(retry_after, time.time())
         if asked is not None and asked > self.options.max_retry_after:
@@ -142,12 +142,10 @@ class Http:
         if asked is not None:
             delay = max(delay, asked)
         if delay >= self.remaining():
-            # The error already says what was being read: say it once.
-            cause = error.message.removeprefix(f"{what}: ") if error else ""
-            detail = f" after {cause}" if error else ""
+            tries = attempt + 1
             raise RemoteError(
-                f"{what}: gave up{detail}: the next retry would pass the "
-                f"{self.options.deadline:g} s deadline (--deadline)"
+                f"{what}: gave up after {tries} attempt{'s' if tries > 1 else ''}: {last}; "
+                f"another would pass the {self.options.deadline:g} s deadline (--deadline)"
             )
         self.sleep(delay)
 
@@ -209,7 +207,10 @@ class Http:
                 verify=self.options.verify,
             )
         except requests.exceptions.SSLError as error:
-            raise RemoteError(f"{what}: TLS failed for {_origin(url)}: {_cause(error)}") from None
+            cause = _cause(error)
+            raise RemoteError(
+                f"{what}: TLS failed for {_origin(url)}: {cause}{_tls_hint(cause)}"
+            ) from None
         except requests.exceptions.ConnectTimeout:
             raise RemoteError(
                 f"{what}: connecting to {_origin(url)} timed out after {_seconds(timeout)} s",
@@ -277,6 +278,20 @@ def _check_ca_file(path: str) -> None:
         raise InputError(
             f"--ca-file {path}: not a PEM certificate bundle ({_cause(error)})"
         ) from None
+
+
+# OpenSSL's words when the server's first bytes are no TLS record: typically an HTTP
+# answer to the TLS hello, i.e. a server that speaks plain HTTP on that port.
+_NOT_TLS = ("wrong version number", "record layer failure", "packet length too long")
+
+
+def _tls_hint(cause: str) -> str:
+    if any(words in cause for words in _NOT_TLS):
+        return (
+            "; the server answers in plain HTTP, not TLS: if it is meant to, use --plain-http "
+            "or an http:// --harbor-url"
+        )
+    return ""
 
 
 def _seconds(value: float) -> str:
