@@ -25,7 +25,8 @@ def test_json_contract(report: Report) -> None:
     out = io.StringIO()
     render("json", report, Context(out))
     data = json.loads(out.getvalue())
-    assert set(data) == {"decisions", "warnings", "summary"}
+    assert set(data) == {"schema_version", "decisions", "warnings", "summary"}
+    assert data["schema_version"] == 1
     assert data["summary"] == {"allow": 2, "skip": 1, "block": 1}
     assert data["decisions"][0] == {
         "operation": "push",
@@ -43,6 +44,17 @@ def test_json_contract(report: Report) -> None:
         "source": {"file": "release.yml", "line": 4},
     }
     assert "source" not in data["decisions"][1]
+    # Every warning key is there, null where it does not apply.
+    assert data["warnings"] == [
+        {
+            "code": "broken-rule",
+            "message": "project p: rule 2 is broken",
+            "registry": "h.io",
+            "project": "p",
+            "rule_id": 2,
+            "reference": None,
+        }
+    ]
 
 
 def test_the_cli_offers_exactly_the_registered_formats() -> None:

@@ -1,6 +1,11 @@
 """The JSON contract other tooling parses: one object with decisions, warnings, summary.
 
-{"decisions": [...], "warnings": [...], "summary": {"allow": n, "skip": n, "block": n}}
+{"schema_version": 1, "decisions": [...], "warnings": [...], "summary": {"allow": n,
+"skip": n, "block": n}}, and `"error": {"code", "message"}` added when the run could not
+decide (exit 2): then decisions and warnings are empty and every count is 0.
+
+tagguard/schemas/output.schema.json describes it exactly, with explain's and lint's JSON.
+Within one schema_version keys are only ever added, never removed or retyped.
 """
 
 from __future__ import annotations
@@ -11,10 +16,56 @@ from typing import TYPE_CHECKING, Any
 from tagguard.core.decide import Decision
 from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import printable_json
+from tagguard.errors import (
+    AuthError,
+    BadReferenceError,
+    FileError,
+    InputError,
+    PatternError,
+    PatternTooComplexError,
+    RemoteError,
+    RulesError,
+    StateError,
+    TagguardError,
+)
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
     from tagguard.reporters import Context
+
+SCHEMA_VERSION = 1
+
+# A warning carries every one of these keys, null where it does not apply, so a parser
+# never has to ask whether a key is there (an `undecided` warning has no registry).
+NOTICE_KEYS = ("code", "message", "registry", "project", "rule_id", "reference")
+
+# error.code for each of tagguard's errors, most specific first. The CLI adds "usage" (an
+# option or argument click refuses), "aborted" and "internal" (a bug: please report it).
+ERROR_CODES: tuple[tuple[type[TagguardError], str], ...] = (
+    (AuthError, "auth"),
+    (RemoteError, "remote"),
+    (StateError, "state"),
+    (FileError, "file"),
+    (RulesError, "rules"),
+    (BadReferenceError, "reference"),
+    (InputError, "input"),
+    (PatternTooComplexError, "pattern"),
+    (PatternError, "pattern"),
+    (TagguardError, "error"),
+)
+
+
+def error_code(error: BaseException) -> str:
+    """The `error.code` of the JSON an exit 2 prints, from the error's class."""
+    for kind, code in ERROR_CODES:
+        if isinstance(error, kind):
+            return code
+    return "internal"
+
+
+def versioned(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with schema_version as its first key."""
+    return {"schema_version": SCHEMA_VERSION, **data}
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:
@@ -42,40 +93,65 @@ def decision_dict(decision: Decision) -> dict[str, Any]:
 
 
 def notice_dict(notice: Notice) -> dict[str, Any]:
-    data: dict[str, Any] = {"code": notice.code, "message": notice.message}
-    for key in ("registry", "project", "rule_id", "reference"):
-        value = getattr(notice, key)
-        if value is not None:
-            data[key] = value
+    return {key: getattr(notice, key) for key in NOTICE_KEYS}
+
+
+def report_dict(report: Report, error: dict[str, str] | None = None) -> dict[str, Any]:
+    data = versioned(
+        {
+            "decisions": [decision_dict(d) for d in report.decisions],
+            "warnings": [notice_dict(w) for w in report.warnings],
+            "summary": report.summary,
+        }
+    )
+    if error is not None:
+        data["error"] = error
     return data
 
 
-def report_dict(report: Report) -> dict[str, Any]:
-    return {
-        "decisions": [decision_dict(d) for d in report.decisions],
-        "warnings": [notice_dict(w) for w in report.warnings],
-        "summary": report.summary,
-    }
-
-
-def dumps(report: Report) -> str:
+def dumps(report: Report, error: dict[str, str] | None = None) -> str:
     """The report, one decision and one warning per line: easy to read and to diff, and
     encoded by json's C encoder (an indented dump of a large report is ten times slower).
     Strings are ASCII with escapes, and hold no GitHub command syntax (`printable_json`)."""
-    data = report_dict(report)
+    data = report_dict(report, error)
 
     def block(items: list[dict[str, Any]]) -> str:
         if not items:
             return "[]"
         return "[\n" + ",\n".join("    " + json.dumps(item) for item in items) + "\n  ]"
 
-    return printable_json(
-        "{\n"
-        f'  "decisions": {block(data["decisions"])},\n'
-        f'  "warnings": {block(data["warnings"])},\n'
-        f'  "summary": {json.dumps(data["summary"])}\n'
-        "}\n"
-    )
+    lines = [
+        f'  "schema_version": {json.dumps(data["schema_version"])}',
+        f'  "decisions": {block(data["decisions"])}',
+        f'  "warnings": {block(data["warnings"])}',
+        f'  "summary": {json.dumps(data["summary"])}',
+    ]
+    if error is not None:
+        lines.append(f'  "error": {json.dumps(error)}')
+    return printable_json("{\n" + ",\n".join(lines) + "\n}\n")
+
+
+def error_document(command: str, code: str, message: str, reference: str | None = None) -> str:
+    """What `--format json` prints when the run could not decide (exit 2): the command's
+    own object with nothing in it, and `error`, so a parser of the success finds its keys.
+
+    explain's keys are all null (its "unknown"), `reference` the argument given if it was
+    read; lint's findings are empty; every other command prints an empty report."""
+    error = {"code": code, "message": message}
+    if command == "explain":
+        from tagguard.check import Explained
+        from tagguard.reporters.explain import explanation_dict
+
+        empty = explanation_dict(Explained(None, None, "", ""), reference or "")
+        data = versioned({**empty, "reference": reference, "glob_version": None})
+    elif command == "lint":
+        from tagguard.core.lint import Level
+
+        data = versioned({"findings": [], "summary": {level.value: 0 for level in Level}})
+    else:
+        return dumps(Report(), error)
+    data["error"] = error
+    return printable_json(json.dumps(data, indent=2)) + "\n"
 
 
 def render(report: Report, context: Context) -> None:
