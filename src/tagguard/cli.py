@@ -76,24 +76,70 @@ def _run(args: list[str], debug: bool) -> int:
     except click.ClickException as error:
         # One line, like every other error (click's own is usage, a hint, a blank, then it).
         click.echo(f"tagguard: error: {_one_line(error)}", err=True)
+        _json_error(args, "usage", _one_line(error))
         return EXIT_UNDECIDED
     except click.Abort:
         click.echo("tagguard: aborted", err=True)
+        _json_error(args, "aborted", "aborted")
         return EXIT_UNDECIDED
     except TagguardError as error:
         click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
+        from tagguard.reporters.json import error_code
+
+        _json_error(args, error_code(error), printable(redact(error.message)))
         return error.exit_code
     except Exception as error:
         if debug:
             raise
         detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
-        click.echo(
-            f"tagguard: internal error: {type(error).__name__}: {detail} "
-            "(run with --debug for a traceback, and please report it)",
-            err=True,
+        message = (
+            f"{type(error).__name__}: {detail} "
+            "(run with --debug for a traceback, and please report it)"
         )
+        click.echo(f"tagguard: internal error: {message}", err=True)
+        _json_error(args, "internal", message)
         return EXIT_UNDECIDED
     return result if isinstance(result, int) else 0
+
+
+def _json_error(args: list[str], code: str, message: str) -> None:
+    """With --format json, an exit 2 still prints the command's one JSON object, emptied,
+    with `error` added (tagguard.reporters.json.error_document)."""
+    asked = _json_command(args)
+    if asked is not None:
+        from tagguard.reporters.json import error_document
+
+        command, reference = asked
+        sys.stdout.write(error_document(command, code, message, reference))
+
+
+def _json_command(args: list[str]) -> tuple[str, str | None] | None:
+    """(command, its REFERENCE argument if read) when the command line asks for --format json.
+
+    The command line is read again the way click read it, but leniently (no callbacks, no
+    errors: it may be the very line click just refused), so `--format=json`, an option's
+    environment variable and a default all count as they did for the run itself."""
+    import click
+
+    from tagguard.commands import cli
+
+    try:
+        group = click.Context(cli)
+        for position, name in enumerate(args):
+            command = cli.get_command(group, name)
+            if command is not None:
+                rest = args[position + 1 :]
+                with command.make_context(name, rest, resilient_parsing=True) as context:
+                    params = context.params
+                break
+        else:
+            return None
+    except Exception:  # whatever the line holds, the error already told stays the answer
+        return None
+    if params.get("output_format") != "json":
+        return None
+    reference = params.get("reference")
+    return name, reference if isinstance(reference, str) else None
 
 
 def _one_line(error: click.ClickException) -> str:
