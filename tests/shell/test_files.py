@@ -297,3 +297,67 @@ def test_good_states_load(tmp_path: Path, data: object) -> None:
     table = load(tmp_path, data)
     assert isinstance(data, dict)
     assert len(table.repositories) == len(data)
+
+
+# ------------------------------------------------------------------ the wrong file given
+
+RULES_ARRAY = json.loads((EXAMPLES / "rules.json").read_text())["platform"]
+
+
+@pytest.mark.parametrize("state", ["state.json", "state-artifacts.json"])
+def test_a_state_file_given_as_rules_is_named_as_one(state: str) -> None:
+    # Before: "project 'harbor.example.com/platform/api': expected a JSON array of rules".
+    with pytest.raises(FileError) as caught:
+        load_rules_file(str(EXAMPLES / state))
+    assert "this is a state file, not a rules file" in caught.value.message
+    assert "--state-file" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "rules", [RULES_ARRAY, {"platform": RULES_ARRAY}, {"a": RULES_ARRAY[:1], "b": []}]
+)
+def test_a_rules_file_given_as_state_is_named_as_one(tmp_path: Path, rules: object) -> None:
+    # Before: "key reference 'platform' names no registry host, so docker would use Docker
+    # Hub", a lecture about references for a file that holds none.
+    with pytest.raises(FileError) as caught:
+        load_state_file(write(tmp_path, json.dumps(rules)))
+    assert "this is a rules file" in caught.value.message
+    assert "--rules-file" in caught.value.message
+    assert "Docker Hub" not in caught.value.message
+
+
+def test_the_examples_are_told_apart_from_each_other() -> None:
+    load_rules_file(str(EXAMPLES / "rules.json"))
+    load_state_file(str(EXAMPLES / "state.json"))
+    with pytest.raises(FileError, match="this is a rules file"):
+        load_state_file(str(EXAMPLES / "rules.json"))
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "- id: 1\n  action: immutable\n",
+        "---\nplatform:\n  - id: 1\n",
+        "# rules\nplatform: []\n",
+        "platform:\n- id: 1\n",
+    ],
+)
+def test_a_yaml_file_is_named_as_yaml(tmp_path: Path, content: str) -> None:
+    # Before: "not valid JSON: line 1 column 1: Expecting value".
+    path = write(tmp_path, content, "rules.yaml")
+    with pytest.raises(FileError) as caught:
+        load_rules_file(path)
+    assert caught.value.message == (
+        f"{path}: looks like YAML, but a rules file is JSON, as Harbor's API returns the "
+        "rules; convert it, e.g. with yq -o=json"
+    )
+    with pytest.raises(FileError, match="looks like YAML, but a state file is JSON"):
+        load_state_file(path)
+
+
+@pytest.mark.parametrize("content", ["[", '{"a": 1,}', "NaN", "x"])
+def test_broken_json_is_not_called_yaml(tmp_path: Path, content: str) -> None:
+    with pytest.raises(FileError) as caught:
+        load_rules_file(write(tmp_path, content))
+    assert "not valid JSON" in caught.value.message
+    assert "YAML" not in caught.value.message

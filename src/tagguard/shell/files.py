@@ -54,11 +54,14 @@ def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
         raise FileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
 
 
-def load_json(path: str, *, unique_keys: bool = False) -> Any:
+def load_json(
+    path: str, *, unique_keys: bool = False, expected: str = "this file must be JSON"
+) -> Any:
     """Parses a JSON file, turning every failure into one line that names the file.
 
     With `unique_keys` a key repeated in one object is refused: JSON parsers keep only the
-    last, so the first (a repository's tags, say) would vanish without a word."""
+    last, so the first (a repository's tags, say) would vanish without a word. `expected`
+    says what the file must be, for a file that is YAML ("a rules file is JSON")."""
     text = read_text(path)
     try:
         data = json.loads(
@@ -67,6 +70,11 @@ def load_json(path: str, *, unique_keys: bool = False) -> Any:
             object_pairs_hook=_unique_object if unique_keys else None,
         )
     except json.JSONDecodeError as error:
+        if _looks_like_yaml(text):
+            # JSON's "Expecting value: line 1 column 1" says nothing about the real fault.
+            raise FileError(
+                f"{path}: looks like YAML, but {expected}; convert it, e.g. with yq -o=json"
+            ) from None
         raise FileError(
             f"{path}: not valid JSON: line {error.lineno} column {error.colno}: {error.msg}"
         ) from None
@@ -79,6 +87,16 @@ def load_json(path: str, *, unique_keys: bool = False) -> Any:
     if _SURROGATE_ESCAPE.search(text):
         _refuse_lone_surrogates(data, path)
     return data
+
+
+# The first line of a YAML document that JSON cannot start with: `---`, a list item
+# (`- id: 1`), a `key: value` or a `# comment`.
+_YAML_START = re.compile(r"---(\s|$)|- |-$|#|[\w\"'.-][^:{}\[\]]*:(\s|$)")
+
+
+def _looks_like_yaml(text: str) -> bool:
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return bool(_YAML_START.match(first))
 
 
 # JSON's \uD800-\uDFFF escapes. A pair of them is one character; one alone decodes to a
@@ -134,7 +152,8 @@ def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_rules_file(path: str) -> RulesTable:
     """A rules file: Harbor's JSON array of one project's rules (used for every project),
     or an object mapping project name to such an array."""
-    data = load_json(path)
+    data = load_json(path, expected="a rules file is JSON, as Harbor's API returns the rules")
+    _refuse_state_as_rules(data, path)
     try:
         if isinstance(data, list):
             return RulesTable(shared=parse_rules(data, path), origin=path)
@@ -151,6 +170,39 @@ def load_rules_file(path: str) -> RulesTable:
         f"{path}: expected Harbor's JSON array of rules, or an object mapping project "
         "names to such arrays"
     )
+
+
+def _refuse_state_as_rules(data: object, path: str) -> None:
+    """A state file given as the rules: its keys name repositories (`host/project/repo`),
+    which a project name never does, and map to objects, not to arrays of rules."""
+    if not isinstance(data, Mapping):
+        return
+    for key, value in data.items():
+        if "/" in key and isinstance(value, Mapping):
+            raise FileError(
+                f"{path}: this is a state file, not a rules file: {key!r} is a repository with "
+                "its tags; give this file as --state-file, and Harbor's rules as --rules-file"
+            )
+
+
+# Fields every rule Harbor returns has; a state file's objects have none of them.
+_RULE_FIELDS = frozenset({"tag_selectors", "scope_selectors", "action", "template"})
+
+
+def _refuse_rules_as_state(data: object, path: str) -> None:
+    """Rules given as the state: an array of rules, or projects mapped to such arrays."""
+    if isinstance(data, list):
+        arrays = [data]
+    elif isinstance(data, Mapping) and data and all(isinstance(v, list) for v in data.values()):
+        arrays = list(data.values())
+    else:
+        return
+    items = [item for array in arrays for item in array]
+    if items and all(isinstance(item, Mapping) and _RULE_FIELDS & set(item) for item in items):
+        raise FileError(
+            f"{path}: this is a rules file (Harbor's immutability rules), not a state file; "
+            "give it as --rules-file, and the tags as --state-file"
+        )
 
 
 # ----------------------------------------------------------------------------- state files
@@ -179,7 +231,8 @@ _ACCESSORY_FIELDS = ("digest", "type")
 def load_state_file(path: str) -> StateTable:
     """A state file: each repository's tags (`{"tag": "sha256:...", ...}`) or whole
     artifacts (`{"artifacts": [...]}`), keyed `registry/project/repository`."""
-    data = load_json(path, unique_keys=True)
+    data = load_json(path, unique_keys=True, expected="a state file is JSON")
+    _refuse_rules_as_state(data, path)
     if not isinstance(data, Mapping):
         raise FileError(
             f'{path}: expected an object such as {{"harbor.example.com/proj/app": '
