@@ -733,3 +733,31 @@ def test_replication_policies_repeated_ids_fail_closed() -> None:
     responses.get(POLICIES, json=[{"id": 2}, {"id": 2}], headers={"X-Total-Count": "2"})
     with pytest.raises(RemoteError, match=r"twice|more than once|repeat"):
         admin_client().policies()
+
+
+@pytest.mark.parametrize(
+    ("username", "fix"),
+    [
+        ("robot$p+ci", "a robot may list only with the immutable-tag list permission"),
+        ("dev", "only a maintainer or project admin may list"),
+        (None, "only a maintainer or project admin may list"),
+    ],
+)
+@responses.activate
+def test_forbidden_rules_say_who_and_what_would_let_them_be_read(
+    username: str | None, fix: str
+) -> None:
+    # The reason sits inside a decision's parentheses: it holds none of its own (before:
+    # "... (rule details are unavailable (the credentials may not list ... (403)))").
+    # Harbor: src/common/rbac/project/rbac_role.go gives ResourceImmutableTag/ActionList to
+    # projectAdmin and maintainer only; a robot carries the permission itself.
+    from tagguard.shell.credentials import Credential
+
+    responses.get(RULES, status=403, json={"errors": [{"code": "FORBIDDEN"}]})
+    credential = Credential(username, "pw", "test") if username else None
+    found = HarborClient(Http(TransportOptions(retries=0)), BASE, credential).rules("p")
+    assert found.rules is None
+    who = username or "anonymous access"
+    assert found.unavailable_reason == (
+        f"Harbor answers 403 to {who} for the project's immutability rules, which {fix}"
+    )

@@ -131,9 +131,7 @@ class HarborClient:
         )
         listing = self._pages(first, what, headers=_BY_NAME, forbidden_is_an_answer=True)
         if listing is None:
-            return ProjectRules(
-                None, f"the credentials may not list the rules of project {project!r} (403)"
-            )
+            return ProjectRules(None, self._rules_forbidden())
         try:
             rules = parse_rules(
                 list(listing.items), f"rules of project {project!r} from {self.host}"
@@ -381,6 +379,20 @@ class HarborClient:
                     "its pages overlapped, so another may be missing"
                 )
             seen.add(item_id)
+
+    def _rules_forbidden(self) -> str:
+        """Why the rules are unreadable, and what would let them be read, without
+        parentheses: the reason ends up inside a decision's own.
+
+        Harbor lets the projectAdmin and maintainer roles list immutability rules
+        (src/common/rbac/project/rbac_role.go, `ResourceImmutableTag`/`ActionList`); a robot
+        needs that permission in its own list (src/common/rbac/const.go)."""
+        who = self.credential.username if self.credential else "anonymous access"
+        if who.startswith("robot"):
+            may = "a robot may list only with the immutable-tag list permission"
+        else:
+            may = "only a maintainer or project admin may list"
+        return f"Harbor answers 403 to {who} for the project's immutability rules, which {may}"
 
     # -- plumbing ------------------------------------------------------------------------
 
