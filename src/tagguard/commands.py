@@ -50,49 +50,146 @@ class Options:
     on_error: str = "fail"
     concurrency: int = 8
     replication_policies: str = "off"
+    quiet: bool = False  # text output: blocked references only
+    verbose: bool = False  # each setting and each request on standard error
+    credentials: tuple[str, ...] = ()  # HOST=ENVVAR, ENVVAR holding user:password
 
     @property
     def offline(self) -> bool:
         return self.rules_file is not None and self.state_file is not None
 
 
-def _use_color(stream: Any) -> bool:
-    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+class Output(NamedTuple):
+    """How a command prints: colour, --quiet, --verbose (flag anywhere, else env/file)."""
+
+    color: bool
+    quiet: bool
+    verbose: bool
+
+
+def _output(ctx: click.Context, given: dict[str, Any]) -> Output:
+    """Takes the output options out of `given`. They are accepted before the command and
+    after it; the command line wins wherever it is, then the environment and the file."""
+    from tagguard.config import use_color
+    from tagguard.errors import InputError
+
+    found = {name: _outer(ctx, name, given.pop(name)) for name in ("color", "quiet", "verbose")}
+    given.pop("debug", None)  # tagguard.cli reads it from the argument list
+    if found["quiet"] and found["verbose"]:
+        raise InputError("--quiet and --verbose contradict each other: give one of them")
+    color = use_color(found["color"], os.environ, sys.stdout)
+    return Output(color, bool(found["quiet"]), bool(found["verbose"]))
+
+
+def _outer(ctx: click.Context, name: str, value: Any) -> Any:
+    from click.core import ParameterSource
+
+    parent = ctx.parent
+    if (
+        ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE
+        and parent is not None
+        and parent.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    ):
+        return parent.params[name]
+    return value
+
+
+def _given_as(ctx: click.Context, name: str, flag: str, value: Any) -> str:
+    """How the user gave an option, for a message: the flag, the variable or the file."""
+    from click.core import ParameterSource
+
+    source = ctx.get_parameter_source(name)
+    if source is ParameterSource.ENVIRONMENT:
+        option = next(p for p in ctx.command.params if p.name == name)
+        return f"{option.envvar}={value}"
+    if source is ParameterSource.DEFAULT_MAP:
+        return f"{_config(ctx).path}: {flag.lstrip('-')} = {value}"
+    return f"{flag} {value}"
+
+
+def _check_format(ctx: click.Context, command: str, output_format: str | None) -> None:
+    from tagguard.errors import InputError
+    from tagguard.reporters import COMMAND_FORMATS
+
+    allowed = COMMAND_FORMATS[command]
+    if output_format is not None and output_format not in allowed:
+        given = _given_as(ctx, "output_format", "--format", output_format)
+        raise InputError(f"{given}: {command} prints {' or '.join(allowed)}")
+
+
+def _config(ctx: click.Context) -> Any:
+    from tagguard.config import ConfigFile
+
+    return ctx.find_root().meta.get("tagguard.config") or ConfigFile()
 
 
 def _options(**given: Any) -> Options:
-    return Options(color=_use_color(sys.stdout), **given)
+    """The command's Options, every input checked before anything is read or asked."""
+    ctx = click.get_current_context()
+    command = ctx.info_name or ""
+    output = _output(ctx, given)
+    _check_format(ctx, command, given.get("output_format"))
+    if "reports" in given:
+        _report_files(given["reports"])
+    if given.get("credentials"):
+        from tagguard.config import per_host_credentials
+
+        per_host_credentials(given["credentials"], os.environ)
+    options = Options(color=output.color, quiet=output.quiet, verbose=output.verbose, **given)
+    if output.verbose:
+        _show_settings(ctx)
+    return options
+
+
+def _show_settings(ctx: click.Context) -> None:
+    from tagguard.config import print_settings, settings
+
+    config = _config(ctx)
+    print_settings(settings(ctx, config), config, sys.stderr, "tagguard: ")
 
 
 _files = [
     click.option(
         "--rules-file",
         type=click.Path(dir_okay=False),
+        envvar="TAGGUARD_RULES_FILE",
+        show_envvar=True,
         help="Harbor's rules JSON: one project's array (for every project), or {project: array}. Replaces the live rules.",
     ),
     click.option(
         "--state-file",
         type=click.Path(dir_okay=False),
+        envvar="TAGGUARD_STATE_FILE",
+        show_envvar=True,
         help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}. Replaces the live state.',
     ),
     click.option(
         "--harbor-version",
         metavar="VERSION",
         envvar="TAGGUARD_HARBOR_VERSION",
-        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest). [env: TAGGUARD_HARBOR_VERSION]",
+        show_envvar=True,
+        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
     ),
+]
+_format = [
     click.option(
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
         default=None,
-        help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text).",
+        envvar="TAGGUARD_FORMAT",
+        show_envvar=True,
+        help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text; explain and lint: text or json).",
     ),
+]
+_reports = [
     click.option(
         "--report",
         "reports",
         multiple=True,
         metavar="NAME=PATH",
+        envvar="TAGGUARD_REPORT",
+        show_envvar=True,
         help=f"Also write a report to PATH; NAME is one of {', '.join(REPORT_FILES)}.",
     ),
 ]
@@ -103,28 +200,49 @@ _live = [
         multiple=True,
         metavar="[HOST=]URL",
         envvar="TAGGUARD_HARBOR_URL",
-        help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry. [env: TAGGUARD_HARBOR_URL]",
+        show_envvar=True,
+        help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry.",
     ),
     click.option(
         "--username",
         "-u",
-        help="User or robot account (robot$project+name); the password comes from standard input.",
+        help="User or robot account (robot$project+name); the password comes from standard input. [env: TAGGUARD_USERNAME with TAGGUARD_PASSWORD]",
     ),
     click.option("--password-stdin", is_flag=True, help="Read the password from standard input."),
     click.option(
+        "--credentials",
+        "credentials",
+        multiple=True,
+        metavar="HOST=ENVVAR",
+        envvar="TAGGUARD_CREDENTIALS",
+        show_envvar=True,
+        help="Credentials for registry HOST (any registry read, a replication's destination too): the variable ENVVAR holds user:password.",
+    ),
+    click.option(
         "--ca-file",
         type=click.Path(dir_okay=False, exists=True),
+        envvar="TAGGUARD_CA_FILE",
+        show_envvar=True,
         help="PEM bundle of CAs to verify TLS with (Harbor's and other registries').",
     ),
-    click.option("--insecure", is_flag=True, help="Do not verify TLS certificates."),
+    click.option(
+        "--insecure",
+        is_flag=True,
+        envvar="TAGGUARD_INSECURE",
+        show_envvar=True,
+        help="Do not verify TLS certificates.",
+    ),
     click.option(
         "--plain-http",
         is_flag=True,
         envvar="TAGGUARD_PLAIN_HTTP",
-        help="Use http:// where no URL is given. [env: TAGGUARD_PLAIN_HTTP]",
+        show_envvar=True,
+        help="Use http:// where no URL is given.",
     ),
     click.option(
         "--timeout",
+        envvar="TAGGUARD_TIMEOUT",
+        show_envvar=True,
         type=click.FloatRange(min=0.1),
         default=10.0,
         show_default=True,
@@ -132,6 +250,8 @@ _live = [
     ),
     click.option(
         "--deadline",
+        envvar="TAGGUARD_DEADLINE",
+        show_envvar=True,
         type=click.FloatRange(min=0.1),
         default=60.0,
         show_default=True,
@@ -139,13 +259,19 @@ _live = [
     ),
     click.option(
         "--concurrency",
+        envvar="TAGGUARD_CONCURRENCY",
+        show_envvar=True,
         type=click.IntRange(min=1, max=64),
         default=8,
         show_default=True,
         help="Requests in flight at once, to each Harbor.",
     ),
+]
+_policy = [
     click.option(
         "--on-error",
+        envvar="TAGGUARD_ON_ERROR",
+        show_envvar=True,
         type=click.Choice(ON_ERROR),
         default="fail",
         show_default=True,
@@ -157,7 +283,8 @@ _live = [
         default="off",
         show_default=True,
         envvar="TAGGUARD_REPLICATION_POLICIES",
-        help="auto: also warn where an event-based replication policy replays a write or delete onto a destination tag that refuses it (needs a system admin to read the policies). [env: TAGGUARD_REPLICATION_POLICIES]",
+        show_envvar=True,
+        help="auto: also warn where an event-based replication policy replays a write or delete onto a destination tag that refuses it (needs a system admin to read the policies).",
     ),
 ]
 
@@ -171,19 +298,75 @@ def _apply(options: list[Any]) -> Callable[[Any], Any]:
     return decorate
 
 
-common_options = _apply(_files + _live)
+# Accepted before the command and after it (`tagguard --verbose push ...`, `push ... -v`).
+_outputs = [
+    click.option(
+        "--color",
+        type=click.Choice(("auto", "always", "never")),
+        default="auto",
+        show_default=True,
+        envvar="TAGGUARD_COLOR",
+        show_envvar=True,
+        help="auto: on a terminal, unless NO_COLOR is set non-empty (no-color.org); FORCE_COLOR set non-empty forces it (force-color.org).",
+    ),
+    click.option(
+        "--quiet",
+        "-q",
+        is_flag=True,
+        envvar="TAGGUARD_QUIET",
+        show_envvar=True,
+        help="Print only what blocks (and errors); machine formats and report files stay whole.",
+    ),
+    click.option(
+        "--verbose",
+        "-v",
+        is_flag=True,
+        envvar="TAGGUARD_VERBOSE",
+        show_envvar=True,
+        help="Also print each setting with where it came from, and each request (redacted) with its time, on standard error.",
+    ),
+    click.option(
+        "--debug",
+        is_flag=True,
+        # TAGGUARD_DEBUG (any non-empty value) is read by tagguard.cli before click runs,
+        # so that an error while the command line is read still shows its traceback.
+        help="Show tracebacks for unexpected errors. [env var: TAGGUARD_DEBUG, any non-empty value]",
+    ),
+]
+output_options = _apply(_outputs)
+common_options = _apply(_files + _format + _reports + _live + _policy + _outputs)
+# explain prints one explanation: no report files, and nothing to warn past.
+explain_options = _apply(_files + _format + _live + _outputs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(
     __version__, "--version", "-V", prog_name="tagguard", message="%(prog)s %(version)s"
 )
-@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def cli(debug: bool) -> None:
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True),
+    envvar="TAGGUARD_CONFIG",
+    show_envvar=True,
+    help="Settings file (default: tagguard.toml here or above, within the git repository).",
+)
+@output_options
+@click.pass_context
+def cli(ctx: click.Context, /, config_file: str | None, **_: Any) -> None:
     """Predict what Harbor's tag immutability will refuse, before a pipeline tries.
 
     Exit status: 0 nothing blocked, 1 something blocked, 2 tagguard could not decide.
+    Every option also comes from TAGGUARD_<OPTION> or tagguard.toml (see `tagguard config`).
     """
+    from tagguard.config import default_maps, load_config
+
+    config = load_config(config_file, Path.cwd())
+    ctx.meta["tagguard.config"] = config
+    # The commands' options read the file through click's default map: a flag wins, then
+    # the environment (envvar=), then the file, then the default.
+    if config.path is not None:
+        ctx.default_map = default_maps(config, cli.commands)
 
 
 _reference_lists = [
@@ -191,11 +374,15 @@ _reference_lists = [
         "--refs-from-env",
         "refs_env",
         metavar="NAME",
+        envvar="TAGGUARD_REFS_FROM_ENV",
+        show_envvar=True,
         help="Also check the references in environment variable NAME (newline-separated, as docker/metadata-action exports DOCKER_METADATA_OUTPUT_TAGS).",
     ),
     click.option(
         "--refs-file",
         type=click.Path(dir_okay=False),
+        envvar="TAGGUARD_REFS_FILE",
+        show_envvar=True,
         help="Also check the references listed in FILE, one per line.",
     ),
 ]
@@ -206,22 +393,30 @@ _reference_lists = [
 @click.option(
     "--digest",
     metavar="sha256:...",
+    envvar="TAGGUARD_DIGEST",
+    show_envvar=True,
     help="Digest of the image being pushed; lets identical re-runs be skipped.",
 )
 @click.option(
     "--oci-layout",
     metavar="DIR[:REF]",
+    envvar="TAGGUARD_OCI_LAYOUT",
+    show_envvar=True,
     help="Take the digest from an OCI image layout's index.json (REF: its ref.name annotation).",
 )
 @click.option(
     "--metadata-file",
     type=click.Path(dir_okay=False),
+    envvar="TAGGUARD_METADATA_FILE",
+    show_envvar=True,
     help="Take the digest from `docker buildx build --metadata-file` output.",
 )
 @click.option(
     "--from",
     "from_ref",
     metavar="REF",
+    envvar="TAGGUARD_FROM",
+    show_envvar=True,
     help="Take the digest of REF, in any registry (the image being promoted).",
 )
 @_apply(_reference_lists)
@@ -280,22 +475,33 @@ def copy(source: str, destination: str, **given: Any) -> int:
     "policy_id",
     type=int,
     metavar="ID",
+    envvar="TAGGUARD_POLICY",
+    show_envvar=True,
     help="A replication policy of the Harbor given by --source (or --harbor-url).",
 )
 @click.option(
     "--source",
     "source_host",
     metavar="HOST",
+    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
+    show_envvar=True,
     help="The registry host of the Harbor holding the policy.",
 )
 @click.option(
-    "--from", "from_ref", metavar="REF", help="An explicit pair: the image (any registry) ..."
+    "--from",
+    "from_ref",
+    metavar="REF",
+    envvar="TAGGUARD_FROM",
+    show_envvar=True,
+    help="An explicit pair: the image (any registry) ...",
 )
 @click.option(
     "--to",
     "to_refs",
     metavar="REF",
     multiple=True,
+    envvar="TAGGUARD_TO",
+    show_envvar=True,
     help="... copied to this Harbor tag (crane copy, skopeo copy).",
 )
 @common_options
@@ -367,6 +573,8 @@ def retag(source: str, targets: tuple[str, ...], **given: Any) -> int:
 @click.option(
     "--artifact",
     is_flag=True,
+    envvar="TAGGUARD_ARTIFACT",
+    show_envvar=True,
     help="Delete the whole artifact (every tag on it), not only the tag.",
 )
 @common_options
@@ -389,6 +597,8 @@ def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
 @click.option(
     "--digest",
     metavar="D",
+    envvar="TAGGUARD_SIGNATURE_DIGEST",  # not TAGGUARD_DIGEST: another digest than push's
+    show_envvar=True,
     help="The signature manifest's digest, when known: re-pushing the identical signature is then a skip.",
 )
 @common_options
@@ -438,6 +648,8 @@ def impact(repositories: tuple[str, ...], **given: Any) -> int:
     "--source",
     "source_host",
     metavar="HOST",
+    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
+    show_envvar=True,
     help="The Harbor holding replication policies that name no `source:`.",
 )
 @common_options
@@ -476,7 +688,7 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
 
 @cli.command()
 @click.argument("reference")
-@common_options
+@explain_options
 def explain(reference: str, **given: Any) -> int:
     """Show which rule makes REFERENCE's tag immutable, and why, rule by rule."""
     from tagguard.check import explain as explain_check
@@ -502,7 +714,12 @@ def explain(reference: str, **given: Any) -> int:
         explain_output.render_json(explained, target.original, printed)
     else:
         explain_output.render_text(explained, target.original, printed, options.color)
-    sys.stdout.write(redact(printed.getvalue()))
+    text = printed.getvalue()
+    if options.quiet and options.output_format != "json":  # the reference and the verdict
+        text = "".join(
+            line for n, line in enumerate(text.splitlines(True)) if n == 0 or "  => " in line
+        )
+    sys.stdout.write(redact(text))
     return 0
 
 
@@ -511,23 +728,32 @@ def explain(reference: str, **given: Any) -> int:
 @click.option(
     "--rules-file",
     type=click.Path(dir_okay=False),
+    envvar="TAGGUARD_RULES_FILE",
+    show_envvar=True,
     help="Harbor's rules JSON to lint (FILES may name more).",
 )
-@click.option("--project", help="Project the rules belong to, when the file is a single array.")
+@click.option(
+    "--project",
+    envvar="TAGGUARD_PROJECT",
+    show_envvar=True,
+    help="The project the rules belong to (a single array), or the one project to lint in a {project: array} file.",
+)
 @click.option(
     "--harbor-version",
     metavar="VERSION",
+    envvar="TAGGUARD_HARBOR_VERSION",
+    show_envvar=True,
     help="Harbor version whose glob semantics to use (default: newest).",
 )
-@click.option(
-    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
-)
+@_apply(_format)
+@output_options
 def lint(
     files: tuple[str, ...],
     rules_file: str | None,
     project: str | None,
     harbor_version: str | None,
-    output_format: str,
+    output_format: str | None,
+    **given: Any,
 ) -> int:
     """Report what Harbor will silently do differently from what each rule means.
 
@@ -535,11 +761,16 @@ def lint(
     (an enabled rule that fails open), else 0.
     """
     from tagguard.core.harbor_version import glob_version_for
-    from tagguard.core.lint import Finding, has_errors, lint_rules
+    from tagguard.core.lint import Finding, Level, has_errors, lint_rules
     from tagguard.errors import InputError
     from tagguard.reporters import lint as lint_output
     from tagguard.shell.files import load_rules_file
 
+    ctx = click.get_current_context()
+    output = _output(ctx, given)
+    _check_format(ctx, "lint", output_format)
+    if output.verbose:
+        _show_settings(ctx)
     paths = [*files, *([rules_file] if rules_file else [])]
     if not paths:
         raise InputError("lint needs a rules file: tagguard lint FILE... (or --rules-file FILE)")
@@ -549,13 +780,29 @@ def lint(
         table = load_rules_file(path)
         if table.shared is not None:
             found.extend((path, f) for f in lint_rules(table.shared, version, project))
-        else:
-            assert table.by_project is not None
-            for name, rules in table.by_project.items():
-                found.extend((path, f) for f in lint_rules(rules, version, name))
-    render = lint_output.render_json if output_format == "json" else lint_output.render_text
-    render(found, sys.stdout, _use_color(sys.stdout))
-    return 1 if has_errors([f for _, f in found]) else 0
+            continue
+        assert table.by_project is not None
+        chosen = table.by_project
+        if project is not None:  # a {project: array} file: lint that project only
+            if project not in chosen:
+                names = ", ".join(sorted(chosen)) or "none"
+                raise InputError(
+                    f"--project {project}: {path} has no rules for it (its projects: {names})"
+                )
+            chosen = {project: chosen[project]}
+        for name, rules in chosen.items():
+            found.extend((path, f) for f in lint_rules(rules, version, name))
+    failed = has_errors([f for _, f in found])
+    if output_format == "json":
+        lint_output.render_json(found, sys.stdout, output.color)
+    elif output.quiet:  # error-level findings only, no summary
+        printed = io.StringIO()
+        errors = [(path, f) for path, f in found if f.level is Level.ERROR]
+        lint_output.render_text(errors, printed, output.color)
+        sys.stdout.write("".join(printed.getvalue().splitlines(True)[:-1]))
+    else:
+        lint_output.render_text(found, sys.stdout, output.color)
+    return 1 if failed else 0
 
 
 @cli.command("install-docker-plugin")
@@ -563,14 +810,19 @@ def lint(
     "--dir",
     "directory",
     type=click.Path(file_okay=False),
+    envvar="TAGGUARD_PLUGIN_DIR",
+    show_envvar=True,
     help="Plugin folder (default: $DOCKER_CONFIG/cli-plugins, else ~/.docker/cli-plugins).",
 )
-def install_docker_plugin(directory: str | None) -> int:
+@output_options
+def install_docker_plugin(directory: str | None, **given: Any) -> int:
     """Make `docker tagguard push/tag/buildx ...` check every tag before docker writes it."""
     from tagguard.docker_plugin import install
 
+    output = _output(click.get_current_context(), given)
     path = install(directory)
-    click.echo(f"installed {path}: try `docker tagguard push IMAGE:TAG`")
+    if not output.quiet:
+        click.echo(f"installed {path}: try `docker tagguard push IMAGE:TAG`")
     return 0
 
 
@@ -592,6 +844,63 @@ def install_git_hook(arguments: tuple[str, ...], uninstall: bool) -> int:
     from tagguard.git_hook import install_command
 
     return install_command(arguments, uninstall=uninstall)
+
+
+@cli.command("config")
+@click.argument("command_name", metavar="[COMMAND]", required=False)
+def config_command(command_name: str | None) -> int:
+    """Show each option's value and where it came from (environment, tagguard.toml, default).
+
+    With COMMAND, that command's options (its own [COMMAND] table included); without, every
+    option of every command. Passwords are never shown.
+    """
+    from tagguard.config import (
+        ConfigFile,
+        Setting,
+        default_maps,
+        print_settings,
+        resolved,
+        settings,
+    )
+    from tagguard.errors import InputError
+
+    ctx = click.get_current_context()
+    config = _config(ctx)
+    commands = {n: c for n, c in cli.commands.items() if n not in _NOT_CONFIGURED}
+    if command_name is not None and command_name not in commands:
+        raise InputError(
+            f"config {command_name}: not a command with options (one of {', '.join(sorted(commands))})"
+        )
+    # Without COMMAND the per-command tables stay out: they answer for one command each.
+    shared = ConfigFile(config.path, config.shared, {}) if command_name is None else config
+    maps = default_maps(shared, commands) if config.path is not None else {}
+    rows: dict[tuple[str, str], Setting] = {}  # sign's --digest is not push's
+    for name in [command_name] if command_name else sorted(commands):
+        command = commands[name]
+        for setting in settings(resolved(command, name, maps.get(name)), shared):
+            rows.setdefault((setting.key, setting.variable), setting)
+    print_settings(list(rows.values()), config, sys.stdout, "")
+    return 0
+
+
+_NOT_CONFIGURED = ("config", "completion", "install-git-hook")
+
+
+@cli.command("completion")
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+def completion(shell: str) -> int:
+    """Print the shell completion script for SHELL.
+
+    bash: `eval "$(tagguard completion bash)"` in ~/.bashrc; zsh: the same with zsh in
+    ~/.zshrc; fish: `tagguard completion fish > ~/.config/fish/completions/tagguard.fish`.
+    The script calls tagguard back with _TAGGUARD_COMPLETE set (click's shell completion).
+    """
+    from click.shell_completion import get_completion_class
+
+    found = get_completion_class(shell)
+    assert found is not None  # the choice is click's own list
+    click.echo(found(cli, {}, "tagguard", "_TAGGUARD_COMPLETE").source())
+    return 0
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -802,6 +1111,9 @@ def _live_sources(
     hosts = sorted({t.registry for t in targets} | set(extra_hosts))
     urls = harbor_urls(options.harbor_urls, hosts, plain_http=options.plain_http)
     password = _read_password(options)
+    from tagguard.config import per_host_credentials, with_per_host
+
+    per_host = per_host_credentials(options.credentials, os.environ)
     store = build_store(
         username=options.username,
         password=password,
@@ -809,6 +1121,7 @@ def _live_sources(
         home=Path.home(),
         hosts=hosts,
     )
+    store = with_per_host(store, per_host)
     verify: bool | str = options.ca_file if options.ca_file else not options.insecure
     transport = TransportOptions(
         timeout=options.timeout,
@@ -816,7 +1129,7 @@ def _live_sources(
         verify=verify,
         pool_size=options.concurrency,
     )
-    http = Http(transport)
+    http = Http(transport, observe=_request_log() if options.verbose else None)
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
@@ -846,6 +1159,24 @@ def _live_sources(
     return Built(sources, http)
 
 
+def _request_log() -> Callable[[str, str, int | None, float], None]:
+    """--verbose: one line per request attempt on standard error, as it ends."""
+    import threading
+
+    from tagguard.config import shown
+
+    lock = threading.Lock()
+
+    def log(method: str, url: str, status: int | None, seconds: float) -> None:
+        answer = str(status) if status is not None else "no answer"
+        with lock:  # worker threads log too: one whole line each
+            sys.stderr.write(
+                f"tagguard: {method} {shown('url', url)} -> {answer} ({seconds * 1000:.0f} ms)\n"
+            )
+
+    return log
+
+
 def _read_password(options: Options) -> str | None:
     from tagguard.errors import InputError
 
@@ -866,23 +1197,62 @@ def _read_password(options: Options) -> str | None:
 def _emit(report: Report, options: Options) -> int:
     """Writes the --report files, then prints the chosen format (which may name them)."""
     from tagguard import reporters
-    from tagguard.errors import InputError
+    from tagguard.core.sanitize import redact
 
     env = dict(os.environ)
+    files = _report_files(options.reports)
+    printed = io.StringIO()
+    context = reporters.Context(printed, options.color, env, files=files)
+    for name, path in files.items():
+        reporters.write(name, report, path, context)  # redacted in reporters.files
+    chosen = options.output_format or reporters.default_format(env)
+    if options.quiet and chosen in ("text", "gitlab"):
+        _print_blocks(report, printed, options.color)
+    else:
+        reporters.render(chosen, report, context)
+    sys.stdout.write(redact(printed.getvalue()))
+    return report.exit_code
+
+
+def _print_blocks(report: Report, stream: io.StringIO, color: bool) -> None:
+    """--quiet: the blocked references' lines, nothing else (errors still go to stderr)."""
+    from tagguard.core.decide import Verdict
+    from tagguard.reporters.text import line
+
+    stream.write(
+        "".join(f"{line(d, color)}\n" for d in report.decisions if d.decision is Verdict.BLOCK)
+    )
+
+
+def _report_files(entries: Sequence[str]) -> dict[str, str]:
+    """--report NAME=PATH, checked before anything is read: the name, no name twice, and a
+    path whose folder exists (or can be made) and which is not itself a folder."""
+    from tagguard import reporters
+    from tagguard.errors import InputError
+
     files: dict[str, str] = {}
-    for entry in options.reports:
+    for entry in entries:
         name, sep, path = entry.partition("=")
         if not sep or not path or name not in reporters.FILES:
             raise InputError(
                 f"--report {entry}: write NAME=PATH, NAME one of {', '.join(reporters.FILES)}"
             )
+        if name in files:
+            raise InputError(f"--report {name} is given twice ({files[name]} and {path})")
+        _check_report_path(entry, Path(path))
         files[name] = path
-    from tagguard.core.sanitize import redact
+    return files
 
-    printed = io.StringIO()
-    context = reporters.Context(printed, options.color, env, files=files)
-    for name, path in files.items():
-        reporters.write(name, report, path, context)  # redacted in reporters.files
-    reporters.render(options.output_format or reporters.default_format(env), report, context)
-    sys.stdout.write(redact(printed.getvalue()))
-    return report.exit_code
+
+def _check_report_path(entry: str, path: Path) -> None:
+    from tagguard.errors import InputError
+
+    if path.is_dir():
+        raise InputError(f"--report {entry}: {path} is a folder; name a file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the writer makes the missing folders below this one
+    if not folder.is_dir():
+        raise InputError(f"--report {entry}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"--report {entry}: {folder} is not writable")

@@ -5,7 +5,8 @@ context)`), `FILES` what --report NAME=PATH writes (`write(report, path, context
 are imported only when chosen, so start-up pays for the formats in use and no others.
 
 With no --format, a GitHub Actions job (`GITHUB_ACTIONS=true`) gets `github` and a GitLab CI
-job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`.
+job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`. `COMMAND_FORMATS` and
+`COMMAND_FILES` say which of them each command renders (explain and lint: text and json).
 """
 
 from __future__ import annotations
@@ -34,6 +35,20 @@ FILES = {
     "markdown": "tagguard.reporters.markdown",
 }
 
+# What each command renders: its --format choices and its --report names. A command accepts
+# only these (anything else is refused with one line), so no option is taken and ignored.
+_CHECKS = ("push", "retag", "copy", "replicate", "delete", "sign", "plan", "impact")
+COMMAND_FORMATS: Mapping[str, tuple[str, ...]] = {
+    **{name: tuple(FORMATS) for name in _CHECKS},
+    "explain": ("text", "json"),
+    "lint": ("text", "json"),
+}
+COMMAND_FILES: Mapping[str, tuple[str, ...]] = {
+    **{name: tuple(FILES) for name in _CHECKS},
+    "explain": (),
+    "lint": (),
+}
+
 
 @dataclass(frozen=True)
 class Context:
@@ -48,12 +63,14 @@ class Context:
     files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
 
 
-def default_format(env: Mapping[str, str]) -> str:
+def default_format(env: Mapping[str, str], command: str | None = None) -> str:
+    """The CI's own format where `command` renders it, else text."""
+    found = "text"
     if env.get("GITHUB_ACTIONS") == "true":
-        return "github"
-    if env.get("GITLAB_CI") == "true":
-        return "gitlab"
-    return "text"
+        found = "github"
+    elif env.get("GITLAB_CI") == "true":
+        found = "gitlab"
+    return found if command is None or found in COMMAND_FORMATS[command] else "text"
 
 
 def _module(registry: Mapping[str, str], name: str) -> Any:

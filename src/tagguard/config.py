@@ -1,0 +1,366 @@
+"""Where each option's value comes from: the command line, else `TAGGUARD_<OPTION>`, else
+`tagguard.toml`, else the default (the order ruff, pip and most CLIs use).
+
+The file is `tagguard.toml`, found in the working directory or the nearest folder above it,
+up to the top of the git repository it is in (`--config FILE` or `TAGGUARD_CONFIG` name one
+instead). A dedicated file rather than a `[tool.tagguard]` table in `pyproject.toml`: the
+projects tagguard guards build container images, most of them in no Python at all.
+
+    # tagguard.toml: keys are the long option names, for every command that has the option
+    harbor-url = ["harbor.example.com=https://harbor.internal:8443"]
+    timeout = 5
+    credentials = ["replica.example.com=REPLICA_AUTH"]
+
+    [lint]                     # a table per command, for that command only
+    format = "json"
+
+click does the precedence itself (command line, then `envvar=`, then the context's
+`default_map`, then the default) and tells where each value came from; this module builds
+that default map from the file, refusing what the file cannot hold, and reports the sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from click.core import ParameterSource
+
+from tagguard.errors import InputError
+
+CONFIG_FILE = "tagguard.toml"
+COLOR_CHOICES = ("auto", "always", "never")
+
+# Variables the GitHub Action, the GitLab template and the GitLab component set for their own
+# use; no option reads them, so setting one for tagguard's shell steps cannot change the
+# meaning of another. (TAGGUARD_HARBOR_URL, TAGGUARD_USERNAME and TAGGUARD_PASSWORD are set by
+# them too, with the same meaning as for the CLI.)
+RESERVED: Mapping[str, str] = {
+    "TAGGUARD_ARGS": "GitLab: more options for the job's tagguard command",
+    "TAGGUARD_DIGEST": "GitLab: passed by the job as push's --digest",
+    "TAGGUARD_DISABLED": "GitLab: true skips the job",
+    "TAGGUARD_IMAGE": "GitLab: the job's image",
+    "TAGGUARD_INSTALL": "GitLab: source, package or image",
+    "TAGGUARD_MODE": "GitLab: enforce or warn",
+    "TAGGUARD_PACKAGE": "GitLab: the pip requirement installed",
+    "TAGGUARD_PLAN": "GitLab: the release plan the job checks",
+    "TAGGUARD_PYTHON": "Action and git hook: the Python that runs tagguard",
+    "TAGGUARD_REF": "GitLab: the git ref of tagguard installed from source",
+    "TAGGUARD_REFS": "GitLab: the references the job checks",
+    "TAGGUARD_SOURCE": "GitLab: the git URL tagguard is installed from",
+    "TAGGUARD_IN_DOCKER_PLUGIN": "the docker plugin's marker against running itself",
+    "TAGGUARD_BLOCKED": "the dotenv report's count (an output, not an input)",
+    "TAGGUARD_SKIPPED": "the dotenv report's count (an output, not an input)",
+    "TAGGUARD_ALLOWED": "the dotenv report's count (an output, not an input)",
+}
+
+# Options a file must not set, and what to do instead.
+REFUSED_KEYS: Mapping[str, str] = {
+    "password": "a password does not belong in a file: use --credentials HOST=ENVVAR, "
+    "TAGGUARD_PASSWORD or docker login",
+    "password-stdin": "it reads standard input: give it on the command line",
+    "username": "use --credentials HOST=ENVVAR, TAGGUARD_USERNAME/TAGGUARD_PASSWORD or docker login",
+    "debug": "set it for one run: --debug or TAGGUARD_DEBUG",
+    "config": "a file cannot name another: use --config or TAGGUARD_CONFIG",
+}
+
+
+@dataclass(frozen=True)
+class ConfigFile:
+    """The settings file in force: top-level keys, and one table per command."""
+
+    path: Path | None = None
+    shared: Mapping[str, Any] = field(default_factory=dict)
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def find_config(start: Path) -> Path | None:
+    """`tagguard.toml` in `start` or the nearest folder above it, not above the top of the
+    git repository `start` is in (a file outside the checkout is someone else's)."""
+    for folder in (start, *start.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def load_config(explicit: str | None, cwd: Path) -> ConfigFile:
+    """The file named (--config, TAGGUARD_CONFIG), else the one found from `cwd`, parsed."""
+    path = Path(explicit) if explicit else find_config(cwd)
+    if path is None:
+        return ConfigFile()
+    import tomllib  # only when there is a file to read
+
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"{path}: not valid TOML ({error})") from None
+    shared = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    return ConfigFile(path, shared, tables)
+
+
+def option_key(param: click.Parameter) -> str:
+    """An option's name in the file: its long flag without dashes (`--harbor-url` -> harbor-url)."""
+    longest = max(param.opts, key=len)
+    return longest.lstrip("-")
+
+
+def _options_of(command: click.Command) -> dict[str, click.Option]:
+    return {
+        option_key(p): p
+        for p in command.params
+        if isinstance(p, click.Option) and not p.hidden and p.name != "help"
+    }
+
+
+def default_maps(
+    config: ConfigFile, commands: Mapping[str, click.Command]
+) -> dict[str, dict[str, Any]]:
+    """click's default map for each command, from the file: a top-level key applies to every
+    command that has the option, a command's table to that command (and wins). Every key is
+    checked against the options and converted once, so a typo or a wrong type is one line
+    naming the file and the key, before any command runs."""
+    path = config.path
+    every = {key for command in commands.values() for key in _options_of(command)}
+    for name in config.tables:
+        if name not in commands:
+            raise InputError(
+                f"{path}: [{name}] is not a tagguard command (tables are per command: "
+                f"{', '.join(sorted(commands))})"
+            )
+    for key in config.shared:
+        _check_key(path, key, every, "")
+    maps: dict[str, dict[str, Any]] = {}
+    for name, command in commands.items():
+        options = _options_of(command)
+        table = config.tables.get(name, {})
+        for key in table:
+            _check_key(path, key, set(options), f"[{name}] ")
+        values: dict[str, Any] = {}
+        for key, value in [*config.shared.items(), *table.items()]:
+            if key in options:
+                option = options[key]
+                assert option.name is not None
+                values[option.name] = _converted(path, key, option, value)
+        if values:
+            maps[name] = values
+    return maps
+
+
+def _check_key(path: Path | None, key: str, known: set[str], where: str) -> None:
+    if key in REFUSED_KEYS:
+        raise InputError(f"{path}: {where}{key}: {REFUSED_KEYS[key]}")
+    if key not in known:
+        raise InputError(
+            f"{path}: {where}{key} is not an option here (keys are long option names "
+            f"without dashes: {', '.join(sorted(known))})"
+        )
+
+
+def _converted(path: Path | None, key: str, option: click.Option, value: Any) -> Any:
+    """The value as click will take it from the default map, checked now."""
+    if option.multiple:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{path}: {key}: give a list of strings")
+        value = tuple(value)
+    elif option.is_flag and not isinstance(value, bool):
+        raise InputError(f"{path}: {key}: give true or false")
+    elif isinstance(value, (list, dict)):
+        raise InputError(f"{path}: {key}: give one value, not a list")
+    try:
+        option.type_cast_value(click.Context(click.Command(key)), value)
+    except click.BadParameter as error:
+        raise InputError(f"{path}: {key} = {value!r}: {error.message}") from None
+    return value
+
+
+# ----------------------------------------------------------------------------- sources
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One effective option: its file key, its value as shown, and where it came from."""
+
+    key: str
+    value: str
+    source: str
+    variable: str = ""  # the environment variable that sets it
+
+
+def settings(ctx: click.Context, config: ConfigFile) -> list[Setting]:
+    """Each option of the command `ctx` runs, with its value and its source."""
+    found: list[Setting] = []
+    for key, option in sorted(_options_of(ctx.command).items()):
+        assert option.name is not None
+        source = ctx.get_parameter_source(option.name)
+        value = ctx.params.get(option.name)
+        parent = ctx.parent  # an output option given before the command
+        if (
+            source is not ParameterSource.COMMANDLINE
+            and parent is not None
+            and parent.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
+        ):
+            source, value = ParameterSource.COMMANDLINE, parent.params[option.name]
+        found.append(
+            Setting(
+                key,
+                shown(key, value),
+                _source_name(source, option, config),
+                str(option.envvar or ""),
+            )
+        )
+    found.extend(_credential_variables())
+    return found
+
+
+def resolved(
+    command: click.Command, name: str, default_map: Mapping[str, Any] | None
+) -> click.Context:
+    """`command`'s context with every option from the environment, the file or its default,
+    and nothing from a command line (what `tagguard config` shows, and what a caller with no
+    command line of its own, such as the docker plugin, runs with)."""
+    ctx = click.Context(command, info_name=name, default_map=dict(default_map or {}))
+    for option in _options_of(command).values():
+        assert option.name is not None
+        value, source = option.consume_value(ctx, {})
+        try:
+            ctx.params[option.name] = option.process_value(ctx, value)
+        except click.BadParameter as error:
+            where = option.envvar if source is ParameterSource.ENVIRONMENT else option_key(option)
+            raise InputError(f"{where}: {error.message}") from None
+        ctx.set_parameter_source(option.name, source)
+    return ctx
+
+
+def _source_name(source: ParameterSource | None, option: click.Option, config: ConfigFile) -> str:
+    if source is ParameterSource.COMMANDLINE:
+        return "command line"
+    if source is ParameterSource.ENVIRONMENT:
+        return str(option.envvar)
+    if source is ParameterSource.DEFAULT_MAP:
+        return str(config.path)
+    return "default"
+
+
+def _credential_variables() -> Iterator[Setting]:
+    """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
+    import os
+
+    if os.environ.get("TAGGUARD_DEBUG"):
+        yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
+    user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
+    if user:
+        yield Setting("username", shown("username", user), "TAGGUARD_USERNAME", "TAGGUARD_USERNAME")
+    if password is not None:
+        yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
+
+
+def shown(key: str, value: Any) -> str:
+    """A value as printed: no password or URL credentials, registered secrets hidden."""
+    from tagguard.core.sanitize import printable, redact
+
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return " ".join(shown(key, v) for v in value) or "-"
+    text = str(value)
+    if "@" in text and "://" in text:  # https://user:password@host: keep the host
+        scheme, _, rest = text.partition("://")
+        head, _, tail = rest.partition("/")
+        if "@" in head:
+            text = f"{scheme}://<hidden>@{head.rpartition('@')[2]}" + (f"/{tail}" if tail else "")
+    return printable(redact(text))
+
+
+def print_settings(found: list[Setting], config: ConfigFile, stream: TextIO, prefix: str) -> None:
+    where = str(config.path) if config.path else f"none ({CONFIG_FILE} not found)"
+    stream.write(f"{prefix}config file: {where}\n")
+    keys = max((len(s.key) for s in found), default=0)
+    names = max((len(s.variable) for s in found), default=0)
+    for setting in found:
+        stream.write(
+            f"{prefix}{setting.key:<{keys}}  {setting.variable or '-':<{names}}  "
+            f"{setting.value}  ({setting.source})\n"
+        )
+
+
+# ----------------------------------------------------------------------------- colour
+
+
+def use_color(choice: str, env: Mapping[str, str], stream: Any) -> bool:
+    """--color always/never decide; auto follows no-color.org (a NO_COLOR that is set and
+    not empty turns colour off), then force-color.org (a FORCE_COLOR that is set and not
+    empty, whatever its value, turns it on), then whether `stream` is a terminal."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# ----------------------------------------------------------------------------- credentials
+
+
+def per_host_credentials(entries: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Any]:
+    """--credentials HOST=ENVVAR: the variable ENVVAR holds `user:password` for registry
+    HOST (a robot's name with its `$` included). The file and the environment name only the
+    variable, never the secret. Returns host -> Credential."""
+    from tagguard.shell.credentials import Credential, normalise_host
+
+    found: dict[str, Any] = {}
+    for entry in entries:
+        host, sep, variable = (part.strip() for part in entry.partition("="))
+        if not sep or not host or not variable:
+            raise InputError(
+                f"--credentials {entry}: write HOST=ENVVAR, ENVVAR a variable holding user:password"
+            )
+        host = normalise_host(host)
+        if host in found:
+            raise InputError(f"--credentials: {host} is given twice")
+        value = env.get(variable)
+        if value is None:
+            raise InputError(f"--credentials {entry}: the variable {variable} is not set")
+        user, colon, password = value.partition(":")
+        if not colon or not user:
+            raise InputError(
+                f"--credentials {entry}: {variable} must hold user:password (it has no ':')"
+            )
+        found[host] = Credential(user, password, f"--credentials {host}={variable}")
+    return found
+
+
+def with_per_host(store: Any, per_host: Mapping[str, Any]) -> Any:
+    """`store` (a CredentialStore) answering for the hosts of --credentials first: the most
+    specific setting wins over --username/TAGGUARD_USERNAME and the docker config."""
+    if not per_host:
+        return store
+    from dataclasses import fields
+
+    from tagguard.shell.credentials import Credential, CredentialStore
+
+    @dataclass(frozen=True)
+    class PerHostStore(CredentialStore):
+        per_host: Mapping[str, Credential] = field(default_factory=dict)
+
+        def for_host(self, host: str) -> Credential | None:
+            return self.per_host.get(host.lower()) or super().for_host(host)
+
+    kept = {f.name: getattr(store, f.name) for f in fields(store)}
+    return PerHostStore(**kept, per_host=dict(per_host))
