@@ -4,8 +4,10 @@ project's shared/ folder, where present, is only checked against (test_data_prov
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,98 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", guarded_connect)
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+
+# ------------------------------------------------------- tagguard's JSON, held to its schema
+
+OUTPUT_SCHEMA = ROOT / "src" / "tagguard" / "schemas" / "output.schema.json"
+
+
+@functools.cache
+def _output_validators() -> dict[str, Any]:
+    """A validator for the whole schema and one per kind of output (a message that names
+    the key at fault, where the whole schema's oneOf only says none of three matched)."""
+    import jsonschema
+
+    schema = json.loads(OUTPUT_SCHEMA.read_text(encoding="utf-8"))
+    validators = {"all": jsonschema.Draft7Validator(schema)}
+    for kind in ("report", "explanation", "lint"):
+        part = {key: value for key, value in schema.items() if key != "oneOf"}
+        validators[kind] = jsonschema.Draft7Validator({**part, "$ref": f"#/definitions/{kind}"})
+    return validators
+
+
+def output_json(text: str) -> Any:
+    """tagguard's `--format json` output (any command, an exit 2's too), parsed, after
+    checking it against the published schema (src/tagguard/schemas/output.schema.json) and
+    what the schema cannot say: a report's summary counts its decisions. Every test that
+    reads tagguard's JSON reads it through here."""
+    data = json.loads(text)
+    validators = _output_validators()
+    kind = "report" if "decisions" in data else "lint" if "findings" in data else "explanation"
+    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validators[kind].iter_errors(data)]
+    assert not problems, f"tagguard's JSON breaks output.schema.json ({kind}): {problems[:5]}"
+    validators["all"].validate(data)
+    if kind == "report":
+        counted = {v: sum(d["decision"] == v for d in data["decisions"]) for v in data["summary"]}
+        assert data["summary"] == counted, (data["summary"], counted)
+    return data
+
+
+_BROKEN_JSON: list[str] = []
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _json_held_to_schema() -> Iterator[None]:
+    """Every JSON document tagguard prints or writes in this process, in every test (a
+    report, a --report json file, explain's and lint's JSON, an exit 2's error document),
+    is checked against output.schema.json as it is made. A document that breaks it fails
+    the test that made it (at teardown: inside tagguard an assertion would only become an
+    "internal error")."""
+    import io
+
+    from tagguard.reporters import explain, lint
+    from tagguard.reporters import json as json_output
+
+    def check(text: str) -> str:
+        try:
+            output_json(text)
+        except (AssertionError, ValueError, LookupError) as problem:
+            _BROKEN_JSON.append(str(problem))
+        except Exception as problem:  # jsonschema's ValidationError
+            _BROKEN_JSON.append(f"{type(problem).__name__}: {problem}")
+        return text
+
+    def checking(function: Any) -> Any:
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> str:
+            return check(function(*args, **kwargs))
+
+        return wrapper
+
+    def checking_render(function: Any, inputs: int) -> Any:
+        # explain's and lint's render_json(what..., stream, color=False): `inputs` arguments,
+        # then the stream it prints on.
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> None:
+            printed = io.StringIO()
+            function(*args[:inputs], printed, *args[inputs + 1 :], **kwargs)
+            args[inputs].write(check(printed.getvalue()))
+
+        return wrapper
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(json_output, "dumps", checking(json_output.dumps))
+    patch.setattr(json_output, "error_document", checking(json_output.error_document))
+    patch.setattr(explain, "render_json", checking_render(explain.render_json, 2))
+    patch.setattr(lint, "render_json", checking_render(lint.render_json, 1))
+    yield
+    patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _no_broken_json() -> Iterator[None]:
+    _BROKEN_JSON.clear()
+    yield
+    broken, _BROKEN_JSON[:] = list(_BROKEN_JSON), []
+    assert not broken, f"tagguard made JSON that breaks output.schema.json: {broken[:3]}"
