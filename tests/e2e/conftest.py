@@ -4,7 +4,6 @@ Harbor-compatible server in front of it for each test."""
 from __future__ import annotations
 
 import io
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from tagguard.cli import main
+from tests.conftest import output_json
 from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import Image, Pusher, make_image
 from tests.harbor_server.registry import Registry, running_registry
@@ -37,7 +37,8 @@ class Run:
 
     @property
     def json(self) -> Any:
-        return json.loads(self.out)
+        """The JSON printed, checked against the published output schema."""
+        return output_json(self.out)
 
     def verdicts(self) -> list[str]:
         return [d["decision"] for d in self.json["decisions"]]

@@ -395,6 +395,10 @@ def test_a_question_asked_ahead_that_fails_fails_the_plan_closed(
     )
     run = harbor.tagguard("plan", str(plan), "--format", "json")
     assert run.code == 2, run.out
-    assert run.out == ""  # no partial report that a pipeline could mistake for a verdict
+    # No partial report that a pipeline could mistake for a verdict: the JSON is the error.
+    assert run.json["decisions"] == []
+    assert run.json["summary"] == {"allow": 0, "skip": 0, "block": 0}
+    assert run.json["error"]["code"] == "remote"
+    assert "500" in run.json["error"]["message"]
     assert "500" in run.err
     assert "proj/lib" in run.err.replace("repositories/", "")
