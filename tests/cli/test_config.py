@@ -1,0 +1,185 @@
+"""Issue 13, item 5: every option from TAGGUARD_<OPTION> and from tagguard.toml, flag >
+environment > file, shown by `tagguard config`; the names the Action and the GitLab
+template and component set for themselves kept apart."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import click
+import pytest
+
+from tagguard.commands import cli
+from tagguard.config import RESERVED, find_config
+from tests.cli.test_cli import OFFLINE, RULES, run
+
+API = "harbor.example.com/platform/api"
+ROOT = Path(__file__).resolve().parents[2]
+# Options with no variable of their own, and why (the README's table says the same).
+NO_VARIABLE = {
+    "--username": "TAGGUARD_USERNAME with TAGGUARD_PASSWORD, read by tagguard.shell.credentials",
+    "--password-stdin": "standard input is a command-line matter",
+    "--debug": "TAGGUARD_DEBUG, read by tagguard.cli before click runs",
+    "--config": "",  # has TAGGUARD_CONFIG; checked below on the group
+    "--uninstall": "install-git-hook: a one-off action",
+}
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in [n for n in os.environ if n.startswith("TAGGUARD_")]:
+        monkeypatch.delenv(name)
+    for name in ("GITHUB_ACTIONS", "GITLAB_CI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def _options() -> list[tuple[str, click.Option]]:
+    found = [(name, p) for name, c in cli.commands.items() for p in c.params]
+    return [(n, p) for n, p in found if isinstance(p, click.Option) and "--help" not in p.opts]
+
+
+def test_every_option_has_one_flat_variable() -> None:
+    for command, option in _options():
+        flag = max(option.opts, key=len)
+        if flag in NO_VARIABLE:
+            continue
+        assert isinstance(option.envvar, str), f"{command} {flag} has no variable"
+        assert option.envvar.startswith("TAGGUARD_"), (command, flag)
+        assert option.show_envvar, (command, flag)
+    assert {p.envvar for p in cli.params if isinstance(p, click.Option)} >= {"TAGGUARD_CONFIG"}
+
+
+def test_one_variable_means_one_thing() -> None:
+    """The same variable on two commands is the same option (same flag); none is a name the
+    Action or the GitLab template and component set with another meaning."""
+    flags: dict[str, set[str]] = {}
+    for _, option in _options():
+        if isinstance(option.envvar, str):
+            flags.setdefault(option.envvar, set()).add(max(option.opts, key=len))
+    assert all(len(f) == 1 for f in flags.values()), flags
+    used = set(flags) - {"TAGGUARD_DIGEST"}  # the template's digest is push's --digest
+    assert not used & set(RESERVED)
+    set_by_ci = set()
+    for path in (
+        "action.yml",
+        "ci/github-action.sh",
+        "gitlab-ci-template.yml",
+        "templates/tagguard.yml",
+    ):
+        set_by_ci |= set(re.findall(r"\b(TAGGUARD_[A-Z_]+)\s*[:=]", (ROOT / path).read_text()))
+    shared = {"TAGGUARD_HARBOR_URL", "TAGGUARD_USERNAME", "TAGGUARD_PASSWORD", "TAGGUARD_DIGEST"}
+    assert set_by_ci - shared <= set(RESERVED), set_by_ci - shared - set(RESERVED)
+
+
+def _timeout_of(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code, _, err = run(capsys, "push", f"{API}:v9", *OFFLINE, "--verbose", *args)
+    assert code == 0, err
+    (row,) = [line for line in err.splitlines() if line.split()[1:2] == ["timeout"]]
+    return row.split(maxsplit=3)[3]
+
+
+def test_precedence_flag_then_environment_then_file(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _timeout_of(capsys) == "10.0  (default)"
+    Path("tagguard.toml").write_text("timeout = 4\n")
+    assert _timeout_of(capsys) == f"4.0  ({Path.cwd() / 'tagguard.toml'})"
+    monkeypatch.setenv("TAGGUARD_TIMEOUT", "5")
+    assert _timeout_of(capsys) == "5.0  (TAGGUARD_TIMEOUT)"
+    assert _timeout_of(capsys, "--timeout", "6") == "6.0  (command line)"
+
+
+def test_the_file_sets_what_the_command_does(capsys: pytest.CaptureFixture[str]) -> None:
+    Path("tagguard.toml").write_text(
+        f'rules-file = "{RULES}"\nformat = "json"\n[lint]\nformat = "text"\n'
+    )
+    code, out, _ = run(capsys, "explain", f"{API}:v1.4.0")  # rules from the file
+    assert code == 0
+    assert out.startswith("{")  # json, from the top level
+    code, out, _ = run(capsys, "lint")  # lint's own table, and its rules file
+    assert code == 1
+    assert out.splitlines()[-1].startswith("tagguard lint: 1 error(s)")
+
+
+def test_the_file_is_found_up_to_the_repository_top(tmp_path: Path) -> None:
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    deep = tmp_path / "repo" / "a" / "b"
+    deep.mkdir(parents=True)
+    (tmp_path / "tagguard.toml").write_text("timeout = 1\n")  # outside the checkout
+    assert find_config(deep) is None
+    (tmp_path / "repo" / "tagguard.toml").write_text("timeout = 1\n")
+    assert find_config(deep) == tmp_path / "repo" / "tagguard.toml"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("timout = 3\n", "timout is not an option here"),
+        ('timeout = "soon"\n', "timeout = 'soon': "),
+        ("password = 'x'\n", "password: a password does not belong in a file"),
+        ("username = 'u'\n", "username: use --credentials HOST=ENVVAR"),
+        ("[pish]\ntimeout = 3\n", "[pish] is not a tagguard command"),
+        ("[lint]\ntimeout = 3\n", "[lint] timeout is not an option here"),
+        ("harbor-url = 3\n", "harbor-url: give a list of strings"),
+        ("timeout = \n", "not valid TOML"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    Path("tagguard.toml").write_text(text)
+    code, out, err = run(capsys, "push", f"{API}:v9", *OFFLINE)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"tagguard: error: {Path.cwd() / 'tagguard.toml'}: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_config_names_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    named = tmp_path / "elsewhere.toml"
+    named.write_text("concurrency = 3\n")
+    code, out, _ = run(capsys, "--config", str(named), "config", "push")
+    assert code == 0
+    assert re.search(
+        rf"^concurrency +TAGGUARD_CONCURRENCY +3 +\({re.escape(str(named))}\)$", out, re.M
+    )
+
+
+def test_tagguard_config_shows_values_and_sources_without_secrets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("tagguard.toml").write_text('on-error = "warn"\n[lint]\nformat = "json"\n')
+    monkeypatch.setenv("TAGGUARD_HARBOR_URL", "https://ci:hunter2secret@harbor.example.com")
+    monkeypatch.setenv("TAGGUARD_USERNAME", "robot$proj+ci")
+    monkeypatch.setenv("TAGGUARD_PASSWORD", "hunter3secret")
+    code, out, err = run(capsys, "config")
+    assert (code, err) == (0, "")
+    assert "hunter2secret" not in out
+    assert "hunter3secret" not in out
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert rows["harbor-url"].endswith("https://<hidden>@harbor.example.com  (TAGGUARD_HARBOR_URL)")
+    assert rows["password"].endswith("<hidden>  (TAGGUARD_PASSWORD)")
+    assert rows["on-error"].endswith(f"warn  ({Path.cwd() / 'tagguard.toml'})")
+    assert rows["format"].endswith("-  (default)")  # lint's table is lint's own
+    assert rows["timeout"].endswith("10.0  (default)")
+    assert sum(1 for line in out.splitlines() if line.startswith("digest ")) == 2  # push's, sign's
+    code, out, _ = run(capsys, "config", "lint")
+    assert re.search(r"^format +TAGGUARD_FORMAT +json", out, re.M)
+    assert run(capsys, "config", "nope")[0] == 2
+
+
+def test_the_environment_reaches_options_without_a_variable_of_their_own_before(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAGGUARD_RULES_FILE", RULES)
+    monkeypatch.setenv("TAGGUARD_STATE_FILE", OFFLINE[3])
+    monkeypatch.setenv("TAGGUARD_FORMAT", "json")
+    monkeypatch.setenv("TAGGUARD_REPORT", "text=out.txt markdown=out.md")
+    code, out, err = run(capsys, "push", f"{API}:v9")
+    assert (code, err) == (0, "")
+    assert out.startswith("{")
+    assert Path("out.txt").read_text().startswith("allow")
+    assert Path("out.md").exists()
