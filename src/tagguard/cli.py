@@ -73,6 +73,11 @@ def _run(args: list[str], debug: bool) -> int:
         result = cli.main(args=args, prog_name="tagguard", standalone_mode=False)
     except click.exceptions.Exit as done:
         return done.exit_code
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `tagguard` alone: the help as click lays it out (its message *is* the help, which
+        # one line would squash), on stderr with exit 2 like any other missing command.
+        error.show()
+        return EXIT_UNDECIDED
     except click.ClickException as error:
         # One line, like every other error (click's own is usage, a hint, a blank, then it).
         click.echo(f"tagguard: error: {_one_line(error)}", err=True)
@@ -144,10 +149,62 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
 
 def _one_line(error: click.ClickException) -> str:
     """A click error's message, with where to read more for a usage error."""
+    import click
+
     from tagguard.core.sanitize import printable
 
-    message = " ".join(error.format_message().split()).rstrip(".")
     context = getattr(error, "ctx", None)  # only usage errors carry one
+    if isinstance(error, click.NoSuchOption) and context is not None:
+        message = _no_such_option(error, context)
+    else:
+        message = " ".join(error.format_message().split()).rstrip(".")
     if context is not None:
         message += f" (see '{context.command_path} --help')"
     return printable(message)
+
+
+def _no_such_option(error: click.NoSuchOption, context: click.Context) -> str:
+    """click's suggestion is any option difflib finds 60 % alike, dashes included, so
+    `--quiet` gets `--digest`. Here a suggestion must be alike without the dashes, or
+    begin the same; and an option of tagguard itself or of another command is named
+    where it belongs."""
+    name = error.option_name
+    message = f"No such option '{name}'"
+    close = [p for p in error.possibilities or () if _alike(name, p)]
+    if close:  # difflib's best first
+        return f"{message}. Did you mean '{close[0]}'?"
+    root = context.find_root()
+    own = [param for param in root.command.params if name in _names(param)]
+    if context is not root and own:
+        flag = getattr(own[0], "is_flag", False)
+        written = name if flag else f"{name} {own[0].make_metavar(root)}"
+        return (
+            f"{message} after the command: it is an option of tagguard itself, written "
+            f"before the command ({root.command_path} {written} {context.info_name} ...)"
+        )
+    group = root.command
+    owners = [
+        command_name
+        for command_name, command in sorted(getattr(group, "commands", {}).items())
+        if command is not context.command and name in _option_names(command)
+    ]
+    if owners:
+        listed = " and ".join([", ".join(owners[:-1]), owners[-1]] if owners[1:] else owners)
+        return f"{message} for '{context.command_path}': it is an option of {root.command_path} {listed}"
+    return message
+
+
+def _alike(given: str, option: str) -> bool:
+    import difflib
+
+    given, option = given.lstrip("-"), option.lstrip("-")
+    prefix = len(given) >= 3 and (option.startswith(given) or given.startswith(option))
+    return prefix or difflib.SequenceMatcher(None, given, option).ratio() >= 0.7
+
+
+def _names(param: click.Parameter) -> set[str]:
+    return {*param.opts, *param.secondary_opts}
+
+
+def _option_names(command: click.Command) -> set[str]:
+    return {name for param in command.params for name in _names(param)}
