@@ -123,7 +123,8 @@ def _make(
     if lock is not None:
         immutable = lock.immutable if immutable is None else immutable
         if lock.note:
-            reason = f"{reason} ({lock.note})"
+            # After a semicolon, not in parentheses: a note may hold its own.
+            reason = f"{reason}; {lock.note}"
         if lock.failure is not None and lock.failure not in failures:
             failures = (lock.failure, *failures)
     return Decision(
@@ -180,6 +181,7 @@ def decide_write(
             source=source,
         )
     current, lock, tag = facts.current, facts.lock, facts.name
+    noun = _WRITE_NOUN[operation]
 
     def make(verdict: Verdict, reason: str) -> Decision:
         return _make(
@@ -202,11 +204,11 @@ def decide_write(
         if lock.immutable:
             return make(
                 Verdict.SKIP,
-                f"tag {tag} already points at {_short(new)}: the push is unnecessary, and "
+                f"tag {tag} already points at {_short(new)}: {noun} is unnecessary, and "
                 f"Harbor would refuse it because {lock.lock} makes the tag immutable",
             )
         return make(
-            Verdict.SKIP, f"tag {tag} already points at {_short(new)}: the push is unnecessary"
+            Verdict.SKIP, f"tag {tag} already points at {_short(new)}: {noun} is unnecessary"
         )
     if lock.immutable is None:
         return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
@@ -215,7 +217,7 @@ def decide_write(
             return make(
                 Verdict.BLOCK,
                 f"tag {tag} is immutable ({lock.lock}) and an earlier step writes it "
-                f"({current}): Harbor refuses every later push onto it",
+                f"({current}): Harbor refuses every later write onto it",
             )
         if new is None or isinstance(new, Unknown):
             return make(
