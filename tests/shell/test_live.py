@@ -6,6 +6,7 @@ while a GET by tag or digest finds any artifact."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, TagInfo
@@ -102,3 +103,45 @@ def test_a_list_read_for_tags_answers_which_index_references_an_artifact() -> No
     sources.settle()
     assert sources.parents("h.io", "p/app", B) == (A,)
     assert client.requests == [("page", "1")]
+
+
+class BigHarbor(FakeHarbor):
+    """A repository of many pages whose page requests after the first must all be in flight
+    at once to pass a barrier: a sequential reader would wait there until it breaks."""
+
+    def __init__(self, count: int, together: int) -> None:
+        digests = [f"sha256:{i:064x}" for i in range(count)]
+        super().__init__([art(d, f"t{i}") for i, d in enumerate(digests)])
+        self.barrier = threading.Barrier(together, timeout=10)
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        if page > 1:
+            self.barrier.wait()  # raises BrokenBarrierError unless the others come too
+        return super().artifacts_page(project, repository, page)
+
+    def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        self.barrier.wait()
+        return super().artifact(project, repository, reference)
+
+
+def test_the_remaining_pages_of_a_big_repository_are_asked_at_once() -> None:
+    # 350 artifacts: 4 pages; 20 tags beyond the first page. Per tag: 3 rounds of 8; the
+    # 3 remaining pages: 1 round. All three pages must be in flight together.
+    client = BigHarbor(350, together=3)
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {f"t{i}" for i in range(300, 320)}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "t310") is not None
+    assert sorted(client.requests) == [("page", "1"), ("page", "2"), ("page", "3"), ("page", "4")]
+
+
+def test_a_few_missing_tags_of_a_big_repository_are_asked_at_once() -> None:
+    # 900 artifacts: 9 pages; 2 tags beyond the first: 2 requests in 1 round beat 8 pages.
+    client = BigHarbor(900, together=2)
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"t0", "t500", "t800"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "t800") is not None
+    assert sorted(client.requests) == [("get", "t500"), ("get", "t800"), ("page", "1")]

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any, TypeVar
 
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.state import (
@@ -32,6 +33,8 @@ from tagguard.core.state import (
 from tagguard.errors import InputError
 from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages
 from tagguard.shell.registry import RegistryClient
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -56,6 +59,10 @@ class LiveSources:
     _asked: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)  # tags in flight
     _pool: ThreadPoolExecutor | None = None
     _listings: dict[tuple[str, str], list[ArtifactInfo]] = field(default_factory=dict)
+    # Requests a first one led to, fanned out to the pool, and what to do with their answers.
+    _followups: dict[tuple[str, str, str], list[tuple[list[Future[Any]], Callable[[], None]]]] = (
+        field(default_factory=dict)
+    )
 
     def add_harbor(self, host: str, url: str) -> None:
         """Reaches `host` at `url` unless --harbor-url already said where it is."""
@@ -204,14 +211,27 @@ class LiveSources:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._pending.clear()
+        self._followups.clear()
 
     def _wait(self, key: tuple[str, str, str]) -> None:
         future = self._pending.get(key)
         if future is not None:
             future.result()  # re-raises the request's error
             del self._pending[key]
+        while True:
+            with self._lock:
+                stages = self._followups.pop(key, [])
+            if not stages:
+                return
+            for futures, finish in stages:
+                for started in futures:
+                    started.result()
+                finish()  # may start a further stage (an accessory's tags)
 
     def _fetch_tags(self, registry: str, repository: str, wanted: set[str]) -> None:
+        """Runs in a pool worker: the first request for a repository. Every request it leads
+        to (the remaining pages, or the tags still missing) goes to the pool as a job of its
+        own, so a big repository costs rounds, not a queue of requests in one worker."""
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
         if len(wanted) == 1:
@@ -223,51 +243,96 @@ class LiveSources:
         pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
         found = _by_tag(artifacts)
         remaining = sorted(t for t in wanted if t not in found)
-        whole = pages <= 1
-        if not whole and remaining:
-            if len(remaining) <= pages - 1:
-                found.update(self._each(client, project, rest, remaining))
-            else:
-                read = [first] + [
-                    client.artifacts_page(project, rest, p) for p in range(2, pages + 1)
-                ]
+        key = ("tags", registry, repository)
+        if pages <= 1:
+            self._whole(registry, repository, wanted, artifacts, key)
+        elif not remaining:
+            self._remember(registry, repository, {t: found.get(t) for t in wanted})
+        elif self._by_tags_is_cheaper(len(remaining), pages - 1):
+            asked = self._fan_out(client.artifact, [(project, rest, t) for t in remaining])
+
+            def finish() -> None:
+                answers = {t: found.get(t) for t in wanted}
+                answers.update(zip(remaining, (f.result() for f in asked), strict=True))
+                self._remember(registry, repository, answers)
+
+            self._then(key, asked, finish)
+        else:
+            more = self._fan_out(
+                client.artifacts_page, [(project, rest, p) for p in range(2, pages + 1)]
+            )
+
+            def assemble() -> None:
+                read = [first, *(f.result() for f in more)]
                 check_pages(read, f"listing the artifacts of {repository}", client.host)
-                artifacts = [a for page, _ in read for a in page]
-                found = _by_tag(artifacts)
-                whole = True
+                listed = [a for page, _ in read for a in page]
+                self._whole(registry, repository, wanted, listed, key)
+
+            self._then(key, more, assemble)
+
+    def _whole(
+        self,
+        registry: str,
+        repository: str,
+        wanted: set[str],
+        artifacts: list[ArtifactInfo],
+        key: tuple[str, str, str],
+    ) -> None:
+        """The repository's whole list is read: it answers every tag on a listed artifact and
+        every listed digest. Harbor's list leaves accessories out, and a signature's
+        `sha256-<hex>.sig` tag is on one: a wanted tag the list does not name is read, or
+        the list's accessories are, whichever is fewer."""
+        with self._lock:
+            self._listings[(registry, repository)] = list(artifacts)
+        found = _by_tag(artifacts)
         answers: dict[str, ArtifactInfo | None] = {t: found.get(t) for t in wanted}
-        complete = False
-        if whole:
-            with self._lock:
-                self._listings[(registry, repository)] = list(artifacts)
-            answers.update(found)
-            answers.update({a.digest: a for a in artifacts})
-            # Harbor's list leaves accessories out, and a signature's `sha256-<hex>.sig` tag
-            # is on one: a tag the list does not name may still be on an accessory.
-            accessories = sorted({x.digest for a in artifacts for x in a.accessories})
-            missing = sorted(t for t in wanted if answers.get(t) is None)
-            if missing and accessories:
-                if len(missing) <= len(accessories):
-                    answers.update(self._each(client, project, rest, missing))
-                else:
-                    read_accessories = self._each(client, project, rest, accessories)
-                    answers.update(read_accessories)
-                    answers.update(_by_tag(a for a in read_accessories.values() if a))
-                    answers.update({t: answers.get(t) for t in missing})
-                    # An accessory's own accessories are left out of its answer's tags too.
-                    complete = not any(a.accessories for a in read_accessories.values() if a)
-            else:
-                complete = True
-        self._remember(registry, repository, answers)
-        if complete:
+        answers.update(found)
+        answers.update({a.digest: a for a in artifacts})
+        accessories = sorted({x.digest for a in artifacts for x in a.accessories})
+        missing = sorted(t for t in wanted if answers.get(t) is None)
+        if not (missing and accessories):
+            self._remember(registry, repository, answers)
             with self._lock:
                 self._complete.add((registry, repository))
+            return
+        project, _, rest = repository.partition("/")
+        client = self.harbor(registry)
+        reading = missing if len(missing) <= len(accessories) else accessories
+        asked = self._fan_out(client.artifact, [(project, rest, r) for r in reading])
 
-    @staticmethod
-    def _each(
-        client: HarborClient, project: str, rest: str, references: Iterable[str]
-    ) -> dict[str, ArtifactInfo | None]:
-        return {r: client.artifact(project, rest, r) for r in references}
+        def finish() -> None:
+            read = dict(zip(reading, (f.result() for f in asked), strict=True))
+            answers.update(read)
+            if reading is accessories:
+                answers.update(_by_tag(a for a in read.values() if a))
+                answers.update({t: answers.get(t) for t in missing})
+            self._remember(registry, repository, answers)
+            # An accessory's own accessories are left out of its answer's tags too.
+            if reading is accessories and not any(a.accessories for a in read.values() if a):
+                with self._lock:
+                    self._complete.add((registry, repository))
+
+        self._then(key, asked, finish)
+
+    def _by_tags_is_cheaper(self, tags: int, pages: int) -> bool:
+        """Per-tag requests or the remaining pages, all concurrent: fewer rounds wins, then
+        fewer requests."""
+        width = max(1, self.concurrency)
+        return (math.ceil(tags / width), tags) <= (math.ceil(pages / width), pages)
+
+    def _fan_out(
+        self, request: Callable[..., _T], calls: list[tuple[Any, ...]]
+    ) -> list[Future[_T]]:
+        assert self._pool is not None
+        return [self._pool.submit(request, *call) for call in calls]
+
+    def _then(
+        self, key: tuple[str, str, str], futures: list[Future[Any]], finish: Callable[[], None]
+    ) -> None:
+        """What to do once `futures` have answered: run by the thread that waits for `key`
+        (never by a worker, which must not wait for other jobs of its own pool)."""
+        with self._lock:
+            self._followups.setdefault(key, []).append((futures, finish))
 
     def _remember(
         self, registry: str, repository: str, answers: Mapping[str, ArtifactInfo | None]
