@@ -82,6 +82,11 @@ BAD = [
         '"artifact" must be true or false',
     ),
     ("operations:\n  - replicate: {policy: zero}\n", 2, '"policy" must be a replication policy id'),
+    (
+        "operations:\n  - replicate: {policy: 3, source: 'http://h.io'}\n",
+        2,
+        '"source" is the registry host (harbor.example.com), not a URL',
+    ),
     ("operations:\n  - push: 5\n", 2, '"push" must be a non-empty string'),
     (f"operations:\n  - sign: {H}/p/app:1\n    from: x\n", 3, "a sign does not take 'from'"),
     (f"operations:\n  - sign: {H}/p/app:1\n    digest: sha256:1\n", 3, "has 64 hex digits"),

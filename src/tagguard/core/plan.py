@@ -145,6 +145,12 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
         source_host = (
             _string(inner["source"], "source", fail).lower() if "source" in inner else None
         )
+        if source_host is not None and "://" in source_host:
+            raise fail(
+                inner["source"],
+                '"source" is the registry host (harbor.example.com), not a URL; '
+                "use --plain-http for a Harbor on plain HTTP",
+            )
         return PlanOperation("replicate", node.line, policy=policy.value, policy_source=source_host)
     _only(inner, {"from", "to"}, kind, fail)
     for key in ("from", "to"):
