@@ -1256,3 +1256,23 @@ def _check_report_path(entry: str, path: Path) -> None:
         raise InputError(f"--report {entry}: {folder} is not a folder")
     if not os.access(folder, os.W_OK):
         raise InputError(f"--report {entry}: {folder} is not writable")
+
+
+def configured_options(command: str = "push", cwd: Path | None = None) -> Options:
+    """`command`'s Options from the environment (TAGGUARD_<OPTION>), tagguard.toml (found from
+    `cwd`, or TAGGUARD_CONFIG) and the defaults, with no command line: for callers that have
+    none of their own, such as the docker plugin."""
+    from tagguard.config import default_maps, load_config, resolved, use_color
+
+    config = load_config(os.environ.get("TAGGUARD_CONFIG"), cwd or Path.cwd())
+    maps = default_maps(config, cli.commands) if config.path is not None else {}
+    params = dict(resolved(cli.commands[command], command, maps.get(command)).params)
+    fields = set(Options.__dataclass_fields__)
+    chosen = {k: v for k, v in params.items() if k in fields and k not in ("color", "quiet")}
+    chosen = {k: v for k, v in chosen.items() if k != "verbose"}
+    return Options(
+        color=use_color(params.get("color") or "auto", os.environ, sys.stderr),
+        quiet=bool(params.get("quiet")),
+        verbose=bool(params.get("verbose")),
+        **chosen,
+    )

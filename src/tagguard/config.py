@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
+import click.core
 from click.core import ParameterSource
 
 from tagguard.errors import InputError
 
 CONFIG_FILE = "tagguard.toml"
+_UNSET = getattr(click.core, "UNSET", object())  # click >= 8.3 marks a missing value so
 COLOR_CHOICES = ("auto", "always", "never")
 
 # Variables the GitHub Action, the GitLab template and the GitLab component set for their own
@@ -236,7 +238,9 @@ def resolved(
         assert option.name is not None
         value, source = option.consume_value(ctx, {})
         try:
-            ctx.params[option.name] = option.process_value(ctx, value)
+            processed = option.process_value(ctx, value)
+            # click's own parse turns its "no value" marker into None at the end; so do we.
+            ctx.params[option.name] = None if processed is _UNSET else processed
         except click.BadParameter as error:
             where = option.envvar if source is ParameterSource.ENVIRONMENT else option_key(option)
             raise InputError(f"{where}: {error.message}") from None

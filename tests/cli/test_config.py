@@ -183,3 +183,19 @@ def test_the_environment_reaches_options_without_a_variable_of_their_own_before(
     assert out.startswith("{")
     assert Path("out.txt").read_text().startswith("allow")
     assert Path("out.md").exists()
+
+
+def test_configured_options_for_callers_without_a_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the docker plugin can run with: environment, then file, then defaults."""
+    from tagguard.commands import configured_options
+
+    Path("tagguard.toml").write_text('timeout = 4\nharbor-url = ["h.io=http://127.0.0.1:1"]\n')
+    monkeypatch.setenv("TAGGUARD_TIMEOUT", "6")
+    monkeypatch.setenv("TAGGUARD_CREDENTIALS", "h.io=H_AUTH")
+    options = configured_options()
+    assert (options.timeout, options.deadline) == (6.0, 60.0)
+    assert options.harbor_urls == ("h.io=http://127.0.0.1:1",)
+    assert options.credentials == ("h.io=H_AUTH",)
+    assert options.rules_file is None
