@@ -175,3 +175,22 @@ def test_a_lone_surrogate_in_a_plan_is_refused_at_its_line(
     with pytest.raises(PlanError, match=r"plan\.yml:2: ") as caught:
         load_plan(str(path), {})
     assert "surrogate" in caught.value.message or "invalid Unicode" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "operations:\n  - push: [h.io/p/a:1, h.io/p/a:${VERSION:-x}]\n",
+        "operations:\n  - retag: {from: h.io/p/a:${V}, to: h.io/p/a:stable}\n",
+    ],
+)
+def test_variables_inside_flow_collections_get_the_quoting_hint(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "plan.yml"
+    path.write_text(text)
+    with pytest.raises(PlanError, match=r"plan\.yml:2: not valid YAML: .*quote values holding"):
+        load_plan(str(path), {})
+    quoted = (
+        text.replace("h.io/p/a:${", '"h.io/p/a:${').replace("}]", '}"]').replace("}, to", '}", to')
+    )
+    path.write_text(quoted)
+    assert load_plan(str(path), {"V": "1"}).operations[0].line == 2

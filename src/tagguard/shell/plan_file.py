@@ -53,12 +53,27 @@ def _tree(text: str, path: str, env: Mapping[str, str]) -> Node:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else 1
-        raise PlanError(f"{path}:{line}: not valid YAML: {error.problem}") from None
+        raise PlanError(
+            f"{path}:{line}: not valid YAML: {error.problem}{_flow_hint(text, line)}"
+        ) from None
     except yaml.YAMLError as error:
         raise PlanError(f"{path}:1: not valid YAML: {error}") from None
     if root is None:
         raise PlanError(f"{path}:1: the plan is empty")
     return _node(root, path, env, depth=0)
+
+
+def _flow_hint(text: str, line: int) -> str:
+    """`${VAR}` inside `[...]` or `{...}` is not YAML (its braces open a mapping): the usual
+    cause of a plan that does not parse, and the fix is to quote the value."""
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    if "${" in here and ("[" in here or "{" in here.replace("${", "")):
+        return (
+            "; quote values holding ${...} inside [...] or {...}, e.g. "
+            '"harbor.example.com/p/app:${VERSION}"'
+        )
+    return ""
 
 
 def _node(node: object, path: str, env: Mapping[str, str], depth: int) -> Node:
