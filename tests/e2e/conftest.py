@@ -40,6 +40,16 @@ class Run:
         """The JSON printed, checked against the published output schema."""
         return output_json(self.out)
 
+    def undecided(self) -> dict[str, str]:
+        """An exit 2 with --format json: the one object holds no verdict, and its `error` is
+        what the single stderr line says."""
+        assert self.code == 2, (self.code, self.err)
+        data = self.json
+        assert (data["decisions"], data["warnings"]) == ([], []), data
+        error: dict[str, str] = data["error"]
+        assert self.err == f"tagguard: error: {error['message']}\n", (self.err, error)
+        return error
+
     def verdicts(self) -> list[str]:
         return [d["decision"] for d in self.json["decisions"]]
 
