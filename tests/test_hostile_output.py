@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from tagguard.cli import main
 from tagguard.core.sanitize import printable
 from tests.ci_commands import CommandManager, commands_in, parses_as_command, read_lines
+from tests.conftest import output_json
 from tests.e2e.conftest import Harbor, harbor, registry  # noqa: F401 (fixtures, for impact)
 from tests.reporters.test_markdown import OWN_TAGS, render
 from tests.reporters.test_sarif import accepted
@@ -221,9 +222,12 @@ def every_output(hostile: Hostile) -> None:
                 assert result.code == as_json.code, result.err
                 if result.code == 2:
                     assert len(read_lines(result.err)) == 1
-                    assert not result.out
+                    if output_format == "json":  # the one object, with the error
+                        assert output_json(result.out)["error"]["code"] != "internal"
+                    else:
+                        assert not result.out
                 if output_format == "github" and result.code != 2:
-                    assert_github(result.out, result.err, json.loads(as_json.out))
+                    assert_github(result.out, result.err, output_json(as_json.out))
                 else:
                     assert_no_command(result.out)
                     assert_no_command(result.err)
@@ -233,8 +237,8 @@ def every_output(hostile: Hostile) -> None:
                 result = run(root, [*args, "--format", output_format])
                 assert_no_command(result.out)
                 assert_no_command(result.err)
-                if output_format == "json" and result.code != 2:
-                    json.loads(result.out)
+                if output_format == "json":
+                    output_json(result.out)
 
 
 # -------------------------------------------------------------- the list, one by one

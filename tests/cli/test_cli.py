@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tagguard import __version__
 from tagguard.cli import main
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, output_json
 
 RULES = str(EXAMPLES / "rules.json")
 STATE = str(EXAMPLES / "state.json")
@@ -56,7 +56,7 @@ def test_the_program_flushes_everything_before_its_prompt_exit() -> None:
         check=False,
     )
     assert done.returncode == 1, done.stderr  # the example plan moves immutable tags
-    report = json.loads(done.stdout)  # all of a large report, not a truncated buffer
+    report = output_json(done.stdout)  # all of a large report, not a truncated buffer
     assert len(report["decisions"]) == sum(report["summary"].values()) > 100
     assert any("rule 7 is broken" in w["message"] for w in report["warnings"])
 
@@ -105,7 +105,7 @@ def test_push_block_exit_1_json(capsys: pytest.CaptureFixture[str]) -> None:
         "json",
     )
     assert code == 1
-    data = json.loads(out)
+    data = output_json(out)
     (decision,) = data["decisions"]
     assert decision["decision"] == "block"
     assert decision["rule_id"] == 1
@@ -132,7 +132,7 @@ def test_old_harbor_semantics_change_the_verdict(capsys: pytest.CaptureFixture[s
         "2.10.1",
     )
     assert (new, old) == (1, 0)
-    assert json.loads(out)["warnings"][0]["code"] == "broken-rule"
+    assert output_json(out)["warnings"][0]["code"] == "broken-rule"
 
 
 def test_retag_and_delete(capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,7 +167,7 @@ def test_explain_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
         "--format",
         "json",
     )
-    data = json.loads(out)
+    data = output_json(out)
     assert (data["immutable"], data["rule_id"], data["exists"]) == (True, 8, None)
 
 
@@ -179,7 +179,7 @@ def test_lint_exit_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     clean.write_text("[]")
     assert run(capsys, "lint", "--rules-file", str(clean))[0] == 0
     code, out, _ = run(capsys, "lint", "--rules-file", RULES, "--format", "json")
-    assert json.loads(out)["summary"]["error"] == 1
+    assert output_json(out)["summary"]["error"] == 1
 
 
 @pytest.mark.parametrize(
@@ -267,7 +267,7 @@ def test_plan_reports_every_operation_with_its_line(capsys: pytest.CaptureFixtur
     plan = str(EXAMPLES / "release-plan.yml")
     code, out, err = run(capsys, "plan", plan, *OFFLINE, "--format", "json")
     assert code == 1, err
-    data = json.loads(out)
+    data = output_json(out)
     lines = (EXAMPLES / "release-plan.yml").read_text().splitlines()
     declared = {i + 1 for i, line in enumerate(lines) if line.startswith("  - ")}
     assert len(declared) == 50
@@ -289,7 +289,7 @@ def test_plan_operations_see_what_earlier_ones_wrote(
     )
     code, out, _ = run(capsys, "plan", str(plan), *OFFLINE, "--format", "json")
     verdicts = [
-        (d["source"]["line"], d["decision"], d["new_digest"]) for d in json.loads(out)["decisions"]
+        (d["source"]["line"], d["decision"], d["new_digest"]) for d in output_json(out)["decisions"]
     ]
     assert verdicts == [(2, "allow", new), (4, "allow", new), (5, "block", OTHER)]
     assert code == 1

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from tests.builders import huge_rule_set
+from tests.conftest import output_json
 
 RULES, REPOSITORIES, TAGS = 5000, 20, 10
 BOUND_SECONDS = 90  # measured: 5 s (bench/rules_scale.py --rules 5000 --refs 200)
@@ -36,7 +37,7 @@ def test_thousands_of_rules_with_pathological_patterns(tmp_path: Path) -> None:
     )  # fmt: skip
     elapsed = time.monotonic() - started
     assert done.returncode == 1, done.stderr
-    decisions = json.loads(done.stdout)["decisions"]
+    decisions = output_json(done.stdout)["decisions"]
     assert len(decisions) == REPOSITORIES * TAGS
     # v* tags exist with another digest and only the last rule protects them: blocked.
     # The others are mutable: allowed, after every one of the rules was tried.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import json
 from typing import Any
 
 import pytest
@@ -27,6 +26,7 @@ from tagguard.core.state import cosign_subject
 from tagguard.errors import PatternError
 from tagguard.reporters.lint import render_json
 from tests.builders import rule_json
+from tests.conftest import output_json
 
 rule = rule_json
 
@@ -292,7 +292,7 @@ def test_json_findings_carry_the_example_name() -> None:
     findings = lint(rule(1, tag="rc{1,2"), rule(2))
     out = io.StringIO()
     render_json([("rules.json", f) for f in findings], out)
-    by_code = {f["code"]: f for f in json.loads(out.getvalue())["findings"]}
+    by_code = {f["code"]: f for f in output_json(out.getvalue())["findings"]}
     example = by_code["pattern-error"]["example"]
     with pytest.raises(PatternError):
         glob.harbor_match("rc{1,2", example)

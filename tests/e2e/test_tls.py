@@ -4,14 +4,14 @@ the certificate it names, for Harbor and for a retag source alike; `--insecure` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, Harbor, harbor_state
+from tests.conftest import output_json
+from tests.e2e.conftest import ADMIN, Harbor, Run, harbor_state
 from tests.harbor_server.harbor import HarborState, running_harbor, self_signed_certificate
 from tests.harbor_server.images import Image, Pusher, make_image
 from tests.harbor_server.registry import Registry
@@ -66,7 +66,7 @@ def _push(harbor: Harbor, digest: str, *options: str) -> tuple[int, str, str]:
 
 def test_an_unknown_certificate_is_refused_in_one_line(tls_harbor: Harbor) -> None:
     code, out, err = _push(tls_harbor, _setup(tls_harbor))
-    assert (code, out) == (2, "")
+    assert Run(code, out, err).undecided()  # the one JSON object, with the stderr line
     assert err.count("\n") == 1, err
     assert "certificate verify failed" in err
     assert f"https://{tls_harbor.host}" in err
@@ -78,7 +78,7 @@ def test_ca_file_trusts_the_certificate_it_names(
 ) -> None:
     code, out, err = _push(tls_harbor, _setup(tls_harbor), "--ca-file", str(certificate[0]))
     assert code == 1, err
-    assert [d["decision"] for d in json.loads(out)["decisions"]] == ["block", "allow"]
+    assert [d["decision"] for d in output_json(out)["decisions"]] == ["block", "allow"]
     # The requests did go over TLS to this Harbor: its log has them.
     assert tls_harbor.state.requests_to("/api/v2.0/projects/proj/immutabletagrules")
 
@@ -87,7 +87,7 @@ def test_ca_file_with_another_certificate_is_still_refused(
     tls_harbor: Harbor, other_certificate: Certificate
 ) -> None:
     code, out, err = _push(tls_harbor, _setup(tls_harbor), "--ca-file", str(other_certificate[0]))
-    assert (code, out) == (2, "")
+    assert Run(code, out, err).undecided()  # the one JSON object, with the stderr line
     assert err.count("\n") == 1, err
     assert "certificate verify failed" in err
 
@@ -104,7 +104,7 @@ def test_ca_file_that_is_not_a_certificate(tls_harbor: Harbor, tmp_path: Path) -
     digest = _setup(tls_harbor)
     tls_harbor.state.log.clear()
     code, out, err = _push(tls_harbor, digest, "--ca-file", str(bogus))
-    assert (code, out) == (2, "")
+    assert Run(code, out, err).undecided()  # the one JSON object, with the stderr line
     assert err.count("\n") == 1, err
     assert f"--ca-file {bogus}: not a PEM certificate bundle" in err
     assert tls_harbor.state.log == []  # said before any request
@@ -113,7 +113,7 @@ def test_ca_file_that_is_not_a_certificate(tls_harbor: Harbor, tmp_path: Path) -
 
 def test_ca_file_that_does_not_exist(tls_harbor: Harbor, tmp_path: Path) -> None:
     code, out, err = _push(tls_harbor, _setup(tls_harbor), "--ca-file", str(tmp_path / "nope"))
-    assert (code, out) == (2, "")
+    assert Run(code, out, err).undecided()  # the one JSON object, with the stderr line
     assert "--ca-file" in err
     assert str(tmp_path / "nope") in err
 
@@ -144,7 +144,7 @@ def test_a_retag_source_behind_an_unknown_certificate(
 
     # Harbor's certificate only: the source's is refused, and the error names the source.
     refused = tls_harbor.tagguard(*retag, "--ca-file", str(certificate[0]))
-    assert (refused.code, refused.out) == (2, ""), refused.err
+    assert refused.undecided()["code"] == "remote", refused.err
     assert refused.err.count("\n") == 1, refused.err
     assert f"https://{source_host}" in refused.err
     assert "certificate verify failed" in refused.err

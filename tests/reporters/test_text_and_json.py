@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import io
-import json
 
 from tagguard.core.report import Report
 from tagguard.reporters import FILES, FORMATS, Context, default_format, render
+from tests.conftest import output_json
 from tests.reporters.conftest import A
 
 
@@ -24,7 +24,7 @@ def test_text(report: Report) -> None:
 def test_json_contract(report: Report) -> None:
     out = io.StringIO()
     render("json", report, Context(out))
-    data = json.loads(out.getvalue())
+    data = output_json(out.getvalue())
     assert set(data) == {"schema_version", "decisions", "warnings", "summary"}
     assert data["schema_version"] == 1
     assert data["summary"] == {"allow": 2, "skip": 1, "block": 1}
