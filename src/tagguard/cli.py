@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import click
@@ -123,18 +123,20 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
 
     The command line is read again the way click read it, but leniently (no callbacks, no
     errors: it may be the very line click just refused), so `--format=json`, an option's
-    environment variable and a default all count as they did for the run itself."""
-    import click
+    environment variable, tagguard.toml and a default all count as they did for the run."""
 
     from tagguard.commands import cli
 
     try:
-        group = click.Context(cli)
+        group = cli.make_context("tagguard", list(args), resilient_parsing=True)
         for position, name in enumerate(args):
             command = cli.get_command(group, name)
             if command is not None:
                 rest = args[position + 1 :]
-                with command.make_context(name, rest, resilient_parsing=True) as context:
+                defaults = _config_defaults(group).get(name)
+                with command.make_context(
+                    name, rest, resilient_parsing=True, default_map=defaults
+                ) as context:
                     params = context.params
                 break
         else:
@@ -145,6 +147,21 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
         return None
     reference = params.get("reference")
     return name, reference if isinstance(reference, str) else None
+
+
+def _config_defaults(group: click.Context) -> dict[str, Any]:
+    """The commands' defaults from tagguard.toml, as the group's callback sets them (none
+    when the file is the error)."""
+    from pathlib import Path
+
+    from tagguard.commands import cli
+    from tagguard.config import default_maps, load_config
+
+    try:
+        config = load_config(group.params.get("config_file"), Path.cwd())
+        return default_maps(config, cli.commands) if config.path is not None else {}
+    except Exception:
+        return {}
 
 
 def _one_line(error: click.ClickException) -> str:
