@@ -259,6 +259,13 @@ def test_an_exit_2_prints_json_however_json_was_asked_for(
     assert tagguard(*broken, "--format", "text")[1] == ""
     monkeypatch.delenv("TAGGUARD_FORMAT")
     assert tagguard(*broken)[1] == ""
+    # From tagguard.toml (here the top of a checkout), for every command or for one.
+    (files / ".git").mkdir()
+    (files / "tagguard.toml").write_text('format = "json"\n')
+    assert output_json(tagguard(*broken)[1])["error"]["code"] == "file"
+    (files / "tagguard.toml").write_text('[lint]\nformat = "json"\n')
+    assert output_json(tagguard("lint", "nope.json")[1])["error"]["code"] == "file"
+    assert tagguard(*broken)[1] == ""
 
 
 def test_an_internal_error_is_an_error_document_too(
