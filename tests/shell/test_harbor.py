@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import responses
+from responses import matchers
 
 from tagguard.core import glob
 from tagguard.core.harbor_version import AT_LEAST_2_13, glob_version_for, parse_harbor_version
@@ -426,7 +427,6 @@ def two_pages(
 @pytest.mark.parametrize(
     ("question", "url", "item"),
     [
-        ("rules", RULES, rule_json),
         ("artifacts", ARTIFACTS, artifact_item),
         ("repositories", REPOSITORIES, repository),
     ],
@@ -443,7 +443,6 @@ def test_an_id_read_twice_is_an_error(question: str, url: re.Pattern[str], item:
 @pytest.mark.parametrize(
     ("question", "url", "item"),
     [
-        ("rules", RULES, rule_json),
         ("artifacts", ARTIFACTS, artifact_item),
         ("repositories", REPOSITORIES, repository),
     ],
@@ -460,7 +459,6 @@ def test_a_count_that_moves_between_pages_is_an_error(
 @pytest.mark.parametrize(
     ("question", "url", "item", "message"),
     [
-        ("rules", RULES, rule_json, "said 3 rules but sent 2"),
         ("artifacts", ARTIFACTS, artifact_item, "said 3 artifacts but sent 2"),
         ("repositories", REPOSITORIES, repository, "said 3 repositories but sent 2"),
     ],
@@ -510,18 +508,49 @@ def ask(question: str) -> object:
     return harbor.repositories()
 
 
+def rule_pages_answered(first: list[object], second: Any, totals: tuple[str, str]) -> None:
+    """Two pages of 100 rules, asked by number (page=1, page=2) as tagguard asks them."""
+
+    def on(page: str) -> list[Any]:
+        return [matchers.query_param_matcher({"page": page}, strict_match=False)]
+
+    responses.get(RULES, json=first, headers={"X-Total-Count": totals[0]}, match=on("1"))
+    if isinstance(second, int):
+        responses.get(
+            RULES,
+            status=second,
+            json={"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]},
+            match=on("2"),
+        )
+    else:
+        responses.get(RULES, json=second, headers={"X-Total-Count": totals[1]}, match=on("2"))
+
+
+HUNDRED = [rule_json(i) for i in range(1, 101)]
+
+
 @responses.activate
-def test_the_rules_use_the_shared_pages_and_a_403_on_any_page_is_an_answer() -> None:
-    two_pages(RULES, [rule_json(1)], [], ("2", "2"))
-    responses.replace(
-        responses.GET,
-        f"{BASE}/api/v2.0/page2?page=2",
-        status=403,
-        json={"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]},
-    )
-    found = client().rules("p")
-    assert found.rules is None
-    assert all(c.request.headers["X-Is-Resource-Name"] == "true" for c in responses.calls)
+@pytest.mark.parametrize(
+    ("second", "totals", "message"),
+    [
+        ([rule_json(100)], ("101", "101"), "id 100 twice"),
+        ([rule_json(101)], ("101", "102"), "count changed between pages"),
+        ([rule_json(101)], ("102", "102"), "said 102 rules but sent 101"),
+    ],
+)
+def test_rule_pages_read_apart_must_agree(
+    second: list[object], totals: tuple[str, str], message: str
+) -> None:
+    rule_pages_answered(HUNDRED, second, totals)
+    with pytest.raises(RemoteError, match=message):
+        client().rules("p")
+    assert [c.request.headers["X-Is-Resource-Name"] for c in responses.calls] == ["true"] * 2
+
+
+@responses.activate
+def test_a_403_on_any_rule_page_is_an_answer() -> None:
+    rule_pages_answered(HUNDRED, 403, ("101", "101"))
+    assert client().rules("p").rules is None
 
 
 @responses.activate

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
-from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, TagInfo
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, ProjectRules, TagInfo
 from tagguard.shell.live import LiveSources
+from tests.builders import rule_json
 
 A, B, S = (f"sha256:{c * 64}" for c in "ab5")
 SIG = f"sha256-{'a' * 64}.sig"
@@ -145,3 +148,37 @@ def test_a_few_missing_tags_of_a_big_repository_are_asked_at_once() -> None:
     sources.settle()
     assert sources.artifact("h.io", "p/app", "t800") is not None
     assert sorted(client.requests) == [("get", "t500"), ("get", "t800"), ("page", "1")]
+
+
+class RulesHarbor(FakeHarbor):
+    """A project with 250 rules: pages 2 and 3 must be in flight together."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.rules = [rule_json(i, tag=f"v{i}") for i in range(1, 251)]
+        self.barrier = threading.Barrier(2, timeout=10)
+
+    def rules_page(self, project: str, page: int) -> tuple[list[Any], int | None] | None:
+        self.requests.append(("rules", str(page)))
+        if page > 1:
+            self.barrier.wait()
+        return self.rules[(page - 1) * 100 : page * 100], len(self.rules)
+
+    def rules_from(
+        self, project: str, pages: Sequence[tuple[list[Any], int | None]]
+    ) -> ProjectRules:
+        return ProjectRules(parse_rules([r for page, _ in pages for r in page], "rules"))
+
+    def rules_forbidden(self) -> str:
+        return "forbidden"
+
+
+def test_the_pages_of_a_long_rule_list_are_asked_at_once() -> None:
+    client = RulesHarbor()
+    sources = live(client)
+    sources.prefetch([("h.io", "p")], {})
+    sources.settle()
+    found = sources.rules("h.io", "p").rules
+    assert found is not None
+    assert len(found) == 250
+    assert sorted(client.requests) == [("rules", "1"), ("rules", "2"), ("rules", "3")]

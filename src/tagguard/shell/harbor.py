@@ -28,8 +28,9 @@ refuse a pull with code PROJECTPOLICYVIOLATION, which `policy_refusal` words as 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -125,20 +126,53 @@ class HarborClient:
         return None
 
     def rules(self, project: str) -> ProjectRules:
+        """Every rule of the project, page after page (`rules_page` and `rules_from` let a
+        caller ask the pages after the first at once)."""
+        first = self.rules_page(project, 1)
+        if first is None:
+            return ProjectRules(None, self.rules_forbidden())
+        pages = [first]
+        for number in range(2, rule_pages(first[1]) + 1):
+            page = self.rules_page(project, number)
+            if page is None:
+                return ProjectRules(None, self.rules_forbidden())
+            pages.append(page)
+        return self.rules_from(project, pages)
+
+    def rules_page(self, project: str, page: int) -> tuple[list[Any], int | None] | None:
+        """One page (100) of the project's rules as Harbor sends them, and its
+        X-Total-Count; None when the credentials may not list them (403)."""
         what = f"reading the immutability rules of project {project!r}"
-        first = (
-            f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}&page=1&page_size={PAGE_SIZE}"
+        path = (
+            f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
+            f"&page={page}&page_size={PAGE_SIZE}"
         )
-        listing = self._pages(first, what, headers=_BY_NAME, forbidden_is_an_answer=True)
-        if listing is None:
-            return ProjectRules(None, self._rules_forbidden())
-        try:
-            rules = parse_rules(
-                list(listing.items), f"rules of project {project!r} from {self.host}"
+        answer = self._get(path, what, headers=_BY_NAME, allow_statuses=(403,))
+        if answer.status == 403:
+            return None
+        items = self._json(answer, what)
+        if not isinstance(items, list):
+            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
+        return items, _int_header(answer, "x-total-count", None)
+
+    def rules_from(
+        self, project: str, pages: Sequence[tuple[list[Any], int | None]]
+    ) -> ProjectRules:
+        """The rules of pages read apart: one count on every page, no rule twice, as many as
+        counted (else the list changed while it was read: exit 2, never a guess)."""
+        what = f"reading the immutability rules of project {project!r}"
+        totals = {total for _, total in pages}
+        if len(totals) > 1:
+            raise RemoteError(
+                f"{what}: {self.host}'s count changed between pages: the list changed while "
+                "tagguard read it"
             )
+        items = [item for page, _ in pages for item in page]
+        try:
+            rules = parse_rules(items, f"rules of project {project!r} from {self.host}")
         except TagguardError as error:
             raise RemoteError(error.message) from None
-        self._check_whole([rule.id for rule in rules], listing.total, what, "rule")
+        self._check_whole([rule.id for rule in rules], next(iter(totals)), what, "rule")
         return ProjectRules(rules)
 
     def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
@@ -380,7 +414,7 @@ class HarborClient:
                 )
             seen.add(item_id)
 
-    def _rules_forbidden(self) -> str:
+    def rules_forbidden(self) -> str:
         """Why the rules are unreadable, and what would let them be read, without
         parentheses: the reason ends up inside a decision's own.
 
@@ -515,6 +549,11 @@ def _artifacts_path(project: str, repository: str) -> str:
 
 def _list_query(page: int) -> str:
     return f"{_WHOLE}&{_SORT_ARTIFACTS}&page={page}&page_size={PAGE_SIZE}"
+
+
+def rule_pages(total: int | None) -> int:
+    """How many pages of 100 a count of rules takes (at least the first)."""
+    return max(1, math.ceil((total or 0) / PAGE_SIZE))
 
 
 def _int_header(answer: Answer, name: str, previous: int | None) -> int | None:

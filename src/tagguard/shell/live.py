@@ -31,7 +31,7 @@ from tagguard.core.state import (
     StateTable,
 )
 from tagguard.errors import InputError
-from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages
+from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages, rule_pages
 from tagguard.shell.registry import RegistryClient
 
 _T = TypeVar("_T")
@@ -117,7 +117,31 @@ class LiveSources:
         return self._rules[key]
 
     def _fetch_rules(self, registry: str, project: str) -> None:
-        found = self.harbor(registry).rules(project)
+        """Runs in a pool worker: the first page of the rules; the pages after it go to the
+        pool at once, and the reader puts them together."""
+        client = self.harbor(registry)
+        first = client.rules_page(project, 1)
+        if first is None:
+            self._keep_rules(registry, project, ProjectRules(None, client.rules_forbidden()))
+            return
+        pages = rule_pages(first[1])
+        if pages <= 1:
+            self._keep_rules(registry, project, client.rules_from(project, [first]))
+            return
+        more = self._fan_out(client.rules_page, [(project, p) for p in range(2, pages + 1)])
+
+        def assemble() -> None:
+            read = [first, *(f.result() for f in more)]
+            found = (
+                ProjectRules(None, client.rules_forbidden())
+                if any(page is None for page in read)
+                else client.rules_from(project, [page for page in read if page is not None])
+            )
+            self._keep_rules(registry, project, found)
+
+        self._then(("rules", registry, project), more, assemble)
+
+    def _keep_rules(self, registry: str, project: str, found: ProjectRules) -> None:
         with self._lock:
             self._rules[(registry, project)] = found
 
