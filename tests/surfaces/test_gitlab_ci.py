@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from tagguard import __version__
+from tests.conftest import output_json
 from tests.e2e.conftest import ADMIN, Harbor
 from tests.harbor_server.images import make_image
 from tests.reporters.conftest import npm_tool
@@ -389,7 +390,9 @@ def test_the_readme_pipeline_runs_under_gitlab_ci_local(harbor: Harbor, tmp_path
     report = json.loads((job / "gl-code-quality-report.json").read_text())
     assert report[0]["severity"] == "blocker"
     assert "<failure" in (job / "tagguard-junit.xml").read_text()
-    assert ADMIN[1] not in (job / "tagguard-report.json").read_text()
+    written = (job / "tagguard-report.json").read_text()
+    assert ADMIN[1] not in written
+    assert output_json(written)["summary"]["block"] >= 1  # the published contract
     assert ADMIN[1] not in log
 
     off = gitlab_ci_local(
