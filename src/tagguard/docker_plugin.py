@@ -17,7 +17,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -286,7 +286,7 @@ def _check(images: Sequence[_Image], targets: Sequence[Reference]) -> Report:
             session.report.extend(session.push(image.targets, image.digest, unknown=image.label))
         return session.report
 
-    report = run_check(_options(os.environ), targets, [], check)
+    report = run_check(_options(), targets, [], check)
     sys.stderr.write("".join(f"{line}\n" for line in lines(report)))
     return report
 
@@ -307,25 +307,14 @@ def lines(report: Report) -> list[str]:
     return found
 
 
-def _options(env: Mapping[str, str]) -> Options:
-    """The `tagguard` CLI's options, from the variables it reads them from too."""
-    from tagguard.commands import Options
-    from tagguard.errors import InputError
+def _options() -> Options:
+    """The `tagguard push` options as the CLI resolves them without a command line: every
+    TAGGUARD_<OPTION> variable and tagguard.toml; the plugin prints its own lines."""
+    from dataclasses import replace
 
-    policies = env.get("TAGGUARD_REPLICATION_POLICIES") or "off"
-    if policies not in ("auto", "off"):
-        raise InputError(f"TAGGUARD_REPLICATION_POLICIES={policies}: give auto or off")
-    return Options(
-        rules_file=None,
-        state_file=None,
-        harbor_version=env.get("TAGGUARD_HARBOR_VERSION") or None,
-        output_format=None,
-        color=False,
-        harbor_urls=tuple(env.get("TAGGUARD_HARBOR_URL", "").split()),
-        plain_http=env.get("TAGGUARD_PLAIN_HTTP", "").lower()
-        in ("1", "true", "t", "yes", "y", "on"),
-        replication_policies=policies,
-    )
+    from tagguard.commands import configured_options
+
+    return replace(configured_options("push"), output_format=None, color=False, reports=())
 
 
 def install(directory: str | None = None) -> str:

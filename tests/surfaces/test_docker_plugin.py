@@ -449,3 +449,19 @@ def test_harbors_text_cannot_forge_a_line(docker: Docker, harbor: Harbor) -> Non
     assert ours[1].startswith("tagguard: warning: project platform: rule 1 is broken")
     assert all("\\x1b[2J\\ntagguard: allow  forged" in line for line in ours)
     assert not any(line.startswith("tagguard: allow  forged") for line in printed)
+
+
+def test_the_plugin_reads_its_options_as_the_cli_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tagguard.toml and every TAGGUARD_<OPTION> variable, not a hand-picked few.
+    from tagguard import docker_plugin
+
+    config = tmp_path / "tagguard.toml"
+    config.write_text('timeout = 3\nharbor-url = ["h.io=http://127.0.0.1:9"]\n')
+    monkeypatch.setenv("TAGGUARD_CONFIG", str(config))
+    monkeypatch.setenv("TAGGUARD_DEADLINE", "7")
+    options = docker_plugin._options()
+    assert (options.timeout, options.deadline) == (3.0, 7.0)
+    assert options.harbor_urls == ("h.io=http://127.0.0.1:9",)
+    assert options.output_format is None
