@@ -49,6 +49,8 @@ CHECKED = {
     "component: $CI_SERVER_FQDN": "test_each_yaml_block_is_valid_for_its_schema",
     'entrypoint: [""]': "test_each_yaml_block_is_valid_for_its_schema",
     "tagguard install-git-hook --uninstall": "test_the_git_hook_lines_run_in_a_repository",
+    'credentials = ["replica.example.com=REPLICA_AUTH"]': "test_the_configuration_example_is_read",
+    "tagguard completion fish": "test_the_completion_lines_print_scripts",
 }
 
 
@@ -591,3 +593,26 @@ def test_ci_ends_with_the_plain_clone_step() -> None:
         "make --no-print-directory unit",
     ):
         assert part in last, part
+
+
+def _block_with(piece: str) -> Block:
+    return next(b for b in readme_blocks() if piece in b.text)
+
+
+def test_the_configuration_example_is_read(tmp_path: Path) -> None:
+    """The README's tagguard.toml, as `tagguard config` reads it."""
+    example = _block_with("REPLICA_AUTH")
+    (tmp_path / "tagguard.toml").write_text(example.text)
+    done = shell("tagguard config lint", cwd=tmp_path, REPLICA_AUTH="u:p")
+    assert done.returncode == 0, done.stderr
+    assert "tagguard.toml" in done.stdout
+    assert "json" in done.stdout  # [lint] format = "json"
+    assert "u:p" not in done.stdout + done.stderr
+
+
+def test_the_completion_lines_print_scripts() -> None:
+    for command in commands_of(_block_with("tagguard completion fish").text):
+        program = command.split("$(", 1)[-1].split(")", 1)[0].split(">", 1)[0].strip()
+        done = shell(program)
+        assert done.returncode == 0, (program, done.stderr)
+        assert "_TAGGUARD_COMPLETE" in done.stdout, program
