@@ -463,3 +463,35 @@ def test_any_report_prints_as_a_valid_document_that_reads_back(
         report.warn(notice)
     data = output_json(json_output.dumps(report))
     assert data == json_output.report_dict(report)
+
+
+def test_readme_exit_2_example_is_real(tmp_path: Path) -> None:
+    """The README's exit-2 JSON is what this command prints, to the byte of its data."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    marker = "test_readme_exit_2_example_is_real -->\n```json\n"
+    shown = readme[readme.index(marker) + len(marker) :].split("```", 1)[0]
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tagguard",
+            "push",
+            "harbor.example.com/platform/api:v1.4.0",
+            "--digest",
+            "sha256:88c54d88a2e99a247f5e1ae2cfd43d31ca6234163289b920b722bf4f1866bd55",
+            "--rules-file",
+            str(examples / "rules.json"),
+            "--state-file",
+            "missing.json",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert json.loads(done.stdout) == json.loads(shown)

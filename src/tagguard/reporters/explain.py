@@ -106,5 +106,8 @@ def explanation_dict(explained: Explained, reference: str) -> dict[str, Any]:
 
 
 def render_json(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
-    stream.write(printable_json(json.dumps(explanation_dict(explained, reference), indent=2)))
+    from tagguard.reporters.json import versioned
+
+    data = versioned(explanation_dict(explained, reference))
+    stream.write(printable_json(json.dumps(data, indent=2)))
     stream.write("\n")

@@ -49,9 +49,13 @@ def finding_dict(origin: str, finding: Finding) -> dict[str, Any]:
 
 
 def render_json(found: Sequence[Located], stream: TextIO, color: bool = False) -> None:
-    data = {
-        "findings": [finding_dict(origin, f) for origin, f in found],
-        "summary": {level.value: count for level, count in _counts(found).items()},
-    }
+    from tagguard.reporters.json import versioned
+
+    data = versioned(
+        {
+            "findings": [finding_dict(origin, f) for origin, f in found],
+            "summary": {level.value: count for level, count in _counts(found).items()},
+        }
+    )
     stream.write(printable_json(json.dumps(data, indent=2)))
     stream.write("\n")
