@@ -508,7 +508,7 @@ def ask(question: str) -> object:
     return harbor.repositories()
 
 
-def rule_pages_answered(first: list[object], second: Any, totals: tuple[str, str]) -> None:
+def rule_pages_answered(first: list[Any], second: Any, totals: tuple[str, str]) -> None:
     """Two pages of 100 rules, asked by number (page=1, page=2) as tagguard asks them."""
 
     def on(page: str) -> list[Any]:
