@@ -468,3 +468,31 @@ def test_a_push_an_event_based_policy_replays_onto_an_immutable_tag(pair: Pair) 
     pair.source.push("proj/app:v1", image)
     result = pair.replicate(policy)  # the run the push's event starts
     assert result["outcomes"]["mirror/app:v1"].startswith("failed: 412")
+
+
+def test_the_destination_harbor_takes_credentials_from_a_variable(
+    pair: Pair, tmp_path: Path
+) -> None:
+    # --credentials HOST=ENVVAR reaches the replication's destination without a docker config.
+    pair.source.push("proj/app:v1")
+    policy = pair.policy()
+    empty = tmp_path / "no-docker"
+    empty.mkdir()
+    pair.source.monkeypatch.setenv("DOCKER_CONFIG", str(empty))
+    refused = pair.predict(policy)
+    assert refused.code == 2  # the destination asks for credentials, and none are given
+    user, password = DESTINATION_ADMIN
+    pair.source.monkeypatch.setenv("MIRROR_AUTH", f"{user}:{password}")
+    run = pair.source.tagguard(
+        "replicate",
+        "--policy",
+        str(policy),
+        "--source",
+        pair.source.host,
+        "--credentials",
+        f"{pair.dest_host}=MIRROR_AUTH",
+        "--format",
+        "json",
+    )
+    assert run.verdicts() == ["allow"], run.err
+    assert password not in run.out + run.err
