@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-import secrets as random
+import secrets
 from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Operation, Verdict
@@ -81,7 +81,7 @@ def annotation_lines(report: Report) -> list[str]:
 
 def render(report: Report, context: Context) -> None:
     out = context.stream
-    token = random.token_hex(16)
+    token = secrets.token_hex(16)
     out.write(f"::stop-commands::{token}\n")
     out.write(text(report))
     out.write(f"::{token}::\n")
@@ -106,7 +106,7 @@ def publish(report: Report, context: Context) -> None:
     output_path = context.env.get("GITHUB_OUTPUT")
     if output_path:
         counts = report.summary
-        delimiter = f"tagguard_{random.token_hex(8)}"
+        delimiter = f"tagguard_{secrets.token_hex(8)}"
         lines = [
             f"blocked={counts['block']}",
             f"skipped={counts['skip']}",

@@ -1,6 +1,7 @@
-"""Credentials, found the way docker users expect, in one documented order:
+"""Credentials, found the way docker users expect, in one documented order per host:
 
-1. `--username` with `--password-stdin` (or `--password-file`);
+0. `--credentials HOST=ENVVAR` for that host (the variable holds `user:password`);
+1. `--username` with `--password-stdin`;
 2. `TAGGUARD_USERNAME` and `TAGGUARD_PASSWORD` from the environment;
 3. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
    `credHelpers[host]`, then `auths[host]`, then `credsStore`, each through
