@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import subprocess
 from typing import Any
 
 import jsonschema
@@ -240,3 +241,28 @@ def test_artifact_with_every_part_and_project(harbor: Harbor) -> None:
     validate(listed.json(), "Artifact", many=True)
     project = get(harbor, "/projects/proj")
     validate(project.json(), "Project")
+
+
+def skopeo_inspect(harbor: Harbor, reference: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["skopeo", "inspect", "--no-tags", "--tls-verify=false", "--creds", ":".join(ADMIN),
+         *extra, f"docker://{harbor.ref(reference)}"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def test_skopeo_inspect_reads_oci_manifests_through_the_registry_proxy(harbor: Harbor) -> None:
+    """skopeo sends one `Accept` line per media type it takes; distribution answers an OCI
+    manifest only when its type is among them, so every line must reach it (the proxy once
+    kept the last line only, and every inspect failed with "accept header does not support
+    OCI manifests"). bench/run's baseline is this very call."""
+    image = harbor.push("proj/app:v1")
+    child = make_image()
+    index = make_index(child)
+    assert push_index(harbor.pusher, "proj/app", "multi", (child,), index).status_code == 201
+    for reference in ("proj/app:v1", f"proj/app@{image.digest}"):
+        done = skopeo_inspect(harbor, reference, "--format", "{{.Digest}}")
+        assert (done.returncode, done.stdout.strip()) == (0, image.digest), done.stderr
+    raw = skopeo_inspect(harbor, "proj/app:multi", "--raw")
+    assert raw.returncode == 0, raw.stderr
+    assert raw.stdout.encode() == index.manifest

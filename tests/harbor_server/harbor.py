@@ -1762,10 +1762,13 @@ class Handler(BaseHTTPRequestHandler):
     def _proxy(self, method: str, raw_path: str) -> None:
         body = self._drain() if method in ("PUT", "POST", "PATCH") else None
         query = f"?{self.raw_query}" if self.raw_query else ""
+        # A header may come as several lines (skopeo sends one Accept line per media type):
+        # each is passed on, joined as RFC 9110 section 5.3 allows. Keeping only the last
+        # Accept line made distribution refuse OCI manifests to skopeo.
         headers = {
-            k: v
-            for k, v in self.headers.items()
-            if k.lower() in ("accept", "content-type", "content-range")
+            name: ", ".join(values)
+            for name in ("Accept", "Content-Type", "Content-Range")
+            if (values := self.headers.get_all(name))
         }
         answer = self.server.session.request(
             method,
