@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Start-up cost of the CLI against the interpreter's own, as medians over repeated runs.
+"""Start-up cost of the CLI against the interpreter's own, paired and interleaved.
 
     python bench/startup.py [--runs N]
 
-Prints one line per command and the ratio to `python -c pass`, measured in this run on
-this machine (the machine is shared and noisy: compare the ratios, not the seconds).
+Each run starts every command once, one after the other, so a slow moment of the shared
+machine lands on all of them alike; each command's figure is the median over the runs, and
+each ratio the median of the per-run ratios (paired). Two baselines: `python -c pass` (the
+bare interpreter) and `python -c 'import re, sys'`, what pip's console-script launcher
+itself imports, the floor of any console script.
 """
 
 from __future__ import annotations
@@ -20,17 +23,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+BARE = "python -c pass"
+LAUNCHER = "python -c 'import re, sys'"
+
+
+def seconds(command: list[str], env: dict[str, str] | None = None) -> float:
+    """Wall time of one run, its output discarded."""
+    start = time.perf_counter()
+    subprocess.run(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
+    return time.perf_counter() - start
 
 
 def median_seconds(command: list[str], runs: int, env: dict[str, str] | None = None) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
-        )
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return statistics.median(seconds(command, env) for _ in range(runs))
 
 
 def offline_push(tagguard: str) -> list[str]:
@@ -43,22 +50,51 @@ def offline_push(tagguard: str) -> list[str]:
     ]  # fmt: skip
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=21)
-    args = parser.parse_args()
-    tagguard = shutil.which("tagguard", path=str(Path(sys.executable).parent)) or "tagguard"
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import requests'": [sys.executable, "-c", "import requests"],
+def commands(tagguard: str) -> dict[str, list[str]]:
+    return {
+        BARE: [sys.executable, "-c", "pass"],
+        LAUNCHER: [sys.executable, "-c", "import re, sys"],
         "tagguard --version": [tagguard, "--version"],
         "tagguard push (offline)": offline_push(tagguard),
+        "python -c 'import requests'": [sys.executable, "-c", "import requests"],
     }
-    baseline = None
-    for label, command in commands.items():
-        seconds = median_seconds(command, args.runs)
-        baseline = baseline or seconds
-        print(f"{label:32s} {seconds * 1000:7.1f} ms  x{seconds / baseline:4.1f}")
+
+
+def paired(programs: dict[str, list[str]], runs: int) -> dict[str, list[float]]:
+    """Every program once per run, in turn: samples[label][run]."""
+    samples: dict[str, list[float]] = {label: [] for label in programs}
+    for _ in range(runs):
+        for label, command in programs.items():
+            samples[label].append(seconds(command))
+    return samples
+
+
+def ratio(samples: dict[str, list[float]], label: str, baseline: str) -> float:
+    """The median of the per-run ratios: each run's pair shares that moment's load."""
+    return statistics.median(a / b for a, b in zip(samples[label], samples[baseline], strict=True))
+
+
+def report(samples: dict[str, list[float]]) -> list[str]:
+    lines = [f"{'command':32s} {'median':>9s} {'vs pass':>8s} {'vs import re, sys':>18s}"]
+    for label, taken in samples.items():
+        lines.append(
+            f"{label:32s} {statistics.median(taken) * 1000:6.1f} ms "
+            f"{ratio(samples, label, BARE):7.2f}x {ratio(samples, label, LAUNCHER):17.2f}x"
+        )
+    return lines
+
+
+def tagguard_program() -> str:
+    return shutil.which("tagguard", path=str(Path(sys.executable).parent)) or "tagguard"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=31)
+    args = parser.parse_args()
+    samples = paired(commands(tagguard_program()), args.runs)
+    print(f"{args.runs} runs, paired and interleaved")
+    print("\n".join(report(samples)))
     return 0
 
 

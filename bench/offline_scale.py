@@ -1,0 +1,194 @@
+"""bench/run --scenario offline-scale: how tagguard's own work grows, without a network.
+
+Every check reads its rules and state from files (`--rules-file`, `--state-file`), so what
+is timed is tagguard alone: start-up, parsing, deciding and printing.
+
+* references: 1k, 10k and 50k pushes against a fixed state of 50k tags in 100 repositories;
+  the marginal cost per reference from 10k to 50k against that from 1k to 10k (linear: the
+  same);
+* one big repository: 1k references against a repository of 100k tags;
+* a plan: 30k operations on one repository (pushes, retags of what an earlier operation
+  pushed, deletes), each simulated over the writes before it;
+* memory: the peak RSS of a 50k-reference check printed as JSON against the same printed as
+  text, and the same written as a --report file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REGISTRY = "harbor.example.com"
+DIGEST = "sha256:" + "1" * 64
+OTHER = "sha256:" + "2" * 64
+
+
+@dataclass(frozen=True)
+class Sizes:
+    refs: tuple[int, int, int]
+    repositories: int  # of the fixed state the references are checked against
+    big_tags: int  # tags of the one big repository
+    big_refs: int
+    operations: int  # of the plan
+    report_refs: int
+
+
+FULL = Sizes((1_000, 10_000, 50_000), 100, 100_000, 1_000, 30_000, 50_000)
+QUICK = Sizes((200, 1_000, 2_000), 10, 5_000, 200, 1_000, 2_000)
+
+
+def tag(i: int) -> str:
+    return f"v1.{i}" if i % 2 else f"build-{i}"  # half immutable under the rule v*
+
+
+def rules_file(folder: Path) -> Path:
+    rule = {
+        "id": 1, "priority": 0, "disabled": False, "action": "immutable",
+        "template": "immutable_template",
+        "scope_selectors": {"repository": [
+            {"kind": "doublestar", "decoration": "repoMatches", "pattern": "**"}]},
+        "tag_selectors": [{"kind": "doublestar", "decoration": "matches", "pattern": "v*"}],
+    }  # fmt: skip
+    path = folder / "rules.json"
+    path.write_text(json.dumps({"proj": [rule]}))
+    return path
+
+
+def state_file(
+    folder: Path, name: str, repositories: int, tags: int, stem: str = "service-"
+) -> tuple[Path, list[str]]:
+    """`tags` tags spread over `repositories` repositories of project proj (named `stem`
+    and a number, or `stem` alone for one); returns the file and every reference in it."""
+    state: dict[str, dict[str, str]] = {}
+    references = []
+    for i in range(tags):
+        number = str(i % repositories) if repositories > 1 else ""
+        repository = f"{REGISTRY}/proj/{stem}{number}"
+        state.setdefault(repository, {})[tag(i)] = DIGEST
+        references.append(f"{repository}:{tag(i)}")
+    path = folder / f"state-{name}.json"
+    path.write_text(json.dumps(state))
+    return path, references
+
+
+def refs_file(folder: Path, name: str, references: list[str], count: int) -> Path:
+    """`count` of the references, spread evenly over them."""
+    path = folder / f"refs-{name}.txt"
+    step = len(references) / count
+    path.write_text("\n".join(references[int(i * step)] for i in range(count)) + "\n")
+    return path
+
+
+def push(refs: Path, rules: Path, state: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "tagguard", "push", "--refs-file", str(refs),
+            "--digest", OTHER, "--rules-file", str(rules), "--state-file", str(state),
+            *extra]  # fmt: skip
+
+
+def plan_file(folder: Path, operations: int) -> Path:
+    """Operations on one repository: push a build tag, retag it to a release tag (v*:
+    immutable, refused where it exists on another image), delete the build tag; in flow
+    style, one per line."""
+    repository = f"{REGISTRY}/proj/app"
+    lines = ["operations:"]
+    for i in range(operations):
+        n = i // 3
+        if i % 3 == 0:
+            digest = OTHER if n % 2 else DIGEST  # moves immutable v-tags on retag: blocks
+            lines.append(f'  - {{push: "{repository}:build-{n}", digest: "{digest}"}}')
+        elif i % 3 == 1:
+            lines.append(
+                f'  - {{retag: {{from: "{repository}:build-{n}", to: "{repository}:v1.{n % 500}"}}}}'
+            )
+        else:
+            lines.append(f'  - {{delete: "{repository}:build-{n}"}}')
+    path = folder / "plan.yml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run_once(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (bytes) of one run, its output discarded; an exit 2
+    (could not decide) stops the benchmark."""
+    with open(os.devnull, "w") as out, tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        taken = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode not in (0, 1):
+            errors.seek(0)
+            sys.exit(f"bench/run: {' '.join(command[3:])} failed: {errors.read().decode()}")
+    return taken, usage.ru_maxrss * 1024  # Linux reports KiB
+
+
+def median_run(command: list[str], runs: int) -> tuple[float, int]:
+    samples = [run_once(command) for _ in range(runs)]
+    return statistics.median(s for s, _ in samples), max(r for _, r in samples)
+
+
+def run(quick: bool, runs: int) -> int:
+    sizes = QUICK if quick else FULL
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        rules = rules_file(folder)
+        state, references = state_file(folder, "fixed", sizes.repositories, max(sizes.refs))
+        times = [
+            median_run(push(refs_file(folder, str(n), references, n), rules, state), runs)[0]
+            for n in sizes.refs
+        ]
+        (a, b, c), (ta, tb, tc) = sizes.refs, times
+        first, second = (tb - ta) / (b - a), (tc - tb) / (c - b)
+
+        big_state, big_references = state_file(folder, "big", 1, sizes.big_tags, "big")
+        big_refs = refs_file(folder, "big", big_references, sizes.big_refs)
+        big_s = median_run(push(big_refs, rules, big_state), runs)[0]
+
+        plan_state, _ = state_file(folder, "plan", 1, 1_000, "app")
+        plan = [sys.executable, "-m", "tagguard", "plan", str(plan_file(folder, sizes.operations)),
+                "--rules-file", str(rules), "--state-file", str(plan_state)]  # fmt: skip
+        plan_s = median_run(plan, runs)[0]
+
+        report_refs = refs_file(folder, "report", references, sizes.report_refs)
+        rss = {}
+        for fmt in ("json", "text"):
+            rss[f"format {fmt}"] = median_run(
+                push(report_refs, rules, state, "--format", fmt), runs
+            )[1]
+            rss[f"report {fmt}"] = median_run(
+                push(report_refs, rules, state, "--format", "text", "--report",
+                     f"{fmt}={folder / ('report.' + fmt)}"), runs,
+            )[1]  # fmt: skip
+
+    mb = 1024 * 1024
+    print(f"offline-scale{' (quick)' if quick else ''}: median of {runs} runs each")
+    print(f"{'references':>10} {'seconds':>8} {'us/ref':>10}")
+    for n, t in zip(sizes.refs, times, strict=True):
+        print(f"{n:10d} {t:8.3f} {t / n * 1e6:10.1f}")
+    print(
+        f"marginal cost per reference: {a}->{b} {first * 1e6:.1f} us, {b}->{c} "
+        f"{second * 1e6:.1f} us ({second / first:.2f}x)"
+    )
+    print(f"{sizes.big_refs} references against a {sizes.big_tags}-tag repository: {big_s:.3f} s")
+    print(f"a {sizes.operations}-operation plan on one repository: {plan_s:.3f} s")
+    print(
+        f"peak RSS, {sizes.report_refs} references: "
+        + ", ".join(f"{k} {v / mb:.1f} MB" for k, v in rss.items())
+    )
+    format_ratio = rss["format json"] / rss["format text"]
+    report_ratio = rss["report json"] / rss["report text"]
+    print(
+        f"scenario=offline-scale refs={a},{b},{c} refs_s={ta:.3f},{tb:.3f},{tc:.3f} "
+        f"marginal_us={first * 1e6:.1f},{second * 1e6:.1f} marginal_ratio={second / first:.2f} "
+        f"big_repo_s={big_s:.3f} plan_ops={sizes.operations} plan_s={plan_s:.3f} "
+        f"json_rss_mb={rss['format json'] / mb:.1f} text_rss_mb={rss['format text'] / mb:.1f} "
+        f"rss_ratio={format_ratio:.2f} report_rss_ratio={report_ratio:.2f}"
+    )
+    return 0
