@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -151,3 +152,109 @@ def test_globstar_and_literal_agree_across_versions(name: str) -> None:
         assert glob.doublestar_match("**", name, version)
         assert glob.doublestar_match(name, name, version)
         assert glob.doublestar_match("*", name, version) == ("/" not in name)
+
+
+# -- the two releases: which patterns may answer differently -------------------------------
+
+# Pieces a pattern is built from: plain ones, and each thing the releases read differently
+# (SEMANTICS.md section 2, and the two matchers above). A pattern holds at most one odd
+# piece, so that the one odd thing decides whether it may differ, and is checked.
+PLAIN_TOKENS = st.sampled_from(
+    ["a", "b", "a", "b", ".", "-", "*", "**", "?", "/", "[ab]", "[!a]", "[^a]", "[a-c]",
+     "[\\]]", "☺", "{a,b}", "{a,b*}", "{ab,b?}", "\\*", "}", ","]
+)  # fmt: skip
+ODD_TOKENS = st.sampled_from(
+    ["{,a}", "{a,}", "{*,a}", "{**,b}", "{a/b,c}", "{a,{b,c}}", "{**/a,b}", "{a\\,b}", "{a,[b]}",
+     "\\/", "\\", "[", "]", "{", "[]", "[a-]", "[/]", "/", "//", "\\\ufffd",
+     # after a star: v1.3.4 stops at the first error of its scan, v1.1.1 goes on
+     "*[", "*{", "*\\", "*[]", "*[a-]", "*\\\ufffd", "*{,a}", "*{a,{b,c}}"]
+)  # fmt: skip
+
+
+@st.composite
+def token_patterns(draw: st.DrawFn) -> str:
+    tokens = draw(st.lists(PLAIN_TOKENS, min_size=1, max_size=5))
+    odd = draw(st.none() | ODD_TOKENS)
+    if odd is not None:
+        tokens.insert(draw(st.integers(0, len(tokens))), odd)
+    return "".join(tokens)
+
+
+def _every_name(alphabet: str, lengths: range) -> list[str]:
+    return ["".join(chars) for n in lengths for chars in itertools.product(alphabet, repeat=n)]
+
+
+# Every short plain name the tokens can spell, rather than random ones: a difference shows
+# on one exact name (`a{,b}` only on `a`), which random names rarely hit.
+SHORT = _every_name("ab.", range(1, 3))
+PLAIN_NAMES = (
+    _every_name("ab.-", range(1, 4))
+    + [f"{x}/{y}" for x in SHORT for y in SHORT]
+    + [f"{x}/{y}/{z}" for x in "ab" for y in "ab" for z in "ab"]
+)
+
+
+@pytest.mark.parametrize(
+    "vector",
+    [v for v in PATTERN_VECTORS if glob.V1_1_1 in v and v[glob.V1_1_1] != v[glob.V1_3_4]],
+    ids=lambda v: f"{v['pattern']!r}~{v['input']!r}",
+)
+def test_every_pattern_the_vectors_show_differing_is_flagged(vector: dict[str, Any]) -> None:
+    assert glob.may_differ(vector["pattern"])
+
+
+def test_the_vectors_differ_somewhere_and_agree_elsewhere() -> None:
+    """Guards the test above against an empty selection, and `may_differ` against always
+    saying True: patterns that mean the same are recognised as such."""
+    both = [v for v in PATTERN_VECTORS if glob.V1_1_1 in v]
+    assert sum(v[glob.V1_1_1] != v[glob.V1_3_4] for v in both) >= 10
+    same = [v["pattern"] for v in both if not glob.may_differ(v["pattern"])]
+    assert len(same) >= 20
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["", "**", "v*", "release-**", "v[0-9]*.*.*", "{a,b}*{a,b}*c", "[!a-z]*{x,y,z}?**",
+     "**/" * 20 + "x", "*a" * 50 + "b", "team/*", "x/**/y", "\\*", "a}b,c"],
+)  # fmt: skip
+def test_plain_patterns_mean_the_same_under_both(pattern: str) -> None:
+    assert not glob.may_differ(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["a{,bc}", "{v{1,2},x}", "{a/b,c}", "a/b/", "/a", "a//b", "*[", "*{", "[a-]", "[]", "a\\",
+     "{**,x}", "{*,x}", "a\\/b", "[a/b]", "{a\\,b}", "{[a],b}", "v*{,-beta}", "*\\\ufffd"],
+)  # fmt: skip
+def test_what_the_releases_read_differently_is_flagged(pattern: str) -> None:
+    assert glob.may_differ(pattern)
+
+
+@settings(max_examples=200, deadline=None)
+@given(pattern=token_patterns())
+def test_a_pattern_said_to_mean_the_same_does_on_every_plain_name(pattern: str) -> None:
+    if glob.may_differ(pattern):
+        return
+    for name in PLAIN_NAMES:
+        assert outcome(pattern, name, glob.V1_1_1) == outcome(pattern, name, glob.V1_3_4), name
+
+
+def test_the_names_tried_are_plain() -> None:
+    assert len(PLAIN_NAMES) > 200
+    assert all(glob.plain_name(name) for name in PLAIN_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("name", "plain"),
+    [("v1.0", True), ("team/app", True), ("a_b-c.d/e", True), ("a/", False), ("/a", False),
+     ("a//b", False), ("", False), ("é", False), ("a\\b", False), ("a*", False)],
+)  # fmt: skip
+def test_plain_names(name: str, plain: bool) -> None:
+    assert glob.plain_name(name) is plain
+
+
+def test_names_that_are_not_plain_do_tell_the_releases_apart() -> None:
+    # Why `may_differ` speaks for plain names only: v1.1.1 drops a trailing empty segment
+    # and steps through a name by the width of its first rune after a star.
+    assert outcome("*", "a/", glob.V1_1_1) != outcome("*", "a/", glob.V1_3_4)
+    assert outcome("*b", "éab", glob.V1_1_1) != outcome("*b", "éab", glob.V1_3_4)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 from collections.abc import Callable
 from typing import Final
 
@@ -572,6 +573,91 @@ def harbor_match(pattern: str, name: str, version: str = NEWEST) -> bool:
     if not pattern:
         return True
     return doublestar_match(pattern, name, version)
+
+
+# ----------------------------------------------------------------------------- releases
+
+# The names `may_differ` speaks for: what Harbor's patterns can be given. A tag
+# ([A-Za-z0-9_][A-Za-z0-9_.-]*) and a repository without its project (lower-case
+# components joined by single '/') both fit; an empty segment, a trailing '/', a backslash
+# or a rune outside ASCII does not (v1.1.1 splits and steps through such names its own way).
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*")
+
+# Inside a brace group these make the releases parse the group differently: v1.1.1 splits
+# the whole pattern at '/' first, closes a group at its first '}' (no nesting), and reads
+# escapes by the one byte before them; a '[' or ']' could pair across the group's commas.
+_BRACE_UNSAFE: Final = frozenset(b"{[]\\/")
+
+
+def plain_name(name: str) -> bool:
+    """Whether `name` is one `may_differ` speaks for (every real tag and repository is)."""
+    return _PLAIN_NAME.fullmatch(name) is not None
+
+
+@functools.lru_cache(maxsize=4096)
+def may_differ(pattern: str) -> bool:
+    """Whether Harbor's match of `pattern` (`harbor_match`) can answer differently under
+    doublestar v1.1.1 and v1.3.4 - match, no match or pattern error - for some plain name.
+
+    False is a promise: both releases give the same outcome for every `plain_name`. True
+    is conservative: the pattern holds something the releases may read differently (a '/'
+    that is not a plain separator, an empty segment, a trailing '/', a group nested, empty,
+    made of stars or holding '/', '\\' or a class) or something that can err (the releases
+    surface errors at different places: v1.1.1 ignores them inside a star's scan and stops
+    at the first matching alternative, v1.3.4 does neither).
+
+    Why the rest agrees: with every '/' a real separator, both split the pattern into the
+    same segments and match them pairwise, `**` alike; within a segment both step the same
+    tokens (one byte per step on an ASCII name); a simple brace group splits into the same
+    options in both, none of which can match empty, so neither the end-of-name test nor
+    the star-before-a-group quirk can tell them apart.
+    """
+    if not pattern:
+        return False  # Harbor matches everything, whatever the release
+    raw = _go_bytes(pattern)
+    if raw.startswith(b"/") or raw.endswith(b"/") or b"//" in raw or b"\\/" in raw:
+        return True
+    i = 0
+    while i < len(raw):
+        byte = raw[i]
+        if byte == _BACKSLASH:
+            rune, width = _decode(raw, i + 1)
+            if width == 0 or rune == _RUNE_ERROR:
+                return True  # escapes nothing: an error where matching reaches it
+            i += 1 + width
+        elif byte == _LBRACKET:
+            end = _index_unescaped(raw[i + 1 :], _RBRACKET)
+            if end == -1 or _class_may_differ(raw[i + 1 : i + 1 + end]):
+                return True
+            i += end + 2
+        elif byte == _LBRACE:
+            end = raw.find(b"}", i + 1)
+            if end == -1 or _group_may_differ(raw[i + 1 : end]):
+                return True
+            i = end + 1
+        else:
+            i += 1
+    return False
+
+
+def _class_may_differ(body: bytes) -> bool:
+    """A class that can err (its errors do not depend on the rune: the whole body is read
+    every time) or that holds a '/' (v1.1.1 cuts the class there)."""
+    if not body or _SLASH in body:
+        return True
+    try:
+        _class_matches(_runes(body), 0)
+    except PatternError:
+        return True
+    return False
+
+
+def _group_may_differ(body: bytes) -> bool:
+    """A brace group other than `{a,b*,c?d}`: options of plain tokens, none empty or all
+    stars (those can match nothing, which only v1.3.4 tries at the end of a name)."""
+    if any(byte in _BRACE_UNSAFE for byte in body):
+        return True
+    return any(not option.strip(b"*") for option in body.split(b","))
 
 
 def count_states(pattern: str, name: str, version: str = NEWEST) -> int:
