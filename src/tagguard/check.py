@@ -22,7 +22,7 @@ from tagguard.core.plan import Plan, PlanOperation
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
-from tagguard.core.rules import Evaluation, evaluate
+from tagguard.core.rules import Evaluation, evaluate, evaluate_either
 from tagguard.core.state import (
     Accessory,
     ArtifactInfo,
@@ -147,10 +147,11 @@ class Session:
             return None
         if self.forced_glob is None and ref.registry not in self._globs:
             # Most rules mean the same under both globs Harbor has linked: then which one this
-            # Harbor links does not matter, and asking it would cost a request.
-            newest = evaluate(found.rules, ref.repository, tag, glob.V1_3_4)
-            if newest == evaluate(found.rules, ref.repository, tag, glob.V1_1_1):
-                return newest
+            # Harbor links does not matter, and asking it would cost a request. Only rules
+            # whose patterns may differ are evaluated twice (`evaluate_either`).
+            either = evaluate_either(found.rules, ref.repository, tag)
+            if either is not None:
+                return either
         return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
 
     def prefetch(self, refs: Iterable[Reference]) -> None:

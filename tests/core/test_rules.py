@@ -5,15 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tagguard.core import glob
 from tagguard.core.rules import (
+    Evaluation,
+    Rule,
+    SelectorSpec,
     StepOutcome,
     evaluate,
+    evaluate_either,
     harbor_repository_name,
     parse_rules,
 )
-from tagguard.errors import RulesError
+from tagguard.core.selector import Candidate, SelectorError, select
+from tagguard.errors import PatternError, RulesError
 from tests.builders import rule_json
 from tests.conftest import load_vectors
 
@@ -154,3 +161,178 @@ def test_absent_fields_are_go_zero_values() -> None:
 def test_malformed_rules_are_refused_naming_the_place(data: object, message: str) -> None:
     with pytest.raises(RulesError, match=message):
         parse_rules(data, "rules.json")
+
+
+# -- the compiled evaluation against Harbor's loop, written plainly ------------------------
+
+
+def harbor_loop(rules: tuple[Rule, ...], repository: str, tag: str, version: str) -> Summary:
+    """match.go's loop as Harbor writes it (src/pkg/immutable/match/rule/match.go, Match):
+    rules by id, each rule's first repository selector then its first tag selector, every
+    selector error failing open and stopping. What `evaluate` must say, step for step."""
+    candidates = (Candidate(harbor_repository_name(repository), (tag,)),)
+    ordered = sorted(rules, key=lambda r: r.id)
+    steps: list[tuple[int, StepOutcome]] = []
+    for position, each in enumerate(ordered):
+        later = tuple((r.id, StepOutcome.NOT_REACHED) for r in ordered[position + 1 :])
+        if each.disabled:
+            steps.append((each.id, StepOutcome.SKIPPED_DISABLED))
+            continue
+        repo, tag_selector = each.repository_selector, each.tag_selector
+        if repo is None:
+            steps.append((each.id, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR))
+            continue
+        slot = "repository"
+        try:
+            chosen = select(repo.kind, repo.decoration, repo.pattern, candidates,
+                            untagged=repo.decoration != "excludes", glob_version=version)  # fmt: skip
+            if not chosen:
+                steps.append((each.id, StepOutcome.REPOSITORY_NOT_SELECTED))
+                continue
+            if tag_selector is None:
+                steps.append((each.id, StepOutcome.SKIPPED_NO_TAG_SELECTOR))
+                continue
+            slot = "tag"
+            chosen = select(tag_selector.kind, tag_selector.decoration, tag_selector.pattern,
+                            chosen, untagged=tag_selector.decoration == "excludes",
+                            glob_version=version)  # fmt: skip
+        except (PatternError, SelectorError):
+            masked = tuple(r.id for r in ordered[position + 1 :] if not r.disabled)
+            failure = (each.id, slot, masked)
+            return False, None, failure, (*steps, (each.id, StepOutcome.ERROR), *later)
+        if chosen:
+            return True, each.id, None, (*steps, (each.id, StepOutcome.MATCHED), *later)
+        steps.append((each.id, StepOutcome.TAG_NOT_SELECTED))
+    return False, None, None, tuple(steps)
+
+
+Summary = tuple[bool, int | None, tuple[int, str, tuple[int, ...]] | None, tuple[object, ...]]
+
+
+def summary(result: Evaluation) -> Summary:
+    failure = result.failure
+    return (
+        result.immutable,
+        result.rule_id,
+        (failure.rule_id, failure.slot, failure.masked_rule_ids) if failure else None,
+        tuple((s.rule.id, s.outcome) for s in result.steps),
+    )
+
+
+SELECTOR_PATTERNS = st.sampled_from(
+    ["**", "*", "v*", "a", "a/*", "{a,b}", "a{,b}", "{a/b,c}", "*[", "v1[", "", "a/b/", "[!a]*"]
+)
+selectors = st.builds(
+    SelectorSpec,
+    kind=st.sampled_from(["doublestar", "doublestar", "doublestar", "label"]),
+    decoration=st.sampled_from(
+        ["repoMatches", "repoExcludes", "matches", "excludes", "nsMatches", "withLabels"]
+    ),
+    pattern=SELECTOR_PATTERNS,
+)
+rule_sets = st.lists(
+    st.builds(
+        Rule,
+        id=st.integers(1, 40),
+        disabled=st.booleans(),
+        repository_selectors=st.none() | st.lists(selectors, max_size=2).map(tuple),
+        tag_selectors=st.lists(selectors, max_size=2).map(tuple),
+    ),
+    max_size=8,
+    unique_by=lambda r: r.id,
+).map(tuple)
+REPOSITORIES = st.sampled_from(["p/a", "p/b", "p/a/b", "p/c/a", "p/a/b/", "p/é"])
+TAGS = st.sampled_from(["a", "b", "v1", "v1x", "abc", "a/b", "é", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=rule_sets, asked=st.lists(st.tuples(REPOSITORIES, TAGS), min_size=1, max_size=6))
+def test_the_compiled_evaluation_is_harbors_loop(
+    rules: tuple[Rule, ...], asked: list[tuple[str, str]]
+) -> None:
+    """Several tags of a few repositories against one rule set: what is worked out once per
+    repository is reused, and every answer is still Harbor's, step for step. Whenever the
+    two releases answer alike, `evaluate_either` gives that answer, else None."""
+    for repository, tag in asked:
+        for version in glob.VERSIONS:
+            expected = harbor_loop(rules, repository, tag, version)
+            assert summary(evaluate(rules, repository, tag, version)) == expected
+        newest = evaluate(rules, repository, tag, glob.V1_3_4)
+        either = evaluate_either(rules, repository, tag)
+        if newest == evaluate(rules, repository, tag, glob.V1_1_1):
+            assert either is not None
+            assert summary(either) == summary(newest)
+        else:
+            assert either is None
+
+
+@pytest.mark.parametrize("vector", RULE_VECTORS, ids=lambda v: f"{v['repository']}:{v['tag']}")
+def test_rule_vectors_through_either_release(vector: dict[str, Any]) -> None:
+    rules = parse_rules(vector["rules"], "vector")
+    either = evaluate_either(rules, vector["repository"], vector["tag"])
+    if either is not None:
+        assert either.immutable is vector["immutable"]
+    else:  # only a rule whose pattern the releases read differently can part them
+        assert any(glob.may_differ(s.pattern) for r in rules for s in r.tag_selectors[:1]
+                   + (r.repository_selectors or ())[:1])  # fmt: skip
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, str]]:
+    """Every pattern match the selectors ask for: (pattern, name, release)."""
+    calls: list[tuple[str, str, str]] = []
+    real = glob.harbor_match
+
+    def spy(pattern: str, name: str, version: str = glob.NEWEST) -> bool:
+        calls.append((pattern, name, version))
+        return real(pattern, name, version)
+
+    monkeypatch.setattr("tagguard.core.selector.harbor_match", spy)
+    return calls
+
+
+def test_repository_selectors_are_matched_once_per_repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = parse_rules([rule(i, f"team-{i}/*", "v*") for i in range(1, 50)]
+                        + [rule(50, "**", "v*")], "x")  # fmt: skip
+    calls = counting(monkeypatch)
+    for tag in ("v1", "x1", "v2", "x2"):
+        assert evaluate(rules, "p/app/api", tag, glob.NEWEST).immutable is tag.startswith("v")
+    on_repository = [c for c in calls if c[1] == "app/api"]
+    assert len(on_repository) == 50  # each rule's repository pattern once, not once per tag
+    assert len(calls) - len(on_repository) == 4  # one tag match per tag: rule 50's
+
+
+def test_a_tag_is_evaluated_once_when_no_pattern_may_differ(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = parse_rules([rule(1, "web", "rc-*"), rule(2, "**", "{v,r}[0-9]*")], "x")
+    calls = counting(monkeypatch)
+    assert evaluate_either(rules, "p/api", "v1").immutable is True  # type: ignore[union-attr]
+    assert {c[2] for c in calls} == {glob.V1_3_4}
+    # One rule the releases may read differently: only that rule is matched under both.
+    rules = parse_rules([rule(1, "web", "rc-*"), rule(2, "**", "v{1,}")], "x")
+    calls.clear()
+    assert evaluate_either(rules, "p/api", "v") is None  # v1.1.1 drops the empty option
+    assert {c[0] for c in calls if c[2] == glob.V1_1_1} <= {"v{1,}", "web", "rc-*", "**"}
+    calls.clear()
+    assert evaluate_either(rules, "p/api", "x") is not None
+    assert {c[0] for c in calls if c[2] == glob.V1_1_1} == {"v{1,}"}
+
+
+def test_the_releases_part_on_a_tag_decoration_in_the_repository_slot() -> None:
+    # There the repository pattern tests the tag (match.go passes the candidate whole).
+    odd = rule(1, "a{,b}", "**")
+    odd["scope_selectors"]["repository"][0]["decoration"] = "matches"
+    rules = parse_rules([odd], "x")
+    assert evaluate_either(rules, "p/x", "a") is None  # v1.3.4 matches, v1.1.1 does not
+    assert evaluate_either(rules, "p/x", "ab") is not None
+
+
+def test_the_releases_part_on_a_name_that_is_not_plain() -> None:
+    # `*` means the same for every plain name, not for one ending in '/' (a state file's tag
+    # is whatever the file holds): v1.1.1 drops the empty segment and matches.
+    rules = parse_rules([rule(1, "**", "*")], "x")
+    assert not glob.may_differ("*")
+    assert evaluate_either(rules, "p/x", "ab/") is None
+    assert evaluate_either(rules, "p/x", "ab") is not None

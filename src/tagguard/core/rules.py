@@ -18,9 +18,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, TypeAlias
 
-from tagguard.core.selector import EXCLUDES, Candidate, SelectorError, default_untagged, select
+from tagguard.core import glob
+from tagguard.core.selector import (
+    DOUBLESTAR,
+    EXCLUDES,
+    TAG_DECORATIONS,
+    Candidate,
+    SelectorError,
+    default_untagged,
+    select,
+)
 from tagguard.errors import PatternError, RulesError, TagguardError
 
 REPOSITORY_SCOPE = "repository"
@@ -149,30 +158,24 @@ class _SelectorFailed(Exception):
 
 def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str) -> Evaluation:
     """Is `tag` in `repository` (`project/rest`) immutable under `rules`, as Harbor decides?"""
-    name = harbor_repository_name(repository)
-    candidates = (Candidate(repository=name, tags=(tag,)),)
-    ordered = tuple(sorted(rules, key=_rule_id))
-    steps: list[RuleStep] = []
-    for position, rule in enumerate(ordered):
-        try:
-            step = _evaluate_rule(rule, candidates, glob_version)
-        except _SelectorFailed as failed:
-            # Sliced only here and on a match, never per step: that would be quadratic.
-            later = ordered[position + 1 :]
-            failure = RuleFailure(
-                rule.id,
-                failed.slot,
-                failed.selector,
-                _failure_message(failed.error),
-                tuple(r.id for r in later if not r.disabled),
-            )
-            steps.append(RuleStep(rule, StepOutcome.ERROR, failure.message))
-            return Evaluation(repository, name, tag, False, None, failure, tuple(steps), later)
-        steps.append(step)
-        if step.outcome is StepOutcome.MATCHED:
-            later = ordered[position + 1 :]
-            return Evaluation(repository, name, tag, True, rule.id, None, tuple(steps), later)
-    return Evaluation(repository, name, tag, False, None, None, tuple(steps))
+    return _rule_set(rules).evaluate(repository, tag, glob_version)
+
+
+def evaluate_either(rules: Sequence[Rule], repository: str, tag: str) -> Evaluation | None:
+    """Harbor's answer when it is the same whichever glob release Harbor links (the v1.3.4
+    evaluation is returned), None when the two releases answer differently.
+
+    A rule is evaluated a second time, under v1.1.1, only where one of its patterns may
+    answer differently there (`glob.may_differ`) or a name is not a plain one: the other
+    rules step the same under both, so the two evaluations can only part at such a rule.
+    Only when they do are both evaluated whole and compared, as Evaluation equality says.
+    """
+    rule_set = _rule_set(rules)
+    either = rule_set.run(repository, tag, glob.V1_3_4, either=True)
+    if either is not None:
+        return either
+    newest = rule_set.evaluate(repository, tag, glob.V1_3_4)
+    return newest if newest == rule_set.evaluate(repository, tag, glob.V1_1_1) else None
 
 
 def _rule_id(rule: Rule) -> int:
@@ -232,6 +235,240 @@ def _failure_message(error: TagguardError) -> str:
     if isinstance(error, PatternError):
         return "the pattern is malformed where matching reached it"
     return str(error)
+
+
+# ----------------------------------------------------------------------------- compiled
+
+# What a rule's repository selector says before any tag is known: a step every tag takes
+# the same way, the error that stops every tag reaching it, or that the tag decides -
+# through the tag selector only (TAG), or through both selectors (WHOLE: a tag decoration
+# in the repository slot tests the tag).
+_TAG: Final = "tag"
+_WHOLE: Final = "whole"
+_Entry: TypeAlias = "RuleStep | _Broken | str"
+
+
+@dataclass(frozen=True)
+class _Broken:
+    """A selector that errs: where Harbor fails open and stops (kept without the raised
+    exception, whose traceback would keep every frame of the match alive)."""
+
+    slot: str
+    selector: SelectorSpec
+    message: str
+
+    @classmethod
+    def of(cls, failed: _SelectorFailed) -> _Broken:
+        return cls(failed.slot, failed.selector, _failure_message(failed.error))
+
+
+@dataclass(frozen=True)
+class _View:
+    """A rule set as one repository sees it under one glob release, before any tag."""
+
+    entries: tuple[_Entry, ...]
+    dynamic: tuple[int, ...]  # positions the tag decides, all before `stop`
+    stop: int  # the first position whose repository selector errs; len(entries) if none
+
+
+class _RuleSet:
+    """Rules in Harbor's order, with what depends only on the repository worked out once
+    per repository (and glob release), so a tag costs a match per rule its tag decides."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.ordered = tuple(sorted(rules, key=_rule_id))
+        self._views: dict[tuple[str, str], _View] = {}
+        self._splits: dict[str, int] = {}
+        self._masked: dict[int, tuple[int, ...]] = {}
+        self._steps: dict[tuple[int, StepOutcome], RuleStep] = {}
+
+    def evaluate(self, repository: str, tag: str, version: str) -> Evaluation:
+        """Harbor's evaluation under one glob release."""
+        evaluation = self.run(repository, tag, version, either=False)
+        assert evaluation is not None
+        return evaluation
+
+    def run(self, repository: str, tag: str, version: str, *, either: bool) -> Evaluation | None:
+        """Harbor's evaluation; with `either`, None where the releases may part (see
+        `evaluate_either`), which is only known once the rules it reaches are."""
+        name = harbor_repository_name(repository)
+        view = self._view(name, version)
+        split = self._split(name) if either else len(self.ordered)
+        compare = either and not glob.plain_name(tag)
+        steps: list[RuleStep] = []
+        start = 0
+        for position in view.dynamic:
+            if split <= position:
+                return None
+            steps.extend(view.entries[start:position])  # type: ignore[arg-type]
+            entry = view.entries[position]
+            outcome = self._dynamic(position, entry, name, tag, version)
+            if (
+                either
+                and (compare or self._may_differ(position, entry))
+                and outcome != self._dynamic(position, entry, name, tag, glob.V1_1_1)
+            ):
+                return None
+            if isinstance(outcome, _Broken):
+                return self._failed(repository, name, tag, steps, position, outcome)
+            steps.append(outcome)
+            if outcome.outcome is StepOutcome.MATCHED:
+                later = self.ordered[position + 1 :]
+                rule_id = self.ordered[position].id
+                return Evaluation(repository, name, tag, True, rule_id, None, tuple(steps), later)
+            start = position + 1
+        if split <= min(view.stop, len(self.ordered) - 1):
+            return None
+        steps.extend(view.entries[start : view.stop])  # type: ignore[arg-type]
+        if view.stop < len(self.ordered):
+            failed = view.entries[view.stop]
+            assert isinstance(failed, _Broken)
+            return self._failed(repository, name, tag, steps, view.stop, failed)
+        return Evaluation(repository, name, tag, False, None, None, tuple(steps))
+
+    def _failed(
+        self,
+        repository: str,
+        name: str,
+        tag: str,
+        steps: list[RuleStep],
+        position: int,
+        failed: _Broken,
+    ) -> Evaluation:
+        rule = self.ordered[position]
+        masked = self._masked_after(position)
+        failure = RuleFailure(rule.id, failed.slot, failed.selector, failed.message, masked)
+        steps.append(RuleStep(rule, StepOutcome.ERROR, failure.message))
+        later = self.ordered[position + 1 :]
+        return Evaluation(repository, name, tag, False, None, failure, tuple(steps), later)
+
+    def _masked_after(self, position: int) -> tuple[int, ...]:
+        """The enabled rules an error at `position` keeps Harbor from reaching."""
+        if position not in self._masked:
+            later = self.ordered[position + 1 :]
+            self._masked[position] = tuple(r.id for r in later if not r.disabled)
+        return self._masked[position]
+
+    def _view(self, name: str, version: str) -> _View:
+        key = (name, version)
+        if key not in self._views:
+            entries: list[_Entry] = []
+            dynamic: list[int] = []
+            stop = len(self.ordered)
+            for position, rule in enumerate(self.ordered):
+                entry = _repository_entry(rule, name, version)
+                entries.append(entry)
+                if isinstance(entry, _Broken):
+                    stop = position
+                    break
+                if isinstance(entry, str):
+                    dynamic.append(position)
+            self._views[key] = _View(tuple(entries), tuple(dynamic), stop)
+        return self._views[key]
+
+    def _split(self, name: str) -> int:
+        """The first position whose repository entry differs between the releases
+        (len(rules) if none): where an evaluation that reaches it may part."""
+        if name not in self._splits:
+            plain = glob.plain_name(name)
+            split = len(self.ordered)
+            for position, rule in enumerate(self.ordered):
+                selector = rule.repository_selector
+                if selector is None or (plain and not glob.may_differ(selector.pattern)):
+                    continue
+                old = _repository_entry(rule, name, glob.V1_1_1)
+                if _repository_entry(rule, name, glob.V1_3_4) != old:
+                    split = position
+                    break
+            self._splits[name] = split
+        return self._splits[name]
+
+    def _may_differ(self, position: int, entry: _Entry) -> bool:
+        """Whether the patterns a tag meets at a dynamic position may differ by release."""
+        rule = self.ordered[position]
+        tag_selector = rule.tag_selector
+        if tag_selector is not None and glob.may_differ(tag_selector.pattern):
+            return True
+        selector = rule.repository_selector
+        return entry == _WHOLE and selector is not None and glob.may_differ(selector.pattern)
+
+    def _dynamic(
+        self, position: int, entry: _Entry, name: str, tag: str, version: str
+    ) -> RuleStep | _Broken:
+        rule = self.ordered[position]
+        candidates = (Candidate(repository=name, tags=(tag,)),)
+        try:
+            if entry == _WHOLE:
+                step = _evaluate_rule(rule, candidates, version)
+                return self._steps.setdefault((position, step.outcome), step)
+            return self._tag_step(position, rule, candidates, version)
+        except _SelectorFailed as failed:
+            return _Broken.of(failed)
+
+    def _tag_step(
+        self, position: int, rule: Rule, candidates: tuple[Candidate, ...], version: str
+    ) -> RuleStep:
+        """The rest of `_evaluate_rule` once the repository selector has selected."""
+        tag_selector = rule.tag_selector
+        repo_selector = rule.repository_selector
+        assert tag_selector is not None
+        assert repo_selector is not None
+        chosen = _select(
+            "tag", tag_selector, candidates, version, untagged=tag_selector.decoration == EXCLUDES
+        )
+        outcome = StepOutcome.MATCHED if chosen else StepOutcome.TAG_NOT_SELECTED
+        if (position, outcome) not in self._steps:
+            detail = tag_selector.describe()
+            if chosen:
+                detail = f"{repo_selector.describe()} and {detail}"
+            self._steps[(position, outcome)] = RuleStep(rule, outcome, detail)
+        return self._steps[(position, outcome)]
+
+
+def _repository_entry(rule: Rule, name: str, version: str) -> _Entry:
+    """What `rule` says for repository `name` before any tag (see `_TAG`, `_WHOLE`)."""
+    if rule.disabled:
+        return RuleStep(rule, StepOutcome.SKIPPED_DISABLED)
+    repo_selector = rule.repository_selector
+    if repo_selector is None:
+        return RuleStep(rule, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR)
+    if repo_selector.kind == DOUBLESTAR and repo_selector.decoration in TAG_DECORATIONS:
+        return _WHOLE
+    # Repository and namespace decorations read no tag: a candidate without one answers.
+    try:
+        chosen = _select(
+            REPOSITORY_SCOPE,
+            repo_selector,
+            (Candidate(repository=name, tags=()),),
+            version,
+            untagged=default_untagged(repo_selector.decoration),
+        )
+    except _SelectorFailed as failed:
+        return _Broken.of(failed)
+    if not chosen:
+        return RuleStep(rule, StepOutcome.REPOSITORY_NOT_SELECTED, repo_selector.describe())
+    if rule.tag_selector is None:
+        return RuleStep(rule, StepOutcome.SKIPPED_NO_TAG_SELECTOR)
+    return _TAG
+
+
+# Rule sets by identity, with the repositories each has seen: a session asks for the same
+# project's rules (one tuple) for every tag. Kept small: a process checks a few projects.
+_RULE_SETS: dict[int, tuple[Sequence[Rule], _RuleSet]] = {}
+_RULE_SETS_KEPT: Final = 16
+
+
+def _rule_set(rules: Sequence[Rule]) -> _RuleSet:
+    if not isinstance(rules, tuple):
+        return _RuleSet(rules)  # a list may change: nothing to keep
+    found = _RULE_SETS.get(id(rules))
+    if found is not None and found[0] is rules:
+        return found[1]
+    if len(_RULE_SETS) >= _RULE_SETS_KEPT:
+        _RULE_SETS.clear()
+    built = _RuleSet(rules)
+    _RULE_SETS[id(rules)] = (rules, built)
+    return built
 
 
 # ----------------------------------------------------------------------------- parsing
