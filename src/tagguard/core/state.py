@@ -8,6 +8,7 @@ raises StateError (or a RemoteError): tagguard then cannot decide and fails clos
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -50,6 +51,10 @@ class Accessory:
     kind: str  # Harbor's accessory type, e.g. "signature.cosign"
 
 
+# Up to this many tags an artifact's tags are scanned; beyond, indexed once.
+_SCANNED = 8
+
+
 @dataclass(frozen=True)
 class ArtifactInfo:
     digest: str
@@ -62,7 +67,18 @@ class ArtifactInfo:
     labels: tuple[str, ...] = ()
 
     def tag(self, name: str) -> TagInfo | None:
-        return next((t for t in self.tags if t.name == name), None)
+        if len(self.tags) <= _SCANNED:
+            return next((t for t in self.tags if t.name == name), None)
+        return self._tag_index.get(name)
+
+    @functools.cached_property
+    def _tag_index(self) -> dict[str, TagInfo]:
+        """The tags by name, built on first use: an artifact of a big repository can carry
+        thousands of tags, and each reference to one of them asks for its flag."""
+        index: dict[str, TagInfo] = {}
+        for info in self.tags:
+            index.setdefault(info.name, info)  # the first of a repeated name, as a scan finds
+        return index
 
 
 def link_cosign(artifacts: Iterable[ArtifactInfo]) -> tuple[ArtifactInfo, ...]:

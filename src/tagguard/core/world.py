@@ -107,6 +107,9 @@ class World:
     def __init__(self, reader: Reader) -> None:
         self._reader = reader
         self._layers: dict[RepoKey, _Layer] = {}
+        # tags_on's answers, until a change moves a tag onto or off that artifact: an
+        # artifact of a big repository can carry thousands of tags.
+        self._tags_on: dict[tuple[RepoKey, Digest], tuple[str, ...]] = {}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -159,6 +162,13 @@ class World:
 
     def tags_on(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
         """Every tag that names `digest` now, sorted."""
+        cached = (repo, digest)
+        found = self._tags_on.get(cached)
+        if found is None:
+            found = self._tags_on[cached] = self._collect_tags(repo, digest)
+        return found
+
+    def _collect_tags(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
         names: set[str] = set()
         layer = self._layers.get(repo)
         if isinstance(digest, str):
@@ -253,6 +263,7 @@ class World:
         old = self.digest_of(repo, tag)
         if old is not None:
             layer.tagged.get(old, set()).discard(tag)
+            self._tags_on.pop((repo, old), None)
         layer.tags[tag] = digest
         if digest is None:
             return
@@ -264,6 +275,7 @@ class World:
         else:
             layer.pushed.add(digest)
         layer.tagged.setdefault(digest, set()).add(tag)
+        self._tags_on.pop((repo, digest), None)
         subject = cosign_subject(tag)
         if subject is not None and subject != digest:
             self._link_signature(repo, layer, subject, digest)
