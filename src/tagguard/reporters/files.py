@@ -1,36 +1,100 @@
-"""Writing a report file: all at once, so a reader never sees half of one."""
+"""Writing a report: a file all at once, so a reader never sees half of one; any report
+piece by piece, so a large one is never held whole; every piece redacted on its way out.
+
+A reporter makes its output as pieces that end between two values (a line, or one JSON
+value of a list): a secret, which only ever appears inside one value, never straddles two
+pieces, so redacting piece by piece hides exactly what redacting the whole would.
+"""
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TextIO, cast
 
 from tagguard.core.sanitize import redact
 from tagguard.errors import FileError
 
+# Pieces joined per write: a few hundred lines, so a large report costs a few hundred writes
+# (and redactions), not one per line, and holds a few hundred lines at a time.
+_BATCH = 256
+
 
 def write_text(path: str, text: str) -> None:
-    """Writes a report whole: into a temporary file beside it, then renamed over it. What
-    is not a regular file (/dev/stdout, /dev/null, a pipe) is written through instead:
-    renaming over it would replace the device or the link, not feed it."""
+    """Writes a report whole (see `write_pieces`)."""
+    write_pieces(path, (text,))
+
+
+def write_pieces(path: str, pieces: Iterable[str]) -> None:
+    """Writes a report whole, made piece by piece: into a temporary file beside it, then
+    renamed over it. What is not a regular file (/dev/stdout, /dev/null, a pipe) is written
+    through instead: renaming over it would replace the device or the link, not feed it."""
     import tempfile  # only when a report file is asked for: it costs start-up otherwise
 
-    text = redact(text)
     target = Path(path)
     try:
         if target.exists() and not target.is_file():
             with open(target, "w", encoding="utf-8") as stream:
-                stream.write(text)
+                emit(redacted(stream), pieces)
             return
         # A link to a report stays a link: the file it points to is the one replaced.
         target = target.resolve() if target.is_symlink() else target
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                emit(redacted(stream), pieces)
+        except BaseException:
+            os.unlink(temporary)  # a report that could not be made leaves nothing behind
+            raise
         os.replace(temporary, target)
     except OSError as error:
         raise FileError(f"{path}: cannot write the report ({error.strerror or error})") from None
+
+
+def emit(stream: TextIO, pieces: Iterable[str]) -> None:
+    """Writes `pieces` to `stream` a batch at a time, each batch one write."""
+    for batch in _batches(pieces):
+        stream.write(batch)
+
+
+def _batches(pieces: Iterable[str]) -> Iterator[str]:
+    batch: list[str] = []
+    for piece in pieces:
+        batch.append(piece)
+        if len(batch) >= _BATCH:
+            yield "".join(batch)
+            batch.clear()
+    if batch:
+        yield "".join(batch)
+
+
+class _Redacted(io.TextIOBase):
+    """Keeps nothing: whatever is written goes through `redact` straight on to `out`."""
+
+    def __init__(self, out: TextIO) -> None:
+        super().__init__()
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self._out.write(redact(text))
+        return len(text)
+
+    def flush(self) -> None:
+        # Also called when this wrapper is collected, maybe after `out` was closed.
+        if not self._out.closed:
+            self._out.flush()
+
+
+def redacted(out: TextIO) -> TextIO:
+    """A stream that writes to `out` with every registered secret hidden, piece by piece
+    (pieces that end between two values: see the module's docstring)."""
+    return cast(TextIO, _Redacted(out))
 
 
 def append_text(path: str, text: str) -> None:

@@ -11,6 +11,7 @@ Within one schema_version keys are only ever added, never removed or retyped.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Decision
@@ -28,7 +29,7 @@ from tagguard.errors import (
     StateError,
     TagguardError,
 )
-from tagguard.reporters.files import write_text
+from tagguard.reporters.files import emit, write_pieces
 
 if TYPE_CHECKING:
     from tagguard.reporters import Context
@@ -109,26 +110,35 @@ def report_dict(report: Report, error: dict[str, str] | None = None) -> dict[str
     return data
 
 
-def dumps(report: Report, error: dict[str, str] | None = None) -> str:
+def pieces(report: Report, error: dict[str, str] | None = None) -> Iterator[str]:
     """The report, one decision and one warning per line: easy to read and to diff, and
     encoded by json's C encoder (an indented dump of a large report is ten times slower).
-    Strings are ASCII with escapes, and hold no GitHub command syntax (`printable_json`)."""
-    data = report_dict(report, error)
+    Strings are ASCII with escapes, and hold no GitHub command syntax (`printable_json`).
 
-    def block(items: list[dict[str, Any]]) -> str:
-        if not items:
-            return "[]"
-        return "[\n" + ",\n".join("    " + json.dumps(item) for item in items) + "\n  ]"
-
-    lines = [
-        f'  "schema_version": {json.dumps(data["schema_version"])}',
-        f'  "decisions": {block(data["decisions"])}',
-        f'  "warnings": {block(data["warnings"])}',
-        f'  "summary": {json.dumps(data["summary"])}',
-    ]
+    Made piece by piece, each ending between two JSON values, so a large report is never
+    held whole (nor as a dict per decision): reporters.files writes the pieces as they come.
+    """
+    yield f'{{\n  "schema_version": {SCHEMA_VERSION},\n  "decisions": '
+    yield from _block(decision_dict(d) for d in report.decisions)
+    yield ',\n  "warnings": '
+    yield from _block(notice_dict(w) for w in report.warnings)
+    yield f',\n  "summary": {json.dumps(report.summary)}'
     if error is not None:
-        lines.append(f'  "error": {json.dumps(error)}')
-    return printable_json("{\n" + ",\n".join(lines) + "\n}\n")
+        yield f',\n  "error": {printable_json(json.dumps(error))}'
+    yield "\n}\n"
+
+
+def _block(items: Iterable[dict[str, Any]]) -> Iterator[str]:
+    opening = "[\n    "
+    for item in items:
+        yield opening + printable_json(json.dumps(item))
+        opening = ",\n    "
+    yield "[]" if opening.startswith("[") else "\n  ]"
+
+
+def dumps(report: Report, error: dict[str, str] | None = None) -> str:
+    """The report as one string (see `pieces`)."""
+    return "".join(pieces(report, error))
 
 
 def error_document(command: str, code: str, message: str, reference: str | None = None) -> str:
@@ -155,8 +165,8 @@ def error_document(command: str, code: str, message: str, reference: str | None 
 
 
 def render(report: Report, context: Context) -> None:
-    context.stream.write(dumps(report))
+    emit(context.stream, pieces(report))
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, dumps(report))
+    write_pieces(path, pieces(report))

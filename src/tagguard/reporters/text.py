@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Decision, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import printable
-from tagguard.reporters.files import write_text
+from tagguard.reporters.files import emit, write_pieces
 
 if TYPE_CHECKING:
     from tagguard.reporters import Context
@@ -27,20 +28,26 @@ def line(decision: Decision, color: bool = False) -> str:
     return f"{where}{label}  {printable(decision.reference)}  {printable(decision.reason)}"
 
 
-def text(report: Report, color: bool = False) -> str:
-    out = [line(d, color) for d in report.decisions]
-    out.extend(f"{paint('warning', '35', color)}: {printable(n.message)}" for n in report.warnings)
+def lines(report: Report, color: bool = False) -> Iterator[str]:
+    """The report line by line, each ending in a newline: written as they are made."""
+    for decision in report.decisions:
+        yield line(decision, color) + "\n"
+    for notice in report.warnings:
+        yield f"{paint('warning', '35', color)}: {printable(notice.message)}\n"
     summary = report.summary
-    out.append(
+    yield (
         f"tagguard: {summary['block']} blocked, {summary['skip']} skipped, "
-        f"{summary['allow']} allowed"
+        f"{summary['allow']} allowed\n"
     )
-    return "\n".join(out) + "\n"
+
+
+def text(report: Report, color: bool = False) -> str:
+    return "".join(lines(report, color))
 
 
 def render(report: Report, context: Context) -> None:
-    context.stream.write(text(report, context.color))
+    emit(context.stream, lines(report, context.color))
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, text(report))
+    write_pieces(path, lines(report))
