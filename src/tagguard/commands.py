@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import click
 
@@ -1198,23 +1198,28 @@ def _emit(report: Report, options: Options) -> int:
     """Writes the --report files, then prints the chosen format (which may name them)."""
     from tagguard import reporters
     from tagguard.core.sanitize import redact
+    from tagguard.reporters.files import redacted
 
     env = dict(os.environ)
     files = _report_files(options.reports)
-    printed = io.StringIO()
+    chosen = options.output_format or reporters.default_format(env)
+    # text and json are printed as they are made, redacted piece by piece (a report of 50k
+    # references is never held whole); the others print once all of their work is done.
+    buffered = None if chosen in ("text", "json") else io.StringIO()
+    printed = buffered if buffered is not None else redacted(sys.stdout)
     context = reporters.Context(printed, options.color, env, files=files)
     for name, path in files.items():
         reporters.write(name, report, path, context)  # redacted in reporters.files
-    chosen = options.output_format or reporters.default_format(env)
     if options.quiet and chosen in ("text", "gitlab"):
         _print_blocks(report, printed, options.color)
     else:
         reporters.render(chosen, report, context)
-    sys.stdout.write(redact(printed.getvalue()))
+    if buffered is not None:
+        sys.stdout.write(redact(buffered.getvalue()))
     return report.exit_code
 
 
-def _print_blocks(report: Report, stream: io.StringIO, color: bool) -> None:
+def _print_blocks(report: Report, stream: TextIO, color: bool) -> None:
     """--quiet: the blocked references' lines, nothing else (errors still go to stderr)."""
     from tagguard.core.decide import Verdict
     from tagguard.reporters.text import line
