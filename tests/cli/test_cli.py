@@ -380,3 +380,23 @@ def test_any_arguments_end_in_an_exit_code_and_at_most_one_error_line(
     if code == 2:
         assert err.getvalue().count("\n") == 1, err.getvalue()
         assert err.getvalue().startswith("tagguard: error: ")
+
+
+@pytest.mark.parametrize("fmt", ["json", "text"])
+def test_a_streamed_report_is_redacted_and_the_same_as_its_file(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """text and json go to standard output line by line: each piece still passes through
+    redaction, and what is printed is what the report file holds."""
+    from tagguard.core import sanitize
+
+    monkeypatch.setattr(sanitize, "_SECRETS", set())
+    sanitize.keep_secret("platform/api")  # as if a registry had echoed a credential
+    plan = str(EXAMPLES / "release-plan.yml")
+    path = tmp_path / f"report.{fmt}"
+    code, out, err = run(capsys, "plan", plan, *OFFLINE, "--format", fmt, "--report",
+                         f"{fmt}={path}")  # fmt: skip
+    assert code == 1, err
+    assert "platform/api" not in out
+    assert "harbor.example.com/***:" in out
+    assert out == path.read_text()
