@@ -400,3 +400,29 @@ def test_a_streamed_report_is_redacted_and_the_same_as_its_file(
     assert "platform/api" not in out
     assert "harbor.example.com/***:" in out
     assert out == path.read_text()
+
+
+def imported(*args: str) -> tuple[str, set[str]]:
+    """What a fresh interpreter prints and every module it imports (`-X importtime`)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=False
+    )
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
+    return done.stdout, {line.rsplit("|", 1)[1].strip() for line in lines[1:]}
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_is_answered_before_anything_is_imported(flag: str) -> None:
+    """`tagguard --version` (the program, `run`) and `python -m tagguard --version` import
+    nothing beyond tagguard's two smallest modules: not click, not typing (an import of
+    typing alone would cost a fifth of the answer's time)."""
+    _, bare = imported("-c", "pass")
+    _, runpy = imported("-c", "import runpy")  # what `python -m` itself imports
+    program = f"import sys; sys.argv = ['tagguard', {flag!r}]; from tagguard.cli import run; run()"
+    for (printed, modules), before in (
+        (imported("-c", program), bare),
+        (imported("-m", "tagguard", flag), bare | runpy),
+    ):
+        assert printed == f"tagguard {__version__}\n"
+        assert modules - before <= {"__future__", "gc", "tagguard", "tagguard.cli"}
+        assert "tagguard.cli" in modules
