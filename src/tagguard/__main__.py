@@ -1,3 +1,6 @@
-from tagguard.cli import main
+"""`python -m tagguard`: the `tagguard` program itself (`cli.run`), so it starts and ends as
+the installed one does (for in-process callers, and profilers, `cli.main` returns)."""
 
-raise SystemExit(main())
+from tagguard.cli import run
+
+run()
