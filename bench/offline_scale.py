@@ -1,7 +1,8 @@
 """bench/run --scenario offline-scale: how tagguard's own work grows, without a network.
 
-Every check reads its rules and state from files (`--rules-file`, `--state-file`), so what
-is timed is tagguard alone: start-up, parsing, deciding and printing.
+Every check is the `tagguard` program as installed, reading its rules and state from files
+(`--rules-file`, `--state-file`), so what is timed is tagguard alone: start-up, parsing,
+deciding and printing.
 
 * references: 1k, 10k and 50k pushes against a fixed state of 50k tags in 100 repositories;
   the marginal cost per reference from 10k to 50k against that from 1k to 10k (linear: the
@@ -24,6 +25,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.startup import tagguard_program
 
 REGISTRY = "harbor.example.com"
 DIGEST = "sha256:" + "1" * 64
@@ -87,7 +90,7 @@ def refs_file(folder: Path, name: str, references: list[str], count: int) -> Pat
 
 
 def push(refs: Path, rules: Path, state: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "tagguard", "push", "--refs-file", str(refs),
+    return [tagguard_program(), "push", "--refs-file", str(refs),
             "--digest", OTHER, "--rules-file", str(rules), "--state-file", str(state),
             *extra]  # fmt: skip
 
@@ -125,7 +128,7 @@ def run_once(command: list[str]) -> tuple[float, int]:
         process.returncode = os.waitstatus_to_exitcode(status)
         if process.returncode not in (0, 1):
             errors.seek(0)
-            sys.exit(f"bench/run: {' '.join(command[3:])} failed: {errors.read().decode()}")
+            sys.exit(f"bench/run: {' '.join(command[1:])} failed: {errors.read().decode()}")
     return taken, usage.ru_maxrss * 1024  # Linux reports KiB
 
 
@@ -152,7 +155,7 @@ def run(quick: bool, runs: int) -> int:
         big_s = median_run(push(big_refs, rules, big_state), runs)[0]
 
         plan_state, _ = state_file(folder, "plan", 1, 1_000, "app")
-        plan = [sys.executable, "-m", "tagguard", "plan", str(plan_file(folder, sizes.operations)),
+        plan = [tagguard_program(), "plan", str(plan_file(folder, sizes.operations)),
                 "--rules-file", str(rules), "--state-file", str(plan_state)]  # fmt: skip
         plan_s = median_run(plan, runs)[0]
 
