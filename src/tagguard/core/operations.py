@@ -173,13 +173,13 @@ class Simulation:
         pushed without a digest, or a child of an index pushed earlier in the run."""
         if target.digest is None:
             return ""
-        unknown = [d for d in self.world.opaque(key(target)) if isinstance(d, Unknown)]
+        pushed = self.world.opaque(key(target))
+        unknown = [d for d in pushed if isinstance(d, Unknown)]
         if unknown:
             return (
                 f"an earlier step pushed {unknown[0]}: if that is {short(target.digest)}, the "
                 "delete meets its tags; give that push its digest"
             )
-        pushed = self.world.opaque(key(target))
         if pushed:
             return (
                 f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "

@@ -83,7 +83,8 @@ class _Layer:
     # child digest -> parents this layer added (a copied index) or removed
     parents: dict[str, set[Digest]] = field(default_factory=dict)
     # Artifacts this run pushed whose structure (children) tagguard does not know: those
-    # pushed again after a delete, and (read only when asked) those the sources never had.
+    # pushed again after a delete, and those the sources never had (found among `pushed`,
+    # the digests not yet classified, only when a delete asks).
     opaque: set[Digest] = field(default_factory=set)
     pushed: set[Digest] = field(default_factory=set)
     copied: set[Digest] = field(default_factory=set)  # added whole, children known
@@ -208,12 +209,13 @@ class World:
         layer = self._layers.get(repo)
         if layer is None:
             return ()
-        new = {
-            d
-            for d in layer.pushed - layer.copied
-            if isinstance(d, Unknown) or self._reader.artifact(repo, d) is None
-        }
-        return tuple(sorted((d for d in layer.opaque | new if self.node(repo, d)), key=str))
+        # Each pushed digest is classified once (a read of what the sources hold), so a
+        # plan's many deletes do not ask again about every earlier push.
+        for digest in layer.pushed - layer.copied:
+            if isinstance(digest, Unknown) or self._reader.artifact(repo, digest) is None:
+                layer.opaque.add(digest)
+        layer.pushed.clear()
+        return tuple(sorted((d for d in layer.opaque if self.node(repo, d)), key=str))
 
     def unknown_artifacts(self, repo: RepoKey) -> tuple[Unknown, ...]:
         """Artifacts this run created whose digest is unknown and that still carry tags."""
