@@ -1015,20 +1015,17 @@ def run_check(
     built = _sources(options, targets, others, hosts=hosts)
     sources = built.sources
     try:
-        prefetch = getattr(sources, "prefetch", None)
-        if ask_ahead and prefetch is not None:
+        if ask_ahead:
             from tagguard.core.state import questions
 
-            prefetch(*questions([*targets, *others]))
+            sources.prefetch(*questions([*targets, *others]))
         report = check(sources, _forced_glob(options))
         if options.replication_policies == "auto":
             from tagguard.check import event_replication
 
             event_replication(sources, _forced_glob(options), report)
         # Answers asked for ahead and never read still had to arrive: fail closed.
-        settle = getattr(sources, "settle", None)
-        if settle is not None:
-            settle()
+        sources.settle()
     except (RemoteError, StateError) as error:
         if options.on_error != "warn":
             raise
@@ -1053,9 +1050,7 @@ class Built(NamedTuple):
 
 def _release(built: Built) -> None:
     """Stops what a live source still has in flight (after a failure), then the session."""
-    close = getattr(built.sources, "close", None)
-    if close is not None:
-        close()
+    built.sources.close()
     if built.http is not None:
         built.http.close()
 

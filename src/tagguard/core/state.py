@@ -215,6 +215,16 @@ class Sources(Protocol):
         them concurrently; files need no such plan)."""
         ...
 
+    def settle(self) -> None:
+        """Waits for every answer asked for ahead, read or not; a failed one raises (fail
+        closed), then lets go of what the source holds, as `close` does."""
+        ...
+
+    def close(self) -> None:
+        """Drops what is still in flight (after a failure) and lets go of what the source
+        holds; safe to call more than once, and after `settle`."""
+        ...
+
 
 @dataclass(frozen=True)
 class RulesTable:
@@ -289,7 +299,13 @@ class OfflineSources:
     def prefetch(
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
     ) -> None:
-        return None
+        return None  # files answer at once: nothing to ask ahead
+
+    def settle(self) -> None:
+        return None  # nothing was asked ahead
+
+    def close(self) -> None:
+        return None  # holds nothing open
 
 
 def questions(
