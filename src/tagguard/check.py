@@ -18,7 +18,18 @@ from tagguard.core.decide import Decision, Operation, TagFacts, Verdict
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key
-from tagguard.core.plan import Plan, PlanOperation
+from tagguard.core.plan import (
+    Copy,
+    Delete,
+    DigestFile,
+    Plan,
+    PlanOperation,
+    Push,
+    Replicate,
+    ReplicatePolicy,
+    Retag,
+    Sign,
+)
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
@@ -700,11 +711,7 @@ def check_plan(
     a later operation sees what earlier allowed ones write or delete. Each decision carries
     the file and line its operation was declared on."""
     session = Session(sources, glob_version)
-    session.prefetch(
-        ref
-        for operation in plan.operations
-        for ref in (*operation.targets, *filter(None, (operation.source, operation.destination)))
-    )
+    session.prefetch([*plan.harbor_references(), *plan.source_references()])
     for operation in plan.operations:
         origin = (plan.file, operation.line)
         for decision in _plan_operation(session, operation, default_source, plan.file):
@@ -715,33 +722,37 @@ def check_plan(
 def _plan_operation(
     session: Session, operation: PlanOperation, default_source: str | None, file: str
 ) -> list[Decision]:
-    if operation.kind == "push":
-        digest = operation.digest_source[1] if operation.digest_source else None
-        return session.push(
-            operation.targets,
-            digest,
-            operation.source,
-            unknown=f"the image pushed at {file}:{operation.line}",
+    match operation:
+        case Push():
+            return _plan_push(session, operation, file)
+        case Delete():
+            return session.delete(operation.targets, artifact=operation.artifact)
+        case Sign():
+            return session.sign(operation.targets, operation.digest)
+        case Copy():
+            return session.copy(operation.source, operation.destination)
+        case ReplicatePolicy():
+            host = operation.source_host or default_source
+            if host is None:
+                raise InputError(
+                    f"line {operation.line}: replicate needs the Harbor holding policy {operation.policy} (source: HOST)"
+                )
+            return session.replicate_policy(host, operation.policy)
+        case Replicate():
+            return session.retag(operation.source, operation.targets, Operation.REPLICATE)
+        case Retag():
+            return session.retag(operation.source, operation.targets, Operation.RETAG)
+
+
+def _plan_push(session: Session, push: Push, file: str) -> list[Decision]:
+    image = push.image
+    if isinstance(image, DigestFile):  # the shell reads these first (`resolve_digest_files`)
+        raise InputError(
+            f"{file}:{push.line}: the digest in {image.kind} {image.path} was not read"
         )
-    if operation.kind == "delete":
-        return session.delete(operation.targets, artifact=operation.artifact)
-    if operation.kind == "sign":
-        digest = operation.digest_source[1] if operation.digest_source else None
-        return session.sign(operation.targets, digest)
-    if operation.kind == "copy":
-        assert operation.source is not None
-        assert operation.destination is not None
-        return session.copy(operation.source, operation.destination)
-    if operation.kind == "replicate" and operation.policy is not None:
-        host = operation.policy_source or default_source
-        if host is None:
-            raise InputError(
-                f"line {operation.line}: replicate needs the Harbor holding policy {operation.policy} (source: HOST)"
-            )
-        return session.replicate_policy(host, operation.policy)
-    assert operation.source is not None
-    kind = Operation.REPLICATE if operation.kind == "replicate" else Operation.RETAG
-    return session.retag(operation.source, operation.targets, kind)
+    if isinstance(image, Reference):
+        return session.push(push.targets, None, image)
+    return session.push(push.targets, image, unknown=f"the image pushed at {file}:{push.line}")
 
 
 @dataclass(frozen=True)

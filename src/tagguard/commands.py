@@ -665,17 +665,10 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
 
     options = _options(**given)
     loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
-    targets: list[Reference] = []
-    others: list[Reference] = []
-    hosts: list[str] = [registry_host(source_host, "--source")] if source_host else []
-    for operation in loaded.operations:
-        targets.extend(operation.targets)
-        if operation.destination is not None:
-            targets.append(operation.destination)
-        if operation.source is not None:
-            (targets if operation.kind == "copy" else others).append(operation.source)
-        if operation.policy_source is not None:
-            hosts.append(operation.policy_source)
+    targets = loaded.harbor_references()
+    others = loaded.source_references()
+    hosts = [registry_host(source_host, "--source")] if source_host else []
+    hosts.extend(loaded.policy_hosts())
     default = hosts[0] if source_host else None
 
     def check(sources: Sources, globs: str | None) -> Report:

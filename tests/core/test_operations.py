@@ -39,7 +39,7 @@ from tagguard.check import (
 )
 from tagguard.core import glob
 from tagguard.core.decide import Decision, Operation, Verdict
-from tagguard.core.plan import Plan, PlanOperation
+from tagguard.core.plan import Copy, Delete, DigestFile, Plan, PlanOperation, Push, ReplicatePolicy
 from tagguard.core.reference import parse_reference
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.rules import parse_rules
@@ -84,10 +84,6 @@ def ref(text: str):  # type: ignore[no-untyped-def]
     return parse_reference(text, default_tag=None)
 
 
-def op(kind: str, line: int, **fields: Any) -> PlanOperation:
-    return PlanOperation(kind, line, **fields)
-
-
 def plan(*operations: PlanOperation) -> Plan:
     return Plan("release.yml", operations)
 
@@ -112,8 +108,8 @@ def test_a_push_after_deleting_its_artifact_recreates_the_tag(by_digest: bool) -
         src,
         glob.NEWEST,
         plan(
-            op("delete", 1, targets=(target,), artifact=True),
-            op("push", 2, targets=(ref("h.io/p/app:rc"),), digest_source=("digest", A)),
+            Delete(1, (target,), artifact=True),
+            Push(2, (ref("h.io/p/app:rc"),), A),
         ),
     )
     assert verdicts(report.decisions)[1] == ("p/app:rc", "allow")
@@ -128,8 +124,8 @@ def test_a_push_without_digest_is_remembered_by_the_plan() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v1"),)),
-            op("push", 2, targets=(ref("h.io/p/app:v1"),), digest_source=("digest", A)),
+            Push(1, (ref("h.io/p/app:v1"),)),
+            Push(2, (ref("h.io/p/app:v1"),), A),
         ),
     )
     assert verdicts(report.decisions) == [("p/app:v1", "allow"), ("p/app:v1", "block")]
@@ -148,8 +144,8 @@ def test_a_copy_of_an_artifact_pushed_without_digest_is_not_judged_from_the_old_
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:latest"),)),
-            op("copy", 2, source=ref("h.io/p/app:latest"), destination=ref("h.io/prod/app")),
+            Push(1, (ref("h.io/p/app:latest"),)),
+            Copy(2, ref("h.io/p/app:latest"), ref("h.io/prod/app")),
         ),
     )
     copy = report.decisions[1:]
@@ -169,8 +165,8 @@ def test_a_blocked_copy_changes_nothing_for_later_operations() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("copy", 1, source=ref("h.io/p/app:a1"), destination=ref("h.io/prod/app")),
-            op("push", 2, targets=(ref("h.io/prod/app:a1"),), digest_source=("digest", A)),
+            Copy(1, ref("h.io/p/app:a1"), ref("h.io/prod/app")),
+            Push(2, (ref("h.io/prod/app:a1"),), A),
         ),
     )
     assert verdicts(report.decisions) == [
@@ -187,8 +183,8 @@ def test_an_allowed_copy_is_seen_by_later_operations() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("copy", 1, source=ref("h.io/p/app:v1"), destination=ref("h.io/prod/app")),
-            op("delete", 2, targets=(ref("h.io/prod/app:v1"),)),
+            Copy(1, ref("h.io/p/app:v1"), ref("h.io/prod/app")),
+            Delete(2, (ref("h.io/prod/app:v1"),)),
         ),
     )
     assert verdicts(report.decisions) == [("prod/app:v1", "allow"), ("prod/app:v1", "block")]
@@ -301,8 +297,8 @@ def test_a_plan_deletes_the_signature_with_its_subject() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("delete", 1, targets=(ref("h.io/p/app:dev"),), artifact=True),
-            op("delete", 2, targets=(ref(f"h.io/p/app:{SIG_A}"),)),
+            Delete(1, (ref("h.io/p/app:dev"),), artifact=True),
+            Delete(2, (ref(f"h.io/p/app:{SIG_A}"),)),
         ),
     )
     # The signature went with A: deleting its tag then finds nothing.
@@ -317,8 +313,8 @@ def test_deleting_by_digest_when_an_earlier_push_has_an_unknown_digest() -> None
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v9"),)),
-            op("delete", 2, targets=(ref(f"h.io/p/app@{A}"),), artifact=True),
+            Push(1, (ref("h.io/p/app:v9"),)),
+            Delete(2, (ref(f"h.io/p/app@{A}"),), artifact=True),
         ),
     )
     assert verdicts(report.decisions) == [("p/app:v9", "allow"), (f"p/app@{A}", "block")]
@@ -414,8 +410,8 @@ def test_a_replication_in_a_plan_sees_the_tags_earlier_steps_created() -> None:
         src,
         None,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v1"),), digest_source=("digest", A)),
-            op("replicate", 2, policy=7, policy_source="h.io"),
+            Push(1, (ref("h.io/p/app:v1"),), A),
+            ReplicatePolicy(2, 7, "h.io"),
         ),
     )
     assert verdicts(report.decisions) == [("p/app:v1", "allow"), ("mirror/app:v1", "block")]
@@ -558,8 +554,8 @@ def test_a_delete_by_digest_after_a_push_without_digest_is_blocked() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v2"),)),
-            op("delete", 2, targets=(ref(f"h.io/p/app@{A}"),), artifact=True),
+            Push(1, (ref("h.io/p/app:v2"),)),
+            Delete(2, (ref(f"h.io/p/app@{A}"),), artifact=True),
         ),
     )
     assert verdicts(report.decisions)[1] == (f"p/app@{A}", "block")
@@ -571,9 +567,9 @@ def test_an_artifact_deleted_and_pushed_again_carries_its_new_tag() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("delete", 1, targets=(ref("h.io/p/app:latest"),), artifact=True),
-            op("push", 2, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
-            op("delete", 3, targets=(ref("h.io/p/app:v2"),), artifact=True),
+            Delete(1, (ref("h.io/p/app:latest"),), artifact=True),
+            Push(2, (ref("h.io/p/app:v2"),), A),
+            Delete(3, (ref("h.io/p/app:v2"),), artifact=True),
         ),
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
@@ -587,9 +583,9 @@ def test_a_signature_pushed_before_its_subject_is_deleted_with_it() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref(f"h.io/p/app:{SIG_A}"),), digest_source=("digest", S)),
-            op("push", 2, targets=(ref("h.io/p/app:dev"),), digest_source=("digest", A)),
-            op("delete", 3, targets=(ref("h.io/p/app:dev"),), artifact=True),
+            Push(1, (ref(f"h.io/p/app:{SIG_A}"),), S),
+            Push(2, (ref("h.io/p/app:dev"),), A),
+            Delete(3, (ref("h.io/p/app:dev"),), artifact=True),
         ),
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
@@ -601,8 +597,8 @@ def test_a_child_of_an_index_pushed_in_the_run_may_not_be_deleted() -> None:
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
-            op("delete", 2, targets=(ref(f"h.io/p/app@{C}"),), artifact=True),
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Delete(2, (ref(f"h.io/p/app@{C}"),), artifact=True),
         ),
     )
     assert verdicts(report.decisions)[1] == (f"p/app@{C}", "block")
@@ -622,11 +618,19 @@ def test_deleting_after_pushing_an_image_harbor_does_not_hold_yet(
         src,
         glob.NEWEST,
         plan(
-            op("push", 1, targets=(ref("h.io/p/app:v2"),), digest_source=("digest", A)),
-            op("delete", 2, targets=(ref("h.io/p/app:v1"),), artifact=True),
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Delete(2, (ref("h.io/p/app:v1"),), artifact=True),
         ),
     )
     expected = "allow" if pushed_by_digest_first else "block"
     assert [d.decision.value for d in report.decisions] == ["allow", expected]
     if not pushed_by_digest_first:
         assert "push it by digest first" in report.decisions[1].reason
+
+
+def test_a_push_whose_digest_file_was_never_read_is_refused() -> None:
+    pushed = Push(3, (ref("h.io/p/app:v2"),), DigestFile("oci-layout", "out"))
+    with pytest.raises(
+        InputError, match=r"release.yml:3: the digest in oci-layout out was not read"
+    ):
+        check_plan(sources(IMMUTABLE_V, {"h.io/p/app": []}), None, plan(pushed))

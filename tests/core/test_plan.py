@@ -11,12 +11,34 @@ import jsonschema
 import pytest
 import yaml
 
-from tagguard.core.plan import PlanError
+from tagguard.core.plan import (
+    Copy,
+    Delete,
+    DigestFile,
+    PlanError,
+    PlanOperation,
+    Push,
+    Replicate,
+    ReplicatePolicy,
+    Retag,
+    Sign,
+)
+from tagguard.core.reference import parse_reference
 from tagguard.shell.plan_file import load_plan
 from tests.conftest import EXAMPLES
 
 DIGEST = "sha256:" + "a" * 64
 H = "h.io"
+# The YAML key that names each kind of operation.
+KEYWORDS: dict[type, str] = {
+    Push: "push",
+    Retag: "retag",
+    Copy: "copy",
+    Delete: "delete",
+    Sign: "sign",
+    Replicate: "replicate",
+    ReplicatePolicy: "replicate",
+}
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -135,7 +157,8 @@ def test_environment_variables(tmp_path: Path) -> None:
         f"operations:\n  - push: {H}/p/app:${{VERSION}}\n  - push: {H}/p/app:${{CHANNEL:-stable}}\n"
     )
     plan = load_plan(write(tmp_path, text), {"VERSION": "1.2.3"})
-    assert [op.targets[0].tag for op in plan.operations] == ["1.2.3", "stable"]
+    pushes = [op for op in plan.operations if isinstance(op, Push)]
+    assert [op.targets[0].tag for op in pushes] == ["1.2.3", "stable"]
     with pytest.raises(PlanError, match=r"plan.yml:2: \$\{VERSION\} is not set"):
         load_plan(write(tmp_path, text), {})
 
@@ -146,4 +169,109 @@ def test_the_fifty_operation_example() -> None:
     assert schema_accepts((EXAMPLES / "release-plan.yml").read_text())
     lines = (EXAMPLES / "release-plan.yml").read_text().splitlines()
     for operation in plan.operations:
-        assert lines[operation.line - 1].lstrip().startswith(f"- {operation.kind}")
+        assert lines[operation.line - 1].lstrip().startswith(f"- {KEYWORDS[type(operation)]}")
+
+
+def ref(text: str, default_tag: str | None = "latest"):  # type: ignore[no-untyped-def]
+    return parse_reference(text, default_tag=default_tag)
+
+
+# Each kind, as YAML, and the one value it parses to: exactly its fields.
+KINDS: list[tuple[str, PlanOperation]] = [
+    (f"push: {H}/p/app:1\ndigest: {DIGEST}", Push(2, (ref(f"{H}/p/app:1"),), DIGEST)),
+    (f"push: {H}/p/app:1", Push(2, (ref(f"{H}/p/app:1"),))),
+    (
+        f"push: {H}/p/app:1\nfrom: ghcr.io/o/app:1",
+        Push(2, (ref(f"{H}/p/app:1"),), parse_reference("ghcr.io/o/app:1", harbor=False)),
+    ),
+    (
+        f"push: {H}/p/app:1\noci-layout: out:app",
+        Push(2, (ref(f"{H}/p/app:1"),), DigestFile("oci-layout", "out:app")),
+    ),
+    (
+        f"push: {H}/p/app:1\nmetadata-file: meta.json",
+        Push(2, (ref(f"{H}/p/app:1"),), DigestFile("metadata-file", "meta.json")),
+    ),
+    (
+        f"retag: {{from: {H}/p/app:1, to: [{H}/p/app:2, {H}/p/app:3]}}",
+        Retag(2, ref(f"{H}/p/app:1"), (ref(f"{H}/p/app:2"), ref(f"{H}/p/app:3"))),
+    ),
+    (
+        f"copy: {{from: {H}/p/app:1, to: {H}/q/app}}",
+        Copy(2, ref(f"{H}/p/app:1"), ref(f"{H}/q/app", None)),
+    ),
+    (f"delete: {H}/p/app:1", Delete(2, (ref(f"{H}/p/app:1"),))),
+    (f"delete: [{H}/p/app:1]\nartifact: true", Delete(2, (ref(f"{H}/p/app:1"),), True)),
+    (f"sign: {H}/p/app:1", Sign(2, (ref(f"{H}/p/app:1"),))),
+    (f"sign: {H}/p/app:1\ndigest: {DIGEST}", Sign(2, (ref(f"{H}/p/app:1"),), DIGEST)),
+    ("replicate: {policy: 3}", ReplicatePolicy(2, 3)),
+    ("replicate: {policy: 3, source: H.io}", ReplicatePolicy(2, 3, "h.io")),
+    (
+        f"replicate: {{from: ghcr.io/o/a:1, to: {H}/p/app:1}}",
+        Replicate(2, parse_reference("ghcr.io/o/a:1", harbor=False), (ref(f"{H}/p/app:1"),)),
+    ),
+]
+
+
+@pytest.mark.parametrize(("yaml_text", "expected"), KINDS)
+def test_each_kind_parses_to_its_own_type(
+    tmp_path: Path, yaml_text: str, expected: PlanOperation
+) -> None:
+    body = "".join(f"    {line}\n" for line in yaml_text.splitlines()).replace("    ", "  - ", 1)
+    (operation,) = load_plan(write(tmp_path, f"operations:\n{body}"), {}).operations
+    assert operation == expected
+    assert type(operation) is type(expected)
+
+
+def test_every_kind_keyword_has_a_type() -> None:
+    assert set(KEYWORDS.values()) == {"push", "retag", "copy", "delete", "replicate", "sign"}
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        # The first problem in the order the keys are read: the digest before the targets.
+        ("push: proj/app:1\n    digest: sha256:1", "has 64 hex digits"),
+        (f"push: {H}/p/app:1\n    oci-layout: 5", '"oci-layout" must be a non-empty string'),
+        ("push: proj/app:1\n    from: 5", '"from" must be a non-empty string'),
+        ("delete: proj/app:1\n    artifact: 1", '"artifact" must be true or false'),
+        ("sign: proj/app:1\n    digest: x", "is not a digest"),
+        (f"copy: {{from: {H}/p/a:1}}", 'copy needs "to:"'),
+        (f"replicate: {{to: {H}/p/a:1}}", 'replicate needs "from:"'),
+        ("replicate: {policy: 3, from: x}", "replicate does not take 'from'"),
+        ("replicate: {policy: true}", '"policy" must be a replication policy id'),
+        (f"retag: {{from: {H}/p/a:1, to: []}}", '"to" lists no references'),
+        (f"retag: {{from: {H}/p/a:1, to: {H}/p/a:2}}\n    digest: {DIGEST}", "does not take"),
+    ],
+)
+def test_invalid_combinations_are_refused(tmp_path: Path, operation: str, message: str) -> None:
+    with pytest.raises(PlanError, match=r"plan.yml:\d+: ") as caught:
+        load_plan(write(tmp_path, f"operations:\n  - {operation}\n"), {})
+    assert message in caught.value.message
+
+
+def test_a_plan_says_which_references_need_a_harbor(tmp_path: Path) -> None:
+    text = (
+        "operations:\n"
+        f"  - push: {H}/p/app:1\n    from: ghcr.io/o/app:1\n"
+        f"  - retag: {{from: docker.io/library/alpine:3, to: {H}/p/app:2}}\n"
+        f"  - copy: {{from: {H}/p/app:1, to: {H}/q/app}}\n"
+        f"  - delete: {H}/p/app:old\n"
+        f"  - sign: {H}/p/app:1\n"
+        f"  - replicate: {{policy: 4, source: other.io}}\n"
+        f"  - replicate: {{policy: 5}}\n"
+    )
+    plan = load_plan(write(tmp_path, text), {})
+    assert [r.original for r in plan.harbor_references()] == [
+        f"{H}/p/app:1",
+        f"{H}/p/app:2",
+        f"{H}/p/app:1",
+        f"{H}/q/app",
+        f"{H}/p/app:old",
+        f"{H}/p/app:1",
+    ]
+    assert [r.original for r in plan.source_references()] == [
+        "ghcr.io/o/app:1",
+        "docker.io/library/alpine:3",
+    ]
+    assert plan.policy_hosts() == ["other.io"]

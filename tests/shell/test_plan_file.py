@@ -12,7 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.plan import Plan, PlanError
+from tagguard.core.plan import Plan, PlanError, Push, ReplicatePolicy
+from tagguard.core.reference import Reference
 from tagguard.errors import TagguardError
 from tagguard.shell.plan_file import load_plan, resolve_digest_files
 from tests.strategies import json_values
@@ -110,12 +111,11 @@ def test_any_plan_shaped_data(folder: Path, plan: Any) -> None:
     loaded = _load(path)
     if loaded is not None:
         assert loaded.operations
-        # Every digest read from a file is the one the files hold.
+        # Every digest a file named has been read: a push's image is a digest, a reference
+        # or unknown, never a file still to read.
         for operation in loaded.operations:
-            if operation.digest_source is not None:
-                kind, value = operation.digest_source
-                assert kind in ("digest", "from")
-                assert isinstance(value, str)
+            if isinstance(operation, Push):
+                assert isinstance(operation.image, str | Reference | None)
 
 
 @settings(max_examples=300, deadline=None)
@@ -142,7 +142,8 @@ def test_any_digest_file_a_plan_names(folder: Path, operations: list[dict[str, s
     path.write_text(yaml.safe_dump({"operations": operations}, allow_unicode=True))
     loaded = _load(path)
     if loaded is not None:
-        assert {op.digest_source for op in loaded.operations} == {("digest", DIGEST)}
+        assert {op.image for op in loaded.operations if isinstance(op, Push)} == {DIGEST}
+        assert all(isinstance(op, Push) for op in loaded.operations)
 
 
 @pytest.mark.parametrize(
@@ -159,7 +160,7 @@ def test_yaml_numbers_are_read_as_yaml_reads_them(
         assert loaded is None
     else:
         assert loaded is not None
-        assert loaded.operations[0].policy == policy
+        assert loaded.operations[0] == ReplicatePolicy(2, policy)
 
 
 @pytest.mark.parametrize("libyaml", [True, False])
@@ -194,3 +195,24 @@ def test_variables_inside_flow_collections_get_the_quoting_hint(tmp_path: Path, 
     )
     path.write_text(quoted)
     assert load_plan(str(path), {"V": "1"}).operations[0].line == 2
+
+
+def test_a_digest_file_is_read_relative_to_the_plan(folder: Path) -> None:
+    path = folder / "relative.yml"
+    path.write_text(
+        "operations:\n  - push: h.io/p/app:v1\n    oci-layout: layout:v1\n"
+        "  - push: h.io/p/app:v2\n    metadata-file: meta.json\n"
+        "  - push: h.io/p/app:v3\n"
+    )
+    loaded = resolve_digest_files(load_plan(str(path), {}))
+    assert [op.image for op in loaded.operations if isinstance(op, Push)] == [DIGEST, DIGEST, None]
+
+
+def test_an_unreadable_digest_file_names_the_operation_line(folder: Path) -> None:
+    path = folder / "missing.yml"
+    path.write_text(
+        "operations:\n  - push: h.io/p/app:v1\n  - push: h.io/p/app:v2\n    metadata-file: nope.json\n"
+    )
+    with pytest.raises(PlanError, match=rf"^{path}:3: ") as caught:
+        resolve_digest_files(load_plan(str(path), {}))
+    assert "nope.json" in caught.value.message

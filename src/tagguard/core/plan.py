@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeAlias, TypeVar
+from typing import Literal, TypeAlias, TypeVar
 
 from tagguard.core.reference import Reference, parse_reference, validate_digest
 from tagguard.errors import InputError, TagguardError
@@ -42,25 +42,124 @@ class Node:
     key_line: int | None = None  # for a mapping's value: the line of its key
 
 
+# -- the operations: one type per kind, each with exactly the fields that kind takes ----------
+
+
 @dataclass(frozen=True)
-class PlanOperation:
-    kind: str
+class DigestFile:
+    """A push's digest still in a file, as the plan names it (the shell reads it, relative to
+    the plan's folder, before anything is checked)."""
+
+    kind: Literal["oci-layout", "metadata-file"]
+    path: str
+
+
+@dataclass(frozen=True)
+class Push:
     line: int
-    targets: tuple[Reference, ...] = ()
-    source: Reference | None = None  # retag/copy/replicate from; push `from`
-    destination: Reference | None = None  # copy: a repository
-    digest_source: tuple[str, str] | None = (
-        None  # ("digest" | "oci-layout" | "metadata-file", value)
-    )
-    artifact: bool = False
-    policy: int | None = None
-    policy_source: str | None = None
+    targets: tuple[Reference, ...]
+    # The image pushed: its digest, a file holding its digest, the image another reference
+    # names (`from:`, any registry), or None when the plan does not say (its digest unknown).
+    image: str | DigestFile | Reference | None = None
+
+
+@dataclass(frozen=True)
+class Retag:
+    line: int
+    source: Reference  # any registry
+    targets: tuple[Reference, ...]
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Harbor's copy of a whole artifact into another repository of a Harbor."""
+
+    line: int
+    source: Reference
+    destination: Reference  # a repository: no tag, no digest
+
+
+@dataclass(frozen=True)
+class Delete:
+    line: int
+    targets: tuple[Reference, ...]
+    artifact: bool = False  # the whole artifact, not only the tag
+
+
+@dataclass(frozen=True)
+class Sign:
+    """cosign's push of each target's signature by tag (`sha256-<hex>.sig`)."""
+
+    line: int
+    targets: tuple[Reference, ...]
+    digest: str | None = None  # the signature's own digest, when known
+
+
+@dataclass(frozen=True)
+class Replicate:
+    """One explicit replication step (`crane copy`, `skopeo copy`): `source` to `targets`."""
+
+    line: int
+    source: Reference  # any registry
+    targets: tuple[Reference, ...]
+
+
+@dataclass(frozen=True)
+class ReplicatePolicy:
+    """A push-based replication policy of a Harbor, run whole."""
+
+    line: int
+    policy: int
+    source_host: str | None = None  # the Harbor holding it; None: the run's --source
+
+
+PlanOperation: TypeAlias = Push | Retag | Copy | Delete | Sign | Replicate | ReplicatePolicy
+
+
+def harbor_references(operation: PlanOperation) -> tuple[Reference, ...]:
+    """The references an operation needs in a Harbor repository: what it writes or deletes,
+    and a copy's source (Harbor copies within itself)."""
+    match operation:
+        case Copy():
+            return (operation.source, operation.destination)
+        case ReplicatePolicy():
+            return ()
+        case _:
+            return operation.targets
+
+
+def source_references(operation: PlanOperation) -> tuple[Reference, ...]:
+    """The image an operation reads from any registry: a retag's or a replication step's
+    source, a push's `from:`."""
+    match operation:
+        case Retag() | Replicate():
+            return (operation.source,)
+        case Push(image=Reference() as source):
+            return (source,)
+        case _:
+            return ()
 
 
 @dataclass(frozen=True)
 class Plan:
     file: str
     operations: tuple[PlanOperation, ...]
+
+    def harbor_references(self) -> list[Reference]:
+        """Every reference the plan needs in a Harbor (whose Harbors the run connects to)."""
+        return [ref for operation in self.operations for ref in harbor_references(operation)]
+
+    def source_references(self) -> list[Reference]:
+        """Every image the plan reads from any registry."""
+        return [ref for operation in self.operations for ref in source_references(operation)]
+
+    def policy_hosts(self) -> list[str]:
+        """The Harbors the plan names as holding a replication policy."""
+        return [
+            operation.source_host
+            for operation in self.operations
+            if isinstance(operation, ReplicatePolicy) and operation.source_host is not None
+        ]
 
 
 def parse_plan(root: Node, file: str) -> Plan:
@@ -89,69 +188,17 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
         found = ", ".join(kinds) if kinds else "none"
         raise fail(node, f"an operation names exactly one of {', '.join(KINDS)} (found {found})")
     kind = kinds[0]
-    value = fields[kind]
     if kind == "push":
-        _only(fields, {"push", *DIGEST_SOURCES}, "a push", fail)
-        given = [name for name in DIGEST_SOURCES if name in fields]
-        if len(given) > 1:
-            raise fail(
-                fields[given[1]], f"a push takes its digest one way, not {' and '.join(given)}"
-            )
-        digest_source = None
-        source = None
-        if given:
-            text = _string(fields[given[0]], given[0], fail)
-            if given[0] == "from":
-                source = _reference(fields[given[0]], text, fail, harbor=False)
-            else:
-                if given[0] == "digest":
-                    _checked(fields[given[0]], fail, lambda: validate_digest(text, "digest"))
-                digest_source = (given[0], text)
-        return PlanOperation(
-            "push",
-            node.line,
-            _references(value, "push", fail),
-            source=source,
-            digest_source=digest_source,
-        )
+        return _push(node.line, fields, fail)
     if kind == "delete":
-        _only(fields, {"delete", "artifact"}, "a delete", fail)
-        artifact = fields.get("artifact")
-        if artifact is not None and not isinstance(artifact.value, bool):
-            raise fail(artifact, '"artifact" must be true or false')
-        return PlanOperation(
-            "delete",
-            node.line,
-            _references(value, "delete", fail),
-            artifact=bool(artifact and artifact.value),
-        )
+        return _delete(node.line, fields, fail)
     if kind == "sign":
-        _only(fields, {"sign", "digest"}, "a sign", fail)
-        signature = None
-        if "digest" in fields:
-            text = _string(fields["digest"], "digest", fail)
-            _checked(fields["digest"], fail, lambda: validate_digest(text, "digest"))
-            signature = ("digest", text)
-        return PlanOperation(
-            "sign", node.line, _references(value, "sign", fail), digest_source=signature
-        )
+        return _sign(node.line, fields, fail)
     _only(fields, {kind}, f"a {kind}", fail)
+    value = fields[kind]
     inner = _mapping(value, f"{kind}", fail)
     if kind == "replicate" and "policy" in inner:
-        _only(inner, {"policy", "source"}, "replicate", fail)
-        policy = inner["policy"]
-        if not isinstance(policy.value, int) or isinstance(policy.value, bool) or policy.value < 1:
-            raise fail(policy, '"policy" must be a replication policy id (a positive integer)')
-        source_host = (
-            _string(inner["source"], "source", fail).lower() if "source" in inner else None
-        )
-        if source_host is not None and "://" in source_host:
-            raise fail(
-                inner["source"],
-                '"source" is the registry host (harbor.example.com), not a URL; '
-                "use --plain-http for a Harbor on plain HTTP",
-            )
-        return PlanOperation("replicate", node.line, policy=policy.value, policy_source=source_host)
+        return _replicate_policy(node.line, inner, fail)
     _only(inner, {"from", "to"}, kind, fail)
     for key in ("from", "to"):
         if key not in inner:
@@ -164,8 +211,66 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
         destination = _reference(inner["to"], text, fail, default_tag=None)
         if destination.tag is not None or destination.digest is not None:
             raise fail(inner["to"], f'copy\'s "to" is a repository, without a tag: {text!r}')
-        return PlanOperation("copy", node.line, source=source, destination=destination)
-    return PlanOperation(kind, node.line, _references(inner["to"], "to", fail), source=source)
+        return Copy(node.line, source, destination)
+    targets = _references(inner["to"], "to", fail)
+    if kind == "replicate":
+        return Replicate(node.line, source, targets)
+    return Retag(node.line, source, targets)
+
+
+def _push(line: int, fields: Mapping[str, Node], fail: Fail) -> Push:
+    _only(fields, {"push", *DIGEST_SOURCES}, "a push", fail)
+    given = [name for name in DIGEST_SOURCES if name in fields]
+    if len(given) > 1:
+        raise fail(fields[given[1]], f"a push takes its digest one way, not {' and '.join(given)}")
+    image: str | DigestFile | Reference | None = None
+    if given:
+        way = given[0]
+        text = _string(fields[way], way, fail)
+        if way == "from":
+            image = _reference(fields[way], text, fail, harbor=False)
+        elif way == "digest":
+            image = _digest(fields[way], text, fail)
+        else:
+            image = DigestFile("oci-layout" if way == "oci-layout" else "metadata-file", text)
+    return Push(line, _references(fields["push"], "push", fail), image)
+
+
+def _delete(line: int, fields: Mapping[str, Node], fail: Fail) -> Delete:
+    _only(fields, {"delete", "artifact"}, "a delete", fail)
+    artifact = fields.get("artifact")
+    if artifact is not None and not isinstance(artifact.value, bool):
+        raise fail(artifact, '"artifact" must be true or false')
+    targets = _references(fields["delete"], "delete", fail)
+    return Delete(line, targets, artifact=bool(artifact and artifact.value))
+
+
+def _sign(line: int, fields: Mapping[str, Node], fail: Fail) -> Sign:
+    _only(fields, {"sign", "digest"}, "a sign", fail)
+    digest = None
+    if "digest" in fields:
+        digest = _digest(fields["digest"], _string(fields["digest"], "digest", fail), fail)
+    return Sign(line, _references(fields["sign"], "sign", fail), digest)
+
+
+def _replicate_policy(line: int, inner: Mapping[str, Node], fail: Fail) -> ReplicatePolicy:
+    _only(inner, {"policy", "source"}, "replicate", fail)
+    policy = inner["policy"]
+    if not isinstance(policy.value, int) or isinstance(policy.value, bool) or policy.value < 1:
+        raise fail(policy, '"policy" must be a replication policy id (a positive integer)')
+    source_host = _string(inner["source"], "source", fail).lower() if "source" in inner else None
+    if source_host is not None and "://" in source_host:
+        raise fail(
+            inner["source"],
+            '"source" is the registry host (harbor.example.com), not a URL; '
+            "use --plain-http for a Harbor on plain HTTP",
+        )
+    return ReplicatePolicy(line, policy.value, source_host)
+
+
+def _digest(node: Node, text: str, fail: Fail) -> str:
+    _checked(node, fail, lambda: validate_digest(text, "digest"))
+    return text
 
 
 def _mapping(node: Node, what: str, fail: Fail) -> dict[str, Node]:

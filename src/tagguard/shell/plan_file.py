@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from tagguard.core.plan import Node, Plan, PlanError, PlanOperation, parse_plan
+from tagguard.core.plan import (
+    DigestFile,
+    Node,
+    Plan,
+    PlanError,
+    PlanOperation,
+    Push,
+    parse_plan,
+)
 from tagguard.errors import FileError
 from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
 from tagguard.shell.files import read_text
@@ -140,17 +148,18 @@ def resolve_digest_files(plan: Plan) -> Plan:
     folder = Path(plan.file).parent
     operations: list[PlanOperation] = []
     for operation in plan.operations:
-        resolved = operation
-        if operation.digest_source is not None and operation.digest_source[0] != "digest":
-            kind, given = operation.digest_source
-            location = str(folder / given) if not Path(given).is_absolute() else given
-            try:
-                if kind == "oci-layout":
-                    digest = digest_from_oci_layout(location)
-                else:
-                    digest = digest_from_metadata_file(location)
-            except FileError as error:
-                raise PlanError(f"{plan.file}:{operation.line}: {error.message}") from None
-            resolved = replace(operation, digest_source=("digest", digest))
-        operations.append(resolved)
+        if isinstance(operation, Push) and isinstance(operation.image, DigestFile):
+            digest = _read_digest(operation.image, folder, f"{plan.file}:{operation.line}")
+            operation = replace(operation, image=digest)  # noqa: PLW2901 - the resolved one
+        operations.append(operation)
     return replace(plan, operations=tuple(operations))
+
+
+def _read_digest(given: DigestFile, folder: Path, where: str) -> str:
+    location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
+    try:
+        if given.kind == "oci-layout":
+            return digest_from_oci_layout(location)
+        return digest_from_metadata_file(location)
+    except FileError as error:
+        raise PlanError(f"{where}: {error.message}") from None
