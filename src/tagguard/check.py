@@ -33,7 +33,7 @@ from tagguard.core.plan import (
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
-from tagguard.core.rules import Evaluation, evaluate, evaluate_either
+from tagguard.core.rules import Evaluation, RuleSet
 from tagguard.core.state import (
     Accessory,
     ArtifactInfo,
@@ -56,6 +56,7 @@ class Session:
     forced_glob: str | None = None  # --harbor-version; None: what each Harbor reports
     report: Report = field(default_factory=Report)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
+    _rule_sets: dict[tuple[str, str], RuleSet] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
     _parents: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
@@ -156,14 +157,17 @@ class Session:
         found = self.rules(ref)
         if found.rules is None:
             return None
+        rules = self._rule_sets.get((ref.registry, ref.project))
+        if rules is None:  # evaluated once per repository for the whole run, not per tag
+            rules = self._rule_sets[(ref.registry, ref.project)] = RuleSet(found.rules)
         if self.forced_glob is None and ref.registry not in self._globs:
             # Most rules mean the same under both globs Harbor has linked: then which one this
             # Harbor links does not matter, and asking it would cost a request. Only rules
             # whose patterns may differ are evaluated twice (`evaluate_either`).
-            either = evaluate_either(found.rules, ref.repository, tag)
+            either = rules.evaluate_either(ref.repository, tag)
             if either is not None:
                 return either
-        return evaluate(found.rules, ref.repository, tag, self.glob_for(ref.registry))
+        return rules.evaluate(ref.repository, tag, self.glob_for(ref.registry))
 
     def prefetch(self, refs: Iterable[Reference]) -> None:
         """Tells the sources every rules and tag question ahead, so a live Harbor is asked

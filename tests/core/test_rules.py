@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from tagguard.core import glob
 from tagguard.core.rules import (
     Evaluation,
     Rule,
+    RuleSet,
     SelectorSpec,
     StepOutcome,
     evaluate,
@@ -163,6 +165,78 @@ def test_malformed_rules_are_refused_naming_the_place(data: object, message: str
         parse_rules(data, "rules.json")
 
 
+ANY_JSON: st.SearchStrategy[object] = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=3)
+    | st.just([])
+    | st.just({})
+    | st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 1.0, -0.0])
+)
+STRINGS = st.none() | st.sampled_from(["", "doublestar", "repoMatches", "matches", "**", "v*"])
+INTEGERS = st.none() | st.integers(-(2**63), 2**63 - 1)
+selector_json = st.fixed_dictionaries(
+    {}, optional={"kind": STRINGS, "decoration": STRINGS, "pattern": STRINGS, "extras": STRINGS}
+)
+selector_lists = st.none() | st.lists(selector_json, max_size=3)
+rule_field_json = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": INTEGERS,
+        "priority": INTEGERS,
+        "disabled": st.none() | st.booleans(),
+        "action": STRINGS,
+        "template": STRINGS,
+        "tag_selectors": selector_lists,
+        "scope_selectors": st.none()
+        | st.dictionaries(st.just("repository"), selector_lists, max_size=1),
+    },
+)
+# Where a rule can hold a value of another type: a field, a scope, a selector or its field.
+PLACES = st.sampled_from(
+    ["id", "priority", "disabled", "action", "template", "tag_selectors", "scope_selectors",
+     "repository", "namespace", "selector", "kind", "decoration", "pattern", "extras"]
+)  # fmt: skip
+
+
+def parsed_or_refused(data: list[object]) -> tuple[Rule, ...] | str:
+    try:
+        return parse_rules(data, "x")
+    except RulesError as error:
+        return str(error)
+
+
+def corrupt(item: dict[str, Any], place: str, value: object) -> None:
+    """Puts `value` at one place of a rule (adding what holds that place)."""
+    if place in ("repository", "namespace"):
+        item["scope_selectors"] = {**(item.get("scope_selectors") or {}), place: value}
+    elif place == "selector":
+        item["tag_selectors"] = [*(item.get("tag_selectors") or []), value]
+    elif place in ("kind", "decoration", "pattern", "extras"):
+        item["tag_selectors"] = [{place: value}, *(item.get("tag_selectors") or [])]
+    else:
+        item[place] = value
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    items=st.lists(rule_field_json, min_size=1, max_size=3),
+    corruption=st.none() | st.tuples(PLACES, ANY_JSON),
+)
+def test_the_quick_reading_of_rules_is_the_detailed_one(
+    items: list[dict[str, Any]], corruption: tuple[str, object] | None
+) -> None:
+    """Rules whose fields have the JSON types Harbor sends are read without composing error
+    places; anything else goes the detailed way. A mapping that is not a dict always goes
+    the detailed way: both must give the same rules, or refuse with the same message."""
+    if corruption is not None:
+        corrupt(items[-1], *corruption)
+    detailed = [MappingProxyType(item) for item in items]
+    assert parsed_or_refused(list(items)) == parsed_or_refused(list(detailed))
+
+
 # -- the compiled evaluation against Harbor's loop, written plainly ------------------------
 
 
@@ -251,15 +325,19 @@ def test_the_compiled_evaluation_is_harbors_loop(
     rules: tuple[Rule, ...], asked: list[tuple[str, str]]
 ) -> None:
     """Several tags of a few repositories against one rule set: what is worked out once per
-    repository is reused, and every answer is still Harbor's, step for step. Whenever the
-    two releases answer alike, `evaluate_either` gives that answer, else None."""
+    repository (and per distinct selector) is reused, and every answer is still Harbor's,
+    step for step. Whenever the two releases answer alike, `evaluate_either` gives that
+    answer, else None."""
+    compiled = RuleSet(rules)
     for repository, tag in asked:
         for version in glob.VERSIONS:
             expected = harbor_loop(rules, repository, tag, version)
+            assert summary(compiled.evaluate(repository, tag, version)) == expected
             assert summary(evaluate(rules, repository, tag, version)) == expected
-        newest = evaluate(rules, repository, tag, glob.V1_3_4)
-        either = evaluate_either(rules, repository, tag)
-        if newest == evaluate(rules, repository, tag, glob.V1_1_1):
+        newest = compiled.evaluate(repository, tag, glob.V1_3_4)
+        either = compiled.evaluate_either(repository, tag)
+        assert either == evaluate_either(rules, repository, tag)
+        if newest == compiled.evaluate(repository, tag, glob.V1_1_1):
             assert either is not None
             assert summary(either) == summary(newest)
         else:
@@ -296,11 +374,41 @@ def test_repository_selectors_are_matched_once_per_repository(
     rules = parse_rules([rule(i, f"team-{i}/*", "v*") for i in range(1, 50)]
                         + [rule(50, "**", "v*")], "x")  # fmt: skip
     calls = counting(monkeypatch)
+    compiled = RuleSet(rules)  # what a run keeps (the check Session holds one per project)
     for tag in ("v1", "x1", "v2", "x2"):
-        assert evaluate(rules, "p/app/api", tag, glob.NEWEST).immutable is tag.startswith("v")
+        assert compiled.evaluate("p/app/api", tag, glob.NEWEST).immutable is tag.startswith("v")
     on_repository = [c for c in calls if c[1] == "app/api"]
     assert len(on_repository) == 50  # each rule's repository pattern once, not once per tag
     assert len(calls) - len(on_repository) == 4  # one tag match per tag: rule 50's
+
+
+def test_a_selector_many_rules_share_is_matched_once_per_repository(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rules = parse_rules([rule(i, "team-*", f"v{i}") for i in range(1, 100)]
+                        + [rule(100, "**", "v*")], "x")  # fmt: skip
+    calls = counting(monkeypatch)
+    compiled = RuleSet(rules)
+    for repository in ("p/app", "p/team-a", "p/app"):
+        result = compiled.evaluate(repository, "v7", glob.NEWEST)
+        assert result.rule_id == (7 if repository == "p/team-a" else 100)
+        assert len(result.steps) == 100
+    assert [c[:2] for c in calls if c[0] == "team-*"] == [("team-*", "app"), ("team-*", "team-a")]
+
+
+def test_no_repository_selector_after_one_that_errs_is_matched(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Harbor stops at the first selector error: the selectors after it are never matched
+    (one that would raise, such as a pattern nesting too deeply, must not raise here)."""
+    rules = parse_rules([rule(1, "a", "v*"), rule(2, "[", "v*"), rule(3, "b", "v*"),
+                         rule(4, "a", "v*")], "x")  # fmt: skip
+    calls = counting(monkeypatch)
+    result = RuleSet(rules).evaluate("p/c", "v1", glob.NEWEST)
+    assert result.failure is not None
+    assert result.failure.rule_id == 2
+    assert result.failure.masked_rule_ids == (3, 4)
+    assert [c[0] for c in calls] == ["a", "["]
 
 
 def test_a_tag_is_evaluated_once_when_no_pattern_may_differ(

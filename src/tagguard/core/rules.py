@@ -15,7 +15,7 @@ For a repository `project/rest` and a tag, Harbor:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, TypeAlias
@@ -158,7 +158,7 @@ class _SelectorFailed(Exception):
 
 def evaluate(rules: Sequence[Rule], repository: str, tag: str, glob_version: str) -> Evaluation:
     """Is `tag` in `repository` (`project/rest`) immutable under `rules`, as Harbor decides?"""
-    return _rule_set(rules).evaluate(repository, tag, glob_version)
+    return RuleSet(rules).evaluate(repository, tag, glob_version)
 
 
 def evaluate_either(rules: Sequence[Rule], repository: str, tag: str) -> Evaluation | None:
@@ -170,12 +170,7 @@ def evaluate_either(rules: Sequence[Rule], repository: str, tag: str) -> Evaluat
     rules step the same under both, so the two evaluations can only part at such a rule.
     Only when they do are both evaluated whole and compared, as Evaluation equality says.
     """
-    rule_set = _rule_set(rules)
-    either = rule_set.run(repository, tag, glob.V1_3_4, either=True)
-    if either is not None:
-        return either
-    newest = rule_set.evaluate(repository, tag, glob.V1_3_4)
-    return newest if newest == rule_set.evaluate(repository, tag, glob.V1_1_1) else None
+    return RuleSet(rules).evaluate_either(repository, tag)
 
 
 def _rule_id(rule: Rule) -> int:
@@ -246,6 +241,10 @@ def _failure_message(error: TagguardError) -> str:
 _TAG: Final = "tag"
 _WHOLE: Final = "whole"
 _Entry: TypeAlias = "RuleStep | _Broken | str"
+# What one repository selector answers for one repository name: selected or not, or the
+# message of the error it raises.
+_Outcome: TypeAlias = "bool | str"
+_UNSET: Final = object()
 
 
 @dataclass(frozen=True)
@@ -271,12 +270,41 @@ class _View:
     stop: int  # the first position whose repository selector errs; len(entries) if none
 
 
-class _RuleSet:
-    """Rules in Harbor's order, with what depends only on the repository worked out once
-    per repository (and glob release), so a tag costs a match per rule its tag decides."""
+class RuleSet:
+    """A project's rules in Harbor's order, ready to evaluate many tags: what depends only
+    on the repository is worked out once per repository (and glob release), so a tag costs
+    a match per rule its tag decides.
+
+    Rule sets share few distinct repository selectors (a thousand rules may name five
+    patterns): each distinct selector is matched once per repository name and release, and
+    the rules holding it take its answer. Selectors are still matched in Harbor's order and
+    no further than the first that errs, so a pattern Harbor never reaches cannot raise
+    here either. One RuleSet lives as long as the run that read
+    the rules (`tagguard.check.Session`).
+    """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.ordered = tuple(sorted(rules, key=_rule_id))
+        # Per position: the entry whatever the repository (a disabled rule, no repository
+        # selector, a tag decoration in the repository slot), or None; then the index of
+        # the rule's repository selector among the distinct ones (-1 when the entry is fixed).
+        self._fixed = tuple(_fixed_entry(rule) for rule in self.ordered)
+        distinct: dict[tuple[str, str, str], int] = {}
+        indices: list[int] = []
+        for rule, fixed in zip(self.ordered, self._fixed, strict=True):
+            selector = rule.repository_selector
+            if fixed is not None or selector is None:
+                indices.append(-1)
+                continue
+            found = (selector.kind, selector.decoration, selector.pattern)
+            indices.append(distinct.setdefault(found, len(distinct)))
+        self._selector_at = tuple(indices)
+        self._selectors = tuple(distinct)
+        self._outcomes: dict[tuple[str, str], list[object]] = {}
+        self._differs: list[bool | None] = [None] * len(self._selectors)
+        # Per position, the entry when its repository selector selects, and when not.
+        self._selected: list[_Entry | None] = [None] * len(self.ordered)
+        self._unselected: list[RuleStep | None] = [None] * len(self.ordered)
         self._views: dict[tuple[str, str], _View] = {}
         self._splits: dict[str, int] = {}
         self._masked: dict[int, tuple[int, ...]] = {}
@@ -287,6 +315,14 @@ class _RuleSet:
         evaluation = self.run(repository, tag, version, either=False)
         assert evaluation is not None
         return evaluation
+
+    def evaluate_either(self, repository: str, tag: str) -> Evaluation | None:
+        """`evaluate_either` (the module function) for these rules."""
+        either = self.run(repository, tag, glob.V1_3_4, either=True)
+        if either is not None:
+            return either
+        newest = self.evaluate(repository, tag, glob.V1_3_4)
+        return newest if newest == self.evaluate(repository, tag, glob.V1_1_1) else None
 
     def run(self, repository: str, tag: str, version: str, *, either: bool) -> Evaluation | None:
         """Harbor's evaluation; with `either`, None where the releases may part (see
@@ -352,36 +388,101 @@ class _RuleSet:
     def _view(self, name: str, version: str) -> _View:
         key = (name, version)
         if key not in self._views:
-            entries: list[_Entry] = []
-            dynamic: list[int] = []
-            stop = len(self.ordered)
-            for position, rule in enumerate(self.ordered):
-                entry = _repository_entry(rule, name, version)
-                entries.append(entry)
-                if isinstance(entry, _Broken):
-                    stop = position
-                    break
-                if isinstance(entry, str):
-                    dynamic.append(position)
-            self._views[key] = _View(tuple(entries), tuple(dynamic), stop)
+            self._views[key] = self._new_view(name, version)
         return self._views[key]
+
+    def _new_view(self, name: str, version: str) -> _View:
+        """Every rule's entry for one repository, up to the first that errs: a loop over
+        thousands of rules per repository, so what repeats is looked up, not rebuilt."""
+        outcomes = self._outcomes_for(name, version)
+        selector_at, selected, unselected = self._selector_at, self._selected, self._unselected
+        entries: list[_Entry] = []
+        dynamic: list[int] = []
+        for position, fixed in enumerate(self._fixed):
+            entry = fixed
+            if entry is None:
+                index = selector_at[position]
+                outcome = outcomes[index]
+                if outcome is _UNSET:
+                    outcome = self._outcome(index, name, version)
+                if outcome is True:
+                    entry = selected[position] or self._entry(position, True)
+                elif outcome is False:
+                    entry = unselected[position] or self._entry(position, False)
+                else:
+                    assert isinstance(outcome, str)
+                    entries.append(self._entry(position, outcome))
+                    return _View(tuple(entries), tuple(dynamic), position)
+            entries.append(entry)
+            if isinstance(entry, str):
+                dynamic.append(position)
+        return _View(tuple(entries), tuple(dynamic), len(entries))
+
+    def _outcomes_for(self, name: str, version: str) -> list[object]:
+        """Each distinct repository selector's outcome for `name`, _UNSET until matched."""
+        known = self._outcomes.get((name, version))
+        if known is None:
+            known = self._outcomes[(name, version)] = [_UNSET] * len(self._selectors)
+        return known
+
+    def _outcome(self, index: int, name: str, version: str) -> _Outcome:
+        """What distinct repository selector `index` answers for `name` (matched once)."""
+        known = self._outcomes_for(name, version)
+        outcome = known[index]
+        if outcome is _UNSET:
+            outcome = known[index] = _select_repository(*self._selectors[index], name, version)
+        assert isinstance(outcome, (bool, str))
+        return outcome
+
+    def _entry(self, position: int, outcome: _Outcome) -> _Entry:
+        """What the rule at `position` says for a repository before any tag (see `_TAG`),
+        from its selector's outcome there; kept per rule for the next repository."""
+        rule = self.ordered[position]
+        selector = rule.repository_selector
+        assert selector is not None
+        if isinstance(outcome, str):
+            return _Broken(REPOSITORY_SCOPE, selector, outcome)
+        if not outcome:
+            step = self._step(position, StepOutcome.REPOSITORY_NOT_SELECTED, selector.describe)
+            self._unselected[position] = step
+            return step
+        entry: _Entry = _TAG
+        if rule.tag_selector is None:
+            entry = self._step(position, StepOutcome.SKIPPED_NO_TAG_SELECTOR, str)
+        self._selected[position] = entry
+        return entry
+
+    def _step(self, position: int, outcome: StepOutcome, detail: Callable[[], str]) -> RuleStep:
+        """The rule's step with this outcome: one object however many tags and
+        repositories take it (its detail, made only once, depends on the rule alone)."""
+        step = self._steps.get((position, outcome))
+        if step is None:
+            step = RuleStep(self.ordered[position], outcome, detail())
+            self._steps[(position, outcome)] = step
+        return step
 
     def _split(self, name: str) -> int:
         """The first position whose repository entry differs between the releases
-        (len(rules) if none): where an evaluation that reaches it may part."""
+        (len(rules) if none): where an evaluation that reaches it may part. An entry differs
+        exactly when its selector's outcome does (a fixed entry never does)."""
         if name not in self._splits:
             plain = glob.plain_name(name)
             split = len(self.ordered)
-            for position, rule in enumerate(self.ordered):
-                selector = rule.repository_selector
-                if selector is None or (plain and not glob.may_differ(selector.pattern)):
+            for position, index in enumerate(self._selector_at):
+                if index < 0 or (plain and not self._selector_may_differ(index)):
                     continue
-                old = _repository_entry(rule, name, glob.V1_1_1)
-                if _repository_entry(rule, name, glob.V1_3_4) != old:
+                old = self._outcome(index, name, glob.V1_1_1)
+                if self._outcome(index, name, glob.V1_3_4) != old:
                     split = position
                     break
             self._splits[name] = split
         return self._splits[name]
+
+    def _selector_may_differ(self, index: int) -> bool:
+        differs = self._differs[index]
+        if differs is None:
+            differs = self._differs[index] = glob.may_differ(self._selectors[index][2])
+        return differs
 
     def _may_differ(self, position: int, entry: _Entry) -> bool:
         """Whether the patterns a tag meets at a dynamic position may differ by release."""
@@ -416,17 +517,17 @@ class _RuleSet:
         chosen = _select(
             "tag", tag_selector, candidates, version, untagged=tag_selector.decoration == EXCLUDES
         )
-        outcome = StepOutcome.MATCHED if chosen else StepOutcome.TAG_NOT_SELECTED
-        if (position, outcome) not in self._steps:
-            detail = tag_selector.describe()
-            if chosen:
-                detail = f"{repo_selector.describe()} and {detail}"
-            self._steps[(position, outcome)] = RuleStep(rule, outcome, detail)
-        return self._steps[(position, outcome)]
+        if not chosen:
+            return self._step(position, StepOutcome.TAG_NOT_SELECTED, tag_selector.describe)
+        return self._step(
+            position,
+            StepOutcome.MATCHED,
+            lambda: f"{repo_selector.describe()} and {tag_selector.describe()}",
+        )
 
 
-def _repository_entry(rule: Rule, name: str, version: str) -> _Entry:
-    """What `rule` says for repository `name` before any tag (see `_TAG`, `_WHOLE`)."""
+def _fixed_entry(rule: Rule) -> _Entry | None:
+    """A rule's repository entry when no repository name can change it, else None."""
     if rule.disabled:
         return RuleStep(rule, StepOutcome.SKIPPED_DISABLED)
     repo_selector = rule.repository_selector
@@ -434,41 +535,27 @@ def _repository_entry(rule: Rule, name: str, version: str) -> _Entry:
         return RuleStep(rule, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR)
     if repo_selector.kind == DOUBLESTAR and repo_selector.decoration in TAG_DECORATIONS:
         return _WHOLE
-    # Repository and namespace decorations read no tag: a candidate without one answers.
+    return None
+
+
+def _select_repository(
+    kind: str, decoration: str, pattern: str, name: str, version: str
+) -> _Outcome:
+    """Whether a repository selector selects repository `name` before any tag, or the
+    message of its error. Repository and namespace decorations read no tag: a candidate
+    without one answers."""
     try:
-        chosen = _select(
-            REPOSITORY_SCOPE,
-            repo_selector,
+        chosen = select(
+            kind,
+            decoration,
+            pattern,
             (Candidate(repository=name, tags=()),),
-            version,
-            untagged=default_untagged(repo_selector.decoration),
+            untagged=default_untagged(decoration),
+            glob_version=version,
         )
-    except _SelectorFailed as failed:
-        return _Broken.of(failed)
-    if not chosen:
-        return RuleStep(rule, StepOutcome.REPOSITORY_NOT_SELECTED, repo_selector.describe())
-    if rule.tag_selector is None:
-        return RuleStep(rule, StepOutcome.SKIPPED_NO_TAG_SELECTOR)
-    return _TAG
-
-
-# Rule sets by identity, with the repositories each has seen: a session asks for the same
-# project's rules (one tuple) for every tag. Kept small: a process checks a few projects.
-_RULE_SETS: dict[int, tuple[Sequence[Rule], _RuleSet]] = {}
-_RULE_SETS_KEPT: Final = 16
-
-
-def _rule_set(rules: Sequence[Rule]) -> _RuleSet:
-    if not isinstance(rules, tuple):
-        return _RuleSet(rules)  # a list may change: nothing to keep
-    found = _RULE_SETS.get(id(rules))
-    if found is not None and found[0] is rules:
-        return found[1]
-    if len(_RULE_SETS) >= _RULE_SETS_KEPT:
-        _RULE_SETS.clear()
-    built = _RuleSet(rules)
-    _RULE_SETS[id(rules)] = (rules, built)
-    return built
+    except (PatternError, SelectorError) as error:
+        return _failure_message(error)
+    return bool(chosen)
 
 
 # ----------------------------------------------------------------------------- parsing
@@ -482,9 +569,88 @@ def parse_rules(data: object, source: str) -> tuple[Rule, ...]:
     """
     if not isinstance(data, list):
         raise RulesError(f"{source}: expected a JSON array of rules, found {_json_type(data)}")
+    specs: dict[tuple[object, ...], SelectorSpec] = {}
     return tuple(
-        _parse_rule(item, f"{source}: rule #{index + 1}", index) for index, item in enumerate(data)
+        _quick_rule(item, index, specs) or _parse_rule(item, f"{source}: rule #{index + 1}", index)
+        for index, item in enumerate(data)
     )
+
+
+_INT64: Final = range(-(2**63), 2**63)
+
+
+def _quick_rule(
+    item: object, index: int, specs: dict[tuple[object, ...], SelectorSpec]
+) -> Rule | None:
+    """The rule `_parse_rule` gives, when every field is absent, null or of the JSON type
+    Harbor sends, read without composing the place names `_parse_rule` keeps ready for its
+    errors (5,000 rules parse in a third of the time). None for anything else (another
+    scope than `repository` included): `_parse_rule` then reads it, or names what is wrong.
+    Equal selectors are one object (`specs`), as rule sets repeat a few of them."""
+    if type(item) is not dict:
+        return None
+    rule_id, priority = item.get("id"), item.get("priority")
+    disabled, action, template = item.get("disabled"), item.get("action"), item.get("template")
+    if not (
+        (rule_id is None or (type(rule_id) is int and rule_id in _INT64))
+        and (priority is None or (type(priority) is int and priority in _INT64))
+        and (disabled is None or type(disabled) is bool)
+        and (action is None or type(action) is str)
+        and (template is None or type(template) is str)
+    ):
+        return None
+    scopes = item.get("scope_selectors")
+    repository: tuple[SelectorSpec, ...] | None = None
+    if scopes is not None:
+        if type(scopes) is not dict or len(scopes) != (REPOSITORY_SCOPE in scopes):
+            return None
+        if scopes:
+            repository = _quick_selectors(scopes[REPOSITORY_SCOPE], specs)
+            if repository is None:
+                return None
+    tags = _quick_selectors(item.get("tag_selectors"), specs)
+    if tags is None:
+        return None
+    return Rule(
+        id=rule_id or 0,
+        disabled=disabled or False,
+        priority=priority or 0,
+        action=action or "",
+        template=template or "",
+        repository_selectors=repository,
+        tag_selectors=tags,
+        index=index,
+    )
+
+
+def _quick_selectors(
+    value: object, specs: dict[tuple[object, ...], SelectorSpec]
+) -> tuple[SelectorSpec, ...] | None:
+    """`_selectors` for a list of objects whose fields are strings or null; else None."""
+    if value is None:
+        return ()
+    if type(value) is not list:
+        return None
+    out: list[SelectorSpec] = []
+    for entry in value:
+        if type(entry) is not dict:
+            return None
+        key = (
+            entry.get("kind"),
+            entry.get("decoration"),
+            entry.get("pattern"),
+            entry.get("extras"),
+        )
+        try:
+            spec = specs.get(key)
+        except TypeError:  # a list or an object where a string belongs
+            return None
+        if spec is None:
+            if not all(part is None or type(part) is str for part in key):
+                return None
+            spec = specs[key] = SelectorSpec(*(part or "" for part in key))
+        out.append(spec)
+    return tuple(out)
 
 
 def _parse_rule(item: object, where: str, index: int) -> Rule:
