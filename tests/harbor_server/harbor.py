@@ -57,7 +57,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 import requests
 
 from tagguard.core.harbor_version import glob_version_for
-from tagguard.core.rules import evaluate, parse_rules
+from tagguard.core.rules import RuleSet, parse_rules
 from tests.harbor_server.graph import (
     COSIGN,
     MANIFEST_TYPES,
@@ -227,12 +227,12 @@ class HarborState:
         raw = self.projects[project].rules
         version = (id(raw), len(raw), self.version)
         if self._parsed.get(project, (None,))[0] != version:
-            self._parsed[project] = (version, (parse_rules(raw, "server rules"), {}))
+            self._parsed[project] = (version, (RuleSet(parse_rules(raw, "server rules")), {}))
         rules, answers = self._parsed[project][1]
         key = (repository, tag)
         if key not in answers:
             glob = glob_version_for(self.version)
-            answers[key] = evaluate(rules, f"{project}/{repository}", tag, glob).immutable
+            answers[key] = rules.evaluate(f"{project}/{repository}", tag, glob).immutable
         return bool(answers[key])
 
     def flag(self, project: str, repository: str, tag: str) -> bool:
