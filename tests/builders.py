@@ -65,3 +65,34 @@ def huge_rule_set(
             state[repository][tag] = digest
             refs.append(f"{repository}:{tag}")
     return {"p": listed[::-1]}, state, refs
+
+
+def policy_json(**changes: Any) -> dict[str, Any]:
+    """A push-based policy shaped as GET /replication/policies/{id} answers (swagger
+    ReplicationPolicy; convertReplicationPolicy fills src_registry with the local registry,
+    id 0, type harbor)."""
+    data: dict[str, Any] = {
+        "id": 4,
+        "name": "to-dr",
+        "src_registry": {"id": 0, "name": "Local", "type": "harbor", "url": "http://core:8080"},
+        "dest_registry": {
+            "id": 2,
+            "name": "dr",
+            "type": "harbor",
+            "url": "https://dr.example.com/",
+            "insecure": True,
+            "credential": {"type": "basic", "access_key": "admin", "access_secret": "*****"},
+        },
+        "dest_namespace": "",
+        "dest_namespace_replace_count": -1,
+        "filters": [],
+        "trigger": {"type": "manual", "trigger_settings": {"cron": ""}},
+        "deletion": False,
+        "replicate_deletion": False,
+        "override": True,
+        "enabled": True,
+        "speed": -1,
+        "copy_by_chunk": False,
+    }
+    data.update(changes)
+    return data

@@ -26,6 +26,7 @@ from tagguard.core.replication import (
 )
 from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, TagInfo
 from tagguard.errors import InputError, PatternError, RemoteError, StateError
+from tests.builders import policy_json
 
 A = "sha256:" + "a" * 64
 B = "sha256:" + "b" * 64
@@ -57,37 +58,6 @@ def art(
         accessories=tuple(Accessory(d, COSIGN) for d in accessories),
         labels=labels,
     )
-
-
-def policy_json(**changes: Any) -> dict[str, Any]:
-    """A push-based policy shaped as GET /replication/policies/{id} answers (swagger
-    ReplicationPolicy; convertReplicationPolicy fills src_registry with the local registry,
-    id 0, type harbor)."""
-    data: dict[str, Any] = {
-        "id": 4,
-        "name": "to-dr",
-        "src_registry": {"id": 0, "name": "Local", "type": "harbor", "url": "http://core:8080"},
-        "dest_registry": {
-            "id": 2,
-            "name": "dr",
-            "type": "harbor",
-            "url": "https://dr.example.com/",
-            "insecure": True,
-            "credential": {"type": "basic", "access_key": "admin", "access_secret": "*****"},
-        },
-        "dest_namespace": "",
-        "dest_namespace_replace_count": -1,
-        "filters": [],
-        "trigger": {"type": "manual", "trigger_settings": {"cron": ""}},
-        "deletion": False,
-        "replicate_deletion": False,
-        "override": True,
-        "enabled": True,
-        "speed": -1,
-        "copy_by_chunk": False,
-    }
-    data.update(changes)
-    return data
 
 
 def policy(*filters: dict[str, Any], **changes: Any) -> Policy:

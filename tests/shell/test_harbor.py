@@ -21,7 +21,7 @@ from tagguard.shell.harbor import (
     encode_repository,
 )
 from tagguard.shell.http import Http, TransportOptions
-from tests.builders import rule_json
+from tests.builders import policy_json, rule_json
 
 BASE = "https://harbor.test"
 DIGEST = "sha256:" + "d" * 64
@@ -744,9 +744,29 @@ def admin_client() -> HarborClient:
 
 @responses.activate
 def test_replication_policies_are_listed_whole_by_id() -> None:
-    responses.get(POLICIES, json=[{"id": 2}, {"id": 5}], headers={"X-Total-Count": "2"})
-    assert admin_client().policies() == [{"id": 2}, {"id": 5}]
+    listed = [policy_json(id=2), policy_json(id=5, name="other")]
+    responses.get(POLICIES, json=listed, headers={"X-Total-Count": "2"})
+    found = admin_client().policies()
+    assert found is not None
+    assert [(p.id, p.name) for p in found] == [(2, "to-dr"), (5, "other")]
     assert "sort=id" in str(responses.calls[0].request.url)
+
+
+@responses.activate
+def test_a_replication_policy_is_read_into_its_type() -> None:
+    responses.get(f"{BASE}/api/v2.0/replication/policies/4", json=policy_json())
+    found = admin_client().policy(4)
+    assert (found.id, found.name, found.destination_host) == (4, "to-dr", "dr.example.com")
+
+
+@responses.activate
+def test_a_malformed_replication_policy_fails_closed_naming_it() -> None:
+    responses.get(f"{BASE}/api/v2.0/replication/policies/4", json=policy_json(override="yes"))
+    with pytest.raises(RemoteError, match=r"replication policy 4 from harbor\.test: malformed"):
+        admin_client().policy(4)
+    responses.get(POLICIES, json=[policy_json(filters={})], headers={"X-Total-Count": "1"})
+    with pytest.raises(RemoteError, match=r"a replication policy from harbor\.test: malformed"):
+        admin_client().policies()
 
 
 @responses.activate

@@ -27,7 +27,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from tagguard.core.glob import harbor_match
@@ -448,7 +448,7 @@ class _Malformed(Exception):
     """Why a policy document is not one Harbor returns; becomes a one-line RemoteError."""
 
 
-def parse_policy(data: Any, where: str) -> Policy:
+def parse_policy(data: object, where: str) -> Policy:
     """A policy as `GET /api/v2.0/replication/policies/{id}` returns it (swagger
     ReplicationPolicy). Raises RemoteError, one line, for anything Harbor would not store."""
     if not isinstance(data, Mapping):

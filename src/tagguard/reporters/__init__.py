@@ -11,28 +11,102 @@ job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`. `COMMAND_FORMAT
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Protocol, TextIO
 
 from tagguard.core.report import Report
 
-FORMATS = {
-    "text": "tagguard.reporters.text",
-    "json": "tagguard.reporters.json",
-    "github": "tagguard.reporters.github",
-    "gitlab": "tagguard.reporters.gitlab",
-    "sarif": "tagguard.reporters.sarif",
+
+class Format(Protocol):
+    """A --format: prints the report on `context.stream`."""
+
+    def render(self, report: Report, context: Context) -> None: ...
+
+
+class FileFormat(Protocol):
+    """A --report NAME: writes the report whole to `path`."""
+
+    def write(self, report: Report, path: str, context: Context) -> None: ...
+
+
+class Reporter(Format, FileFormat, Protocol):
+    """A format that both prints and writes files."""
+
+
+# Each reporter module is the Protocol's implementation (mypy checks the module against it),
+# imported only when its format is chosen.
+
+
+def _text() -> Reporter:
+    from tagguard.reporters import text
+
+    return text
+
+
+def _json() -> Reporter:
+    from tagguard.reporters import json
+
+    return json
+
+
+def _github() -> Format:
+    from tagguard.reporters import github
+
+    return github
+
+
+def _gitlab() -> Format:
+    from tagguard.reporters import gitlab
+
+    return gitlab
+
+
+def _sarif() -> Reporter:
+    from tagguard.reporters import sarif
+
+    return sarif
+
+
+def _junit() -> FileFormat:
+    from tagguard.reporters import junit
+
+    return junit
+
+
+def _codequality() -> FileFormat:
+    from tagguard.reporters import codequality
+
+    return codequality
+
+
+def _dotenv() -> FileFormat:
+    from tagguard.reporters import dotenv
+
+    return dotenv
+
+
+def _markdown() -> FileFormat:
+    from tagguard.reporters import markdown
+
+    return markdown
+
+
+FORMATS: Mapping[str, Callable[[], Format]] = {
+    "text": _text,
+    "json": _json,
+    "github": _github,
+    "gitlab": _gitlab,
+    "sarif": _sarif,
 }
-FILES = {
-    "text": "tagguard.reporters.text",
-    "json": "tagguard.reporters.json",
-    "sarif": "tagguard.reporters.sarif",
-    "junit": "tagguard.reporters.junit",
-    "codequality": "tagguard.reporters.codequality",
-    "dotenv": "tagguard.reporters.dotenv",
-    "markdown": "tagguard.reporters.markdown",
+FILES: Mapping[str, Callable[[], FileFormat]] = {
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "junit": _junit,
+    "codequality": _codequality,
+    "dotenv": _dotenv,
+    "markdown": _markdown,
 }
 
 # What each command renders: its --format choices and its --report names. A command accepts
@@ -73,13 +147,9 @@ def default_format(env: Mapping[str, str], command: str | None = None) -> str:
     return found if command is None or found in COMMAND_FORMATS[command] else "text"
 
 
-def _module(registry: Mapping[str, str], name: str) -> Any:
-    return importlib.import_module(registry[name])
-
-
 def render(name: str, report: Report, context: Context) -> None:
-    _module(FORMATS, name).render(report, context)
+    FORMATS[name]().render(report, context)
 
 
 def write(name: str, report: Report, path: str, context: Context) -> None:
-    _module(FILES, name).write(report, path, context)
+    FILES[name]().write(report, path, context)

@@ -37,6 +37,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.reference import validate_digest
+from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.rules import parse_rules
 from tagguard.core.sanitize import printable
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
@@ -277,16 +278,17 @@ class HarborClient:
             raise RemoteError(f"{what}: {self.host}'s project has a registry_id that is no number")
         return ProjectInfo(name, proxy_cache=registry_id > 0)
 
-    def policy(self, policy_id: int) -> Any:
-        """The raw replication policy (reading it needs system-level access)."""
+    def policy(self, policy_id: int) -> Policy:
+        """A replication policy, read whole (reading it needs system-level access)."""
         what = f"reading replication policy {policy_id}"
         answer = self._get(f"{API}/replication/policies/{policy_id}", what, allow_statuses=(404,))
         if answer.status == 404:
             raise RemoteError(f"{what}: {self.host} has no replication policy {policy_id}")
-        return self._json(answer, what)
+        where = f"replication policy {policy_id} from {self.host}"
+        return parse_policy(self._json(answer, what), where)
 
-    def policies(self) -> list[Any] | None:
-        """Every replication policy, raw; None when the credentials may not list them
+    def policies(self) -> list[Policy] | None:
+        """Every replication policy; None when the credentials may not list them
         (listing policies needs system-level access: 403, or no credentials at all)."""
         if self.credential is None:
             return None
@@ -301,7 +303,7 @@ class HarborClient:
         self._check_whole(
             [int(i) for i in ids if isinstance(i, int)], listing.total, what, "policy", "policies"
         )
-        return list(listing.items)
+        return [parse_policy(p, f"a replication policy from {self.host}") for p in listing.items]
 
     def repositories(self) -> list[str]:
         """Every repository the credentials may see, as full `project/repo` names."""

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
-from tagguard.core.replication import Policy, parse_policy
+from tagguard.core.replication import Policy
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
@@ -74,20 +74,13 @@ class LiveSources:
     # -- a replication's source ------------------------------------------------------------
 
     def policy(self, registry: str, policy_id: int) -> Policy:
-        client = self.harbor(registry)
-        return parse_policy(
-            client.policy(policy_id), f"replication policy {policy_id} from {client.host}"
-        )
+        return self.harbor(registry).policy(policy_id)
 
     def project(self, registry: str, name: str) -> ProjectInfo | None:
         return self.harbor(registry).project(name)
 
     def policies(self, registry: str) -> list[Policy] | None:
-        client = self.harbor(registry)
-        found = client.policies()
-        if found is None:
-            return None
-        return [parse_policy(p, f"a replication policy from {client.host}") for p in found]
+        return self.harbor(registry).policies()
 
     def repositories(self, registry: str) -> list[str]:
         return self.harbor(registry).repositories()

@@ -1,0 +1,50 @@
+"""The reporter registries: each name loads a module that implements its protocol."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tagguard.core.report import Report
+from tagguard.reporters import (
+    COMMAND_FILES,
+    COMMAND_FORMATS,
+    FILES,
+    FORMATS,
+    Context,
+    FileFormat,
+    Format,
+    render,
+)
+
+
+@pytest.mark.parametrize("name", sorted(FORMATS))
+def test_every_format_renders_an_empty_report(name: str) -> None:
+    chosen: Format = FORMATS[name]()
+    out = io.StringIO()
+    chosen.render(Report(), Context(out))
+    assert out.getvalue()  # something is always said, even of nothing
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_file_format_writes_an_empty_report(tmp_path: Path, name: str) -> None:
+    chosen: FileFormat = FILES[name]()
+    path = tmp_path / f"report.{name}"
+    chosen.write(Report(), str(path), Context(io.StringIO()))
+    assert path.exists()
+
+
+def test_render_by_name() -> None:
+    out = io.StringIO()
+    render("json", Report(), Context(out))
+    assert json.loads(out.getvalue())["summary"] == {"allow": 0, "skip": 0, "block": 0}
+
+
+def test_each_command_renders_only_registered_formats() -> None:
+    for formats in COMMAND_FORMATS.values():
+        assert set(formats) <= set(FORMATS)
+    for files in COMMAND_FILES.values():
+        assert set(files) <= set(FILES)
