@@ -10,7 +10,13 @@ median wall time of an uncached match over 15 runs.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.glob_reference import count_states
 
 from tagguard.core import glob
 
@@ -31,7 +37,7 @@ def main() -> int:
                 start = time.perf_counter()
                 result = glob.doublestar_match(pattern, name, version)
                 samples.append(time.perf_counter() - start)
-            states = glob.count_states(pattern, name, version)
+            states = count_states(pattern, name, version)
             label = f"{pattern[:28]!r} vs {len(name)} chars"
             print(
                 f"{version} {label:46s} {result!s:5s} {states:6d} states "

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tagguard.core import glob
 from tagguard.errors import PatternError, TagguardError
 from tests.conftest import load_vectors
+from tests.glob_reference import count_states, naive_match
 
 PATTERN_VECTORS = load_vectors("patterns.jsonl")
 CASES = [
@@ -104,7 +105,7 @@ def test_work_is_polynomial_on_the_backtracking_killer(version: str) -> None:
     pattern = "*a*a*a*a*a*a*a*a*a*a*b"
     name = "a" * 128
     assert glob.doublestar_match(pattern, name, version) is False
-    assert glob.count_states(pattern, name, version) <= 3 * (len(pattern) + 1) * (len(name) + 1)
+    assert count_states(pattern, name, version) <= 3 * (len(pattern) + 1) * (len(name) + 1)
 
 
 @pytest.mark.parametrize("version", glob.VERSIONS)
@@ -127,7 +128,7 @@ names = st.lists(NAME_ALPHABET, max_size=8).map("".join)
 def test_memoisation_changes_no_answer(pattern: str, name: str, version: str) -> None:
     """The bounded matcher answers exactly as the plain recursive algorithm."""
     try:
-        expected: object = glob.naive_match(pattern, name, version)
+        expected: object = naive_match(pattern, name, version)
     except PatternError:
         expected = PatternError
     try:
@@ -258,3 +259,23 @@ def test_names_that_are_not_plain_do_tell_the_releases_apart() -> None:
     # and steps through a name by the width of its first rune after a star.
     assert outcome("*", "a/", glob.V1_1_1) != outcome("*", "a/", glob.V1_3_4)
     assert outcome("*b", "éab", glob.V1_1_1) != outcome("*b", "éab", glob.V1_3_4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab{},\\/[]*")), max_size=12))
+def test_brace_group_is_the_matchers_own_reading(pattern: str) -> None:
+    """The brace scanner lint and the probes use is v1.3.4's: an unclosed `{` is exactly
+    one the matcher raises for when a name reaches it as the pattern's first character."""
+    text = "{" + pattern
+    group = glob.brace_group(text, 0)
+    try:
+        glob.harbor_match(text, "x", glob.V1_3_4)
+        raised = False
+    except PatternError:
+        raised = True
+    if group is None:
+        assert raised
+    else:
+        options, end = group
+        assert text[end - 1] == "}"
+        assert ",".join(options) == text[1 : end - 1]

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from tagguard.core import glob
 from tagguard.core.lint import Finding, lint_rules
-from tagguard.core.probes import brace_group, error_probes, is_valid_name
+from tagguard.core.probes import error_probes, is_valid_name
 from tagguard.core.rules import REPOSITORY_SCOPE, parse_rules
 from tagguard.errors import PatternError
 from tests.builders import rule_json
@@ -113,23 +113,3 @@ def test_error_probes_walk_into_the_malformed_part(
 def test_errors_no_name_can_reach_get_no_probe() -> None:
     # After a whole-segment '**' both releases ignore errors: nothing to walk into.
     assert error_probes("x/**/[", REPOSITORY_SCOPE) == []
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab{},\\/[]*")), max_size=12))
-def test_brace_group_is_the_matchers_own_reading(pattern: str) -> None:
-    """lint's and the probes' brace scanner is v1.3.4's: an unclosed `{` is exactly one
-    the matcher raises for when a name reaches it as the pattern's first character."""
-    text = "{" + pattern
-    group = brace_group(text, 0)
-    try:
-        glob.harbor_match(text, "x", glob.V1_3_4)
-        raised = False
-    except PatternError:
-        raised = True
-    if group is None:
-        assert raised
-    else:
-        options, end = group
-        assert text[end - 1] == "}"
-        assert ",".join(options) == text[1 : end - 1]

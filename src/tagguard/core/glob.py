@@ -21,7 +21,6 @@ the number of distinct (pattern suffix, name suffix) pairs.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 from collections.abc import Callable
@@ -575,6 +574,55 @@ def harbor_match(pattern: str, name: str, version: str = NEWEST) -> bool:
     return doublestar_match(pattern, name, version)
 
 
+# ----------------------------------------------------------------------------- braces
+
+
+def brace_group(pattern: str, start: int) -> tuple[list[str], int] | None:
+    """The `{...}` group opening at `pattern[start]`, read by the matcher's own scanner
+    (v1.3.4's `_split_alternatives`: nesting and `\\` escapes respected).
+
+    Returns its top-level alternatives and the index just past its `}`, or None when the
+    brace is never closed. lint and the probes read braces only through this scanner (and
+    `brace_spans`), so they cannot disagree with the matcher about where a group ends.
+    """
+    body = _text_bytes(pattern[start + 1 :])
+    options, end = _split_alternatives(body)
+    if end == -1:
+        return None
+    return [_bytes_text(option) for option in options], start + 1 + len(_bytes_text(body[:end]))
+
+
+def brace_spans(pattern: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level `{...}` group, `end` at its `}`. An unclosed `{`
+    spans to the end of the pattern: what follows it is no literal text either."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "{":
+            group = brace_group(pattern, i)
+            if group is None:
+                spans.append((i, len(pattern)))
+                break
+            spans.append((i, group[1] - 1))
+            i = group[1]
+            continue
+        i += 1
+    return spans
+
+
+def _text_bytes(text: str) -> bytes:
+    # surrogatepass keeps every character (a JSON pattern may hold lone surrogates), so
+    # that lengths convert back exactly; the scanner only cuts at ASCII bytes.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _bytes_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
+
+
 # ----------------------------------------------------------------------------- releases
 
 # The names `may_differ` speaks for: what Harbor's patterns can be given. A tag
@@ -658,17 +706,3 @@ def _group_may_differ(body: bytes) -> bool:
     if any(byte in _BRACE_UNSAFE for byte in body):
         return True
     return any(not option.strip(b"*") for option in body.split(b","))
-
-
-def count_states(pattern: str, name: str, version: str = NEWEST) -> int:
-    """How many distinct sub-problems one uncached match solves: the work bound, for tests
-    and benchmarks (a deterministic stand-in for wall-clock time)."""
-    matcher = _new_matcher(version)
-    with contextlib.suppress(PatternError):
-        matcher.match(_go_bytes(pattern), _go_bytes(name))
-    return matcher.memo.states
-
-
-def naive_match(pattern: str, name: str, version: str = NEWEST) -> bool:
-    """The same algorithm with no memoisation at all (exponential): a reference for tests."""
-    return _new_matcher(version, memoize=False).match(_go_bytes(pattern), _go_bytes(name))

@@ -17,7 +17,6 @@ from tagguard.core import glob
 from tagguard.core.probes import (
     COMMON_REPOSITORIES,
     COMMON_TAGS,
-    brace_group,
     error_probes,
     intended_names,
     probe_names,
@@ -512,7 +511,7 @@ def syntax_problems(pattern: str, version: str) -> list[str]:
                 problems.append(f"the class at column {i + 1} {problem}")
             i = end + 1
             continue
-        if ch == "{" and brace_group(pattern, i) is None:
+        if ch == "{" and glob.brace_group(pattern, i) is None:
             problems.append(f"the '{{' at column {i + 1} is never closed")
         i += 1
     return problems
@@ -541,46 +540,25 @@ def _class_problem(body: str) -> str | None:
     return None
 
 
-def _brace_spans(pattern: str) -> list[tuple[int, int]]:
-    """(start, end) of each top-level `{...}` group, `end` at its `}`. An unclosed `{`
-    spans to the end of the pattern: what follows it is no literal text either."""
-    spans: list[tuple[int, int]] = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\":
-            i += 2
-            continue
-        if pattern[i] == "{":
-            group = brace_group(pattern, i)
-            if group is None:
-                spans.append((i, len(pattern)))
-                break
-            spans.append((i, group[1] - 1))
-            i = group[1]
-            continue
-        i += 1
-    return spans
-
-
 def _slash_in_braces(pattern: str) -> list[str]:
     return [
         f"this Harbor cuts the pattern at every '/' before reading braces, so the '{{' at "
         f"column {start + 1} is never closed"
-        for start, end in _brace_spans(pattern)
+        for start, end in glob.brace_spans(pattern)
         if end < len(pattern) and "/" in pattern[start:end]  # unclosed ones are named anyway
     ]
 
 
 def _globstar_in_braces(pattern: str) -> bool:
-    return any("**" in pattern[s:e] for s, e in _brace_spans(pattern))
+    return any("**" in pattern[s:e] for s, e in glob.brace_spans(pattern))
 
 
 def _space_in_braces(pattern: str) -> bool:
-    return any(re.search(r"\s", pattern[s:e]) for s, e in _brace_spans(pattern))
+    return any(re.search(r"\s", pattern[s:e]) for s, e in glob.brace_spans(pattern))
 
 
 def _comma_outside_braces(pattern: str) -> bool:
-    inside = {i for s, e in _brace_spans(pattern) for i in range(s, e + 1)}
+    inside = {i for s, e in glob.brace_spans(pattern) for i in range(s, e + 1)}
     return any(
         ch == "," and i not in inside and (i == 0 or pattern[i - 1] != "\\")
         for i, ch in enumerate(pattern)

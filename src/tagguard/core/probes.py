@@ -112,7 +112,7 @@ def _pieces(pattern: str, depth: int) -> list[list[str]]:
             pieces.append(_class_examples(pattern[i + 1 : end]))
             i = end + 1
         elif ch == "{":
-            group = brace_group(pattern, i)
+            group = glob.brace_group(pattern, i)
             if group is None:
                 pieces.append(["", "x"])
                 i += 1
@@ -133,31 +133,6 @@ def _class_examples(body: str) -> list[str]:
     if len(members) >= 3 and members[1] == "-":
         return [members[0], members[2]]
     return [members[0]] if members else ["x"]
-
-
-def brace_group(pattern: str, start: int) -> tuple[list[str], int] | None:
-    """The `{...}` group opening at `pattern[start]`, read by the matcher's own scanner
-    (doublestar v1.3.4's splitting of alternatives: nesting and `\\` escapes respected).
-
-    Returns its top-level alternatives and the index just past its `}`, or None when the
-    brace is never closed. lint and the probes use this one scanner, so they cannot
-    disagree with the matcher about where a group ends.
-    """
-    body = _bytes(pattern[start + 1 :])
-    options, end = glob._split_alternatives(body)
-    if end == -1:
-        return None
-    return [_text(option) for option in options], start + 1 + len(_text(body[:end]))
-
-
-def _bytes(text: str) -> bytes:
-    # surrogatepass keeps every character (a JSON pattern may hold lone surrogates), so
-    # that lengths convert back exactly; the scanner only cuts at ASCII bytes.
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogatepass")
 
 
 # ----------------------------------------------------------------------------- errors
