@@ -145,6 +145,23 @@ def test_the_deadline_bounds_every_request() -> None:
         client.request("GET", URL, what="x")
 
 
+@responses.activate
+def test_a_retry_after_date_is_read_against_the_injected_wall_clock() -> None:
+    """The pause a date asks for is measured from `wall_clock`, not the machine's own time
+    (in 2015 that date was long past: the pause would be the 0.25 s backoff)."""
+    responses.get(URL, status=503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    responses.get(URL, json={})
+    fake = FakeTime()
+    client = Http(
+        TransportOptions(),
+        clock=fake.clock,
+        sleep=fake.sleep,
+        wall_clock=lambda: 1445412475.0,  # 5 s before the date
+    )
+    assert client.request("GET", URL, what="x").status == 200
+    assert fake.slept == [5.0]
+
+
 def test_retry_after_as_an_http_date() -> None:
     assert _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", 1445412470.0) == 10.0
     assert _retry_after_seconds("soon", 0) is None

@@ -61,8 +61,11 @@ class Answer:
 @dataclass
 class Http:
     options: TransportOptions = field(default_factory=TransportOptions)
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.monotonic  # the deadline and request times
     sleep: Callable[[float], None] = time.sleep
+    # Calendar time, only to read a Retry-After given as an HTTP date: the deadline runs on
+    # `clock`, which a step of the system clock cannot move.
+    wall_clock: Callable[[], float] = time.time
     # Told of every attempt once it ends (--verbose): method, URL, status (None when no
     # answer came), seconds taken. It sees no header, so no credential.
     observe: Callable[[str, str, int | None, float], None] | None = None
@@ -133,7 +136,7 @@ class Http:
     def _pause(self, attempt: int, retry_after: str | None, last: str, what: str) -> None:
         """Waits before attempt `attempt + 2`; `last` says how the latest one failed."""
         delay = self.options.backoff * (2**attempt)
-        asked = _retry_after_seconds(retry_after, time.time())
+        asked = _retry_after_seconds(retry_after, self.wall_clock())
         if asked is not None and asked > self.options.max_retry_after:
             raise RemoteError(
                 f"{what}: the server asks to retry after {asked:g} s, longer than tagguard "
