@@ -534,7 +534,7 @@ HUNDRED = [rule_json(i) for i in range(1, 101)]
     ("second", "totals", "message"),
     [
         ([rule_json(100)], ("101", "101"), "id 100 twice"),
-        ([rule_json(101)], ("101", "102"), "count changed between pages"),
+        ([rule_json(101)], ("101", "102"), "count went from 101 to 102 between pages"),
         ([rule_json(101)], ("102", "102"), "said 102 rules but sent 101"),
     ],
 )

@@ -27,10 +27,11 @@ refuse a pull with code PROJECTPOLICYVIOLATION, which `policy_refusal` words as 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -85,6 +86,14 @@ def encode_repository(repository: str) -> str:
 
 
 @dataclass(frozen=True)
+class _Page:
+    """One page of a list answer: its items, and its X-Total-Count (None if it sent none)."""
+
+    items: list[Any]
+    total: int | None
+
+
+@dataclass(frozen=True)
 class _Listing:
     """Every item of a paged list, and the X-Total-Count its pages agreed on (None if they
     sent none)."""
@@ -127,8 +136,9 @@ class HarborClient:
         return None
 
     def rules(self, project: str) -> ProjectRules:
-        """Every rule of the project, page after page (`rules_page` and `rules_from` let a
-        caller ask the pages after the first at once)."""
+        """Every rule of the project, its pages asked by number one after another: the
+        same `rules_page` and `rules_from` a caller uses to ask the pages after the first
+        at once. A 403 on any page is the answer, and no later page is asked."""
         first = self.rules_page(project, 1)
         if first is None:
             return ProjectRules(None, self.rules_forbidden())
@@ -148,13 +158,8 @@ class HarborClient:
             f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
             f"&page={page}&page_size={PAGE_SIZE}"
         )
-        answer = self._get(path, what, headers=_BY_NAME, allow_statuses=(403,))
-        if answer.status == 403:
-            return None
-        items = self._json(answer, what)
-        if not isinstance(items, list):
-            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-        return items, _int_header(answer, "x-total-count", None)
+        _, read = self._page(path, what, headers=_BY_NAME, allow_statuses=(403,))
+        return None if read is None else (read.items, read.total)
 
     def rules_from(
         self, project: str, pages: Sequence[tuple[list[Any], int | None]]
@@ -162,18 +167,15 @@ class HarborClient:
         """The rules of pages read apart: one count on every page, no rule twice, as many as
         counted (else the list changed while it was read: exit 2, never a guess)."""
         what = f"reading the immutability rules of project {project!r}"
-        totals = {total for _, total in pages}
-        if len(totals) > 1:
-            raise RemoteError(
-                f"{what}: {self.host}'s count changed between pages: the list changed while "
-                "tagguard read it"
-            )
+        totals = [total for _, total in pages]
+        for before, after in itertools.pairwise(totals):
+            self._check_same_count(before, after, what)
         items = [item for page, _ in pages for item in page]
         try:
             rules = parse_rules(items, f"rules of project {project!r} from {self.host}")
         except TagguardError as error:
             raise RemoteError(error.message) from None
-        self._check_whole([rule.id for rule in rules], next(iter(totals)), what, "rule")
+        self._check_whole([rule.id for rule in rules], totals[0], what, "rule")
         return ProjectRules(rules)
 
     def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
@@ -198,7 +200,7 @@ class HarborClient:
         if answer.status == 404:
             if _is_absent(answer):
                 return None
-            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
+            raise self._unexpected(answer, what)
         found = _artifact_info(self._json(answer, what), what, self.host)
         return self._with_every_tag(found, project, repository, what)
 
@@ -211,12 +213,14 @@ class HarborClient:
         a `sha256-<hex>.sig` tag lives on an accessory, so it is in no list item. Such
         artifacts appear only by digest, in their subject's `accessories` or their index's
         `children`; `artifact(project, repository, digest)` reads one, with its tags."""
-        what = f"listing the artifacts of {project}/{repository}"
+        what = _listing_artifacts(project, repository)
         first = f"{_artifacts_path(project, repository)}?{_list_query(1)}"
         listing = self._list(first, what)
-        ids, found = self._artifact_items(listing.items, what)
-        self._check_whole(ids, listing.total, what, "artifact")
-        return [self._with_every_tag(a, project, repository, what) for a in found]
+
+        def whole(ids: list[int]) -> None:
+            self._check_whole(ids, listing.total, what, "artifact")
+
+        return self._whole_artifacts(listing.items, whole, project, repository, what)
 
     def artifacts_page(
         self, project: str, repository: str, page: int
@@ -227,28 +231,27 @@ class HarborClient:
         (see `artifacts`). The page must hold exactly its share of the count;
         pages read by separate calls can still overlap or miss an artifact if the list
         changes in between: `check_pages` checks them together."""
-        what = f"listing the artifacts of {project}/{repository}"
+        what = _listing_artifacts(project, repository)
         path = f"{_artifacts_path(project, repository)}?{_list_query(page)}"
-        answer = self._get(path, what, allow_statuses=(404,))
-        if answer.status == 404:
+        answer, read = self._page(path, what, allow_statuses=(404,))
+        if read is None:
             if _is_absent(answer):
                 return [], 0
-            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
-        items = self._json(answer, what)
-        if not isinstance(items, list):
-            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-        total = _int_header(answer, "x-total-count", None)
+            raise self._unexpected(answer, what)
+        total = read.total
         if total is None:
             raise RemoteError(f"{what}: {self.host} did not say how many artifacts there are")
-        ids, found = self._artifact_items(items, what)
-        self._check_unique(ids, what, "artifact")
         share = max(0, min(PAGE_SIZE, total - (page - 1) * PAGE_SIZE))
-        if len(ids) != share:
-            raise RemoteError(
-                f"{what}: {self.host} said {total} artifacts, so page {page} holds {share}, "
-                f"but it sent {len(ids)}"
-            )
-        return [self._with_every_tag(a, project, repository, what) for a in found], total
+
+        def its_share(ids: list[int]) -> None:
+            self._check_unique(ids, what, "artifact")
+            if len(ids) != share:
+                raise RemoteError(
+                    f"{what}: {self.host} said {total} artifacts, so page {page} holds {share}, "
+                    f"but it sent {len(ids)}"
+                )
+
+        return self._whole_artifacts(read.items, its_share, project, repository, what), total
 
     def project(self, name: str) -> ProjectInfo | None:
         """The project `name`, None if Harbor says it does not exist. One request.
@@ -262,7 +265,7 @@ class HarborClient:
         if answer.status == 404:
             if _is_absent_project(answer):
                 return None
-            raise RemoteError(f"{what}: {self.host} answered 404 {_error_text(answer)}".rstrip())
+            raise self._unexpected(answer, what)
         data = self._json(answer, what)
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise RemoteError(f"{what}: {self.host} answered with something other than a project")
@@ -322,16 +325,23 @@ class HarborClient:
 
     # -- whole artifacts -------------------------------------------------------------------
 
-    def _artifact_items(
-        self, items: Iterable[Any], what: str
-    ) -> tuple[list[int], list[ArtifactInfo]]:
-        """The ids and artifacts of a list answer's items."""
+    def _whole_artifacts(
+        self,
+        items: Iterable[Any],
+        check: Callable[[list[int]], None],
+        project: str,
+        repository: str,
+        what: str,
+    ) -> list[ArtifactInfo]:
+        """The artifacts of a list answer's items, each with every tag, once `check` has
+        passed their ids (a whole list's count, or one page's share of it)."""
         ids: list[int] = []
         found: list[ArtifactInfo] = []
         for item in items:
             found.append(_artifact_info(item, what, self.host))
             ids.append(_item_id(item, what, self.host, "artifact"))
-        return ids, found
+        check(ids)
+        return [self._with_every_tag(a, project, repository, what) for a in found]
 
     def _with_every_tag(
         self, artifact: ArtifactInfo, project: str, repository: str, what: str
@@ -375,24 +385,45 @@ class HarborClient:
         total: int | None = None
         for number in range(1, MAX_PAGES + 1):
             assert path is not None
-            answer = self._get(path, what, headers=headers, allow_statuses=allowed)
-            if answer.status == 403:
-                return None
-            page = self._json(answer, what)
-            if not isinstance(page, list):
-                raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-            said = _int_header(answer, "x-total-count", None)
-            if number > 1 and said != total:
-                raise RemoteError(
-                    f"{what}: {self.host}'s count went from {total} to {said} between pages: "
-                    "the list changed while tagguard read it"
-                )
-            total = said
-            items.extend(page)
+            answer, read = self._page(path, what, headers=headers, allow_statuses=allowed)
+            if read is None:
+                return None  # the 403 forbidden_is_an_answer allows
+            if number > 1:
+                self._check_same_count(total, read.total, what)
+            total = read.total
+            items.extend(read.items)
             path = self._next(answer, what)
-            if path is None or not page:
+            if path is None or not read.items:
                 return _Listing(tuple(items), total)
         raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
+
+    def _page(
+        self,
+        path: str,
+        what: str,
+        *,
+        headers: dict[str, str] | None = None,
+        allow_statuses: tuple[int, ...] = (),
+    ) -> tuple[Answer, _Page | None]:
+        """One page of a list, the one request every list read is made of: the answer, and
+        its items with its X-Total-Count, or None when the answer is one of
+        `allow_statuses` (what that status means is the caller's to say)."""
+        answer = self._get(path, what, headers=headers, allow_statuses=allow_statuses)
+        if answer.status != 200:
+            return answer, None
+        items = self._json(answer, what)
+        if not isinstance(items, list):
+            raise RemoteError(f"{what}: {self.host} answered with something other than a list")
+        return answer, _Page(items, _int_header(answer, "x-total-count", None))
+
+    def _check_same_count(self, before: int | None, after: int | None, what: str) -> None:
+        """Pages of one list must report one X-Total-Count: a count that moves means the
+        list changed under the reading, and pages can then repeat or skip an item."""
+        if after != before:
+            raise RemoteError(
+                f"{what}: {self.host}'s count went from {before} to {after} between pages: "
+                "the list changed while tagguard read it"
+            )
 
     def _check_whole(
         self, ids: list[int], total: int | None, what: str, noun: str, nouns: str = ""
@@ -458,7 +489,12 @@ class HarborClient:
         refusal = policy_refusal(answer, what, self.host)
         if refusal is not None:
             raise refusal
-        raise RemoteError(
+        raise self._unexpected(answer, what)
+
+    def _unexpected(self, answer: Answer, what: str) -> RemoteError:
+        """An answer none of the cases above expects (e.g. a 404 that is not Harbor's
+        NOT_FOUND for what was asked): its status and Harbor's first error, if any."""
+        return RemoteError(
             f"{what}: {self.host} answered {answer.status} {_error_text(answer)}".rstrip()
         )
 
@@ -547,6 +583,10 @@ def _project_path(project: str) -> str:
 
 def _artifacts_path(project: str, repository: str) -> str:
     return f"{_project_path(project)}/repositories/{encode_repository(repository)}/artifacts"
+
+
+def _listing_artifacts(project: str, repository: str) -> str:
+    return f"listing the artifacts of {project}/{repository}"
 
 
 def _list_query(page: int) -> str:
