@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from tagguard.core import glob
 from tagguard.errors import InputError
@@ -16,7 +17,7 @@ from tagguard.errors import InputError
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
 
 # (major, minor) -> first patch release of that minor that links v1.3.4.
-_BACKPORTS = {(2, 9): 5, (2, 10): 3}
+_BACKPORTS = MappingProxyType({(2, 9): 5, (2, 10): 3})
 _FIRST_WITH_NEW_GLOB = (2, 11)
 
 # What `HarborClient.version()` reports when Harbor answers an anonymous caller without its

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from tagguard.errors import BadReferenceError
 
@@ -44,7 +45,7 @@ _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _DOMAIN_COMPONENT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~-]+)?\]")
 _PORT = re.compile(r"[0-9]+")
-_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
+_DIGEST_HEX = MappingProxyType({"sha256": 64, "sha384": 96, "sha512": 128})
 _DIGEST = re.compile(r"(sha256|sha384|sha512):([0-9a-f]+)")
 # normalize.go refuses a bare 64-hex name: it would read as an image id, not a repository.
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}")

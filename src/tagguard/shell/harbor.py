@@ -31,8 +31,9 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -50,7 +51,7 @@ API = "/api/v2.0"
 PAGE_SIZE = 100  # Harbor's maximum; 101 answers 422
 MAX_PAGES = 1000
 _NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
-_BY_NAME = {"X-Is-Resource-Name": "true"}
+_BY_NAME = MappingProxyType({"X-Is-Resource-Name": "true"})
 # The whole artifact in the one answer. Harbor's `option` (src/server/v2.0/handler/artifact.go)
 # defaults with_tag and with_accessory to true and with_label to false; all are sent so that
 # no default decides. Without with_immutable_status every tag's `immutable` is false.
@@ -372,7 +373,7 @@ class HarborClient:
         first: str,
         what: str,
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         forbidden_is_an_answer: bool = False,
     ) -> _Listing | None:
         """Every page of a list answer, following Link rel="next"; None for a 403 when
@@ -402,7 +403,7 @@ class HarborClient:
         path: str,
         what: str,
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         allow_statuses: tuple[int, ...] = (),
     ) -> tuple[Answer, _Page | None]:
         """One page of a list, the one request every list read is made of: the answer, and
@@ -468,7 +469,7 @@ class HarborClient:
         path: str,
         what: str,
         *,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         allow_statuses: tuple[int, ...] = (),
     ) -> Answer:
         url = self._url(path)

@@ -20,6 +20,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from urllib.parse import quote, urlencode, urlsplit
 
 from tagguard.core.reference import validate_digest
@@ -37,7 +38,9 @@ _MANIFEST_MEDIA_TYPES = (
 )
 MANIFEST_TYPES = ", ".join(_MANIFEST_MEDIA_TYPES)
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
-_DOCKER_HUB = {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
+_DOCKER_HUB = MappingProxyType(
+    {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
+)
 
 
 def _refused(answer: Answer, what: str, host: str) -> RemoteError:
