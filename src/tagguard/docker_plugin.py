@@ -25,9 +25,9 @@ from tagguard import __version__
 from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
 
 if TYPE_CHECKING:  # the check layer is imported only when a command needs it
-    from tagguard.commands import Options
     from tagguard.core.reference import Reference
     from tagguard.core.report import Report
+    from tagguard.options import Options
 
 METADATA = {
     "SchemaVersion": "0.1.0",
@@ -275,8 +275,8 @@ def _identity(
 
 def _check(images: Sequence[_Image], targets: Sequence[Reference]) -> Report:
     """One session for every image of the command; one line per reference on stderr."""
+    from tagguard.app import run_check
     from tagguard.check import Session
-    from tagguard.commands import run_check
     from tagguard.core.state import Sources
 
     def check(sources: Sources, globs: str | None) -> Report:
@@ -314,36 +314,8 @@ def _options() -> Options:
 
     from tagguard.commands import configured_options
 
-    return replace(configured_options("push"), output_format=None, color=False, reports=())
-
-
-def install(directory: str | None = None) -> str:
-    """Puts `docker-tagguard` where the docker CLI looks for plugins; returns its path."""
-    import shutil
-    from pathlib import Path
-
-    from tagguard.errors import InputError
-
-    config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    target_dir = Path(directory) if directory else config / "cli-plugins"
-    script = shutil.which("docker-tagguard", path=str(Path(sys.executable).parent)) or shutil.which(
-        "docker-tagguard"
-    )
-    if script is None:
-        raise InputError(
-            "the docker-tagguard program is not installed next to tagguard; reinstall tagguard"
-        )
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-        target = target_dir / "docker-tagguard"
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.symlink_to(Path(script).resolve())
-    except OSError as error:
-        raise InputError(
-            f"{target_dir}: cannot install the docker plugin there ({error.strerror or error})"
-        ) from None
-    return str(target)
+    left_out = ("output_format", "reports")  # the plugin prints its own lines
+    return replace(configured_options("push", left_out=left_out), color=False)
 
 
 if __name__ == "__main__":

@@ -443,7 +443,7 @@ def _validate(cwd: Path, plan: str, options: Sequence[str]) -> None:
             )
     if not (cwd / plan).is_file():
         raise InputError(f"install-git-hook: no plan at {plan}: write it first (see the README)")
-    from tagguard.commands import plan as plan_command
+    from tagguard.commands.plans import plan as plan_command
 
     plan_command.make_context("tagguard plan", [plan, *options])  # usage errors, now
 

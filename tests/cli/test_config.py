@@ -194,8 +194,10 @@ def test_configured_options_for_callers_without_a_command_line(
     Path("tagguard.toml").write_text('timeout = 4\nharbor-url = ["h.io=http://127.0.0.1:1"]\n')
     monkeypatch.setenv("TAGGUARD_TIMEOUT", "6")
     monkeypatch.setenv("TAGGUARD_CREDENTIALS", "h.io=H_AUTH")
+    monkeypatch.setenv("H_AUTH", "robot$ci:s3cret")
     options = configured_options()
     assert (options.timeout, options.deadline) == (6.0, 60.0)
-    assert options.harbor_urls == ("h.io=http://127.0.0.1:1",)
-    assert options.credentials == ("h.io=H_AUTH",)
+    # Read once, into typed values: the URL per host, the credential per host.
+    assert dict(options.harbor_urls.explicit) == {"h.io": "http://127.0.0.1:1"}
+    assert options.credentials["h.io"].username == "robot$ci"
     assert options.rules_file is None

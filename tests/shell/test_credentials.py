@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tagguard.errors import InputError
-from tagguard.shell.credentials import Credential, CredentialStore, build_store, normalise_host
+from tagguard.shell.credentials import Credential, CredentialStore, build_store
+from tagguard.shell.urls import normalise_host
 
 
 def b64(text: str) -> str:

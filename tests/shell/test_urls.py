@@ -3,7 +3,12 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import InputError
-from tagguard.shell.urls import explicit_urls, harbor_urls, registry_host, shared_urls
+from tagguard.shell.urls import HarborUrls, parse_harbor_urls, registry_host
+
+
+def harbor_urls(entries: list[str], hosts: list[str], *, plain_http: bool) -> dict[str, str]:
+    """--harbor-url as read once, then asked for `hosts`."""
+    return parse_harbor_urls(entries).for_hosts(hosts, plain_http=plain_http)
 
 
 def test_defaults_and_plain_http() -> None:
@@ -68,8 +73,9 @@ def test_a_list_in_one_value_maps_each_host(value: str) -> None:
         "b.io": "https://b.example.com",
         "c.io": "https://c.io",
     }
-    assert explicit_urls([value]) == {"a.io": "http://127.0.0.1:1", "b.io": "https://b.example.com"}
-    assert shared_urls([value]) == []
+    parsed = parse_harbor_urls([value])
+    assert parsed.explicit == {"a.io": "http://127.0.0.1:1", "b.io": "https://b.example.com"}
+    assert parsed.shared is None
 
 
 def test_a_list_may_hold_one_shared_url_beside_host_mappings() -> None:
@@ -77,7 +83,21 @@ def test_a_list_may_hold_one_shared_url_beside_host_mappings() -> None:
         "a.io": "http://x:1",
         "b.io": "http://y",
     }
-    assert shared_urls(["http://x:1,b.io=http://y"]) == ["http://x:1"]
+    assert parse_harbor_urls(["http://x:1,b.io=http://y"]).shared == "http://x:1"
+
+
+def test_bad_entries_are_refused_when_read_whatever_the_hosts() -> None:
+    # Read once, before any host is known: a bad URL is refused even if no host needs it.
+    with pytest.raises(InputError, match="without a path"):
+        parse_harbor_urls(["a.io=https://a.io", "b.io=https://x/api"])
+
+
+def test_a_harbor_met_along_the_way_takes_the_given_url_unless_one_is_named() -> None:
+    urls = HarborUrls({"d.io": "http://127.0.0.1:5"})
+    assert urls.for_found("d.io", "https://d.io") == "http://127.0.0.1:5"
+    assert urls.for_found("e.io", "https://e.io/") == "https://e.io"
+    with pytest.raises(InputError, match="without a path"):
+        urls.for_found("e.io", "https://e.io/api")
 
 
 def test_a_registry_host_is_lower_cased() -> None:

@@ -463,5 +463,5 @@ def test_the_plugin_reads_its_options_as_the_cli_does(
     monkeypatch.setenv("TAGGUARD_DEADLINE", "7")
     options = docker_plugin._options()
     assert (options.timeout, options.deadline) == (3.0, 7.0)
-    assert options.harbor_urls == ("h.io=http://127.0.0.1:9",)
+    assert dict(options.harbor_urls.explicit) == {"h.io": "http://127.0.0.1:9"}
     assert options.output_format is None

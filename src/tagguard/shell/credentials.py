@@ -18,14 +18,14 @@ import base64
 import json
 import os
 import subprocess
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from tagguard.core.sanitize import keep_secret
 from tagguard.errors import InputError
+from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
 
 HELPER_TIMEOUT = 15.0
 TOKEN_USERNAME = "<token>"  # docker's marker for an identity (refresh) token
@@ -52,22 +52,6 @@ class Credential:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-# Docker keeps its Docker Hub login under this key, and asks credential helpers for it by it
-# (docker/cli `registry.IndexServer`); references name Docker Hub `docker.io`.
-DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
-_DOCKER_HUB_HOSTS = {"index.docker.io", "registry-1.docker.io", "docker.io"}
-
-
-def normalise_host(key: str) -> str:
-    """`https://harbor.io/v2/` -> `harbor.io`; docker config keys come in many forms, and
-    Docker Hub's (`https://index.docker.io/v1/`) is `docker.io`, as references name it."""
-    key = key.strip()
-    if "://" in key:
-        key = urlsplit(key).netloc
-    host = key.split("/", 1)[0].lower()
-    return "docker.io" if host in _DOCKER_HUB_HOSTS else host
-
-
 @dataclass(frozen=True)
 class CredentialStore:
     explicit: Credential | None = None
@@ -75,9 +59,13 @@ class CredentialStore:
     docker_config: Mapping[str, Any] = field(default_factory=dict)
     docker_config_path: str = ""
     run: Runner = subprocess.run
+    # --credentials HOST=ENVVAR: the most specific setting, it wins over everything else.
+    per_host: Mapping[str, Credential] = field(default_factory=dict)
 
     def for_host(self, host: str) -> Credential | None:
         host = host.lower()
+        if host in self.per_host:
+            return self.per_host[host]
         if self.explicit is not None and host in self.explicit_hosts:
             return self.explicit
         return self._from_docker_config(host)
@@ -183,6 +171,7 @@ def build_store(
     home: Path,
     hosts: Collection[str],
     run: Runner = subprocess.run,
+    per_host: Mapping[str, Credential] | None = None,
 ) -> CredentialStore:
     """Resolves the explicit credential (flag, then environment) and loads the docker config."""
     explicit: Credential | None = None
@@ -196,7 +185,35 @@ def build_store(
             raise InputError("TAGGUARD_USERNAME and TAGGUARD_PASSWORD must be set together")
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
-    return CredentialStore(explicit, frozenset(h.lower() for h in hosts), config, path, run)
+    return CredentialStore(
+        explicit, frozenset(h.lower() for h in hosts), config, path, run, dict(per_host or {})
+    )
+
+
+def per_host_credentials(entries: Sequence[str], env: Mapping[str, str]) -> dict[str, Credential]:
+    """--credentials HOST=ENVVAR: the variable ENVVAR holds `user:password` for registry
+    HOST (a robot's name with its `$` included). The file and the environment name only the
+    variable, never the secret. Returns host -> Credential."""
+    found: dict[str, Credential] = {}
+    for entry in entries:
+        host, sep, variable = (part.strip() for part in entry.partition("="))
+        if not sep or not host or not variable:
+            raise InputError(
+                f"--credentials {entry}: write HOST=ENVVAR, ENVVAR a variable holding user:password"
+            )
+        host = normalise_host(host)
+        if host in found:
+            raise InputError(f"--credentials: {host} is given twice")
+        value = env.get(variable)
+        if value is None:
+            raise InputError(f"--credentials {entry}: the variable {variable} is not set")
+        user, colon, password = value.partition(":")
+        if not colon or not user:
+            raise InputError(
+                f"--credentials {entry}: {variable} must hold user:password (it has no ':')"
+            )
+        found[host] = Credential(user, password, f"--credentials {host}={variable}")
+    return found
 
 
 def environment() -> dict[str, str]:

@@ -9,7 +9,8 @@ part of one, and CI variables are usually written as `a=https://x,b=https://y`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from tagguard.errors import InputError
@@ -28,19 +29,53 @@ def _host_of(entry: str) -> str | None:
     return host.strip().lower() if sep and "://" not in host else None
 
 
-def explicit_urls(entries: Sequence[str]) -> dict[str, str]:
-    """The `HOST=URL` entries, as HOST -> URL (each URL checked)."""
-    found: dict[str, str] = {}
-    for entry in split_entries(entries):
+@dataclass(frozen=True)
+class HarborUrls:
+    """`--harbor-url`, read once: the URL of each registry named by `HOST=URL`, and the one
+    plain `URL` meant for every other registry (None if none was given). Every URL in it
+    is a checked Harbor root URL (`scheme://host[:port]`)."""
+
+    explicit: Mapping[str, str] = field(default_factory=dict)
+    shared: str | None = None
+
+    def for_hosts(self, hosts: Sequence[str], *, plain_http: bool) -> dict[str, str]:
+        """Maps every registry host to its Harbor URL: `HOST=URL` for that host, the plain
+        `URL` for the others (it must then serve one), else `https://HOST` (`http://` with
+        --plain-http)."""
+        scheme = "http" if plain_http else "https"
+        urls = {host: f"{scheme}://{host}" for host in hosts}
+        urls.update(self.explicit)
+        if self.shared is not None:
+            rest = [h for h in hosts if h not in self.explicit]
+            if len(rest) > 1:
+                raise InputError(
+                    f"--harbor-url {self.shared} would serve {len(rest)} registries "
+                    f"({', '.join(rest)}); write HOST=URL for each"
+                )
+            urls.update(dict.fromkeys(rest, self.shared))
+        return urls
+
+    def for_found(self, host: str, url: str) -> str:
+        """The URL of a Harbor met along the way (a replication's destination, whose URL a
+        policy gives): `--harbor-url HOST=URL` wins, else the URL found, checked."""
+        return self.explicit.get(host) or _clean(url.strip(), f"--harbor-url {host}={url}")
+
+
+def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
+    """`--harbor-url` entries (each maybe a list), every URL checked."""
+    parts = split_entries(entries)
+    explicit: dict[str, str] = {}
+    for entry in parts:
         host = _host_of(entry)
         if host is not None:
-            found[host] = _clean(entry.partition("=")[2].strip(), f"--harbor-url {entry}")
-    return found
-
-
-def shared_urls(entries: Sequence[str]) -> list[str]:
-    """The plain `URL` entries (meant for every registry not named by a `HOST=URL`)."""
-    return [e for e in split_entries(entries) if _host_of(e) is None]
+            explicit[host] = _clean(entry.partition("=")[2].strip(), f"--harbor-url {entry}")
+    shared: str | None = None
+    for entry in (e for e in parts if _host_of(e) is None):
+        where = f"--harbor-url {entry}"
+        if shared is not None:
+            raise InputError(f"{where}: give one URL for all registries, or HOST=URL for each")
+        shared = _clean(entry.strip(), where)
+    return HarborUrls(explicit, shared)
 
 
 def _clean(url: str, where: str) -> str:
@@ -60,34 +95,20 @@ def _clean(url: str, where: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def harbor_urls(
-    entries: Sequence[str], hosts: Sequence[str], *, plain_http: bool
-) -> dict[str, str]:
-    """Maps every registry host to its Harbor URL.
+# Docker keeps its Docker Hub login under this key, and asks credential helpers for it by it
+# (docker/cli `registry.IndexServer`); references name Docker Hub `docker.io`.
+DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
+_DOCKER_HUB_HOSTS = {"index.docker.io", "registry-1.docker.io", "docker.io"}
 
-    `URL` applies to every host (it must then be one); `HOST=URL` to that host; others get
-    `https://HOST` (`http://` with --plain-http).
-    """
-    scheme = "http" if plain_http else "https"
-    urls = {host: f"{scheme}://{host}" for host in hosts}
-    explicit = explicit_urls(entries)
-    urls.update(explicit)
-    shared: str | None = None
-    for entry in shared_urls(entries):
-        where = f"--harbor-url {entry}"
-        if shared is not None:
-            raise InputError(f"{where}: give one URL for all registries, or HOST=URL for each")
-        shared = _clean(entry.strip(), where)
-    if shared is not None:
-        rest = [h for h in hosts if h not in explicit]
-        if len(rest) > 1:
-            raise InputError(
-                f"--harbor-url {shared} would serve {len(rest)} registries ({', '.join(rest)}); "
-                "write HOST=URL for each"
-            )
-        for host in rest:
-            urls[host] = shared
-    return urls
+
+def normalise_host(key: str) -> str:
+    """`https://harbor.io/v2/` -> `harbor.io`; docker config keys come in many forms, and
+    Docker Hub's (`https://index.docker.io/v1/`) is `docker.io`, as references name it."""
+    key = key.strip()
+    if "://" in key:
+        key = urlsplit(key).netloc
+    host = key.split("/", 1)[0].lower()
+    return "docker.io" if host in _DOCKER_HUB_HOSTS else host
 
 
 def registry_host(text: str, where: str) -> str:

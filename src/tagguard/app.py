@@ -1,0 +1,208 @@
+"""The composition root: from one checked Options value to a finished check.
+
+It is the one place that builds what a run talks to: the sources of rules and state (files
+offline; the live Harbor of each registry otherwise), the HTTP session, the credentials, the
+Harbor and registry clients and the run's redactor wiring. The commands, the docker plugin
+and the git hook call `run_check`; nothing else builds a client.
+
+Where rules and state come from: with both --rules-file and --state-file, the files and no
+network at all; otherwise the live Harbor of each reference's registry (either file may
+still stand in for its half).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, TextIO
+
+from tagguard.config import shown
+from tagguard.core.reference import Reference
+from tagguard.core.report import Notice, Report
+from tagguard.core.sanitize import keep_secret
+from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable, questions
+from tagguard.errors import InputError, RemoteError, StateError
+from tagguard.options import Options
+from tagguard.shell.files import load_rules_file, load_state_file
+
+if TYPE_CHECKING:
+    from tagguard.shell.harbor import HarborClient
+    from tagguard.shell.http import Http
+
+Check = Callable[[Sources, str | None], Report]
+
+
+class Built(NamedTuple):
+    """Where rules and state come from, and the HTTP session to close."""
+
+    sources: Sources
+    http: Http | None
+
+
+def run_check(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    check: Check,
+    *,
+    hosts: Sequence[str] = (),
+    ask_ahead: bool = False,
+) -> Report:
+    """Builds the sources, runs the check and returns its report, not yet rendered (the
+    docker plugin prints its own lines); --on-error warn turns an unreadable registry into
+    a warning (exit 0).
+
+    With `ask_ahead` (the check will read the rules and state of exactly `targets` and
+    `others`), a live Harbor is asked before the check's modules are even imported, so that
+    start-up overlaps the network."""
+    built = build_sources(options, targets, others, hosts=hosts)
+    sources = built.sources
+    try:
+        prefetch = getattr(sources, "prefetch", None)
+        if ask_ahead and prefetch is not None:
+            prefetch(*questions([*targets, *others]))
+        report = check(sources, options.forced_glob)
+        if options.replication_policies == "auto":
+            from tagguard.check import event_replication  # see `ask_ahead`
+
+            event_replication(sources, options.forced_glob, report)
+        # Answers asked for ahead and never read still had to arrive: fail closed.
+        settle = getattr(sources, "settle", None)
+        if settle is not None:
+            settle()
+    except (RemoteError, StateError) as error:
+        if options.on_error != "warn":
+            raise
+        report = Report()
+        report.warn(
+            Notice(
+                "undecided",
+                f"tagguard could not decide, and --on-error warn lets the step go on: {error.message}",
+            )
+        )
+    finally:
+        release(built)
+    return report
+
+
+@contextmanager
+def opened(
+    options: Options, targets: Sequence[Reference], *, need_state: bool = True
+) -> Iterator[Sources]:
+    """The sources for `targets`, released when the block ends (explain's)."""
+    built = build_sources(options, targets, [], need_state=need_state)
+    try:
+        yield built.sources
+    finally:
+        release(built)
+
+
+def release(built: Built) -> None:
+    """Stops what a live source still has in flight (after a failure), then the session."""
+    close = getattr(built.sources, "close", None)
+    if close is not None:
+        close()
+    if built.http is not None:
+        built.http.close()
+
+
+def build_sources(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    *,
+    need_state: bool = True,
+    hosts: Sequence[str] = (),
+) -> Built:
+    rules_table = load_rules_file(options.rules_file) if options.rules_file else None
+    state_table = load_state_file(options.state_file) if options.state_file else None
+    if rules_table is not None and (state_table is not None or not need_state):
+        return Built(OfflineSources(rules_table, state_table or StateTable({})), None)
+    return _live_sources(options, targets, others, rules_table, state_table, hosts)
+
+
+def _live_sources(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    rules_table: RulesTable | None,
+    state_table: StateTable | None,
+    extra_hosts: Sequence[str] = (),
+) -> Built:
+    # The live shell, imported only here: requests and its kin cost an offline run nothing.
+    from tagguard.shell.credentials import build_store, environment
+    from tagguard.shell.harbor import HarborClient
+    from tagguard.shell.http import Http, TransportOptions
+    from tagguard.shell.live import LiveSources
+    from tagguard.shell.registry import RegistryClient
+
+    hosts = sorted({t.registry for t in targets} | set(extra_hosts))
+    urls = options.harbor_urls.for_hosts(hosts, plain_http=options.plain_http)
+    password = read_password(options, sys.stdin)
+    store = build_store(
+        username=options.username,
+        password=password,
+        env=environment(),
+        home=Path.home(),
+        hosts=hosts,
+        per_host=options.credentials,
+    )
+    verify: bool | str = options.ca_file if options.ca_file else not options.insecure
+    transport = TransportOptions(
+        timeout=options.timeout,
+        deadline=options.deadline,
+        verify=verify,
+        pool_size=options.concurrency,
+    )
+    http = Http(transport, observe=request_log(sys.stderr) if options.verbose else None)
+    harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
+    plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
+    registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
+
+    def connect(host: str, url: str) -> HarborClient:
+        # A Harbor met along the way (a replication's destination): --harbor-url HOST=URL
+        # wins over the URL the policy gives; credentials come from the docker config.
+        return HarborClient(http, options.harbor_urls.for_found(host, url), store.for_host(host))
+
+    # Never printed, even if a registry echoes them (the credentials built from them are
+    # registered too; these are registered even when no credential was made of them).
+    keep_secret(password)
+    keep_secret(os.environ.get("TAGGUARD_PASSWORD"))
+    sources = LiveSources(
+        harbors,
+        registry,
+        rules_table,
+        state_table,
+        connect=connect,
+        concurrency=options.concurrency,
+    )
+    return Built(sources, http)
+
+
+def request_log(stream: TextIO) -> Callable[[str, str, int | None, float], None]:
+    """--verbose: one line per request attempt on `stream`, as it ends."""
+    lock = threading.Lock()
+
+    def log(method: str, url: str, status: int | None, seconds: float) -> None:
+        answer = str(status) if status is not None else "no answer"
+        with lock:  # worker threads log too: one whole line each
+            stream.write(
+                f"tagguard: {method} {shown('url', url)} -> {answer} ({seconds * 1000:.0f} ms)\n"
+            )
+
+    return log
+
+
+def read_password(options: Options, stdin: TextIO) -> str | None:
+    """--password-stdin's password: the first line of standard input (the pairing with
+    --username was checked with the options)."""
+    if not options.password_stdin:
+        return None
+    password = stdin.readline().rstrip("\r\n")
+    if not password:
+        raise InputError("--password-stdin: standard input held no password")
+    return password

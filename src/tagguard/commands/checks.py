@@ -1,0 +1,295 @@
+"""The commands that check writes to a registry: push, copy, retag, delete, sign, impact.
+
+Each fills its Options (tagguard.commands.context), parses its references, and hands a
+check to the composition root (tagguard.app), whose report tagguard.output prints.
+
+tagguard.check is imported inside each check, when it runs: by then a live Harbor is being
+asked (tagguard.app.run_check), so that import overlaps the network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from tagguard import app, output
+from tagguard.commands import context
+from tagguard.commands.flags import common_options, reference_lists
+from tagguard.core.reference import Reference, parse_reference, validate_digest
+from tagguard.core.report import Report
+from tagguard.core.state import Sources
+from tagguard.errors import InputError
+from tagguard.options import Options
+from tagguard.shell.digests import (
+    digest_from_metadata_file,
+    digest_from_oci_layout,
+    references_from_file,
+    references_from_text,
+)
+
+
+def finish(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    check: app.Check,
+    *,
+    hosts: Sequence[str] = (),
+    ask_ahead: bool = False,
+) -> int:
+    """`app.run_check`, printed in the chosen format; the exit code."""
+    report = app.run_check(options, targets, others, check, hosts=hosts, ask_ahead=ask_ahead)
+    return output.emit(
+        report,
+        output_format=options.output_format,
+        color=options.color,
+        quiet=options.quiet,
+        reports=options.reports,
+    )
+
+
+def parse_references(
+    texts: Sequence[str], *, harbor: bool = True, default_tag: str | None = "latest"
+) -> list[Reference]:
+    return [parse_reference(text, harbor=harbor, default_tag=default_tag) for text in texts]
+
+
+@click.command()
+@click.argument("references", nargs=-1)
+@click.option(
+    "--digest",
+    metavar="sha256:...",
+    envvar="TAGGUARD_DIGEST",
+    show_envvar=True,
+    help="Digest of the image being pushed; lets identical re-runs be skipped.",
+)
+@click.option(
+    "--oci-layout",
+    metavar="DIR[:REF]",
+    envvar="TAGGUARD_OCI_LAYOUT",
+    show_envvar=True,
+    help="Take the digest from an OCI image layout's index.json (REF: its ref.name annotation).",
+)
+@click.option(
+    "--metadata-file",
+    type=click.Path(dir_okay=False),
+    envvar="TAGGUARD_METADATA_FILE",
+    show_envvar=True,
+    help="Take the digest from `docker buildx build --metadata-file` output.",
+)
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="REF",
+    envvar="TAGGUARD_FROM",
+    show_envvar=True,
+    help="Take the digest of REF, in any registry (the image being promoted).",
+)
+@reference_lists
+@common_options
+def push(
+    references: tuple[str, ...],
+    digest: str | None,
+    oci_layout: str | None,
+    metadata_file: str | None,
+    from_ref: str | None,
+    refs_env: str | None,
+    refs_file: str | None,
+    **given: Any,
+) -> int:
+    """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
+    options = context.options(**given)
+    new = _push_digest(digest, oci_layout, metadata_file, from_ref)
+    (source,) = parse_references([from_ref], harbor=False) if from_ref else (None,)
+    targets = parse_references(_all_references(references, refs_env, refs_file))
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_push
+
+        return check_push(sources, globs, targets, new, source=source)
+
+    return finish(options, targets, [source] if source else [], check, ask_ahead=True)
+
+
+@click.command()
+@click.argument("source")
+@click.argument("destination")
+@common_options
+def copy(source: str, destination: str, **given: Any) -> int:
+    """Check Harbor's copy of SOURCE into the repository DESTINATION (every tag it carries).
+
+    This is Harbor's copy API (the UI's "copy"/retag): one immutable tag in DESTINATION on
+    another digest fails the whole copy.
+    """
+    options = context.options(**given)
+    (parsed_source,) = parse_references((source,))
+    target = parse_reference(destination, default_tag=None)
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_copy
+
+        return check_copy(sources, globs, parsed_source, target)
+
+    return finish(
+        options,
+        [target, parsed_source],
+        [],
+        check,
+    )
+
+
+@click.command()
+@click.argument("source")
+@click.argument("targets", nargs=-1, required=True)
+@common_options
+def retag(source: str, targets: tuple[str, ...], **given: Any) -> int:
+    """Check writing each TARGET tag from the image SOURCE points at (SOURCE may be in any registry)."""
+    options = context.options(**given)
+    (parsed_source,) = parse_references((source,), harbor=False)
+    parsed = parse_references(targets)
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_retag
+
+        return check_retag(sources, globs, parsed_source, parsed)
+
+    return finish(
+        options,
+        parsed,
+        [parsed_source],
+        check,
+    )
+
+
+@click.command()
+@click.argument("references", nargs=-1, required=True)
+@click.option(
+    "--artifact",
+    is_flag=True,
+    envvar="TAGGUARD_ARTIFACT",
+    show_envvar=True,
+    help="Delete the whole artifact (every tag on it), not only the tag.",
+)
+@common_options
+def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
+    """Check deleting each tag (or, with --artifact or @digest, each artifact)."""
+    options = context.options(**given)
+    targets = parse_references(references)
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_delete
+
+        return check_delete(sources, globs, targets, artifact=artifact)
+
+    return finish(
+        options,
+        targets,
+        [],
+        check,
+    )
+
+
+@click.command()
+@click.argument("references", nargs=-1, required=True)
+@click.option(
+    "--digest",
+    metavar="D",
+    envvar="TAGGUARD_SIGNATURE_DIGEST",  # not TAGGUARD_DIGEST: another digest than push's
+    show_envvar=True,
+    help="The signature manifest's digest, when known: re-pushing the identical signature is then a skip.",
+)
+@common_options
+def sign(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
+    """Check signing each image with cosign by tag: the push of tag sha256-<hex>.sig.
+
+    Harbor checks that push like any other: a rule that makes sha256-*.sig tags immutable
+    (a catch-all ** does) refuses signing an image again.
+    """
+    options = context.options(**given)
+    if digest is not None:
+        validate_digest(digest, "--digest")
+    targets = parse_references(references)
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_sign
+
+        return check_sign(sources, globs, targets, digest)
+
+    return finish(
+        options,
+        targets,
+        [],
+        check,
+    )
+
+
+@click.command()
+@click.argument("repositories", nargs=-1, required=True)
+@common_options
+def impact(repositories: tuple[str, ...], **given: Any) -> int:
+    """List the existing tags of each REPOSITORY whose immutability --rules-file would change.
+
+    Harbor's own flag for each tag (from the rules in force) is set against the proposed
+    rules; each difference, either way, is a rules-change warning. Exit 0.
+    """
+    options = context.options(**given)
+    parsed = parse_references(repositories, default_tag=None)
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_impact
+
+        return check_impact(sources, globs, parsed)
+
+    return finish(
+        options,
+        [],
+        [],
+        check,
+        hosts=sorted({r.registry for r in parsed}),
+    )
+
+
+def _push_digest(
+    digest: str | None, oci_layout: str | None, metadata_file: str | None, from_ref: str | None
+) -> str | None:
+    """The new image's digest from whichever single source was given (--from: later)."""
+    given = [
+        name
+        for name, value in (
+            ("--digest", digest),
+            ("--oci-layout", oci_layout),
+            ("--metadata-file", metadata_file),
+            ("--from", from_ref),
+        )
+        if value
+    ]
+    if len(given) > 1:
+        raise InputError(f"give the new digest one way, not with {' and '.join(given)}")
+    if digest is not None:
+        return validate_digest(digest, "--digest")
+    if oci_layout is not None:
+        return digest_from_oci_layout(oci_layout)
+    if metadata_file is not None:
+        return digest_from_metadata_file(metadata_file)
+    return None
+
+
+def _all_references(
+    arguments: Sequence[str], refs_env: str | None, refs_file: str | None
+) -> list[str]:
+    found = list(arguments)
+    if refs_env is not None:
+        value = os.environ.get(refs_env)
+        if value is None:
+            raise InputError(f"--refs-from-env {refs_env}: the variable is not set")
+        found.extend(references_from_text(value, f"${refs_env}"))
+    if refs_file is not None:
+        found.extend(references_from_file(refs_file))
+    if not found:
+        raise InputError(
+            "no references to check: give them as arguments, --refs-from-env or --refs-file"
+        )
+    return list(dict.fromkeys(found))

@@ -1,0 +1,141 @@
+"""The commands that check many writes at once: a release plan, and a replication (a
+policy's every destination tag, or explicit pairs)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from tagguard.commands import context
+from tagguard.commands.checks import finish, parse_references
+from tagguard.commands.flags import common_options
+from tagguard.core.decide import Operation
+from tagguard.core.report import Report
+from tagguard.core.state import Sources
+from tagguard.errors import InputError
+from tagguard.options import Options
+from tagguard.shell.plan_file import load_plan, plan_environment, resolve_digest_files
+from tagguard.shell.urls import normalise_host, registry_host
+
+
+@click.command()
+@click.option(
+    "--policy",
+    "policy_id",
+    type=int,
+    metavar="ID",
+    envvar="TAGGUARD_POLICY",
+    show_envvar=True,
+    help="A replication policy of the Harbor given by --source (or --harbor-url).",
+)
+@click.option(
+    "--source",
+    "source_host",
+    metavar="HOST",
+    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
+    show_envvar=True,
+    help="The registry host of the Harbor holding the policy.",
+)
+@click.option(
+    "--from",
+    "from_ref",
+    metavar="REF",
+    envvar="TAGGUARD_FROM",
+    show_envvar=True,
+    help="An explicit pair: the image (any registry) ...",
+)
+@click.option(
+    "--to",
+    "to_refs",
+    metavar="REF",
+    multiple=True,
+    envvar="TAGGUARD_TO",
+    show_envvar=True,
+    help="... copied to this Harbor tag (crane copy, skopeo copy).",
+)
+@common_options
+def replicate(
+    policy_id: int | None,
+    source_host: str | None,
+    from_ref: str | None,
+    to_refs: tuple[str, ...],
+    **given: Any,
+) -> int:
+    """Check a replication: a Harbor policy's every destination tag, or explicit --from/--to pairs.
+
+    With --policy: same digest -> skip; another digest and the policy does not override ->
+    skip with a warning (Harbor leaves the old image there without a word); another digest,
+    override, immutable -> block (the replication task fails).
+    """
+    options = context.options(**given)
+    if (policy_id is None) == (from_ref is None):
+        raise InputError("replicate needs either --policy ID or --from REF with --to REF")
+    if from_ref is not None:
+        if not to_refs:
+            raise InputError("replicate --from needs at least one --to REF")
+        (source,) = parse_references((from_ref,), harbor=False)
+        targets = parse_references(to_refs)
+
+        def pairs(sources: Sources, globs: str | None) -> Report:
+            from tagguard.check import check_retag  # see tagguard.commands.checks
+
+            return check_retag(sources, globs, source, targets, operation=Operation.REPLICATE)
+
+        return finish(options, targets, [source], pairs)
+    assert policy_id is not None
+    policy = policy_id
+    host = _policy_host(source_host, options)
+
+    def replication(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_replication
+
+        return check_replication(sources, globs, host, policy)
+
+    return finish(options, [], [], replication, hosts=[host])
+
+
+def _policy_host(source_host: str | None, options: Options) -> str:
+    if source_host:
+        return registry_host(source_host, "--source")
+    shared = options.harbor_urls.shared
+    if shared is not None:
+        return normalise_host(shared)
+    raise InputError(
+        "replicate --policy needs the Harbor holding the policy: --source HOST (or one --harbor-url URL)"
+    )
+
+
+@click.command()
+@click.argument("plan_file", metavar="FILE")
+@click.option(
+    "--source",
+    "source_host",
+    metavar="HOST",
+    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
+    show_envvar=True,
+    help="The Harbor holding replication policies that name no `source:`.",
+)
+@common_options
+def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
+    """Check every operation of a release plan (YAML) before any of them runs.
+
+    Each verdict names the file and line its operation was declared on; `${VAR}` comes
+    from the environment. See the README for the format, and the JSON Schema shipped as
+    tagguard/schemas/plan.schema.json.
+    """
+    options = context.options(**given)
+    loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
+    targets = loaded.harbor_references()
+    others = loaded.source_references()
+    hosts = [registry_host(source_host, "--source")] if source_host else []
+    hosts.extend(loaded.policy_hosts())
+    default = hosts[0] if source_host else None
+
+    def check(sources: Sources, globs: str | None) -> Report:
+        from tagguard.check import check_plan  # see tagguard.commands.checks
+
+        return check_plan(sources, globs, loaded, default)
+
+    return finish(options, targets, others, check, hosts=hosts, ask_ahead=True)

@@ -1,0 +1,99 @@
+"""What a command prints and writes: the --report files, then its format on standard output,
+everything redacted on its way out.
+
+`report_files` checks `--report NAME=PATH` before anything is read (tagguard.options calls
+it); the rest runs once the check is done. The reporter modules themselves are imported only
+when chosen (tagguard.reporters).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from tagguard import reporters
+from tagguard.core.decide import Verdict
+from tagguard.core.report import Report
+from tagguard.core.sanitize import redact
+from tagguard.errors import InputError
+from tagguard.reporters.files import redacted
+
+
+def emit(
+    report: Report,
+    *,
+    output_format: str | None,
+    color: bool,
+    quiet: bool,
+    reports: Mapping[str, str],
+) -> int:
+    """Writes the --report files, then prints the chosen format (which may name them);
+    returns the report's exit code."""
+    env = dict(os.environ)
+    chosen = output_format or reporters.default_format(env)
+    # text and json are printed as they are made, redacted piece by piece (a report of 50k
+    # references is never held whole); the others print once all of their work is done.
+    buffered = None if chosen in ("text", "json") else io.StringIO()
+    printed = buffered if buffered is not None else redacted(sys.stdout)
+    context = reporters.Context(printed, color, env, files=reports)
+    for name, path in reports.items():
+        reporters.write(name, report, path, context)  # redacted in reporters.files
+    if quiet and chosen in ("text", "gitlab"):
+        print_blocks(report, printed, color)
+    else:
+        reporters.render(chosen, report, context)
+    if buffered is not None:
+        sys.stdout.write(redact(buffered.getvalue()))
+    return report.exit_code
+
+
+def print_blocks(report: Report, stream: TextIO, color: bool) -> None:
+    """--quiet: the blocked references' lines, nothing else (errors still go to stderr)."""
+    from tagguard.reporters.text import line  # a reporter: imported when chosen
+
+    stream.write(
+        "".join(f"{line(d, color)}\n" for d in report.decisions if d.decision is Verdict.BLOCK)
+    )
+
+
+def print_redacted(text: str, *, quiet_lines: bool = False) -> None:
+    """A whole printed answer (explain's), redacted; with `quiet_lines`, only its first
+    line and its verdicts (`  => `)."""
+    if quiet_lines:
+        text = "".join(
+            line for n, line in enumerate(text.splitlines(True)) if n == 0 or "  => " in line
+        )
+    sys.stdout.write(redact(text))
+
+
+def report_files(entries: Sequence[str]) -> dict[str, str]:
+    """--report NAME=PATH, checked before anything is read: the name, no name twice, and a
+    path whose folder exists (or can be made) and which is not itself a folder."""
+    files: dict[str, str] = {}
+    for entry in entries:
+        name, sep, path = entry.partition("=")
+        if not sep or not path or name not in reporters.FILES:
+            raise InputError(
+                f"--report {entry}: write NAME=PATH, NAME one of {', '.join(reporters.FILES)}"
+            )
+        if name in files:
+            raise InputError(f"--report {name} is given twice ({files[name]} and {path})")
+        check_report_path(entry, Path(path))
+        files[name] = path
+    return files
+
+
+def check_report_path(entry: str, path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"--report {entry}: {path} is a folder; name a file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent  # the writer makes the missing folders below this one
+    if not folder.is_dir():
+        raise InputError(f"--report {entry}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"--report {entry}: {folder} is not writable")
