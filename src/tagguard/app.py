@@ -2,7 +2,7 @@
 
 It is the one place that builds what a run talks to: the sources of rules and state (files
 offline; the live Harbor of each registry otherwise), the HTTP session, the credentials, the
-Harbor and registry clients and the run's redactor wiring. The commands, the docker plugin
+Harbor and registry clients, each handed the run's redactor. The commands, the docker plugin
 and the git hook call `run_check`; nothing else builds a client.
 
 Where rules and state come from: with both --rules-file and --state-file, the files and no
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, NamedTuple, TextIO
 from tagguard.config import shown
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice, Report
-from tagguard.core.sanitize import keep_secret
+from tagguard.core.sanitize import Redactor
 from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable, questions
 from tagguard.errors import InputError, RemoteError, StateError
 from tagguard.options import Options
@@ -49,6 +49,7 @@ def run_check(
     others: Sequence[Reference],
     check: Check,
     *,
+    redactor: Redactor,
     hosts: Sequence[str] = (),
     ask_ahead: bool = False,
 ) -> Report:
@@ -59,7 +60,7 @@ def run_check(
     With `ask_ahead` (the check will read the rules and state of exactly `targets` and
     `others`), a live Harbor is asked before the check's modules are even imported, so that
     start-up overlaps the network."""
-    built = build_sources(options, targets, others, hosts=hosts)
+    built = build_sources(options, targets, others, redactor=redactor, hosts=hosts)
     sources = built.sources
     try:
         prefetch = getattr(sources, "prefetch", None)
@@ -91,10 +92,14 @@ def run_check(
 
 @contextmanager
 def opened(
-    options: Options, targets: Sequence[Reference], *, need_state: bool = True
+    options: Options,
+    targets: Sequence[Reference],
+    *,
+    redactor: Redactor,
+    need_state: bool = True,
 ) -> Iterator[Sources]:
     """The sources for `targets`, released when the block ends (explain's)."""
-    built = build_sources(options, targets, [], need_state=need_state)
+    built = build_sources(options, targets, [], redactor=redactor, need_state=need_state)
     try:
         yield built.sources
     finally:
@@ -115,6 +120,7 @@ def build_sources(
     targets: Sequence[Reference],
     others: Sequence[Reference],
     *,
+    redactor: Redactor,
     need_state: bool = True,
     hosts: Sequence[str] = (),
 ) -> Built:
@@ -122,7 +128,7 @@ def build_sources(
     state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
         return Built(OfflineSources(rules_table, state_table or StateTable({})), None)
-    return _live_sources(options, targets, others, rules_table, state_table, hosts)
+    return _live_sources(options, targets, others, rules_table, state_table, redactor, hosts)
 
 
 def _live_sources(
@@ -131,6 +137,7 @@ def _live_sources(
     others: Sequence[Reference],
     rules_table: RulesTable | None,
     state_table: StateTable | None,
+    redactor: Redactor,
     extra_hosts: Sequence[str] = (),
 ) -> Built:
     # The live shell, imported only here: requests and its kin cost an offline run nothing.
@@ -143,6 +150,12 @@ def _live_sources(
     hosts = sorted({t.registry for t in targets} | set(extra_hosts))
     urls = options.harbor_urls.for_hosts(hosts, plain_http=options.plain_http)
     password = read_password(options, sys.stdin)
+    # Never printed, even if a registry echoes them (the store registers each credential it
+    # hands out; these are registered even when no credential is made of them).
+    redactor.keep(password)
+    redactor.keep(os.environ.get("TAGGUARD_PASSWORD"))
+    for credential in options.credentials.values():
+        redactor.keep(credential.secret)
     store = build_store(
         username=options.username,
         password=password,
@@ -150,6 +163,7 @@ def _live_sources(
         home=Path.home(),
         hosts=hosts,
         per_host=options.credentials,
+        redactor=redactor,
     )
     verify: bool | str = options.ca_file if options.ca_file else not options.insecure
     transport = TransportOptions(
@@ -158,7 +172,7 @@ def _live_sources(
         verify=verify,
         pool_size=options.concurrency,
     )
-    http = Http(transport, observe=request_log(sys.stderr) if options.verbose else None)
+    http = Http(transport, observe=request_log(sys.stderr, redactor) if options.verbose else None)
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))
@@ -168,10 +182,6 @@ def _live_sources(
         # wins over the URL the policy gives; credentials come from the docker config.
         return HarborClient(http, options.harbor_urls.for_found(host, url), store.for_host(host))
 
-    # Never printed, even if a registry echoes them (the credentials built from them are
-    # registered too; these are registered even when no credential was made of them).
-    keep_secret(password)
-    keep_secret(os.environ.get("TAGGUARD_PASSWORD"))
     sources = LiveSources(
         harbors,
         registry,
@@ -183,7 +193,9 @@ def _live_sources(
     return Built(sources, http)
 
 
-def request_log(stream: TextIO) -> Callable[[str, str, int | None, float], None]:
+def request_log(
+    stream: TextIO, redactor: Redactor
+) -> Callable[[str, str, int | None, float], None]:
     """--verbose: one line per request attempt on `stream`, as it ends."""
     lock = threading.Lock()
 
@@ -191,7 +203,7 @@ def request_log(stream: TextIO) -> Callable[[str, str, int | None, float], None]
         answer = str(status) if status is not None else "no answer"
         with lock:  # worker threads log too: one whole line each
             stream.write(
-                f"tagguard: {method} {shown('url', url)} -> {answer} ({seconds * 1000:.0f} ms)\n"
+                f"tagguard: {method} {shown('url', url, redactor)} -> {answer} ({seconds * 1000:.0f} ms)\n"
             )
 
     return log

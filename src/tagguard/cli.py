@@ -67,14 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: list[str], debug: bool) -> int:
+    # Imported here, past the --version fast path: click and the commands are what every
+    # other run needs, and --version none of it.
     import click
 
     from tagguard.commands import cli
-    from tagguard.core.sanitize import printable, redact
+    from tagguard.core.sanitize import Redactor, printable
     from tagguard.errors import TagguardError
 
+    # The run's secrets, hidden in all it prints (its error line included), and in no
+    # other run's output: one per run, handed to the commands as click's context object.
+    redact = (redactor := Redactor()).redact
     try:
-        result = cli.main(args=args, prog_name="tagguard", standalone_mode=False)
+        result = cli.main(args=args, prog_name="tagguard", standalone_mode=False, obj=redactor)
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.exceptions.NoArgsIsHelpError as error:
@@ -93,7 +98,7 @@ def _run(args: list[str], debug: bool) -> int:
         return EXIT_UNDECIDED
     except TagguardError as error:
         click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
-        from tagguard.reporters.json import error_code
+        from tagguard.reporters.json import error_code  # a reporter, on an error only
 
         _json_error(args, error_code(error), printable(redact(error.message)))
         return error.exit_code

@@ -21,6 +21,7 @@ that default map from the file, refusing what the file cannot hold, and reports 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,7 @@ import click
 import click.core
 from click.core import ParameterSource
 
+from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import InputError
 
 CONFIG_FILE = "tagguard.toml"
@@ -260,8 +262,6 @@ def _source_name(source: ParameterSource | None, option: click.Option, config: C
 
 def _credential_variables() -> Iterator[Setting]:
     """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
-    import os
-
     if os.environ.get("TAGGUARD_DEBUG"):
         yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
     user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
@@ -271,21 +271,20 @@ def _credential_variables() -> Iterator[Setting]:
         yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
 
 
-def shown(key: str, value: Any) -> str:
-    """A value as printed: no password or URL credentials, registered secrets hidden."""
-    from tagguard.core.sanitize import printable, redact
-
+def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
+    """A value as printed: no password or URL credentials, the run's secrets hidden (the
+    settings are shown before any is known; a request's URL, later, with them)."""
     if value is None:
         return "-"
     if isinstance(value, tuple):
-        return " ".join(shown(key, v) for v in value) or "-"
+        return " ".join(shown(key, v, redactor) for v in value) or "-"
     text = str(value)
     if "@" in text and "://" in text:  # https://user:password@host: keep the host
         scheme, _, rest = text.partition("://")
         head, _, tail = rest.partition("/")
         if "@" in head:
             text = f"{scheme}://<hidden>@{head.rpartition('@')[2]}" + (f"/{tail}" if tail else "")
-    return printable(redact(text))
+    return printable(redactor.redact(text) if redactor is not None else text)
 
 
 def print_settings(found: list[Setting], config: ConfigFile, stream: TextIO, prefix: str) -> None:

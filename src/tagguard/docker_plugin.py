@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tagguard import __version__
+from tagguard.core.sanitize import Redactor, printable
 from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
+from tagguard.errors import TagguardError
 
 if TYPE_CHECKING:  # the check layer is imported only when a command needs it
     from tagguard.core.reference import Reference
@@ -134,18 +136,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    from tagguard.core.sanitize import printable, redact
-    from tagguard.errors import TagguardError
-
+    redactor = Redactor()  # the run's secrets, hidden in all it prints
     try:
         invocation = parse(args)
-        return run(invocation, Docker(docker_command(), invocation.docker_globals))
+        return run(invocation, Docker(docker_command(), invocation.docker_globals), redactor)
     except TagguardError as error:
-        print(f"tagguard: error: {printable(redact(error.message))}", file=sys.stderr)
+        print(f"tagguard: error: {printable(redactor.redact(error.message))}", file=sys.stderr)
         return error.exit_code
 
 
-def run(invocation: Invocation, docker: Docker) -> int:
+def run(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
     if invocation.kind is Kind.HELP:
         sys.stdout.write(HELP)
         return 0
@@ -158,10 +158,10 @@ def run(invocation: Invocation, docker: Docker) -> int:
         # docker's --config DIR is where its credentials are: tagguard reads them there too.
         os.environ["DOCKER_CONFIG"] = invocation.config
     if invocation.kind is Kind.PUSH:
-        return push(invocation, docker)
+        return push(invocation, docker, redactor)
     if invocation.kind is Kind.TAG:
-        return tag(invocation, docker)
-    return write(invocation, docker)
+        return tag(invocation, docker, redactor)
+    return write(invocation, docker, redactor)
 
 
 def complete(words: Sequence[str]) -> str:
@@ -184,7 +184,7 @@ class _Image:
     label: str  # what the image is, when its digest is unknown
 
 
-def push(invocation: Invocation, docker: Docker) -> int:
+def push(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
     from tagguard.core.reference import parse_reference
     from tagguard.errors import InputError
 
@@ -203,7 +203,7 @@ def push(invocation: Invocation, docker: Docker) -> int:
     for target in targets:
         key, digest, label = _identity(target, invocation, docker)
         groups.setdefault(key, _Image([], digest, label)).targets.append(target)
-    report = _check(list(groups.values()), targets)
+    report = _check(list(groups.values()), targets, redactor)
     if report.blocked:
         return 1
     skipped = {d.reference for d in report.decisions if d.decision == "skip"}
@@ -216,25 +216,25 @@ def push(invocation: Invocation, docker: Docker) -> int:
     return 0
 
 
-def tag(invocation: Invocation, docker: Docker) -> int:
+def tag(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
     from tagguard.core.reference import parse_reference
 
     source, target = invocation.images
     source_ref = parse_reference(source, harbor=False)
     _, digest, label = _identity(source_ref, invocation, docker)
     destination = parse_reference(target)
-    if _check([_Image([destination], digest, label)], [destination]).blocked:
+    if _check([_Image([destination], digest, label)], [destination], redactor).blocked:
         return 1
     return docker.run(invocation.command)
 
 
-def write(invocation: Invocation, docker: Docker) -> int:
+def write(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
     from tagguard.core.reference import parse_reference
 
     targets = [parse_reference(image) for image in invocation.images]
     verb = " ".join(invocation.command[:2])
     image = _Image(targets, _given_digest(invocation), f"the image `docker {verb}` writes")
-    if _check([image], targets).blocked:
+    if _check([image], targets, redactor).blocked:
         return 1
     return docker.run(invocation.command)
 
@@ -273,7 +273,7 @@ def _identity(
     return f"{image_id}{platform}", None, f"the local image {image_id[:19]}{platform}"
 
 
-def _check(images: Sequence[_Image], targets: Sequence[Reference]) -> Report:
+def _check(images: Sequence[_Image], targets: Sequence[Reference], redactor: Redactor) -> Report:
     """One session for every image of the command; one line per reference on stderr."""
     from tagguard.app import run_check
     from tagguard.check import Session
@@ -286,18 +286,17 @@ def _check(images: Sequence[_Image], targets: Sequence[Reference]) -> Report:
             session.report.extend(session.push(image.targets, image.digest, unknown=image.label))
         return session.report
 
-    report = run_check(_options(), targets, [], check)
-    sys.stderr.write("".join(f"{line}\n" for line in lines(report)))
+    report = run_check(_options(), targets, [], check, redactor=redactor)
+    sys.stderr.write("".join(f"{line}\n" for line in lines(report, redactor)))
     return report
 
 
-def lines(report: Report) -> list[str]:
+def lines(report: Report, redactor: Redactor) -> list[str]:
     """The report, one line per reference and per warning, each made printable: rule text and
     registry messages are Harbor's, and raw ESC or newlines could forge a line."""
-    from tagguard.core.sanitize import printable, redact
 
     def clean(text: str) -> str:
-        return printable(redact(text))
+        return printable(redactor.redact(text))
 
     found = [
         f"tagguard: {d.decision.value:<5}  {clean(d.reference)}  {clean(d.reason)}"

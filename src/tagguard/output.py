@@ -18,7 +18,7 @@ from typing import TextIO
 from tagguard import reporters
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
-from tagguard.core.sanitize import redact
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.reporters.files import redacted
 
@@ -30,6 +30,7 @@ def emit(
     color: bool,
     quiet: bool,
     reports: Mapping[str, str],
+    redactor: Redactor,
 ) -> int:
     """Writes the --report files, then prints the chosen format (which may name them);
     returns the report's exit code."""
@@ -38,8 +39,8 @@ def emit(
     # text and json are printed as they are made, redacted piece by piece (a report of 50k
     # references is never held whole); the others print once all of their work is done.
     buffered = None if chosen in ("text", "json") else io.StringIO()
-    printed = buffered if buffered is not None else redacted(sys.stdout)
-    context = reporters.Context(printed, color, env, files=reports)
+    printed = buffered if buffered is not None else redacted(sys.stdout, redactor)
+    context = reporters.Context(printed, color, env, files=reports, redactor=redactor)
     for name, path in reports.items():
         reporters.write(name, report, path, context)  # redacted in reporters.files
     if quiet and chosen in ("text", "gitlab"):
@@ -47,7 +48,7 @@ def emit(
     else:
         reporters.render(chosen, report, context)
     if buffered is not None:
-        sys.stdout.write(redact(buffered.getvalue()))
+        sys.stdout.write(redactor.redact(buffered.getvalue()))
     return report.exit_code
 
 
@@ -60,14 +61,14 @@ def print_blocks(report: Report, stream: TextIO, color: bool) -> None:
     )
 
 
-def print_redacted(text: str, *, quiet_lines: bool = False) -> None:
+def print_redacted(text: str, redactor: Redactor, *, quiet_lines: bool = False) -> None:
     """A whole printed answer (explain's), redacted; with `quiet_lines`, only its first
     line and its verdicts (`  => `)."""
     if quiet_lines:
         text = "".join(
             line for n, line in enumerate(text.splitlines(True)) if n == 0 or "  => " in line
         )
-    sys.stdout.write(redact(text))
+    sys.stdout.write(redactor.redact(text))
 
 
 def report_files(entries: Sequence[str]) -> dict[str, str]:

@@ -390,8 +390,14 @@ def test_a_streamed_report_is_redacted_and_the_same_as_its_file(
     redaction, and what is printed is what the report file holds."""
     from tagguard.core import sanitize
 
-    monkeypatch.setattr(sanitize, "_SECRETS", set())
-    sanitize.keep_secret("platform/api")  # as if a registry had echoed a credential
+    class Echoed(sanitize.Redactor):
+        """The run's redactor, as if a registry had echoed a credential."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.keep("platform/api")
+
+    monkeypatch.setattr(sanitize, "Redactor", Echoed)
     plan = str(EXAMPLES / "release-plan.yml")
     path = tmp_path / f"report.{fmt}"
     code, out, err = run(capsys, "plan", plan, *OFFLINE, "--format", fmt, "--report",
@@ -400,6 +406,27 @@ def test_a_streamed_report_is_redacted_and_the_same_as_its_file(
     assert "platform/api" not in out
     assert "harbor.example.com/***:" in out
     assert out == path.read_text()
+
+
+def test_a_credential_of_one_run_does_not_redact_a_later_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 15: a Credential registered its secret process-wide when constructed, so one
+    built in a test (or an earlier run in the same process) hid a later run's project name.
+    A credential is a plain value now; a store hides what it hands out in its own run only."""
+    from tagguard.shell.credentials import Credential, CredentialStore
+
+    Credential("robot", "platform", "built, never handed out")
+    earlier = CredentialStore(
+        Credential("robot", "platform/api", "--username"), frozenset({"h.io"})
+    )
+    assert earlier.for_host("h.io") is not None
+    assert earlier.redactor.redact("h.io/platform/api") == "h.io/***"  # hidden in its run
+    code, out, err = run(capsys, "push", "harbor.example.com/platform/api:v1.4.0",
+                         "--digest", OTHER, *OFFLINE)  # fmt: skip
+    assert code == 1, err
+    assert "harbor.example.com/platform/api:v1.4.0" in out
+    assert "***" not in out
 
 
 def imported(*args: str) -> tuple[str, set[str]]:

@@ -8,7 +8,7 @@ import json
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.sanitize import printable, printable_json
+from tagguard.core.sanitize import Redactor, printable, printable_json
 from tests.ci_commands import commands_in, parses_as_command, read_lines
 
 # Text built to hit the runner's syntax: its markers, command names and line breaks.
@@ -115,3 +115,20 @@ def test_json_reads_back_the_same_and_holds_no_command(data: object) -> None:
         assert json.loads(document) == data
         assert "##[" not in document
         assert not commands_in(document)
+
+
+def test_a_redactor_hides_its_own_secrets_longest_first() -> None:
+    redactor = Redactor()
+    redactor.keep("token")
+    redactor.keep("token-and-more")
+    redactor.keep(None)
+    redactor.keep("abc")  # too short: hiding every `abc` would say more than it hides
+    assert redactor.redact("a token-and-more, a token, abc") == "a ***, a ***, abc"
+
+
+def test_redactors_share_nothing() -> None:
+    """One per run: what one run registered is neither hidden nor known by another."""
+    first, second = Redactor(), Redactor()
+    first.keep("s3cret-pw")
+    assert first.redact("pw=s3cret-pw") == "pw=***"
+    assert second.redact("pw=s3cret-pw") == "pw=s3cret-pw"

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import FileError
 from tagguard.reporters.files import write_text
 
 
 def test_a_report_replaces_a_regular_file_whole(tmp_path: Path) -> None:
     report = tmp_path / "deep" / "report.json"
-    write_text(str(report), "first")
-    write_text(str(report), "second")
+    write_text(str(report), "first", Redactor())
+    write_text(str(report), "second", Redactor())
     assert report.read_text() == "second"
     assert [p.name for p in report.parent.iterdir()] == ["report.json"]  # no temporaries left
 
@@ -25,7 +26,7 @@ def test_a_link_to_a_report_stays_a_link(tmp_path: Path) -> None:
     real.write_text("old")
     link = tmp_path / "link.json"
     link.symlink_to(real)
-    write_text(str(link), "new")
+    write_text(str(link), "new", Redactor())
     assert link.is_symlink()
     assert real.read_text() == "new"
 
@@ -37,7 +38,7 @@ def test_a_pipe_is_written_through_not_replaced(tmp_path: Path) -> None:
     received: list[str] = []
     reader = threading.Thread(target=lambda: received.append(fifo.read_text()), daemon=True)
     reader.start()
-    write_text(str(fifo), "through the pipe")
+    write_text(str(fifo), "through the pipe", Redactor())
     reader.join(timeout=10)
     assert received == ["through the pipe"]
     assert fifo.is_fifo()
@@ -45,4 +46,4 @@ def test_a_pipe_is_written_through_not_replaced(tmp_path: Path) -> None:
 
 def test_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(FileError, match="cannot write the report"):
-        write_text(str(tmp_path), "x")
+        write_text(str(tmp_path), "x", Redactor())

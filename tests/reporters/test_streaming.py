@@ -109,29 +109,27 @@ def test_rendering_holds_a_batch_not_the_report(name: str) -> None:
     assert peak < 1.5 * peak_while_rendering(name, small)  # four times the report
 
 
-def test_a_secret_is_redacted_piece_by_piece(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sanitize, "_SECRETS", set())
-    sanitize.keep_secret("hunter2-token")
+def test_a_secret_is_redacted_piece_by_piece() -> None:
+    redactor = sanitize.Redactor()
+    redactor.keep("hunter2-token")
     report = big_report(600)
     report.warn(Notice("remote", "Harbor said: bad credentials hunter2-token", "h.io"))
     for name in ("json", "text"):
         out = io.StringIO()
-        render(name, report, Context(redacted(out)))
+        render(name, report, Context(redacted(out, redactor)))
         assert "hunter2-token" not in out.getvalue()
         assert "bad credentials ***" in out.getvalue()
 
 
 @pytest.mark.parametrize("name", ["json", "text"])
-def test_a_report_file_is_the_printed_report(
-    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sanitize, "_SECRETS", set())
-    sanitize.keep_secret("reason number 7 ")
+def test_a_report_file_is_the_printed_report(name: str, tmp_path: Path) -> None:
+    redactor = sanitize.Redactor()
+    redactor.keep("reason number 7 ")
     report = big_report(900)
     printed = io.StringIO()
-    render(name, report, Context(redacted(printed)))
+    render(name, report, Context(redacted(printed, redactor)))
     path = tmp_path / f"report.{name}"
-    write(name, report, str(path), Context(io.StringIO()))
+    write(name, report, str(path), Context(io.StringIO(), redactor=redactor))
     assert path.read_text() == printed.getvalue()
     assert "reason number 7 " not in printed.getvalue()
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
@@ -148,6 +146,6 @@ def test_a_report_that_cannot_be_made_leaves_the_old_file_and_no_temporary(
         raise RuntimeError("a bug while rendering")
 
     with pytest.raises(RuntimeError):
-        write_pieces(str(path), failing())
+        write_pieces(str(path), failing(), sanitize.Redactor())
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]

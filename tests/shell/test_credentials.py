@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.shell.credentials import Credential, CredentialStore, build_store
 from tagguard.shell.urls import normalise_host
@@ -35,6 +36,7 @@ def store(
         home=tmp_path,
         hosts=["harbor.test"],
         run=kwargs.get("run", subprocess.run),
+        redactor=kwargs.get("redactor", Redactor()),
     )
 
 

@@ -41,13 +41,17 @@ def finish(
     ask_ahead: bool = False,
 ) -> int:
     """`app.run_check`, printed in the chosen format; the exit code."""
-    report = app.run_check(options, targets, others, check, hosts=hosts, ask_ahead=ask_ahead)
+    redactor = context.redactor()
+    report = app.run_check(
+        options, targets, others, check, redactor=redactor, hosts=hosts, ask_ahead=ask_ahead
+    )
     return output.emit(
         report,
         output_format=options.output_format,
         color=options.color,
         quiet=options.quiet,
         reports=options.reports,
+        redactor=redactor,
     )
 
 

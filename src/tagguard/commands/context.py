@@ -11,6 +11,7 @@ import click
 from click.core import ParameterSource
 
 from tagguard.config import ConfigFile, print_settings, settings
+from tagguard.core.sanitize import Redactor
 from tagguard.options import Options, Output, check_format, make_options, make_output
 
 _OUTPUTS = ("color", "quiet", "verbose")
@@ -78,3 +79,9 @@ def config(ctx: click.Context) -> ConfigFile:
 def show_settings(ctx: click.Context) -> None:
     found = config(ctx)
     print_settings(settings(ctx, found), found, sys.stderr, "tagguard: ")
+
+
+def redactor() -> Redactor:
+    """The run's redactor: tagguard.cli makes one per run and hands it to click as the
+    context's object (a caller that did not gets one for this command alone)."""
+    return click.get_current_context().find_root().ensure_object(Redactor)

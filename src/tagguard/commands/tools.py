@@ -35,7 +35,8 @@ def explain(reference: str, **given: Any) -> int:
     (target,) = parse_references((reference,))
     # Offline, the state file is optional: explain is about the rules.
     with_state = not (options.rules_file is not None and options.state_file is None)
-    with app.opened(options, [target], need_state=with_state) as sources:
+    redactor = context.redactor()
+    with app.opened(options, [target], redactor=redactor, need_state=with_state) as sources:
         explained = explain_check(sources, options.forced_glob, target, with_state=with_state)
     printed = io.StringIO()
     if options.output_format == "json":
@@ -44,7 +45,7 @@ def explain(reference: str, **given: Any) -> int:
         explain_output.render_text(explained, target.original, printed, options.color)
     # --quiet: the reference and the verdict.
     quiet = options.quiet and options.output_format != "json"
-    output.print_redacted(printed.getvalue(), quiet_lines=quiet)
+    output.print_redacted(printed.getvalue(), redactor, quiet_lines=quiet)
     return 0
 
 

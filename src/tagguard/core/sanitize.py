@@ -34,6 +34,7 @@ What a CI log reader does with a line, and so what must never reach one from out
 from __future__ import annotations
 
 import re
+import threading
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 15.1). Most are
 # format characters (already not printable); the rest are invisible marks and fillers.
@@ -77,24 +78,36 @@ def printable_json(document: str) -> str:
     return document.replace("##[", "#\\u0023[") if "##[" in document else document
 
 
-# The secrets this process holds (passwords, identity and registry tokens), registered where
-# they are read or received. Everything tagguard prints or writes passes through `redact`: a
-# registry that echoes a credential back in an error message or a rule must not get it into a
-# public CI log.
-_SECRETS: set[str] = set()
 REDACTED = "***"
 
 
-def keep_secret(value: str | None) -> None:
-    """Registers a secret so that `redact` hides it. Very short values are not registered:
-    hiding every `a` in a report would say more about the secret than it hides."""
-    if value and len(value) >= 4:
-        _SECRETS.add(value)
+class Redactor:
+    """The secrets one run holds (passwords, identity and registry tokens), registered where
+    they are read or received, and hidden in everything the run prints or writes: a registry
+    that echoes a credential back in an error message or a rule must not get it into a public
+    CI log.
 
+    One per run, made where the run is put together (tagguard.cli for the CLI, the docker
+    plugin's and the git hook's entry points) and handed to whatever registers or prints; a
+    secret of one run is never hidden, nor shown, by another. Worker threads register
+    tokens while the main thread prints: the list is replaced whole, under a lock."""
 
-def redact(text: str) -> str:
-    """`text` with every registered secret replaced by ***."""
-    for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: tuple[str, ...] = ()  # longest first: a secret inside another goes too
+
+    def keep(self, value: str | None) -> None:
+        """Registers a secret. Very short values are not registered: hiding every `a` in a
+        report would say more about the secret than it hides."""
+        if not value or len(value) < 4 or value in self._secrets:
+            return
+        with self._lock:
+            found = {*self._secrets, value}
+            self._secrets = tuple(sorted(found, key=len, reverse=True))
+
+    def redact(self, text: str) -> str:
+        """`text` with every registered secret replaced by ***."""
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text

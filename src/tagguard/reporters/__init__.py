@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
 from tagguard.core.report import Report
+from tagguard.core.sanitize import Redactor
 
 
 class Format(Protocol):
@@ -129,12 +130,13 @@ class Context:
     """What a reporter may know besides the report: where to print, the CI environment
     (for files such as $GITHUB_OUTPUT), and the reports written to files. Secrets are not
     among them: a reporter cannot print what it is never given, and all output is redacted
-    (tagguard.core.sanitize) on its way out."""
+    with the run's `redactor` on its way out (tagguard.reporters.files)."""
 
     stream: TextIO
     color: bool = False
     env: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
+    redactor: Redactor = field(default_factory=Redactor)  # the run's
 
 
 def default_format(env: Mapping[str, str], command: str | None = None) -> str:

@@ -79,4 +79,8 @@ def issues(report: Report, env: Mapping[str, str] | None = None) -> list[dict[st
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, printable_json(json.dumps(issues(report, context.env), indent=2)) + "\n")
+    write_text(
+        path,
+        printable_json(json.dumps(issues(report, context.env), indent=2)) + "\n",
+        context.redactor,
+    )

@@ -21,4 +21,4 @@ def dotenv(report: Report) -> str:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, dotenv(report))
+    write_text(path, dotenv(report), context.redactor)

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO, cast
 
-from tagguard.core.sanitize import redact
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import FileError
 
 # Pieces joined per write: a few hundred lines, so a large report costs a few hundred writes
@@ -22,12 +22,12 @@ from tagguard.errors import FileError
 _BATCH = 256
 
 
-def write_text(path: str, text: str) -> None:
+def write_text(path: str, text: str, redactor: Redactor) -> None:
     """Writes a report whole (see `write_pieces`)."""
-    write_pieces(path, (text,))
+    write_pieces(path, (text,), redactor)
 
 
-def write_pieces(path: str, pieces: Iterable[str]) -> None:
+def write_pieces(path: str, pieces: Iterable[str], redactor: Redactor) -> None:
     """Writes a report whole, made piece by piece: into a temporary file beside it, then
     renamed over it. What is not a regular file (/dev/stdout, /dev/null, a pipe) is written
     through instead: renaming over it would replace the device or the link, not feed it."""
@@ -37,7 +37,7 @@ def write_pieces(path: str, pieces: Iterable[str]) -> None:
     try:
         if target.exists() and not target.is_file():
             with open(target, "w", encoding="utf-8") as stream:
-                emit(redacted(stream), pieces)
+                emit(redacted(stream, redactor), pieces)
             return
         # A link to a report stays a link: the file it points to is the one replaced.
         target = target.resolve() if target.is_symlink() else target
@@ -45,7 +45,7 @@ def write_pieces(path: str, pieces: Iterable[str]) -> None:
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                emit(redacted(stream), pieces)
+                emit(redacted(stream, redactor), pieces)
         except BaseException:
             os.unlink(temporary)  # a report that could not be made leaves nothing behind
             raise
@@ -72,17 +72,18 @@ def _batches(pieces: Iterable[str]) -> Iterator[str]:
 
 
 class _Redacted(io.TextIOBase):
-    """Keeps nothing: whatever is written goes through `redact` straight on to `out`."""
+    """Keeps nothing: whatever is written is redacted straight on to `out`."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, redactor: Redactor) -> None:
         super().__init__()
         self._out = out
+        self._redactor = redactor
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        self._out.write(redact(text))
+        self._out.write(self._redactor.redact(text))
         return len(text)
 
     def flush(self) -> None:
@@ -91,16 +92,16 @@ class _Redacted(io.TextIOBase):
             self._out.flush()
 
 
-def redacted(out: TextIO) -> TextIO:
-    """A stream that writes to `out` with every registered secret hidden, piece by piece
-    (pieces that end between two values: see the module's docstring)."""
-    return cast(TextIO, _Redacted(out))
+def redacted(out: TextIO, redactor: Redactor) -> TextIO:
+    """A stream that writes to `out` with every secret `redactor` holds hidden, piece by
+    piece (pieces that end between two values: see the module's docstring)."""
+    return cast(TextIO, _Redacted(out, redactor))
 
 
-def append_text(path: str, text: str) -> None:
+def append_text(path: str, text: str, redactor: Redactor) -> None:
     """For files the CI runner owns and reads after the step ($GITHUB_OUTPUT and friends)."""
     try:
         with open(path, "a", encoding="utf-8") as stream:
-            stream.write(redact(text))
+            stream.write(redactor.redact(text))
     except OSError as error:
         raise FileError(f"{path}: cannot append to it ({error.strerror or error})") from None

@@ -102,7 +102,7 @@ def publish(report: Report, context: Context) -> None:
     """The step summary and outputs, into the files the runner names (when it names them)."""
     summary_path = context.env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        append_text(summary_path, markdown(report))
+        append_text(summary_path, markdown(report), context.redactor)
     output_path = context.env.get("GITHUB_OUTPUT")
     if output_path:
         counts = report.summary
@@ -116,4 +116,4 @@ def publish(report: Report, context: Context) -> None:
             delimiter,
             f"report={context.files.get('json', '')}",
         ]
-        append_text(output_path, "\n".join(lines) + "\n")
+        append_text(output_path, "\n".join(lines) + "\n", context.redactor)

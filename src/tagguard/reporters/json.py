@@ -169,4 +169,4 @@ def render(report: Report, context: Context) -> None:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_pieces(path, pieces(report))
+    write_pieces(path, pieces(report), context.redactor)

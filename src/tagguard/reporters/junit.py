@@ -62,4 +62,4 @@ def junit(report: Report) -> str:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, junit(report))
+    write_text(path, junit(report), context.redactor)

@@ -59,4 +59,4 @@ def markdown(report: Report) -> str:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, markdown(report))
+    write_text(path, markdown(report), context.redactor)

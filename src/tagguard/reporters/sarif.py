@@ -173,4 +173,4 @@ def render(report: Report, context: Context) -> None:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(path, dumps(report, context.env))
+    write_text(path, dumps(report, context.env), context.redactor)

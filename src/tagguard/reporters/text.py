@@ -50,4 +50,4 @@ def render(report: Report, context: Context) -> None:
 
 
 def write(report: Report, path: str, context: Context) -> None:
-    write_pieces(path, lines(report))
+    write_pieces(path, lines(report), context.redactor)

@@ -9,7 +9,8 @@
 
 The first two are meant for the Harbor being guarded and are only ever sent to its hosts;
 the docker config answers per host, so a retag source on another registry gets its own
-credentials or none. A Credential never shows its secret in repr, logs or messages.
+credentials or none. A Credential is a plain value that never shows its secret in repr, logs or messages; the
+store registers each secret it hands out with the run's redactor.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tagguard.core.sanitize import keep_secret
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
 
@@ -40,9 +41,6 @@ class Credential:
     source: str = ""
     # The secret is an OAuth2 refresh token (docker's "identitytoken"), not a password.
     identity_token: bool = False
-
-    def __post_init__(self) -> None:
-        keep_secret(self.secret)  # never printed, whatever a registry echoes back
 
     def __str__(self) -> str:
         return f"{self.username} (from {self.source})"
@@ -61,9 +59,17 @@ class CredentialStore:
     run: Runner = subprocess.run
     # --credentials HOST=ENVVAR: the most specific setting, it wins over everything else.
     per_host: Mapping[str, Credential] = field(default_factory=dict)
+    # The run's: every secret this store hands out is hidden in what the run prints (and
+    # so is every token a registry gives for it: tagguard.shell.registry).
+    redactor: Redactor = field(default_factory=Redactor)
 
     def for_host(self, host: str) -> Credential | None:
-        host = host.lower()
+        found = self._for_host(host.lower())
+        if found is not None:
+            self.redactor.keep(found.secret)  # never printed, whatever a registry echoes
+        return found
+
+    def _for_host(self, host: str) -> Credential | None:
         if host in self.per_host:
             return self.per_host[host]
         if self.explicit is not None and host in self.explicit_hosts:
@@ -170,6 +176,7 @@ def build_store(
     env: Mapping[str, str],
     home: Path,
     hosts: Collection[str],
+    redactor: Redactor,
     run: Runner = subprocess.run,
     per_host: Mapping[str, Credential] | None = None,
 ) -> CredentialStore:
@@ -186,7 +193,13 @@ def build_store(
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
     return CredentialStore(
-        explicit, frozenset(h.lower() for h in hosts), config, path, run, dict(per_host or {})
+        explicit,
+        frozenset(h.lower() for h in hosts),
+        config,
+        path,
+        run,
+        dict(per_host or {}),
+        redactor,
     )
 
 

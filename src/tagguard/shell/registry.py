@@ -24,7 +24,7 @@ from types import MappingProxyType
 from urllib.parse import quote, urlencode, urlsplit
 
 from tagguard.core.reference import validate_digest
-from tagguard.core.sanitize import keep_secret, printable
+from tagguard.core.sanitize import printable
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential, CredentialStore
 from tagguard.shell.harbor import policy_refusal
@@ -198,6 +198,6 @@ class RegistryClient:
         if not isinstance(token, str) or not token:
             raise RemoteError(f"{token_what}: the answer holds no token")
         with self._lock:
-            keep_secret(token)
+            self.credentials.redactor.keep(token)  # the run's: never printed
             self._tokens[(host, service, scope)] = token
         return token
