@@ -63,18 +63,15 @@ def run_check(
     built = build_sources(options, targets, others, redactor=redactor, hosts=hosts)
     sources = built.sources
     try:
-        prefetch = getattr(sources, "prefetch", None)
-        if ask_ahead and prefetch is not None:
-            prefetch(*questions([*targets, *others]))
+        if ask_ahead:
+            sources.prefetch(*questions([*targets, *others]))
         report = check(sources, options.forced_glob)
         if options.replication_policies == "auto":
             from tagguard.check import event_replication  # see `ask_ahead`
 
             event_replication(sources, options.forced_glob, report)
         # Answers asked for ahead and never read still had to arrive: fail closed.
-        settle = getattr(sources, "settle", None)
-        if settle is not None:
-            settle()
+        sources.settle()
     except (RemoteError, StateError) as error:
         if options.on_error != "warn":
             raise
@@ -108,9 +105,7 @@ def opened(
 
 def release(built: Built) -> None:
     """Stops what a live source still has in flight (after a failure), then the session."""
-    close = getattr(built.sources, "close", None)
-    if close is not None:
-        close()
+    built.sources.close()
     if built.http is not None:
         built.http.close()
 
