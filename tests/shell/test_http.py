@@ -176,10 +176,10 @@ def test_giving_up_says_how_many_attempts_and_the_last_failure() -> None:
     client, fake = http(deadline=1.0, backoff=0.4)
     with pytest.raises(RemoteError) as raised:
         client.request("GET", URL, what="reading x")
-    assert raised.value.message == (
-        "reading x: gave up after 2 attempts: cannot connect to https://harbor.test:443: "
-        "connection refused; another would pass the 1 s deadline (--deadline)"
-    )
+    message = raised.value.message
+    assert message.startswith("reading x: gave up after 2 attempts: ")
+    assert "cannot connect to https://harbor.test:443: connection refused" in message
+    assert message.endswith("would pass the 1 s deadline (--deadline)")
     assert fake.slept == [0.4]
 
 
