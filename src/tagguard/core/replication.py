@@ -27,12 +27,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from tagguard.core.glob import harbor_match
 from tagguard.core.state import ArtifactInfo
 from tagguard.errors import InputError, PatternError, RemoteError, StateError
+
+_T = TypeVar("_T")
 
 NAME: Final = "name"
 TAG: Final = "tag"
@@ -542,16 +544,18 @@ def _int(value: object, field: str) -> int:
 
 
 def _str(value: object, field: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise _Malformed(f"{field} {value!r} is not a string")
-    return value
+    return _or_zero(value, str, "", field, "a string")
 
 
 def _bool(value: object, field: str) -> bool:
+    return _or_zero(value, bool, False, field, "a boolean")
+
+
+def _or_zero(value: object, kind: type[_T], zero: _T, field: str, noun: str) -> _T:
+    """A field Go decodes into `kind`: absent or null is its zero value, any other type is
+    refused."""
     if value is None:
-        return False
-    if not isinstance(value, bool):
-        raise _Malformed(f"{field} {value!r} is not a boolean")
+        return zero
+    if not isinstance(value, kind):
+        raise _Malformed(f"{field} {value!r} is not {noun}")
     return value
