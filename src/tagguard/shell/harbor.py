@@ -159,8 +159,11 @@ class HarborClient:
             f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
             f"&page={page}&page_size={PAGE_SIZE}"
         )
-        _, read = self._page(path, what, headers=_BY_NAME, allow_statuses=(403,))
-        return None if read is None else (read.items, read.total)
+        answer = self._get(path, what, headers=_BY_NAME, allow_statuses=(403,))
+        if answer.status == 403:
+            return None
+        read = self._page(answer, what)
+        return read.items, read.total
 
     def rules_from(
         self, project: str, pages: Sequence[tuple[list[Any], int | None]]
@@ -234,11 +237,12 @@ class HarborClient:
         changes in between: `check_pages` checks them together."""
         what = _listing_artifacts(project, repository)
         path = f"{_artifacts_path(project, repository)}?{_list_query(page)}"
-        answer, read = self._page(path, what, allow_statuses=(404,))
-        if read is None:
+        answer = self._get(path, what, allow_statuses=(404,))
+        if answer.status == 404:
             if _is_absent(answer):
                 return [], 0
             raise self._unexpected(answer, what)
+        read = self._page(answer, what)
         total = read.total
         if total is None:
             raise RemoteError(f"{what}: {self.host} did not say how many artifacts there are")
@@ -386,9 +390,10 @@ class HarborClient:
         total: int | None = None
         for number in range(1, MAX_PAGES + 1):
             assert path is not None
-            answer, read = self._page(path, what, headers=headers, allow_statuses=allowed)
-            if read is None:
-                return None  # the 403 forbidden_is_an_answer allows
+            answer = self._get(path, what, headers=headers, allow_statuses=allowed)
+            if answer.status == 403:
+                return None
+            read = self._page(answer, what)
             if number > 1:
                 self._check_same_count(total, read.total, what)
             total = read.total
@@ -398,24 +403,13 @@ class HarborClient:
                 return _Listing(tuple(items), total)
         raise RemoteError(f"{what}: {self.host} kept paging past {MAX_PAGES} pages")
 
-    def _page(
-        self,
-        path: str,
-        what: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        allow_statuses: tuple[int, ...] = (),
-    ) -> tuple[Answer, _Page | None]:
-        """One page of a list, the one request every list read is made of: the answer, and
-        its items with its X-Total-Count, or None when the answer is one of
-        `allow_statuses` (what that status means is the caller's to say)."""
-        answer = self._get(path, what, headers=headers, allow_statuses=allow_statuses)
-        if answer.status != 200:
-            return answer, None
+    def _page(self, answer: Answer, what: str) -> _Page:
+        """The items and X-Total-Count of one page of a list (a 200 answer): every list is
+        read page by page through here."""
         items = self._json(answer, what)
         if not isinstance(items, list):
             raise RemoteError(f"{what}: {self.host} answered with something other than a list")
-        return answer, _Page(items, _int_header(answer, "x-total-count", None))
+        return _Page(items, _int_header(answer, "x-total-count", None))
 
     def _check_same_count(self, before: int | None, after: int | None, what: str) -> None:
         """Pages of one list must report one X-Total-Count: a count that moves means the
