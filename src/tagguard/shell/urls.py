@@ -98,7 +98,7 @@ def _clean(url: str, where: str) -> str:
 # Docker keeps its Docker Hub login under this key, and asks credential helpers for it by it
 # (docker/cli `registry.IndexServer`); references name Docker Hub `docker.io`.
 DOCKER_HUB_SERVER = "https://index.docker.io/v1/"
-_DOCKER_HUB_HOSTS = {"index.docker.io", "registry-1.docker.io", "docker.io"}
+_DOCKER_HUB_HOSTS = frozenset({"index.docker.io", "registry-1.docker.io", "docker.io"})
 
 
 def normalise_host(key: str) -> str:
