@@ -128,3 +128,30 @@ def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:
     for key in ("big_repo_s", "plan_s", "json_rss_mb", "text_rss_mb", "rss_ratio"):
         assert float(figures[key]) > 0, key
     assert "200 references against a 5000-tag repository" in out
+
+
+def test_startup_choices_compare_variants_that_answer_alike() -> None:
+    """bench/startup_choices.py: every variant of the program answers each command as the
+    shipped one (the script checks it first), and each gets its paired ratio."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "startup_choices.py"),
+            "--runs",
+            "2",
+            "--latency",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line.split() for line in done.stdout.splitlines() if " ms " in line]
+    variants = ("shipped", "teardown", "collector on", "switch 0.5 ms")
+    commands = ("tagguard --version", "offline push", "live push (1 tag)", "live plan (200 pushes)")
+    assert len(rows) == len(variants) * len(commands)
+    for line in done.stdout.splitlines():
+        if line.startswith(commands) and " shipped " in line:
+            assert " 1.000x " in line  # the shipped program against itself
