@@ -47,13 +47,13 @@ _CARET: Final = 0x5E  # ^
 _DASH: Final = 0x2D  # -
 _DOUBLESTAR: Final = b"**"
 
-# Lead bytes of valid multi-byte UTF-8 sequences and their lengths; anything else decodes
-# as RuneError with width 1, as in Go.
-_SEQ_LEN: Final = {
-    **dict.fromkeys(range(0xC2, 0xE0), 2),
-    **dict.fromkeys(range(0xE0, 0xF0), 3),
-    **dict.fromkeys(range(0xF0, 0xF5), 4),
-}
+# The length of the UTF-8 sequence each lead byte opens (a table indexed by the byte, so
+# nothing module-level can change); 0 where none is valid: that decodes as RuneError with
+# width 1, as in Go.
+_SEQ_LEN: Final = bytes(
+    2 if 0xC2 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF5 else 0
+    for lead in range(256)
+)
 
 # Marks a memoised PatternError (errors are results too: they are deterministic).
 _ERROR: Final = object()
@@ -66,7 +66,7 @@ def _decode(b: bytes, i: int) -> tuple[int, int]:
     lead = b[i]
     if lead < 0x80:
         return lead, 1
-    width = _SEQ_LEN.get(lead, 0)
+    width = _SEQ_LEN[lead]
     if width == 0 or i + width > len(b):
         return _RUNE_ERROR, 1
     try:
