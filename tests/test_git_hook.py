@@ -6,33 +6,43 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tagguard import git_hook
+from tagguard import git_hook, git_hook_install
+from tagguard.commands.plans import plan_usage
 from tagguard.errors import InputError, StateError
 from tagguard.git_hook import (
     CLI_ADVICE,
-    KEPT,
-    LEGACY,
-    PRE_COMMIT_HASHES,
     ZERO_SHA,
     Outcome,
     PushedRef,
     check_push,
     hook_reason,
-    install_hook,
     parse_refs,
     plan_checker,
     pushed_tags,
     run_pre_commit,
-    split_plan,
     tags_on,
+)
+from tagguard.git_hook_install import (
+    KEPT,
+    LEGACY,
+    PRE_COMMIT_HASHES,
+    split_plan,
     uninstall_hook,
 )
+from tagguard.git_hook_install import install_hook as install_with
 from tests.conftest import EXAMPLES
+
+
+def install_hook(cwd: Path, plan: str, options: Sequence[str], python: str) -> str:
+    """install-git-hook as the CLI runs it: `tagguard plan`'s own reading of the options."""
+    return install_with(cwd, plan, options, python, plan_usage)
+
 
 A, B = "a" * 40, "b" * 40
 PLAN = "operations:\n  - push: harbor.example.com/platform/api:${GIT_TAG}\n"
@@ -291,7 +301,11 @@ def hooks(repo: Path) -> dict[str, str]:
             continue
         text = path.read_text()
         found[path.name] = (
-            "tagguard" if git_hook.MARKER in text else "pre-commit" if "ID: " in text else text
+            "tagguard"
+            if git_hook_install.MARKER in text
+            else "pre-commit"
+            if "ID: " in text
+            else text
         )
     return found
 
@@ -304,8 +318,8 @@ def test_install_alone_takes_pre_push_and_stores_plan_and_options(repo: Path) ->
     said = install(repo, *OFFLINE)
     assert hooks(repo) == {"pre-push": "tagguard"}
     assert said == f"tagguard: installed {repo / '.git' / 'hooks' / 'pre-push'}"
-    config = git_hook.read_config(repo / ".git")
-    assert config == git_hook.HookConfig(".tagguard.yml", OFFLINE, ".")
+    config = git_hook_install.read_config(repo / ".git")
+    assert config == git_hook_install.HookConfig(".tagguard.yml", OFFLINE, ".")
     assert "TAGGUARD_PYTHON=/venv/bin/python\n" in (repo / ".git/hooks/pre-push").read_text()
 
 
@@ -337,7 +351,7 @@ def test_installing_again_updates_in_place_and_keeps_nothing_of_itself(repo: Pat
     install(repo)
     install(repo, "--harbor-version", "2.10.1")
     assert hooks(repo) == {"pre-push": "tagguard", KEPT: FOREIGN}
-    assert git_hook.read_config(repo / ".git").options == ("--harbor-version", "2.10.1")
+    assert git_hook_install.read_config(repo / ".git").options == ("--harbor-version", "2.10.1")
 
 
 def test_uninstall_restores_the_kept_hook_wherever_tagguard_is_now(repo: Path) -> None:
@@ -348,7 +362,7 @@ def test_uninstall_restores_the_kept_hook_wherever_tagguard_is_now(repo: Path) -
     write_hook(repo / ".git/hooks/pre-push", PRE_COMMIT_SCRIPT)
     uninstall_hook(repo)
     assert hooks(repo) == {"pre-push": "pre-commit", LEGACY: FOREIGN}
-    assert not (repo / ".git" / git_hook.CONFIG).exists()
+    assert not (repo / ".git" / git_hook_install.CONFIG).exists()
 
 
 def test_uninstall_without_a_hook_says_so(repo: Path) -> None:
@@ -385,7 +399,7 @@ def test_install_from_a_subfolder_runs_the_plan_from_there(repo: Path) -> None:
     sub.mkdir()
     (sub / "release.yml").write_text(PLAN)
     install_hook(sub, "release.yml", (), "python")
-    assert git_hook.read_config(repo / ".git").directory == "deploy"
+    assert git_hook_install.read_config(repo / ".git").directory == "deploy"
 
 
 def test_split_plan() -> None:
@@ -395,7 +409,7 @@ def test_split_plan() -> None:
 
 
 def test_the_hook_script_is_valid_sh_and_quotes_the_python_path() -> None:
-    script = git_hook.hook_script("/opt/my venv/bin/python")
+    script = git_hook_install.hook_script("/opt/my venv/bin/python")
     assert "TAGGUARD_PYTHON='/opt/my venv/bin/python'" in script
     done = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
@@ -408,7 +422,7 @@ def test_run_pre_push_runs_the_kept_hook_with_gits_args_and_input(repo: Path) ->
     hooks_dir = repo / ".git" / "hooks"
     write_hook(hooks_dir / KEPT, '#!/bin/sh\n{ echo "$*"; cat; } > kept-saw\nexit 3\n')
     stdin = f"refs/heads/main {A} refs/heads/main {B}\n".encode()
-    config = git_hook.HookConfig(".tagguard.yml", OFFLINE)
+    config = git_hook_install.HookConfig(".tagguard.yml", OFFLINE)
     out = io.StringIO()
     code = git_hook.run_pre_push(hooks_dir, ["origin", "url"], stdin, config, out)
     assert code == 3  # nothing for tagguard to check; the kept hook's failure stands
@@ -418,7 +432,7 @@ def test_run_pre_push_runs_the_kept_hook_with_gits_args_and_input(repo: Path) ->
 
 
 def test_run_pre_push_without_the_plan_fails_closed_for_a_tag(repo: Path) -> None:
-    config = git_hook.HookConfig("gone.yml", ())
+    config = git_hook_install.HookConfig("gone.yml", ())
     stdin = f"refs/tags/v1 {A} refs/tags/v1 {ZERO_SHA}\n".encode()
     with pytest.raises(StateError, match=r"gone\.yml: the plan install-git-hook stored is gone"):
         git_hook.run_pre_push(

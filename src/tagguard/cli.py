@@ -1,32 +1,38 @@
-"""The process entry point: runs a command and maps every outcome to an exit code.
+"""The process entry point: the `tagguard` program, and the start-up choices every entry
+point shares (`exit_with`).
 
-Exit codes: 0 nothing blocked, 1 something blocked (or, for lint, an error-level finding),
-2 the guard could not decide (bad input, unreadable state): it fails closed. A user error is
-one line on stderr; a traceback appears only with --debug.
-
-`tagguard --version` is answered before click or any command module is imported, and the
-`tagguard` program (`run`) leaves without tearing the interpreter down (see `run`).
+`tagguard --version` is answered here before click or any command module is imported; any
+other command line goes to tagguard.commands.run, which maps every outcome to an exit code
+(0 nothing blocked, 1 something blocked, 2 undecided: see there). The program leaves
+without tearing the interpreter down (see `exit_with`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+
+from tagguard import __version__
 
 # Not `from typing import TYPE_CHECKING`: importing typing costs `--version` a fifth of its
 # time (mypy reads any TYPE_CHECKING as true).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import Any
-
-    import click
-
-EXIT_UNDECIDED = 2
+    from collections.abc import Callable, Sequence
+    from typing import NoReturn
 
 
 def run() -> None:
-    """The `tagguard` program: `main`, then a prompt exit.
+    """The `tagguard` program (and `python -m tagguard`): `main`, as every entry point runs."""
+    exit_with(main)
+
+
+def exit_with(program: Callable[[], int]) -> NoReturn:
+    """Runs an entry point's `program` with tagguard's start-up choices, then leaves with its
+    exit code. Every entry point comes through here (the `tagguard` program, `python -m
+    tagguard`, the docker plugin's `docker-tagguard`, the git hooks' `python -m
+    tagguard.git_hook`), so a choice is made, or dropped, for all of them on one line.
 
     Once the verdict is printed, the process has nothing left to do: every file it wrote is
     closed, the HTTP session and its worker threads are gone. Freeing each of the thousands
@@ -42,10 +48,8 @@ def run() -> None:
     collector off saves 4 ms of those (x0.94). A shorter thread switch interval, once set
     here, changed nothing on a live check (x0.99, x0.99): it is gone.
     """
-    import gc
-
     gc.disable()
-    code = main()
+    code = program()
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -58,179 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Runs the CLI and returns its exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args in (["--version"], ["-V"]):
-        from tagguard import __version__
-
         sys.stdout.write(f"tagguard {__version__}\n")
         return 0
     debug = "--debug" in args or bool(os.environ.get("TAGGUARD_DEBUG"))
-    return _run(args, debug)
+    # Past the fast path: click and the commands are what every other run needs.
+    from tagguard.commands.run import run_cli
 
-
-def _run(args: list[str], debug: bool) -> int:
-    # Imported here, past the --version fast path: click and the commands are what every
-    # other run needs, and --version none of it.
-    import click
-
-    from tagguard.commands import cli
-    from tagguard.core.sanitize import Redactor, printable
-    from tagguard.errors import TagguardError
-
-    # The run's secrets, hidden in all it prints (its error line included), and in no
-    # other run's output: one per run, handed to the commands as click's context object.
-    redact = (redactor := Redactor()).redact
-    try:
-        result = cli.main(args=args, prog_name="tagguard", standalone_mode=False, obj=redactor)
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.exceptions.NoArgsIsHelpError as error:
-        # `tagguard` alone: the help as click lays it out (its message *is* the help, which
-        # one line would squash), on stderr with exit 2 like any other missing command.
-        error.show()
-        return EXIT_UNDECIDED
-    except click.ClickException as error:
-        # One line, like every other error (click's own is usage, a hint, a blank, then it).
-        click.echo(f"tagguard: error: {_one_line(error)}", err=True)
-        _json_error(args, "usage", _one_line(error))
-        return EXIT_UNDECIDED
-    except click.Abort:
-        click.echo("tagguard: aborted", err=True)
-        _json_error(args, "aborted", "aborted")
-        return EXIT_UNDECIDED
-    except TagguardError as error:
-        click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
-        from tagguard.reporters.json import error_code  # a reporter, on an error only
-
-        _json_error(args, error_code(error), printable(redact(error.message)))
-        return error.exit_code
-    except Exception as error:
-        if debug:
-            raise
-        detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
-        message = (
-            f"{type(error).__name__}: {detail} "
-            "(run with --debug for a traceback, and please report it)"
-        )
-        click.echo(f"tagguard: internal error: {message}", err=True)
-        _json_error(args, "internal", message)
-        return EXIT_UNDECIDED
-    return result if isinstance(result, int) else 0
-
-
-def _json_error(args: list[str], code: str, message: str) -> None:
-    """With --format json, an exit 2 still prints the command's one JSON object, emptied,
-    with `error` added (tagguard.reporters.json.error_document)."""
-    asked = _json_command(args)
-    if asked is not None:
-        from tagguard.reporters.json import error_document
-
-        command, reference = asked
-        sys.stdout.write(error_document(command, code, message, reference))
-
-
-def _json_command(args: list[str]) -> tuple[str, str | None] | None:
-    """(command, its REFERENCE argument if read) when the command line asks for --format json.
-
-    The command line is read again the way click read it, but leniently (no callbacks, no
-    errors: it may be the very line click just refused), so `--format=json`, an option's
-    environment variable, tagguard.toml and a default all count as they did for the run."""
-
-    from tagguard.commands import cli
-
-    try:
-        group = cli.make_context("tagguard", list(args), resilient_parsing=True)
-        for position, name in enumerate(args):
-            command = cli.get_command(group, name)
-            if command is not None:
-                rest = args[position + 1 :]
-                defaults = _config_defaults(group).get(name)
-                with command.make_context(
-                    name, rest, resilient_parsing=True, default_map=defaults
-                ) as context:
-                    params = context.params
-                break
-        else:
-            return None
-    except Exception:  # whatever the line holds, the error already told stays the answer
-        return None
-    if params.get("output_format") != "json":
-        return None
-    reference = params.get("reference")
-    return name, reference if isinstance(reference, str) else None
-
-
-def _config_defaults(group: click.Context) -> dict[str, Any]:
-    """The commands' defaults from tagguard.toml, as the group's callback sets them (none
-    when the file is the error)."""
-    from pathlib import Path
-
-    from tagguard.commands import cli
-    from tagguard.config import default_maps, load_config
-
-    try:
-        config = load_config(group.params.get("config_file"), Path.cwd())
-        return default_maps(config, cli.commands) if config.path is not None else {}
-    except Exception:
-        return {}
-
-
-def _one_line(error: click.ClickException) -> str:
-    """A click error's message, with where to read more for a usage error."""
-    import click
-
-    from tagguard.core.sanitize import printable
-
-    context = getattr(error, "ctx", None)  # only usage errors carry one
-    if isinstance(error, click.NoSuchOption) and context is not None:
-        message = _no_such_option(error, context)
-    else:
-        message = " ".join(error.format_message().split()).rstrip(".")
-    if context is not None:
-        message += f" (see '{context.command_path} --help')"
-    return printable(message)
-
-
-def _no_such_option(error: click.NoSuchOption, context: click.Context) -> str:
-    """click's suggestion is any option difflib finds 60 % alike, dashes included, so
-    `--quiet` gets `--digest`. Here a suggestion must be alike without the dashes, or
-    begin the same; and an option of tagguard itself or of another command is named
-    where it belongs."""
-    name = error.option_name
-    message = f"No such option '{name}'"
-    close = [p for p in error.possibilities or () if _alike(name, p)]
-    if close:  # difflib's best first
-        return f"{message}. Did you mean '{close[0]}'?"
-    root = context.find_root()
-    own = [param for param in root.command.params if name in _names(param)]
-    if context is not root and own:
-        flag = getattr(own[0], "is_flag", False)
-        written = name if flag else f"{name} {own[0].make_metavar(root)}"
-        return (
-            f"{message} after the command: it is an option of tagguard itself, written "
-            f"before the command ({root.command_path} {written} {context.info_name} ...)"
-        )
-    group = root.command
-    owners = [
-        command_name
-        for command_name, command in sorted(getattr(group, "commands", {}).items())
-        if command is not context.command and name in _option_names(command)
-    ]
-    if owners:
-        listed = " and ".join([", ".join(owners[:-1]), owners[-1]] if owners[1:] else owners)
-        return f"{message} for '{context.command_path}': it is an option of {root.command_path} {listed}"
-    return message
-
-
-def _alike(given: str, option: str) -> bool:
-    import difflib
-
-    given, option = given.lstrip("-"), option.lstrip("-")
-    prefix = len(given) >= 3 and (option.startswith(given) or given.startswith(option))
-    return prefix or difflib.SequenceMatcher(None, given, option).ratio() >= 0.7
-
-
-def _names(param: click.Parameter) -> set[str]:
-    return {*param.opts, *param.secondary_opts}
-
-
-def _option_names(command: click.Command) -> set[str]:
-    return {name for param in command.params for name in _names(param)}
+    return run_cli(args, debug)

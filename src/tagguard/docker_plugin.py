@@ -18,16 +18,19 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from tagguard import __version__
+from tagguard.cli import exit_with
+from tagguard.core.reference import Reference, parse_reference, validate_digest
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
-from tagguard.errors import TagguardError
+from tagguard.errors import InputError, StateError, TagguardError
 
-if TYPE_CHECKING:  # the check layer is imported only when a command needs it
-    from tagguard.core.reference import Reference
+# The check layer (tagguard.app, tagguard.check, tagguard.commands) is imported only when a
+# command is checked: docker asks every plugin for its metadata when it lists them.
+if TYPE_CHECKING:
     from tagguard.core.report import Report
     from tagguard.options import Options
 
@@ -110,8 +113,6 @@ class Docker:
         """Every local `REPOSITORY:TAG` of the repository, as `docker push --all-tags` pushes."""
         done = self.read(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--", repository])
         if done.returncode != 0:
-            from tagguard.errors import StateError
-
             detail = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
             raise StateError(f"docker image ls {repository}: {detail}")
         lines = (line.strip() for line in done.stdout.splitlines())
@@ -120,6 +121,11 @@ class Docker:
 
 def docker_command() -> str:
     return os.environ.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND") or DOCKER
+
+
+def program() -> None:
+    """The `docker-tagguard` program: `main`, with the start-up choices of every entry point."""
+    exit_with(main)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -185,9 +191,6 @@ class _Image:
 
 
 def push(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
-    from tagguard.core.reference import parse_reference
-    from tagguard.errors import InputError
-
     if invocation.all_tags:
         (repository,) = invocation.images
         named = parse_reference(repository, harbor=False, default_tag=None)
@@ -217,8 +220,6 @@ def push(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
 
 
 def tag(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
-    from tagguard.core.reference import parse_reference
-
     source, target = invocation.images
     source_ref = parse_reference(source, harbor=False)
     _, digest, label = _identity(source_ref, invocation, docker)
@@ -229,8 +230,6 @@ def tag(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
 
 
 def write(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
-    from tagguard.core.reference import parse_reference
-
     targets = [parse_reference(image) for image in invocation.images]
     verb = " ".join(invocation.command[:2])
     image = _Image(targets, _given_digest(invocation), f"the image `docker {verb}` writes")
@@ -240,8 +239,6 @@ def write(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:
 
 
 def _given_digest(invocation: Invocation) -> str | None:
-    from tagguard.core.reference import validate_digest
-
     if invocation.digest is None:
         return None
     return validate_digest(invocation.digest, f"--{DIGEST_OPTION}")
@@ -309,8 +306,6 @@ def lines(report: Report, redactor: Redactor) -> list[str]:
 def _options() -> Options:
     """The `tagguard push` options as the CLI resolves them without a command line: every
     TAGGUARD_<OPTION> variable and tagguard.toml; the plugin prints its own lines."""
-    from dataclasses import replace
-
     from tagguard.commands import configured_options
 
     left_out = ("output_format", "reports")  # the plugin prints its own lines
@@ -318,4 +313,4 @@ def _options() -> Options:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    program()

@@ -139,3 +139,9 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
         return check_plan(sources, globs, loaded, default)
 
     return finish(options, targets, others, check, hosts=hosts, ask_ahead=True)
+
+
+def plan_usage(arguments: list[str]) -> object:
+    """Reads `tagguard plan ARGUMENTS` as the command will, raising its usage error (what
+    install-git-hook stores must not fail on every push)."""
+    return plan.make_context("tagguard plan", arguments)

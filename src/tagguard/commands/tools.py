@@ -13,6 +13,7 @@ from tagguard import app, output
 from tagguard.commands import context
 from tagguard.commands.checks import parse_references
 from tagguard.commands.flags import explain_options, format_options, output_options
+from tagguard.commands.plans import plan_usage
 from tagguard.config import ConfigFile, Setting, default_maps, print_settings, resolved, settings
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.docker_install import install
@@ -162,9 +163,10 @@ def install_git_hook(arguments: tuple[str, ...], uninstall: bool) -> int:
     OPTIONS are `tagguard plan`'s (--harbor-url, --rules-file, ...), stored with the plan.
     Works beside pre-commit, which cannot see a tag pushed on its own.
     """
-    from tagguard.git_hook import install_command
+    # Only for this command: the installer runs git (subprocess), which no check needs.
+    from tagguard.git_hook_install import install_command
 
-    return install_command(arguments, uninstall=uninstall)
+    return install_command(arguments, plan_usage, uninstall=uninstall)
 
 
 NOT_CONFIGURED = ("config", "completion", "install-git-hook")

@@ -1,0 +1,175 @@
+"""Running the CLI: a command line in, an exit code out (tagguard.cli calls `run_cli` past
+its --version fast path).
+
+Exit codes: 0 nothing blocked, 1 something blocked (or, for lint, an error-level finding),
+2 the guard could not decide (bad input, unreadable state): it fails closed. A user error is
+one line on stderr; a traceback appears only with --debug. Each run has its own redactor
+(tagguard.core.sanitize.Redactor), handed to the commands as click's context object: its
+error line is redacted with the secrets the run met, and with no other run's.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tagguard.commands import cli
+from tagguard.config import default_maps, load_config
+from tagguard.core.sanitize import Redactor, printable
+from tagguard.errors import TagguardError
+from tagguard.reporters.json import error_code, error_document
+
+UNDECIDED = 2
+
+
+def run_cli(args: list[str], debug: bool) -> int:
+    """Runs the command line `args`; every outcome is an exit code (a traceback only with
+    `debug`)."""
+    # The run's secrets, hidden in all it prints (its error line included), and in no
+    # other run's output: one per run, handed to the commands as click's context object.
+    redact = (redactor := Redactor()).redact
+    try:
+        result = cli.main(args=args, prog_name="tagguard", standalone_mode=False, obj=redactor)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `tagguard` alone: the help as click lays it out (its message *is* the help, which
+        # one line would squash), on stderr with exit 2 like any other missing command.
+        error.show()
+        return UNDECIDED
+    except click.ClickException as error:
+        # One line, like every other error (click's own is usage, a hint, a blank, then it).
+        click.echo(f"tagguard: error: {_one_line(error)}", err=True)
+        _json_error(args, "usage", _one_line(error))
+        return UNDECIDED
+    except click.Abort:
+        click.echo("tagguard: aborted", err=True)
+        _json_error(args, "aborted", "aborted")
+        return UNDECIDED
+    except TagguardError as error:
+        click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
+        _json_error(args, error_code(error), printable(redact(error.message)))
+        return error.exit_code
+    except Exception as error:
+        if debug:
+            raise
+        detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
+        message = (
+            f"{type(error).__name__}: {detail} "
+            "(run with --debug for a traceback, and please report it)"
+        )
+        click.echo(f"tagguard: internal error: {message}", err=True)
+        _json_error(args, "internal", message)
+        return UNDECIDED
+    return result if isinstance(result, int) else 0
+
+
+def _json_error(args: list[str], code: str, message: str) -> None:
+    """With --format json, an exit 2 still prints the command's one JSON object, emptied,
+    with `error` added (tagguard.reporters.json.error_document)."""
+    asked = _json_command(args)
+    if asked is not None:
+        command, reference = asked
+        sys.stdout.write(error_document(command, code, message, reference))
+
+
+def _json_command(args: list[str]) -> tuple[str, str | None] | None:
+    """(command, its REFERENCE argument if read) when the command line asks for --format json.
+
+    The command line is read again the way click read it, but leniently (no callbacks, no
+    errors: it may be the very line click just refused), so `--format=json`, an option's
+    environment variable, tagguard.toml and a default all count as they did for the run."""
+    try:
+        group = cli.make_context("tagguard", list(args), resilient_parsing=True)
+        for position, name in enumerate(args):
+            command = cli.get_command(group, name)
+            if command is not None:
+                rest = args[position + 1 :]
+                defaults = _config_defaults(group).get(name)
+                with command.make_context(
+                    name, rest, resilient_parsing=True, default_map=defaults
+                ) as context:
+                    params = context.params
+                break
+        else:
+            return None
+    except Exception:  # whatever the line holds, the error already told stays the answer
+        return None
+    if params.get("output_format") != "json":
+        return None
+    reference = params.get("reference")
+    return name, reference if isinstance(reference, str) else None
+
+
+def _config_defaults(group: click.Context) -> dict[str, Any]:
+    """The commands' defaults from tagguard.toml, as the group's callback sets them (none
+    when the file is the error)."""
+
+    from tagguard.commands import cli
+
+    try:
+        config = load_config(group.params.get("config_file"), Path.cwd())
+        return default_maps(config, cli.commands) if config.path is not None else {}
+    except Exception:
+        return {}
+
+
+def _one_line(error: click.ClickException) -> str:
+    """A click error's message, with where to read more for a usage error."""
+    context = getattr(error, "ctx", None)  # only usage errors carry one
+    if isinstance(error, click.NoSuchOption) and context is not None:
+        message = _no_such_option(error, context)
+    else:
+        message = " ".join(error.format_message().split()).rstrip(".")
+    if context is not None:
+        message += f" (see '{context.command_path} --help')"
+    return printable(message)
+
+
+def _no_such_option(error: click.NoSuchOption, context: click.Context) -> str:
+    """click's suggestion is any option difflib finds 60 % alike, dashes included, so
+    `--quiet` gets `--digest`. Here a suggestion must be alike without the dashes, or
+    begin the same; and an option of tagguard itself or of another command is named
+    where it belongs."""
+    name = error.option_name
+    message = f"No such option '{name}'"
+    close = [p for p in error.possibilities or () if _alike(name, p)]
+    if close:  # difflib's best first
+        return f"{message}. Did you mean '{close[0]}'?"
+    root = context.find_root()
+    own = [param for param in root.command.params if name in _names(param)]
+    if context is not root and own:
+        flag = getattr(own[0], "is_flag", False)
+        written = name if flag else f"{name} {own[0].make_metavar(root)}"
+        return (
+            f"{message} after the command: it is an option of tagguard itself, written "
+            f"before the command ({root.command_path} {written} {context.info_name} ...)"
+        )
+    group = root.command
+    owners = [
+        command_name
+        for command_name, command in sorted(getattr(group, "commands", {}).items())
+        if command is not context.command and name in _option_names(command)
+    ]
+    if owners:
+        listed = " and ".join([", ".join(owners[:-1]), owners[-1]] if owners[1:] else owners)
+        return f"{message} for '{context.command_path}': it is an option of {root.command_path} {listed}"
+    return message
+
+
+def _alike(given: str, option: str) -> bool:
+    given, option = given.lstrip("-"), option.lstrip("-")
+    prefix = len(given) >= 3 and (option.startswith(given) or given.startswith(option))
+    return prefix or difflib.SequenceMatcher(None, given, option).ratio() >= 0.7
+
+
+def _names(param: click.Parameter) -> set[str]:
+    return {*param.opts, *param.secondary_opts}
+
+
+def _option_names(command: click.Command) -> set[str]:
+    return {name for param in command.params for name in _names(param)}

@@ -1,0 +1,103 @@
+"""tagguard.output: report files checked before anything is read; what is printed, redacted
+with the run's redactor only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tagguard.core.decide import Decision, Operation, Verdict
+from tagguard.core.report import Report
+from tagguard.core.sanitize import Redactor
+from tagguard.errors import InputError
+from tagguard.output import emit, report_files
+
+
+def decision(tag: str, verdict: Verdict) -> Decision:
+    return Decision(
+        operation=Operation.PUSH,
+        reference=f"h.io/proj/app:{tag}",
+        registry="h.io",
+        project="proj",
+        repository="proj/app",
+        tag=tag,
+        decision=verdict,
+        immutable=verdict is Verdict.BLOCK,
+        current_digest=None,
+        new_digest=None,
+        rule_id=None,
+        reason=f"reason for {tag}",
+    )
+
+
+def report() -> Report:
+    found = Report()
+    found.extend([decision("v1", Verdict.ALLOW), decision("v2", Verdict.BLOCK)])
+    return found
+
+
+def test_report_files_are_read_into_name_and_path(tmp_path: Path) -> None:
+    deep = tmp_path / "new" / "folder" / "r.json"
+    assert report_files([f"json={deep}", f"text={tmp_path / 'r.txt'}"]) == {
+        "json": str(deep),
+        "text": str(tmp_path / "r.txt"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("json", "write NAME=PATH"),
+        ("nope=x.json", "write NAME=PATH"),
+        ("json={dir}", "is a folder; name a file"),
+        ("json={file}/r.json", "is not a folder"),
+    ],
+)
+def test_a_bad_report_file_is_refused(tmp_path: Path, entry: str, message: str) -> None:
+    (tmp_path / "file").write_text("")
+    entry = entry.format(dir=tmp_path, file=tmp_path / "file")
+    with pytest.raises(InputError, match=message):
+        report_files([entry])
+
+
+def test_a_report_name_given_twice_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="--report json is given twice"):
+        report_files([f"json={tmp_path / 'a'}", f"json={tmp_path / 'b'}"])
+
+
+def test_quiet_prints_the_blocks_only_and_returns_the_exit_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = emit(
+        report(), output_format="text", color=False, quiet=True, reports={}, redactor=Redactor()
+    )
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "app:v2" in printed
+    assert "app:v1" not in printed
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "github", "sarif"])
+def test_printed_and_written_output_is_redacted_with_the_runs_redactor(
+    output_format: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    redactor = Redactor()
+    redactor.keep("reason for v2")
+    path = tmp_path / "r.json"
+    emit(
+        report(),
+        output_format=output_format,
+        color=False,
+        quiet=False,
+        reports={"json": str(path)},
+        redactor=redactor,
+    )
+    printed, written = capsys.readouterr().out, path.read_text()
+    for text in (printed, written):
+        assert "reason for v2" not in text
+        assert "***" in text
+    assert "reason for v1" in written  # what is not a secret stays
+    emit(report(), output_format=output_format, color=False, quiet=False, reports={},
+         redactor=Redactor())  # fmt: skip
+    assert "reason for v2" in capsys.readouterr().out  # another run's secret is not hidden
