@@ -25,6 +25,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, TextIO
 
 import click
@@ -42,34 +43,38 @@ COLOR_CHOICES = ("auto", "always", "never")
 # use; no option reads them, so setting one for tagguard's shell steps cannot change the
 # meaning of another. (TAGGUARD_HARBOR_URL, TAGGUARD_USERNAME and TAGGUARD_PASSWORD are set by
 # them too, with the same meaning as for the CLI.)
-RESERVED: Mapping[str, str] = {
-    "TAGGUARD_ARGS": "GitLab: more options for the job's tagguard command",
-    "TAGGUARD_DIGEST": "GitLab: passed by the job as push's --digest",
-    "TAGGUARD_DISABLED": "GitLab: true skips the job",
-    "TAGGUARD_IMAGE": "GitLab: the job's image",
-    "TAGGUARD_INSTALL": "GitLab: source, package or image",
-    "TAGGUARD_MODE": "GitLab: enforce or warn",
-    "TAGGUARD_PACKAGE": "GitLab: the pip requirement installed",
-    "TAGGUARD_PLAN": "GitLab: the release plan the job checks",
-    "TAGGUARD_PYTHON": "Action and git hook: the Python that runs tagguard",
-    "TAGGUARD_REF": "GitLab: the git ref of tagguard installed from source",
-    "TAGGUARD_REFS": "GitLab: the references the job checks",
-    "TAGGUARD_SOURCE": "GitLab: the git URL tagguard is installed from",
-    "TAGGUARD_IN_DOCKER_PLUGIN": "the docker plugin's marker against running itself",
-    "TAGGUARD_BLOCKED": "the dotenv report's count (an output, not an input)",
-    "TAGGUARD_SKIPPED": "the dotenv report's count (an output, not an input)",
-    "TAGGUARD_ALLOWED": "the dotenv report's count (an output, not an input)",
-}
+RESERVED: Mapping[str, str] = MappingProxyType(
+    {
+        "TAGGUARD_ARGS": "GitLab: more options for the job's tagguard command",
+        "TAGGUARD_DIGEST": "GitLab: passed by the job as push's --digest",
+        "TAGGUARD_DISABLED": "GitLab: true skips the job",
+        "TAGGUARD_IMAGE": "GitLab: the job's image",
+        "TAGGUARD_INSTALL": "GitLab: source, package or image",
+        "TAGGUARD_MODE": "GitLab: enforce or warn",
+        "TAGGUARD_PACKAGE": "GitLab: the pip requirement installed",
+        "TAGGUARD_PLAN": "GitLab: the release plan the job checks",
+        "TAGGUARD_PYTHON": "Action and git hook: the Python that runs tagguard",
+        "TAGGUARD_REF": "GitLab: the git ref of tagguard installed from source",
+        "TAGGUARD_REFS": "GitLab: the references the job checks",
+        "TAGGUARD_SOURCE": "GitLab: the git URL tagguard is installed from",
+        "TAGGUARD_IN_DOCKER_PLUGIN": "the docker plugin's marker against running itself",
+        "TAGGUARD_BLOCKED": "the dotenv report's count (an output, not an input)",
+        "TAGGUARD_SKIPPED": "the dotenv report's count (an output, not an input)",
+        "TAGGUARD_ALLOWED": "the dotenv report's count (an output, not an input)",
+    }
+)
 
 # Options a file must not set, and what to do instead.
-REFUSED_KEYS: Mapping[str, str] = {
-    "password": "a password does not belong in a file: use --credentials HOST=ENVVAR, "
-    "TAGGUARD_PASSWORD or docker login",
-    "password-stdin": "it reads standard input: give it on the command line",
-    "username": "use --credentials HOST=ENVVAR, TAGGUARD_USERNAME/TAGGUARD_PASSWORD or docker login",
-    "debug": "set it for one run: --debug or TAGGUARD_DEBUG",
-    "config": "a file cannot name another: use --config or TAGGUARD_CONFIG",
-}
+REFUSED_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "password": "a password does not belong in a file: use --credentials HOST=ENVVAR, "
+        "TAGGUARD_PASSWORD or docker login",
+        "password-stdin": "it reads standard input: give it on the command line",
+        "username": "use --credentials HOST=ENVVAR, TAGGUARD_USERNAME/TAGGUARD_PASSWORD or docker login",
+        "debug": "set it for one run: --debug or TAGGUARD_DEBUG",
+        "config": "a file cannot name another: use --config or TAGGUARD_CONFIG",
+    }
+)
 
 
 @dataclass(frozen=True)

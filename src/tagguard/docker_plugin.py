@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from tagguard import __version__
@@ -34,13 +35,15 @@ if TYPE_CHECKING:
     from tagguard.core.report import Report
     from tagguard.options import Options
 
-METADATA = {
-    "SchemaVersion": "0.1.0",
-    "Vendor": "tagguard",
-    "Version": __version__,
-    "ShortDescription": "Check Harbor tag immutability before docker pushes or tags",
-    "URL": "https://github.com/tagguard/tagguard",
-}
+METADATA = MappingProxyType(
+    {
+        "SchemaVersion": "0.1.0",
+        "Vendor": "tagguard",
+        "Version": __version__,
+        "ShortDescription": "Check Harbor tag immutability before docker pushes or tags",
+        "URL": "https://github.com/tagguard/tagguard",
+    }
+)
 DOCKER = "docker"
 # Set in every docker this plugin starts; found at start-up, it means docker has run the
 # plugin from inside itself, and the plugin stops there.
@@ -133,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args[:1] == ["docker-cli-plugin-metadata"]:
         # Answered always, marker or not: docker asks every plugin this when it lists them,
         # and it never runs docker.
-        print(json.dumps(METADATA))
+        print(json.dumps(dict(METADATA)))
         return 0
     if os.environ.get(MARKER):
         print(

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from tagguard.errors import InputError, StateError
@@ -38,15 +39,17 @@ PRE_COMMIT_HASHES = (
 )
 # Options that cannot work in a hook: git's standard input is the list of refs, and the
 # hook reads the verdicts as JSON.
-REFUSED_OPTIONS = {
-    "--password-stdin": "git's standard input is the list of pushed refs; give the "
-    "credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
-    "--username": "it needs --password-stdin, and git's standard input is the list of pushed "
-    "refs; give the credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
-    "-u": "it needs --password-stdin, and git's standard input is the list of pushed refs; "
-    "give the credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
-    "--format": "the hook prints its own lines",
-}
+REFUSED_OPTIONS = MappingProxyType(
+    {
+        "--password-stdin": "git's standard input is the list of pushed refs; give the "
+        "credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
+        "--username": "it needs --password-stdin, and git's standard input is the list of pushed "
+        "refs; give the credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
+        "-u": "it needs --password-stdin, and git's standard input is the list of pushed refs; "
+        "give the credentials as TAGGUARD_USERNAME/TAGGUARD_PASSWORD or with docker login",
+        "--format": "the hook prints its own lines",
+    }
+)
 
 # Reads `tagguard plan`'s arguments (PLAN, then its options) as the command will, raising
 # its usage error; the CLI hands in its own, so this module needs no command of its own.

@@ -25,7 +25,7 @@ from tagguard.commands.flags import FORMATS, REPORT_FILES, output_options
 from tagguard.config import default_maps, load_config, resolved
 from tagguard.options import Options, make_options
 
-__all__ = ["FORMATS", "REPORT_FILES", "cli", "configured_options"]
+__all__ = ("FORMATS", "REPORT_FILES", "cli", "configured_options")
 
 
 @click.group(

@@ -7,7 +7,7 @@ that put them on a command. Values are checked later, all at once (tagguard.opti
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -17,7 +17,7 @@ REPORT_FILES = ("text", "json", "sarif", "junit", "codequality", "dotenv", "mark
 ON_ERROR = ("fail", "warn")
 
 
-_files = [
+_files = (
     click.option(
         "--rules-file",
         type=click.Path(dir_okay=False),
@@ -39,8 +39,8 @@ _files = [
         show_envvar=True,
         help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
     ),
-]
-_format = [
+)
+_format = (
     click.option(
         "--format",
         "output_format",
@@ -50,8 +50,8 @@ _format = [
         show_envvar=True,
         help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text; explain and lint: text or json).",
     ),
-]
-_reports = [
+)
+_reports = (
     click.option(
         "--report",
         "reports",
@@ -61,8 +61,8 @@ _reports = [
         show_envvar=True,
         help=f"Also write a report to PATH; NAME is one of {', '.join(REPORT_FILES)}.",
     ),
-]
-_live = [
+)
+_live = (
     click.option(
         "--harbor-url",
         "harbor_urls",
@@ -135,8 +135,8 @@ _live = [
         show_default=True,
         help="Requests in flight at once, to each Harbor.",
     ),
-]
-_policy = [
+)
+_policy = (
     click.option(
         "--on-error",
         envvar="TAGGUARD_ON_ERROR",
@@ -155,10 +155,10 @@ _policy = [
         show_envvar=True,
         help="auto: also warn where an event-based replication policy replays a write or delete onto a destination tag that refuses it (needs a system admin to read the policies).",
     ),
-]
+)
 
 
-def apply(options: list[Any]) -> Callable[[Any], Any]:
+def apply(options: Sequence[Any]) -> Callable[[Any], Any]:
     def decorate(function: Any) -> Any:
         for option in reversed(options):
             function = option(function)
@@ -168,7 +168,7 @@ def apply(options: list[Any]) -> Callable[[Any], Any]:
 
 
 # Accepted before the command and after it (`tagguard --verbose push ...`, `push ... -v`).
-_outputs = [
+_outputs = (
     click.option(
         "--color",
         type=click.Choice(("auto", "always", "never")),
@@ -201,13 +201,13 @@ _outputs = [
         # so that an error while the command line is read still shows its traceback.
         help="Show tracebacks for unexpected errors. [env var: TAGGUARD_DEBUG, any non-empty value]",
     ),
-]
+)
 output_options = apply(_outputs)
 common_options = apply(_files + _format + _reports + _live + _policy + _outputs)
 # explain prints one explanation: no report files, and nothing to warn past.
 explain_options = apply(_files + _format + _live + _outputs)
 
-_reference_lists = [
+_reference_lists = (
     click.option(
         "--refs-from-env",
         "refs_env",
@@ -223,6 +223,6 @@ _reference_lists = [
         show_envvar=True,
         help="Also check the references listed in FILE, one per line.",
     ),
-]
+)
 reference_lists = apply(_reference_lists)
 format_options = apply(_format)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 from tagguard.core.immutability import Immutability
 from tagguard.core.reference import Reference
@@ -41,13 +42,15 @@ class Operation(StrEnum):
 
 
 # What "writing" the tag is called in sentences, per operation.
-_WRITE_NOUN = {
-    Operation.PUSH: "the push",
-    Operation.RETAG: "the retag",
-    Operation.COPY: "the copy",
-    Operation.REPLICATE: "the replication",
-    Operation.SIGN: "the signature push",
-}
+_WRITE_NOUN = MappingProxyType(
+    {
+        Operation.PUSH: "the push",
+        Operation.RETAG: "the retag",
+        Operation.COPY: "the copy",
+        Operation.REPLICATE: "the replication",
+        Operation.SIGN: "the signature push",
+    }
+)
 
 
 @dataclass(frozen=True)

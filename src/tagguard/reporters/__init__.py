@@ -12,27 +12,24 @@ job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`. `COMMAND_FORMAT
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Protocol, TextIO
+from types import MappingProxyType
 
 from tagguard.core.report import Report
-from tagguard.core.sanitize import Redactor
+from tagguard.reporters.context import Context, FileFormat, Format, Reporter
 
-
-class Format(Protocol):
-    """A --format: prints the report on `context.stream`."""
-
-    def render(self, report: Report, context: Context) -> None: ...
-
-
-class FileFormat(Protocol):
-    """A --report NAME: writes the report whole to `path`."""
-
-    def write(self, report: Report, path: str, context: Context) -> None: ...
-
-
-class Reporter(Format, FileFormat, Protocol):
-    """A format that both prints and writes files."""
+__all__ = (
+    "COMMAND_FILES",
+    "COMMAND_FORMATS",
+    "FILES",
+    "FORMATS",
+    "Context",
+    "FileFormat",
+    "Format",
+    "Reporter",
+    "default_format",
+    "render",
+    "write",
+)
 
 
 # Each reporter module is the Protocol's implementation (mypy checks the module against it),
@@ -93,50 +90,44 @@ def _markdown() -> FileFormat:
     return markdown
 
 
-FORMATS: Mapping[str, Callable[[], Format]] = {
-    "text": _text,
-    "json": _json,
-    "github": _github,
-    "gitlab": _gitlab,
-    "sarif": _sarif,
-}
-FILES: Mapping[str, Callable[[], FileFormat]] = {
-    "text": _text,
-    "json": _json,
-    "sarif": _sarif,
-    "junit": _junit,
-    "codequality": _codequality,
-    "dotenv": _dotenv,
-    "markdown": _markdown,
-}
+FORMATS: Mapping[str, Callable[[], Format]] = MappingProxyType(
+    {
+        "text": _text,
+        "json": _json,
+        "github": _github,
+        "gitlab": _gitlab,
+        "sarif": _sarif,
+    }
+)
+FILES: Mapping[str, Callable[[], FileFormat]] = MappingProxyType(
+    {
+        "text": _text,
+        "json": _json,
+        "sarif": _sarif,
+        "junit": _junit,
+        "codequality": _codequality,
+        "dotenv": _dotenv,
+        "markdown": _markdown,
+    }
+)
 
 # What each command renders: its --format choices and its --report names. A command accepts
 # only these (anything else is refused with one line), so no option is taken and ignored.
 _CHECKS = ("push", "retag", "copy", "replicate", "delete", "sign", "plan", "impact")
-COMMAND_FORMATS: Mapping[str, tuple[str, ...]] = {
-    **{name: tuple(FORMATS) for name in _CHECKS},
-    "explain": ("text", "json"),
-    "lint": ("text", "json"),
-}
-COMMAND_FILES: Mapping[str, tuple[str, ...]] = {
-    **{name: tuple(FILES) for name in _CHECKS},
-    "explain": (),
-    "lint": (),
-}
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a reporter may know besides the report: where to print, the CI environment
-    (for files such as $GITHUB_OUTPUT), and the reports written to files. Secrets are not
-    among them: a reporter cannot print what it is never given, and all output is redacted
-    with the run's `redactor` on its way out (tagguard.reporters.files)."""
-
-    stream: TextIO
-    color: bool = False
-    env: Mapping[str, str] = field(default_factory=dict)
-    files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
-    redactor: Redactor = field(default_factory=Redactor)  # the run's
+COMMAND_FORMATS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        **{name: tuple(FORMATS) for name in _CHECKS},
+        "explain": ("text", "json"),
+        "lint": ("text", "json"),
+    }
+)
+COMMAND_FILES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        **{name: tuple(FILES) for name in _CHECKS},
+        "explain": (),
+        "lint": (),
+    }
+)
 
 
 def default_format(env: Mapping[str, str], command: str | None = None) -> str:

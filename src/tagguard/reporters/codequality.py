@@ -23,7 +23,7 @@ from tagguard.reporters.files import write_text
 from tagguard.reporters.locations import Location, locate
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 
 class _Fingerprints:

@@ -8,7 +8,7 @@ from tagguard.core.report import Report
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 
 def dotenv(report: Report) -> str:

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any, TextIO
 
 from tagguard.check import Explained
 from tagguard.core.rules import Evaluation, RuleStep, StepOutcome
 from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.text import paint
+from tagguard.reporters.versioning import versioned
 
-_SAY = {
-    StepOutcome.SKIPPED_DISABLED: "disabled, skipped",
-    StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR: "has no repository selector, never matches",
-    StepOutcome.SKIPPED_NO_TAG_SELECTOR: "has no tag selector, never matches",
-    StepOutcome.REPOSITORY_NOT_SELECTED: "repository selector {detail} does not select {name!r}",
-    StepOutcome.TAG_NOT_SELECTED: "tag selector {detail} does not select {tag!r}",
-    StepOutcome.MATCHED: "matches ({detail}): the tag is immutable",
-    StepOutcome.ERROR: "errors ({detail}): Harbor stops here and treats the tag as mutable",
-    StepOutcome.NOT_REACHED: "not evaluated",
-}
+_SAY = MappingProxyType(
+    {
+        StepOutcome.SKIPPED_DISABLED: "disabled, skipped",
+        StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR: "has no repository selector, never matches",
+        StepOutcome.SKIPPED_NO_TAG_SELECTOR: "has no tag selector, never matches",
+        StepOutcome.REPOSITORY_NOT_SELECTED: "repository selector {detail} does not select {name!r}",
+        StepOutcome.TAG_NOT_SELECTED: "tag selector {detail} does not select {tag!r}",
+        StepOutcome.MATCHED: "matches ({detail}): the tag is immutable",
+        StepOutcome.ERROR: "errors ({detail}): Harbor stops here and treats the tag as mutable",
+        StepOutcome.NOT_REACHED: "not evaluated",
+    }
+)
 
 
 def _step_text(step: RuleStep, evaluation: Evaluation) -> str:
@@ -106,8 +110,6 @@ def explanation_dict(explained: Explained, reference: str) -> dict[str, Any]:
 
 
 def render_json(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
-    from tagguard.reporters.json import versioned
-
     data = versioned(explanation_dict(explained, reference))
     stream.write(printable_json(json.dumps(data, indent=2)))
     stream.write("\n")

@@ -26,7 +26,7 @@ from tagguard.reporters.markdown import markdown
 from tagguard.reporters.text import text
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 MAX_ERRORS = 10
 WRITES = (Operation.PUSH, Operation.RETAG, Operation.COPY, Operation.REPLICATE)

@@ -13,7 +13,7 @@ from tagguard.core.report import Report
 from tagguard.reporters.text import text
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 
 def render(report: Report, context: Context) -> None:

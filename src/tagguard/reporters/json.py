@@ -30,11 +30,10 @@ from tagguard.errors import (
     TagguardError,
 )
 from tagguard.reporters.files import emit, write_pieces
+from tagguard.reporters.versioning import SCHEMA_VERSION, versioned
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
-
-SCHEMA_VERSION = 1
+    from tagguard.reporters.context import Context
 
 # A warning carries every one of these keys, null where it does not apply, so a parser
 # never has to ask whether a key is there (an `undecided` warning has no registry).
@@ -62,11 +61,6 @@ def error_code(error: BaseException) -> str:
         if isinstance(error, kind):
             return code
     return "internal"
-
-
-def versioned(data: dict[str, Any]) -> dict[str, Any]:
-    """`data` with schema_version as its first key."""
-    return {"schema_version": SCHEMA_VERSION, **data}
 
 
 def decision_dict(decision: Decision) -> dict[str, Any]:

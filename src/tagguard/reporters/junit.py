@@ -12,7 +12,7 @@ from tagguard.core.sanitize import printable
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 
 def junit(report: Report) -> str:

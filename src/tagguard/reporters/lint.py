@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from types import MappingProxyType
 from typing import Any, TextIO
 
 from tagguard.core.lint import Finding, Level
 from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.text import paint
+from tagguard.reporters.versioning import versioned
 
-_COLORS = {Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36"}
+_COLORS = MappingProxyType({Level.ERROR: "31", Level.WARNING: "33", Level.INFO: "36"})
 Located = tuple[str, Finding]
 
 
@@ -49,8 +51,6 @@ def finding_dict(origin: str, finding: Finding) -> dict[str, Any]:
 
 
 def render_json(found: Sequence[Located], stream: TextIO, color: bool = False) -> None:
-    from tagguard.reporters.json import versioned
-
     data = versioned(
         {
             "findings": [finding_dict(origin, f) for origin, f in found],

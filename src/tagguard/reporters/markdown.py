@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Verdict
@@ -11,9 +12,11 @@ from tagguard.core.sanitize import printable
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
-_MARK = {Verdict.BLOCK: "⛔ block", Verdict.SKIP: "⏭️ skip", Verdict.ALLOW: "✅ allow"}
+_MARK = MappingProxyType(
+    {Verdict.BLOCK: "⛔ block", Verdict.SKIP: "⏭️ skip", Verdict.ALLOW: "✅ allow"}
+)
 
 
 # Backslash-escaped, each renders as itself (CommonMark: any ASCII punctuation may be escaped):

@@ -24,6 +24,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tagguard import __version__
@@ -34,29 +35,31 @@ from tagguard.reporters.files import write_text
 from tagguard.reporters.locations import Location, locate, uri
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
 HELP = "https://github.com/tagguard/tagguard"
-RULES = {
-    "blocked": (
-        "Harbor will refuse this write or delete: the tag is immutable",
-        "An immutability rule of the Harbor project (or the tag's own immutable flag) makes "
-        "the tag immutable, and the operation would move, overwrite or delete it. Harbor "
-        "refuses it, and the pipeline step fails.",
-    ),
-    "broken-rule": (
-        "An immutability rule errors in Harbor and fails open",
-        "Harbor stops evaluating the project's immutability rules at a rule whose pattern "
-        "errors, and treats the tag as mutable: the rules after it protect nothing.",
-    ),
-    "warning": (
-        "Harbor will silently do something other than the pipeline expects",
-        "The operation succeeds, but its effect differs from what the pipeline asks for "
-        "(an image left in place, a replication that fails later, a rule that never matches).",
-    ),
-}
+RULES = MappingProxyType(
+    {
+        "blocked": (
+            "Harbor will refuse this write or delete: the tag is immutable",
+            "An immutability rule of the Harbor project (or the tag's own immutable flag) makes "
+            "the tag immutable, and the operation would move, overwrite or delete it. Harbor "
+            "refuses it, and the pipeline step fails.",
+        ),
+        "broken-rule": (
+            "An immutability rule errors in Harbor and fails open",
+            "Harbor stops evaluating the project's immutability rules at a rule whose pattern "
+            "errors, and treats the tag as mutable: the rules after it protect nothing.",
+        ),
+        "warning": (
+            "Harbor will silently do something other than the pipeline expects",
+            "The operation succeeds, but its effect differs from what the pipeline asks for "
+            "(an image left in place, a replication that fails later, a rule that never matches).",
+        ),
+    }
+)
 
 
 def _message(text: str) -> dict[str, str]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Decision, Verdict
@@ -12,9 +13,9 @@ from tagguard.core.sanitize import printable
 from tagguard.reporters.files import emit, write_pieces
 
 if TYPE_CHECKING:
-    from tagguard.reporters import Context
+    from tagguard.reporters.context import Context
 
-_COLORS = {Verdict.BLOCK: "31", Verdict.SKIP: "33", Verdict.ALLOW: "32"}
+_COLORS = MappingProxyType({Verdict.BLOCK: "31", Verdict.SKIP: "33", Verdict.ALLOW: "32"})
 _WIDTH = max(len(v.value) for v in Verdict)
 
 

@@ -1,0 +1,44 @@
+"""What every reporter is given (`Context`) and what it must be (`Format`, `FileFormat`).
+
+Its own module so that a reporter names these without importing the registry that loads it
+(tagguard.reporters): the registry imports the reporters, never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from tagguard.core.report import Report
+from tagguard.core.sanitize import Redactor
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a reporter may know besides the report: where to print, the CI environment
+    (for files such as $GITHUB_OUTPUT), and the reports written to files. Secrets are not
+    among them: a reporter cannot print what it is never given, and all output is redacted
+    with the run's `redactor` on its way out (tagguard.reporters.files)."""
+
+    stream: TextIO
+    color: bool = False
+    env: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)  # report name -> path written
+    redactor: Redactor = field(default_factory=Redactor)  # the run's
+
+
+class Format(Protocol):
+    """A --format: prints the report on `context.stream`."""
+
+    def render(self, report: Report, context: Context) -> None: ...
+
+
+class FileFormat(Protocol):
+    """A --report NAME: writes the report whole to `path`."""
+
+    def write(self, report: Report, path: str, context: Context) -> None: ...
+
+
+class Reporter(Format, FileFormat, Protocol):
+    """A format that both prints and writes files."""

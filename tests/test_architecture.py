@@ -1,0 +1,231 @@
+"""The shape of the package, checked from its source: imports go one way, and no module
+keeps state between runs.
+
+Both checks read the code with `ast` rather than importing it, so an import inside a
+function (a lazy import, taken only on some paths) counts as much as one at the top: a cycle
+it hides still makes the order of imports matter, and still ties two modules into one. An
+import under `if TYPE_CHECKING:` counts too: it is a dependency of the types, and a
+reporter that named its registry's module for a type would still be one half of a loop. The
+package a module sits in is not counted as imported by it (Python runs a package's
+`__init__` before any of its modules, which says nothing about the design).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src"
+PACKAGE = "tagguard"
+
+
+def module_files(root: Path) -> dict[str, Path]:
+    """Module name -> file, for every module under `root` (a folder holding packages)."""
+    found: dict[str, Path] = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        found[".".join(parts)] = path
+    return found
+
+
+def _owner(name: str, modules: Mapping[str, Path]) -> str | None:
+    """The module that defines `name` (a module, or a name inside one)."""
+    while name and name not in modules:
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+def _imported(node: ast.AST, module: str, is_package: bool) -> Iterator[str]:
+    """The dotted names an import statement names, relative ones made absolute."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names)
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            parts = module.split(".") if is_package else module.split(".")[:-1]
+            parts = parts[: len(parts) - node.level + 1]
+            base = ".".join([*parts, base] if base else parts)
+        for alias in node.names:
+            yield f"{base}.{alias.name}"  # `from a import b`: module a.b if there is one
+
+
+def import_graph(root: Path, package: str) -> dict[str, set[str]]:
+    """Module -> the modules of `package` it imports, anywhere in its code."""
+    modules = module_files(root)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        edges: set[str] = set()
+        for node in ast.walk(tree):
+            for name in _imported(node, module, path.name == "__init__.py"):
+                owner = _owner(name, modules)
+                if owner is not None and (owner == package or owner.startswith(package + ".")):
+                    edges.add(owner)
+        edges.discard(module)
+        graph[module] = edges
+    return graph
+
+
+def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
+    """One cycle of `graph` as [a, b, ..., a], or None: an iterative depth-first search."""
+    done: set[str] = set()
+    for start in sorted(graph):
+        if start in done:
+            continue
+        path: list[str] = [start]
+        on_path = {start}
+        pending = [iter(sorted(graph[start]))]
+        while pending:
+            following = next(pending[-1], None)
+            if following is None:
+                done.add(path[-1])
+                on_path.discard(path.pop())
+                pending.pop()
+            elif following in on_path:
+                return [*path[path.index(following) :], following]
+            elif following not in done:
+                path.append(following)
+                on_path.add(following)
+                pending.append(iter(sorted(graph.get(following, ()))))
+    return None
+
+
+# Calls that build something that can change after it is bound.
+_MUTABLE_CALLS = frozenset(
+    {"list", "dict", "set", "bytearray", "defaultdict", "deque", "OrderedDict", "Counter"}
+)
+_MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+
+
+def _is_mutable(value: ast.expr | None) -> bool:
+    if isinstance(value, _MUTABLE_DISPLAYS):
+        return True
+    if isinstance(value, ast.Call):
+        called = value.func
+        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        return name in _MUTABLE_CALLS
+    return False
+
+
+def _bindings(body: list[ast.stmt], where: str) -> Iterator[str]:
+    for statement in body:
+        if isinstance(statement, ast.ClassDef):
+            yield from _bindings(statement.body, f"{where}{statement.name}.")
+        elif isinstance(statement, (ast.If, ast.Try)):  # module level still
+            yield from _bindings(statement.body, where)
+            yield from _bindings(statement.orelse, where)
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and _is_mutable(statement.value):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                yield f"line {statement.lineno}: {where}{ast.unparse(target)}"
+
+
+def mutable_state(source: str) -> list[str]:
+    """What a module keeps that could change between runs: names bound at module or class
+    level to mutable containers, and every `global` statement."""
+    tree = ast.parse(source)
+    found = list(_bindings(tree.body, ""))
+    found += [
+        f"line {node.lineno}: global {', '.join(node.names)}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Global)
+    ]
+    return found
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    graph = import_graph(SRC, PACKAGE)
+    assert len(graph) > 40  # the walk found the package, not an empty folder
+    assert "tagguard.core.rules" in graph["tagguard.core.lint"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or ())
+
+
+def test_the_core_imports_nothing_outside_it() -> None:
+    """The functional core decides from values: it never reaches the shell, the CLI or a
+    reporter (tagguard.errors, the exception types, is shared by all)."""
+    graph = import_graph(SRC, PACKAGE)
+    allowed = ("tagguard.core", "tagguard.errors", "tagguard")
+    for module, edges in graph.items():
+        if module.startswith("tagguard.core"):
+            outside = {edge for edge in edges if not edge.startswith(allowed)}
+            assert not outside, f"{module} imports {sorted(outside)}"
+            assert "tagguard.shell" not in " ".join(edges)
+
+
+def test_no_module_keeps_mutable_state() -> None:
+    found = {
+        module: state
+        for module, path in module_files(SRC).items()
+        if (state := mutable_state(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}
+
+
+def _package(tmp_path: Path, files: Mapping[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_a_cycle_hidden_by_a_lazy_import_is_found(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "from pkg import b\n",
+            "pkg/b.py": "def later():\n    from . import c\n",
+            "pkg/c.py": "import pkg.a\n",
+        },
+    )
+    assert find_cycle(import_graph(root, "pkg")) == ["pkg.a", "pkg.b", "pkg.c", "pkg.a"]
+
+
+def test_a_type_only_import_counts_and_the_parent_package_does_not(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "def load():\n    from pkg import child\n",
+            "pkg/child.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.x import T\n",
+            "pkg/x.py": "from pkg.child import f\n",
+        },
+    )
+    graph = import_graph(root, "pkg")
+    assert graph["pkg.child"] == {"pkg.x"}  # not pkg, which Python imports first anyway
+    assert find_cycle(graph) == ["pkg.child", "pkg.x", "pkg.child"]
+    del graph["pkg.x"]
+    assert find_cycle(graph) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("CACHE: dict[int, str] = {}\n", ["line 1: CACHE"]),
+        ("SEEN = set()\n", ["line 1: SEEN"]),
+        ("import collections\nBY = collections.defaultdict(list)\n", ["line 2: BY"]),
+        ("class K:\n    items = []\n", ["line 2: K.items"]),
+        ("try:\n    X = [1]\nexcept ImportError:\n    X = ()\n", ["line 2: X"]),
+        ("def f():\n    global N\n    N = 1\n", ["line 2: global N"]),
+        ("NAMES = {n: 1 for n in 'ab'}\n", ["line 1: NAMES"]),
+    ],
+)
+def test_mutable_state_is_found(source: str, expected: list[str]) -> None:
+    assert mutable_state(source) == expected
+
+
+def test_immutable_constants_and_local_state_pass() -> None:
+    source = (
+        "import re\nfrom types import MappingProxyType\n"
+        "A = (1, 2)\nB = frozenset({1})\nC = MappingProxyType({'a': 1})\n"
+        "D = re.compile('x')\nE = 'text'\n"
+        "def f():\n    seen = set()\n    return seen\n"
+        "class K:\n    def m(self):\n        self.items = []\n"
+    )
+    assert mutable_state(source) == []
