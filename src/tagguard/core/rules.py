@@ -307,6 +307,7 @@ class RuleSet:
         self._unselected: list[RuleStep | None] = [None] * len(self.ordered)
         self._views: dict[tuple[str, str], _View] = {}
         self._splits: dict[str, int] = {}
+        self._may_part: dict[bool, tuple[int, ...]] = {}
         self._masked: dict[int, tuple[int, ...]] = {}
         self._steps: dict[tuple[int, StepOutcome], RuleStep] = {}
 
@@ -464,19 +465,29 @@ class RuleSet:
     def _split(self, name: str) -> int:
         """The first position whose repository entry differs between the releases
         (len(rules) if none): where an evaluation that reaches it may part. An entry differs
-        exactly when its selector's outcome does (a fixed entry never does)."""
+        exactly when its selector's outcome does (a fixed entry never does); for a plain
+        name, only where the selector's pattern may differ (`glob.may_differ`)."""
         if name not in self._splits:
-            plain = glob.plain_name(name)
             split = len(self.ordered)
-            for position, index in enumerate(self._selector_at):
-                if index < 0 or (plain and not self._selector_may_differ(index)):
-                    continue
+            for position in self._parting(glob.plain_name(name)):
+                index = self._selector_at[position]
                 old = self._outcome(index, name, glob.V1_1_1)
                 if self._outcome(index, name, glob.V1_3_4) != old:
                     split = position
                     break
             self._splits[name] = split
         return self._splits[name]
+
+    def _parting(self, plain: bool) -> tuple[int, ...]:
+        """The positions whose repository selector may answer differently by release: for
+        a plain name those whose pattern may differ, for any other every selector's."""
+        if plain not in self._may_part:
+            self._may_part[plain] = tuple(
+                position
+                for position, index in enumerate(self._selector_at)
+                if index >= 0 and (not plain or self._selector_may_differ(index))
+            )
+        return self._may_part[plain]
 
     def _selector_may_differ(self, index: int) -> bool:
         differs = self._differs[index]
