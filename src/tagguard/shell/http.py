@@ -15,6 +15,7 @@ every request goes through `Http.request`, which:
 from __future__ import annotations
 
 import email.utils
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from tagguard import __version__
@@ -89,8 +91,6 @@ class Http:
             _check_ca_file(self.options.verify)
         elif self.options.verify is False:
             # --insecure was asked for: urllib3's warning on every request adds nothing.
-            import urllib3
-
             urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self.started = self.clock()
 
@@ -273,8 +273,6 @@ def is_count(text: str) -> bool:
 def _check_ca_file(path: str) -> None:
     """A CA bundle that cannot be loaded is bad input, said up front, not a TLS failure of
     whichever request happens to come first."""
-    import ssl
-
     try:
         ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError, ValueError) as error:
