@@ -2,12 +2,13 @@
 keeps state between runs.
 
 Both checks read the code with `ast` rather than importing it, so an import inside a
-function (a lazy import, taken only on some paths) counts as much as one at the top: a cycle
-it hides still makes the order of imports matter, and still ties two modules into one. An
-import under `if TYPE_CHECKING:` counts too: it is a dependency of the types, and a
-reporter that named its registry's module for a type would still be one half of a loop. The
-package a module sits in is not counted as imported by it (Python runs a package's
-`__init__` before any of its modules, which says nothing about the design).
+function (a lazy import, taken only on some paths), or through `importlib.import_module` with
+a literal name, counts as much as one at the top: a cycle it hides still makes the order of
+imports matter, and still ties two modules into one. An import under `if TYPE_CHECKING:`
+counts too: it is a dependency of the types, and a reporter that named its registry's module
+for a type would still be one half of a loop. The package a module sits in is not counted as
+imported by it (Python runs a package's `__init__` before any of its modules, which says
+nothing about the design).
 """
 
 from __future__ import annotations
@@ -52,6 +53,14 @@ def _imported(node: ast.AST, module: str, is_package: bool) -> Iterator[str]:
             base = ".".join([*parts, base] if base else parts)
         for alias in node.names:
             yield f"{base}.{alias.name}"  # `from a import b`: module a.b if there is one
+    elif (
+        isinstance(node, ast.Call)
+        and _called(node) in {"import_module", "__import__"}
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        yield node.args[0].value  # importlib by a literal name is an import all the same
 
 
 def import_graph(root: Path, package: str) -> dict[str, set[str]]:
@@ -95,39 +104,106 @@ def find_cycle(graph: Mapping[str, set[str]]) -> list[str] | None:
     return None
 
 
-# Calls that build something that can change after it is bound.
+# Calls that build something that can change after it is bound (`sorted`, `str.split` and
+# `dict.fromkeys` build a list or a dict too).
 _MUTABLE_CALLS = frozenset(
-    {"list", "dict", "set", "bytearray", "defaultdict", "deque", "OrderedDict", "Counter"}
+    {
+        "list",
+        "dict",
+        "set",
+        "bytearray",
+        "defaultdict",
+        "deque",
+        "OrderedDict",
+        "Counter",
+        "sorted",
+        "split",
+        "fromkeys",
+    }
 )
 _MUTABLE_DISPLAYS = (ast.List, ast.Dict, ast.Set, ast.ListComp, ast.DictComp, ast.SetComp)
+# Read-only wrappers: what they hold must be read-only too.
+_WRAPPERS = frozenset({"tuple", "frozenset", "MappingProxyType"})
+
+
+def _called(call: ast.Call) -> str:
+    called = call.func
+    return called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
 
 
 def _is_mutable(value: ast.expr | None) -> bool:
     if isinstance(value, _MUTABLE_DISPLAYS):
         return True
+    if isinstance(value, ast.Tuple):  # `(1, [])` and `A, B = [], ()` keep a list
+        return any(_is_mutable(element) for element in value.elts)
     if isinstance(value, ast.Call):
-        called = value.func
-        name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+        name = _called(value)
+        if name in _WRAPPERS:
+            return any(_is_mutable(held) for held in _held(value))
         return name in _MUTABLE_CALLS
     return False
+
+
+def _held(wrapper: ast.Call) -> Iterator[ast.expr | None]:
+    """What a read-only wrapper keeps: the values of a dict it proxies, the elements of a
+    display it freezes (the display itself is copied, or only reachable read-only)."""
+    for argument in wrapper.args:
+        yield from _elements(argument)
+
+
+def _elements(display: ast.expr) -> Iterator[ast.expr | None]:
+    if isinstance(display, ast.Dict):
+        for key, value in zip(display.keys, display.values, strict=True):
+            if key is None:  # `**spread`: its values land in the outer dict
+                yield from _elements(value)
+            else:
+                yield value
+    elif isinstance(display, (ast.List, ast.Set, ast.Tuple)):
+        yield from display.elts
+    elif isinstance(display, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+        yield display.elt
+    elif isinstance(display, ast.DictComp):
+        yield display.value
+
+
+def _blocks(statement: ast.stmt) -> Iterator[list[ast.stmt]]:
+    """The statement lists nested in a compound statement that still run at the level it
+    sits at (the branches of `if`, `try`, `with`, `for`, `while`, `match`), in source order."""
+    yield getattr(statement, "body", [])
+    yield from (handler.body for handler in getattr(statement, "handlers", ()))
+    yield from (case.body for case in getattr(statement, "cases", ()))
+    yield getattr(statement, "orelse", [])
+    yield getattr(statement, "finalbody", [])
 
 
 def _bindings(body: list[ast.stmt], where: str) -> Iterator[str]:
     for statement in body:
         if isinstance(statement, ast.ClassDef):
             yield from _bindings(statement.body, f"{where}{statement.name}.")
-        elif isinstance(statement, (ast.If, ast.Try)):  # module level still
-            yield from _bindings(statement.body, where)
-            yield from _bindings(statement.orelse, where)
-        elif isinstance(statement, (ast.Assign, ast.AnnAssign)) and _is_mutable(statement.value):
-            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
-            for target in targets:
-                yield f"line {statement.lineno}: {where}{ast.unparse(target)}"
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue  # a function's names live for one call
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            if _is_mutable(statement.value):
+                targets = (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                )
+                for target in targets:
+                    yield f"line {statement.lineno}: {where}{ast.unparse(target)}"
+        else:
+            for block in _blocks(statement):
+                yield from _bindings(block, where)
 
 
 def mutable_state(source: str) -> list[str]:
     """What a module keeps that could change between runs: names bound at module or class
-    level to mutable containers, and every `global` statement."""
+    level (in any branch that runs there) to mutable containers, or to read-only ones that
+    hold one, and every `global` statement.
+
+    Not state in this sense, so allowed: a compiled pattern, a `TypeVar`, a logger (logging's
+    registry is the process's by design), and a `functools.lru_cache` on a pure function
+    (what it remembers is what the function would answer anyway, so no run can see another's).
+    A name bound to a call the checker does not know is taken as immutable: it reads the
+    source, not the values, and the table of mutable calls above says what it knows."""
     tree = ast.parse(source)
     found = list(_bindings(tree.body, ""))
     found += [
@@ -188,6 +264,18 @@ def test_a_cycle_hidden_by_a_lazy_import_is_found(tmp_path: Path) -> None:
     assert find_cycle(import_graph(root, "pkg")) == ["pkg.a", "pkg.b", "pkg.c", "pkg.a"]
 
 
+def test_a_cycle_through_importlib_is_found(tmp_path: Path) -> None:
+    root = _package(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/a.py": "import importlib\ndef load():\n    return importlib.import_module('pkg.b')\n",
+            "pkg/b.py": "from .a import load\n",
+        },
+    )
+    assert find_cycle(import_graph(root, "pkg")) == ["pkg.a", "pkg.b", "pkg.a"]
+
+
 def test_a_type_only_import_counts_and_the_parent_package_does_not(tmp_path: Path) -> None:
     root = _package(
         tmp_path,
@@ -214,6 +302,23 @@ def test_a_type_only_import_counts_and_the_parent_package_does_not(tmp_path: Pat
         ("try:\n    X = [1]\nexcept ImportError:\n    X = ()\n", ["line 2: X"]),
         ("def f():\n    global N\n    N = 1\n", ["line 2: global N"]),
         ("NAMES = {n: 1 for n in 'ab'}\n", ["line 1: NAMES"]),
+        (
+            "try:\n    import x\nexcept ImportError:\n    X = []\nfinally:\n    Y = {}\n",
+            ["line 4: X", "line 6: Y"],
+        ),
+        ("with open('f') as f:\n    WORDS = f.read().split()\n", ["line 2: WORDS"]),
+        ("for n in ():\n    pass\nelse:\n    DONE = {}\n", ["line 4: DONE"]),
+        ("match 1:\n    case 1:\n        M = set()\n", ["line 3: M"]),
+        ("A, B = [], ()\n", ["line 1: (A, B)"]),
+        ("T = (1, [2])\n", ["line 1: T"]),
+        ("P = MappingProxyType({'a': [1]})\n", ["line 1: P"]),
+        ("P = MappingProxyType({**{n: [n] for n in 'ab'}})\n", ["line 1: P"]),
+        ("F = frozenset(x for x in ())\nS = sorted('ba')\n", ["line 2: S"]),
+        ("N = dict.fromkeys('ab')\n", ["line 1: N"]),
+        (
+            "class K:\n    class Inner:\n        if True:\n            seen = set()\n",
+            ["line 4: K.Inner.seen"],
+        ),
     ],
 )
 def test_mutable_state_is_found(source: str, expected: list[str]) -> None:
@@ -227,5 +332,9 @@ def test_immutable_constants_and_local_state_pass() -> None:
         "D = re.compile('x')\nE = 'text'\n"
         "def f():\n    seen = set()\n    return seen\n"
         "class K:\n    def m(self):\n        self.items = []\n"
+        "P = MappingProxyType({**{n: (n,) for n in 'ab'}, 'c': ()})\n"
+        "T = tuple(sorted('ba'))\nF = frozenset(n for n in 'ab')\nU = (1, ('a', frozenset()))\n"
+        "import logging, typing\nLOG = logging.getLogger(__name__)\nV = typing.TypeVar('V')\n"
+        "if True:\n    def g():\n        cache = {}\n"
     )
     assert mutable_state(source) == []
