@@ -14,7 +14,7 @@ from tagguard import app
 from tagguard.core.reference import parse_reference
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
-from tagguard.core.state import OfflineSources, RulesTable, StateTable
+from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, StateError
 from tagguard.options import Options, make_options
 from tests.conftest import EXAMPLES
@@ -97,10 +97,14 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     return sources
 
 
-def test_asked_ahead_then_settled_then_closed(recorded: Recorded) -> None:
-    found = app.run_check(options(), [REF], [], lambda s, g: Report(), redactor=Redactor(),
-                          ask_ahead=True)  # fmt: skip
+def test_the_check_asks_ahead_then_the_root_settles_and_closes(recorded: Recorded) -> None:
+    def check(sources: Sources, globs: str | None) -> Report:
+        sources.prefetch([("harbor.example.com", "platform")], {})  # as tagguard.check does
+        return Report()
+
+    found = app.run_check(options(), [REF], [], check, redactor=Redactor())
     assert found.exit_code == 0
+    # Asked once, by the check: the composition root adds no prefetch of its own.
     assert recorded.calls == ["prefetch [('harbor.example.com', 'platform')]", "settle", "close"]
 
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+
 import pytest
 
-from tagguard.check import check_delete, check_push, check_retag, explain
+from tagguard.check import Image, check_delete, check_images, check_push, check_retag, explain
 from tagguard.core import glob
 from tagguard.core.decide import Verdict
 from tagguard.core.reference import parse_reference
@@ -143,3 +147,88 @@ def test_rules_per_project_must_name_the_project() -> None:
     assert table.for_project("p") == RULES
     with pytest.raises(StateError, match="has no rules for project 'q'"):
         table.for_project("q")
+
+
+class AskingSources(CountingSources):
+    """Counting sources that record each plan of questions told ahead."""
+
+    asked: list[tuple[set[tuple[str, str]], dict[tuple[str, str], set[str]]]]
+
+    def __init__(self, rules: RulesTable, state: StateTable) -> None:
+        super().__init__(rules, state)
+        object.__setattr__(self, "asked", [])
+
+    def prefetch(
+        self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
+    ) -> None:
+        self.asked.append((set(projects), {k: set(v) for k, v in tags.items()}))
+
+
+def asking() -> AskingSources:
+    base = sources()
+    return AskingSources(base.rules_table, base.state_table)
+
+
+def test_each_check_asks_its_questions_ahead_once() -> None:
+    src = asking()
+    check_push(src, glob.NEWEST, refs("h.io/p/app:v1", "h.io/p/web:v2"), A)
+    assert src.asked == [
+        ({("h.io", "p")}, {("h.io", "p/app"): {"v1"}, ("h.io", "p/web"): {"v2"}}),
+    ]
+    src = asking()
+    check_images(
+        src,
+        glob.NEWEST,
+        [
+            Image(tuple(refs("h.io/p/app:v1")), A, "one"),
+            Image(tuple(refs("h.io/p/web:v2")), None, "two"),
+        ],
+    )
+    assert src.asked == [
+        ({("h.io", "p")}, {("h.io", "p/app"): {"v1"}, ("h.io", "p/web"): {"v2"}}),
+    ]
+
+
+def test_several_images_share_one_session() -> None:
+    src = sources()
+    report = check_images(
+        src,
+        glob.NEWEST,
+        [
+            Image(tuple(refs("h.io/p/app:v1")), B, "one"),
+            Image(tuple(refs("h.io/p/app:v9")), None, "two"),
+        ],
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK, Verdict.ALLOW]
+    assert src.calls.count(("rules", "h.io", "p")) == 1
+
+
+ORDER = """
+import sys
+from tagguard.check import check_push
+from tagguard.core.reference import parse_reference
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import OfflineSources, RepositoryState, RulesTable, StateTable
+
+DECIDING = ("tagguard.session", "tagguard.core.decide", "tagguard.core.operations")
+
+
+class Sources(OfflineSources):
+    def prefetch(self, projects, tags):
+        print(sorted(name for name in DECIDING if name in sys.modules))
+
+
+state = StateTable({"h.io/p/app": RepositoryState()})
+check_push(Sources(RulesTable(shared=()), state), None, [parse_reference("h.io/p/app:v1")], None)
+print(sorted(name for name in DECIDING if name in sys.modules))
+"""
+
+
+def test_questions_go_out_before_the_deciding_modules_are_imported() -> None:
+    # Their loading then overlaps a live Harbor's first answers (docs/performance.md).
+    done = subprocess.run([sys.executable, "-c", ORDER], capture_output=True, text=True, check=True)
+    before, after = done.stdout.splitlines()
+    assert before == "[]"
+    assert after == str(
+        sorted(["tagguard.session", "tagguard.core.decide", "tagguard.core.operations"])
+    )

@@ -24,7 +24,7 @@ from tagguard.config import shown
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import Redactor
-from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable, questions
+from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, RemoteError, StateError
 from tagguard.options import Options
 from tagguard.shell.files import load_rules_file, load_state_file
@@ -51,23 +51,17 @@ def run_check(
     *,
     redactor: Redactor,
     hosts: Sequence[str] = (),
-    ask_ahead: bool = False,
 ) -> Report:
     """Builds the sources, runs the check and returns its report, not yet rendered (the
     docker plugin prints its own lines); --on-error warn turns an unreadable registry into
-    a warning (exit 0).
-
-    With `ask_ahead` (the check will read the rules and state of exactly `targets` and
-    `others`), a live Harbor is asked before the check's modules are even imported, so that
-    start-up overlaps the network."""
+    a warning (exit 0). The check asks its questions ahead itself (tagguard.check), before
+    the modules that decide are imported."""
     built = build_sources(options, targets, others, redactor=redactor, hosts=hosts)
     sources = built.sources
     try:
-        if ask_ahead:
-            sources.prefetch(*questions([*targets, *others]))
         report = check(sources, options.forced_glob)
         if options.replication_policies == "auto":
-            from tagguard.check import event_replication  # see `ask_ahead`
+            from tagguard.check import event_replication  # as the checks are imported
 
             event_replication(sources, options.forced_glob, report)
         # Answers asked for ahead and never read still had to arrive: fail closed.

@@ -2,7 +2,7 @@
 
 docker runs it as `docker-tagguard [docker's global flags] tagguard ARGS...`; `docker_args`
 reads that command line as docker does. The images a command writes are checked in one
-check-layer session (`tagguard.check.Session`, sources built as the `tagguard` CLI builds
+check-layer session (`tagguard.check.check_images`, sources built as the `tagguard` CLI builds
 them), one line per reference goes to stderr, and only then is the real docker command run,
 with the same global flags. A block runs nothing and exits 1; an undecided check exits 2.
 
@@ -276,15 +276,12 @@ def _identity(
 def _check(images: Sequence[_Image], targets: Sequence[Reference], redactor: Redactor) -> Report:
     """One session for every image of the command; one line per reference on stderr."""
     from tagguard.app import run_check
-    from tagguard.check import Session
+    from tagguard.check import Image, check_images
     from tagguard.core.state import Sources
 
     def check(sources: Sources, globs: str | None) -> Report:
-        session = Session(sources, globs)
-        session.prefetch(targets)
-        for image in images:
-            session.report.extend(session.push(image.targets, image.digest, unknown=image.label))
-        return session.report
+        pushed = [Image(tuple(i.targets), i.digest, i.label) for i in images]
+        return check_images(sources, globs, pushed)
 
     report = run_check(_options(), targets, [], check, redactor=redactor)
     sys.stderr.write("".join(f"{line}\n" for line in lines(report, redactor)))

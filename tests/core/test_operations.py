@@ -28,7 +28,6 @@ from typing import Any
 import pytest
 
 from tagguard.check import (
-    Session,
     check_copy,
     check_delete,
     check_plan,
@@ -55,6 +54,7 @@ from tagguard.core.state import (
     TagInfo,
 )
 from tagguard.errors import InputError, StateError
+from tagguard.session import Session
 from tests.builders import rule_json
 
 A, B, C, D, X = (f"sha256:{c * 64}" for c in "abcdx")

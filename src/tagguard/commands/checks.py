@@ -3,8 +3,9 @@
 Each fills its Options (tagguard.commands.context), parses its references, and hands a
 check to the composition root (tagguard.app), whose report tagguard.output prints.
 
-tagguard.check is imported inside each check, when it runs: by then a live Harbor is being
-asked (tagguard.app.run_check), so that import overlaps the network.
+tagguard.check is imported inside each check, when it runs (after the sources are built);
+the check asks its questions ahead before the modules that decide are imported, so their
+import overlaps the network.
 """
 
 from __future__ import annotations
@@ -38,13 +39,10 @@ def finish(
     check: app.Check,
     *,
     hosts: Sequence[str] = (),
-    ask_ahead: bool = False,
 ) -> int:
     """`app.run_check`, printed in the chosen format; the exit code."""
     redactor = context.redactor()
-    report = app.run_check(
-        options, targets, others, check, redactor=redactor, hosts=hosts, ask_ahead=ask_ahead
-    )
+    report = app.run_check(options, targets, others, check, redactor=redactor, hosts=hosts)
     return output.emit(
         report,
         output_format=options.output_format,
@@ -115,7 +113,7 @@ def push(
 
         return check_push(sources, globs, targets, new, source=source)
 
-    return finish(options, targets, [source] if source else [], check, ask_ahead=True)
+    return finish(options, targets, [source] if source else [], check)
 
 
 @click.command()

@@ -138,7 +138,7 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
 
         return check_plan(sources, globs, loaded, default)
 
-    return finish(options, targets, others, check, hosts=hosts, ask_ahead=True)
+    return finish(options, targets, others, check, hosts=hosts)
 
 
 def plan_usage(arguments: list[str]) -> object:

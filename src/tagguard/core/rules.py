@@ -280,7 +280,7 @@ class RuleSet:
     the rules holding it take its answer. Selectors are still matched in Harbor's order and
     no further than the first that errs, so a pattern Harbor never reaches cannot raise
     here either. One RuleSet lives as long as the run that read
-    the rules (`tagguard.check.Session`).
+    the rules (`tagguard.session.Session`).
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
