@@ -1,0 +1,69 @@
+"""tagguard.reporters.junit: one test case per decision, as GitLab's test report reads it."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree as ET
+
+from tagguard.core.decide import Verdict
+from tagguard.core.report import Notice, Report
+from tagguard.reporters.junit import junit
+from tests.reporters.conftest import decision
+
+
+def _suite(report: Report) -> ET.Element:
+    suite = ET.fromstring(junit(report)).find("testsuite")
+    assert suite is not None
+    return suite
+
+
+def test_each_verdict_is_a_kind_of_test_case(report: Report) -> None:
+    root = ET.fromstring(junit(report))
+    assert (root.get("tests"), root.get("failures")) == ("4", "1")
+    cases = _suite(report).findall("testcase")
+    assert [case.get("classname") for case in cases] == [
+        "tagguard.push",
+        "tagguard.push",
+        "tagguard.push",
+        "tagguard.delete",
+    ]
+    blocked, skipped, allowed, _ = cases
+    failure = blocked.find("failure")
+    assert failure is not None
+    assert (failure.get("type"), failure.text) == ("blocked", "tag v1 is immutable (rule 3)")
+    assert [child.tag for child in skipped] == ["skipped"]
+    assert [child.tag for child in allowed] == ["system-out"]
+    assert allowed.findtext("system-out") == "new tag"
+
+
+def test_a_case_names_its_file_only_when_it_has_one(report: Report) -> None:
+    blocked, skipped, *_ = _suite(report).findall("testcase")
+    assert (blocked.get("file"), blocked.get("line")) == ("release.yml", "4")
+    assert "file" not in skipped.attrib
+    assert "line" not in skipped.attrib
+
+
+def test_warnings_go_to_the_suite_s_error_output(report: Report) -> None:
+    assert _suite(report).findtext("system-err") == "project p: rule 2 is broken"
+    assert _suite(Report()).find("system-err") is None
+
+
+def test_an_empty_report_is_an_empty_suite() -> None:
+    suite = _suite(Report())
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("0", "0", "0")
+    assert suite.findall("testcase") == []
+
+
+def test_outside_text_is_escaped_for_xml_and_made_printable() -> None:
+    made = Report()
+    reason = 'tag "<v1>" & \x1b[31mred\x1b[0m'
+    made.record(decision(Verdict.BLOCK, "h.io/p/a<b>:v1", reason))
+    made.warn(Notice("broken-rule", "rule\nbreaks & lines", "h.io", "p", 1))
+    text = junit(made)
+    assert "\x1b" not in text
+    assert "<v1>" not in text
+    suite = _suite(made)
+    case = suite.find("testcase")
+    assert case is not None
+    assert case.get("name") == "h.io/p/a<b>:v1"  # the parser undoes the XML escaping
+    assert case.findtext("failure") == 'tag "<v1>" & \\x1b[31mred\\x1b[0m'
+    assert suite.findtext("system-err") == "rule\\nbreaks & lines"
