@@ -8,7 +8,7 @@ from tagguard.core.decide import Verdict
 from tagguard.core.report import Notice, Report
 from tagguard.reporters import codequality
 from tests.reporters.conftest import decision
-from tests.reporters.test_gitlab_reports import CODE_QUALITY
+from tests.reporters.test_gitlab import CODE_QUALITY
 
 
 def test_two_findings_for_one_reference_on_two_lines_differ() -> None:

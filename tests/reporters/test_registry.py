@@ -17,6 +17,7 @@ from tagguard.reporters import (
     Context,
     FileFormat,
     Format,
+    default_format,
     render,
 )
 
@@ -48,3 +49,17 @@ def test_each_command_renders_only_registered_formats() -> None:
         assert set(formats) <= set(FORMATS)
     for files in COMMAND_FILES.values():
         assert set(files) <= set(FILES)
+
+
+def test_the_cli_offers_exactly_the_registered_formats() -> None:
+    from tagguard.commands import FORMATS as CLI_FORMATS
+    from tagguard.commands import REPORT_FILES
+
+    assert set(CLI_FORMATS) == set(FORMATS)
+    assert set(REPORT_FILES) == set(FILES)
+
+
+def test_ci_environments_choose_their_format() -> None:
+    assert default_format({"GITHUB_ACTIONS": "true"}) == "github"
+    assert default_format({"GITLAB_CI": "true"}) == "gitlab"
+    assert default_format({}) == "text"

@@ -1,24 +1,13 @@
+"""tagguard.reporters.json: the report as one versioned JSON document."""
+
 from __future__ import annotations
 
 import io
 
 from tagguard.core.report import Report
-from tagguard.reporters import FILES, FORMATS, Context, default_format, render
+from tagguard.reporters import Context, render
 from tests.conftest import output_json
 from tests.reporters.conftest import A
-
-
-def test_text(report: Report) -> None:
-    out = io.StringIO()
-    render("text", report, Context(out))
-    assert out.getvalue() == (
-        "release.yml:4: block  h.io/p/app:v1  tag v1 is immutable (rule 3)\n"
-        "skip   h.io/p/app:latest  already there\n"
-        "allow  h.io/p/app:v2  new tag\n"
-        "allow  h.io/p/app:old  mutable\n"
-        "warning: project p: rule 2 is broken\n"
-        "tagguard: 1 blocked, 1 skipped, 2 allowed\n"
-    )
 
 
 def test_json_contract(report: Report) -> None:
@@ -55,17 +44,3 @@ def test_json_contract(report: Report) -> None:
             "reference": None,
         }
     ]
-
-
-def test_the_cli_offers_exactly_the_registered_formats() -> None:
-    from tagguard.commands import FORMATS as CLI_FORMATS
-    from tagguard.commands import REPORT_FILES
-
-    assert set(CLI_FORMATS) == set(FORMATS)
-    assert set(REPORT_FILES) == set(FILES)
-
-
-def test_ci_environments_choose_their_format() -> None:
-    assert default_format({"GITHUB_ACTIONS": "true"}) == "github"
-    assert default_format({"GITLAB_CI": "true"}) == "gitlab"
-    assert default_format({}) == "text"

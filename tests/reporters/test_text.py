@@ -1,0 +1,21 @@
+"""tagguard.reporters.text: a line per decision and warning, and the counts."""
+
+from __future__ import annotations
+
+import io
+
+from tagguard.core.report import Report
+from tagguard.reporters import Context, render
+
+
+def test_text(report: Report) -> None:
+    out = io.StringIO()
+    render("text", report, Context(out))
+    assert out.getvalue() == (
+        "release.yml:4: block  h.io/p/app:v1  tag v1 is immutable (rule 3)\n"
+        "skip   h.io/p/app:latest  already there\n"
+        "allow  h.io/p/app:v2  new tag\n"
+        "allow  h.io/p/app:old  mutable\n"
+        "warning: project p: rule 2 is broken\n"
+        "tagguard: 1 blocked, 1 skipped, 2 allowed\n"
+    )
