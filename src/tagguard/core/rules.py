@@ -183,22 +183,13 @@ def _evaluate_rule(rule: Rule, candidates: tuple[Candidate, ...], version: str) 
     repo_selector = rule.repository_selector
     if repo_selector is None:
         return RuleStep(rule, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR)
-    chosen = _select(
-        REPOSITORY_SCOPE,
-        repo_selector,
-        candidates,
-        version,
-        untagged=default_untagged(repo_selector.decoration),
-    )
+    chosen = _select(REPOSITORY_SCOPE, repo_selector, candidates, version)
     if not chosen:
         return RuleStep(rule, StepOutcome.REPOSITORY_NOT_SELECTED, repo_selector.describe())
     tag_selector = rule.tag_selector
     if tag_selector is None:
         return RuleStep(rule, StepOutcome.SKIPPED_NO_TAG_SELECTOR)
-    # match.go passes {"untagged": false} for `matches` and true for `excludes`.
-    chosen = _select(
-        "tag", tag_selector, chosen, version, untagged=tag_selector.decoration == EXCLUDES
-    )
+    chosen = _select("tag", tag_selector, chosen, version)
     if not chosen:
         return RuleStep(rule, StepOutcome.TAG_NOT_SELECTED, tag_selector.describe())
     detail = f"{repo_selector.describe()} and {tag_selector.describe()}"
@@ -206,13 +197,15 @@ def _evaluate_rule(rule: Rule, candidates: tuple[Candidate, ...], version: str) 
 
 
 def _select(
-    slot: str,
-    spec: SelectorSpec,
-    candidates: tuple[Candidate, ...],
-    version: str,
-    *,
-    untagged: bool,
+    slot: str, spec: SelectorSpec, candidates: tuple[Candidate, ...], version: str
 ) -> tuple[Candidate, ...]:
+    """The candidates the rule's selector in `slot` keeps, as immutable.go builds it: the
+    repository selector with doublestar.New's default for untagged artifacts, the tag
+    selector as match.go does ({"untagged": false} for `matches`, true for `excludes`)."""
+    if slot == REPOSITORY_SCOPE:
+        untagged = default_untagged(spec.decoration)
+    else:
+        untagged = spec.decoration == EXCLUDES
     try:
         return select(
             spec.kind,
@@ -525,9 +518,7 @@ class RuleSet:
         repo_selector = rule.repository_selector
         assert tag_selector is not None
         assert repo_selector is not None
-        chosen = _select(
-            "tag", tag_selector, candidates, version, untagged=tag_selector.decoration == EXCLUDES
-        )
+        chosen = _select("tag", tag_selector, candidates, version)
         if not chosen:
             return self._step(position, StepOutcome.TAG_NOT_SELECTED, tag_selector.describe)
         return self._step(
