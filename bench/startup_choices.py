@@ -122,11 +122,16 @@ def measure(
     commands: dict[str, list[str]], env: dict[str, str], runs: int
 ) -> dict[str, dict[str, list[float]]]:
     """samples[command][variant][run], every (command, variant) once per run, in turn."""
-    samples = {c: {v: [] for v in VARIANTS} for c in commands}
-    for _ in range(runs):
+    samples: dict[str, dict[str, list[float]]] = {c: {v: [] for v in VARIANTS} for c in commands}
+    variants = list(VARIANTS)
+    for run in range(runs):
+        # Each run starts at the next variant: whichever goes first after another command
+        # is measurably slower on a loaded machine, and no variant should always be it.
+        turn = variants[run % len(variants) :] + variants[: run % len(variants)]
         for command, arguments in commands.items():
-            for variant, choices in VARIANTS.items():
-                samples[command][variant].append(seconds([*launcher(*choices), *arguments], env))
+            for variant in turn:
+                started = [*launcher(*VARIANTS[variant]), *arguments]
+                samples[command][variant].append(seconds(started, env))
     return samples
 
 
