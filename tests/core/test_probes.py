@@ -68,6 +68,9 @@ def pattern_error(pattern: str, slot: str, version: str) -> Finding | None:
 # characters must still be passed with one that is ('b').
 @example(atoms=["[}},b}^]", "[a-"], slot=REPOSITORY_SCOPE, version=glob.V1_1_1)
 @example(atoms=["[**.b/]", "[a-[[a-1/1"], slot=REPOSITORY_SCOPE, version=glob.V1_3_4)
+# Found by the random search: v1.3.4 asks isZeroLengthPattern of the segment's rest, cut at
+# the '/' inside '{/}', when tag 'a' ends before the brace; the walk spliced the brace only.
+@example(atoms=["*", "a", "{", "/", "}"], slot="tag", version=glob.V1_3_4)
 def test_lint_flags_a_pattern_exactly_when_some_name_makes_it_raise(
     atoms: list[str], slot: str, version: str
 ) -> None:

@@ -279,6 +279,10 @@ class _Walk134:
                 name += chars[0]
                 p = end
             elif r == glob._LBRACE:
+                if _ends_badly(pattern[p:]):
+                    # A name part that ends here leaves the matcher this segment's rest, cut
+                    # at the next '/' (even one inside these braces): it errs on that piece.
+                    yield from self.reach(name)
                 options, end = glob._split_alternatives(pattern[p + w :])
                 if end == -1:
                     yield from self.reach(name)
@@ -290,6 +294,19 @@ class _Walk134:
             else:
                 name += pattern[p : p + w]
                 p += w
+
+
+def _ends_badly(rest: bytes) -> bool:
+    """Whether v1.3.4 errs when a name part ends where `rest` begins: it then asks whether
+    the rest of the segment (up to the next unescaped '/') can match nothing
+    (`glob._can_match_empty`, doublestar's isZeroLengthPattern), and a brace that '/' cuts
+    open is an error there (`'a{/}'` against `a`)."""
+    slash = glob._index_unescaped(rest, glob._SLASH)
+    try:
+        glob._can_match_empty(rest if slash == -1 else rest[:slash])
+    except PatternError:
+        return True
+    return False
 
 
 class _Walk111:
