@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
+from tagguard.check import event_replication
 from tagguard.config import shown
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice, Report
@@ -61,8 +62,6 @@ def run_check(
     try:
         report = check(sources, options.forced_glob)
         if options.replication_policies == "auto":
-            from tagguard.check import event_replication  # as the checks are imported
-
             event_replication(sources, options.forced_glob, report)
         # Answers asked for ahead and never read still had to arrive: fail closed.
         sources.settle()

@@ -21,7 +21,7 @@ import click
 
 from tagguard import __version__
 from tagguard.commands import checks, plans, tools
-from tagguard.commands.flags import FORMATS, REPORT_FILES, output_options
+from tagguard.commands.flags import FORMATS, REPORT_FILES, env_option, output_options
 from tagguard.config import default_maps, load_config, resolved
 from tagguard.options import Options, make_options
 
@@ -50,12 +50,10 @@ __all__ = ("FORMATS", "REPORT_FILES", "cli", "configured_options")
 @click.version_option(
     __version__, "--version", "-V", prog_name="tagguard", message="%(prog)s %(version)s"
 )
-@click.option(
+@env_option(
     "--config",
     "config_file",
     type=click.Path(dir_okay=False, exists=True),
-    envvar="TAGGUARD_CONFIG",
-    show_envvar=True,
     help="Settings file (default: tagguard.toml here or above, within the git repository).",
 )
 @output_options

@@ -2,10 +2,6 @@
 
 Each fills its Options (tagguard.commands.context), parses its references, and hands a
 check to the composition root (tagguard.app), whose report tagguard.output prints.
-
-tagguard.check is imported inside each check, when it runs (after the sources are built);
-the check asks its questions ahead before the modules that decide are imported, so their
-import overlaps the network.
 """
 
 from __future__ import annotations
@@ -17,11 +13,17 @@ from typing import Any
 import click
 
 from tagguard import app, output
+from tagguard.check import (
+    check_copy,
+    check_delete,
+    check_impact,
+    check_push,
+    check_retag,
+    check_sign,
+)
 from tagguard.commands import context
-from tagguard.commands.flags import common_options, reference_lists
+from tagguard.commands.flags import common_options, env_option, from_reference, reference_lists
 from tagguard.core.reference import Reference, parse_reference, validate_digest
-from tagguard.core.report import Report
-from tagguard.core.state import Sources
 from tagguard.errors import InputError
 from tagguard.options import Options
 from tagguard.shell.digests import (
@@ -61,35 +63,22 @@ def parse_references(
 
 @click.command()
 @click.argument("references", nargs=-1)
-@click.option(
+@env_option(
     "--digest",
     metavar="sha256:...",
-    envvar="TAGGUARD_DIGEST",
-    show_envvar=True,
     help="Digest of the image being pushed; lets identical re-runs be skipped.",
 )
-@click.option(
+@env_option(
     "--oci-layout",
     metavar="DIR[:REF]",
-    envvar="TAGGUARD_OCI_LAYOUT",
-    show_envvar=True,
     help="Take the digest from an OCI image layout's index.json (REF: its ref.name annotation).",
 )
-@click.option(
+@env_option(
     "--metadata-file",
     type=click.Path(dir_okay=False),
-    envvar="TAGGUARD_METADATA_FILE",
-    show_envvar=True,
     help="Take the digest from `docker buildx build --metadata-file` output.",
 )
-@click.option(
-    "--from",
-    "from_ref",
-    metavar="REF",
-    envvar="TAGGUARD_FROM",
-    show_envvar=True,
-    help="Take the digest of REF, in any registry (the image being promoted).",
-)
+@from_reference("Take the digest of REF, in any registry (the image being promoted).")
 @reference_lists
 @common_options
 def push(
@@ -108,12 +97,12 @@ def push(
     (source,) = parse_references([from_ref], harbor=False) if from_ref else (None,)
     targets = parse_references(_all_references(references, refs_env, refs_file))
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_push
-
-        return check_push(sources, globs, targets, new, source=source)
-
-    return finish(options, targets, [source] if source else [], check)
+    return finish(
+        options,
+        targets,
+        [source] if source else [],
+        lambda sources, globs: check_push(sources, globs, targets, new, source=source),
+    )
 
 
 @click.command()
@@ -130,16 +119,11 @@ def copy(source: str, destination: str, **given: Any) -> int:
     (parsed_source,) = parse_references((source,))
     target = parse_reference(destination, default_tag=None)
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_copy
-
-        return check_copy(sources, globs, parsed_source, target)
-
     return finish(
         options,
         [target, parsed_source],
         [],
-        check,
+        lambda sources, globs: check_copy(sources, globs, parsed_source, target),
     )
 
 
@@ -153,26 +137,19 @@ def retag(source: str, targets: tuple[str, ...], **given: Any) -> int:
     (parsed_source,) = parse_references((source,), harbor=False)
     parsed = parse_references(targets)
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_retag
-
-        return check_retag(sources, globs, parsed_source, parsed)
-
     return finish(
         options,
         parsed,
         [parsed_source],
-        check,
+        lambda sources, globs: check_retag(sources, globs, parsed_source, parsed),
     )
 
 
 @click.command()
 @click.argument("references", nargs=-1, required=True)
-@click.option(
+@env_option(
     "--artifact",
     is_flag=True,
-    envvar="TAGGUARD_ARTIFACT",
-    show_envvar=True,
     help="Delete the whole artifact (every tag on it), not only the tag.",
 )
 @common_options
@@ -181,26 +158,20 @@ def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
     options = context.options(**given)
     targets = parse_references(references)
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_delete
-
-        return check_delete(sources, globs, targets, artifact=artifact)
-
     return finish(
         options,
         targets,
         [],
-        check,
+        lambda sources, globs: check_delete(sources, globs, targets, artifact=artifact),
     )
 
 
 @click.command()
 @click.argument("references", nargs=-1, required=True)
-@click.option(
+@env_option(
     "--digest",
     metavar="D",
-    envvar="TAGGUARD_SIGNATURE_DIGEST",  # not TAGGUARD_DIGEST: another digest than push's
-    show_envvar=True,
+    variable="TAGGUARD_SIGNATURE_DIGEST",  # not TAGGUARD_DIGEST: another digest than push's
     help="The signature manifest's digest, when known: re-pushing the identical signature is then a skip.",
 )
 @common_options
@@ -215,16 +186,8 @@ def sign(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
         validate_digest(digest, "--digest")
     targets = parse_references(references)
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_sign
-
-        return check_sign(sources, globs, targets, digest)
-
     return finish(
-        options,
-        targets,
-        [],
-        check,
+        options, targets, [], lambda sources, globs: check_sign(sources, globs, targets, digest)
     )
 
 
@@ -240,16 +203,11 @@ def impact(repositories: tuple[str, ...], **given: Any) -> int:
     options = context.options(**given)
     parsed = parse_references(repositories, default_tag=None)
 
-    def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_impact
-
-        return check_impact(sources, globs, parsed)
-
     return finish(
         options,
         [],
         [],
-        check,
+        lambda sources, globs: check_impact(sources, globs, parsed),
         hosts=sorted({r.registry for r in parsed}),
     )
 

@@ -8,68 +8,88 @@ that put them on a command. Values are checked later, all at once (tagguard.opti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import click
+
+# What click's decorators decorate: a command's function (or the command).
+F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("text", "json", "github", "gitlab", "sarif")  # tagguard.reporters.FORMATS
 REPORT_FILES = ("text", "json", "sarif", "junit", "codequality", "dotenv", "markdown")
 ON_ERROR = ("fail", "warn")
 
 
+def env_option(
+    flag: str, *names: str, variable: str | None = None, **attrs: Any
+) -> Callable[[F], F]:
+    """click's option `flag`, also read from an environment variable, shown in --help:
+    TAGGUARD_ and the flag's name (--rules-file: TAGGUARD_RULES_FILE) unless `variable`
+    names another (where two commands' flags share a name but not a meaning)."""
+    derived = "TAGGUARD_" + flag.removeprefix("--").replace("-", "_").upper()
+    return click.option(flag, *names, envvar=variable or derived, show_envvar=True, **attrs)
+
+
+def _seconds(flag: str, default: float, help: str) -> Callable[[F], F]:
+    return env_option(
+        flag, type=click.FloatRange(min=0.1), default=default, show_default=True, help=help
+    )
+
+
+def from_reference(help: str) -> Callable[[F], F]:
+    """--from REF: an image in any registry (push's digest, replicate's source)."""
+    return env_option("--from", "from_ref", metavar="REF", help=help)
+
+
+def policy_source(help: str) -> Callable[[F], F]:
+    """--source HOST: the Harbor holding replication policies."""
+    # Not TAGGUARD_SOURCE: that is the GitLab template's (a git URL).
+    return env_option(
+        "--source", "source_host", metavar="HOST", variable="TAGGUARD_POLICY_SOURCE", help=help
+    )
+
+
 _files = (
-    click.option(
+    env_option(
         "--rules-file",
         type=click.Path(dir_okay=False),
-        envvar="TAGGUARD_RULES_FILE",
-        show_envvar=True,
         help="Harbor's rules JSON: one project's array (for every project), or {project: array}. Replaces the live rules.",
     ),
-    click.option(
+    env_option(
         "--state-file",
         type=click.Path(dir_okay=False),
-        envvar="TAGGUARD_STATE_FILE",
-        show_envvar=True,
         help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}. Replaces the live state.',
     ),
-    click.option(
+    env_option(
         "--harbor-version",
         metavar="VERSION",
-        envvar="TAGGUARD_HARBOR_VERSION",
-        show_envvar=True,
         help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
     ),
 )
 _format = (
-    click.option(
+    env_option(
         "--format",
         "output_format",
         type=click.Choice(FORMATS),
         default=None,
-        envvar="TAGGUARD_FORMAT",
-        show_envvar=True,
         help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text; explain and lint: text or json).",
     ),
 )
 _reports = (
-    click.option(
+    env_option(
         "--report",
         "reports",
         multiple=True,
         metavar="NAME=PATH",
-        envvar="TAGGUARD_REPORT",
-        show_envvar=True,
         help=f"Also write a report to PATH; NAME is one of {', '.join(REPORT_FILES)}.",
     ),
 )
 _live = (
-    click.option(
+    env_option(
         "--harbor-url",
         "harbor_urls",
         multiple=True,
         metavar="[HOST=]URL",
-        envvar="TAGGUARD_HARBOR_URL",
-        show_envvar=True,
         help="Harbor's URL (default https://HOST of each reference); HOST=URL for one registry.",
     ),
     click.option(
@@ -78,58 +98,32 @@ _live = (
         help="User or robot account (robot$project+name); the password comes from standard input. [env: TAGGUARD_USERNAME with TAGGUARD_PASSWORD]",
     ),
     click.option("--password-stdin", is_flag=True, help="Read the password from standard input."),
-    click.option(
+    env_option(
         "--credentials",
         "credentials",
         multiple=True,
         metavar="HOST=ENVVAR",
-        envvar="TAGGUARD_CREDENTIALS",
-        show_envvar=True,
         help="Credentials for registry HOST (any registry read, a replication's destination too): the variable ENVVAR holds user:password.",
     ),
-    click.option(
+    env_option(
         "--ca-file",
         type=click.Path(dir_okay=False, exists=True),
-        envvar="TAGGUARD_CA_FILE",
-        show_envvar=True,
         help="PEM bundle of CAs to verify TLS with (Harbor's and other registries').",
     ),
-    click.option(
+    env_option(
         "--insecure",
         is_flag=True,
-        envvar="TAGGUARD_INSECURE",
-        show_envvar=True,
         help="Do not verify TLS certificates.",
     ),
-    click.option(
+    env_option(
         "--plain-http",
         is_flag=True,
-        envvar="TAGGUARD_PLAIN_HTTP",
-        show_envvar=True,
         help="Use http:// where no URL is given.",
     ),
-    click.option(
-        "--timeout",
-        envvar="TAGGUARD_TIMEOUT",
-        show_envvar=True,
-        type=click.FloatRange(min=0.1),
-        default=10.0,
-        show_default=True,
-        help="Seconds each request may take to connect and to answer.",
-    ),
-    click.option(
-        "--deadline",
-        envvar="TAGGUARD_DEADLINE",
-        show_envvar=True,
-        type=click.FloatRange(min=0.1),
-        default=60.0,
-        show_default=True,
-        help="Seconds the whole check may take.",
-    ),
-    click.option(
+    _seconds("--timeout", 10.0, "Seconds each request may take to connect and to answer."),
+    _seconds("--deadline", 60.0, "Seconds the whole check may take."),
+    env_option(
         "--concurrency",
-        envvar="TAGGUARD_CONCURRENCY",
-        show_envvar=True,
         type=click.IntRange(min=1, max=64),
         default=8,
         show_default=True,
@@ -137,10 +131,8 @@ _live = (
     ),
 )
 _policy = (
-    click.option(
+    env_option(
         "--on-error",
-        envvar="TAGGUARD_ON_ERROR",
-        show_envvar=True,
         type=click.Choice(ON_ERROR),
         default="fail",
         show_default=True,
@@ -178,20 +170,16 @@ _outputs = (
         show_envvar=True,
         help="auto: on a terminal, unless NO_COLOR is set non-empty (no-color.org); FORCE_COLOR set non-empty forces it (force-color.org).",
     ),
-    click.option(
+    env_option(
         "--quiet",
         "-q",
         is_flag=True,
-        envvar="TAGGUARD_QUIET",
-        show_envvar=True,
         help="Print only what blocks (and errors); machine formats and report files stay whole.",
     ),
-    click.option(
+    env_option(
         "--verbose",
         "-v",
         is_flag=True,
-        envvar="TAGGUARD_VERBOSE",
-        show_envvar=True,
         help="Also print each setting with where it came from, and each request (redacted) with its time, on standard error.",
     ),
     click.option(
@@ -208,19 +196,15 @@ common_options = apply(_files + _format + _reports + _live + _policy + _outputs)
 explain_options = apply(_files + _format + _live + _outputs)
 
 _reference_lists = (
-    click.option(
+    env_option(
         "--refs-from-env",
         "refs_env",
         metavar="NAME",
-        envvar="TAGGUARD_REFS_FROM_ENV",
-        show_envvar=True,
         help="Also check the references in environment variable NAME (newline-separated, as docker/metadata-action exports DOCKER_METADATA_OUTPUT_TAGS).",
     ),
-    click.option(
+    env_option(
         "--refs-file",
         type=click.Path(dir_okay=False),
-        envvar="TAGGUARD_REFS_FILE",
-        show_envvar=True,
         help="Also check the references listed in FILE, one per line.",
     ),
 )

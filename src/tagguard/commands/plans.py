@@ -8,9 +8,10 @@ from typing import Any
 
 import click
 
+from tagguard.check import check_plan, check_replication, check_retag
 from tagguard.commands import context
 from tagguard.commands.checks import finish, parse_references
-from tagguard.commands.flags import common_options
+from tagguard.commands.flags import common_options, env_option, from_reference, policy_source
 from tagguard.core.decide import Operation
 from tagguard.core.report import Report
 from tagguard.core.state import Sources
@@ -21,38 +22,20 @@ from tagguard.shell.urls import normalise_host, registry_host
 
 
 @click.command()
-@click.option(
+@env_option(
     "--policy",
     "policy_id",
     type=int,
     metavar="ID",
-    envvar="TAGGUARD_POLICY",
-    show_envvar=True,
     help="A replication policy of the Harbor given by --source (or --harbor-url).",
 )
-@click.option(
-    "--source",
-    "source_host",
-    metavar="HOST",
-    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
-    show_envvar=True,
-    help="The registry host of the Harbor holding the policy.",
-)
-@click.option(
-    "--from",
-    "from_ref",
-    metavar="REF",
-    envvar="TAGGUARD_FROM",
-    show_envvar=True,
-    help="An explicit pair: the image (any registry) ...",
-)
-@click.option(
+@policy_source("The registry host of the Harbor holding the policy.")
+@from_reference("An explicit pair: the image (any registry) ...")
+@env_option(
     "--to",
     "to_refs",
     metavar="REF",
     multiple=True,
-    envvar="TAGGUARD_TO",
-    show_envvar=True,
     help="... copied to this Harbor tag (crane copy, skopeo copy).",
 )
 @common_options
@@ -79,21 +62,19 @@ def replicate(
         targets = parse_references(to_refs)
 
         def pairs(sources: Sources, globs: str | None) -> Report:
-            from tagguard.check import check_retag  # see tagguard.commands.checks
-
             return check_retag(sources, globs, source, targets, operation=Operation.REPLICATE)
 
         return finish(options, targets, [source], pairs)
     assert policy_id is not None
     policy = policy_id
     host = _policy_host(source_host, options)
-
-    def replication(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_replication
-
-        return check_replication(sources, globs, host, policy)
-
-    return finish(options, [], [], replication, hosts=[host])
+    return finish(
+        options,
+        [],
+        [],
+        lambda sources, globs: check_replication(sources, globs, host, policy),
+        hosts=[host],
+    )
 
 
 def _policy_host(source_host: str | None, options: Options) -> str:
@@ -109,14 +90,7 @@ def _policy_host(source_host: str | None, options: Options) -> str:
 
 @click.command()
 @click.argument("plan_file", metavar="FILE")
-@click.option(
-    "--source",
-    "source_host",
-    metavar="HOST",
-    envvar="TAGGUARD_POLICY_SOURCE",  # TAGGUARD_SOURCE is the GitLab template's (a git URL)
-    show_envvar=True,
-    help="The Harbor holding replication policies that name no `source:`.",
-)
+@policy_source("The Harbor holding replication policies that name no `source:`.")
 @common_options
 def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     """Check every operation of a release plan (YAML) before any of them runs.
@@ -134,8 +108,6 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     default = hosts[0] if source_host else None
 
     def check(sources: Sources, globs: str | None) -> Report:
-        from tagguard.check import check_plan  # see tagguard.commands.checks
-
         return check_plan(sources, globs, loaded, default)
 
     return finish(options, targets, others, check, hosts=hosts)

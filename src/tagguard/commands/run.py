@@ -10,7 +10,6 @@ error line is redacted with the secrets the run met, and with no other run's.
 
 from __future__ import annotations
 
-import difflib
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ from tagguard.commands import cli
 from tagguard.config import default_maps, load_config
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import TagguardError
-from tagguard.reporters.json import error_code, error_document
 
 UNDECIDED = 2
 
@@ -52,6 +50,8 @@ def run_cli(args: list[str], debug: bool) -> int:
         return UNDECIDED
     except TagguardError as error:
         click.echo(f"tagguard: error: {printable(redact(error.message))}", err=True)
+        from tagguard.reporters.json import error_code  # a reporter, on an error only
+
         _json_error(args, error_code(error), printable(redact(error.message)))
         return error.exit_code
     except Exception as error:
@@ -73,6 +73,8 @@ def _json_error(args: list[str], code: str, message: str) -> None:
     with `error` added (tagguard.reporters.json.error_document)."""
     asked = _json_command(args)
     if asked is not None:
+        from tagguard.reporters.json import error_document  # a reporter, on an error only
+
         command, reference = asked
         sys.stdout.write(error_document(command, code, message, reference))
 
@@ -162,6 +164,8 @@ def _no_such_option(error: click.NoSuchOption, context: click.Context) -> str:
 
 
 def _alike(given: str, option: str) -> bool:
+    import difflib  # a usage error's path only: every run would pay for it at the top
+
     given, option = given.lstrip("-"), option.lstrip("-")
     prefix = len(given) >= 3 and (option.startswith(given) or given.startswith(option))
     return prefix or difflib.SequenceMatcher(None, given, option).ratio() >= 0.7

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from tagguard import app, output
+from tagguard.check import explain as explain_check
 from tagguard.commands import context
 from tagguard.commands.checks import parse_references
-from tagguard.commands.flags import explain_options, format_options, output_options
+from tagguard.commands.flags import env_option, explain_options, format_options, output_options
 from tagguard.commands.plans import plan_usage
 from tagguard.config import ConfigFile, Setting, default_maps, print_settings, resolved, settings
 from tagguard.core.harbor_version import glob_version_for
-from tagguard.docker_install import install
 from tagguard.errors import InputError
 from tagguard.shell.files import load_rules_file
 
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 @explain_options
 def explain(reference: str, **given: Any) -> int:
     """Show which rule makes REFERENCE's tag immutable, and why, rule by rule."""
-    from tagguard.check import explain as explain_check  # as for the checks
     from tagguard.reporters import explain as explain_output  # a reporter
 
     options = context.options(**given)
@@ -52,24 +51,18 @@ def explain(reference: str, **given: Any) -> int:
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
-@click.option(
+@env_option(
     "--rules-file",
     type=click.Path(dir_okay=False),
-    envvar="TAGGUARD_RULES_FILE",
-    show_envvar=True,
     help="Harbor's rules JSON to lint (FILES may name more).",
 )
-@click.option(
+@env_option(
     "--project",
-    envvar="TAGGUARD_PROJECT",
-    show_envvar=True,
     help="The project the rules belong to (a single array), or the one project to lint in a {project: array} file.",
 )
-@click.option(
+@env_option(
     "--harbor-version",
     metavar="VERSION",
-    envvar="TAGGUARD_HARBOR_VERSION",
-    show_envvar=True,
     help="Harbor version whose glob semantics to use (default: newest).",
 )
 @format_options
@@ -130,17 +123,19 @@ def _lint_file(path: str, version: str, project: str | None) -> list[tuple[str, 
 
 
 @click.command("install-docker-plugin")
-@click.option(
+@env_option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False),
-    envvar="TAGGUARD_PLUGIN_DIR",
-    show_envvar=True,
+    variable="TAGGUARD_PLUGIN_DIR",
     help="Plugin folder (default: $DOCKER_CONFIG/cli-plugins, else ~/.docker/cli-plugins).",
 )
 @output_options
 def install_docker_plugin(directory: str | None, **given: Any) -> int:
     """Make `docker tagguard push/tag/buildx ...` check every tag before docker writes it."""
+    # Only for this command: shutil, which no check needs, costs every run ~5 ms.
+    from tagguard.docker_install import install
+
     printing = context.output(given)
     path = install(directory)
     if not printing.quiet:
