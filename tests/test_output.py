@@ -11,7 +11,7 @@ from tagguard.core.decide import Decision, Operation, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
-from tagguard.output import emit, report_files
+from tagguard.output import emit, report_files, use_color
 
 
 def decision(tag: str, verdict: Verdict) -> Decision:
@@ -101,3 +101,27 @@ def test_printed_and_written_output_is_redacted_with_the_runs_redactor(
     emit(report(), output_format=output_format, color=False, quiet=False, reports={},
          redactor=Redactor())  # fmt: skip
     assert "reason for v2" in capsys.readouterr().out  # another run's secret is not hidden
+
+
+@pytest.mark.parametrize(
+    ("choice", "env", "tty", "expected"),
+    [
+        ("auto", {}, True, True),
+        ("auto", {}, False, False),
+        ("auto", {"NO_COLOR": ""}, True, True),  # no-color.org: only a non-empty value
+        ("auto", {"NO_COLOR": "1"}, True, False),
+        ("auto", {"FORCE_COLOR": "0"}, False, True),  # force-color.org: any non-empty value
+        ("auto", {"FORCE_COLOR": ""}, False, False),
+        ("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
+        ("always", {"NO_COLOR": "1"}, False, True),  # the flag is the user's own choice
+        ("never", {"FORCE_COLOR": "1"}, True, False),
+    ],
+)
+def test_colour_follows_the_flag_then_no_color_then_force_color(
+    choice: str, env: dict[str, str], tty: bool, expected: bool
+) -> None:
+    class Stream:
+        def isatty(self) -> bool:
+            return tty
+
+    assert use_color(choice, env, Stream()) is expected

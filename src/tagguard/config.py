@@ -302,22 +302,3 @@ def print_settings(found: list[Setting], config: ConfigFile, stream: TextIO, pre
             f"{prefix}{setting.key:<{keys}}  {setting.variable or '-':<{names}}  "
             f"{setting.value}  ({setting.source})\n"
         )
-
-
-# ----------------------------------------------------------------------------- colour
-
-
-def use_color(choice: str, env: Mapping[str, str], stream: Any) -> bool:
-    """--color always/never decide; auto follows no-color.org (a NO_COLOR that is set and
-    not empty turns colour off), then force-color.org (a FORCE_COLOR that is set and not
-    empty, whatever its value, turns it on), then whether `stream` is a terminal."""
-    if choice == "always":
-        return True
-    if choice == "never":
-        return False
-    if env.get("NO_COLOR"):
-        return False
-    if env.get("FORCE_COLOR"):
-        return True
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())

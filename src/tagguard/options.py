@@ -18,10 +18,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from tagguard.config import use_color
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.errors import InputError
-from tagguard.output import report_files
+from tagguard.output import report_files, use_color
 from tagguard.reporters import COMMAND_FORMATS
 from tagguard.shell.urls import HarborUrls, parse_harbor_urls
 

@@ -1,5 +1,5 @@
 """What a command prints and writes: the --report files, then its format on standard output,
-everything redacted on its way out.
+everything redacted on its way out; and whether it prints in colour.
 
 `report_files` checks `--report NAME=PATH` before anything is read (tagguard.options calls
 it); the rest runs once the check is done. The reporter modules themselves are imported only
@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from tagguard import reporters
 from tagguard.core.decide import Verdict
@@ -98,3 +98,19 @@ def check_report_path(entry: str, path: Path) -> None:
         raise InputError(f"--report {entry}: {folder} is not a folder")
     if not os.access(folder, os.W_OK):
         raise InputError(f"--report {entry}: {folder} is not writable")
+
+
+def use_color(choice: str, env: Mapping[str, str], stream: Any) -> bool:
+    """--color always/never decide; auto follows no-color.org (a NO_COLOR that is set and
+    not empty turns colour off), then force-color.org (a FORCE_COLOR that is set and not
+    empty, whatever its value, turns it on), then whether `stream` is a terminal."""
+    if choice == "always":
+        return True
+    if choice == "never":
+        return False
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tagguard.config import use_color
 from tests.cli.test_cli import API_DIGEST, OFFLINE, OTHER, RULES, run
 from tests.e2e.conftest import Harbor, harbor, registry  # noqa: F401 (fixtures)
 
@@ -227,30 +226,6 @@ def test_credentials_for_one_host_from_a_variable(harbor: Harbor) -> None:  # no
 
 
 # ----------------------------------------------------------------- colour
-
-
-@pytest.mark.parametrize(
-    ("choice", "env", "tty", "expected"),
-    [
-        ("auto", {}, True, True),
-        ("auto", {}, False, False),
-        ("auto", {"NO_COLOR": ""}, True, True),  # no-color.org: only a non-empty value
-        ("auto", {"NO_COLOR": "1"}, True, False),
-        ("auto", {"FORCE_COLOR": "0"}, False, True),  # force-color.org: any non-empty value
-        ("auto", {"FORCE_COLOR": ""}, False, False),
-        ("auto", {"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, False),
-        ("always", {"NO_COLOR": "1"}, False, True),  # the flag is the user's own choice
-        ("never", {"FORCE_COLOR": "1"}, True, False),
-    ],
-)
-def test_colour_follows_the_flag_then_no_color_then_force_color(
-    choice: str, env: dict[str, str], tty: bool, expected: bool
-) -> None:
-    class Stream:
-        def isatty(self) -> bool:
-            return tty
-
-    assert use_color(choice, env, Stream()) is expected
 
 
 def test_colour_from_flag_and_environment(
