@@ -128,6 +128,18 @@ def test_credentials_naming_an_unset_variable_fail_before_any_request(
     assert "the variable NO_SUCH_VARIABLE_13 is not set" in err
 
 
+def test_plan_source_is_checked_before_the_plan_is_read(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each flag is checked before any I/O: here, before the plan file is even opened."""
+    code, _, err = run(capsys, "plan", "no-such-plan.yml", "--source", "https://harbor.example.com")
+    assert code == 2
+    assert err.startswith(
+        "tagguard: error: --source https://harbor.example.com: give the registry host"
+    )
+    assert "no-such-plan.yml" not in err
+
+
 # ----------------------------------------------------------------- lint --project
 
 

@@ -100,17 +100,16 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     tagguard/schemas/plan.schema.json.
     """
     options = context.options(**given)
+    default = registry_host(source_host, "--source") if source_host else None  # before I/O
     loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
-    targets = loaded.harbor_references()
-    others = loaded.source_references()
-    hosts = [registry_host(source_host, "--source")] if source_host else []
-    hosts.extend(loaded.policy_hosts())
-    default = hosts[0] if source_host else None
-
-    def check(sources: Sources, globs: str | None) -> Report:
-        return check_plan(sources, globs, loaded, default)
-
-    return finish(options, targets, others, check, hosts=hosts)
+    hosts = [*([default] if default else []), *loaded.policy_hosts()]
+    return finish(
+        options,
+        loaded.harbor_references(),
+        loaded.source_references(),
+        lambda sources, globs: check_plan(sources, globs, loaded, default),
+        hosts=hosts,
+    )
 
 
 def plan_usage(arguments: list[str]) -> object:
