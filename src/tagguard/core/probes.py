@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
 
 from tagguard.core import glob
 from tagguard.errors import PatternError
@@ -223,6 +225,50 @@ def _name_character_rank(rune: int) -> tuple[int, int]:
     return 2, rune
 
 
+_Probe = TypeVar("_Probe")
+
+
+def _one_character(pattern: bytes, p: int) -> tuple[int, list[bytes]] | None:
+    """The element at p that stands for one name character (an escape, '?', a class, a
+    literal rune): (index past it, the characters a probe name may hold there, at most
+    three), or None if the matcher raises on reaching it (a trailing '\\', a malformed
+    class). No characters: no name gets past it."""
+    r, w = _rune(pattern, p)
+    if r == glob._BACKSLASH:
+        if p + w >= len(pattern):
+            return None
+        ew = _rune(pattern, p + w)[1]
+        return p + w + ew, [pattern[p + w : p + w + ew]]
+    if r == glob._QUESTION:
+        return p + w, [b"x"]
+    if r == glob._LBRACKET:
+        return _class_passes(pattern, p)
+    return p + w, [pattern[p : p + w]]
+
+
+def _take_character(
+    pattern: bytes,
+    p: int,
+    name: bytes,
+    reach: Callable[[bytes], Iterator[_Probe]],
+    branch: Callable[[bytes, bytes], Iterator[_Probe]],
+) -> Generator[_Probe, None, tuple[bytes, int] | None]:
+    """Both walkers' step over one name character: the probes of a malformed element
+    (`reach`), a `branch` walk (rest of the pattern, name so far) for each character but
+    the first, then the walk's own name and position with the first; None where the walk
+    ends."""
+    step = _one_character(pattern, p)
+    if step is None:
+        yield from reach(name)
+        return None
+    end, chars = step
+    for char in chars[1:]:
+        yield from branch(pattern[end:], name + char)
+    if not chars:
+        return None
+    return name + chars[0], end
+
+
 class _Walk134:
     """doublestar v1.3.4's path through a pattern, one rune at a time (`_Matcher134`)."""
 
@@ -248,36 +294,14 @@ class _Walk134:
                     return  # a whole-segment globstar: errors after it are ignored
             segment_start = False
             r, w = _rune(pattern, p)
-            if r == glob._BACKSLASH:
-                if p + w >= len(pattern):
-                    yield from self.reach(name)
-                    return
-                ew = _rune(pattern, p + w)[1]
-                name += pattern[p + w : p + w + ew]
-                p += w + ew
-            elif r == glob._SLASH:
+            if r == glob._SLASH:
                 name += b"/"
                 p += w
                 segment_start = True
-            elif r == glob._QUESTION:
-                name += b"x"
-                p += w
             elif r == glob._STAR:
                 rest = pattern[p + w :]
                 yield from self.walk(rest, name + b"x", False, depth + 1)
                 p += w  # and on, the star matching nothing
-            elif r == glob._LBRACKET:
-                passed = _class_passes(pattern, p)
-                if passed is None:
-                    yield from self.reach(name)
-                    return
-                end, chars = passed
-                for char in chars[1:]:
-                    yield from self.walk(pattern[end:], name + char, False, depth + 1)
-                if not chars:
-                    return
-                name += chars[0]
-                p = end
             elif r == glob._LBRACE:
                 if _ends_badly(pattern[p:]):
                     # A name part that ends here leaves the matcher this segment's rest, cut
@@ -292,8 +316,11 @@ class _Walk134:
                     yield from self.walk(option + rest, name, False, depth + 1)
                 return
             else:
-                name += pattern[p : p + w]
-                p += w
+                walk_on = partial(self.walk, segment_start=False, depth=depth + 1)
+                taken = yield from _take_character(pattern, p, name, self.reach, walk_on)
+                if taken is None:
+                    return
+                name, p = taken
 
 
 def _ends_badly(rest: bytes) -> bool:
@@ -350,32 +377,10 @@ class _Walk111:
             if depth >= _MAX_DEPTH or self.budget.left <= 0:
                 return
             r, w = _rune(segment, p)
-            if r == glob._BACKSLASH:
-                if p + w >= len(segment):
-                    yield from reach(name)
-                    return
-                ew = _rune(segment, p + w)[1]
-                name += segment[p + w : p + w + ew]
-                p += w + ew
-            elif r == glob._QUESTION:
-                name += b"x"
-                p += w
-            elif r == glob._STAR:
+            if r == glob._STAR:
                 yield from self.walk(segment[p + w :], name + b"x", True, depth + 1)
                 dead = True
                 p += w
-            elif r == glob._LBRACKET:
-                passed = _class_passes(segment, p)
-                if passed is None:
-                    yield from reach(name)
-                    return
-                end, chars = passed
-                for char in chars[1:]:
-                    yield from self.walk(segment[end:], name + char, dead, depth + 1)
-                if not chars:
-                    return
-                name += chars[0]
-                p = end
             elif r == glob._LBRACE:
                 end = glob._index_unescaped(segment[p + w :], glob._RBRACE)
                 if end == -1:
@@ -388,7 +393,10 @@ class _Walk111:
                     yield from self.walk(option + rest, name, dead, depth + 1)
                 return
             else:
-                name += segment[p : p + w]
-                p += w
+                walk_on = partial(self.walk, dead=dead, depth=depth + 1)
+                taken = yield from _take_character(segment, p, name, reach, walk_on)
+                if taken is None:
+                    return
+                name, p = taken
         if name:
             yield name, True
