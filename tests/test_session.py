@@ -1,137 +1,113 @@
-"""A run's session: a plan's operations dispatched by their type, impact's and replication's
-preconditions, and a copy's destination tags asked for ahead."""
+"""A run's session: each question asked of the sources once, Harbor's version asked only
+when the rules need it, the operations' own checks (a retag target needs a tag, a sign
+needs a digest), a project a replication creates, and a copy's destination tags asked
+together."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable, Mapping
 
 import pytest
 
 from tagguard.core import glob
 from tagguard.core.decide import Operation, Verdict
-from tagguard.core.plan import (
-    Copy,
-    Delete,
-    DigestFile,
-    Plan,
-    Push,
-    Replicate,
-    ReplicatePolicy,
-    Retag,
-    Sign,
-)
-from tagguard.core.reference import parse_reference
-from tagguard.core.report import Report
-from tagguard.core.rules import parse_rules
-from tagguard.core.state import (
-    ArtifactInfo,
-    OfflineSources,
-    RepositoryState,
-    RulesTable,
-    StateTable,
-    TagInfo,
-)
-from tagguard.errors import InputError
+from tagguard.core.state import ArtifactInfo, ProjectRules, RepositoryState, TagInfo
+from tagguard.errors import InputError, StateError
 from tagguard.session import Session
-from tests.builders import rule_json
-
-A, B = (f"sha256:{c * 64}" for c in "ab")
-RULES = parse_rules([rule_json(1, tag="v*")], "rules")
+from tests.sessions import A, B, Harbor, Offline, ref, session
 
 
-class Offline(OfflineSources):
-    """Offline sources that record what is asked ahead."""
+class Counting(Harbor):
+    """A live Harbor that counts the rules, artifact and version questions."""
 
-    asked: list[dict[tuple[str, str], set[str]]]
+    calls: list[tuple[str, str]]
+    version: str | None
 
-    def __init__(self, state: Mapping[str, RepositoryState]) -> None:
-        super().__init__(RulesTable(shared=RULES), StateTable(state))
-        object.__setattr__(self, "asked", [])
+    def __init__(self, state: dict[str, RepositoryState], version: str | None = None) -> None:
+        super().__init__(state)
+        object.__setattr__(self, "calls", [])
+        object.__setattr__(self, "version", version)
 
-    def prefetch(
-        self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
-    ) -> None:
-        self.asked.append(dict(tags))
+    def rules(self, registry: str, project: str) -> ProjectRules:
+        self.calls.append(("rules", project))
+        return super().rules(registry, project)
 
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        self.calls.append(("artifact", reference))
+        return super().artifact(registry, repository, reference)
 
-def ref(text: str, default_tag: str | None = "latest"):  # type: ignore[no-untyped-def]
-    return parse_reference(text, harbor=True, default_tag=default_tag)
-
-
-def session() -> Session:
-    state = {
-        "h.io/p/app": RepositoryState.from_tags({"v1": A, "dev": B}),
-        "h.io/q/app": RepositoryState(),
-    }
-    return Session(Offline(state), glob.NEWEST)
+    def harbor_version(self, registry: str) -> str | None:
+        self.calls.append(("version", registry))
+        return self.version
 
 
-def test_each_plan_operation_is_checked_as_its_kind() -> None:
-    run = session()
-    run.plan(
-        Plan(
-            "release.yml",
-            (
-                Push(1, (ref("h.io/p/app:v2"),), A),
-                Retag(2, ref("h.io/p/app:dev"), (ref("h.io/p/app:v3"),)),
-                Replicate(3, ref("h.io/p/app:dev"), (ref("h.io/q/app:v3"),)),
-                Sign(4, (ref("h.io/p/app:v1"),)),
-                Copy(5, ref("h.io/p/app:v1"), ref("h.io/q/app", None)),
-                Delete(6, (ref("h.io/p/app:dev"),)),
-                Delete(7, (ref(f"h.io/p/app@{B}"),), artifact=True),
-            ),
-        ),
-        None,
+def test_each_question_is_asked_once_across_operations() -> None:
+    sources = Counting({"h.io/p/app": RepositoryState.from_tags({"v1": A})})
+    run = Session(sources)
+    run.push([ref("h.io/p/app:v1"), ref("h.io/p/app:v2")], B)
+    run.push([ref("h.io/p/app:v1")], B)
+    calls = sources.calls
+    assert sorted(calls) == sorted(set(calls))
+    assert ("rules", "p") in calls
+
+
+def test_harbor_is_asked_its_version_only_when_the_globs_differ_on_a_rule() -> None:
+    plain = Counting({"h.io/p/app": RepositoryState()})
+    Session(plain).push([ref("h.io/p/app:v1")], A)
+    assert ("version", "h.io") not in plain.calls
+    run = Session(plain)
+    assert run.glob_for("h.io") == glob.NEWEST
+    assert [w.code for w in run.report.warnings] == ["version-unknown"]
+
+
+def test_a_forced_glob_asks_no_version() -> None:
+    sources = Counting({"h.io/p/app": RepositoryState()})
+    run = Session(sources, glob.V1_1_1)
+    assert run.glob_for("h.io") == glob.V1_1_1
+    assert sources.calls == []
+
+
+def test_unreadable_rules_are_warned_about_once() -> None:
+    class Hidden(Offline):
+        def rules(self, registry: str, project: str) -> ProjectRules:
+            return ProjectRules(None, "403 Forbidden")
+
+    run = Session(Hidden({"h.io/p/app": RepositoryState()}), glob.NEWEST)
+    run.push([ref("h.io/p/app:v1"), ref("h.io/p/app:v2")], A)
+    assert [w.code for w in run.report.warnings] == ["rules-unavailable"]
+    assert "403 Forbidden" in run.report.warnings[0].message
+
+
+def test_a_retag_target_needs_a_tag() -> None:
+    with pytest.raises(InputError, match="needs a tag"):
+        session().retag(ref("h.io/p/app:v1"), [ref(f"h.io/q/app@{A}", None)])
+
+
+def test_a_retag_writes_the_source_digest_as_its_operation() -> None:
+    (decision,) = session().retag(
+        ref("h.io/p/app:dev"), [ref("h.io/q/app:v1")], Operation.REPLICATE
     )
-    # The copy writes both tags of v1's image (v2 was pushed onto it at line 1).
-    operations = list(dict.fromkeys((d.origin, d.operation) for d in run.report.decisions))
-    assert operations == [
-        (("release.yml", 1), Operation.PUSH),
-        (("release.yml", 2), Operation.RETAG),
-        (("release.yml", 3), Operation.REPLICATE),
-        (("release.yml", 4), Operation.SIGN),
-        (("release.yml", 5), Operation.COPY),
-        (("release.yml", 6), Operation.DELETE),
-        (("release.yml", 7), Operation.DELETE_ARTIFACT),
-    ]
-    assert run.report.decisions[1].new_digest == B  # the retag wrote dev's image
+    assert (decision.operation, decision.new_digest) == (Operation.REPLICATE, B)
 
 
-def test_a_policy_without_a_source_harbor_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="line 4: replicate needs the Harbor holding policy 9"):
-        session().plan(Plan("release.yml", (ReplicatePolicy(4, 9),)), None)
+def test_a_sign_pushes_the_signature_tag_of_the_image() -> None:
+    (decision,) = session().sign([ref("h.io/p/app:v1")])
+    assert decision.tag == f"sha256-{A.removeprefix('sha256:')}.sig"
+    with pytest.raises(StateError, match="does not exist"):
+        session().sign([ref("h.io/p/app:missing")])
 
 
-def test_a_policy_is_read_from_a_live_harbor_only() -> None:
-    with pytest.raises(InputError, match="read from a live Harbor, not from files"):
-        session().plan(Plan("release.yml", (ReplicatePolicy(4, 9),)), "h.io")
+def test_a_copy_destination_is_a_repository() -> None:
+    with pytest.raises(InputError, match="is a repository"):
+        session().copy(ref("h.io/p/app:v1"), ref("h.io/q/app:v1"))
 
 
-def test_a_digest_file_must_be_read_before_the_check() -> None:
-    pushed = Push(2, (ref("h.io/p/app:v2"),), DigestFile("metadata-file", "meta.json"))
-    with pytest.raises(InputError, match=r"release\.yml:2: the digest in metadata-file meta\.json"):
-        session().plan(Plan("release.yml", (pushed,)), None)
-
-
-def test_a_push_from_another_image_writes_its_digest() -> None:
-    run = session()
-    run.plan(Plan("release.yml", (Push(1, (ref("h.io/q/app:v1"),), ref("h.io/p/app:dev")),)), None)
-    (decision,) = run.report.decisions
-    assert (decision.decision, decision.new_digest) == (Verdict.ALLOW, B)
-
-
-def test_impact_needs_a_proposal_against_a_live_harbor() -> None:
-    with pytest.raises(InputError, match="impact compares a rules file"):
-        session().impact([ref("h.io/p/app", None)])
-
-
-def test_offline_sources_replay_no_replication_events() -> None:
-    run = session()
-    report = Report()
-    run.push([ref("h.io/p/app:v9")], A)
-    report.extend(run.push([ref("h.io/p/app:v8")], A))
-    run.replicate_events(report)
-    assert report.warnings == []
+def test_a_project_a_replication_creates_has_no_rules_and_holds_nothing() -> None:
+    sources = Counting({"dr.io/new/app": RepositoryState.from_tags({"v1": A})})
+    run = Session(sources, glob.NEWEST)
+    run.create_project("dr.io", "new")
+    (decision,) = run.push([ref("dr.io/new/app:v1")], B)
+    # The state says v1 holds A, but the project does not exist yet: nothing is asked.
+    assert (decision.decision, decision.current_digest) == (Verdict.ALLOW, None)
+    assert sources.calls == []
 
 
 def test_a_copy_asks_for_its_destination_tags_together() -> None:

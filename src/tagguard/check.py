@@ -3,9 +3,10 @@
 Each check opens one `Session` (`tagguard.session`), which decides, and tells the sources
 first, once, every rules and tag question it will ask: a live Harbor answers them
 concurrently (`shell.live`). This is the only place a run asks ahead. The session's
-module, and the modules that decide, are imported only once the questions are on their
-way, so that their loading (~14 ms) overlaps the first requests (docs/performance.md); this
-module itself imports nothing a command has not imported already.
+module, and the modules that decide (with `tagguard.release_plan`, `tagguard.replicate` and
+`tagguard.impact` for the checks that run more than one operation), are imported only once
+the questions are on their way, so that their loading (~14 ms) overlaps the first requests
+(docs/performance.md); this module itself imports nothing a command has not imported already.
 """
 
 from __future__ import annotations
@@ -117,7 +118,9 @@ def check_impact(
     """Every existing tag of each repository whose immutability the proposed rules (a rules
     file) would change, both ways, against Harbor's own flag: one `rules-change` warning each."""
     session = open_session(sources, glob_version)
-    session.impact(repositories)
+    from tagguard.impact import impact  # after asking: see the module's docstring
+
+    impact(session, repositories)
     return session.report
 
 
@@ -127,14 +130,19 @@ def event_replication(sources: Sources, glob_version: str | None, report: Report
     pushes, new tags and - with `replicate_deletion` - deletes start a run at once; the
     destination Harbor checks the replayed write like any other). Reading the policies needs
     a system administrator; without one nothing is said."""
-    open_session(sources, glob_version).replicate_events(report)
+    session = open_session(sources, glob_version)
+    from tagguard.replicate import Replication  # after asking: see the module's docstring
+
+    Replication(session).events(report)
 
 
 def check_replication(
     sources: Sources, glob_version: str | None, registry: str, policy_id: int
 ) -> Report:
     session = open_session(sources, glob_version)
-    session.report.extend(session.replicate_policy(registry, policy_id))
+    from tagguard.replicate import Replication  # after asking: see the module's docstring
+
+    session.report.extend(Replication(session).policy(registry, policy_id))
     return session.report
 
 
@@ -146,7 +154,9 @@ def check_plan(
     the file and line its operation was declared on."""
     asking = [*plan.harbor_references(), *plan.source_references()]
     session = open_session(sources, glob_version, asking)
-    session.plan(plan, default_source)
+    from tagguard.release_plan import run_plan  # after asking: see the module's docstring
+
+    run_plan(session, plan, default_source)
     return session.report
 
 

@@ -374,8 +374,8 @@ def test_a_stored_image_an_index_written_in_the_run_references_cannot_be_deleted
     artifact is referenced by others", a 412 (src/lib/http/error.go `codeMap`). tagguard
     allows it ("none of the artifact's 1 tag(s) is immutable"): it reads C's parents as
     stored before the plan and does not count the index the run wrote, though for the
-    policy it even reads the index's children (check.py `Session._related`). It must
-    block (or stop with exit 2)."""
+    policy it even reads the index's children (`tagguard.replicate`,
+    `Replication._related`). It must block (or stop with exit 2)."""
     images = Images()
     set_up(harbor, dest, images, "v9", (write, "dest:delete-artifact-by-tag"))
     images.add(INDEX, (CHILD, SIBLING))

@@ -1,0 +1,63 @@
+"""A rules change, checked through a session (`tagguard impact`): every existing tag whose
+immutability the proposed rules (a rules file) would change, both ways, against the flag a
+live Harbor reports now."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tagguard.core.reference import Reference
+from tagguard.core.report import Notice
+from tagguard.core.state import ArtifactInfo, TagInfo
+from tagguard.errors import InputError
+from tagguard.session import ReplicationSources, Session
+
+
+def impact(session: Session, repositories: Sequence[Reference]) -> None:
+    """One `rules-change` warning in the session's report per tag of `repositories` whose
+    immutability would change."""
+    sources = session.sources
+    if not (sources.proposed_rules and isinstance(sources, ReplicationSources)):
+        raise InputError(
+            "impact compares a rules file with the flags a live Harbor reports: give "
+            "--rules-file, and no --state-file"
+        )
+    for repository in repositories:
+        if repository.tag is not None or repository.digest is not None:
+            raise InputError(f"impact takes repositories, without a tag: {repository.original!r}")
+        listed = sources.artifacts(repository.registry, repository.repository)
+        for artifact in _with_accessories(session, repository, listed):
+            for info in artifact.tags:
+                _impact_of(session, repository, info)
+
+
+def _with_accessories(
+    session: Session, repository: Reference, listed: list[ArtifactInfo]
+) -> list[ArtifactInfo]:
+    """The repository's artifacts, read whole: Harbor's list leaves accessories out, and a
+    signature's .sig tag is on one."""
+    session.remember(repository.registry, repository.repository, listed)
+    readings = [*listed]
+    for artifact in listed:
+        for accessory in artifact.accessories:
+            found = session.stored_artifact(
+                repository.registry, repository.repository, accessory.digest
+            )
+            readings.extend([found] if found is not None else [])
+    return readings
+
+
+def _impact_of(session: Session, repository: Reference, info: TagInfo) -> None:
+    lock = session.lock(repository.with_tag(info.name), info.name)
+    if info.immutable is not None and info.immutable != lock.immutable:
+        tagged = repository.with_tag(info.name).original
+        session.report.warn(
+            Notice(
+                "rules-change",
+                f"{tagged}: {lock.change}",
+                repository.registry,
+                repository.project,
+                lock.rule_id,
+                tagged,
+            )
+        )

@@ -1,0 +1,79 @@
+"""A release plan, checked through one session: its operations in order, each seeing what
+the earlier allowed ones write or delete (`tagguard plan`; the plan itself is parsed by
+`core.plan`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tagguard.core.decide import Decision, Operation
+from tagguard.core.plan import (
+    Copy,
+    Delete,
+    DigestFile,
+    Plan,
+    PlanOperation,
+    Push,
+    Replicate,
+    ReplicatePolicy,
+    Retag,
+    Sign,
+)
+from tagguard.core.reference import Reference
+from tagguard.errors import InputError
+from tagguard.replicate import Replication
+from tagguard.session import Session
+
+
+def run_plan(session: Session, plan: Plan, default_source: str | None) -> None:
+    """Every operation of `plan` into the session's report, in order. Each decision carries
+    the file and line its operation was declared on. `default_source` is the Harbor holding
+    the replication policies whose step names none."""
+    # One for the whole plan: a destination project is asked about once, however many
+    # replicate steps write into it.
+    replication = Replication(session)
+    for operation in plan.operations:
+        origin = (plan.file, operation.line)
+        for decision in _run(session, replication, operation, default_source, plan.file):
+            session.report.record(replace(decision, origin=origin))
+
+
+def _run(
+    session: Session,
+    replication: Replication,
+    operation: PlanOperation,
+    default_source: str | None,
+    file: str,
+) -> list[Decision]:
+    match operation:
+        case Push():
+            return _push(session, operation, file)
+        case Delete():
+            return session.delete(operation.targets, artifact=operation.artifact)
+        case Sign():
+            return session.sign(operation.targets, operation.digest)
+        case Copy():
+            return session.copy(operation.source, operation.destination)
+        case ReplicatePolicy():
+            host = operation.source_host or default_source
+            if host is None:
+                raise InputError(
+                    f"line {operation.line}: replicate needs the Harbor holding policy "
+                    f"{operation.policy} (source: HOST)"
+                )
+            return replication.policy(host, operation.policy)
+        case Replicate():
+            return session.retag(operation.source, operation.targets, Operation.REPLICATE)
+        case Retag():
+            return session.retag(operation.source, operation.targets, Operation.RETAG)
+
+
+def _push(session: Session, push: Push, file: str) -> list[Decision]:
+    image = push.image
+    if isinstance(image, DigestFile):  # the shell reads these first (`resolve_digest_files`)
+        raise InputError(
+            f"{file}:{push.line}: the digest in {image.kind} {image.path} was not read"
+        )
+    if isinstance(image, Reference):
+        return session.push(push.targets, None, image)
+    return session.push(push.targets, image, unknown=f"the image pushed at {file}:{push.line}")

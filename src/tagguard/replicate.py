@@ -1,0 +1,290 @@
+"""Replication, checked through a run's session: what a push-based policy will write into
+its destination Harbor (`tagguard replicate`, a plan's `replicate` step), and what
+event-based policies replay of a run's own writes and deletes.
+
+Which artifacts a policy selects, and in what order, is Harbor's (`core.replication`); each
+write goes through the session's simulation, so it sees what the run's earlier operations
+and the policy's earlier writes left.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tagguard.core.decide import Decision, Operation, Verdict
+from tagguard.core.reference import Reference, parse_reference
+from tagguard.core.replication import Policy, Write
+from tagguard.core.report import Notice, Report
+from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
+from tagguard.core.world import Digest, Node, RepoKey, Unknown
+from tagguard.errors import InputError, StateError
+from tagguard.session import ReplicationSources, Session
+
+
+@dataclass
+class Replication:
+    """The replications of one session. It remembers, for the session's whole run, each
+    destination project: whether a replication writes there (a proxy cache it does not)."""
+
+    session: Session
+    _projects: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def policy(self, registry: str, policy_id: int) -> list[Decision]:
+        """What a push-based replication policy of the Harbor at `registry` will do in the
+        destination Harbor it names: artifact by artifact, each with its accessories and
+        their own tags, each write seeing what the earlier ones (and the run's earlier
+        operations) left. Selection and order are Harbor's (`core.replication`)."""
+        sources = self.session.sources
+        if not isinstance(sources, ReplicationSources):
+            raise InputError("replication policies are read from a live Harbor, not from files")
+        policy = sources.policy(registry, policy_id)
+        if policy.source_registry_url is not None:
+            raise InputError(
+                f"replication policy {policy_id} pulls from {policy.source_registry_url}; tagguard "
+                "checks push-based policies (run it against the source Harbor's policy)"
+            )
+        problem = policy.refusal() or policy.unsupported_destination()
+        if problem is not None:
+            raise StateError(problem)
+        destination = policy.destination_host
+        sources.add_harbor(destination, policy.destination_url)
+        source_glob = self.session.glob_for(registry)
+        stored_names = sources.repositories(registry)
+        names = dict.fromkeys([*stored_names, *self.session.world.written_repositories(registry)])
+        listed = set(stored_names)
+        decisions: list[Decision] = []
+        writers: dict[str, set[str]] = {}  # destination reference -> source repositories
+        for name in names:
+            if not policy.selects_repository(name, source_glob):
+                continue
+            repo = (registry, name)
+            stored = sources.artifacts(registry, name) if name in listed else []
+            for artifact in policy.select(name, self._listed(repo, stored), source_glob):
+                related = self._related(repo, artifact)
+                for write in policy.writes(name, artifact, related, source_glob):
+                    decision = self._write(policy, registry, name, destination, write)
+                    if decision is not None:
+                        decisions.append(decision)
+                        writers.setdefault(decision.reference, set()).add(name)
+        self._warn_races(policy, writers)
+        return self.session.record(decisions)
+
+    def _listed(self, repo: RepoKey, stored: list[ArtifactInfo]) -> list[ArtifactInfo]:
+        """The artifacts Harbor's list of `repo` shows once the run's operations are done,
+        as they are then. The list leaves accessories out (they travel with their subject)
+        and untagged children of an index (`both` and `notacc`, pkg/artifact/dao)."""
+        world = self.session.world
+        self.session.remember(*repo, stored)
+        nodes = world.artifacts(repo, stored)
+        accessories = {a.digest for node in nodes for a in node.accessories}
+        in_list = {info.digest for info in stored}
+        return [
+            self._current_artifact(repo, node.digest)
+            for node in nodes
+            if isinstance(node.digest, str)
+            and node.digest not in accessories
+            and (node.digest in in_list or world.tags_on(repo, node.digest))
+        ]
+
+    def _warn_races(self, policy: Policy, writers: dict[str, set[str]]) -> None:
+        """Harbor runs a policy's tasks concurrently, newest repository first: when two
+        source repositories write one destination tag, which one lands first (and which is
+        refused or kept) is a race; tagguard's verdicts assume one order."""
+        for reference, names in writers.items():
+            if len(names) > 1:
+                self.session.report.warn(
+                    Notice(
+                        "replication-race",
+                        f"replication policy {policy.id}: {', '.join(sorted(names))} all write "
+                        f"{reference}; Harbor runs them concurrently, so which one lands (and "
+                        "which is refused or kept) is not fixed",
+                        reference=reference,
+                    )
+                )
+
+    def _replay(self, policy: Policy, decision: Decision) -> None:
+        """What an event-based `policy` does on the destination after `decision` runs."""
+        deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
+        if deleting and not policy.replicates_deletion:
+            return
+        assert decision.tag is not None
+        digest: Digest = (decision.current_digest if deleting else decision.new_digest) or Unknown(
+            f"the image written to {decision.reference}"
+        )
+        pushed = ArtifactInfo(digest if isinstance(digest, str) else "", (TagInfo(decision.tag),))
+        glob_version = self.session.glob_for(decision.registry)
+        destination = policy.destination_host
+        for write in policy.event_writes(decision.repository, pushed, glob_version):
+            project = write.repository.split("/", 1)[0]
+            if write.tag is None or not self._destination_project(policy, destination, project):
+                continue
+            target = parse_reference(f"{destination}/{write.repository}:{write.tag}")
+            origin = parse_reference(decision.reference, default_tag=None)
+            if deleting:
+                replayed = (
+                    self.session.sim.delete_tag(target)
+                    if decision.operation is Operation.DELETE
+                    else self.session.sim.delete_artifact(target)
+                )
+            else:
+                replayed = self.session.sim.replicate_tag(
+                    target, digest, override=policy.override, origin=origin, owner=""
+                )
+            if replayed.decision is Verdict.BLOCK:
+                self.session.report.warn(
+                    Notice(
+                        "replication-refused",
+                        f"replication policy {policy.id} ({policy.name}) replays "
+                        f"{decision.operation.value} of {decision.reference} onto "
+                        f"{target.original} at once, and Harbor there refuses it: "
+                        f"{replayed.reason}",
+                        target.registry,
+                        target.project,
+                        replayed.rule_id,
+                        target.original,
+                    )
+                )
+
+    def _write(
+        self, policy: Policy, registry: str, name: str, destination: str, write: Write
+    ) -> Decision | None:
+        project = write.repository.split("/", 1)[0]
+        if not self._destination_project(policy, destination, project):
+            return None
+        at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
+        origin = parse_reference(f"{registry}/{name}{at}")
+        target = parse_reference(f"{destination}/{write.repository}{at}")
+        owner = "an accessory" if write.accessory else ""
+        node = self.session.structure((registry, name), write.digest)
+        if write.tag is None:
+            return self.session.sim.write(
+                Operation.REPLICATE, target, write.digest, origin, node=node
+            )
+        return self._tag(policy, origin, target, write.digest, owner, node)
+
+    def _destination_project(self, policy: Policy, destination: str, project: str) -> bool:
+        """Whether the replication writes into `project` of the destination: Harbor creates
+        one that does not exist (with no rules), and skips a proxy-cache project
+        (`PrepareForPush`, src/pkg/reg/adapter/harbor/base/adapter.go)."""
+        cached = (destination, project)
+        if cached not in self._projects:
+            sources = self.session.sources
+            assert isinstance(sources, ReplicationSources)
+            found = sources.project(destination, project)
+            self._projects[cached] = found is None or not found.proxy_cache
+            if found is None:
+                self.session.create_project(destination, project)
+                self.session.report.warn(
+                    Notice(
+                        "project-created",
+                        f"replication policy {policy.id}: project {project} does not exist in "
+                        f"{destination}; Harbor creates it, with no immutability rules",
+                        destination,
+                        project,
+                    )
+                )
+            elif found.proxy_cache:
+                self.session.report.warn(
+                    Notice(
+                        "proxy-cache-skipped",
+                        f"replication policy {policy.id}: project {project} of {destination} is "
+                        "a proxy cache, so Harbor skips every artifact replicated into it",
+                        destination,
+                        project,
+                    )
+                )
+        return self._projects[cached]
+
+    def _current_artifact(self, repo: RepoKey, digest: str) -> ArtifactInfo:
+        """An artifact as the run has left it: its tags now, its structure, its labels."""
+        world = self.session.world
+        node = world.node(repo, digest)
+        stored = world.stored(repo, digest)
+        return ArtifactInfo(
+            digest,
+            tuple(TagInfo(t) for t in world.tags_on(repo, digest)),
+            node.children if node is not None else (),
+            tuple(
+                Accessory(a.digest, a.kind)
+                for a in (node.accessories if node is not None else ())
+                if isinstance(a.digest, str) and world.node(repo, a.digest) is not None
+            ),
+            stored.labels if stored is not None else (),
+        )
+
+    def _related(self, repo: RepoKey, artifact: ArtifactInfo) -> dict[str, ArtifactInfo]:
+        """Every accessory (recursively) and index child of `artifact`, read whole: one
+        request each, the cost the replication's accessories add."""
+        related: dict[str, ArtifactInfo] = {}
+        waiting = [*(a.digest for a in artifact.accessories), *artifact.children]
+        while waiting:
+            digest = waiting.pop()
+            if digest in related:
+                continue
+            found = self._current_artifact(repo, digest)
+            related[digest] = found
+            waiting.extend(a.digest for a in found.accessories)
+        return related
+
+    def _tag(
+        self,
+        policy: Policy,
+        origin: Reference,
+        target: Reference,
+        digest: str,
+        owner: str = "",
+        node: Node | None = None,
+    ) -> Decision:
+        decision = self.session.sim.replicate_tag(
+            target, digest, override=policy.override, origin=origin, owner=owner, node=node
+        )
+        if decision.decision is Verdict.SKIP and decision.current_digest != digest:
+            self.session.report.warn(
+                Notice(
+                    "replication-stale",
+                    f"policy {policy.id} ({policy.name}): {target.original} keeps its old image "
+                    f"({decision.current_digest}); set override to replace it",
+                    target.registry,
+                    target.project,
+                )
+            )
+        return decision
+
+    def events(self, report: Report) -> None:
+        """Warns, in `report`, where an event-based replication policy will replay a write
+        or delete of it onto a destination tag that refuses it (see
+        `tagguard.check.event_replication`)."""
+        sources = self.session.sources
+        if not isinstance(sources, ReplicationSources):
+            return
+        acted = [
+            d
+            for d in report.decisions
+            if d.decision is Verdict.ALLOW and d.tag is not None and d.operation in _EVENTS
+        ]
+        for registry in sorted({d.registry for d in acted}):
+            for policy in sources.policies(registry) or ():
+                if policy.refusal() or policy.unsupported_destination() or not policy.event_based:
+                    continue
+                if policy.source_registry_url is not None:
+                    continue
+                sources.add_harbor(policy.destination_host, policy.destination_url)
+                for decision in (d for d in acted if d.registry == registry):
+                    self._replay(policy, decision)
+        for notice in self.session.report.warnings:
+            if notice.code == "replication-refused":
+                report.warn(notice)
+
+
+# Writes and deletes that fire Harbor's replication events (push artifact, create tag,
+# delete tag, delete artifact).
+_EVENTS = frozenset(
+    {
+        Operation.PUSH,
+        Operation.RETAG,
+        Operation.COPY,
+        Operation.SIGN,
+        Operation.DELETE,
+        Operation.DELETE_ARTIFACT,
+    }
+)

@@ -1,0 +1,112 @@
+"""A release plan through one session: each operation checked as its kind, in order, each
+decision carrying its line; the steps that cannot run say why."""
+
+from __future__ import annotations
+
+import pytest
+
+from tagguard.core import glob
+from tagguard.core.decide import Operation, Verdict
+from tagguard.core.plan import (
+    Copy,
+    Delete,
+    DigestFile,
+    Plan,
+    Push,
+    Replicate,
+    ReplicatePolicy,
+    Retag,
+    Sign,
+)
+from tagguard.core.state import RepositoryState
+from tagguard.errors import InputError
+from tagguard.release_plan import run_plan
+from tagguard.session import Session
+from tests.sessions import DESTINATION, A, B, Harbor, policy, ref, session
+
+
+def test_each_plan_operation_is_checked_as_its_kind() -> None:
+    run = session()
+    plan = Plan(
+        "release.yml",
+        (
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Retag(2, ref("h.io/p/app:dev"), (ref("h.io/p/app:v3"),)),
+            Replicate(3, ref("h.io/p/app:dev"), (ref("h.io/q/app:v3"),)),
+            Sign(4, (ref("h.io/p/app:v1"),)),
+            Copy(5, ref("h.io/p/app:v1"), ref("h.io/q/app", None)),
+            Delete(6, (ref("h.io/p/app:dev"),)),
+            Delete(7, (ref(f"h.io/p/app@{B}"),), artifact=True),
+        ),
+    )
+    run_plan(run, plan, None)
+    # The copy writes both tags of v1's image (v2 was pushed onto it at line 1).
+    operations = list(dict.fromkeys((d.origin, d.operation) for d in run.report.decisions))
+    assert operations == [
+        (("release.yml", 1), Operation.PUSH),
+        (("release.yml", 2), Operation.RETAG),
+        (("release.yml", 3), Operation.REPLICATE),
+        (("release.yml", 4), Operation.SIGN),
+        (("release.yml", 5), Operation.COPY),
+        (("release.yml", 6), Operation.DELETE),
+        (("release.yml", 7), Operation.DELETE_ARTIFACT),
+    ]
+    assert run.report.decisions[1].new_digest == B  # the retag wrote dev's image
+
+
+def test_a_later_operation_sees_what_an_earlier_one_wrote() -> None:
+    run = session()
+    plan = Plan(
+        "release.yml",
+        (Push(1, (ref("h.io/q/app:v7"),), A), Push(2, (ref("h.io/q/app:v7"),), B)),
+    )
+    run_plan(run, plan, None)
+    verdicts = [(d.origin, d.decision) for d in run.report.decisions]
+    assert verdicts == [(("release.yml", 1), Verdict.ALLOW), (("release.yml", 2), Verdict.BLOCK)]
+
+
+def test_a_policy_without_a_source_harbor_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="line 4: replicate needs the Harbor holding policy 9"):
+        run_plan(session(), Plan("release.yml", (ReplicatePolicy(4, 9),)), None)
+
+
+def test_a_policy_is_read_from_a_live_harbor_only() -> None:
+    with pytest.raises(InputError, match="read from a live Harbor, not from files"):
+        run_plan(session(), Plan("release.yml", (ReplicatePolicy(4, 9),)), "h.io")
+
+
+def test_a_policy_step_names_its_harbor_or_takes_the_default() -> None:
+    sources = Harbor(
+        {"h.io/p/app": RepositoryState.from_tags({"v1": A}), "other.io/p/app": RepositoryState()},
+        [policy()],
+    )
+    run = Session(sources, glob.NEWEST)
+    steps = (ReplicatePolicy(1, 4, "h.io"), ReplicatePolicy(2, 4))
+    run_plan(run, Plan("release.yml", steps), "other.io")
+    # Line 1 replicates h.io's v1; line 2 reads the policy from other.io, whose repository
+    # is empty. The destination project was asked about once, for the whole plan.
+    written = [(d.origin, d.reference) for d in run.report.decisions]
+    assert written == [(("release.yml", 1), f"{DESTINATION}/p/app:v1")]
+    assert sources.project_questions == [(DESTINATION, "p")]
+
+
+def test_a_digest_file_must_be_read_before_the_check() -> None:
+    pushed = Push(2, (ref("h.io/p/app:v2"),), DigestFile("metadata-file", "meta.json"))
+    with pytest.raises(InputError, match=r"release\.yml:2: the digest in metadata-file meta\.json"):
+        run_plan(session(), Plan("release.yml", (pushed,)), None)
+
+
+def test_a_push_from_another_image_writes_its_digest() -> None:
+    run = session()
+    push = Push(1, (ref("h.io/q/app:v1"),), ref("h.io/p/app:dev"))
+    run_plan(run, Plan("release.yml", (push,)), None)
+    (decision,) = run.report.decisions
+    assert (decision.decision, decision.new_digest) == (Verdict.ALLOW, B)
+
+
+def test_a_push_of_an_unknown_image_names_its_line() -> None:
+    run = session()
+    run_plan(run, Plan("release.yml", (Push(3, (ref("h.io/q/app:v1"),), None),)), None)
+    (decision,) = run.report.decisions
+    assert [n.code for n in decision.notes] == ["unknown-digest"]
+    assert "the image pushed at release.yml:3" in decision.notes[0].message
