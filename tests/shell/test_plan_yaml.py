@@ -1,0 +1,97 @@
+"""tagguard.shell.plan_yaml: a plan's YAML as line-aware nodes, `${VAR}` replaced."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tagguard.core.plan import Node, PlanError
+from tagguard.shell.plan_yaml import plan_tree
+
+
+def test_every_node_knows_its_line_and_a_value_its_key_s() -> None:
+    tree = plan_tree("operations:\n  - push: a\n    digest:\n      b\n", "plan.yml", {})
+    assert tree.line == 1
+    assert isinstance(tree.value, dict)
+    operations = tree.value["operations"]
+    assert (operations.line, operations.key_line) == (2, 1)
+    assert isinstance(operations.value, list)
+    (first,) = operations.value
+    assert isinstance(first.value, dict)
+    assert first.value["push"] == Node("a", 2, 2)
+    assert first.value["digest"] == Node("b", 4, 3)  # the value below its key
+
+
+def test_variables_are_replaced_with_their_defaults_where_unset_or_empty() -> None:
+    text = "a: ${X}\nb: ${Y:-fallback}\nc: ${Z:-}\nd: pre-${X}-post\ne: $X and ${lower}\n"
+    tree = plan_tree(text, "plan.yml", {"X": "1.2", "Y": "", "lower": "l"})
+    assert isinstance(tree.value, dict)
+    values = {key: node.value for key, node in tree.value.items()}
+    assert values == {"a": "1.2", "b": "fallback", "c": "", "d": "pre-1.2-post", "e": "$X and l"}
+
+
+def test_an_unset_variable_without_a_default_is_an_error_at_its_line() -> None:
+    with pytest.raises(PlanError, match=r"^plan.yml:2: \$\{TAG\} is not set"):
+        plan_tree("a: 1\nb: ${TAG}\n", "plan.yml", {})
+
+
+def test_a_variable_holding_yaml_stays_text() -> None:
+    tree = plan_tree("a: ${V}\n", "plan.yml", {"V": "[1, {b: 2}]"})
+    assert isinstance(tree.value, dict)
+    assert tree.value["a"].value == "[1, {b: 2}]"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0x1F", 31),
+        ("1_000", 1000),
+        ("1:30", 90),
+        ("yes", True),
+        ("~", None),
+        (".inf", float("inf")),
+    ],
+)
+def test_scalars_are_what_yaml_1_1_reads(text: str, expected: object) -> None:
+    tree = plan_tree(f"a: {text}\n", "plan.yml", {})
+    assert isinstance(tree.value, dict)
+    assert tree.value["a"].value == expected
+    quoted = plan_tree(f"a: '{text}'\n", "plan.yml", {})
+    assert isinstance(quoted.value, dict)
+    assert quoted.value["a"].value == text  # quoted: text, whatever it looks like
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: 1\na: 2\n", r"^plan.yml:2: 'a' is given twice$"),
+        ("1: a\n", r"^plan.yml:1: keys must be strings$"),
+        ("# nothing\n", r"^plan.yml:1: the plan is empty$"),
+        ("a: [\n", r"^plan.yml:2: not valid YAML"),
+        ("a: !!int x\n", r"^plan.yml:1: 'x' is not a number YAML can read$"),
+        ("a: " + "[" * 70 + "]" * 70 + "\n", r"^plan.yml:1: nested too deeply$"),
+    ],
+)
+def test_bad_yaml_is_a_plan_error_at_its_line(text: str, message: str) -> None:
+    with pytest.raises(PlanError, match=message):
+        plan_tree(text, "plan.yml", {})
+
+
+def test_a_variable_in_a_flow_collection_gets_the_quoting_hint() -> None:
+    with pytest.raises(PlanError, match=r"quote values holding \$\{\.\.\.\}") as raised:
+        plan_tree("push: [h.io/p/app:${V}, x: {]\n", "plan.yml", {"V": "1"})
+    assert str(raised.value).startswith("plan.yml:1: not valid YAML")
+    with pytest.raises(PlanError) as plain:
+        plan_tree("push: [a, x: {]\n", "plan.yml", {})
+    assert "quote values" not in str(plain.value)
+
+
+def test_the_commands_load_without_pyyaml() -> None:
+    """PyYAML is imported when a plan is read, not by every command (see plan_yaml)."""
+    program = "import sys, tagguard.commands; print('yaml' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "False\n"
