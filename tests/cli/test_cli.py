@@ -454,3 +454,31 @@ def test_the_version_is_answered_before_anything_is_imported(flag: str) -> None:
         assert printed == f"tagguard {__version__}\n"
         assert modules - before <= {"__future__", "gc", "tagguard", "tagguard.cli"}
         assert "tagguard.cli" in modules
+
+
+def test_an_offline_push_imports_only_what_it_uses() -> None:
+    """The import boundaries that keep an offline push's start-up down: no live shell
+    (requests and the HTTP clients), no plan reading (PyYAML, tagguard.core.plan's types),
+    no check that runs several operations, and of the reporters only the one printing."""
+    printed, modules = imported(
+        "-m", "tagguard", "push", "harbor.example.com/platform/api:v1.4.0",
+        "--digest", API_DIGEST, *OFFLINE, "--format", "text",
+    )  # fmt: skip
+    assert "1 skipped" in printed  # the check ran, and decided
+    assert {"tagguard.session", "tagguard.core.decide", "tagguard.reporters.text"} <= modules
+    not_needed = {
+        "requests",
+        "urllib3",
+        "yaml",
+        "tagguard.shell.http",
+        "tagguard.shell.harbor",
+        "tagguard.shell.live",
+        "tagguard.shell.plan_file",
+        "tagguard.core.plan",
+        "tagguard.release_plan",
+        "tagguard.replicate",
+        "tagguard.impact",
+        "tagguard.reporters.json",
+        "tagguard.reporters.sarif",
+    }
+    assert modules & not_needed == set()
