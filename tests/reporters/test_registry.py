@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from tagguard import reporters
 from tagguard.core.report import Report
 from tagguard.reporters import (
     COMMAND_FILES,
@@ -63,3 +67,34 @@ def test_ci_environments_choose_their_format() -> None:
     assert default_format({"GITHUB_ACTIONS": "true"}) == "github"
     assert default_format({"GITLAB_CI": "true"}) == "gitlab"
     assert default_format({}) == "text"
+
+
+def test_a_format_module_is_imported_only_when_chosen() -> None:
+    code = (
+        "import sys\n"
+        "from tagguard.reporters import FILES, FORMATS\n"
+        "assert 'tagguard.reporters.sarif' not in sys.modules\n"
+        "assert 'tagguard.reporters.junit' not in sys.modules\n"
+        "assert FORMATS['sarif']() is sys.modules['tagguard.reporters.sarif']\n"
+        "assert FILES['junit']() is sys.modules['tagguard.reporters.junit']\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_mypy_checks_every_registered_module_against_its_protocol() -> None:
+    """The registries load modules by name; the TYPE_CHECKING block of tagguard.reporters
+    is where mypy checks each against its protocol, so it must name every one, in the
+    protocol its registries need (both: Reporter)."""
+    tree = ast.parse(Path(reporters.__file__).read_text(encoding="utf-8"))
+    checked: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Tuple):
+            protocol = ast.unparse(node.annotation).removeprefix("tuple[").split(",")[0]
+            names = {e.id for e in node.value.elts if isinstance(e, ast.Name)}
+            checked.setdefault(protocol, set()).update(names)
+    both = set(FORMATS) & set(FILES)
+    assert checked == {
+        "Reporter": both,
+        "Format": set(FORMATS) - both,
+        "FileFormat": set(FILES) - both,
+    }

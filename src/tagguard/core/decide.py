@@ -154,6 +154,16 @@ def _make(
     )
 
 
+def _undecidable(facts: TagFacts, unsafe: str) -> str | None:
+    """Why an existing tag's verdict cannot be given (its immutability in doubt, or unknown:
+    fail closed), or None. `unsafe` says what is not safe while in doubt."""
+    if facts.lock.conflict:
+        return f"whether tag {facts.name} is immutable is in doubt, so {unsafe}"
+    if facts.lock.immutable is None:
+        return f"tag {facts.name} exists and whether it is immutable is unknown"
+    return None
+
+
 def _fail_open_note(lock: Immutability) -> str:
     if lock.failure is None:
         return ""
@@ -286,12 +296,9 @@ def decide_copy_tag(
         return make(
             Verdict.SKIP, f"tag {tag} is already on {_short(new)}: the copy leaves it as it is"
         )
-    if lock.conflict:
-        return make(
-            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so no copy onto it is safe"
-        )
-    if lock.immutable is None:
-        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    undecidable = _undecidable(facts, "no copy onto it is safe")
+    if undecidable is not None:
+        return make(Verdict.BLOCK, undecidable)
     if lock.immutable:
         if isinstance(current, Unknown) or isinstance(new, Unknown):
             return make(
@@ -322,12 +329,9 @@ def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
         return make(
             Verdict.ALLOW, f"tag {tag} does not exist, so there is nothing Harbor would refuse"
         )
-    if lock.conflict:
-        return make(
-            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so deleting it is not safe"
-        )
-    if lock.immutable is None:
-        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    undecidable = _undecidable(facts, "deleting it is not safe")
+    if undecidable is not None:
+        return make(Verdict.BLOCK, undecidable)
     if lock.immutable:
         return make(
             Verdict.BLOCK, f"tag {tag} is immutable ({lock.lock}): Harbor refuses to delete it"

@@ -12,7 +12,10 @@ job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`. `COMMAND_FORMAT
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
+from importlib import import_module
 from types import MappingProxyType
+from typing import TYPE_CHECKING, cast
 
 from tagguard.core.report import Report
 from tagguard.reporters.context import Context, FileFormat, Format, Reporter
@@ -32,82 +35,43 @@ __all__ = (
 )
 
 
-# Each reporter module is the Protocol's implementation (mypy checks the module against it),
-# imported only when its format is chosen.
+if TYPE_CHECKING:
+    # Each reporter module implements its protocol: mypy checks each here, against the
+    # registries below that name it.
+    from tagguard.reporters import (
+        codequality,
+        dotenv,
+        github,
+        gitlab,
+        json,
+        junit,
+        markdown,
+        sarif,
+        text,
+    )
+
+    _BOTH: tuple[Reporter, ...] = (text, json, sarif)
+    _PRINTED: tuple[Format, ...] = (github, gitlab)
+    _WRITTEN: tuple[FileFormat, ...] = (junit, codequality, dotenv, markdown)
 
 
-def _text() -> Reporter:
-    from tagguard.reporters import text
-
-    return text
-
-
-def _json() -> Reporter:
-    from tagguard.reporters import json
-
-    return json
+def _format(name: str) -> Format:
+    """The reporter module `name`, imported when its format is first chosen."""
+    return cast("Format", import_module(f"{__name__}.{name}"))
 
 
-def _github() -> Format:
-    from tagguard.reporters import github
-
-    return github
-
-
-def _gitlab() -> Format:
-    from tagguard.reporters import gitlab
-
-    return gitlab
-
-
-def _sarif() -> Reporter:
-    from tagguard.reporters import sarif
-
-    return sarif
-
-
-def _junit() -> FileFormat:
-    from tagguard.reporters import junit
-
-    return junit
-
-
-def _codequality() -> FileFormat:
-    from tagguard.reporters import codequality
-
-    return codequality
-
-
-def _dotenv() -> FileFormat:
-    from tagguard.reporters import dotenv
-
-    return dotenv
-
-
-def _markdown() -> FileFormat:
-    from tagguard.reporters import markdown
-
-    return markdown
+def _file_format(name: str) -> FileFormat:
+    """The reporter module `name`, imported when its report file is first asked for."""
+    return cast("FileFormat", import_module(f"{__name__}.{name}"))
 
 
 FORMATS: Mapping[str, Callable[[], Format]] = MappingProxyType(
-    {
-        "text": _text,
-        "json": _json,
-        "github": _github,
-        "gitlab": _gitlab,
-        "sarif": _sarif,
-    }
+    {name: partial(_format, name) for name in ("text", "json", "github", "gitlab", "sarif")}
 )
 FILES: Mapping[str, Callable[[], FileFormat]] = MappingProxyType(
     {
-        "text": _text,
-        "json": _json,
-        "sarif": _sarif,
-        "junit": _junit,
-        "codequality": _codequality,
-        "dotenv": _dotenv,
-        "markdown": _markdown,
+        name: partial(_file_format, name)
+        for name in ("text", "json", "sarif", "junit", "codequality", "dotenv", "markdown")
     }
 )
 
