@@ -155,3 +155,19 @@ def test_startup_choices_compare_variants_that_answer_alike() -> None:
     for line in done.stdout.splitlines():
         if line.startswith(commands) and " shipped " in line:
             assert " 1.000x " in line  # the shipped program against itself
+
+
+def test_startup_trees_pairs_two_commits() -> None:
+    """bench/startup_trees.py: a commit against itself gives a ratio per command and kind
+    (both trees are exported and actually run: a failing start would stop the script)."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "startup_trees.py"), "HEAD", "HEAD~0", "--runs", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.endswith(")")]
+    assert len(rows) == 4  # (--version, offline push) x (cpu, wall)
+    assert all("x (quartiles " in row for row in rows)
