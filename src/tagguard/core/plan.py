@@ -64,10 +64,19 @@ class Push:
 
 
 @dataclass(frozen=True)
-class Retag:
+class Transfer:
+    """A step that writes the image `source` names under each of `targets`: a retag or an
+    explicit replication, which differ in what Harbor does around the write, not in what
+    the plan says."""
+
     line: int
     source: Reference  # any registry
     targets: tuple[Reference, ...]
+
+
+@dataclass(frozen=True)
+class Retag(Transfer):
+    """A tag written from another reference's image (`docker tag` and push, `crane tag`)."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +105,8 @@ class Sign:
 
 
 @dataclass(frozen=True)
-class Replicate:
+class Replicate(Transfer):
     """One explicit replication step (`crane copy`, `skopeo copy`): `source` to `targets`."""
-
-    line: int
-    source: Reference  # any registry
-    targets: tuple[Reference, ...]
 
 
 @dataclass(frozen=True)
@@ -132,7 +137,7 @@ def source_references(operation: PlanOperation) -> tuple[Reference, ...]:
     """The image an operation reads from any registry: a retag's or a replication step's
     source, a push's `from:`."""
     match operation:
-        case Retag() | Replicate():
+        case Transfer():
             return (operation.source,)
         case Push(image=Reference() as source):
             return (source,)
