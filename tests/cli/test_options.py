@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import API_DIGEST, OFFLINE, OTHER, RULES, run
+from tests.test_cli import API_DIGEST, OFFLINE, OTHER, RULES, run
 from tests.e2e.conftest import Harbor, harbor, registry  # noqa: F401 (fixtures)
 
 API = "harbor.example.com/platform/api"
