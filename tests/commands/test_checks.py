@@ -1,0 +1,96 @@
+"""tagguard.commands.checks: where push's digest comes from, which references are read, and
+each check command end to end against the offline example files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tagguard.commands import checks, cli
+from tagguard.errors import BadReferenceError, InputError
+from tests.conftest import EXAMPLES
+
+OFFLINE = [
+    "--rules-file",
+    str(EXAMPLES / "rules.json"),
+    "--state-file",
+    str(EXAMPLES / "state.json"),
+]
+API = "harbor.example.com/platform/api"
+OTHER = "sha256:" + "f" * 64
+API_DIGEST: str = json.loads((EXAMPLES / "state.json").read_text())[API]["v1.4.0"]
+
+
+def test_one_digest_source_at_most() -> None:
+    with pytest.raises(InputError, match="not with --digest and --from"):
+        checks._push_digest(OTHER, None, None, "docker.io/library/x:1")
+
+
+def test_a_given_digest_is_validated() -> None:
+    assert checks._push_digest(OTHER, None, None, None) == OTHER
+    with pytest.raises(InputError):
+        checks._push_digest("sha256:short", None, None, None)
+
+
+def test_from_alone_is_resolved_later() -> None:
+    assert checks._push_digest(None, None, None, "docker.io/library/x:1") is None
+
+
+def test_a_metadata_file_gives_the_digest(tmp_path: Path) -> None:
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps({"containerimage.digest": OTHER}))
+    assert checks._push_digest(None, None, str(metadata), None) == OTHER
+
+
+def test_references_from_the_arguments_the_variable_and_the_file_once_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listed = tmp_path / "refs.txt"
+    listed.write_text("a.example/p/r:2\na.example/p/r:3\n")
+    monkeypatch.setenv("TAGS", "a.example/p/r:1\na.example/p/r:2")
+    found = checks._all_references(["a.example/p/r:1"], "TAGS", str(listed))
+    assert found == ["a.example/p/r:1", "a.example/p/r:2", "a.example/p/r:3"]
+
+
+def test_an_unset_variable_and_no_references_are_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TAGGUARD_NOT_SET_HERE", raising=False)
+    with pytest.raises(InputError, match="the variable is not set"):
+        checks._all_references([], "TAGGUARD_NOT_SET_HERE", None)
+    with pytest.raises(InputError, match="no references to check"):
+        checks._all_references([], None, None)
+
+
+def test_a_reference_is_parsed_with_the_default_tag() -> None:
+    (parsed,) = checks.parse_references([f"{API}"])
+    assert parsed.tag == "latest"
+    with pytest.raises(BadReferenceError):
+        checks.parse_references(["not a reference"])
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    # Not standalone: the command's return value is its exit code (as tagguard.cli runs it).
+    result = CliRunner().invoke(
+        cli, [*args, *OFFLINE], catch_exceptions=False, standalone_mode=False
+    )
+    return result.return_value, result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "verdict"),
+    [
+        (["push", f"{API}:v1.4.0", "--digest", OTHER], 1, "block"),
+        (["push", f"{API}:v1.4.0", "--digest", API_DIGEST], 0, "skip"),
+        (["push", f"{API}:v9.9.9", "--digest", OTHER], 0, "allow"),
+        (["retag", "harbor.example.com/platform/web:v2.0.0", f"{API}:v1.4.0"], 1, "block"),
+        (["delete", f"{API}:v1.4.0"], 1, "block"),
+        (["copy", f"{API}:v1.4.0", "harbor.example.com/platform/web"], 0, "allow"),
+    ],
+    ids=lambda v: " ".join(v[:1]) if isinstance(v, list) else None,
+)
+def test_each_check_command_offline(args: list[str], code: int, verdict: str) -> None:
+    exit_code, output = _invoke(*args)
+    assert exit_code == code, output
+    assert output.startswith(verdict), output
