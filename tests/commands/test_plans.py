@@ -1,0 +1,52 @@
+"""tagguard.commands.plans: the Harbor holding replication policies, and the plan command
+offline against the example plan."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tagguard.commands import cli, plans
+from tagguard.errors import InputError
+from tagguard.options import Options
+from tagguard.shell.urls import parse_harbor_urls
+from tests.conftest import EXAMPLES
+
+OFFLINE = [
+    "--rules-file",
+    str(EXAMPLES / "rules.json"),
+    "--state-file",
+    str(EXAMPLES / "state.json"),
+]
+
+
+def test_the_policy_host_is_source_first_then_the_one_harbor_url() -> None:
+    shared = Options(harbor_urls=parse_harbor_urls(("https://harbor.example.com:8443/",)))
+    assert plans._policy_host("other.example.com", shared) == "other.example.com"
+    assert plans._policy_host(None, shared) == "harbor.example.com:8443"
+
+
+def test_no_policy_host_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="--source HOST"):
+        plans._policy_host(None, Options())
+    with pytest.raises(InputError):
+        plans._policy_host("not a host/with a path", Options())
+
+
+def test_the_example_plan_blocks_offline() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["plan", str(EXAMPLES / "release-plan.yml"), *OFFLINE],
+        catch_exceptions=False,
+        standalone_mode=False,
+    )
+    assert result.return_value == 1, result.output
+    assert "release-plan.yml:83: block  harbor.example.com/legacy/app:2.0" in result.output
+
+
+def test_plan_usage_raises_the_commands_usage_error() -> None:
+    import click
+
+    with pytest.raises(click.UsageError):
+        plans.plan_usage([])
+    assert plans.plan_usage(["plan.yml"]) is not None
