@@ -338,3 +338,56 @@ def test_immutable_constants_and_local_state_pass() -> None:
         "if True:\n    def g():\n        cache = {}\n"
     )
     assert mutable_state(source) == []
+
+
+# Modules with definitions whose tests live elsewhere, or with no logic of their own. Each
+# entry says why; a module with logic belongs in the list only with a named test home.
+_NO_MIRRORED_TESTS = {
+    # A package's __init__ is tested through the package's modules; these two define the
+    # registry / the click group, which their named test modules exercise:
+    "tagguard.commands": "the click group: tests/test_cli.py, tests/commands/*",
+    "tagguard.reporters": "the format registry: tests/reporters/test_registry.py",
+}
+
+
+def _mirrored_test(module: str) -> Path:
+    """tagguard.a.b -> tests/a/test_b.py; tagguard.b -> tests/test_b.py."""
+    *folders, name = module.split(".")[1:]
+    return SRC.parent.joinpath("tests", *folders, f"test_{name}.py")
+
+
+def _defines_something(path: Path) -> bool:
+    """Whether the module has a function or class of its own (re-exports and
+    `__main__`'s one call do not count)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return any(isinstance(node, kinds) for node in ast.walk(tree))
+
+
+def test_every_module_with_logic_has_its_mirrored_test_module() -> None:
+    # Issue 15 item 6: a test module per source module where the module has logic, so the
+    # tests of a module are found where its name says.
+    missing = [
+        f"{module} -> {_mirrored_test(module).relative_to(SRC.parent)}"
+        for module, path in module_files(SRC).items()
+        if module != PACKAGE
+        and module not in _NO_MIRRORED_TESTS
+        and _defines_something(path)
+        and not _mirrored_test(module).is_file()
+    ]
+    assert missing == []
+
+
+def test_the_allow_list_names_only_modules_that_exist() -> None:
+    # A stale entry would silently exempt a module added later under the old name.
+    assert set(_NO_MIRRORED_TESTS) <= set(module_files(SRC))
+
+
+def test_a_module_with_a_function_needs_a_mirror_and_a_bare_one_does_not(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "reexport.py").write_text("from os import path\n__all__ = ('path',)\n")
+    (tmp_path / "logic.py").write_text("x = 1\nif x:\n    def f() -> int:\n        return x\n")
+    assert not _defines_something(tmp_path / "reexport.py")
+    assert _defines_something(tmp_path / "logic.py")
+    assert _mirrored_test("tagguard.shell.urls") == SRC.parent / "tests/shell/test_urls.py"

@@ -1,0 +1,113 @@
+"""tagguard.docker_plugin in process, with a docker that records what it is asked: docker
+runs only when nothing is blocked, a push skips what the registry holds already, and the
+plugin never runs itself again. (tests/surfaces/test_docker_plugin.py runs the program.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from tagguard import docker_plugin
+from tagguard.core.sanitize import Redactor
+from tagguard.docker_args import parse
+from tests.conftest import EXAMPLES
+
+API = "harbor.example.com/platform/api"
+OTHER = "sha256:" + "f" * 64
+API_DIGEST: str = json.loads((EXAMPLES / "state.json").read_text())[API]["v1.4.0"]
+
+
+@dataclass(frozen=True)
+class FakeDocker(docker_plugin.Docker):
+    """Runs nothing: records each command; every image is unknown locally."""
+
+    ran: list[list[str]] = field(default_factory=list)
+
+    def run(self, args: Sequence[str]) -> int:
+        self.ran.append(list(args))
+        return 0
+
+    def read(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(list(args), 1, "", "no such image")
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAGGUARD_RULES_FILE", str(EXAMPLES / "rules.json"))
+    monkeypatch.setenv("TAGGUARD_STATE_FILE", str(EXAMPLES / "state.json"))
+    monkeypatch.delenv(docker_plugin.MARKER, raising=False)
+
+
+def _run(*args: str) -> tuple[int, FakeDocker]:
+    docker = FakeDocker("docker", ())
+    return docker_plugin.run(parse(["tagguard", *args]), docker, Redactor()), docker
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_blocked_push_runs_no_docker(capsys: pytest.CaptureFixture[str]) -> None:
+    code, docker = _run("push", "--tagguard-digest", OTHER, f"{API}:v1.4.0")
+    assert code == 1
+    assert docker.ran == []
+    assert capsys.readouterr().err.startswith(f"tagguard: block  {API}:v1.4.0")
+
+
+@pytest.mark.usefixtures("offline")
+def test_an_allowed_push_runs_docker_push_once_per_tag() -> None:
+    code, docker = _run("push", "--tagguard-digest", OTHER, f"{API}:v9.9.9", f"{API}:v9.9.9")
+    assert code == 0
+    assert docker.ran == [["push", f"{API}:v9.9.9"]]
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_push_of_what_the_registry_holds_is_skipped() -> None:
+    code, docker = _run("push", "--tagguard-digest", API_DIGEST, f"{API}:v1.4.0")
+    assert code == 0
+    assert docker.ran == []
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_tag_onto_an_immutable_tag_is_blocked() -> None:
+    code, docker = _run("tag", "--tagguard-digest", OTHER, "local:1", f"{API}:v1.4.0")
+    assert code == 1
+    assert docker.ran == []
+
+
+def test_the_metadata_is_answered_even_inside_docker(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(docker_plugin.MARKER, "1")
+    assert docker_plugin.main(["docker-cli-plugin-metadata"]) == 0
+    assert json.loads(capsys.readouterr().out) == dict(docker_plugin.METADATA)
+
+
+def test_the_plugin_does_not_run_itself_again(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(docker_plugin.MARKER, "1")
+    assert docker_plugin.main(["tagguard", "push", f"{API}:v1"]) == 2
+    assert "stops here rather than loop" in capsys.readouterr().err
+
+
+def test_the_docker_it_starts_carries_the_marker() -> None:
+    env = docker_plugin.Docker("docker", ())._env()
+    assert env[docker_plugin.MARKER] == "1"
+
+
+def test_completion_offers_the_commands_that_begin_with_the_word() -> None:
+    assert docker_plugin.complete(["pu"]) == "push\n:4\n"
+    assert docker_plugin.complete([]) == "".join(f"{c}\n" for c in docker_plugin.COMMANDS) + ":4\n"
+    assert docker_plugin.complete(["push", "x"]) == ":4\n"
+
+
+def test_an_input_error_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(docker_plugin.MARKER, raising=False)
+    assert docker_plugin.main(["tagguard", "push", "--tagguard-digest", "sha256:x", "a/b:1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tagguard: error: ")
+    assert err.count("\n") == 1
