@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import pytest
 
 from tagguard import docker_plugin
+from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.docker_args import parse
 from tests.conftest import EXAMPLES
@@ -21,7 +21,7 @@ OTHER = "sha256:" + "f" * 64
 API_DIGEST: str = json.loads((EXAMPLES / "state.json").read_text())[API]["v1.4.0"]
 
 
-@dataclass(frozen=True)
+@record
 class FakeDocker(docker_plugin.Docker):
     """Runs nothing: records each command; every image is unknown locally."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from tagguard.core import glob
+from tagguard.core.record import FrozenError
 from tagguard.errors import InputError
 from tagguard.options import Options, make_options
 
@@ -34,7 +34,7 @@ def test_the_value_is_frozen_and_holds_typed_values(tmp_path: Path) -> None:
     assert found.forced_glob == glob.V1_1_1  # 2.5.0's doublestar
     assert found.rules_file == "rules.json"
     assert not found.offline
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenError):
         found.timeout = 1.0  # type: ignore[misc]
 
 

@@ -12,9 +12,9 @@ the questions are on their way, so that their loading (~14 ms) overlaps the firs
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from tagguard.core.record import record
 from tagguard.core.state import Sources, questions
 from tagguard.errors import InputError
 
@@ -51,7 +51,7 @@ def check_push(
     return session.report
 
 
-@dataclass(frozen=True)
+@record
 class Image:
     """One image of a multi-image push (the docker plugin's): where it goes and its digest;
     `label` names the image in a verdict when its digest is unknown."""
@@ -160,7 +160,7 @@ def check_plan(
     return session.report
 
 
-@dataclass(frozen=True)
+@record
 class Explained:
     evaluation: Evaluation | None  # None when the rules cannot be read
     facts: TagFacts | None  # None when the state was not asked for

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TextIO
@@ -32,6 +31,7 @@ import click
 import click.core
 from click.core import ParameterSource
 
+from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import InputError
 
@@ -77,7 +77,7 @@ REFUSED_KEYS: Mapping[str, str] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
+@record
 class ConfigFile:
     """The settings file in force: top-level keys, and one table per command."""
 
@@ -198,7 +198,7 @@ def _converted(path: Path | None, key: str, option: click.Option, value: Any) ->
 # ----------------------------------------------------------------------------- sources
 
 
-@dataclass(frozen=True)
+@record
 class Setting:
     """One effective option: its file key, its value as shown, and where it came from."""
 

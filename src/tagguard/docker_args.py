@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 
+from tagguard.core.record import field, record
 from tagguard.errors import InputError
 
 PLUGIN = "tagguard"
@@ -37,7 +37,7 @@ _TRUE = frozenset({"1", "t", "T", "TRUE", "true", "True"})  # Go strconv.ParseBo
 _FALSE = frozenset({"0", "f", "F", "FALSE", "false", "False"})
 
 
-@dataclass(frozen=True)
+@record
 class Grammar:
     """One command's flags: every spelling (`--tag`, `-t`) to its long name, and which
     long names take a value."""
@@ -97,7 +97,7 @@ IMAGETOOLS_CREATE = _grammar(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Option:
     name: str  # the long name
     value: str | None  # None: a boolean given without `=value`
@@ -113,7 +113,7 @@ class Option:
         return f"--{self.name}" if self.value is None else f"--{self.name}={self.value}"
 
 
-@dataclass(frozen=True)
+@record
 class Flags:
     options: tuple[Option, ...]
     operands: tuple[str, ...]
@@ -223,7 +223,7 @@ class Kind(StrEnum):
     WRITE = "write"  # a build or imagetools create pushing one new image to every tag
 
 
-@dataclass(frozen=True)
+@record
 class Invocation:
     kind: Kind
     docker_globals: tuple[str, ...] = ()  # as given: handed on to every docker command run
@@ -368,7 +368,7 @@ def _buildx(args: list[str]) -> Invocation:
     return Invocation(Kind.PASS, command=tuple(args))
 
 
-@dataclass(frozen=True)
+@record
 class _Export:
     kind: str
     attrs: Mapping[str, str]

@@ -18,12 +18,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from tagguard import __version__
 from tagguard.cli import exit_with
+from tagguard.core.record import record, replace
 from tagguard.core.reference import Reference, parse_reference, validate_digest
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
@@ -79,7 +79,7 @@ other credentials from docker's config (--config DIR included).
 """
 
 
-@dataclass(frozen=True)
+@record
 class Docker:
     """The docker CLI as the plugin runs it: the program that ran the plugin, with the same
     global flags (host, context, config, TLS), and the marker."""
@@ -184,7 +184,7 @@ def complete(words: Sequence[str]) -> str:
 # -- the commands -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class _Image:
     """Images pushed together: the same digest, or the same local image."""
 

@@ -14,10 +14,10 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import chdir, contextmanager, redirect_stdout
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from tagguard.cli import main as tagguard_main
+from tagguard.core.record import record
 from tagguard.core.sanitize import printable
 
 # decide.py's advice for a push without a digest names a command-line option; a hook has no
@@ -29,7 +29,7 @@ HOOK_ADVICE = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """The plan's verdicts with `${GIT_TAG}` set to one tag; `code` is tagguard's exit code."""
 

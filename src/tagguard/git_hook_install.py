@@ -14,11 +14,11 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
 
+from tagguard.core.record import record
 from tagguard.errors import InputError, StateError
 
 DEFAULT_PLAN = ".tagguard.yml"
@@ -56,7 +56,7 @@ REFUSED_OPTIONS = MappingProxyType(
 OptionCheck = Callable[[list[str]], object]
 
 
-@dataclass(frozen=True)
+@record
 class HookConfig:
     """What install-git-hook stored: the plan, `tagguard plan`'s options, and the folder
     (relative to the work tree's top) their relative paths start from."""

@@ -15,10 +15,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from tagguard.core.harbor_version import glob_version_for
+from tagguard.core.record import field, record
 from tagguard.errors import InputError
 from tagguard.output import report_files, use_color
 from tagguard.reporters import COMMAND_FORMATS
@@ -36,7 +36,7 @@ def as_flag(name: str, flag: str, value: str) -> str:
     return f"{flag} {value}"
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     """Everything a check command runs with, checked (see `make_options`)."""
 

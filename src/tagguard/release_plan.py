@@ -4,8 +4,6 @@ the earlier allowed ones write or delete (`tagguard plan`; the plan itself is pa
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tagguard.core.decide import Decision, Operation
 from tagguard.core.plan import (
     Copy,
@@ -19,6 +17,7 @@ from tagguard.core.plan import (
     Retag,
     Sign,
 )
+from tagguard.core.record import replace
 from tagguard.core.reference import Reference
 from tagguard.errors import InputError
 from tagguard.replicate import Replication

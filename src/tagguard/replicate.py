@@ -9,9 +9,8 @@ and the policy's earlier writes left.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from tagguard.core.decide import Decision, Operation, Verdict
+from tagguard.core.record import field, record
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
@@ -21,7 +20,7 @@ from tagguard.errors import InputError, StateError
 from tagguard.session import ReplicationSources, Session
 
 
-@dataclass
+@record(frozen=False)
 class Replication:
     """The replications of one session. It remembers, for the session's whole run, each
     destination project: whether a replication writes there (a proxy cache it does not)."""

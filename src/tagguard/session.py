@@ -16,7 +16,6 @@ policy and the replication events of a run (`tagguard.replicate`), a rules chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from tagguard.core import glob
@@ -24,6 +23,7 @@ from tagguard.core.decide import Decision, Operation, TagFacts
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key
+from tagguard.core.record import field, record
 from tagguard.core.reference import Reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Notice, Report
@@ -39,7 +39,7 @@ from tagguard.core.world import Digest, Node, RepoKey, Unknown, World
 from tagguard.errors import InputError, StateError
 
 
-@dataclass
+@record(frozen=False)
 class Session:
     """One run: the sources, everything they said (so each question is asked once), and the
     world as the run's operations leave it (each operation sees what the earlier ones did)."""
@@ -289,7 +289,7 @@ class Session:
         return Node(node.digest, node.children) if node is not None else None
 
 
-@dataclass(frozen=True)
+@record
 class _Reads:
     """The world's view of the sources: a session's cached reads."""
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tagguard.core.decide import Decision, Operation, Verdict
+from tagguard.core.record import replace
 from tagguard.core.report import EXIT_BLOCKED, EXIT_OK, Notice, Report
 from tagguard.core.rules import RuleFailure, SelectorSpec
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 
 import pytest
 
+from tagguard.core.record import FrozenError
 from tagguard.core.report import Report
 from tagguard.reporters import dotenv, text
 from tagguard.reporters.context import Context, FileFormat, Format
@@ -23,7 +23,7 @@ def test_each_context_has_its_own_redactor() -> None:
 
 def test_a_context_is_fixed_once_made() -> None:
     context = Context(io.StringIO(), env={"CI": "true"})
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenError):
         context.color = True  # type: ignore[misc]
     assert (context.color, dict(context.env), dict(context.files)) == (False, {"CI": "true"}, {})
 

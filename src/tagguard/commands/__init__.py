@@ -23,6 +23,7 @@ from tagguard import __version__
 from tagguard.commands import checks, plans, tools
 from tagguard.commands.flags import FORMATS, REPORT_FILES, env_option, output_options
 from tagguard.config import default_maps, load_config, resolved
+from tagguard.core.record import fields
 from tagguard.options import Options, make_options
 
 __all__ = ("FORMATS", "REPORT_FILES", "cli", "configured_options")
@@ -82,6 +83,6 @@ def configured_options(
     config = load_config(os.environ.get("TAGGUARD_CONFIG"), cwd or Path.cwd())
     maps = default_maps(config, cli.commands) if config.path is not None else {}
     params = resolved(cli.commands[command], command, maps.get(command)).params
-    fields = set(Options.__dataclass_fields__) | {"color", "quiet", "verbose"}
-    chosen = {k: v for k, v in params.items() if k in fields and k not in left_out}
+    names = {each.name for each in fields(Options)} | {"color", "quiet", "verbose"}
+    chosen = {k: v for k, v in params.items() if k in names and k not in left_out}
     return make_options(command, chosen, env=os.environ, stream=sys.stderr)

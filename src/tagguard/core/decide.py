@@ -15,11 +15,11 @@ always accepted (and is immutable from then on). So for a write:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
 from tagguard.core.immutability import Immutability
+from tagguard.core.record import field, record
 from tagguard.core.reference import Reference
 from tagguard.core.rules import RuleFailure
 from tagguard.core.world import Digest, Unknown, short
@@ -53,7 +53,7 @@ _WRITE_NOUN = MappingProxyType(
 )
 
 
-@dataclass(frozen=True)
+@record
 class Note:
     """A fact a verdict rests on that a reader should see (JSON: `notes`)."""
 
@@ -61,7 +61,7 @@ class Note:
     message: str
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """One verdict, with the facts it rests on. Field names are the JSON contract."""
 
@@ -84,7 +84,7 @@ class Decision:
     origin: tuple[str, int] | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TagFacts:
     """What is known about one tag: where it points now, and whether it is locked."""
 
@@ -339,7 +339,7 @@ def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
     return make(Verdict.ALLOW, f"tag {tag} is mutable, so Harbor deletes it{_fail_open_note(lock)}")
 
 
-@dataclass(frozen=True)
+@record
 class Carried:
     """A tag a delete of an artifact meets, and whose it is: the artifact's own (`owner`
     empty), or an accessory's or a child's ("its cosign signature sha256:...")."""

@@ -8,10 +8,10 @@ links v1.1.1. `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc12
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from tagguard.core import glob
+from tagguard.core.record import record
 from tagguard.errors import InputError
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
@@ -31,7 +31,7 @@ AT_LEAST_2_13 = ">=2.13"
 _AT_LEAST_2_13_AS_VERSION = (2, 13, 0)
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class HarborVersion:
     major: int
     minor: int

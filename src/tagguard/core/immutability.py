@@ -9,12 +9,11 @@ gets 403), Harbor's flag decides alone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from tagguard.core.record import record
 from tagguard.core.rules import Evaluation, RuleFailure
 
 
-@dataclass(frozen=True)
+@record
 class Immutability:
     # None: unknown (only for a tag that does not exist, whose rules could not be read).
     immutable: bool | None

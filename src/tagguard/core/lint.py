@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 
 from tagguard.core import glob
@@ -21,6 +20,7 @@ from tagguard.core.probes import (
     intended_names,
     probe_names,
 )
+from tagguard.core.record import field, record
 from tagguard.core.rules import REPOSITORY_SCOPE, Rule, SelectorSpec, evaluate
 from tagguard.core.selector import (
     DECORATIONS,
@@ -43,7 +43,7 @@ class Level(StrEnum):
     INFO = "info"
 
 
-@dataclass(frozen=True)
+@record
 class Finding:
     level: Level
     code: str
@@ -69,7 +69,7 @@ def lint_rules(
     return findings
 
 
-@dataclass
+@record(frozen=False)
 class _RuleLinter:
     rule: Rule
     version: str

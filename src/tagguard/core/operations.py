@@ -13,7 +13,6 @@ Read from goharbor/harbor: `src/controller/artifact/controller.go` (`deleteDeepl
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
 
 from tagguard.core.decide import (
     Carried,
@@ -29,6 +28,7 @@ from tagguard.core.decide import (
     decide_write,
 )
 from tagguard.core.immutability import Immutability
+from tagguard.core.record import field, record, replace
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice
 from tagguard.core.state import COSIGN
@@ -48,7 +48,7 @@ def accessory_name(kind: str, digest: Digest) -> str:
     return f"its {what} {short(digest)}"
 
 
-@dataclass
+@record(frozen=False)
 class Simulation:
     world: World
     lock: Lock

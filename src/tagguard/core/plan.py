@@ -19,9 +19,9 @@ Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Literal, TypeAlias, TypeVar
 
+from tagguard.core.record import record
 from tagguard.core.reference import Reference, parse_reference, validate_digest
 from tagguard.errors import InputError, TagguardError
 
@@ -35,7 +35,7 @@ class PlanError(InputError):
     """A plan that is not shaped as a plan; the message starts with `file:line:`."""
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     value: Value
     line: int  # 1-based
@@ -45,7 +45,7 @@ class Node:
 # -- the operations: one type per kind, each with exactly the fields that kind takes ----------
 
 
-@dataclass(frozen=True)
+@record
 class DigestFile:
     """A push's digest still in a file, as the plan names it (the shell reads it, relative to
     the plan's folder, before anything is checked)."""
@@ -54,7 +54,7 @@ class DigestFile:
     path: str
 
 
-@dataclass(frozen=True)
+@record
 class Push:
     line: int
     targets: tuple[Reference, ...]
@@ -63,7 +63,7 @@ class Push:
     image: str | DigestFile | Reference | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Transfer:
     """A step that writes the image `source` names under each of `targets`: a retag or an
     explicit replication, which differ in what Harbor does around the write, not in what
@@ -74,12 +74,12 @@ class Transfer:
     targets: tuple[Reference, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Retag(Transfer):
     """A tag written from another reference's image (`docker tag` and push, `crane tag`)."""
 
 
-@dataclass(frozen=True)
+@record
 class Copy:
     """Harbor's copy of a whole artifact into another repository of a Harbor."""
 
@@ -88,14 +88,14 @@ class Copy:
     destination: Reference  # a repository: no tag, no digest
 
 
-@dataclass(frozen=True)
+@record
 class Delete:
     line: int
     targets: tuple[Reference, ...]
     artifact: bool = False  # the whole artifact, not only the tag
 
 
-@dataclass(frozen=True)
+@record
 class Sign:
     """cosign's push of each target's signature by tag (`sha256-<hex>.sig`)."""
 
@@ -104,12 +104,12 @@ class Sign:
     digest: str | None = None  # the signature's own digest, when known
 
 
-@dataclass(frozen=True)
+@record
 class Replicate(Transfer):
     """One explicit replication step (`crane copy`, `skopeo copy`): `source` to `targets`."""
 
 
-@dataclass(frozen=True)
+@record
 class ReplicatePolicy:
     """A push-based replication policy of a Harbor, run whole."""
 
@@ -145,7 +145,7 @@ def source_references(operation: PlanOperation) -> tuple[Reference, ...]:
             return ()
 
 
-@dataclass(frozen=True)
+@record
 class Plan:
     file: str
     operations: tuple[PlanOperation, ...]

@@ -19,11 +19,11 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
 from tagguard.core import glob
+from tagguard.core.record import record
 from tagguard.errors import PatternError
 
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -176,7 +176,7 @@ def error_probes(pattern: str, slot: str) -> list[str]:
     return names
 
 
-@dataclass
+@record(frozen=False)
 class _Budget:
     left: int = MAX_ERROR_PROBES
 

@@ -26,9 +26,9 @@ repository, `docker.io/library/nginx`; the text as written stays in `original`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from types import MappingProxyType
 
+from tagguard.core.record import record
 from tagguard.errors import BadReferenceError
 
 NAME_TOTAL_LENGTH_MAX = 255
@@ -51,7 +51,7 @@ _DIGEST = re.compile(r"(sha256|sha384|sha512):([0-9a-f]+)")
 _IDENTIFIER = re.compile(r"[a-f0-9]{64}")
 
 
-@dataclass(frozen=True)
+@record
 class Reference:
     """A parsed image reference. `repository` is the full `project/rest` path."""
 

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Final, TypeVar
 from urllib.parse import urlsplit
 
 from tagguard.core.glob import harbor_match
+from tagguard.core.record import record, replace
 from tagguard.core.state import ArtifactInfo
 from tagguard.errors import InputError, PatternError, RemoteError, StateError
 
@@ -52,7 +52,7 @@ _TRIGGERS: Final = (MANUAL, SCHEDULED, EVENT_BASED)
 _INT8: Final = range(-128, 128)  # dest_namespace_replace_count is an int8 in Harbor's model
 
 
-@dataclass(frozen=True)
+@record
 class Filter:
     """One policy filter. `pattern` is the value of a name, tag or resource filter; `labels`
     the value (a list of label names) of a label filter."""
@@ -72,7 +72,7 @@ class Filter:
         return self.decoration == EXCLUDES
 
 
-@dataclass(frozen=True)
+@record
 class Registry:
     """A policy's source or destination registry (`id` 0 is the Harbor holding the policy)."""
 
@@ -82,7 +82,7 @@ class Registry:
     insecure: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Write:
     """One reference Harbor's transfer copies into the destination, in order."""
 
@@ -115,7 +115,7 @@ def outcome(current_digest: str | None, digest: str, *, override: bool) -> Outco
     return Outcome.PUSH if override else Outcome.KEPT
 
 
-@dataclass(frozen=True)
+@record
 class _Entry:
     """One element of the list `client.listArtifacts` builds (model.Artifact): a listed
     artifact, or one of its accessories, which carries its subject's tags (`parent_tags`)
@@ -130,7 +130,7 @@ class _Entry:
     accessory: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Policy:
     id: int
     name: str

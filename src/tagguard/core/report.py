@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from tagguard.core.decide import Decision, Verdict
+from tagguard.core.record import field, record
 
 EXIT_OK = 0
 EXIT_BLOCKED = 1
 EXIT_UNDECIDED = 2
 
 
-@dataclass(frozen=True)
+@record
 class Notice:
     """A warning: something Harbor will do silently that the user most likely did not mean."""
 
@@ -24,7 +24,7 @@ class Notice:
     reference: str | None = None  # the tag it is about, where there is one
 
 
-@dataclass
+@record(frozen=False)
 class Report:
     """Accumulates decisions and warnings; everything else is derived from them."""
 

@@ -16,11 +16,11 @@ For a repository `project/rest` and a tag, Harbor:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, TypeAlias
 
 from tagguard.core import glob
+from tagguard.core.record import field, record
 from tagguard.core.selector import (
     DOUBLESTAR,
     EXCLUDES,
@@ -35,7 +35,7 @@ from tagguard.errors import PatternError, RulesError, TagguardError
 REPOSITORY_SCOPE = "repository"
 
 
-@dataclass(frozen=True)
+@record
 class SelectorSpec:
     kind: str
     decoration: str
@@ -46,7 +46,7 @@ class SelectorSpec:
         return f"{self.decoration or '<no decoration>'} {self.pattern!r}"
 
 
-@dataclass(frozen=True)
+@record
 class Rule:
     """One rule as Harbor's API returns it; absent fields take Go's zero values."""
 
@@ -93,7 +93,7 @@ class StepOutcome(StrEnum):
     NOT_REACHED = "not-reached"
 
 
-@dataclass(frozen=True)
+@record
 class RuleStep:
     """What happened to one rule during an evaluation."""
 
@@ -102,7 +102,7 @@ class RuleStep:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class RuleFailure:
     """A rule whose selector errored: Harbor failed open there and stopped."""
 
@@ -124,7 +124,7 @@ class RuleFailure:
         return text
 
 
-@dataclass(frozen=True)
+@record
 class Evaluation:
     """Harbor's answer for one repository and tag, with the reasons."""
 
@@ -240,7 +240,7 @@ _Outcome: TypeAlias = "bool | str"
 _UNSET: Final = object()
 
 
-@dataclass(frozen=True)
+@record
 class _Broken:
     """A selector that errs: where Harbor fails open and stops (kept without the raised
     exception, whose traceback would keep every frame of the match alive)."""
@@ -254,7 +254,7 @@ class _Broken:
         return cls(failed.slot, failed.selector, _failure_message(failed.error))
 
 
-@dataclass(frozen=True)
+@record
 class _View:
     """A rule set as one repository sees it under one glob release, before any tag."""
 

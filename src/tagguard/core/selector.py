@@ -12,9 +12,8 @@ and the exclude flag are carried from one candidate to the next, and that an emp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from tagguard.core.glob import harbor_match
+from tagguard.core.record import record
 from tagguard.errors import TagguardError
 
 DOUBLESTAR = "doublestar"
@@ -34,7 +33,7 @@ class SelectorError(TagguardError):
     """Harbor's selector index refuses the kind or decoration (index.Get's errors)."""
 
 
-@dataclass(frozen=True)
+@record
 class Candidate:
     """What Harbor matches: the repository *without* its project, and the tags."""
 

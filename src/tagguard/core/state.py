@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
 
+from tagguard.core.record import field, record, replace
 from tagguard.core.rules import Rule
 from tagguard.errors import StateError
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tagguard.core.reference import Reference
 
 
-@dataclass(frozen=True)
+@record
 class TagInfo:
     name: str
     # Harbor's own `immutable` flag for the tag; None when the source does not know it.
@@ -42,7 +42,7 @@ def cosign_subject(tag: str) -> str | None:
     return f"sha256:{found.group(1)}" if found else None
 
 
-@dataclass(frozen=True)
+@record
 class Accessory:
     """An artifact attached to another (its subject): a signature, an SBOM, an attestation.
     Harbor keeps it in the subject's repository and deletes and copies it with the subject."""
@@ -55,7 +55,7 @@ class Accessory:
 _SCANNED = 8
 
 
-@dataclass(frozen=True)
+@record
 class ArtifactInfo:
     digest: str
     tags: tuple[TagInfo, ...] = ()
@@ -106,7 +106,7 @@ def link_cosign(artifacts: Iterable[ArtifactInfo]) -> tuple[ArtifactInfo, ...]:
     return tuple(linked)
 
 
-@dataclass(frozen=True)
+@record
 class RepositoryState:
     """Everything in one repository: its artifacts, whole, indexed once by tag and digest."""
 
@@ -152,7 +152,7 @@ class RepositoryState:
         return {info.name: a.digest for a in self.artifacts for info in a.tags}
 
 
-@dataclass(frozen=True)
+@record
 class ProjectInfo:
     """What a replication needs of a destination project."""
 
@@ -163,7 +163,7 @@ class ProjectInfo:
     proxy_cache: bool
 
 
-@dataclass(frozen=True)
+@record
 class ProjectRules:
     """A project's rules, or why they could not be read (`rules` is then None)."""
 
@@ -226,7 +226,7 @@ class Sources(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@record
 class RulesTable:
     """Rules for every project (`shared`), or per project name (`by_project`)."""
 
@@ -246,7 +246,7 @@ class RulesTable:
         return self.by_project[project]
 
 
-@dataclass(frozen=True)
+@record
 class StateTable:
     """Each repository's artifacts, keyed `registry/project/repository`."""
 
@@ -265,7 +265,7 @@ class StateTable:
         return self.repository(key).find(reference)
 
 
-@dataclass(frozen=True)
+@record
 class OfflineSources:
     """Answers from a rules file and a state file; never touches the network."""
 

@@ -14,15 +14,15 @@ artifact that is cannot be decided.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
 
+from tagguard.core.record import field, record
 from tagguard.core.state import COSIGN, ArtifactInfo, TagInfo, cosign_subject
 
 RepoKey: TypeAlias = tuple[str, str]  # (registry, project/repository)
 
 
-@dataclass(frozen=True)
+@record
 class Unknown:
     """The digest of an image tagguard was not told, named by where it came from."""
 
@@ -35,7 +35,7 @@ class Unknown:
 Digest: TypeAlias = "str | Unknown"
 
 
-@dataclass(frozen=True)
+@record
 class Attached:
     """An accessory as the world keeps it: its digest may be unknown (a signature pushed
     without one)."""
@@ -44,7 +44,7 @@ class Attached:
     kind: str
 
 
-@dataclass(frozen=True)
+@record
 class Node:
     """An artifact's structure; its tags are kept apart, since tags move between artifacts."""
 
@@ -72,7 +72,7 @@ def short(digest: Digest | None) -> str:
     return f"{algorithm}:{hex_part[:12]}"
 
 
-@dataclass
+@record(frozen=False)
 class _Layer:
     """One repository's changes over what the sources said."""
 
@@ -93,7 +93,7 @@ class _Layer:
     waiting: dict[str, set[Digest]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class Change:
     """One step of an operation, applied only when the whole operation is accepted."""
 

@@ -7,14 +7,14 @@ Its own module so that a reporter names these without importing the registry tha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol, TextIO
 
+from tagguard.core.record import field, record
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
 
 
-@dataclass(frozen=True)
+@record
 class Context:
     """What a reporter may know besides the report: where to print, the CI environment
     (for files such as $GITHUB_OUTPUT), and the reports written to files. Secrets are not

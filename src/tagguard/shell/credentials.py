@@ -20,10 +20,10 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
@@ -34,7 +34,7 @@ TOKEN_USERNAME = "<token>"  # docker's marker for an identity (refresh) token
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-@dataclass(frozen=True)
+@record
 class Credential:
     username: str
     secret: str = field(repr=False)
@@ -50,7 +50,7 @@ class Credential:
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
-@dataclass(frozen=True)
+@record
 class CredentialStore:
     explicit: Credential | None = None
     explicit_hosts: frozenset[str] = frozenset()

@@ -32,12 +32,12 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from tagguard.core.harbor_version import AT_LEAST_2_13
+from tagguard.core.record import record
 from tagguard.core.reference import validate_digest
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.rules import parse_rules
@@ -86,7 +86,7 @@ def encode_repository(repository: str) -> str:
     return quote(quote(repository, safe=""), safe="")
 
 
-@dataclass(frozen=True)
+@record
 class _Page:
     """One page of a list answer: its items, and its X-Total-Count (None if it sent none)."""
 
@@ -94,7 +94,7 @@ class _Page:
     total: int | None
 
 
-@dataclass(frozen=True)
+@record
 class _Listing:
     """Every item of a paged list, and the X-Total-Count its pages agreed on (None if they
     sent none)."""
@@ -103,7 +103,7 @@ class _Listing:
     total: int | None
 
 
-@dataclass
+@record(frozen=False)
 class HarborClient:
     http: Http
     base_url: str  # e.g. https://harbor.example.com (no trailing slash)

@@ -19,7 +19,6 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -28,6 +27,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from tagguard import __version__
+from tagguard.core.record import field, record
 from tagguard.errors import InputError, RemoteError
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -35,7 +35,7 @@ MAX_REDIRECTS = 5
 USER_AGENT = f"tagguard/{__version__}"
 
 
-@dataclass(frozen=True)
+@record
 class TransportOptions:
     timeout: float = 10.0  # seconds, per request (connect and read each)
     deadline: float = 60.0  # seconds, for the whole run
@@ -47,7 +47,7 @@ class TransportOptions:
     pool_size: int = 8
 
 
-@dataclass(frozen=True)
+@record
 class Answer:
     """A response read in full (within max_bytes): what the clients need of it."""
 
@@ -60,7 +60,7 @@ class Answer:
         return self.headers.get(name.lower())
 
 
-@dataclass
+@record(frozen=False)
 class Http:
     options: TransportOptions = field(default_factory=TransportOptions)
     clock: Callable[[], float] = time.monotonic  # the deadline and request times

@@ -18,10 +18,10 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
 
+from tagguard.core.record import field, record
 from tagguard.core.replication import Policy
 from tagguard.core.state import (
     ArtifactInfo,
@@ -37,7 +37,7 @@ from tagguard.shell.registry import RegistryClient
 _T = TypeVar("_T")
 
 
-@dataclass
+@record(frozen=False)
 class LiveSources:
     harbors: dict[str, HarborClient]  # registry host -> its Harbor API
     registry: RegistryClient

@@ -8,7 +8,6 @@ a plan (`oci-layout`, `metadata-file`) are relative to the plan's folder.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from tagguard.core.plan import (
@@ -19,6 +18,7 @@ from tagguard.core.plan import (
     Push,
     parse_plan,
 )
+from tagguard.core.record import replace
 from tagguard.errors import FileError
 from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
 from tagguard.shell.files import read_text

@@ -19,10 +19,10 @@ import hashlib
 import json
 import re
 import threading
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import quote, urlencode, urlsplit
 
+from tagguard.core.record import field, record
 from tagguard.core.reference import validate_digest
 from tagguard.core.sanitize import printable
 from tagguard.errors import AuthError, RemoteError, TagguardError
@@ -52,7 +52,7 @@ def _refused(answer: Answer, what: str, host: str) -> RemoteError:
     )
 
 
-@dataclass(frozen=True)
+@record
 class Challenge:
     scheme: str  # "basic" or "bearer"
     params: dict[str, str]
@@ -65,7 +65,7 @@ def parse_challenge(header: str | None) -> Challenge | None:
     return Challenge(scheme.lower(), {k.lower(): v for k, v in _CHALLENGE.findall(rest)})
 
 
-@dataclass
+@record(frozen=False)
 class RegistryClient:
     http: Http
     credentials: CredentialStore

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from tagguard.core.record import field, record
 from tagguard.errors import InputError
 
 _SEPARATORS = re.compile(r"[,\s]+")
@@ -29,7 +29,7 @@ def _host_of(entry: str) -> str | None:
     return host.strip().lower() if sep and "://" not in host else None
 
 
-@dataclass(frozen=True)
+@record
 class HarborUrls:
     """`--harbor-url`, read once: the URL of each registry named by `HOST=URL`, and the one
     plain `URL` meant for every other registry (None if none was given). Every URL in it

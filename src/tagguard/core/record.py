@@ -1,0 +1,379 @@
+"""Value classes (`@record`): what `@dataclass(frozen=True)` gives, without its start-up cost.
+
+Every tagguard run defines some eighty value classes (operations, decisions, rules, state).
+`dataclasses` writes and compiles six methods for each frozen class when the class is
+defined (`__init__`, `__repr__`, `__eq__`, `__hash__`, `__setattr__`, `__delattr__`: one
+`exec` each), about 1 ms a class on the machines CI runs on: most of what importing
+tagguard's own modules cost, paid before a live check sends its first request
+(`docs/performance.md`, "Value classes"). Here the three methods instances run often
+(`__init__`, `__eq__`, `__hash__`) are compiled, as dataclasses writes them, when a class
+first calls them (a run uses a fraction of the classes, and of those fewer compare or hash);
+`repr`, ordering and the frozen guard are shared functions over each class's field names.
+
+What a class gets is what `dataclasses` gives it, for the features tagguard uses: fields from
+the class's annotations in order (a base record's first); defaults, `field(default_factory=
+..., init=False, repr=False, compare=False)`; `__post_init__`; an `__init__` with the
+same parameters (no keyword-only fields); `__eq__` between instances of the same class only;
+`__hash__` from the compared fields when frozen (none when mutable); `order=True`
+comparisons; `__match_args__`; `replace`. Assigning to a frozen record raises `FrozenError` (an `AttributeError`, like
+`dataclasses.FrozenInstanceError`). mypy reads `@record` as a dataclass through
+`typing.dataclass_transform`.
+"""
+
+from __future__ import annotations
+
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+T = TypeVar("T")
+
+
+class FrozenError(AttributeError):
+    """An assignment to (or deletion of) an attribute of a frozen record."""
+
+
+class _Missing:
+    """The absence of a default (None is a default like any other)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class Field:
+    """One field of a record: what `field(...)` declares, named when the class is built."""
+
+    __slots__ = ("compare", "default", "default_factory", "init", "name", "repr")
+
+    def __init__(
+        self,
+        default: Any = MISSING,
+        default_factory: Callable[[], Any] | Any = MISSING,
+        init: bool = True,
+        repr: bool = True,
+        compare: bool = True,
+    ) -> None:
+        if default is not MISSING and default_factory is not MISSING:
+            raise ValueError("a field cannot have both a default and a default_factory")
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.init = init
+        self.repr = repr
+        self.compare = compare
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r}, init={self.init})"
+
+
+@overload
+def field(*, default: T, init: bool = True, repr: bool = True, compare: bool = True) -> T: ...
+@overload
+def field(
+    *, default_factory: Callable[[], T], init: bool = True, repr: bool = True, compare: bool = True
+) -> T: ...
+@overload
+def field(*, init: bool = True, repr: bool = True, compare: bool = True) -> Any: ...
+def field(
+    *,
+    default: Any = MISSING,
+    default_factory: Any = MISSING,
+    init: bool = True,
+    repr: bool = True,
+    compare: bool = True,
+) -> Any:
+    """A field with options, as `dataclasses.field` (the options tagguard uses)."""
+    return Field(default, default_factory, init, repr, compare)
+
+
+@overload
+def record(cls: type[T], /) -> type[T]: ...
+@overload
+def record(*, frozen: bool = True, order: bool = False) -> Callable[[type[T]], type[T]]: ...
+@dataclass_transform(frozen_default=True, field_specifiers=(field, Field))
+def record(
+    cls: type[T] | None = None, /, *, frozen: bool = True, order: bool = False
+) -> type[T] | Callable[[type[T]], type[T]]:
+    """Makes `cls` a value class: `@record` (frozen), `@record(frozen=False)`,
+    `@record(order=True)`."""
+
+    def build(cls: type[T]) -> type[T]:
+        return _build(cls, frozen=frozen, order=order)
+
+    return build if cls is None else build(cls)
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """A copy of the record `obj` with `changes` (as `dataclasses.replace`)."""
+    for each in type(obj).__record_fields__:  # type: ignore[attr-defined]
+        if not each.init:
+            if each.name in changes:
+                raise ValueError(f"field {each.name} is not set by __init__: it cannot be replaced")
+        elif each.name not in changes:
+            changes[each.name] = getattr(obj, each.name)
+    return type(obj)(**changes)
+
+
+def fields(cls: type) -> tuple[Field, ...]:
+    """The fields of a record class, in `__init__` order."""
+    return _fields_of(cls)
+
+
+# -- building a class ----------------------------------------------------------------------
+
+
+def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
+    declared = _collect(cls)
+    _check_defaults(cls, declared)
+    compared = [f.name for f in declared if f.compare]
+    attributes: dict[str, object] = {
+        "__record_fields__": declared,
+        "__record_repr__": tuple(f.name for f in declared if f.repr),
+        "__record_key__": attrgetter(*compared) if compared else _no_key,
+        "__record_class__": cls,
+        "__record_names__": frozenset(f.name for f in declared),
+    }
+    # What the class body defines itself wins, as with dataclasses.
+    own = {
+        "__match_args__": tuple(f.name for f in declared if f.init),
+        "__init__": _on_first_use(cls, "__init__", lambda c: _compile_init(c, frozen)),
+        "__repr__": _repr,
+        "__eq__": _on_first_use(cls, "__eq__", _compile_eq),
+    }
+    attributes.update((name, value) for name, value in own.items() if name not in cls.__dict__)
+    if not _has_explicit_hash(cls):
+        # As dataclasses: a frozen value hashes by its compared fields; a mutable one that
+        # compares by value must not be hashable at all.
+        attributes["__hash__"] = _on_first_use(cls, "__hash__", _compile_hash) if frozen else None
+    required: dict[str, Callable[..., object]] = {}
+    if frozen:
+        required.update(__setattr__=_frozen_setattr, __delattr__=_frozen_delattr)
+    if order:
+        required.update(__lt__=_lt, __le__=_le, __gt__=_gt, __ge__=_ge)
+    for name, method in required.items():
+        if name in cls.__dict__:
+            raise TypeError(f"record {cls.__qualname__} cannot define {name} itself")
+        attributes[name] = method
+    for name, value in attributes.items():
+        setattr(cls, name, value)
+    return cls
+
+
+def _collect(cls: type) -> tuple[Field, ...]:
+    """The fields of `cls`: its bases' records' first (in reverse MRO), then its own
+    annotations; a redeclared name keeps its first position, as in dataclasses."""
+    found: dict[str, Field] = {}
+    for base in cls.__mro__[-1:0:-1]:
+        for each in base.__dict__.get("__record_fields__", ()):
+            found[each.name] = each
+    # The class's own annotations, read as dataclasses reads them (`inspect` is an import
+    # this module avoids; with `from __future__ import annotations` they are strings).
+    own = cls.__dict__.get("__annotations__", {})  # noqa: RUF063
+    for name, annotation in own.items():
+        if not _is_class_variable(annotation):
+            found[name] = _own_field(cls, name)
+    return tuple(found.values())
+
+
+def _own_field(cls: type, name: str) -> Field:
+    value = cls.__dict__.get(name, MISSING)
+    declared = value if isinstance(value, Field) else Field(default=value)
+    declared.name = name
+    if isinstance(value, Field):
+        # The class attribute becomes the plain default (or goes), as dataclasses leaves it.
+        if value.default is MISSING:
+            delattr(cls, name)
+        else:
+            setattr(cls, name, value.default)
+    if isinstance(declared.default, list | dict | set):
+        raise ValueError(
+            f"mutable default {type(declared.default).__name__} for field {name} of "
+            f"{cls.__qualname__}: use field(default_factory=...)"
+        )
+    return declared
+
+
+def _is_class_variable(annotation: object) -> bool:
+    text = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    return isinstance(text, str) and text.partition("[")[0] in ("ClassVar", "typing.ClassVar")
+
+
+def _check_defaults(cls: type, declared: tuple[Field, ...]) -> None:
+    seen_default = False
+    for each in declared:
+        if not each.init:
+            continue
+        has_default = each.default is not MISSING or each.default_factory is not MISSING
+        if seen_default and not has_default:
+            raise TypeError(
+                f"field {each.name} of {cls.__qualname__} has no default but follows one that has"
+            )
+        seen_default = seen_default or has_default
+
+
+def _set_new(cls: type, name: str, value: object) -> None:
+    # A method the class body defines itself wins, as with dataclasses.
+    if name not in cls.__dict__:
+        setattr(cls, name, value)
+
+
+def _has_explicit_hash(cls: type) -> bool:
+    # Python sets `__hash__ = None` in a class that defines `__eq__`: that one is implicit.
+    own = cls.__dict__.get("__hash__", MISSING)
+    return not (own is MISSING or (own is None and "__eq__" in cls.__dict__))
+
+
+# -- the methods every instance runs, compiled on first use ------------------------------
+
+
+def _on_first_use(
+    cls: type, name: str, compile_method: Callable[[type], Callable[..., Any]]
+) -> Callable[..., Any]:
+    """A stand-in for method `name` that compiles the real one, puts it on `cls` (so later
+    calls go straight to it) and calls it: a class no run instantiates costs no `exec`."""
+
+    def stand_in(self: object, *args: Any, **kwargs: Any) -> Any:
+        method = compile_method(cls)
+        setattr(cls, name, method)
+        return method(self, *args, **kwargs)
+
+    stand_in.__qualname__ = f"{cls.__qualname__}.{name}"
+    return stand_in
+
+
+def _compiled(cls: type, name: str, source: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+    exec(source, namespace)  # the source is built here from the class's own field names
+    method: Callable[..., Any] = namespace[name]
+    method.__qualname__ = f"{cls.__qualname__}.{name}"
+    return method
+
+
+def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
+    """`cls.__init__` as dataclasses writes it: one parameter per init field, defaults
+    evaluated once, factories called per instance, then `__post_init__`."""
+    namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": MISSING}
+    parameters, body = ["self"], []
+    for each in _fields_of(cls):
+        value = _field_value(each, parameters, namespace)
+        if value is not None:
+            target = (
+                f"_set(self, {each.name!r}, {value})" if frozen else f"self.{each.name} = {value}"
+            )
+            body.append(target)
+    if hasattr(cls, "__post_init__"):
+        body.append("self.__post_init__()")
+    source = f"def __init__({', '.join(parameters)}):\n " + "\n ".join(body or ["pass"])
+    return _compiled(cls, "__init__", source, namespace)
+
+
+def _compile_eq(cls: type) -> Callable[[object, object], object]:
+    """`cls.__eq__` as dataclasses writes it: the compared fields as tuples, same class only."""
+    mine, theirs = _tuple_of(cls, "self"), _tuple_of(cls, "other")
+    source = (
+        "def __eq__(self, other):\n"
+        " if other.__class__ is self.__class__:\n"
+        f"  return {mine} == {theirs}\n"
+        " return NotImplemented"
+    )
+    return _compiled(cls, "__eq__", source, {})
+
+
+def _compile_hash(cls: type) -> Callable[[object], int]:
+    """`cls.__hash__` of a frozen record: the hash of its compared fields."""
+    source = f"def __hash__(self):\n return hash({_tuple_of(cls, 'self')})"
+    return _compiled(cls, "__hash__", source, {})
+
+
+def _tuple_of(cls: type, owner: str) -> str:
+    names = [each.name for each in _fields_of(cls) if each.compare]
+    return "(" + "".join(f"{owner}.{name}," for name in names) + ")"
+
+
+def _fields_of(cls: type) -> tuple[Field, ...]:
+    found: tuple[Field, ...] = cls.__record_fields__  # type: ignore[attr-defined]
+    return found
+
+
+def _field_value(each: Field, parameters: list[str], namespace: dict[str, Any]) -> str | None:
+    """The expression `__init__` assigns to `each` (None: left unset), adding its parameter."""
+    name = each.name
+    if each.default_factory is not MISSING:
+        namespace[f"_factory_{name}"] = each.default_factory
+        if not each.init:
+            return f"_factory_{name}()"
+        parameters.append(f"{name}=_FACTORY")
+        return f"_factory_{name}() if {name} is _FACTORY else {name}"
+    if each.default is not MISSING:
+        namespace[f"_default_{name}"] = each.default
+        if not each.init:
+            return f"_default_{name}"
+        parameters.append(f"{name}=_default_{name}")
+        return name
+    if not each.init:
+        return None  # set by __post_init__, as a dataclass leaves it
+    parameters.append(name)
+    return name
+
+
+# -- the shared methods ------------------------------------------------------------------
+
+
+def _no_key(_: object) -> tuple[()]:
+    return ()
+
+
+def _key(obj: object) -> Any:
+    # The class's attrgetter (not a function, so reading it through the class binds nothing).
+    return type(obj).__record_key__(obj)  # type: ignore[attr-defined]
+
+
+def _repr(self: object) -> str:
+    shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in type(self).__record_repr__)  # type: ignore[attr-defined]
+    return f"{type(self).__qualname__}({shown})"
+
+
+# The order comparisons (one class uses them) return NotImplemented for another class, as
+# a dataclass's do, so Python tries the other operand.
+def _lt(self: object, other: object) -> object:
+    if other.__class__ is self.__class__:
+        return _key(self) < _key(other)
+    return NotImplemented
+
+
+def _le(self: object, other: object) -> object:
+    if other.__class__ is self.__class__:
+        return _key(self) <= _key(other)
+    return NotImplemented
+
+
+def _gt(self: object, other: object) -> object:
+    if other.__class__ is self.__class__:
+        return _key(self) > _key(other)
+    return NotImplemented
+
+
+def _ge(self: object, other: object) -> object:
+    if other.__class__ is self.__class__:
+        return _key(self) >= _key(other)
+    return NotImplemented
+
+
+# As dataclasses: the record's own instances are frozen whole; a plain subclass (one not
+# made a record itself) may add attributes of its own but not assign the record's fields.
+def _frozen_setattr(self: object, name: str, value: object) -> None:
+    cls = type(self)
+    if cls is cls.__record_class__ or name in cls.__record_names__:  # type: ignore[attr-defined]
+        raise FrozenError(f"cannot assign to field {name!r} of a frozen {cls.__qualname__}")
+    object.__setattr__(self, name, value)
+
+
+def _frozen_delattr(self: object, name: str) -> None:
+    cls = type(self)
+    if cls is cls.__record_class__ or name in cls.__record_names__:  # type: ignore[attr-defined]
+        raise FrozenError(f"cannot delete field {name!r} of a frozen {cls.__qualname__}")
+    object.__delattr__(self, name)

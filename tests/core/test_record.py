@@ -1,0 +1,267 @@
+"""`@record` against the reference it replaces: each class here is built twice, once by the
+standard library's `dataclasses` and once by `tagguard.core.record`, and the two must behave
+alike (construction, defaults, `repr`, equality, hashing, order, freezing, `replace`,
+`__match_args__`, `__post_init__`, inheritance) for every feature tagguard's classes use."""
+
+# The classes here are built by a decorator chosen at run time, which mypy cannot follow
+# (it reads `@make()` as returning the class unchanged, without the generated __init__).
+# mypy: disable-error-code="call-arg, attr-defined, misc, operator, type-var, unreachable, comparison-overlap"
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tagguard.core import record as rec
+
+Build = Callable[..., Any]
+
+
+def _std(frozen: bool = True, order: bool = False) -> Build:
+    return dataclasses.dataclass(frozen=frozen, order=order)
+
+
+def _ours(frozen: bool = True, order: bool = False) -> Build:
+    return rec.record(frozen=frozen, order=order)
+
+
+BOTH: list[tuple[Build, Build, Build]] = [
+    (_std, dataclasses.field, dataclasses.replace),
+    (_ours, rec.field, rec.replace),
+]
+KINDS = [
+    pytest.param(kind, id=name) for kind, name in zip(BOTH, ["dataclasses", "record"], strict=True)
+]
+
+
+def _point(make: Build, field: Build) -> type:
+    @make()
+    class Point:
+        x: int
+        y: str = "a"
+        tags: tuple[int, ...] = field(default_factory=tuple)
+        hidden: int = field(default=7, repr=False, compare=False)
+
+    return Point
+
+
+@pytest.fixture(params=KINDS)
+def kit(request: pytest.FixtureRequest) -> tuple[Build, Build, Build]:
+    made: tuple[Build, Build, Build] = request.param
+    return made
+
+
+def test_the_two_builders_agree_on_construction_repr_and_equality() -> None:
+    seen = []
+    for make, field, _ in BOTH:
+        point = _point(make, field)
+        first, second = point(1), point(1, "b", (2,), hidden=9)
+        seen.append(
+            (
+                repr(first),
+                repr(second),
+                first == point(1),
+                first == point(1, hidden=8),  # `hidden` is not compared
+                first == point(2),
+                hash(first) == hash(point(1, hidden=3)),
+                first.tags,
+                point.__match_args__,
+                point.y,  # the class attribute is the plain default
+            )
+        )
+    assert seen[0] == seen[1]
+    assert seen[1][0] == "_point.<locals>.Point(x=1, y='a', tags=())"  # as dataclasses: qualname
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs"),
+    [((), {}), ((1, "b", (), 3, 4), {}), ((1,), {"x": 2}), ((1,), {"z": 1})],
+    ids=["missing", "too many", "twice", "unknown"],
+)
+def test_bad_arguments_fail_as_a_dataclass_fails(args: tuple[Any], kwargs: dict[str, Any]) -> None:
+    for make, field, _ in BOTH:
+        with pytest.raises(TypeError):
+            _point(make, field)(*args, **kwargs)
+
+
+def test_a_frozen_record_refuses_assignment_and_deletion(kit: tuple[Build, Build, Build]) -> None:
+    make, field, _ = kit
+    point = _point(make, field)(1)
+    with pytest.raises(AttributeError):
+        point.x = 2
+    with pytest.raises(AttributeError):
+        del point.x
+    with pytest.raises(AttributeError):
+        point.other = 1  # not a field either: the record's own instances are frozen whole
+
+
+def test_records_raise_their_own_frozen_error() -> None:
+    point = _point(rec.record, rec.field)(1)
+    with pytest.raises(rec.FrozenError, match=r"cannot assign to field 'x' of a frozen .*Point$"):
+        point.x = 2
+
+
+def test_a_plain_subclass_may_add_attributes_but_not_assign_fields(
+    kit: tuple[Build, Build, Build],
+) -> None:
+    make, field, _ = kit
+
+    class Sub(_point(make, field)):
+        def __init__(self) -> None:
+            super().__init__(5)
+            self.note = "mine"
+
+    sub = Sub()
+    assert (sub.x, sub.note) == (5, "mine")
+    with pytest.raises(AttributeError):
+        sub.x = 6
+
+
+def test_a_mutable_record_assigns_and_is_not_hashable(kit: tuple[Build, Build, Build]) -> None:
+    make, field, _ = kit
+
+    @make(frozen=False)
+    class Box:
+        items: list[int] = field(default_factory=list)
+        count: int = field(default=0, init=False)
+
+    box = Box()
+    box.count += 1
+    box.items.append(1)
+    assert (box.count, box.items) == (1, [1])
+    assert Box() == Box()
+    assert Box() != box
+    assert Box.__hash__ is None
+    with pytest.raises(TypeError):
+        Box(count=1)  # not an __init__ parameter
+
+
+def test_order_compares_by_the_fields_in_order(kit: tuple[Build, Build, Build]) -> None:
+    make, _, _ = kit
+
+    @make(order=True)
+    class Version:
+        major: int
+        minor: int
+
+    assert sorted([Version(1, 2), Version(0, 9), Version(1, 0)]) == [
+        Version(0, 9),
+        Version(1, 0),
+        Version(1, 2),
+    ]
+    assert Version(1, 0) <= Version(1, 0) < Version(1, 1)
+    assert Version(2, 0) > Version(1, 9) >= Version(1, 9)
+
+
+def test_instances_of_different_classes_are_never_equal(kit: tuple[Build, Build, Build]) -> None:
+    make, _, _ = kit
+
+    @make()
+    class A:
+        x: int
+
+    @make()
+    class B:
+        x: int
+
+    assert A(1) != B(1)
+    assert A(1) != (1,)
+    assert A(1) == A(1)
+
+
+def test_a_sub_record_inherits_fields_first_and_keeps_the_post_init(
+    kit: tuple[Build, Build, Build],
+) -> None:
+    make, field, replace = kit
+
+    @make()
+    class Base:
+        line: int
+        targets: tuple[str, ...]
+        derived: int = field(init=False, repr=False, compare=False)
+
+        def __post_init__(self) -> None:
+            object.__setattr__(self, "derived", self.line * 10)
+
+    @make()
+    class Child(Base):
+        """A base with another field."""
+
+        note: str = ""
+
+    child = Child(3, ("a",), note="n")
+    assert (child.line, child.targets, child.note, child.derived) == (3, ("a",), "n", 30)
+    assert repr(child).endswith(".Child(line=3, targets=('a',), note='n')")
+    assert Child.__match_args__ == ("line", "targets", "note")
+    moved = replace(child, line=4)
+    assert (moved.line, moved.note, moved.derived) == (4, "n", 40)
+    assert Base(3, ("a",)) != child
+    with pytest.raises(ValueError, match="derived"):
+        replace(child, derived=1)  # not an __init__ parameter: dataclasses refuses it too
+    match child:
+        case Child(line=3, note=note):
+            assert note == "n"
+        case _:
+            pytest.fail("keyword patterns match a record")
+
+
+def test_definition_errors_match_dataclasses(kit: tuple[Build, Build, Build]) -> None:
+    make, field, _ = kit
+    with pytest.raises(ValueError, match="mutable default"):
+
+        @make()
+        class Shared:
+            items: list[int] = []  # noqa: RUF012 - the mistake under test
+
+    with pytest.raises(TypeError):
+
+        @make()
+        class Ordered:
+            first: int = 0
+            second: int
+
+    with pytest.raises(ValueError, match="both"):
+        field(default=1, default_factory=int)
+
+
+def test_a_method_the_class_defines_wins(kit: tuple[Build, Build, Build]) -> None:
+    make, _, _ = kit
+
+    @make()
+    class Named:
+        name: str
+
+        def __repr__(self) -> str:
+            return f"<{self.name}>"
+
+    assert repr(Named("x")) == "<x>"
+
+
+@pytest.mark.parametrize("method", ["__init__", "__eq__", "__hash__"])
+def test_the_hot_methods_are_compiled_once_on_first_use(method: str) -> None:
+    @rec.record
+    class Lazy:
+        x: int
+        y: int = 0
+
+    def use() -> None:
+        first = Lazy(1)
+        assert first == Lazy(1, 0)
+        assert first != Lazy(1, 2)
+        assert hash(first) == hash(Lazy(1)) == hash((1, 0))  # the tuple dataclasses hashes
+
+    stand_in = Lazy.__dict__[method]
+    use()
+    compiled = Lazy.__dict__[method]
+    assert compiled is not stand_in  # the stand-in replaced itself
+    use()
+    assert Lazy.__dict__[method] is compiled
+    assert compiled.__qualname__.endswith(f"Lazy.{method}")
+
+
+def test_fields_lists_them_in_init_order() -> None:
+    point = _point(rec.record, rec.field)
+    assert [each.name for each in rec.fields(point)] == ["x", "y", "tags", "hidden"]
