@@ -702,6 +702,10 @@ def _restore(table: dict[Key, V], key: Key, value: V | None) -> None:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: a client opening 8 connections at once (the
+    # default --concurrency) then has a SYN dropped now and again, retried by the kernel a
+    # second later, which put 1 s stalls into timings. Harbor's nginx listens with 511.
+    request_queue_size = 511
 
     def __init__(
         self,
