@@ -103,7 +103,7 @@ def test_quick_scenario_reports_every_figure_within_the_request_budget(
     scenario: str, expected_budget: int, verdicts: str
 ) -> None:
     latency = ["--latency", "5"] if scenario != "far" else []
-    out, figures = bench("--scenario", scenario, *latency)
+    out, figures = bench("--scenario", scenario, "--verbose", *latency)
     assert list(figures) == ONLINE_KEYS, figures
     assert figures["scenario"] == scenario
     assert int(figures["budget"]) == expected_budget
@@ -115,6 +115,15 @@ def test_quick_scenario_reports_every_figure_within_the_request_budget(
     ratio = float(figures["skopeo_s"]) / float(figures["tagguard_s"])
     assert abs(ratio - float(figures["vs_skopeo"])) < 0.1 + ratio * 0.01
     assert re.search(rf"requests: {figures['requests']} per run, max of 2 ", out), out
+    # --verbose: the process started, then the server saw its first and last requests, then
+    # it exited (one run: these are that run's times, the exit its wall time).
+    phases = re.search(
+        r"first request arrived ([\d.]+) s .* last request ([\d.]+) s, exit ([\d.]+) s", out
+    )
+    assert phases, out
+    first, last, done = (float(phases[i]) for i in (1, 2, 3))
+    assert 0 < first <= last < done
+    assert done == float(figures["tagguard_s"])
 
 
 def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:

@@ -172,6 +172,8 @@ class HarborState:
     )
     flip_immutable: bool = False
     log: list[tuple[str, str]] = field(default_factory=list)
+    # When each request of `log` arrived (time.perf_counter): the benchmark's phase times.
+    arrivals: list[float] = field(default_factory=list)
     # (path, scheme) of every request that carried an Authorization header: what a
     # server other than the credential's own must never see.
     authorizations: list[tuple[str, str]] = field(default_factory=list)
@@ -771,6 +773,7 @@ class Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization")
         with self.state.lock:
             self.state.log.append((method, self.path))
+            self.state.arrivals.append(time.perf_counter())
             if authorization:
                 self.state.authorizations.append((self.path, authorization.split(" ", 1)[0]))
         if self.state.latency:
