@@ -14,9 +14,10 @@ always accepted (and is immutable from then on). So for a write:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from types import MappingProxyType
+from typing import TypeAlias
 
 from tagguard.core.immutability import Immutability
 from tagguard.core.record import field, record
@@ -154,14 +155,24 @@ def _make(
     )
 
 
-def _undecidable(facts: TagFacts, unsafe: str) -> str | None:
-    """Why an existing tag's verdict cannot be given (its immutability in doubt, or unknown:
-    fail closed), or None. `unsafe` says what is not safe while in doubt."""
-    if facts.lock.conflict:
-        return f"whether tag {facts.name} is immutable is in doubt, so {unsafe}"
-    if facts.lock.immutable is None:
-        return f"tag {facts.name} exists and whether it is immutable is unknown"
-    return None
+# One operation's `_make` with its facts bound: (verdict, reason) -> its Decision.
+_Make: TypeAlias = Callable[[Verdict, str], Decision]
+
+
+def _change_existing(
+    facts: TagFacts, make: _Make, *, unsafe: str, refused: str, mutable: str
+) -> Decision:
+    """Changing a tag that exists (moving or deleting it): blocked while its immutability is
+    in doubt or unknown (fail closed; `unsafe` says what is not safe), blocked when it is
+    immutable (`refused` says why), else allowed (`mutable` says what Harbor does)."""
+    lock, tag = facts.lock, facts.name
+    if lock.conflict:
+        return make(Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so {unsafe}")
+    if lock.immutable is None:
+        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+    if lock.immutable:
+        return make(Verdict.BLOCK, refused)
+    return make(Verdict.ALLOW, f"{mutable}{_fail_open_note(lock)}")
 
 
 def _fail_open_note(lock: Immutability) -> str:
@@ -296,25 +307,23 @@ def decide_copy_tag(
         return make(
             Verdict.SKIP, f"tag {tag} is already on {_short(new)}: the copy leaves it as it is"
         )
-    undecidable = _undecidable(facts, "no copy onto it is safe")
-    if undecidable is not None:
-        return make(Verdict.BLOCK, undecidable)
-    if lock.immutable:
-        if isinstance(current, Unknown) or isinstance(new, Unknown):
-            return make(
-                Verdict.BLOCK,
-                f"tag {tag} is immutable ({lock.lock}) and whether it is already on the copied "
-                f"artifact cannot be known ({_short(current)}, {_short(new)})",
-            )
-        return make(
-            Verdict.BLOCK,
-            f"tag {tag} is immutable ({lock.lock}) and on {_short(current)}: Harbor refuses "
-            "to update it, and the whole copy with it",
+    if isinstance(current, Unknown) or isinstance(new, Unknown):
+        refused = (
+            f"tag {tag} is immutable ({lock.lock}) and whether it is already on the copied "
+            f"artifact cannot be known ({_short(current)}, {_short(new)})"
         )
-    return make(
-        Verdict.ALLOW,
-        f"tag {tag} is mutable, so the copy moves it from {_short(current)} to {_short(new)}"
-        f"{_fail_open_note(lock)}",
+    else:
+        refused = (
+            f"tag {tag} is immutable ({lock.lock}) and on {_short(current)}: Harbor refuses "
+            "to update it, and the whole copy with it"
+        )
+    return _change_existing(
+        facts,
+        make,
+        unsafe="no copy onto it is safe",
+        refused=refused,
+        mutable=f"tag {tag} is mutable, so the copy moves it from {_short(current)} to "
+        f"{_short(new)}",
     )
 
 
@@ -329,14 +338,13 @@ def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
         return make(
             Verdict.ALLOW, f"tag {tag} does not exist, so there is nothing Harbor would refuse"
         )
-    undecidable = _undecidable(facts, "deleting it is not safe")
-    if undecidable is not None:
-        return make(Verdict.BLOCK, undecidable)
-    if lock.immutable:
-        return make(
-            Verdict.BLOCK, f"tag {tag} is immutable ({lock.lock}): Harbor refuses to delete it"
-        )
-    return make(Verdict.ALLOW, f"tag {tag} is mutable, so Harbor deletes it{_fail_open_note(lock)}")
+    return _change_existing(
+        facts,
+        make,
+        unsafe="deleting it is not safe",
+        refused=f"tag {tag} is immutable ({lock.lock}): Harbor refuses to delete it",
+        mutable=f"tag {tag} is mutable, so Harbor deletes it",
+    )
 
 
 @record
