@@ -46,6 +46,14 @@ class Node:
 
 
 @record
+class Step:
+    """What every operation has: the plan line that declares it, for messages and reports
+    (always the first field, so that each kind is built as `Kind(line, ...)`)."""
+
+    line: int
+
+
+@record
 class DigestFile:
     """A push's digest still in a file, as the plan names it (the shell reads it, relative to
     the plan's folder, before anything is checked)."""
@@ -55,8 +63,7 @@ class DigestFile:
 
 
 @record
-class Push:
-    line: int
+class Push(Step):
     targets: tuple[Reference, ...]
     # The image pushed: its digest, a file holding its digest, the image another reference
     # names (`from:`, any registry), or None when the plan does not say (its digest unknown).
@@ -64,12 +71,11 @@ class Push:
 
 
 @record
-class Transfer:
+class Transfer(Step):
     """A step that writes the image `source` names under each of `targets`: a retag or an
     explicit replication, which differ in what Harbor does around the write, not in what
     the plan says."""
 
-    line: int
     source: Reference  # any registry
     targets: tuple[Reference, ...]
 
@@ -80,26 +86,23 @@ class Retag(Transfer):
 
 
 @record
-class Copy:
+class Copy(Step):
     """Harbor's copy of a whole artifact into another repository of a Harbor."""
 
-    line: int
     source: Reference
     destination: Reference  # a repository: no tag, no digest
 
 
 @record
-class Delete:
-    line: int
+class Delete(Step):
     targets: tuple[Reference, ...]
     artifact: bool = False  # the whole artifact, not only the tag
 
 
 @record
-class Sign:
+class Sign(Step):
     """cosign's push of each target's signature by tag (`sha256-<hex>.sig`)."""
 
-    line: int
     targets: tuple[Reference, ...]
     digest: str | None = None  # the signature's own digest, when known
 
@@ -110,10 +113,9 @@ class Replicate(Transfer):
 
 
 @record
-class ReplicatePolicy:
+class ReplicatePolicy(Step):
     """A push-based replication policy of a Harbor, run whole."""
 
-    line: int
     policy: int
     source_host: str | None = None  # the Harbor holding it; None: the run's --source
 
