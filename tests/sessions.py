@@ -96,7 +96,7 @@ class Harbor(Offline):
         prefix = f"{registry}/{name}/"
         if not any(k.startswith(prefix) for k in self.state_table.repositories):
             return None
-        return ProjectInfo(name, name in self.proxies)
+        return ProjectInfo(proxy_cache=name in self.proxies)
 
 
 def policy(**changes: object) -> Policy:

@@ -367,7 +367,7 @@ class ReplicatingSources(OfflineSources):
         return None
 
     def project(self, registry: str, name: str) -> ProjectInfo | None:
-        return None if name in self.missing else ProjectInfo(name, proxy_cache=name == "cache")
+        return None if name in self.missing else ProjectInfo(proxy_cache=name == "cache")
 
     def policies(self, registry: str) -> list[Policy] | None:
         return list(self.policies_.values()) if registry == "h.io" else None

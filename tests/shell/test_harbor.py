@@ -652,7 +652,7 @@ def test_a_project_and_whether_it_is_a_proxy_cache(registry_id: object, proxy: b
     if registry_id != "absent":
         body["registry_id"] = registry_id
     responses.get(PROJECT, json=body)
-    assert client().project("123") == ProjectInfo("123", proxy_cache=proxy)
+    assert client().project("123") == ProjectInfo(proxy_cache=proxy)
     assert len(responses.calls) == 1
     assert responses.calls[0].request.headers["X-Is-Resource-Name"] == "true"
 

@@ -154,9 +154,8 @@ class RepositoryState:
 
 @record
 class ProjectInfo:
-    """What a replication needs of a destination project."""
+    """What a replication needs of a destination project (the caller names the project)."""
 
-    name: str
     # Harbor's `registry_id` names the upstream registry of a proxy-cache project; an
     # ordinary project has none (0). Harbor's own test is `Project.IsProxy`:
     # `RegistryID > 0` (src/pkg/project/models/project.go).

@@ -284,7 +284,7 @@ class HarborClient:
             registry_id = 0
         if not isinstance(registry_id, int) or isinstance(registry_id, bool):
             raise RemoteError(f"{what}: {self.host}'s project has a registry_id that is no number")
-        return ProjectInfo(name, proxy_cache=registry_id > 0)
+        return ProjectInfo(proxy_cache=registry_id > 0)
 
     def policy(self, policy_id: int) -> Policy:
         """A replication policy, read whole (reading it needs system-level access)."""
