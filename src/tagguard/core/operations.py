@@ -64,13 +64,15 @@ class Simulation:
         operation: Operation,
         target: Reference,
         new: Digest,
-        source: Reference | None = None,
+        source: Reference | None,
         *,
         node: Node | None = None,
     ) -> Decision:
         """One manifest PUT of `new` under `target`'s tag (or by digest: no tag, no check).
-        `node` is the artifact's structure where it is known (a copy of one tagguard has
-        read), so what its index references is known at the target too."""
+        `source` is the image it comes from, the verdict's `from_reference` (None: a push
+        that names none); no default, so every caller says which. `node` is the artifact's
+        structure where it is known (a copy of one tagguard has read), so what its index
+        references is known at the target too."""
         known = [Change(key(target), node=node)] if node is not None else []
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
