@@ -10,6 +10,7 @@ from tagguard.core.decide import (
     Operation,
     TagFacts,
     Verdict,
+    decide_copy_tag,
     decide_delete_artifact,
     decide_delete_tag,
     decide_write,
@@ -83,6 +84,48 @@ def test_delete_tag(tag: str, current: str | None, verdict: Verdict) -> None:
     decision = decide_delete_tag(target, facts(tag, current))
     assert decision.decision is verdict
     assert decision.operation is Operation.DELETE
+
+
+# Harbor's copy ensures each tag in the destination (tag controller `Ensure`): an absent tag
+# is created, one already on the copied artifact is left alone, one on another artifact is
+# moved - unless it is immutable, which fails the copy.
+def test_copy_creates_an_absent_tag_and_leaves_one_already_on_the_artifact() -> None:
+    created = decide_copy_tag(TARGET, facts("v1", None), NEW)
+    assert created.decision is Verdict.ALLOW
+    assert created.reason.startswith("tag v1 does not exist here yet, so the copy creates it")
+    kept = decide_copy_tag(TARGET, facts("v1", NEW), NEW)
+    assert kept.decision is Verdict.SKIP
+    assert kept.reason.endswith("the copy leaves it as it is")
+    assert kept.operation is Operation.COPY
+
+
+# Moving a tag off its artifact (a copy) and deleting it both change an existing tag: Harbor
+# refuses either when the tag is immutable, and tagguard fails closed while that is in doubt.
+@pytest.mark.parametrize(
+    ("tag", "flag", "verdict"),
+    [("v1", None, Verdict.BLOCK), ("dev", None, Verdict.ALLOW), ("dev", True, Verdict.BLOCK)],
+)
+def test_copy_and_delete_judge_an_existing_tag_alike(
+    tag: str, flag: bool | None, verdict: Verdict
+) -> None:
+    target = parse_reference(f"h.io/proj/app:{tag}")
+    existing = facts(tag, OLD, flag=flag)
+    copied = decide_copy_tag(target, existing, NEW)
+    deleted = decide_delete_tag(target, existing)
+    assert (copied.decision, deleted.decision) == (verdict, verdict)
+    if flag is not None:
+        assert "is in doubt, so no copy onto it is safe" in copied.reason
+        assert "is in doubt, so deleting it is not safe" in deleted.reason
+    elif verdict is Verdict.BLOCK:
+        assert "Harbor refuses to update it, and the whole copy with it" in copied.reason
+        assert deleted.reason == "tag v1 is immutable (rule 4): Harbor refuses to delete it"
+
+
+def test_copy_onto_a_tag_of_unknown_immutability_is_blocked() -> None:
+    unknown = TagFacts("v1", OLD, Immutability(None))
+    decision = decide_copy_tag(TARGET, unknown, NEW)
+    assert decision.decision is Verdict.BLOCK
+    assert decision.reason == "tag v1 exists and whether it is immutable is unknown"
 
 
 def test_delete_artifact_is_blocked_by_any_immutable_tag() -> None:
