@@ -1,5 +1,6 @@
-"""Sessions over sources held in memory, for the tests of the check layer: `tagguard.session`
-and what builds on it (`release_plan`, `replicate`, `impact`)."""
+"""Sessions over sources held in memory, for the tests of the check layer: `tagguard.session`,
+the `tagguard.answers` it reads through, and what builds on it (`release_plan`, `replicate`,
+`impact`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tagguard.core.state import (
     ArtifactInfo,
     OfflineSources,
     ProjectInfo,
+    ProjectRules,
     RepositoryState,
     RulesTable,
     StateTable,
@@ -97,6 +99,35 @@ class Harbor(Offline):
         if not any(k.startswith(prefix) for k in self.state_table.repositories):
             return None
         return ProjectInfo(proxy_cache=name in self.proxies)
+
+
+class Counting(Harbor):
+    """A live Harbor that counts the rules, artifact, parents and version questions, and
+    answers `version` when asked its own."""
+
+    calls: list[tuple[str, str]]
+    version: str | None
+
+    def __init__(self, state: dict[str, RepositoryState], version: str | None = None) -> None:
+        super().__init__(state)
+        object.__setattr__(self, "calls", [])
+        object.__setattr__(self, "version", version)
+
+    def rules(self, registry: str, project: str) -> ProjectRules:
+        self.calls.append(("rules", project))
+        return super().rules(registry, project)
+
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        self.calls.append(("artifact", reference))
+        return super().artifact(registry, repository, reference)
+
+    def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        self.calls.append(("parents", digest))
+        return super().parents(registry, repository, digest)
+
+    def harbor_version(self, registry: str) -> str | None:
+        self.calls.append(("version", registry))
+        return self.version
 
 
 def policy(**changes: object) -> Policy:

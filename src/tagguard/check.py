@@ -176,10 +176,10 @@ def explain(
         raise InputError(f"{target.original!r} names no tag; explain needs one, e.g. :1.0")
     session = open_session(sources, glob_version)
     facts = session.tag_facts(target, target.tag) if with_state else None
-    rules = session.rules(target)
+    rules = session.answers.rules(target)
     return Explained(
         session.evaluate(target, target.tag),
         facts,
         rules.unavailable_reason,
-        session.glob_for(target.registry),
+        session.answers.glob_for(target.registry),
     )

@@ -36,13 +36,12 @@ def _with_accessories(
 ) -> list[ArtifactInfo]:
     """The repository's artifacts, read whole: Harbor's list leaves accessories out, and a
     signature's .sig tag is on one."""
-    session.remember(repository.registry, repository.repository, listed)
+    repo = (repository.registry, repository.repository)
+    session.answers.remember(repo, listed)
     readings = [*listed]
     for artifact in listed:
         for accessory in artifact.accessories:
-            found = session.stored_artifact(
-                repository.registry, repository.repository, accessory.digest
-            )
+            found = session.answers.artifact(repo, accessory.digest)
             readings.extend([found] if found is not None else [])
     return readings
 

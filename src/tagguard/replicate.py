@@ -47,7 +47,7 @@ class Replication:
             raise StateError(problem)
         destination = policy.destination_host
         sources.add_harbor(destination, policy.destination_url)
-        source_glob = self.session.glob_for(registry)
+        source_glob = self.session.answers.glob_for(registry)
         stored_names = sources.repositories(registry)
         names = dict.fromkeys([*stored_names, *self.session.world.written_repositories(registry)])
         listed = set(stored_names)
@@ -73,7 +73,7 @@ class Replication:
         as they are then. The list leaves accessories out (they travel with their subject)
         and untagged children of an index (`both` and `notacc`, pkg/artifact/dao)."""
         world = self.session.world
-        self.session.remember(*repo, stored)
+        self.session.answers.remember(repo, stored)
         nodes = world.artifacts(repo, stored)
         accessories = {a.digest for node in nodes for a in node.accessories}
         in_list = {info.digest for info in stored}
@@ -111,7 +111,7 @@ class Replication:
             f"the image written to {decision.reference}"
         )
         pushed = ArtifactInfo(digest if isinstance(digest, str) else "", (TagInfo(decision.tag),))
-        glob_version = self.session.glob_for(decision.registry)
+        glob_version = self.session.answers.glob_for(decision.registry)
         destination = policy.destination_host
         for write in policy.event_writes(decision.repository, pushed, glob_version):
             project = write.repository.split("/", 1)[0]
@@ -172,7 +172,7 @@ class Replication:
             found = sources.project(destination, project)
             self._projects[cached] = found is None or not found.proxy_cache
             if found is None:
-                self.session.create_project(destination, project)
+                self.session.answers.create_project(destination, project)
                 self.session.report.warn(
                     Notice(
                         "project-created",

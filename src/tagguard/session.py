@@ -1,11 +1,11 @@
 """A run's session: what the checks of `tagguard.check` decide with.
 
-A session reads rules and state only through a `Sources` object (files offline, Harbor
-live), evaluates Harbor's rules, reconciles that with Harbor's own flag, and lets
-`core.decide` give the verdicts. All checks of one run share it, so each project's rules,
-each Harbor's version and each artifact are asked for once, however many operations share
-them (a release plan's fifty operations included). It does not ask ahead: `tagguard.check`
-does, once per run, before this module is imported.
+A session reads rules and state only through `tagguard.answers.Answers` (which asks the
+run's `Sources`, files offline or Harbor live, each question once, however many operations
+share it: a release plan's fifty operations included), evaluates Harbor's rules, reconciles
+that with Harbor's own flag, and lets `core.decide` give the verdicts. All checks of one
+run share it. It does not ask ahead: `tagguard.check` does, once per run, before this
+module is imported.
 
 The session runs one operation at a time; what runs several, or reads more than the
 operations' own tags, builds on it: a release plan (`tagguard.release_plan`), a replication
@@ -18,20 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
-from tagguard.core import glob
+from tagguard.answers import Answers
 from tagguard.core.decide import Decision, Operation, TagFacts
-from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key
 from tagguard.core.record import field, record
 from tagguard.core.reference import Reference
 from tagguard.core.replication import Policy
-from tagguard.core.report import Notice, Report
+from tagguard.core.report import Report
 from tagguard.core.rules import Evaluation, RuleSet
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
-    ProjectRules,
     Sources,
     questions,
 )
@@ -41,72 +39,22 @@ from tagguard.errors import InputError, StateError
 
 @record(frozen=False)
 class Session:
-    """One run: the sources, everything they said (so each question is asked once), and the
+    """One run: what the sources said (`answers`, so each question is asked once), and the
     world as the run's operations leave it (each operation sees what the earlier ones did)."""
 
     sources: Sources
     forced_glob: str | None = None  # --harbor-version; None: what each Harbor reports
     report: Report = field(default_factory=Report)
-    _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _rule_sets: dict[tuple[str, str], RuleSet] = field(default_factory=dict)
-    _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
-    _parents: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
-    _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
-    _globs: dict[str, str] = field(default_factory=dict)
     _locks: dict[tuple[str, str, str], Immutability] = field(default_factory=dict)
-    # The destination projects a replication creates: they hold nothing yet.
-    _missing: set[tuple[str, str]] = field(default_factory=set)
+    answers: Answers = field(init=False)
     world: World = field(init=False)
     sim: Simulation = field(init=False)
 
     def __post_init__(self) -> None:
-        self.world = World(_Reads(self))
+        self.answers = Answers(self.sources, self.report, self.forced_glob)
+        self.world = World(self.answers)
         self.sim = Simulation(self.world, self.lock)
-
-    def rules(self, ref: Reference) -> ProjectRules:
-        key = (ref.registry, ref.project)
-        if key not in self._rules:
-            found = self.sources.rules(*key)
-            self._rules[key] = found
-            if found.rules is None:
-                self.report.warn(
-                    Notice(
-                        "rules-unavailable",
-                        f"project {ref.project}: {found.unavailable_reason}; verdicts rest on "
-                        "Harbor's own immutable flag, and rule details are not shown",
-                        ref.registry,
-                        ref.project,
-                    )
-                )
-        return self._rules[key]
-
-    def stored_artifact(
-        self, registry: str, repository: str, reference: str
-    ) -> ArtifactInfo | None:
-        key = (registry, repository, reference)
-        if (registry, repository.split("/", 1)[0]) in self._missing:
-            return None  # a project a replication creates holds nothing yet
-        if key not in self._artifacts:
-            found = self.sources.artifact(*key)
-            self._artifacts[key] = found
-            if found is not None:
-                self.remember(registry, repository, [found])
-        return self._artifacts[key]
-
-    def remember(self, registry: str, repository: str, listed: Iterable[ArtifactInfo]) -> None:
-        """Artifacts read whole (one answer, or a list): each answers for its digest and for
-        each of its tags, so none is asked for again."""
-        for found in listed:
-            for name in (found.digest, *(t.name for t in found.tags)):
-                self._artifacts.setdefault((registry, repository, name), found)
-
-    def stored_parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
-        key = (registry, repository, digest)
-        if (registry, repository.split("/", 1)[0]) in self._missing:
-            return ()
-        if key not in self._parents:
-            self._parents[key] = self.sources.parents(*key)
-        return self._parents[key]
 
     def source_digest(self, ref: Reference) -> Digest:
         """The digest a source reference (any registry) names now; it must exist."""
@@ -116,49 +64,28 @@ class Session:
         if self.sources.guards(ref.registry) and _in_harbor(ref):
             digest = self.world.resolve(key(ref), reference)
         else:
-            cached = (ref.registry, ref.repository, reference)
-            if cached not in self._digests:
-                self._digests[cached] = self.sources.digest(*cached)
-            digest = self._digests[cached]
+            digest = self.answers.digest(ref.registry, ref.repository, reference)
         if digest is None:
             raise StateError(
                 f"source {ref.original!r} does not exist, so there is no image to write"
             )
         return digest
 
-    def glob_for(self, registry: str) -> str:
-        """The doublestar release the Harbor at `registry` links (asked once)."""
-        if self.forced_glob is not None:
-            return self.forced_glob
-        if registry not in self._globs:
-            reported = self.sources.harbor_version(registry)
-            if reported is None and self.sources.live:
-                self.report.warn(
-                    Notice(
-                        "version-unknown",
-                        f"{registry} did not report its Harbor version (anonymous access hides "
-                        "it); tagguard assumes the newest glob: give --harbor-version to be sure",
-                        registry,
-                    )
-                )
-            self._globs[registry] = glob_version_for(reported) if reported else glob.NEWEST
-        return self._globs[registry]
-
     def evaluate(self, ref: Reference, tag: str) -> Evaluation | None:
-        found = self.rules(ref)
+        found = self.answers.rules(ref)
         if found.rules is None:
             return None
         rules = self._rule_sets.get((ref.registry, ref.project))
         if rules is None:  # evaluated once per repository for the whole run, not per tag
             rules = self._rule_sets[(ref.registry, ref.project)] = RuleSet(found.rules)
-        if self.forced_glob is None and ref.registry not in self._globs:
+        if self.answers.known_glob(ref.registry) is None:
             # Most rules mean the same under both globs Harbor has linked: then which one this
             # Harbor links does not matter, and asking it would cost a request. Only rules
             # whose patterns may differ are evaluated twice (`evaluate_either`).
             either = rules.evaluate_either(ref.repository, tag)
             if either is not None:
                 return either
-        return rules.evaluate(ref.repository, tag, self.glob_for(ref.registry))
+        return rules.evaluate(ref.repository, tag, self.answers.glob_for(ref.registry))
 
     def lock(self, ref: Reference, tag: str) -> Immutability:
         """Whether `tag` of `ref`'s repository is immutable: the rules, read as Harbor reads
@@ -168,7 +95,7 @@ class Session:
         if cached not in self._locks:
             info = self.world.stored_flag(key(ref), tag)
             flag = info.immutable if info is not None else None
-            found = self.rules(ref)
+            found = self.answers.rules(ref)
             evaluation = self.evaluate(ref, tag)
             if self.sources.proposed_rules and evaluation is not None:
                 self._locks[cached] = propose(evaluation, flag)
@@ -260,7 +187,7 @@ class Session:
                 f"copy destination {destination.original!r} is a repository: give no tag or digest"
             )
         reference = source.digest or source.tag
-        stored = self.stored_artifact(source.registry, source.repository, reference or "")
+        stored = self.answers.artifact((source.registry, source.repository), reference or "")
         if stored is not None:  # the destination tags it will write, asked together
             self.sources.prefetch(*questions(destination.with_tag(i.name) for i in stored.tags))
         return self.record(self.sim.copy(source, destination))
@@ -275,31 +202,12 @@ class Session:
                 decisions.append(self.sim.delete_tag(target))
         return self.record(decisions)
 
-    def create_project(self, registry: str, project: str) -> None:
-        """A project a replication creates: it has no rules and holds nothing, so nothing
-        about it is asked of the sources."""
-        self._rules[(registry, project)] = ProjectRules(())
-        self._missing.add((registry, project))
-
     def structure(self, repo: RepoKey, digest: Digest) -> Node | None:
         """What a copied manifest references, where tagguard has read it: the copy's index
         references the same children. Accessories are not part of the manifest: each is
         written (and linked) on its own."""
         node = self.world.node(repo, digest) if isinstance(digest, str) else None
         return Node(node.digest, node.children) if node is not None else None
-
-
-@record
-class _Reads:
-    """The world's view of the sources: a session's cached reads."""
-
-    session: Session
-
-    def artifact(self, repo: RepoKey, reference: str) -> ArtifactInfo | None:
-        return self.session.stored_artifact(repo[0], repo[1], reference)
-
-    def parents(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
-        return self.session.stored_parents(repo[0], repo[1], digest)
 
 
 def _in_harbor(ref: Reference) -> bool:
