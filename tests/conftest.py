@@ -17,6 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 HARBOR_DATA = ROOT / "tests" / "data" / "harbor"
 
+# The example files as the command-line tests pass them (the demo's offline rules and state),
+# and what they hold. One place, so a change to examples/ is followed by every test.
+RULES = str(EXAMPLES / "rules.json")
+STATE = str(EXAMPLES / "state.json")
+OFFLINE = ("--rules-file", RULES, "--state-file", STATE)
+API = "harbor.example.com/platform/api"  # a repository examples/state.json holds
+API_DIGEST: str = json.loads(Path(STATE).read_text(encoding="utf-8"))[API]["v1.4.0"]
+OTHER = "sha256:" + "f" * 64  # a digest no example holds
+
 
 def shared_dir() -> Path:
     """The project's shared/ folder, where it may be: for checking the copies against."""

@@ -17,10 +17,8 @@ from tagguard.core.sanitize import Redactor
 from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, StateError
 from tagguard.options import Options, make_options
-from tests.conftest import EXAMPLES
+from tests.conftest import RULES, STATE
 
-RULES = str(EXAMPLES / "rules.json")
-STATE = str(EXAMPLES / "state.json")
 REF = parse_reference("harbor.example.com/platform/api:v1.4.0")
 
 

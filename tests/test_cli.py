@@ -14,15 +14,7 @@ from hypothesis import strategies as st
 
 from tagguard import __version__
 from tagguard.cli import main
-from tests.conftest import EXAMPLES, output_json
-
-RULES = str(EXAMPLES / "rules.json")
-STATE = str(EXAMPLES / "state.json")
-OFFLINE = ["--rules-file", RULES, "--state-file", STATE]
-API_DIGEST = json.loads((EXAMPLES / "state.json").read_text())["harbor.example.com/platform/api"][
-    "v1.4.0"
-]
-OTHER = "sha256:" + "f" * 64
+from tests.conftest import API_DIGEST, EXAMPLES, OFFLINE, OTHER, RULES, STATE, output_json
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

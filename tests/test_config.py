@@ -13,10 +13,9 @@ import pytest
 
 from tagguard.commands import cli
 from tagguard.config import RESERVED, find_config
-from tests.test_cli import OFFLINE, RULES, run
+from tests.conftest import API, OFFLINE, ROOT, RULES
+from tests.test_cli import run
 
-API = "harbor.example.com/platform/api"
-ROOT = Path(__file__).resolve().parents[1]
 # Options with no variable of their own, and why (the README's table says the same).
 NO_VARIABLE = {
     "--username": "TAGGUARD_USERNAME with TAGGUARD_PASSWORD, read by tagguard.shell.credentials",

@@ -14,11 +14,7 @@ from tagguard import docker_plugin
 from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.docker_args import parse
-from tests.conftest import EXAMPLES
-
-API = "harbor.example.com/platform/api"
-OTHER = "sha256:" + "f" * 64
-API_DIGEST: str = json.loads((EXAMPLES / "state.json").read_text())[API]["v1.4.0"]
+from tests.conftest import API, API_DIGEST, EXAMPLES, OTHER
 
 
 @record

@@ -18,14 +18,8 @@ from pathlib import Path
 import pytest
 
 from tagguard.cli import main
-from tests.conftest import EXAMPLES
+from tests.conftest import OFFLINE, RULES, STATE
 
-RULES = str(EXAMPLES / "rules.json")
-STATE = str(EXAMPLES / "state.json")
-OFFLINE = ["--rules-file", RULES, "--state-file", STATE]
-API_DIGEST = json.loads((EXAMPLES / "state.json").read_text())["harbor.example.com/platform/api"][
-    "v1.4.0"
-]
 STORED = "sha256:" + "a" * 64
 NEW = "sha256:" + "b" * 64
 

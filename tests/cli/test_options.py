@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import API, API_DIGEST, OFFLINE, OTHER, RULES
 from tests.e2e.conftest import Harbor, harbor, registry  # noqa: F401 (fixtures)
-from tests.test_cli import API_DIGEST, OFFLINE, OTHER, RULES, run
+from tests.test_cli import run
 
-API = "harbor.example.com/platform/api"
 UNREACHABLE = ["--harbor-url", "http://127.0.0.1:9"]  # discard port: nothing listens
 
 

@@ -11,17 +11,7 @@ from click.testing import CliRunner
 
 from tagguard.commands import checks, cli
 from tagguard.errors import BadReferenceError, InputError
-from tests.conftest import EXAMPLES
-
-OFFLINE = [
-    "--rules-file",
-    str(EXAMPLES / "rules.json"),
-    "--state-file",
-    str(EXAMPLES / "state.json"),
-]
-API = "harbor.example.com/platform/api"
-OTHER = "sha256:" + "f" * 64
-API_DIGEST: str = json.loads((EXAMPLES / "state.json").read_text())[API]["v1.4.0"]
+from tests.conftest import API, API_DIGEST, OFFLINE, OTHER
 
 
 def test_one_digest_source_at_most() -> None:

@@ -10,14 +10,7 @@ from tagguard.commands import cli, plans
 from tagguard.errors import InputError
 from tagguard.options import Options
 from tagguard.shell.urls import parse_harbor_urls
-from tests.conftest import EXAMPLES
-
-OFFLINE = [
-    "--rules-file",
-    str(EXAMPLES / "rules.json"),
-    "--state-file",
-    str(EXAMPLES / "state.json"),
-]
+from tests.conftest import EXAMPLES, OFFLINE
 
 
 def test_the_policy_host_is_source_first_then_the_one_harbor_url() -> None:

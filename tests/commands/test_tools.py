@@ -7,10 +7,7 @@ import json
 from click.testing import CliRunner, Result
 
 from tagguard.commands import cli
-from tests.conftest import EXAMPLES
-
-RULES = str(EXAMPLES / "rules.json")
-STATE = str(EXAMPLES / "state.json")
+from tests.conftest import RULES, STATE
 
 
 def _invoke(*args: str) -> Result:
