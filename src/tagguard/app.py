@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from tagguard.check import event_replication
-from tagguard.config import shown
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import Redactor
 from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, RemoteError, StateError
 from tagguard.options import Options
+from tagguard.settings import shown
 from tagguard.shell.files import load_rules_file, load_state_file
 
 if TYPE_CHECKING:

@@ -16,23 +16,22 @@ projects tagguard guards build container images, most of them in no Python at al
 
 click does the precedence itself (command line, then `envvar=`, then the context's
 `default_map`, then the default) and tells where each value came from; this module builds
-that default map from the file, refusing what the file cannot hold, and reports the sources.
+that default map from the file, refusing what the file cannot hold, and resolves the options
+of a caller with no command line. Showing each value with its source is `tagguard.settings`'s.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TextIO
+from typing import Any
 
 import click
 import click.core
 from click.core import ParameterSource
 
 from tagguard.core.record import field, record
-from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import InputError
 
 CONFIG_FILE = "tagguard.toml"
@@ -124,7 +123,7 @@ def option_key(param: click.Parameter) -> str:
     return longest.lstrip("-")
 
 
-def _options_of(command: click.Command) -> dict[str, click.Option]:
+def options_of(command: click.Command) -> dict[str, click.Option]:
     return {
         option_key(p): p
         for p in command.params
@@ -140,7 +139,7 @@ def default_maps(
     checked against the options and converted once, so a typo or a wrong type is one line
     naming the file and the key, before any command runs."""
     path = config.path
-    every = {key for command in commands.values() for key in _options_of(command)}
+    every = {key for command in commands.values() for key in options_of(command)}
     for name in config.tables:
         if name not in commands:
             raise InputError(
@@ -151,7 +150,7 @@ def default_maps(
         _check_key(path, key, every, "")
     maps: dict[str, dict[str, Any]] = {}
     for name, command in commands.items():
-        options = _options_of(command)
+        options = options_of(command)
         table = config.tables.get(name, {})
         for key in table:
             _check_key(path, key, set(options), f"[{name}] ")
@@ -195,45 +194,6 @@ def _converted(path: Path | None, key: str, option: click.Option, value: Any) ->
     return value
 
 
-# ----------------------------------------------------------------------------- sources
-
-
-@record
-class Setting:
-    """One effective option: its file key, its value as shown, and where it came from."""
-
-    key: str
-    value: str
-    source: str
-    variable: str = ""  # the environment variable that sets it
-
-
-def settings(ctx: click.Context, config: ConfigFile) -> list[Setting]:
-    """Each option of the command `ctx` runs, with its value and its source."""
-    found: list[Setting] = []
-    for key, option in sorted(_options_of(ctx.command).items()):
-        assert option.name is not None
-        source = ctx.get_parameter_source(option.name)
-        value = ctx.params.get(option.name)
-        parent = ctx.parent  # an output option given before the command
-        if (
-            source is not ParameterSource.COMMANDLINE
-            and parent is not None
-            and parent.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
-        ):
-            source, value = ParameterSource.COMMANDLINE, parent.params[option.name]
-        found.append(
-            Setting(
-                key,
-                shown(key, value),
-                _source_name(source, option, config),
-                str(option.envvar or ""),
-            )
-        )
-    found.extend(_credential_variables())
-    return found
-
-
 def resolved(
     command: click.Command, name: str, default_map: Mapping[str, Any] | None
 ) -> click.Context:
@@ -241,7 +201,7 @@ def resolved(
     and nothing from a command line (what `tagguard config` shows, and what a caller with no
     command line of its own, such as the docker plugin, runs with)."""
     ctx = click.Context(command, info_name=name, default_map=dict(default_map or {}))
-    for option in _options_of(command).values():
+    for option in options_of(command).values():
         assert option.name is not None
         value, source = option.consume_value(ctx, {})
         try:
@@ -253,52 +213,3 @@ def resolved(
             raise InputError(f"{where}: {error.message}") from None
         ctx.set_parameter_source(option.name, source)
     return ctx
-
-
-def _source_name(source: ParameterSource | None, option: click.Option, config: ConfigFile) -> str:
-    if source is ParameterSource.COMMANDLINE:
-        return "command line"
-    if source is ParameterSource.ENVIRONMENT:
-        return str(option.envvar)
-    if source is ParameterSource.DEFAULT_MAP:
-        return str(config.path)
-    return "default"
-
-
-def _credential_variables() -> Iterator[Setting]:
-    """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
-    if os.environ.get("TAGGUARD_DEBUG"):
-        yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
-    user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
-    if user:
-        yield Setting("username", shown("username", user), "TAGGUARD_USERNAME", "TAGGUARD_USERNAME")
-    if password is not None:
-        yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
-
-
-def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
-    """A value as printed: no password or URL credentials, the run's secrets hidden (the
-    settings are shown before any is known; a request's URL, later, with them)."""
-    if value is None:
-        return "-"
-    if isinstance(value, tuple):
-        return " ".join(shown(key, v, redactor) for v in value) or "-"
-    text = str(value)
-    if "@" in text and "://" in text:  # https://user:password@host: keep the host
-        scheme, _, rest = text.partition("://")
-        head, _, tail = rest.partition("/")
-        if "@" in head:
-            text = f"{scheme}://<hidden>@{head.rpartition('@')[2]}" + (f"/{tail}" if tail else "")
-    return printable(redactor.redact(text) if redactor is not None else text)
-
-
-def print_settings(found: list[Setting], config: ConfigFile, stream: TextIO, prefix: str) -> None:
-    where = str(config.path) if config.path else f"none ({CONFIG_FILE} not found)"
-    stream.write(f"{prefix}config file: {where}\n")
-    keys = max((len(s.key) for s in found), default=0)
-    names = max((len(s.variable) for s in found), default=0)
-    for setting in found:
-        stream.write(
-            f"{prefix}{setting.key:<{keys}}  {setting.variable or '-':<{names}}  "
-            f"{setting.value}  ({setting.source})\n"
-        )

@@ -10,9 +10,10 @@ from typing import Any
 import click
 from click.core import ParameterSource
 
-from tagguard.config import ConfigFile, print_settings, settings
+from tagguard.config import ConfigFile
 from tagguard.core.sanitize import Redactor
 from tagguard.options import Options, Output, check_format, make_options, make_output
+from tagguard.settings import print_settings, settings
 
 _OUTPUTS = ("color", "quiet", "verbose")
 

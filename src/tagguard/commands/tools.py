@@ -15,9 +15,10 @@ from tagguard.commands import context
 from tagguard.commands.checks import parse_references
 from tagguard.commands.flags import env_option, explain_options, format_options, output_options
 from tagguard.commands.plans import plan_usage
-from tagguard.config import ConfigFile, Setting, default_maps, print_settings, resolved, settings
+from tagguard.config import ConfigFile, default_maps, resolved
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.errors import InputError
+from tagguard.settings import Setting, print_settings, settings
 from tagguard.shell.files import load_rules_file
 
 if TYPE_CHECKING:

@@ -1,0 +1,105 @@
+"""The settings in force, shown: each option of a command with its value and where the value
+came from (the command line, its `TAGGUARD_<OPTION>` variable, `tagguard.toml` or the default),
+as `tagguard config` and `--verbose` print them.
+
+Where the values come from is `tagguard.config`'s; this module only tells it, and hides what
+must not be printed: a password, the credentials in a URL, the run's secrets.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import click
+from click.core import ParameterSource
+
+from tagguard.config import CONFIG_FILE, ConfigFile, options_of
+from tagguard.core.record import record
+from tagguard.core.sanitize import Redactor, printable
+
+
+@record
+class Setting:
+    """One effective option: its file key, its value as shown, and where it came from."""
+
+    key: str
+    value: str
+    source: str
+    variable: str = ""  # the environment variable that sets it
+
+
+def settings(ctx: click.Context, config: ConfigFile) -> list[Setting]:
+    """Each option of the command `ctx` runs, with its value and its source."""
+    found: list[Setting] = []
+    for key, option in sorted(options_of(ctx.command).items()):
+        assert option.name is not None
+        source = ctx.get_parameter_source(option.name)
+        value = ctx.params.get(option.name)
+        parent = ctx.parent  # an output option given before the command
+        if (
+            source is not ParameterSource.COMMANDLINE
+            and parent is not None
+            and parent.get_parameter_source(option.name) is ParameterSource.COMMANDLINE
+        ):
+            source, value = ParameterSource.COMMANDLINE, parent.params[option.name]
+        found.append(
+            Setting(
+                key,
+                shown(key, value),
+                _source_name(source, option, config),
+                str(option.envvar or ""),
+            )
+        )
+    found.extend(_credential_variables())
+    return found
+
+
+def _source_name(source: ParameterSource | None, option: click.Option, config: ConfigFile) -> str:
+    if source is ParameterSource.COMMANDLINE:
+        return "command line"
+    if source is ParameterSource.ENVIRONMENT:
+        return str(option.envvar)
+    if source is ParameterSource.DEFAULT_MAP:
+        return str(config.path)
+    return "default"
+
+
+def _credential_variables() -> Iterator[Setting]:
+    """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
+    if os.environ.get("TAGGUARD_DEBUG"):
+        yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
+    user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
+    if user:
+        yield Setting("username", shown("username", user), "TAGGUARD_USERNAME", "TAGGUARD_USERNAME")
+    if password is not None:
+        yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
+
+
+def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
+    """A value as printed: no password or URL credentials, the run's secrets hidden (the
+    settings are shown before any is known; a request's URL, later, with them)."""
+    if value is None:
+        return "-"
+    if isinstance(value, tuple):
+        return " ".join(shown(key, v, redactor) for v in value) or "-"
+    text = str(value)
+    if "@" in text and "://" in text:  # https://user:password@host: keep the host
+        scheme, _, rest = text.partition("://")
+        head, _, tail = rest.partition("/")
+        if "@" in head:
+            text = f"{scheme}://<hidden>@{head.rpartition('@')[2]}" + (f"/{tail}" if tail else "")
+    return printable(redactor.redact(text) if redactor is not None else text)
+
+
+def print_settings(found: list[Setting], config: ConfigFile, stream: TextIO, prefix: str) -> None:
+    where = str(config.path) if config.path else f"none ({CONFIG_FILE} not found)"
+    stream.write(f"{prefix}config file: {where}\n")
+    keys = max((len(s.key) for s in found), default=0)
+    names = max((len(s.variable) for s in found), default=0)
+    for setting in found:
+        stream.write(
+            f"{prefix}{setting.key:<{keys}}  {setting.variable or '-':<{names}}  "
+            f"{setting.value}  ({setting.source})\n"
+        )

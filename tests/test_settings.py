@@ -1,0 +1,67 @@
+"""The settings in force as `tagguard config` shows them: each value with its source, and
+nothing that must stay secret (a password, a URL's credentials, the run's secrets)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tagguard.core.sanitize import Redactor
+from tagguard.settings import shown
+from tests.test_cli import run
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No TAGGUARD_* variable, CI's default format or settings file of the machine reaches
+    these runs."""
+    ours = [n for n in os.environ if n.startswith("TAGGUARD_")]
+    for name in [*ours, "GITHUB_ACTIONS", "GITLAB_CI"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_tagguard_config_shows_values_and_sources_without_secrets(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Path("tagguard.toml").write_text('on-error = "warn"\n[lint]\nformat = "json"\n')
+    monkeypatch.setenv("TAGGUARD_HARBOR_URL", "https://ci:hunter2secret@harbor.example.com")
+    monkeypatch.setenv("TAGGUARD_USERNAME", "robot$proj+ci")
+    monkeypatch.setenv("TAGGUARD_PASSWORD", "hunter3secret")
+    code, out, err = run(capsys, "config")
+    assert (code, err) == (0, "")
+    assert "hunter2secret" not in out
+    assert "hunter3secret" not in out
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert rows["harbor-url"].endswith("https://<hidden>@harbor.example.com  (TAGGUARD_HARBOR_URL)")
+    assert rows["password"].endswith("<hidden>  (TAGGUARD_PASSWORD)")
+    assert rows["on-error"].endswith(f"warn  ({Path.cwd() / 'tagguard.toml'})")
+    assert rows["format"].endswith("-  (default)")  # lint's table is lint's own
+    assert rows["timeout"].endswith("10.0  (default)")
+    assert sum(1 for line in out.splitlines() if line.startswith("digest ")) == 2  # push's, sign's
+    code, out, _ = run(capsys, "config", "lint")
+    assert re.search(r"^format +TAGGUARD_FORMAT +json", out, re.M)
+    assert run(capsys, "config", "nope")[0] == 2
+
+
+def test_a_value_is_shown_without_url_credentials_or_the_runs_secrets() -> None:
+    url = "https://ci:hunter2@harbor.example.com/api/v2.0/projects?q=1"
+    assert shown("harbor-url", url) == "https://<hidden>@harbor.example.com/api/v2.0/projects?q=1"
+    assert shown("harbor-url", "https://ci:pw@h.io") == "https://<hidden>@h.io"
+    redactor = Redactor()
+    redactor.keep("token-0123456789")
+    assert shown("url", "https://h.io/?t=token-0123456789", redactor) == "https://h.io/?t=***"
+    # An e-mail in a value is no credential: only a URL's user part is hidden.
+    assert shown("username", "robot@example.com") == "robot@example.com"
+
+
+def test_a_list_is_one_line_and_nothing_is_a_dash() -> None:
+    assert (
+        shown("harbor-url", ("h.io=https://a", "g.io=https://b")) == "h.io=https://a g.io=https://b"
+    )
+    assert shown("harbor-url", ()) == "-"
+    assert shown("timeout", None) == "-"
+    assert shown("rules-file", "a\nb\x1b[31m") == "a\\nb\\x1b[31m"  # one line, inert
