@@ -1,6 +1,7 @@
 """tagguard.docker_plugin in process, with a docker that records what it is asked: docker
 runs only when nothing is blocked, a push skips what the registry holds already, and the
-plugin never runs itself again. (tests/surfaces/test_docker_plugin.py runs the program.)"""
+plugin never runs itself again. (tests/surfaces/test_docker_plugin.py runs the program;
+tests/test_docker_cli.py the docker it starts.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from tagguard import docker_plugin
+from tagguard import docker_cli, docker_plugin
 from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.docker_args import parse
@@ -18,7 +19,7 @@ from tests.conftest import API, API_DIGEST, EXAMPLES, OTHER
 
 
 @record
-class FakeDocker(docker_plugin.Docker):
+class FakeDocker(docker_cli.Docker):
     """Runs nothing: records each command; every image is unknown locally."""
 
     ran: list[list[str]] = field(default_factory=list)
@@ -35,7 +36,7 @@ class FakeDocker(docker_plugin.Docker):
 def offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TAGGUARD_RULES_FILE", str(EXAMPLES / "rules.json"))
     monkeypatch.setenv("TAGGUARD_STATE_FILE", str(EXAMPLES / "state.json"))
-    monkeypatch.delenv(docker_plugin.MARKER, raising=False)
+    monkeypatch.delenv(docker_cli.MARKER, raising=False)
 
 
 def _run(*args: str) -> tuple[int, FakeDocker]:
@@ -75,7 +76,7 @@ def test_a_tag_onto_an_immutable_tag_is_blocked() -> None:
 def test_the_metadata_is_answered_even_inside_docker(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(docker_plugin.MARKER, "1")
+    monkeypatch.setenv(docker_cli.MARKER, "1")
     assert docker_plugin.main(["docker-cli-plugin-metadata"]) == 0
     assert json.loads(capsys.readouterr().out) == dict(docker_plugin.METADATA)
 
@@ -83,14 +84,9 @@ def test_the_metadata_is_answered_even_inside_docker(
 def test_the_plugin_does_not_run_itself_again(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(docker_plugin.MARKER, "1")
+    monkeypatch.setenv(docker_cli.MARKER, "1")
     assert docker_plugin.main(["tagguard", "push", f"{API}:v1"]) == 2
     assert "stops here rather than loop" in capsys.readouterr().err
-
-
-def test_the_docker_it_starts_carries_the_marker() -> None:
-    env = docker_plugin.Docker("docker", ())._env()
-    assert env[docker_plugin.MARKER] == "1"
 
 
 def test_completion_offers_the_commands_that_begin_with_the_word() -> None:
@@ -102,7 +98,7 @@ def test_completion_offers_the_commands_that_begin_with_the_word() -> None:
 def test_an_input_error_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.delenv(docker_plugin.MARKER, raising=False)
+    monkeypatch.delenv(docker_cli.MARKER, raising=False)
     assert docker_plugin.main(["tagguard", "push", "--tagguard-digest", "sha256:x", "a/b:1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("tagguard: error: ")

@@ -6,16 +6,15 @@ check-layer session (`tagguard.check.check_images`, sources built as the `taggua
 them), one line per reference goes to stderr, and only then is the real docker command run,
 with the same global flags. A block runs nothing and exits 1; an undecided check exits 2.
 
-It never runs itself again, whatever the input: every docker it starts carries
-`TAGGUARD_IN_DOCKER_PLUGIN`, and a plugin that finds it set answers with one line and runs
-nothing (docker can route a command back to a plugin: a `builder` alias, a plugin's help).
+It never runs itself again, whatever the input: every docker it starts (`tagguard.docker_cli`)
+carries `TAGGUARD_IN_DOCKER_PLUGIN`, and a plugin that finds it set answers with one line and
+runs nothing (docker can route a command back to a plugin: a `builder` alias, a plugin's help).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Sequence
 from types import MappingProxyType
@@ -27,7 +26,8 @@ from tagguard.core.record import record, replace
 from tagguard.core.reference import Reference, parse_reference, validate_digest
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.docker_args import DIGEST_OPTION, Invocation, Kind, parse
-from tagguard.errors import InputError, StateError, TagguardError
+from tagguard.docker_cli import MARKER, Docker, docker_command
+from tagguard.errors import InputError, TagguardError
 
 # The check layer (tagguard.app, tagguard.check, tagguard.commands) is imported only when a
 # command is checked: docker asks every plugin for its metadata when it lists them.
@@ -44,10 +44,6 @@ METADATA = MappingProxyType(
         "URL": "https://github.com/tagguard/tagguard",
     }
 )
-DOCKER = "docker"
-# Set in every docker this plugin starts; found at start-up, it means docker has run the
-# plugin from inside itself, and the plugin stops there.
-MARKER = "TAGGUARD_IN_DOCKER_PLUGIN"
 COMMANDS = ("push", "tag", "image", "build", "buildx")
 
 HELP = f"""\
@@ -77,53 +73,6 @@ decide. tagguard's settings come from TAGGUARD_HARBOR_URL, TAGGUARD_HARBOR_VERSI
 TAGGUARD_PLAIN_HTTP, TAGGUARD_REPLICATION_POLICIES, TAGGUARD_USERNAME/TAGGUARD_PASSWORD;
 other credentials from docker's config (--config DIR included).
 """
-
-
-@record
-class Docker:
-    """The docker CLI as the plugin runs it: the program that ran the plugin, with the same
-    global flags (host, context, config, TLS), and the marker."""
-
-    program: str
-    docker_globals: tuple[str, ...]
-
-    def _env(self) -> dict[str, str]:
-        return {**os.environ, MARKER: "1"}
-
-    def run(self, args: Sequence[str]) -> int:
-        argv = [self.program, *self.docker_globals, *args]
-        return subprocess.run(argv, env=self._env(), check=False).returncode
-
-    def read(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
-        argv = [self.program, *self.docker_globals, *args]
-        return subprocess.run(argv, env=self._env(), capture_output=True, text=True, check=False)
-
-    def local_image(self, image: str) -> tuple[str, list[str]] | None:
-        """The local image's id and RepoDigests; None if docker has no such image."""
-        done = self.read(
-            ["image", "inspect", "--format", "{{.Id}} {{json .RepoDigests}}", "--", image]
-        )
-        if done.returncode != 0:
-            return None
-        image_id, _, listed = done.stdout.strip().partition(" ")
-        try:
-            digests = json.loads(listed or "[]") or []
-        except ValueError:
-            digests = []
-        return image_id, [str(d) for d in digests]
-
-    def local_tags(self, repository: str) -> list[str]:
-        """Every local `REPOSITORY:TAG` of the repository, as `docker push --all-tags` pushes."""
-        done = self.read(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", "--", repository])
-        if done.returncode != 0:
-            detail = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
-            raise StateError(f"docker image ls {repository}: {detail}")
-        lines = (line.strip() for line in done.stdout.splitlines())
-        return list(dict.fromkeys(line for line in lines if line and not line.endswith(":<none>")))
-
-
-def docker_command() -> str:
-    return os.environ.get("DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND") or DOCKER
 
 
 def program() -> None:
