@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import requests
 import responses
@@ -186,9 +191,6 @@ def test_giving_up_says_how_many_attempts_and_the_last_failure() -> None:
 def test_tls_to_a_plain_http_server_points_at_plain_http() -> None:
     # A real plain-HTTP server on loopback, asked over https: OpenSSL reads its HTTP answer
     # as a TLS record ("wrong version number"), which says nothing about the fix.
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     class Plain(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             self.send_response(200)
@@ -212,3 +214,70 @@ def test_tls_to_a_plain_http_server_points_at_plain_http() -> None:
     assert message.startswith(f"x: TLS failed for https://127.0.0.1:{port}: ")
     assert "plain HTTP, not TLS" in message
     assert "--plain-http" in message
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Answers 200 with the request line it got: as a proxy it sees absolute URLs
+    (`GET http://host/path`), as the origin server only the path."""
+
+    def do_GET(self) -> None:
+        body = f"{self.server.name} {self.path}".encode()  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def _serving(name: str) -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.name = name  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_proxy_environment_applies_per_origin_read_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests takes HTTP_PROXY and NO_PROXY from the environment; tagguard reads them once
+    # per origin instead of per request, and must still send each origin the same way.
+    with _serving("proxy") as proxy, _serving("origin") as origin:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy}")
+        monkeypatch.setenv("NO_PROXY", "localhost")
+        monkeypatch.delenv("http_proxy", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        reads = []
+        real = requests.Session.merge_environment_settings
+
+        def counted(self: requests.Session, url: str, *rest: object) -> object:
+            reads.append(url)
+            return real(self, url, *rest)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(requests.Session, "merge_environment_settings", counted)
+        client = Http(TransportOptions(retries=0, timeout=5.0))
+        try:
+            seen = [
+                client.request("GET", url, what="x").body.decode()
+                for url in [
+                    "http://harbor.invalid/api/v2.0/a",
+                    f"http://localhost:{origin}/api/v2.0/b",  # NO_PROXY: straight there
+                    "http://harbor.invalid/api/v2.0/c",
+                    f"http://localhost:{origin}/api/v2.0/d",
+                ]
+            ]
+        finally:
+            client.close()
+    assert seen == [
+        "proxy http://harbor.invalid/api/v2.0/a",
+        "origin /api/v2.0/b",
+        "proxy http://harbor.invalid/api/v2.0/c",
+        "origin /api/v2.0/d",
+    ]
+    assert reads == ["http://harbor.invalid/api/v2.0/a", f"http://localhost:{origin}/api/v2.0/b"]

@@ -19,7 +19,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -29,6 +29,9 @@ from requests.adapters import HTTPAdapter
 from tagguard import __version__
 from tagguard.core.record import field, record
 from tagguard.errors import InputError, RemoteError
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 MAX_REDIRECTS = 5
@@ -60,6 +63,35 @@ class Answer:
         return self.headers.get(name.lower())
 
 
+class _Session(requests.Session):
+    """A requests session that reads the environment's proxy and CA settings once per origin.
+
+    requests reads them on every request (`merge_environment_settings`: the proxy variables,
+    scanned twice through the whole environment, then NO_PROXY against the host): a request
+    to the test Harbor took 1.6 ms of CPU with 35 variables set and 2.2 ms with 185, and 1.2
+    and 1.5 ms read once (in-process, medians of 3); the environment does not change during a
+    run. What is read is what requests would read: the first request to each origin asks
+    requests itself, with the same arguments."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._settings: dict[tuple[str, object, object, object], _Settings] = {}
+
+    def merge_environment_settings(
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or not isinstance(url, str):
+            # Explicit proxies are merged per request (tagguard passes none).
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        key = (_origin(url), stream, verify, cert)
+        found = self._settings.get(key)
+        if found is None:
+            found = super().merge_environment_settings(url, proxies, stream, verify, cert)
+            self._settings[key] = found
+        # A fresh dict per request, as requests hands out: nothing it does can alter the cache.
+        return {**found, "proxies": dict(found["proxies"])}
+
+
 @record(frozen=False)
 class Http:
     options: TransportOptions = field(default_factory=TransportOptions)
@@ -77,7 +109,7 @@ class Http:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self.session = requests.Session()
+        self.session = _Session()
         self.session.headers["User-Agent"] = USER_AGENT
         # Proxies still come from the environment, but a (no-op) session auth stops requests
         # from adding ~/.netrc credentials, which would follow any host tagguard talks to.
