@@ -444,3 +444,114 @@ def test_the_releases_part_on_a_name_that_is_not_plain() -> None:
     assert not glob.may_differ("*")
     assert evaluate_either(rules, "p/x", "ab/") is None
     assert evaluate_either(rules, "p/x", "ab") is not None
+
+
+# -- large rule sets: few distinct selectors, many rules and repositories -------------------
+
+# Patterns some names reach an error in and others do not ("a[" errs only for names starting
+# with "a"), so repositories answer a rule set's selectors in several ways.
+SHARED_PATTERNS = st.sampled_from(
+    ["**", "*", "a*", "x*", "{a,b}", "a[", "b*[", "*[", "", "a/*", "[!a]*", "a{,b}"]
+)
+# Mostly repository selectors that answer, so that repositories see the rules in many ways.
+shared_selectors = st.builds(
+    SelectorSpec,
+    kind=st.sampled_from(["doublestar"] * 9 + ["label"]),
+    decoration=st.sampled_from(
+        ["repoMatches"] * 4 + ["repoExcludes"] * 2 + ["matches", "excludes", "withLabels"]
+    ),
+    pattern=SHARED_PATTERNS,
+)
+
+
+@st.composite
+def rule_sets_sharing_selectors(draw: st.DrawFn) -> tuple[Rule, ...]:
+    """Up to 80 rules in any id order whose selectors come from a pool of three to six, as
+    large rule sets repeat a few patterns: disabled rules, rules without a repository scope
+    or a tag selector, broken patterns and unknown kinds or decorations included."""
+    pool = draw(st.lists(shared_selectors, min_size=3, max_size=6))
+    chosen = st.lists(st.sampled_from(pool), min_size=1, max_size=2).map(tuple)
+    rules = st.builds(
+        Rule,
+        id=st.integers(1, 1000),
+        disabled=st.sampled_from([False, False, False, True]),
+        repository_selectors=st.sampled_from([None, ()]) | chosen | chosen | chosen,
+        tag_selectors=st.just(()) | chosen | chosen | chosen,
+    )
+    return tuple(draw(st.lists(rules, min_size=10, max_size=80, unique_by=lambda r: r.id)))
+
+
+# Names that answer the pool's selectors alike or not; "q/a" is "p/a" to Harbor's patterns.
+MANY_REPOSITORIES = ["p/a", "p/b", "p/ab", "p/ba", "p/x1", "p/x2", "q/a", "p/a/b", "p/é", "p/a/"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rules=rule_sets_sharing_selectors(),
+    tags=st.lists(st.sampled_from(["a", "ab", "v1", "x", "a/b", ""]), min_size=1, max_size=3),
+)
+def test_a_large_rule_set_is_evaluated_as_harbors_loop_for_every_repository(
+    rules: tuple[Rule, ...], tags: list[str]
+) -> None:
+    """One RuleSet asked about ten repositories, under both releases: each rule's step,
+    the rule that matched, the failure and the rules it masks are what Harbor's loop gives,
+    whichever repositories shared the work before (views are shared between repositories
+    whose selectors answer alike, and each distinct selector is matched once)."""
+    compiled = RuleSet(rules)
+    for repository in MANY_REPOSITORIES:
+        for tag in tags:
+            for version in glob.VERSIONS:
+                expected = harbor_loop(rules, repository, tag, version)
+                result = compiled.evaluate(repository, tag, version)
+                assert summary(result) == expected
+                assert (result.repository, result.tag) == (repository, tag)
+                assert result.matched_name == harbor_repository_name(repository)
+                assert_named_selectors(result)
+            either = compiled.evaluate_either(repository, tag)
+            newest = compiled.evaluate(repository, tag, glob.V1_3_4)
+            if newest == compiled.evaluate(repository, tag, glob.V1_1_1):
+                assert either is not None
+                assert summary(either) == summary(newest)
+            else:
+                assert either is None
+
+
+def assert_named_selectors(result: Evaluation) -> None:
+    """Each step and the failure name the selector of their own rule (rules holding equal
+    selectors share the work, not the words)."""
+    for step in result.evaluated:
+        repo, tag = step.rule.repository_selector, step.rule.tag_selector
+        if step.outcome is StepOutcome.REPOSITORY_NOT_SELECTED:
+            assert repo is not None
+            assert step.detail == repo.describe()
+        elif step.outcome is StepOutcome.MATCHED:
+            assert repo is not None
+            assert tag is not None
+            assert step.detail == f"{repo.describe()} and {tag.describe()}"
+    if result.failure is not None:
+        failed = result.evaluated[-1].rule
+        assert failed.id == result.failure.rule_id
+        slot = result.failure.slot
+        expected = failed.repository_selector if slot == "repository" else failed.tag_selector
+        assert result.failure.selector is expected
+
+
+def test_repositories_answering_alike_keep_their_own_names_and_failures() -> None:
+    """ "b*[" errs only for names starting with "b": "p/b1" stops at rule 2 and masks 3 and
+    4, while "p/c1" and "p/c2" (answering every selector alike) reach rule 4."""
+    rules = parse_rules([rule(1, "a*", "v*"), rule(2, "b*[", "v*"), rule(3, "a*", "x*"),
+                         rule(4, "**", "v*")], "x")  # fmt: skip
+    compiled = RuleSet(rules)
+    for repository in ("p/c1", "p/b1", "p/c2"):
+        result = compiled.evaluate(repository, "v1", glob.V1_3_4)
+        assert result.repository == repository
+        assert result.matched_name == repository[2:]
+        if repository == "p/b1":
+            assert result.failure is not None
+            assert (result.failure.rule_id, result.failure.masked_rule_ids) == (2, (3, 4))
+            assert result.immutable is False
+        else:
+            assert (result.immutable, result.rule_id) == (True, 4)
+            outcomes = [step.outcome for step in result.steps]
+            assert outcomes == [StepOutcome.REPOSITORY_NOT_SELECTED] * 3 + [StepOutcome.MATCHED]
+

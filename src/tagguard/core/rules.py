@@ -256,7 +256,8 @@ class _Broken:
 
 @record
 class _View:
-    """A rule set as one repository sees it under one glob release, before any tag."""
+    """A rule set as a repository sees it under a glob release, before any tag: one for
+    every repository whose distinct selectors answer alike."""
 
     entries: tuple[_Entry, ...]
     dynamic: tuple[int, ...]  # positions the tag decides, all before `stop`
@@ -270,35 +271,35 @@ class RuleSet:
 
     Rule sets share few distinct repository selectors (a thousand rules may name five
     patterns): each distinct selector is matched once per repository name and release, and
-    the rules holding it take its answer. Selectors are still matched in Harbor's order and
-    no further than the first that errs, so a pattern Harbor never reaches cannot raise
-    here either. One RuleSet lives as long as the run that read
-    the rules (`tagguard.session.Session`).
+    the rules holding it take its answer. Distinct selectors are numbered in the order
+    Harbor first meets them, so walking them in that order is walking the rules: they are
+    matched no further than the first that errs, and a pattern Harbor never reaches cannot
+    raise here either. What a repository sees of the rules (its view) depends only on those
+    answers, so repositories answering alike share one view, built once. One RuleSet lives
+    as long as the run that read the rules (`tagguard.session.Session`).
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.ordered = tuple(sorted(rules, key=_rule_id))
         # Per position: the entry whatever the repository (a disabled rule, no repository
-        # selector, a tag decoration in the repository slot), or None; then the index of
-        # the rule's repository selector among the distinct ones (-1 when the entry is fixed).
+        # selector, a tag decoration in the repository slot), or None when the rule's
+        # repository selector decides it.
         self._fixed = tuple(_fixed_entry(rule) for rule in self.ordered)
-        distinct: dict[tuple[str, str, str], int] = {}
-        indices: list[int] = []
-        for rule, fixed in zip(self.ordered, self._fixed, strict=True):
+        distinct: dict[tuple[str, str, str], list[int]] = {}
+        for position, (rule, fixed) in enumerate(zip(self.ordered, self._fixed, strict=True)):
             selector = rule.repository_selector
-            if fixed is not None or selector is None:
-                indices.append(-1)
-                continue
-            found = (selector.kind, selector.decoration, selector.pattern)
-            indices.append(distinct.setdefault(found, len(distinct)))
-        self._selector_at = tuple(indices)
+            if fixed is None and selector is not None:
+                key = (selector.kind, selector.decoration, selector.pattern)
+                distinct.setdefault(key, []).append(position)
+        # The distinct selectors by first position, and the positions holding each, ascending.
         self._selectors = tuple(distinct)
+        self._positions = tuple(tuple(held) for held in distinct.values())
         self._outcomes: dict[tuple[str, str], list[object]] = {}
         self._differs: list[bool | None] = [None] * len(self._selectors)
-        # Per position, the entry when its repository selector selects, and when not.
-        self._selected: list[_Entry | None] = [None] * len(self.ordered)
-        self._unselected: list[RuleStep | None] = [None] * len(self.ordered)
+        # Per distinct selector and whether it selects: the entries at its positions.
+        self._entries: dict[tuple[int, bool], tuple[_Entry, ...]] = {}
         self._views: dict[tuple[str, str], _View] = {}
+        self._shared: dict[tuple[_Outcome, ...], _View] = {}
         self._splits: dict[str, int] = {}
         self._may_part: dict[bool, tuple[int, ...]] = {}
         self._masked: dict[int, tuple[int, ...]] = {}
@@ -325,12 +326,10 @@ class RuleSet:
         view = self._view(name, version)
         split = self._split(name) if either else len(self.ordered)
         compare = either and not glob.plain_name(tag)
-        steps: list[RuleStep] = []
-        start = 0
+        decided: list[tuple[int, RuleStep]] = []  # the steps at the dynamic positions
         for position in view.dynamic:
             if split <= position:
                 return None
-            steps.extend(view.entries[start:position])  # type: ignore[arg-type]
             entry = view.entries[position]
             outcome = self._dynamic(position, entry, name, tag, version)
             if (
@@ -340,37 +339,39 @@ class RuleSet:
             ):
                 return None
             if isinstance(outcome, _Broken):
-                return self._failed(repository, name, tag, steps, position, outcome)
-            steps.append(outcome)
+                return self._failed(repository, name, tag, view, decided, position, outcome)
+            decided.append((position, outcome))
             if outcome.outcome is StepOutcome.MATCHED:
+                steps = _evaluated(view.entries, decided, position + 1)
                 later = self.ordered[position + 1 :]
                 rule_id = self.ordered[position].id
-                return Evaluation(repository, name, tag, True, rule_id, None, tuple(steps), later)
-            start = position + 1
+                return Evaluation(repository, name, tag, True, rule_id, None, steps, later)
         if split <= min(view.stop, len(self.ordered) - 1):
             return None
-        steps.extend(view.entries[start : view.stop])  # type: ignore[arg-type]
         if view.stop < len(self.ordered):
             failed = view.entries[view.stop]
             assert isinstance(failed, _Broken)
-            return self._failed(repository, name, tag, steps, view.stop, failed)
-        return Evaluation(repository, name, tag, False, None, None, tuple(steps))
+            return self._failed(repository, name, tag, view, decided, view.stop, failed)
+        steps = _evaluated(view.entries, decided, view.stop)
+        return Evaluation(repository, name, tag, False, None, None, steps)
 
     def _failed(
         self,
         repository: str,
         name: str,
         tag: str,
-        steps: list[RuleStep],
+        view: _View,
+        decided: list[tuple[int, RuleStep]],
         position: int,
         failed: _Broken,
     ) -> Evaluation:
         rule = self.ordered[position]
         masked = self._masked_after(position)
         failure = RuleFailure(rule.id, failed.slot, failed.selector, failed.message, masked)
-        steps.append(RuleStep(rule, StepOutcome.ERROR, failure.message))
+        decided.append((position, RuleStep(rule, StepOutcome.ERROR, failure.message)))
+        steps = _evaluated(view.entries, decided, position + 1)
         later = self.ordered[position + 1 :]
-        return Evaluation(repository, name, tag, False, None, failure, tuple(steps), later)
+        return Evaluation(repository, name, tag, False, None, failure, steps, later)
 
     def _masked_after(self, position: int) -> tuple[int, ...]:
         """The enabled rules an error at `position` keeps Harbor from reaching."""
@@ -381,36 +382,52 @@ class RuleSet:
 
     def _view(self, name: str, version: str) -> _View:
         key = (name, version)
-        if key not in self._views:
-            self._views[key] = self._new_view(name, version)
-        return self._views[key]
+        view = self._views.get(key)
+        if view is None:
+            answers = self._answers(name, version)
+            view = self._shared.get(answers)
+            if view is None:
+                view = self._shared[answers] = self._new_view(answers)
+            self._views[key] = view
+        return view
 
-    def _new_view(self, name: str, version: str) -> _View:
-        """Every rule's entry for one repository, up to the first that errs: a loop over
-        thousands of rules per repository, so what repeats is looked up, not rebuilt."""
-        outcomes = self._outcomes_for(name, version)
-        selector_at, selected, unselected = self._selector_at, self._selected, self._unselected
-        entries: list[_Entry] = []
-        dynamic: list[int] = []
-        for position, fixed in enumerate(self._fixed):
-            entry = fixed
-            if entry is None:
-                index = selector_at[position]
-                outcome = outcomes[index]
-                if outcome is _UNSET:
-                    outcome = self._outcome(index, name, version)
-                if outcome is True:
-                    entry = selected[position] or self._entry(position, True)
-                elif outcome is False:
-                    entry = unselected[position] or self._entry(position, False)
-                else:
-                    assert isinstance(outcome, str)
-                    entries.append(self._entry(position, outcome))
-                    return _View(tuple(entries), tuple(dynamic), position)
-            entries.append(entry)
-            if isinstance(entry, str):
-                dynamic.append(position)
-        return _View(tuple(entries), tuple(dynamic), len(entries))
+    def _answers(self, name: str, version: str) -> tuple[_Outcome, ...]:
+        """The outcome of each distinct repository selector for `name`, in Harbor's order,
+        up to and including the first that errs: all a view depends on."""
+        answers: list[_Outcome] = []
+        for index in range(len(self._selectors)):
+            outcome = self._outcome(index, name, version)
+            answers.append(outcome)
+            if isinstance(outcome, str):
+                break
+        return tuple(answers)
+
+    def _new_view(self, answers: tuple[_Outcome, ...]) -> _View:
+        """Every rule's entry for repositories whose selectors give `answers`, up to the
+        first that errs: the fixed entries, then each distinct selector's entries laid over
+        its positions."""
+        stop = len(self.ordered)
+        failed = answers[-1] if answers else False
+        if isinstance(failed, str):
+            stop = self._positions[len(answers) - 1][0]
+        entries: list[_Entry | None] = list(self._fixed[:stop])
+        for index, outcome in enumerate(answers):
+            if isinstance(outcome, str):
+                break
+            for position, entry in zip(
+                self._positions[index], self._selector_entries(index, outcome), strict=True
+            ):
+                if position >= stop:
+                    break
+                entries[position] = entry
+        if isinstance(failed, str):
+            selector = self.ordered[stop].repository_selector
+            assert selector is not None
+            entries.append(_Broken(REPOSITORY_SCOPE, selector, failed))
+        dynamic = tuple(p for p, entry in enumerate(entries) if isinstance(entry, str))
+        # No None is left: a position below `stop` is fixed or holds a selector met before
+        # the one that errs (which first appears at `stop`).
+        return _View(tuple(entries), dynamic, stop)  # type: ignore[arg-type]
 
     def _outcomes_for(self, name: str, version: str) -> list[object]:
         """Each distinct repository selector's outcome for `name`, _UNSET until matched."""
@@ -428,23 +445,24 @@ class RuleSet:
         assert isinstance(outcome, (bool, str))
         return outcome
 
-    def _entry(self, position: int, outcome: _Outcome) -> _Entry:
-        """What the rule at `position` says for a repository before any tag (see `_TAG`),
-        from its selector's outcome there; kept per rule for the next repository."""
-        rule = self.ordered[position]
-        selector = rule.repository_selector
-        assert selector is not None
-        if isinstance(outcome, str):
-            return _Broken(REPOSITORY_SCOPE, selector, outcome)
-        if not outcome:
-            step = self._step(position, StepOutcome.REPOSITORY_NOT_SELECTED, selector.describe)
-            self._unselected[position] = step
-            return step
-        entry: _Entry = _TAG
-        if rule.tag_selector is None:
-            entry = self._step(position, StepOutcome.SKIPPED_NO_TAG_SELECTOR, str)
-        self._selected[position] = entry
-        return entry
+    def _selector_entries(self, index: int, selected: bool) -> tuple[_Entry, ...]:
+        """The entries of the rules holding distinct selector `index` when it selects a
+        repository or not (see `_TAG`): made once, whichever repositories share them, and
+        each step once (one object however many tags and repositories take it)."""
+        entries = self._entries.get((index, selected))
+        if entries is None:
+            rules = [self.ordered[position] for position in self._positions[index]]
+            if selected:
+                entries = tuple(_selected_entry(rule) for rule in rules)
+            else:
+                # The detail reads the selector's decoration and pattern: one string for all.
+                selector = rules[0].repository_selector
+                assert selector is not None
+                detail = selector.describe()
+                unselected = StepOutcome.REPOSITORY_NOT_SELECTED
+                entries = tuple(RuleStep(rule, unselected, detail) for rule in rules)
+            self._entries[(index, selected)] = entries
+        return entries
 
     def _step(self, position: int, outcome: StepOutcome, detail: Callable[[], str]) -> RuleStep:
         """The rule's step with this outcome: one object however many tags and
@@ -458,27 +476,27 @@ class RuleSet:
     def _split(self, name: str) -> int:
         """The first position whose repository entry differs between the releases
         (len(rules) if none): where an evaluation that reaches it may part. An entry differs
-        exactly when its selector's outcome does (a fixed entry never does); for a plain
-        name, only where the selector's pattern may differ (`glob.may_differ`)."""
+        exactly when its selector's outcome does (a fixed entry never does), so this is the
+        first position of the first distinct selector whose outcomes differ; for a plain
+        name, only selectors whose pattern may differ (`glob.may_differ`) are asked."""
         if name not in self._splits:
             split = len(self.ordered)
-            for position in self._parting(glob.plain_name(name)):
-                index = self._selector_at[position]
+            for index in self._parting(glob.plain_name(name)):
                 old = self._outcome(index, name, glob.V1_1_1)
                 if self._outcome(index, name, glob.V1_3_4) != old:
-                    split = position
+                    split = self._positions[index][0]
                     break
             self._splits[name] = split
         return self._splits[name]
 
     def _parting(self, plain: bool) -> tuple[int, ...]:
-        """The positions whose repository selector may answer differently by release: for
-        a plain name those whose pattern may differ, for any other every selector's."""
+        """The distinct selectors that may answer differently by release, in Harbor's
+        order: for a plain name those whose pattern may differ, for any other all."""
         if plain not in self._may_part:
             self._may_part[plain] = tuple(
-                position
-                for position, index in enumerate(self._selector_at)
-                if index >= 0 and (not plain or self._selector_may_differ(index))
+                index
+                for index in range(len(self._selectors))
+                if not plain or self._selector_may_differ(index)
             )
         return self._may_part[plain]
 
@@ -526,6 +544,32 @@ class RuleSet:
             StepOutcome.MATCHED,
             lambda: f"{repo_selector.describe()} and {tag_selector.describe()}",
         )
+
+
+def _evaluated(
+    entries: tuple[_Entry, ...], decided: list[tuple[int, RuleStep]], end: int
+) -> tuple[RuleStep, ...]:
+    """The steps of the rules before `end`: a view's entries, each dynamic one replaced by
+    the step `decided` there (every dynamic position before `end` is decided). Thousands
+    of entries are copied once or twice, not piece by piece, per evaluation."""
+    if not decided:
+        return entries[:end]  # type: ignore[return-value]
+    last, step = decided[-1]
+    if len(decided) == 1 and last == end - 1:
+        # A slice and a concatenation: unpacking into a new tuple goes through a list and
+        # takes twice as long.
+        return entries[:last] + (step,)  # type: ignore[return-value]  # noqa: RUF005
+    steps = list(entries[:end])
+    for position, step in decided:
+        steps[position] = step
+    return tuple(steps)  # type: ignore[arg-type]
+
+
+def _selected_entry(rule: Rule) -> _Entry:
+    """A rule's entry for a repository its repository selector selects (see `_TAG`)."""
+    if rule.tag_selector is None:
+        return RuleStep(rule, StepOutcome.SKIPPED_NO_TAG_SELECTOR)
+    return _TAG
 
 
 def _fixed_entry(rule: Rule) -> _Entry | None:
