@@ -555,3 +555,26 @@ def test_repositories_answering_alike_keep_their_own_names_and_failures() -> Non
             outcomes = [step.outcome for step in result.steps]
             assert outcomes == [StepOutcome.REPOSITORY_NOT_SELECTED] * 3 + [StepOutcome.MATCHED]
 
+
+# -- rules read page by page ----------------------------------------------------------------
+
+
+def test_a_page_of_rules_reads_as_that_part_of_the_whole_list() -> None:
+    """A page read apart (by the thread that fetched it) gives the rules, indexes included,
+    that reading the whole list gives there."""
+    items = [rule(i, f"team-{i % 3}/*", "v*") for i in range(1, 251)]
+    whole = parse_rules(items, "x")
+    assert parse_rules(items[100:200], "x", 100) == whole[100:200]
+    assert [r.index for r in parse_rules(items[200:], "x", 200)] == list(range(200, 250))
+
+
+@pytest.mark.parametrize("bad", [{"id": "7"}, {"id": 7, "tag_selectors": {}}, None])
+def test_a_page_of_rules_is_refused_as_the_whole_list_is(bad: object) -> None:
+    items: list[object] = [rule(i) for i in range(1, 201)]
+    items[150] = bad
+    with pytest.raises(RulesError) as whole:
+        parse_rules(items, "rules of project 'p'")
+    with pytest.raises(RulesError) as page:
+        parse_rules(items[100:], "rules of project 'p'", 100)
+    assert "rule #151" in str(whole.value)
+    assert str(page.value) == str(whole.value)

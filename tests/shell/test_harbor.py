@@ -12,8 +12,9 @@ from responses import matchers
 
 from tagguard.core import glob
 from tagguard.core.harbor_version import AT_LEAST_2_13, glob_version_for, parse_harbor_version
-from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, TagInfo
-from tagguard.errors import AuthError, RemoteError
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
+from tagguard.errors import AuthError, RemoteError, RulesError
 from tagguard.shell.harbor import (
     SUSPECT_TAG_COUNT,
     HarborClient,
@@ -545,6 +546,57 @@ def test_rule_pages_read_apart_must_agree(
     with pytest.raises(RemoteError, match=message):
         client().rules("p")
     assert [c.request.headers["X-Is-Resource-Name"] for c in responses.calls] == ["true"] * 2
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (HUNDRED, [rule_json(i) for i in range(101, 151)]),
+        (HUNDRED[:99], [HUNDRED[99], rule_json(101)]),
+    ],
+    ids=["full pages", "a short first page"],
+)
+def test_rule_pages_read_apart_are_the_list_read_whole(first: list[Any], second: list[Any]) -> None:
+    """Each page is read by the thread that fetched it, as the page starting where the full
+    pages before it end; where it does not start there (a short page), the rules are read
+    again as one list: either way each rule holds its index in the whole list."""
+    total = str(len(first) + len(second))
+    rule_pages_answered(first, second, (total, total))
+    whole = parse_rules(first + second, "rules of project 'p' from harbor.test")
+    assert whole[-1].index == len(whole) - 1
+    assert client().rules("p") == ProjectRules(whole)
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    ("bad", "totals", "message"),
+    [
+        ({"id": "x"}, ("150", "150"), None),
+        ({"id": 140, "tag_selectors": 3}, ("150", "150"), None),
+        (
+            {"id": "x"},
+            ("150", "151"),
+            r"reading the immutability rules of project 'p': harbor\.test's count went from 150",
+        ),
+    ],
+)
+def test_a_malformed_rule_on_a_later_page_is_named_as_in_the_list_read_whole(
+    bad: object, totals: tuple[str, str], message: str | None
+) -> None:
+    """The page's thread keeps quiet about what does not read: the rules are read again
+    as one list, after the count checks, so the error and its place are what reading the
+    whole list at once says (exit 2)."""
+    second: list[Any] = [rule_json(i) for i in range(101, 151)]
+    second[39] = bad
+    rule_pages_answered(HUNDRED, second, totals)
+    if message is None:
+        with pytest.raises(RulesError) as whole:
+            parse_rules(HUNDRED + second, "rules of project 'p' from harbor.test")
+        assert "rule #140" in str(whole.value)
+        message = re.escape(str(whole.value))
+    with pytest.raises(RemoteError, match=f"^{message}"):
+        client().rules("p")
 
 
 @responses.activate

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from tagguard.core.rules import parse_rules
 from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, ProjectRules, TagInfo
+from tagguard.shell.harbor import RulesPage
 from tagguard.shell.live import LiveSources
 from tests.builders import rule_json
 
@@ -158,16 +158,15 @@ class RulesHarbor(FakeHarbor):
         self.rules = [rule_json(i, tag=f"v{i}") for i in range(1, 251)]
         self.barrier = threading.Barrier(2, timeout=10)
 
-    def rules_page(self, project: str, page: int) -> tuple[list[Any], int | None] | None:
+    def rules_page(self, project: str, page: int) -> RulesPage | None:
         self.requests.append(("rules", str(page)))
         if page > 1:
             self.barrier.wait()
-        return self.rules[(page - 1) * 100 : page * 100], len(self.rules)
+        items = self.rules[(page - 1) * 100 : page * 100]
+        return RulesPage(items, len(self.rules), (page - 1) * 100, None)
 
-    def rules_from(
-        self, project: str, pages: Sequence[tuple[list[Any], int | None]]
-    ) -> ProjectRules:
-        return ProjectRules(parse_rules([r for page, _ in pages for r in page], "rules"))
+    def rules_from(self, project: str, pages: Sequence[RulesPage]) -> ProjectRules:
+        return ProjectRules(parse_rules([r for page in pages for r in page.items], "rules"))
 
     def rules_forbidden(self) -> str:
         return "forbidden"

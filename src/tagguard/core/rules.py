@@ -607,18 +607,20 @@ def _select_repository(
 # ----------------------------------------------------------------------------- parsing
 
 
-def parse_rules(data: object, source: str) -> tuple[Rule, ...]:
+def parse_rules(data: object, source: str, start: int = 0) -> tuple[Rule, ...]:
     """Rules from the JSON array Harbor's API returns; `source` names it in errors.
 
     Shapes Go's JSON decoder would refuse (a string id, a list where an object belongs)
     are refused here too, naming the rule and field. Absent fields are Go zero values.
+    `start` is where the array starts in a longer list read page by page: the rules' indexes,
+    and the numbers errors give them, count from there.
     """
     if not isinstance(data, list):
         raise RulesError(f"{source}: expected a JSON array of rules, found {_json_type(data)}")
     specs: dict[tuple[object, ...], SelectorSpec] = {}
     return tuple(
         _quick_rule(item, index, specs) or _parse_rule(item, f"{source}: rule #{index + 1}", index)
-        for index, item in enumerate(data)
+        for index, item in enumerate(data, start)
     )
 
 

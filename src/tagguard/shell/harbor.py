@@ -40,7 +40,7 @@ from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.record import record
 from tagguard.core.reference import validate_digest
 from tagguard.core.replication import Policy, parse_policy
-from tagguard.core.rules import parse_rules
+from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.sanitize import printable
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
@@ -95,6 +95,20 @@ class _Page:
 
 
 @record
+class RulesPage:
+    """One page of a project's rules as Harbor sent them, its X-Total-Count, and the rules
+    read from it by the thread that fetched it, so that reading overlaps the pages still in
+    flight: read as the page starting at `start` (where the full pages before it end), or
+    None when the page would not read (the whole list is then read again, in order, so that
+    the first problem is named as it would be otherwise)."""
+
+    items: list[Any]
+    total: int | None
+    start: int
+    rules: tuple[Rule, ...] | None
+
+
+@record
 class _Listing:
     """Every item of a paged list, and the X-Total-Count its pages agreed on (None if they
     sent none)."""
@@ -144,16 +158,17 @@ class HarborClient:
         if first is None:
             return ProjectRules(None, self.rules_forbidden())
         pages = [first]
-        for number in range(2, rule_pages(first[1]) + 1):
+        for number in range(2, rule_pages(first.total) + 1):
             page = self.rules_page(project, number)
             if page is None:
                 return ProjectRules(None, self.rules_forbidden())
             pages.append(page)
         return self.rules_from(project, pages)
 
-    def rules_page(self, project: str, page: int) -> tuple[list[Any], int | None] | None:
-        """One page (100) of the project's rules as Harbor sends them, and its
-        X-Total-Count; None when the credentials may not list them (403)."""
+    def rules_page(self, project: str, page: int) -> RulesPage | None:
+        """One page (100) of the project's rules as Harbor sends them, its X-Total-Count
+        and the rules read from it (`RulesPage`); None when the credentials may not list
+        them (403)."""
         what = f"reading the immutability rules of project {project!r}"
         path = (
             f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
@@ -163,24 +178,34 @@ class HarborClient:
         if answer.status == 403:
             return None
         read = self._page(answer, what)
-        return read.items, read.total
+        start = (page - 1) * PAGE_SIZE
+        try:
+            rules: tuple[Rule, ...] | None = parse_rules(
+                read.items, self._rules_source(project), start
+            )
+        except TagguardError:
+            rules = None  # `rules_from` reads the list again and names the problem
+        return RulesPage(read.items, read.total, start, rules)
 
-    def rules_from(
-        self, project: str, pages: Sequence[tuple[list[Any], int | None]]
-    ) -> ProjectRules:
+    def rules_from(self, project: str, pages: Sequence[RulesPage]) -> ProjectRules:
         """The rules of pages read apart: one count on every page, no rule twice, as many as
         counted (else the list changed while it was read: exit 2, never a guess)."""
         what = f"reading the immutability rules of project {project!r}"
-        totals = [total for _, total in pages]
+        totals = [page.total for page in pages]
         for before, after in itertools.pairwise(totals):
             self._check_same_count(before, after, what)
-        items = [item for page, _ in pages for item in page]
-        try:
-            rules = parse_rules(items, f"rules of project {project!r} from {self.host}")
-        except TagguardError as error:
-            raise RemoteError(error.message) from None
+        rules = _rules_as_read(pages)
+        if rules is None:
+            items = [item for page in pages for item in page.items]
+            try:
+                rules = parse_rules(items, self._rules_source(project))
+            except TagguardError as error:
+                raise RemoteError(error.message) from None
         self._check_whole([rule.id for rule in rules], totals[0], what, "rule")
         return ProjectRules(rules)
+
+    def _rules_source(self, project: str) -> str:
+        return f"rules of project {project!r} from {self.host}"
 
     def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
         """The whole artifact `reference` (a tag or digest) names, in one request; None if
@@ -586,6 +611,18 @@ def _listing_artifacts(project: str, repository: str) -> str:
 
 def _list_query(page: int) -> str:
     return f"{_WHOLE}&{_SORT_ARTIFACTS}&page={page}&page_size={PAGE_SIZE}"
+
+
+def _rules_as_read(pages: Sequence[RulesPage]) -> tuple[Rule, ...] | None:
+    """The rules the pages' threads read, when every page read and each started where the
+    pages before it ended (the indexes the rules hold, and name in errors, are then the
+    list's); else None."""
+    rules: list[Rule] = []
+    for page in pages:
+        if page.rules is None or page.start != len(rules):
+            return None
+        rules.extend(page.rules)
+    return tuple(rules)
 
 
 def rule_pages(total: int | None) -> int:

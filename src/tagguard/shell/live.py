@@ -111,13 +111,15 @@ class LiveSources:
 
     def _fetch_rules(self, registry: str, project: str) -> None:
         """Runs in a pool worker: the first page of the rules; the pages after it go to the
-        pool at once, and the reader puts them together."""
+        pool at once, and the reader puts them together. Each page's rules are read by the
+        worker that fetched it (`HarborClient.rules_page`), while later pages are in flight:
+        only putting them together is left to the reader."""
         client = self.harbor(registry)
         first = client.rules_page(project, 1)
         if first is None:
             self._keep_rules(registry, project, ProjectRules(None, client.rules_forbidden()))
             return
-        pages = rule_pages(first[1])
+        pages = rule_pages(first.total)
         if pages <= 1:
             self._keep_rules(registry, project, client.rules_from(project, [first]))
             return
