@@ -284,13 +284,16 @@ class RuleSet:
         # Per position: the entry whatever the repository (a disabled rule, no repository
         # selector, a tag decoration in the repository slot), or None when the rule's
         # repository selector decides it.
-        self._fixed = tuple(_fixed_entry(rule) for rule in self.ordered)
+        fixed: list[_Entry | None] = []
         distinct: dict[tuple[str, str, str], list[int]] = {}
-        for position, (rule, fixed) in enumerate(zip(self.ordered, self._fixed, strict=True)):
-            selector = rule.repository_selector
-            if fixed is None and selector is not None:
+        for position, rule in enumerate(self.ordered):
+            entry = _fixed_entry(rule)
+            fixed.append(entry)
+            if entry is None and rule.repository_selectors:
+                selector = rule.repository_selectors[0]
                 key = (selector.kind, selector.decoration, selector.pattern)
                 distinct.setdefault(key, []).append(position)
+        self._fixed = tuple(fixed)
         # The distinct selectors by first position, and the positions holding each, ascending.
         self._selectors = tuple(distinct)
         self._positions = tuple(tuple(held) for held in distinct.values())
@@ -576,9 +579,9 @@ def _fixed_entry(rule: Rule) -> _Entry | None:
     """A rule's repository entry when no repository name can change it, else None."""
     if rule.disabled:
         return RuleStep(rule, StepOutcome.SKIPPED_DISABLED)
-    repo_selector = rule.repository_selector
-    if repo_selector is None:
+    if not rule.repository_selectors:  # `Rule.repository_selector` without a call per rule
         return RuleStep(rule, StepOutcome.SKIPPED_NO_REPOSITORY_SELECTOR)
+    repo_selector = rule.repository_selectors[0]
     if repo_selector.kind == DOUBLESTAR and repo_selector.decoration in TAG_DECORATIONS:
         return _WHOLE
     return None
