@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tagguard.commands import checks, cli
-from tagguard.errors import BadReferenceError, InputError
+from tagguard.errors import InputError
 from tests.conftest import API, API_DIGEST, OFFLINE, OTHER
 
 
@@ -51,13 +51,6 @@ def test_an_unset_variable_and_no_references_are_errors(monkeypatch: pytest.Monk
         checks._all_references([], "TAGGUARD_NOT_SET_HERE", None)
     with pytest.raises(InputError, match="no references to check"):
         checks._all_references([], None, None)
-
-
-def test_a_reference_is_parsed_with_the_default_tag() -> None:
-    (parsed,) = checks.parse_references([f"{API}"])
-    assert parsed.tag == "latest"
-    with pytest.raises(BadReferenceError):
-        checks.parse_references(["not a reference"])
 
 
 def _invoke(*args: str) -> tuple[int, str]:

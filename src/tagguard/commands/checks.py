@@ -1,7 +1,8 @@
 """The commands that check writes to a registry: push, copy, retag, delete, sign, impact.
 
 Each fills its Options (tagguard.commands.context), parses its references, and hands a
-check to the composition root (tagguard.app), whose report tagguard.output prints.
+check to the composition root (tagguard.app), whose report tagguard.output prints (both
+through tagguard.commands.checking, which tagguard.commands.plans shares).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 import click
 
-from tagguard import app, output
 from tagguard.check import (
     check_copy,
     check_delete,
@@ -22,43 +22,16 @@ from tagguard.check import (
     check_sign,
 )
 from tagguard.commands import context
+from tagguard.commands.checking import finish, parse_references
 from tagguard.commands.flags import common_options, env_option, from_reference, reference_lists
-from tagguard.core.reference import Reference, parse_reference, validate_digest
+from tagguard.core.reference import parse_reference, validate_digest
 from tagguard.errors import InputError
-from tagguard.options import Options
 from tagguard.shell.digests import (
     digest_from_metadata_file,
     digest_from_oci_layout,
     references_from_file,
     references_from_text,
 )
-
-
-def finish(
-    options: Options,
-    targets: Sequence[Reference],
-    others: Sequence[Reference],
-    check: app.Check,
-    *,
-    hosts: Sequence[str] = (),
-) -> int:
-    """`app.run_check`, printed in the chosen format; the exit code."""
-    redactor = context.redactor()
-    report = app.run_check(options, targets, others, check, redactor=redactor, hosts=hosts)
-    return output.emit(
-        report,
-        output_format=options.output_format,
-        color=options.color,
-        quiet=options.quiet,
-        reports=options.reports,
-        redactor=redactor,
-    )
-
-
-def parse_references(
-    texts: Sequence[str], *, harbor: bool = True, default_tag: str | None = "latest"
-) -> list[Reference]:
-    return [parse_reference(text, harbor=harbor, default_tag=default_tag) for text in texts]
 
 
 @click.command()

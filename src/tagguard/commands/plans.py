@@ -10,7 +10,7 @@ import click
 
 from tagguard.check import check_plan, check_replication, check_retag
 from tagguard.commands import context
-from tagguard.commands.checks import finish, parse_references
+from tagguard.commands.checking import finish, parse_references
 from tagguard.commands.flags import common_options, env_option, from_reference, policy_source
 from tagguard.core.decide import Operation
 from tagguard.core.report import Report

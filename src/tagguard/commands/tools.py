@@ -12,9 +12,8 @@ import click
 from tagguard import app, output
 from tagguard.check import explain as explain_check
 from tagguard.commands import context
-from tagguard.commands.checks import parse_references
+from tagguard.commands.checking import parse_references
 from tagguard.commands.flags import env_option, explain_options, format_options, output_options
-from tagguard.commands.plans import plan_usage
 from tagguard.config import ConfigFile, default_maps, resolved
 from tagguard.core.harbor_version import glob_version_for
 from tagguard.errors import InputError
@@ -159,7 +158,9 @@ def install_git_hook(arguments: tuple[str, ...], uninstall: bool) -> int:
     OPTIONS are `tagguard plan`'s (--harbor-url, --rules-file, ...), stored with the plan.
     Works beside pre-commit, which cannot see a tag pushed on its own.
     """
-    # Only for this command: the installer runs git (subprocess), which no check needs.
+    # Only for this command: the installer runs git (subprocess), which no check needs; and
+    # plan's module, which `tagguard lint` or `config` need not declare.
+    from tagguard.commands.plans import plan_usage
     from tagguard.git_hook_install import install_command
 
     return install_command(arguments, plan_usage, uninstall=uninstall)

@@ -1,0 +1,41 @@
+"""What a checking command does once it has read its arguments: parse its references, then
+run its check and print the report. Shared by tagguard.commands.checks, plans and tools, and
+declaring no command itself: `tagguard plan` runs without declaring push's, and `tagguard
+push` without plan's (the group loads one command's module per run, see tagguard.commands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from tagguard import app, output
+from tagguard.commands import context
+from tagguard.core.reference import Reference, parse_reference
+from tagguard.options import Options
+
+
+def finish(
+    options: Options,
+    targets: Sequence[Reference],
+    others: Sequence[Reference],
+    check: app.Check,
+    *,
+    hosts: Sequence[str] = (),
+) -> int:
+    """`app.run_check`, printed in the chosen format; the exit code."""
+    redactor = context.redactor()
+    report = app.run_check(options, targets, others, check, redactor=redactor, hosts=hosts)
+    return output.emit(
+        report,
+        output_format=options.output_format,
+        color=options.color,
+        quiet=options.quiet,
+        reports=options.reports,
+        redactor=redactor,
+    )
+
+
+def parse_references(
+    texts: Sequence[str], *, harbor: bool = True, default_tag: str | None = "latest"
+) -> list[Reference]:
+    return [parse_reference(text, harbor=harbor, default_tag=default_tag) for text in texts]

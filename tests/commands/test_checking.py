@@ -1,0 +1,50 @@
+"""tagguard.commands.checking: the references a command reads, and its check run and
+printed, as every checking command ends."""
+
+from __future__ import annotations
+
+import click
+import pytest
+
+from tagguard.check import check_push
+from tagguard.commands.checking import finish, parse_references
+from tagguard.core.sanitize import Redactor
+from tagguard.errors import BadReferenceError
+from tagguard.options import Options
+from tests.conftest import API, API_DIGEST, OTHER, RULES, STATE
+
+
+def test_a_reference_is_parsed_with_the_default_tag() -> None:
+    (parsed,) = parse_references([f"{API}"])
+    assert parsed.tag == "latest"
+    with pytest.raises(BadReferenceError):
+        parse_references(["not a reference"])
+
+
+def test_a_source_outside_harbor_may_be_any_registry() -> None:
+    # --from and retag's SOURCE: docker's own reading, Docker Hub included.
+    (source,) = parse_references(["alpine:3"], harbor=False)
+    assert source.registry == "docker.io"
+    with pytest.raises(BadReferenceError):
+        parse_references(["alpine:3"])  # a Harbor target must name its host
+
+
+def test_a_repository_keeps_no_tag_when_none_is_the_default() -> None:
+    (repository,) = parse_references([API], default_tag=None)
+    assert repository.tag is None
+
+
+@pytest.mark.parametrize(
+    ("digest", "code", "verdict"),
+    [(OTHER, 1, "block"), (API_DIGEST, 0, "skip")],
+)
+def test_finish_prints_the_check_and_returns_its_exit_code(
+    digest: str, code: int, verdict: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # examples/: v1.4.0 is an immutable tag on API_DIGEST, so another digest is refused.
+    options = Options(rules_file=RULES, state_file=STATE)
+    targets = parse_references([f"{API}:v1.4.0"])
+    with click.Context(click.Command("push"), obj=Redactor()):
+        found = finish(options, targets, [], lambda s, g: check_push(s, g, targets, digest))
+    assert found == code
+    assert capsys.readouterr().out.startswith(verdict)
