@@ -431,10 +431,10 @@ def imported(*args: str) -> tuple[str, set[str]]:
     return done.stdout, {line.rsplit("|", 1)[1].strip() for line in lines[1:]}
 
 
-def loaded(*args: str) -> tuple[str, set[str]]:
-    """What a fresh interpreter running the CLI on `args` prints, and every module it then
-    holds. Read from sys.modules, not from `-X importtime`, which does not see modules loaded
-    through importlib.import_module (the reporters' registry loads them so)."""
+def loaded(*args: str, cwd: Path | None = None) -> tuple[str, set[str]]:
+    """What a fresh interpreter running the CLI on `args` (in `cwd`) prints, and every module
+    it then holds. Read from sys.modules, not from `-X importtime`, which does not see modules
+    loaded through importlib.import_module (the reporters' registry loads them so)."""
     program = (
         "import sys\n"
         "from tagguard.cli import main\n"
@@ -444,7 +444,11 @@ def loaded(*args: str) -> tuple[str, set[str]]:
         "raise SystemExit(code)\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", program, *args], capture_output=True, text=True, check=False
+        [sys.executable, "-c", program, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
     )
     return done.stdout, set(done.stderr.splitlines())
 
@@ -490,5 +494,47 @@ def test_an_offline_push_imports_only_what_it_uses() -> None:
         "tagguard.impact",
         "tagguard.reporters.json",
         "tagguard.reporters.sarif",
+        # The group loads the invoked command's module only: the others' commands undeclared.
+        "tagguard.commands.plans",
+        "tagguard.commands.tools",
     }
     assert modules & not_needed == set()
+
+
+_COMMAND_MODULES = {
+    "tagguard.commands.checks",
+    "tagguard.commands.plans",
+    "tagguard.commands.tools",
+}
+
+
+@pytest.mark.parametrize(
+    ("settings_file", "expected"),
+    [
+        ("", {"tagguard.commands.checks"}),
+        # A key push has: checked against push alone, as against every command.
+        ("timeout = 5\n", {"tagguard.commands.checks"}),
+        # A key of lint's only: checked against every command (and accepted), all loaded.
+        ("project = 'platform'\n", _COMMAND_MODULES),
+        # A table of lint's: checked against lint, whose module comes with it.
+        ("[lint]\nformat = 'json'\n", {"tagguard.commands.checks", "tagguard.commands.tools"}),
+    ],
+)
+def test_a_push_loads_the_command_modules_it_needs(
+    settings_file: str, expected: set[str], tmp_path: Path
+) -> None:
+    (tmp_path / ".git").mkdir()  # the settings file is looked for up to here
+    if settings_file:
+        (tmp_path / "tagguard.toml").write_text(settings_file)
+    printed, modules = loaded(
+        "push", "harbor.example.com/platform/api:v1.4.0", "--digest", API_DIGEST, *OFFLINE,
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert "1 skipped" in printed
+    assert modules & _COMMAND_MODULES == expected
+
+
+def test_a_plan_loads_only_its_own_command_module() -> None:
+    printed, modules = loaded("plan", str(EXAMPLES / "release-plan.yml"), *OFFLINE)
+    assert "blocked" in printed  # the example plan moves immutable tags
+    assert modules & _COMMAND_MODULES == {"tagguard.commands.plans"}

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tagguard.commands import cli
+from tagguard.commands import cli, every_command
 from tagguard.config import RESERVED, find_config
 from tests.conftest import API, OFFLINE, ROOT, RULES
 from tests.test_cli import run
@@ -36,7 +36,7 @@ def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 def _options() -> list[tuple[str, click.Option]]:
-    found = [(name, p) for name, c in cli.commands.items() for p in c.params]
+    found = [(name, p) for name, c in every_command().items() for p in c.params]
     return [(n, p) for n, p in found if isinstance(p, click.Option) and "--help" not in p.opts]
 
 

@@ -47,10 +47,10 @@ def test_the_redactor_is_the_one_handed_to_click() -> None:
 
 
 def test_options_carry_the_values_given_to_the_command() -> None:
-    from tagguard.commands import cli
+    from tagguard.commands import cli, command_named
 
     found: list[Any] = []
-    explain = cli.commands["explain"]
+    explain = command_named("explain")
     original = explain.callback
 
     def capture(reference: str, **given: Any) -> int:

@@ -6,12 +6,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from tagguard.commands import cli
+from tagguard.commands import cli, every_command
 from tagguard.commands.flags import env_option
 
 
 def _commands() -> list[click.Command]:
-    return [cli, *cli.commands.values()]
+    return [cli, *every_command().values()]
 
 
 def _options(command: click.Command) -> list[click.Option]:

@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from tagguard.commands import cli
-from tagguard.config import default_maps, load_config
+from tagguard.commands import cli, default_maps_for
+from tagguard.config import load_config
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import TagguardError
 
@@ -91,7 +91,7 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
             command = cli.get_command(group, name)
             if command is not None:
                 rest = args[position + 1 :]
-                defaults = _config_defaults(group).get(name)
+                defaults = _config_defaults(group, name).get(name)
                 with command.make_context(
                     name, rest, resilient_parsing=True, default_map=defaults
                 ) as context:
@@ -107,15 +107,12 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
     return name, reference if isinstance(reference, str) else None
 
 
-def _config_defaults(group: click.Context) -> dict[str, Any]:
-    """The commands' defaults from tagguard.toml, as the group's callback sets them (none
-    when the file is the error)."""
-
-    from tagguard.commands import cli
-
+def _config_defaults(group: click.Context, name: str) -> dict[str, Any]:
+    """The commands' defaults from tagguard.toml, as the group's callback sets them for a
+    run of `name` (none when the file is the error)."""
     try:
         config = load_config(group.params.get("config_file"), Path.cwd())
-        return default_maps(config, cli.commands) if config.path is not None else {}
+        return default_maps_for(config, name) if config.path is not None else {}
     except Exception:
         return {}
 
@@ -151,16 +148,25 @@ def _no_such_option(error: click.NoSuchOption, context: click.Context) -> str:
             f"{message} after the command: it is an option of tagguard itself, written "
             f"before the command ({root.command_path} {written} {context.info_name} ...)"
         )
-    group = root.command
     owners = [
         command_name
-        for command_name, command in sorted(getattr(group, "commands", {}).items())
+        for command_name, command in _commands(root)
         if command is not context.command and name in _option_names(command)
     ]
     if owners:
         listed = " and ".join([", ".join(owners[:-1]), owners[-1]] if owners[1:] else owners)
         return f"{message} for '{context.command_path}': it is an option of {root.command_path} {listed}"
     return message
+
+
+def _commands(root: click.Context) -> list[tuple[str, click.Command]]:
+    """The group's commands by name, as it lists them: each command's module loaded (the
+    group loads one per run otherwise), which only a usage error's message pays for."""
+    group = root.command
+    if not isinstance(group, click.Group):
+        return []
+    found = [(name, group.get_command(root, name)) for name in group.list_commands(root)]
+    return [(name, command) for name, command in found if command is not None]
 
 
 def _alike(given: str, option: str) -> bool:

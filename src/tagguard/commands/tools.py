@@ -179,9 +179,12 @@ def config_command(command_name: str | None) -> int:
     """
     ctx = click.get_current_context()
     config = context.config(ctx)
-    group = ctx.find_root().command
+    root = ctx.find_root()
+    group = root.command
     assert isinstance(group, click.Group)
-    commands = {n: c for n, c in group.commands.items() if n not in NOT_CONFIGURED}
+    # Every command's (each module loaded: the group loads them only when asked).
+    listed = {n: group.get_command(root, n) for n in group.list_commands(root)}
+    commands = {n: c for n, c in listed.items() if c is not None and n not in NOT_CONFIGURED}
     if command_name is not None and command_name not in commands:
         raise InputError(
             f"config {command_name}: not a command with options (one of {', '.join(sorted(commands))})"
