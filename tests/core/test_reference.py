@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.reference import parse_reference, validate_digest
+from tagguard.core.reference import (
+    _DOMAIN_COMPONENT,
+    _HOST_NAME,
+    _parse_in_parts,
+    _parse_usual,
+    parse_reference,
+    validate_digest,
+)
 from tagguard.errors import BadReferenceError, TagguardError
 
 DIGEST = "sha256:" + "a" * 64
@@ -239,3 +249,95 @@ def test_a_missing_project_is_shown_on_the_reference_itself(text: str, example: 
         parse_reference(text)
     assert "{host}" not in raised.value.message
     assert raised.value.message.endswith(f"e.g. {example}")
+
+
+# -- the one-match reading of usual references, and the checks that replaced per-part walks --
+
+# Every character str.isspace counts as white space: Unicode's space separators and the
+# characters of bidirectional class WS, B or S (so the ASCII separators \x1c-\x1f too).
+WHITE_SPACE = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+
+
+def test_splitting_at_white_space_finds_exactly_what_isspace_finds() -> None:
+    # parse_reference asks `text.split() != [text]` where it asked whether any character is
+    # white space: the same question for every character there is.
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        assert (char.split() != [char]) == char.isspace(), hex(code)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from([*WHITE_SPACE, "a", "/", ":", "\u200b", "é"]), min_size=1))
+def test_splitting_at_white_space_agrees_on_any_text(text: str) -> None:
+    assert (text.split() != [text]) == any(char.isspace() for char in text)
+
+
+@pytest.mark.parametrize("space", WHITE_SPACE)
+def test_any_white_space_anywhere_is_named_as_such(space: str) -> None:
+    for text in (f"{space}h.io/p/app:1", f"h.io/p/{space}app:1", f"h.io/p/app:1{space}", space):
+        with pytest.raises(BadReferenceError, match=r"contains white space$"):
+            parse_reference(text)
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.sampled_from(list("aZ0-._:")), max_size=20))
+def test_a_host_name_is_checked_whole_as_it_was_label_by_label(host: str) -> None:
+    by_label = all(re.fullmatch(_DOMAIN_COMPONENT, label) for label in host.split("."))
+    assert bool(_HOST_NAME.fullmatch(host)) is by_label
+
+
+# Texts shaped like references, each part well-formed or a near miss: a host without a dot,
+# ports out of range, Docker Hub's legacy host, segments Harbor or docker refuse, tags of
+# 128 and 129 characters, digests of other algorithms or lengths, names over 255. About one
+# in ten is read in one match.
+HOSTS = st.sampled_from(
+    ["h.io", "H.io", "localhost", "LOCALHOST", "team", "127.0.0.1", "h.io:5000", "h.io:0",
+     "h.io:65535", "h.io:65536", "h.io:00080", "a-b.c", "-a.b", "a..b", "[::1]:5000",
+     "index.docker.io", "Index.docker.io", "docker.io", "h_x.io", "http:"]
+)  # fmt: skip
+SEGMENTS = st.sampled_from(
+    ["p", "app", "a.b", "a_b", "a__b", "a___b", "a--b", "a-", "-a", "A", "", "lib.rary", "x9"]
+)
+TAGS = st.sampled_from([None, "1", "v1.0", "_x", "-x", "", "a+b", "a" * 128, "a" * 129])
+DIGESTS = st.none() | st.sampled_from(
+    ["sha256:" + "a" * 64, "sha256:" + "A" * 64, "sha256:" + "a" * 63,
+     "sha384:" + "c" * 96, "sha512:" + "b" * 128]
+)  # fmt: skip
+
+
+@st.composite
+def reference_texts(draw: st.DrawFn) -> str:
+    text = "/".join([draw(HOSTS), *draw(st.lists(SEGMENTS, min_size=1, max_size=4))])
+    if draw(st.integers(0, 3)) == 0:
+        text += "/" + "a" * draw(st.integers(200, 260))  # around docker's 255-character name
+    tag, digest = draw(TAGS), draw(DIGESTS)
+    return text + (f":{tag}" if tag is not None else "") + (f"@{digest}" if digest else "")
+
+
+@settings(max_examples=1500)
+@given(
+    text=reference_texts() | st.text(alphabet=st.sampled_from(list("ab.:/@-_[]0Z")), max_size=40),
+    harbor=st.booleans(),
+    default_tag=st.sampled_from(["latest", None]),
+)
+def test_the_one_match_reads_only_what_the_parse_in_parts_reads_the_same(
+    text: str, harbor: bool, default_tag: str | None
+) -> None:
+    usual = _parse_usual(text, default_tag, harbor)
+    if usual is not None:
+        assert _parse_in_parts(text, default_tag, harbor) == usual
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "harbor.example.com/proj/app:1.0",
+        "127.0.0.1:38080/team1/repo-3:v1.0.17",
+        "localhost/proj/team/app",
+        f"h.io/proj/app:1.0@{DIGEST}",
+        "Harbor.Example.com:8443/proj/a__b:v1",
+    ],
+)
+def test_usual_references_are_read_in_one_match(text: str) -> None:
+    # The point of the one match: the references plans and refs files are made of take it.
+    assert _parse_usual(text, "latest", True) == parse_reference(text)

@@ -42,7 +42,22 @@ _OFFICIAL_PREFIX = "library/"
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _PROJECT = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
-_DOMAIN_COMPONENT = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+_DOMAIN_COMPONENT = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+# A host name is dot-separated domain components: no component holds a dot, so one match of
+# the whole is exactly every component matching.
+_HOST_NAME = re.compile(rf"{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*")
+# A reference as they are usually written, `host[:port]/project/path[:tag][@sha256:hex]`,
+# every part well-formed, in one match: a plan or a refs file holds thousands of them, and
+# the parse part by part costs several times as much. It accepts only what that parse
+# accepts and reads the same parts (the tests hold the two to it); anything else, valid or
+# not (an IPv6 host, a sha512 digest, a Docker Hub name, any mistake), takes that parse,
+# which names what is wrong.
+_USUAL = re.compile(
+    rf"(?P<registry>{_HOST_NAME.pattern}(?::(?P<port>[0-9]+))?)"
+    rf"/(?P<path>{_PROJECT.pattern}(?:/{_COMPONENT.pattern})+)"
+    rf"(?::(?P<tag>{_TAG.pattern}))?"
+    r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
 _IPV6 = re.compile(r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~-]+)?\]")
 _PORT = re.compile(r"[0-9]+")
 _DIGEST_HEX = MappingProxyType({"sha256": 64, "sha384": 96, "sha512": 128})
@@ -99,10 +114,39 @@ def parse_reference(
     `harbor=False` accepts any registry's names, as docker does (a name without a host is
     on Docker Hub, `nginx` is `docker.io/library/nginx`): for a retag's source.
     """
+    usual = _parse_usual(text, default_tag, harbor)
+    return usual if usual is not None else _parse_in_parts(text, default_tag, harbor)
+
+
+def _parse_usual(text: str, default_tag: str | None, harbor: bool) -> Reference | None:
+    """The reference, if `_USUAL` reads it and what a match cannot check holds (docker's
+    name length, a first segment docker takes for a host, the port's range, no Docker Hub
+    name to normalise); None to leave it to `_parse_in_parts`."""
+    found = _USUAL.fullmatch(text)
+    if found is None:
+        return None
+    registry, port, path, tag, digest = found.group("registry", "port", "path", "tag", "digest")
+    if (
+        found.end("path") > NAME_TOTAL_LENGTH_MAX
+        or not _looks_like_host(registry)
+        or (port is not None and not 0 < int(port) < 65536)
+        or (not harbor and registry == _LEGACY_DOCKER_HUB)
+    ):
+        return None
+    if tag is None and digest is None:
+        tag = default_tag
+    return Reference(registry.lower(), path, tag, digest, text)
+
+
+def _parse_in_parts(text: str, default_tag: str | None, harbor: bool) -> Reference:
+    """parse_reference's reading of any text: each part split off and checked in turn, the
+    first fault found raised."""
     where = f"reference {text!r}"
     if not text:
         raise BadReferenceError(f"{where} is empty")
-    if text != text.strip() or any(ch.isspace() for ch in text):
+    # Splitting at white space (str.isspace's characters) leaves a non-empty text whole only
+    # if it holds none: one pass in C instead of a Python call per character.
+    if text.split() != [text]:
         raise BadReferenceError(f"{where} contains white space")
     if not text.isascii() or not text.isprintable():
         raise BadReferenceError(f"{where} contains characters no image reference may hold")
@@ -119,7 +163,9 @@ def parse_reference(
             f"{NAME_TOTAL_LENGTH_MAX}"
         )
     registry, path = _split_registry(name, where) if harbor else _split_any_registry(name, where)
-    _check_path(path, where, harbor=harbor, example=f"{registry}/library/{path}" + _suffix(tag))
+    _check_path(path, where)
+    if harbor:
+        _check_harbor_path(path, where, registry, tag)
     if tag is None and digest is None:
         tag = default_tag
     return Reference(registry.lower(), path, tag, digest, text)
@@ -266,32 +312,34 @@ def _check_host(host: str, where: str) -> None:
             port = after[1:]
     elif ":" in host:
         hostname, _, port = host.partition(":")
-        labels = hostname.split(".")
-        if not all(_DOMAIN_COMPONENT.fullmatch(label) for label in labels):
+        if not _HOST_NAME.fullmatch(hostname):
             raise BadReferenceError(f"{where}: registry host {hostname!r} is not a valid host name")
-    elif not all(_DOMAIN_COMPONENT.fullmatch(label) for label in hostname.split(".")):
+    elif not _HOST_NAME.fullmatch(hostname):
         raise BadReferenceError(f"{where}: registry host {hostname!r} is not a valid host name")
     if port is not None and (not _PORT.fullmatch(port) or not 0 < int(port) < 65536):
         raise BadReferenceError(f"{where}: registry port {port!r} is not a port number (1-65535)")
 
 
-def _check_path(path: str, where: str, *, harbor: bool = True, example: str = "") -> None:
-    segments = path.split("/")
-    for segment in segments:
+def _check_path(path: str, where: str) -> None:
+    for segment in path.split("/"):
         if not segment:
             raise BadReferenceError(
                 f"{where}: the repository path has an empty segment ('//' or a trailing '/')"
             )
         if not _COMPONENT.fullmatch(segment):
             raise BadReferenceError(f"{where}: {_explain_component(segment)}")
-    if not harbor:
-        return
-    if len(segments) < 2:
+
+
+def _check_harbor_path(path: str, where: str, registry: str, tag: str | None) -> None:
+    """A Harbor repository is `project/rest`, the project named as Harbor names projects."""
+    project, slash, _ = path.partition("/")
+    if not slash:
+        example = f"{registry}/library/{path}{_suffix(tag)}"
         raise BadReferenceError(
             f"{where}: a Harbor repository is <project>/<name>, but {path!r} has no project; "
             f"write the project after the host, e.g. {example}"
         )
-    validate_project(segments[0], where)
+    validate_project(project, where)
 
 
 def _explain_component(segment: str) -> str:
