@@ -43,6 +43,36 @@ def test_a_variable_holding_yaml_stays_text() -> None:
     assert tree.value["a"].value == "[1, {b: 2}]"
 
 
+def test_a_variable_in_a_key_is_replaced_and_the_key_checked_as_written_ones_are() -> None:
+    tree = plan_tree("${K}: a\nb: ${V}\n", "plan.yml", {"K": "push", "V": "1"})
+    assert isinstance(tree.value, dict)
+    assert tree.value == {"push": Node("a", 1, 1), "b": Node("1", 2, 2)}
+    with pytest.raises(PlanError, match=r"^plan.yml:2: 'push' is given twice$"):
+        plan_tree("push: a\n${K}: b\n", "plan.yml", {"K": "push"})
+    with pytest.raises(PlanError, match=r"^plan.yml:2: \$\{K\} is not set"):
+        plan_tree("a: 1\n${K}: b\n", "plan.yml", {})
+
+
+def test_keys_and_values_tagged_as_strings_are_text() -> None:
+    tree = plan_tree("!!str 1: !!str 2\nc: !!str ${V}\n", "plan.yml", {"V": "x"})
+    assert isinstance(tree.value, dict)
+    assert {key: node.value for key, node in tree.value.items()} == {"1": "2", "c": "x"}
+    with pytest.raises(PlanError, match=r"^plan.yml:1: keys must be strings$"):
+        plan_tree("? {a: b}\n: c\n", "plan.yml", {})
+
+
+@pytest.mark.parametrize(("levels", "refused"), [(63, False), (64, False), (65, True)])
+def test_a_key_counts_towards_the_nesting_limit(levels: int, refused: bool) -> None:
+    # `levels` mappings, each the value of a key of the one before: the key of the 65th is
+    # 65 levels below the top, one too many, and named at its own line.
+    text = "".join("  " * i + f"k{i}:\n" for i in range(levels)) + "  " * levels + "v\n"
+    if refused:
+        with pytest.raises(PlanError, match=rf"^plan.yml:{levels}: nested too deeply$"):
+            plan_tree(text, "plan.yml", {})
+    else:
+        assert plan_tree(text, "plan.yml", {}).line == 1
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

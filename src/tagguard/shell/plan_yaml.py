@@ -15,6 +15,8 @@ import yaml
 from tagguard.core.plan import Node, PlanError
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_STR = "tag:yaml.org,2002:str"
+_DEPTH_MAX = 64
 
 
 def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
@@ -49,31 +51,60 @@ def _flow_hint(text: str, line: int) -> str:
     return ""
 
 
-def _node(node: yaml.Node, path: str, env: Mapping[str, str], depth: int) -> Node:
+def _node(
+    node: yaml.Node, path: str, env: Mapping[str, str], depth: int, key_line: int | None = None
+) -> Node:
+    """The node and all below it; `key_line` is the line of the key whose value it is."""
     line = node.start_mark.line + 1
-    if depth > 64:
+    if depth > _DEPTH_MAX:
         raise PlanError(f"{path}:{line}: nested too deeply")
+    if isinstance(node, yaml.ScalarNode):  # the most common kind first
+        return Node(_scalar(node, path, env, line), line, key_line)
     if isinstance(node, yaml.MappingNode):
-        fields: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = _node(key_node, path, env, depth + 1)
-            if not isinstance(key.value, str):
-                raise PlanError(f"{path}:{key.line}: keys must be strings")
-            if key.value in fields:
-                raise PlanError(f"{path}:{key.line}: {key.value!r} is given twice")
-            value = _node(value_node, path, env, depth + 1)
-            fields[key.value] = Node(value.value, value.line, key.line)
-        return Node(fields, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Node([_node(item, path, env, depth + 1) for item in node.value], line)
-    assert isinstance(node, yaml.ScalarNode)  # compose makes no other kind of node
-    return Node(_scalar(node, path, env, line), line)
+        return Node(_fields(node, path, env, depth), line, key_line)
+    assert isinstance(node, yaml.SequenceNode)  # compose makes no other kind of node
+    return Node([_node(item, path, env, depth + 1) for item in node.value], line, key_line)
+
+
+def _fields(
+    node: yaml.MappingNode, path: str, env: Mapping[str, str], depth: int
+) -> dict[str, Node]:
+    fields: dict[str, Node] = {}
+    # Keys and values are one level down: within the limit, text without `${` (nearly every
+    # key and value of a plan) is read here, without `_node`'s dispatch or a key's node.
+    shallow = depth < _DEPTH_MAX
+    for key_node, value_node in node.value:
+        key_line = key_node.start_mark.line + 1
+        key = _plain_text(key_node) if shallow else None
+        if key is None:  # any other key: read as any node is, refused unless text
+            found = _node(key_node, path, env, depth + 1)
+            if not isinstance(found.value, str):
+                raise PlanError(f"{path}:{key_line}: keys must be strings")
+            key = found.value
+        if key in fields:
+            raise PlanError(f"{path}:{key_line}: {key!r} is given twice")
+        text = _plain_text(value_node) if shallow else None
+        if text is None:
+            fields[key] = _node(value_node, path, env, depth + 1, key_line)
+        else:
+            fields[key] = Node(text, value_node.start_mark.line + 1, key_line)
+    return fields
+
+
+def _plain_text(node: yaml.Node) -> str | None:
+    """The text of a string scalar with no `${` in it (its value as it stands), else None."""
+    if node.tag == _STR and isinstance(node, yaml.ScalarNode) and "${" not in node.value:
+        text: str = node.value
+        return text
+    return None
 
 
 def _scalar(
     node: yaml.ScalarNode, path: str, env: Mapping[str, str], line: int
 ) -> str | int | float | bool | None:
     tag, text = node.tag, node.value
+    if tag == _STR:  # most of a plan: text, in which only `${` can start a variable
+        return _substitute(text, path, env, line) if "${" in text else text
     if tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float"):
         # PyYAML's own reading of what its resolver tagged: YAML 1.1 has '0b1', '+0x1F',
         # '1:30' (base 60) and '.inf', which int() and float() do not.
