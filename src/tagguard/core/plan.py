@@ -18,8 +18,8 @@ Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Literal, TypeAlias, TypeVar
+from collections.abc import Callable, Mapping, Set
+from typing import Literal, TypeAlias
 
 from tagguard.core.record import record
 from tagguard.core.reference import Reference, parse_reference, validate_digest
@@ -29,6 +29,7 @@ Value: TypeAlias = "str | int | float | bool | list[Node] | dict[str, Node] | No
 
 KINDS = ("push", "retag", "copy", "delete", "replicate", "sign")
 DIGEST_SOURCES = ("digest", "oci-layout", "metadata-file", "from")
+_PUSH_FIELDS = frozenset(("push", *DIGEST_SOURCES))
 
 
 class PlanError(InputError):
@@ -226,7 +227,7 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
 
 
 def _push(line: int, fields: Mapping[str, Node], fail: Fail) -> Push:
-    _only(fields, {"push", *DIGEST_SOURCES}, "a push", fail)
+    _only(fields, _PUSH_FIELDS, "a push", fail)
     given = [name for name in DIGEST_SOURCES if name in fields]
     if len(given) > 1:
         raise fail(fields[given[1]], f"a push takes its digest one way, not {' and '.join(given)}")
@@ -276,8 +277,10 @@ def _replicate_policy(line: int, inner: Mapping[str, Node], fail: Fail) -> Repli
 
 
 def _digest(node: Node, text: str, fail: Fail) -> str:
-    _checked(node, fail, lambda: validate_digest(text, "digest"))
-    return text
+    try:
+        return validate_digest(text, "digest")
+    except TagguardError as error:
+        raise fail(node, error.message) from None
 
 
 def _mapping(node: Node, what: str, fail: Fail) -> dict[str, Node]:
@@ -286,7 +289,9 @@ def _mapping(node: Node, what: str, fail: Fail) -> dict[str, Node]:
     return node.value
 
 
-def _only(fields: Mapping[str, Node], allowed: set[str], what: str, fail: Fail) -> None:
+def _only(fields: Mapping[str, Node], allowed: Set[str], what: str, fail: Fail) -> None:
+    if fields.keys() <= allowed:  # the usual case, in one step; else the first stranger
+        return
     for key, node in fields.items():
         if key not in allowed:
             at = Node(node.value, node.key_line or node.line)
@@ -300,25 +305,17 @@ def _string(node: Node, key: str, fail: Fail) -> str:
 
 
 def _references(node: Node, key: str, fail: Fail) -> tuple[Reference, ...]:
-    items = node.value if isinstance(node.value, list) else [node]
-    if not items:
+    if not isinstance(node.value, list):  # one reference, as most operations name
+        return (_reference(node, _string(node, key, fail), fail),)
+    if not node.value:
         raise fail(node, f'"{key}" lists no references')
-    return tuple(_reference(item, _string(item, key, fail), fail) for item in items)
+    return tuple([_reference(item, _string(item, key, fail), fail) for item in node.value])
 
 
 def _reference(
     node: Node, text: str, fail: Fail, *, harbor: bool = True, default_tag: str | None = "latest"
 ) -> Reference:
-    return _checked(
-        node, fail, lambda: parse_reference(text, harbor=harbor, default_tag=default_tag)
-    )
-
-
-T = TypeVar("T")
-
-
-def _checked(node: Node, fail: Fail, parse: Callable[[], T]) -> T:
     try:
-        return parse()
+        return parse_reference(text, harbor=harbor, default_tag=default_tag)
     except TagguardError as error:
         raise fail(node, error.message) from None
