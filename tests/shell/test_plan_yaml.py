@@ -101,6 +101,11 @@ def test_scalars_are_what_yaml_1_1_reads(text: str, expected: object) -> None:
         ("# nothing\n", r"^plan.yml:1: the plan is empty$"),
         ("a: [\n", r"^plan.yml:2: not valid YAML"),
         ("a: !!int x\n", r"^plan.yml:1: 'x' is not a number YAML can read$"),
+        ("a: !!float x\n", r"^plan.yml:1: 'x' is not a number YAML can read$"),
+        # PyYAML's bool constructor looks the text up and raises KeyError: still the plan's
+        # error, not an internal one.
+        ("a: !!bool maybe\n", r"^plan.yml:1: 'maybe' is not a boolean YAML can read$"),
+        ("- x: 1\n  !!bool push: h.io/p/r:1\n", r"^plan.yml:2: 'push' is not a boolean YAML"),
         ("a: " + "[" * 70 + "]" * 70 + "\n", r"^plan.yml:1: nested too deeply$"),
     ],
 )

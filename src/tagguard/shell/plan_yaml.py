@@ -105,15 +105,19 @@ def _scalar(
     tag, text = node.tag, node.value
     if tag == _STR:  # most of a plan: text, in which only `${` can start a variable
         return _substitute(text, path, env, line) if "${" in text else text
-    if tag.rsplit(":", 1)[-1] in ("null", "bool", "int", "float"):
+    kind = tag.rsplit(":", 1)[-1]
+    if kind in ("null", "bool", "int", "float"):
         # PyYAML's own reading of what its resolver tagged: YAML 1.1 has '0b1', '+0x1F',
-        # '1:30' (base 60) and '.inf', which int() and float() do not.
+        # '1:30' (base 60) and '.inf', which int() and float() do not. An explicit tag on
+        # text that is no such value (`!!bool push`, `!!int x`) fails in PyYAML with a
+        # KeyError or a ValueError.
         try:
             value: str | int | float | bool | None = (
                 yaml.constructor.SafeConstructor().construct_object(node)
             )
-        except ValueError:
-            raise PlanError(f"{path}:{line}: {text!r} is not a number YAML can read") from None
+        except (KeyError, ValueError):
+            what = "a boolean" if kind == "bool" else "a number"
+            raise PlanError(f"{path}:{line}: {text!r} is not {what} YAML can read") from None
         return value
     return _substitute(text, path, env, line)
 
