@@ -6,7 +6,7 @@
 Starts the default scenario as bench/run does (the registry, the test Harbor with 25 ms
 latency), asks `tagguard plan --verbose` once which requests it makes (24: four rule pages,
 20 artifact lists), then times the same requests, 8 threads, no tagguard: with requests
-and `json` (each thread's answers read as tagguard's HTTP layer reads them), and with
+and `json` (each answer decoded, as tagguard decodes it), and with
 `http.client` and no parsing. Each figure is from the first request to the last answer, in
 one process, median of the runs; beside it, the latency the floor counts (rounds x 25 ms).
 """
@@ -16,11 +16,9 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -31,9 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from bench.seed import USER, BenchState, choose, memoised_rows, seed, write_plan  # noqa: E402
-from tests.harbor_server.harbor import running_harbor  # noqa: E402
-from tests.harbor_server.registry import running_registry  # noqa: E402
+from bench.seed import USER  # noqa: E402
+from bench.startup_choices import live_commands  # noqa: E402
 
 
 def with_requests(urls: list[str]) -> float:
@@ -78,23 +75,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
-    state = BenchState()
-    layout = seed(state, 20, 50, 4, 1)
-    chosen = choose(layout, 200)
-    with (
-        running_registry() as registry,
-        tempfile.TemporaryDirectory() as scratch,
-        memoised_rows(),
-        running_harbor(registry.url, state) as (url, _),
-    ):
-        state.freeze()
-        plan = Path(scratch) / "release.yml"
-        write_plan(plan, url.split("://", 1)[1], chosen)
-        env = {**os.environ, "TAGGUARD_USERNAME": USER[0], "TAGGUARD_PASSWORD": USER[1]}
-        state.latency, state.cache_answers = 0.025, True
-        tagguard = [sys.executable, "-m", "tagguard", "plan", str(plan), "--plain-http"]
+    # bench/startup_choices.py's live commands: the default data, served with 25 ms of
+    # latency and its answers cached, as bench/run measures tagguard against it.
+    with live_commands(25) as (commands, env):
         done = subprocess.run(
-            [*tagguard, "--verbose", "--format", "json"],
+            [sys.executable, "-m", "tagguard", *commands["live plan (200 pushes)"], "--verbose"],
             env=env,
             capture_output=True,
             text=True,
