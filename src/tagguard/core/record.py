@@ -110,7 +110,7 @@ def record(
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of the record `obj` with `changes` (as `dataclasses.replace`)."""
-    for each in type(obj).__record_fields__:  # type: ignore[attr-defined]
+    for each in _fields_of(type(obj)):
         if not each.init:
             if each.name in changes:
                 raise ValueError(f"field {each.name} is not set by __init__: it cannot be replaced")
@@ -134,7 +134,6 @@ def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
     attributes: dict[str, object] = {
         "__record_fields__": declared,
         "__record_repr__": tuple(f.name for f in declared if f.repr),
-        "__record_key__": attrgetter(*compared) if compared else _no_key,
         "__record_class__": cls,
         "__record_names__": frozenset(f.name for f in declared),
     }
@@ -154,6 +153,9 @@ def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
     if frozen:
         required.update(__setattr__=_frozen_setattr, __delattr__=_frozen_delattr)
     if order:
+        # Only the order comparisons read the compared fields through a key: `__eq__` and
+        # `__hash__` are compiled with them written out.
+        attributes["__record_key__"] = attrgetter(*compared) if compared else _no_key
         required.update(__lt__=_lt, __le__=_le, __gt__=_gt, __ge__=_ge)
     for name, method in required.items():
         if name in cls.__dict__:
