@@ -501,6 +501,54 @@ def test_an_offline_push_imports_only_what_it_uses() -> None:
     assert modules & not_needed == set()
 
 
+# Stops a live run where it asks its questions (before any request), printing which of the
+# modules that decide and print are loaded by then.
+_AT_THE_QUESTIONS = """
+import os, sys
+from tagguard.shell.live import LiveSources
+
+def prefetch(self, projects, tags):
+    print(" ".join(sorted(m for m in sys.modules if m.startswith("tagguard."))))
+    sys.stdout.flush()
+    os._exit(0)
+
+LiveSources.prefetch = prefetch
+from tagguard.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", ["push", "plan"])
+def test_a_live_check_asks_before_loading_what_decides_and_prints(
+    command: str, tmp_path: Path
+) -> None:
+    """Loading the modules that decide and print overlaps the first answers only if the
+    command line's path to the questions imports none of them (tagguard.check): through
+    tagguard.options, the reporters' registry once brought the whole core with it."""
+    reference = "harbor.example.com/platform/api:v1.4.0"
+    plan = tmp_path / "release.yml"
+    plan.write_text(f"operations:\n  - push: {reference}\n    digest: {API_DIGEST}\n")
+    args = [reference, "--digest", API_DIGEST] if command == "push" else [str(plan)]
+    done = subprocess.run(
+        [sys.executable, "-c", _AT_THE_QUESTIONS, command, *args, "--format", "json",
+         "--harbor-url", "harbor.example.com=http://127.0.0.1:9"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    loaded_then = set(done.stdout.split())
+    assert "tagguard.shell.live" in loaded_then  # it did stop at the questions
+    deciding = {
+        "tagguard.session",
+        "tagguard.answers",
+        "tagguard.core.decide",
+        "tagguard.core.report",
+        "tagguard.core.world",
+        "tagguard.core.immutability",
+        "tagguard.reporters.json",
+    }
+    assert loaded_then & deciding == set()
+
+
 _COMMAND_MODULES = {
     "tagguard.commands.checks",
     "tagguard.commands.plans",

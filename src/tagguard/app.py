@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from tagguard.check import event_replication
 from tagguard.core.reference import Reference
-from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import Redactor
 from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, RemoteError, StateError
@@ -31,10 +30,11 @@ from tagguard.settings import shown
 from tagguard.shell.files import load_rules_file, load_state_file
 
 if TYPE_CHECKING:
+    from tagguard.core.report import Report
     from tagguard.shell.harbor import HarborClient
     from tagguard.shell.http import Http
 
-Check = Callable[[Sources, str | None], Report]
+Check = Callable[[Sources, str | None], "Report"]
 
 
 class Built(NamedTuple):
@@ -68,6 +68,8 @@ def run_check(
     except (RemoteError, StateError) as error:
         if options.on_error != "warn":
             raise
+        from tagguard.core.report import Notice, Report  # the deciding modules: tagguard.check
+
         report = Report()
         report.warn(
             Notice(

@@ -13,14 +13,17 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tagguard import reporters
-from tagguard.core.decide import Verdict
-from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.reporters.files import redacted
+
+if TYPE_CHECKING:
+    # tagguard.options imports this module before any question is asked; the deciding
+    # modules are imported after (tagguard.check), and reach here with the report.
+    from tagguard.core.report import Report
 
 
 def emit(
@@ -54,6 +57,7 @@ def emit(
 
 def print_blocks(report: Report, stream: TextIO, color: bool) -> None:
     """--quiet: the blocked references' lines, nothing else (errors still go to stderr)."""
+    from tagguard.core.decide import Verdict  # loaded by now: the report holds decisions
     from tagguard.reporters.text import line  # a reporter: imported when chosen
 
     stream.write(

@@ -4,7 +4,7 @@ policy's every destination tag, or explicit pairs)."""
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,12 +12,13 @@ from tagguard.check import check_plan, check_replication, check_retag
 from tagguard.commands import context
 from tagguard.commands.checking import finish, parse_references
 from tagguard.commands.flags import common_options, env_option, from_reference, policy_source
-from tagguard.core.decide import Operation
-from tagguard.core.report import Report
 from tagguard.core.state import Sources
 from tagguard.errors import InputError
 from tagguard.options import Options
 from tagguard.shell.urls import normalise_host, registry_host
+
+if TYPE_CHECKING:
+    from tagguard.core.report import Report
 
 
 @click.command()
@@ -57,6 +58,8 @@ def replicate(
     if from_ref is not None:
         if not to_refs:
             raise InputError("replicate --from needs at least one --to REF")
+        from tagguard.core.decide import Operation  # a deciding module: see tagguard.check
+
         (source,) = parse_references((from_ref,), harbor=False)
         targets = parse_references(to_refs)
 

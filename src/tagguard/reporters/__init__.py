@@ -17,7 +17,6 @@ from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
-from tagguard.core.report import Report
 from tagguard.reporters.context import Context, FileFormat, Format, Reporter
 
 __all__ = (
@@ -36,6 +35,8 @@ __all__ = (
 
 
 if TYPE_CHECKING:
+    from tagguard.core.report import Report
+
     # Each reporter module implements its protocol: mypy checks each here, against the
     # registries below that name it.
     from tagguard.reporters import (

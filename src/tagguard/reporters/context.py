@@ -7,11 +7,16 @@ Its own module so that a reporter names these without importing the registry tha
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from tagguard.core.record import field, record
-from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
+
+if TYPE_CHECKING:
+    # For the protocols' signatures only: the registry (tagguard.reporters) is imported before
+    # any question is asked, and the modules that decide are not, so that their loading
+    # overlaps the first answers (tagguard.check).
+    from tagguard.core.report import Report
 
 
 @record
