@@ -152,8 +152,7 @@ def check_plan(
     """Every operation of a release plan in one session (each question asked once), in order:
     a later operation sees what earlier allowed ones write or delete. Each decision carries
     the file and line its operation was declared on."""
-    asking = [*plan.harbor_references(), *plan.source_references()]
-    session = open_session(sources, glob_version, asking)
+    session = open_session(sources, glob_version, plan.references())
     from tagguard.release_plan import run_plan  # after asking: see the module's docstring
 
     run_plan(session, plan, default_source)

@@ -274,4 +274,15 @@ def test_a_plan_says_which_references_need_a_harbor(tmp_path: Path) -> None:
         "ghcr.io/o/app:1",
         "docker.io/library/alpine:3",
     ]
+    # What the check asks ahead: operation by operation, what it writes, then its source.
+    assert [r.original for r in plan.references()] == [
+        f"{H}/p/app:1",
+        "ghcr.io/o/app:1",
+        f"{H}/p/app:2",
+        "docker.io/library/alpine:3",
+        f"{H}/p/app:1",
+        f"{H}/q/app",
+        f"{H}/p/app:old",
+        f"{H}/p/app:1",
+    ]
     assert plan.policy_hosts() == ["other.io"]

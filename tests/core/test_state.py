@@ -103,5 +103,24 @@ def test_questions_leave_out_what_no_harbor_answers() -> None:
         parse_reference("docker.io/library/alpine:3", harbor=False),
     ]
     projects, tags = questions(refs)
-    assert projects == {("h.io", "p"), ("h.io", "q")}
+    assert projects == [("h.io", "p"), ("h.io", "q")]
     assert tags == {("h.io", "p/app"): {"v1"}, ("h.io", "q/web"): {"v2"}}
+
+
+def test_questions_come_in_the_order_they_are_first_needed() -> None:
+    refs = [
+        parse_reference("h.io/z/last:v1"),
+        parse_reference("h.io/a/first:v1"),
+        parse_reference("h.io/z/last:v2"),
+        parse_reference("h.io/m/middle:v1"),
+        parse_reference("h.io/a/again:v1"),
+    ]
+    projects, tags = questions(refs)
+    assert projects == [("h.io", "z"), ("h.io", "a"), ("h.io", "m")]
+    assert list(tags) == [
+        ("h.io", "z/last"),
+        ("h.io", "a/first"),
+        ("h.io", "m/middle"),
+        ("h.io", "a/again"),
+    ]
+    assert tags[("h.io", "z/last")] == {"v1", "v2"}

@@ -181,3 +181,52 @@ def test_the_pages_of_a_long_rule_list_are_asked_at_once() -> None:
     assert found is not None
     assert len(found) == 250
     assert sorted(client.requests) == [("rules", "1"), ("rules", "2"), ("rules", "3")]
+
+
+class OrderHarbor(FakeHarbor):
+    """Records which project's rules and which repository's list are asked, in order."""
+
+    def __init__(self) -> None:
+        super().__init__([art(A, "v1", "v2")])
+        self.asked: list[str] = []
+
+    def rules_page(self, project: str, page: int) -> RulesPage | None:
+        self.asked.append(f"rules {project}")
+        return RulesPage([], 0, 0, None)
+
+    def rules_from(self, project: str, pages: Sequence[RulesPage]) -> ProjectRules:
+        return ProjectRules(())
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        self.asked.append(f"tags {project}/{repository}")
+        return super().artifacts_page(project, repository, page)
+
+
+def test_questions_are_asked_in_the_order_the_check_needs_them() -> None:
+    """One worker takes the jobs first in, first out: they reach the Harbor in the order
+    they were submitted. A project's rules go just before its first repository's tags, so
+    that the check's first decision waits for the first answers, not for the whole lot; a
+    project whose rules only are asked comes after those."""
+    client = OrderHarbor()
+    sources = LiveSources({"h.io": client}, registry=None, concurrency=1)  # type: ignore[dict-item,arg-type]
+    projects = [("h.io", "z"), ("h.io", "a"), ("h.io", "m"), ("h.io", "only-rules")]
+    tags = {
+        ("h.io", "z/last"): {"v1", "v2"},
+        ("h.io", "a/first"): {"v1", "v2"},
+        ("h.io", "m/middle"): {"v1", "v2"},
+        ("h.io", "a/again"): {"v1", "v2"},
+    }
+    sources.prefetch(projects, tags)
+    sources.settle()
+    assert client.asked == [
+        "rules z",
+        "tags z/last",
+        "rules a",
+        "tags a/first",
+        "rules m",
+        "tags m/middle",
+        "tags a/again",
+        "rules only-rules",
+    ]

@@ -161,6 +161,15 @@ class Plan:
         """Every image the plan reads from any registry."""
         return [ref for operation in self.operations for ref in source_references(operation)]
 
+    def references(self) -> list[Reference]:
+        """Every reference the plan writes, deletes or reads, operation by operation: the
+        order in which checking it needs their answers."""
+        return [
+            ref
+            for operation in self.operations
+            for ref in (*harbor_references(operation), *source_references(operation))
+        ]
+
     def policy_hosts(self) -> list[str]:
         """The Harbors the plan names as holding a replication policy."""
         return [

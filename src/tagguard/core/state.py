@@ -309,16 +309,18 @@ class OfflineSources:
 
 def questions(
     refs: Iterable[Reference],
-) -> tuple[set[tuple[str, str]], dict[tuple[str, str], set[str]]]:
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], set[str]]]:
     """What checking `refs` will ask a Harbor: the (registry, project) whose rules it needs,
     and per (registry, repository) the tags whose state it needs (a digest reference names
-    its artifact already). References outside any Harbor project are left out."""
-    projects: set[tuple[str, str]] = set()
+    its artifact already). References outside any Harbor project are left out. Both are in
+    the order of `refs`, each question where it is first needed: a live source asks them in
+    that order, so that the check's first decisions wait for the first answers."""
+    projects: dict[tuple[str, str], None] = {}
     tags: dict[tuple[str, str], set[str]] = {}
     for ref in refs:
         if "/" not in ref.repository or ref.registry == "docker.io":
             continue  # not a Harbor repository (a retag source elsewhere)
-        projects.add((ref.registry, ref.project))
+        projects[(ref.registry, ref.project)] = None
         if ref.tag is not None and ref.digest is None:
             tags.setdefault((ref.registry, ref.repository), set()).add(ref.tag)
-    return projects, tags
+    return list(projects), tags

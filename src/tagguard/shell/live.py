@@ -194,20 +194,17 @@ class LiveSources:
         projects = [key for key in projects if key[0] in self.harbors]
         tags = {key: wanted for key, wanted in tags.items() if key[0] in self.harbors}
         jobs: dict[tuple[str, str, str], Callable[[], None]] = {}
-        if self.rules_table is None:
-            for registry, project in sorted(set(projects)):
-                key = ("rules", registry, project)
-                if (registry, project) not in self._rules and key not in self._pending:
-                    jobs[key] = partial(self._fetch_rules, registry, project)
-        if self.state_table is None:
-            for (registry, repository), wanted in sorted(tags.items()):
-                key = ("tags", registry, repository)
-                if key in self._pending and wanted <= self._asked[key]:
-                    continue  # already on its way: the check waits for it when it reads
-                self._wait(key)  # a second plan for a repository builds on the first's answers
-                missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
-                if missing and (registry, repository) not in self._complete:
-                    jobs[key] = partial(self._fetch_tags, registry, repository, missing)
+        # In the order the check needs the answers: a project's rules just before its first
+        # repository's tags (the pool is first in, first out). The check decides while later
+        # answers are on their way, rather than after the last one.
+        rules_of = set(projects)
+        for registry, repository in tags:
+            if (registry, project := repository.partition("/")[0]) in rules_of:
+                self._ask_rules(registry, project, jobs)
+            if self.state_table is None:
+                self._ask_tags(registry, repository, tags[(registry, repository)], jobs)
+        for registry, project in projects:
+            self._ask_rules(registry, project, jobs)
         if not jobs:
             return
         if self._pool is None:
@@ -216,6 +213,29 @@ class LiveSources:
             self._pending[key] = self._pool.submit(job)
             if key[0] == "tags":
                 self._asked[key] = set(tags[key[1:]])
+
+    def _ask_rules(
+        self, registry: str, project: str, jobs: dict[tuple[str, str, str], Callable[[], None]]
+    ) -> None:
+        key = ("rules", registry, project)
+        asked = (registry, project) in self._rules or key in self._pending or key in jobs
+        if self.rules_table is None and not asked:
+            jobs[key] = partial(self._fetch_rules, registry, project)
+
+    def _ask_tags(
+        self,
+        registry: str,
+        repository: str,
+        wanted: set[str],
+        jobs: dict[tuple[str, str, str], Callable[[], None]],
+    ) -> None:
+        key = ("tags", registry, repository)
+        if key in self._pending and wanted <= self._asked[key]:
+            return  # already on its way: the check waits for it when it reads
+        self._wait(key)  # a second plan for a repository builds on the first's answers
+        missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
+        if missing and (registry, repository) not in self._complete:
+            jobs[key] = partial(self._fetch_tags, registry, repository, missing)
 
     def settle(self) -> None:
         """Waits for every question asked ahead; the first failure, in a stable order,
