@@ -17,7 +17,6 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from tagguard.core.harbor_version import glob_version_for
 from tagguard.core.record import field, record
 from tagguard.errors import InputError
 from tagguard.output import report_files, use_color
@@ -129,7 +128,7 @@ def make_options(
     username, password_stdin = given.pop("username", None), given.pop("password_stdin", False)
     check_login(username, bool(password_stdin))
     harbor_version = given.pop("harbor_version", None)
-    forced = glob_version_for(harbor_version) if harbor_version else None
+    forced = _glob_for(harbor_version) if harbor_version else None
     return Options(
         harbor_version=harbor_version,
         forced_glob=forced,
@@ -154,3 +153,11 @@ def _per_host(entries: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Cre
     from tagguard.shell.credentials import per_host_credentials
 
     return per_host_credentials(entries, env)
+
+
+def _glob_for(harbor_version: str) -> str:
+    """--harbor-version's glob release. Its modules load with the option only: a live run
+    without it reaches its first request before the rule matcher is imported."""
+    from tagguard.core.harbor_version import glob_version_for
+
+    return glob_version_for(harbor_version)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from tagguard.core import glob
 from tagguard.core.record import record
 from tagguard.errors import InputError
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$")
+# Compiled when a version is first read (the re module keeps it), as this module is
+# imported by every live run before its first request, and most runs read no version.
+_VERSION = r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$"
 
 # (major, minor) -> first patch release of that minor that links v1.3.4.
 _BACKPORTS = MappingProxyType({(2, 9): 5, (2, 10): 3})
@@ -42,6 +43,10 @@ class HarborVersion:
 
     @property
     def glob_version(self) -> str:
+        # The rule matcher, loaded once rules are matched: tagguard.shell.harbor imports this
+        # module before a live run's first request (tagguard.check).
+        from tagguard.core import glob
+
         minor = (self.major, self.minor)
         if minor >= _FIRST_WITH_NEW_GLOB:
             return glob.V1_3_4
@@ -56,7 +61,7 @@ def parse_harbor_version(text: str) -> HarborVersion:
     lowest release it can be; anything else is an InputError."""
     if text.strip() == AT_LEAST_2_13:
         return HarborVersion(*_AT_LEAST_2_13_AS_VERSION)
-    found = _VERSION.match(text.strip())
+    found = re.match(_VERSION, text.strip())
     if not found:
         raise InputError(
             f"Harbor version {text!r} is not a version such as 2.10.1 or v2.11.0-abc123"
@@ -68,5 +73,7 @@ def parse_harbor_version(text: str) -> HarborVersion:
 def glob_version_for(harbor_version: str | None) -> str:
     """The doublestar release for a Harbor version string; the newest when none is given."""
     if harbor_version is None:
+        from tagguard.core import glob  # see HarborVersion.glob_version
+
         return glob.NEWEST
     return parse_harbor_version(harbor_version).glob_version

@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from tagguard.core.record import field, record, replace
-from tagguard.core.rules import Rule
 from tagguard.errors import StateError
 
 if TYPE_CHECKING:
     from tagguard.core.reference import Reference
+    from tagguard.core.rules import Rule
 
 
 @record

@@ -18,20 +18,30 @@ from __future__ import annotations
 import base64
 import json
 import os
-import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
 
+if TYPE_CHECKING:
+    import subprocess
+
 HELPER_TIMEOUT = 15.0
 TOKEN_USERNAME = "<token>"  # docker's marker for an identity (refresh) token
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def run_helper(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run`, imported when a credential helper runs: most runs start none, and
+    the module costs every live run ~1 ms before its first request."""
+    import subprocess
+
+    return subprocess.run(*args, **kwargs)  # noqa: PLW1510 (the caller passes check=False)
 
 
 @record
@@ -56,7 +66,7 @@ class CredentialStore:
     explicit_hosts: frozenset[str] = frozenset()
     docker_config: Mapping[str, Any] = field(default_factory=dict)
     docker_config_path: str = ""
-    run: Runner = subprocess.run
+    run: Runner = run_helper
     # --credentials HOST=ENVVAR: the most specific setting, it wins over everything else.
     per_host: Mapping[str, Credential] = field(default_factory=dict)
     # The run's: every secret this store hands out is hidden in what the run prints (and
@@ -115,6 +125,8 @@ class CredentialStore:
         return None
 
     def _from_helper(self, helper: str, host: str) -> Credential | None:
+        from subprocess import TimeoutExpired
+
         program = f"docker-credential-{helper}"
         try:
             done = self.run(
@@ -129,7 +141,7 @@ class CredentialStore:
             raise InputError(
                 f"the docker config names credential helper {program!r}, which is not on PATH"
             ) from None
-        except subprocess.TimeoutExpired:
+        except TimeoutExpired:
             raise InputError(
                 f"credential helper {program!r} did not answer within {HELPER_TIMEOUT:g} s"
             ) from None
@@ -177,7 +189,7 @@ def build_store(
     home: Path,
     hosts: Collection[str],
     redactor: Redactor,
-    run: Runner = subprocess.run,
+    run: Runner = run_helper,
     per_host: Mapping[str, Credential] | None = None,
 ) -> CredentialStore:
     """Resolves the explicit credential (flag, then environment) and loads the docker config."""

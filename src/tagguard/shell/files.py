@@ -10,10 +10,9 @@ import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagguard.core.reference import parse_reference, validate_digest, validate_tag
-from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.sanitize import printable
 from tagguard.core.state import (
     COSIGN,
@@ -26,6 +25,9 @@ from tagguard.core.state import (
     link_cosign,
 )
 from tagguard.errors import FileError, TagguardError
+
+if TYPE_CHECKING:
+    from tagguard.core.rules import Rule
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
@@ -84,25 +86,26 @@ def load_json(
         ) from None
     except (ValueError, RecursionError) as error:
         raise FileError(f"{path}: not valid JSON: {error}") from None
-    if _SURROGATE_ESCAPE.search(text):
+    if re.search(_SURROGATE_ESCAPE, text):
         _refuse_lone_surrogates(data, path)
     return data
 
 
 # The first line of a YAML document that JSON cannot start with: `---`, a list item
-# (`- id: 1`), a `key: value` or a `# comment`.
-_YAML_START = re.compile(r"---(\s|$)|- |-$|#|[\w\"'.-][^:{}\[\]]*:(\s|$)")
+# (`- id: 1`), a `key: value` or a `# comment`. This module's patterns are compiled when
+# first used (the re module keeps them): a live run, which reads no file, never does.
+_YAML_START = r"---(\s|$)|- |-$|#|[\w\"'.-][^:{}\[\]]*:(\s|$)"
 
 
 def _looks_like_yaml(text: str) -> bool:
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    return bool(_YAML_START.match(first))
+    return bool(re.match(_YAML_START, first))
 
 
 # JSON's \uD800-\uDFFF escapes. A pair of them is one character; one alone decodes to a
 # lone surrogate, which is no Unicode character: no report, log or file can be written with
 # it (UTF-8 cannot encode it), so it is refused where it comes in.
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE_ESCAPE = r"\\u[dD][89a-fA-F]"
 
 
 def _refuse_lone_surrogates(data: Any, path: str) -> None:
@@ -154,6 +157,8 @@ def load_rules_file(path: str) -> RulesTable:
     or an object mapping project name to such an array."""
     data = load_json(path, expected="a rules file is JSON, as Harbor's API returns the rules")
     _refuse_state_as_rules(data, path)
+    from tagguard.core.rules import parse_rules  # a rules file's only: see tagguard.check
+
     try:
         if isinstance(data, list):
             return RulesTable(shared=parse_rules(data, path), origin=path)

@@ -33,24 +33,26 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.record import record
 from tagguard.core.reference import validate_digest
-from tagguard.core.replication import Policy, parse_policy
-from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.sanitize import printable
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
 from tagguard.shell.http import Answer, Http, is_count
 
+if TYPE_CHECKING:
+    from tagguard.core.replication import Policy
+    from tagguard.core.rules import Rule
+
 API = "/api/v2.0"
 PAGE_SIZE = 100  # Harbor's maximum; 101 answers 422
 MAX_PAGES = 1000
-_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+_NEXT_LINK = r'<([^>]+)>\s*;\s*rel="next"'  # compiled on a first Link (the re module keeps it)
 _BY_NAME = MappingProxyType({"X-Is-Resource-Name": "true"})
 # The whole artifact in the one answer. Harbor's `option` (src/server/v2.0/handler/artifact.go)
 # defaults with_tag and with_accessory to true and with_label to false; all are sent so that
@@ -179,6 +181,10 @@ class HarborClient:
             return None
         read = self._page(answer, what)
         start = (page - 1) * PAGE_SIZE
+        # The rule reader (and with it the rule matcher) is loaded by the first worker that
+        # needs it, not before the first request (tagguard.check).
+        from tagguard.core.rules import parse_rules
+
         try:
             rules: tuple[Rule, ...] | None = parse_rules(
                 read.items, self._rules_source(project), start
@@ -196,6 +202,8 @@ class HarborClient:
             self._check_same_count(before, after, what)
         rules = _rules_as_read(pages)
         if rules is None:
+            from tagguard.core.rules import parse_rules  # see rules_page
+
             items = [item for page in pages for item in page.items]
             try:
                 rules = parse_rules(items, self._rules_source(project))
@@ -318,6 +326,8 @@ class HarborClient:
         if answer.status == 404:
             raise RemoteError(f"{what}: {self.host} has no replication policy {policy_id}")
         where = f"replication policy {policy_id} from {self.host}"
+        from tagguard.core.replication import parse_policy  # a replication check's only
+
         return parse_policy(self._json(answer, what), where)
 
     def policies(self) -> list[Policy] | None:
@@ -336,6 +346,8 @@ class HarborClient:
         self._check_whole(
             [int(i) for i in ids if isinstance(i, int)], listing.total, what, "policy", "policies"
         )
+        from tagguard.core.replication import parse_policy  # a replication check's only
+
         return [parse_policy(p, f"a replication policy from {self.host}") for p in listing.items]
 
     def repositories(self) -> list[str]:
@@ -643,7 +655,7 @@ def _next_link(answer: Answer) -> str | None:
     link = answer.header("link")
     if not link:
         return None
-    found = _NEXT_LINK.search(link)
+    found = re.search(_NEXT_LINK, link)
     return found.group(1) if found else None
 
 

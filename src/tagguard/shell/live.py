@@ -19,10 +19,9 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tagguard.core.record import field, record
-from tagguard.core.replication import Policy
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
@@ -33,6 +32,9 @@ from tagguard.core.state import (
 from tagguard.errors import InputError
 from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages, rule_pages
 from tagguard.shell.registry import RegistryClient
+
+if TYPE_CHECKING:
+    from tagguard.core.replication import Policy
 
 _T = TypeVar("_T")
 

@@ -14,7 +14,8 @@ import yaml
 
 from tagguard.core.plan import Node, PlanError
 
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Compiled when a plan first names a variable (the re module keeps it); most do not.
+_VARIABLE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
 _STR = "tag:yaml.org,2002:str"
 _DEPTH_MAX = 64
 
@@ -134,4 +135,4 @@ def _substitute(text: str, path: str, env: Mapping[str, str], line: int) -> str:
             f"{path}:{line}: ${{{name}}} is not set (write ${{{name}:-default}} for a default)"
         )
 
-    return _VARIABLE.sub(value, text)
+    return re.sub(_VARIABLE, value, text)

@@ -37,7 +37,7 @@ _MANIFEST_MEDIA_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json",
 )
 MANIFEST_TYPES = ", ".join(_MANIFEST_MEDIA_TYPES)
-_CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+_CHALLENGE = r'(\w+)="([^"]*)"'  # compiled on a first challenge (the re module keeps it)
 _DOCKER_HUB = MappingProxyType(
     {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
 )
@@ -62,7 +62,7 @@ def parse_challenge(header: str | None) -> Challenge | None:
     if not header:
         return None
     scheme, _, rest = header.strip().partition(" ")
-    return Challenge(scheme.lower(), {k.lower(): v for k, v in _CHALLENGE.findall(rest)})
+    return Challenge(scheme.lower(), {k.lower(): v for k, v in re.findall(_CHALLENGE, rest)})
 
 
 @record(frozen=False)
