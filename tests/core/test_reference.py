@@ -14,6 +14,7 @@ from tagguard.core.reference import (
     _HOST_NAME,
     _parse_in_parts,
     _parse_usual,
+    is_digest,
     parse_reference,
     validate_digest,
 )
@@ -93,6 +94,27 @@ def test_digests_are_lowercase_hex_of_the_right_length() -> None:
     assert validate_digest(DIGEST, "x") == DIGEST
     with pytest.raises(BadReferenceError):
         validate_digest("sha256:" + "A" * 64, "x")
+
+
+def _accepted(text: str) -> bool:
+    try:
+        validate_digest(text, "x")
+    except BadReferenceError:
+        return False
+    return True
+
+
+@settings(max_examples=400)
+@given(
+    st.one_of(
+        st.from_regex(r"(sha256|sha384|sha512|md5|SHA256):[0-9a-fA-F]{0,130}", fullmatch=True),
+        st.sampled_from([DIGEST, "sha384:" + "b" * 96, "sha512:" + "c" * 128, "sha256:", ""]),
+        st.text(max_size=80),
+    )
+)
+def test_is_digest_accepts_what_validate_digest_accepts(text: str) -> None:
+    """The artifact reader's quick check (no message composed) and the validator agree."""
+    assert is_digest(text) == _accepted(text)
 
 
 components = st.from_regex(r"[a-z0-9]{1,5}([._-][a-z0-9]{1,5}){0,2}", fullmatch=True)

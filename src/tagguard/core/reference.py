@@ -187,6 +187,13 @@ def validate_digest(text: str, where: str) -> str:
     return text
 
 
+def is_digest(text: str) -> bool:
+    """Whether `validate_digest` accepts `text`, without composing the message it would
+    raise: an artifact list holds a digest per artifact, accessory and child."""
+    found = _DIGEST.fullmatch(text)
+    return found is not None and len(found.group(2)) == _DIGEST_HEX[found.group(1)]
+
+
 def validate_tag(tag: str, where: str) -> str:
     if not tag:
         raise BadReferenceError(f"{where}: the tag is empty")

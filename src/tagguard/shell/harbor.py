@@ -38,7 +38,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.record import record
-from tagguard.core.reference import validate_digest
+from tagguard.core.reference import is_digest, validate_digest
 from tagguard.core.sanitize import printable
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
@@ -379,9 +379,10 @@ class HarborClient:
         passed their ids (a whole list's count, or one page's share of it)."""
         ids: list[int] = []
         found: list[ArtifactInfo] = []
+        host = self.host
         for item in items:
-            found.append(_artifact_info(item, what, self.host))
-            ids.append(_item_id(item, what, self.host, "artifact"))
+            found.append(_artifact_info(item, what, host))
+            ids.append(_item_id(item, what, host, "artifact"))
         check(ids)
         return [self._with_every_tag(a, project, repository, what) for a in found]
 
@@ -704,7 +705,17 @@ def _item_id(item: Any, what: str, host: str, noun: str) -> int:
     return value
 
 
-def _digest(value: Any, what: str, where: str) -> str:
+# Where a digest is, in an error: formatted with the host only when one is raised (an
+# artifact list holds a digest per artifact, child and accessory).
+_OF_ARTIFACT = "{host}'s artifact"
+_OF_REFERENCE = "a reference of {host}'s artifact"
+_OF_ACCESSORY = "an accessory of {host}'s artifact"
+
+
+def _digest(value: Any, what: str, host: str, place: str) -> str:
+    if isinstance(value, str) and is_digest(value):
+        return value
+    where = place.format(host=host)
     if not isinstance(value, str):
         raise RemoteError(f"{what}: {where} has no digest")
     try:
@@ -723,41 +734,49 @@ def _list_field(data: dict[str, Any], key: str, what: str, host: str) -> list[An
     return value
 
 
-def _artifact_fields(data: Any, what: str, host: str) -> tuple[str, tuple[TagInfo, ...]]:
+def _artifact_info(data: Any, what: str, host: str) -> ArtifactInfo:
+    """The whole artifact of one answer (single or list item). Most artifacts have no
+    children, accessories or labels: those fields cost a look each."""
     if not isinstance(data, dict):
         raise RemoteError(f"{what}: {host} answered with something other than an artifact")
-    digest = _digest(data.get("digest"), what, f"{host}'s artifact")
-    raw_tags = _list_field(data, "tags", what, host)
-    return digest, tuple(_tag_info(item, what, host) for item in raw_tags)
+    digest = _digest(data.get("digest"), what, host, _OF_ARTIFACT)
+    tags = tuple([_tag_info(item, what, host) for item in _list_field(data, "tags", what, host)])
+    references = _list_field(data, "references", what, host)
+    children = _children(references, what, host) if references else ()
+    listed = _list_field(data, "accessories", what, host)
+    accessories = _accessories(listed, what, host) if listed else ()
+    labelled = _list_field(data, "labels", what, host)
+    labels = _labels(labelled, what, host) if labelled else ()
+    return ArtifactInfo(digest, tags, children, accessories, labels)
 
 
-def _artifact_info(data: Any, what: str, host: str) -> ArtifactInfo:
-    """The whole artifact of one answer (single or list item)."""
-    digest, tags = _artifact_fields(data, what, host)
+def _children(references: list[Any], what: str, host: str) -> tuple[str, ...]:
     children: list[str] = []
-    for item in _list_field(data, "references", what, host):
+    for item in references:
         value = item.get("child_digest") if isinstance(item, dict) else None
-        children.append(_digest(value, what, f"a reference of {host}'s artifact"))
+        children.append(_digest(value, what, host, _OF_REFERENCE))
+    return tuple(dict.fromkeys(children))
+
+
+def _accessories(listed: list[Any], what: str, host: str) -> tuple[Accessory, ...]:
     accessories: list[Accessory] = []
-    for item in _list_field(data, "accessories", what, host):
+    for item in listed:
         value = item.get("digest") if isinstance(item, dict) else None
-        accessory = _digest(value, what, f"an accessory of {host}'s artifact")
+        accessory = _digest(value, what, host, _OF_ACCESSORY)
         kind = item.get("type")
         if not isinstance(kind, str) or not kind:
             raise RemoteError(f"{what}: {host} sent accessory {accessory} without a type")
         accessories.append(Accessory(accessory, kind))
+    return tuple(dict.fromkeys(accessories))
+
+
+def _labels(labelled: list[Any], what: str, host: str) -> tuple[str, ...]:
     labels: list[str] = []
-    for item in _list_field(data, "labels", what, host):
+    for item in labelled:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             raise RemoteError(f"{what}: {host} sent a label without a name")
         labels.append(item["name"])
-    return ArtifactInfo(
-        digest,
-        tags,
-        tuple(dict.fromkeys(children)),
-        tuple(dict.fromkeys(accessories)),
-        tuple(dict.fromkeys(labels)),
-    )
+    return tuple(dict.fromkeys(labels))
 
 
 def _tag_info(item: Any, what: str, host: str) -> TagInfo:
