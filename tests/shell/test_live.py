@@ -230,3 +230,19 @@ def test_questions_are_asked_in_the_order_the_check_needs_them() -> None:
         "tags a/again",
         "rules only-rules",
     ]
+
+
+def test_settle_lets_the_idle_workers_go_without_waiting_for_them() -> None:
+    """settle does not join the workers (every job has answered); they still end, so a
+    library caller is left no thread behind."""
+    before = set(threading.enumerate())
+    client = FakeHarbor([art(A, "v1", "v2")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}, ("h.io", "p/web"): {"v1", "v2"}})
+    workers = set(threading.enumerate()) - before
+    assert workers  # the pool ran the jobs in threads of its own
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "v1") is not None
+    for worker in workers:
+        worker.join(timeout=10)
+        assert not worker.is_alive()
