@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Start-up cost of the CLI against the interpreter's own, paired and interleaved.
 
-    python bench/startup.py [--runs N]
+    python bench/startup.py [--runs N] [--code CODE ...]
 
 Each run starts every command once, one after the other, so a slow moment of the shared
 machine lands on all of them alike; each command's figure is the median over the runs, and
 each ratio the median of the per-run ratios (paired). Two baselines: `python -c pass` (the
 bare interpreter) and `python -c 'import re, sys'`, what pip's console-script launcher
-itself imports, the floor of any console script.
+itself imports, the floor of any console script. Each --code CODE adds `python -c CODE` to
+the loop (what an import costs, paired with the rest: e.g. `--code 'import requests, click,
+yaml; import os; os._exit(0)'`, which leaves as tagguard does, without the teardown).
 """
 
 from __future__ import annotations
@@ -75,10 +77,11 @@ def ratio(samples: dict[str, list[float]], label: str, baseline: str) -> float:
 
 
 def report(samples: dict[str, list[float]]) -> list[str]:
-    lines = [f"{'command':32s} {'median':>9s} {'vs pass':>8s} {'vs import re, sys':>18s}"]
+    width = max(32, *(len(label) for label in samples))
+    lines = [f"{'command':{width}s} {'median':>9s} {'vs pass':>8s} {'vs import re, sys':>18s}"]
     for label, taken in samples.items():
         lines.append(
-            f"{label:32s} {statistics.median(taken) * 1000:6.1f} ms "
+            f"{label:{width}s} {statistics.median(taken) * 1000:6.1f} ms "
             f"{ratio(samples, label, BARE):7.2f}x {ratio(samples, label, LAUNCHER):17.2f}x"
         )
     return lines
@@ -91,8 +94,11 @@ def tagguard_program() -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=31)
+    parser.add_argument("--code", action="append", default=[], help="also time python -c CODE")
     args = parser.parse_args()
-    samples = paired(commands(tagguard_program()), args.runs)
+    programs = commands(tagguard_program())
+    programs.update({f"python -c {code!r}": [sys.executable, "-c", code] for code in args.code})
+    samples = paired(programs, args.runs)
     print(f"{args.runs} runs, paired and interleaved")
     print("\n".join(report(samples)))
     return 0
