@@ -526,7 +526,8 @@ def test_a_live_check_asks_before_loading_what_decides_and_prints(
     command line's path to the questions imports none of them (tagguard.check): through
     tagguard.options, the reporters' registry once brought the whole core with it. The rule
     reader and matcher load in the worker that reads the first rules; subprocess only for a
-    credential helper, the replication model only for a replication."""
+    credential helper, the replication model only for a replication, the file readers for a
+    file."""
     reference = "harbor.example.com/platform/api:v1.4.0"
     plan = tmp_path / "release.yml"
     plan.write_text(f"operations:\n  - push: {reference}\n    digest: {API_DIGEST}\n")
@@ -551,6 +552,9 @@ def test_a_live_check_asks_before_loading_what_decides_and_prints(
         "tagguard.core.glob",
         "tagguard.core.replication",
         "subprocess",
+        # The readers of digest files, and (but for a plan's own file) of rules and state.
+        "tagguard.shell.digests",
+        *(["tagguard.shell.files"] if command == "push" else []),
     }
     assert loaded_then & deciding == set()
 

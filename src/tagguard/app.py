@@ -27,7 +27,6 @@ from tagguard.core.state import OfflineSources, RulesTable, Sources, StateTable
 from tagguard.errors import InputError, RemoteError, StateError
 from tagguard.options import Options
 from tagguard.settings import shown
-from tagguard.shell.files import load_rules_file, load_state_file
 
 if TYPE_CHECKING:
     from tagguard.core.report import Report
@@ -114,8 +113,13 @@ def build_sources(
     need_state: bool = True,
     hosts: Sequence[str] = (),
 ) -> Built:
-    rules_table = load_rules_file(options.rules_file) if options.rules_file else None
-    state_table = load_state_file(options.state_file) if options.state_file else None
+    rules_table = state_table = None
+    if options.rules_file or options.state_file:
+        # The file readers, for the runs that name a file (a live run names none).
+        from tagguard.shell.files import load_rules_file, load_state_file
+
+        rules_table = load_rules_file(options.rules_file) if options.rules_file else None
+        state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
         return Built(OfflineSources(rules_table, state_table or StateTable({})), None)
     return _live_sources(options, targets, others, rules_table, state_table, redactor, hosts)

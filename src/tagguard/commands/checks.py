@@ -26,12 +26,6 @@ from tagguard.commands.checking import finish, parse_references
 from tagguard.commands.flags import common_options, env_option, from_reference, reference_lists
 from tagguard.core.reference import parse_reference, validate_digest
 from tagguard.errors import InputError
-from tagguard.shell.digests import (
-    digest_from_metadata_file,
-    digest_from_oci_layout,
-    references_from_file,
-    references_from_text,
-)
 
 
 @click.command()
@@ -203,6 +197,9 @@ def _push_digest(
         raise InputError(f"give the new digest one way, not with {' and '.join(given)}")
     if digest is not None:
         return validate_digest(digest, "--digest")
+    # The file readers come with a file to read: a push given --digest reads none.
+    from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
+
     if oci_layout is not None:
         return digest_from_oci_layout(oci_layout)
     if metadata_file is not None:
@@ -215,11 +212,15 @@ def _all_references(
 ) -> list[str]:
     found = list(arguments)
     if refs_env is not None:
+        from tagguard.shell.digests import references_from_text  # with a list to read only
+
         value = os.environ.get(refs_env)
         if value is None:
             raise InputError(f"--refs-from-env {refs_env}: the variable is not set")
         found.extend(references_from_text(value, f"${refs_env}"))
     if refs_file is not None:
+        from tagguard.shell.digests import references_from_file  # with a list to read only
+
         found.extend(references_from_file(refs_file))
     if not found:
         raise InputError(

@@ -20,7 +20,6 @@ from tagguard.core.plan import (
 )
 from tagguard.core.record import replace
 from tagguard.errors import FileError
-from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
 from tagguard.shell.files import read_text
 from tagguard.shell.plan_yaml import plan_tree
 
@@ -62,6 +61,9 @@ def resolve_digest_files(plan: Plan) -> Plan:
 
 
 def _read_digest(given: DigestFile, folder: Path, where: str) -> str:
+    # The digest readers, for the plans that name a file (most give digests).
+    from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
+
     location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
     try:
         if given.kind == "oci-layout":
