@@ -48,6 +48,15 @@ def _point(make: Build, field: Build) -> type:
     return Point
 
 
+@pytest.fixture(autouse=True, params=[rec.SHARED_INITS, 0], ids=["shared-init", "compiled-init"])
+def init_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Every test twice: a record's first instances are made by the shared __init__, later
+    ones by the compiled one (with 0, every instance is)."""
+    shared: int = request.param
+    monkeypatch.setattr(rec, "SHARED_INITS", shared)
+    return shared
+
+
 @pytest.fixture(params=KINDS)
 def kit(request: pytest.FixtureRequest) -> tuple[Build, Build, Build]:
     made: tuple[Build, Build, Build] = request.param
@@ -240,7 +249,61 @@ def test_a_method_the_class_defines_wins(kit: tuple[Build, Build, Build]) -> Non
     assert repr(Named("x")) == "<x>"
 
 
-@pytest.mark.parametrize("method", ["__init__", "__eq__", "__hash__"])
+def test_init_is_compiled_once_a_class_has_made_its_share_of_instances(init_path: int) -> None:
+    posted: list[int] = []
+
+    @rec.record
+    class Lazy:
+        x: int
+        y: tuple[int, ...] = rec.field(default_factory=tuple)
+
+        def __post_init__(self) -> None:
+            posted.append(self.x)
+
+    stand_in = Lazy.__dict__["__init__"]
+    for number in range(init_path):
+        assert Lazy(number).y == ()
+        assert Lazy.__dict__["__init__"] is stand_in  # within the class's share
+    Lazy(init_path)  # one more than the share
+    compiled = Lazy.__dict__["__init__"]
+    assert compiled is not stand_in
+    assert compiled.__qualname__.endswith("Lazy.__init__")
+    assert Lazy(7, (1,)) == Lazy(x=7, y=(1,))
+    assert Lazy.__dict__["__init__"] is compiled
+    assert posted == [*range(init_path + 1), 7, 7]  # __post_init__ ran on both paths
+
+
+def test_a_call_the_shared_init_cannot_bind_gets_pythons_own_error() -> None:
+    """Too many, unknown, repeated or missing arguments go to the compiled __init__ at once:
+    the error is the one Python (and a dataclass) gives."""
+
+    @rec.record
+    class Ours:
+        alpha: int
+        beta: str = "b"
+
+    @dataclasses.dataclass(frozen=True)
+    class Theirs:
+        alpha: int
+        beta: str = "b"
+
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        ((), {}),
+        ((1, "a", 3), {}),
+        ((1,), {"gamma": 1}),
+        ((1,), {"alpha": 2}),
+        ((), {"beta": "x"}),
+    ]
+    for args, keywords in calls:
+        with pytest.raises(TypeError) as ours:
+            Ours(*args, **keywords)
+        with pytest.raises(TypeError) as theirs:
+            Theirs(*args, **keywords)
+        assert str(ours.value).split("()", 1)[1] == str(theirs.value).split("()", 1)[1]
+    assert Ours(1, beta="c") == Ours(alpha=1, beta="c")
+
+
+@pytest.mark.parametrize("method", ["__eq__", "__hash__"])
 def test_the_hot_methods_are_compiled_once_on_first_use(method: str) -> None:
     @rec.record
     class Lazy:
