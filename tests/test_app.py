@@ -106,6 +106,20 @@ def test_the_check_asks_ahead_then_the_root_settles_and_closes(recorded: Recorde
     assert recorded.calls == ["prefetch [('harbor.example.com', 'platform')]", "settle", "close"]
 
 
+def test_a_command_prints_before_the_sources_are_let_go(recorded: Recorded) -> None:
+    """`checked` holds the sources (and the HTTP session) until its block has printed."""
+    with app.checked(options(), [REF], [], lambda s, g: Report(), redactor=Redactor()) as report:
+        recorded.calls.append("printed")
+        assert report.exit_code == 0
+    assert recorded.calls == ["settle", "printed", "close"]
+    with (
+        pytest.raises(RuntimeError),
+        app.checked(options(), [REF], [], lambda s, g: Report(), redactor=Redactor()),
+    ):
+        raise RuntimeError("a reporter failed")
+    assert recorded.calls[-1] == "close"  # let go even so
+
+
 def failing(sources: Any, globs: str | None) -> Report:
     raise StateError("harbor.example.com: no answer")
 

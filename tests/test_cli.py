@@ -245,7 +245,7 @@ def test_internal_errors_are_one_line_without_debug(
         raise RuntimeError("boom\nsecond line")
 
     # A bug past the command line (here: where the check runs).
-    monkeypatch.setattr(tagguard.app, "run_check", explode)
+    monkeypatch.setattr(tagguard.app, "checked", explode)
     code, _, err = run(capsys, "push", "harbor.example.com/platform/api:v1", *OFFLINE)
     assert code == 2
     assert err == (

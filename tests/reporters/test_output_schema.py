@@ -276,7 +276,7 @@ def test_an_internal_error_is_an_error_document_too(
     def crash(*args: object, **kwargs: object) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(app, "run_check", crash)  # a bug where the check runs
+    monkeypatch.setattr(app, "checked", crash)  # a bug where the check runs
     code, out, err = tagguard("push", "h.io/p/app:v1", "--digest", A, *OFFLINE, "--format", "json")
     assert code == 2
     error = output_json(out)["error"]

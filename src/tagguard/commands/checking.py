@@ -22,17 +22,18 @@ def finish(
     *,
     hosts: Sequence[str] = (),
 ) -> int:
-    """`app.run_check`, printed in the chosen format; the exit code."""
+    """`app.checked`'s report, printed in the chosen format before the sources are let go;
+    the exit code."""
     redactor = context.redactor()
-    report = app.run_check(options, targets, others, check, redactor=redactor, hosts=hosts)
-    return output.emit(
-        report,
-        output_format=options.output_format,
-        color=options.color,
-        quiet=options.quiet,
-        reports=options.reports,
-        redactor=redactor,
-    )
+    with app.checked(options, targets, others, check, redactor=redactor, hosts=hosts) as report:
+        return output.emit(
+            report,
+            output_format=options.output_format,
+            color=options.color,
+            quiet=options.quiet,
+            reports=options.reports,
+            redactor=redactor,
+        )
 
 
 def parse_references(
