@@ -100,8 +100,8 @@ def test_the_check_asks_ahead_then_the_root_settles_and_closes(recorded: Recorde
         sources.prefetch([("harbor.example.com", "platform")], {})  # as tagguard.check does
         return Report()
 
-    found = app.run_check(options(), [REF], [], check, redactor=Redactor())
-    assert found.exit_code == 0
+    with app.checked(options(), [REF], [], check, redactor=Redactor()) as found:
+        assert found.exit_code == 0
     # Asked once, by the check: the composition root adds no prefetch of its own.
     assert recorded.calls == ["prefetch [('harbor.example.com', 'platform')]", "settle", "close"]
 
@@ -125,13 +125,14 @@ def failing(sources: Any, globs: str | None) -> Report:
 
 
 def test_an_unreadable_registry_fails_closed(recorded: Recorded) -> None:
-    with pytest.raises(StateError):
-        app.run_check(options(), [REF], [], failing, redactor=Redactor())
+    with pytest.raises(StateError), app.checked(options(), [REF], [], failing, redactor=Redactor()):
+        pass
     assert recorded.calls == ["close"]
 
 
 def test_on_error_warn_turns_it_into_a_warning(recorded: Recorded) -> None:
-    found = app.run_check(options(on_error="warn"), [REF], [], failing, redactor=Redactor())
+    with app.checked(options(on_error="warn"), [REF], [], failing, redactor=Redactor()) as found:
+        pass
     assert found.exit_code == 0
     assert [w.code for w in found.warnings] == ["undecided"]
     assert "harbor.example.com: no answer" in found.warnings[0].message

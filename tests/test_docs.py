@@ -84,7 +84,7 @@ def named_in(text: str) -> tuple[list[str], list[str]]:
 def test_the_page_names_code() -> None:
     """Not a vacuous pass: the page does name modules, functions and files."""
     dotted, paths = named_in(PAGE.read_text(encoding="utf-8"))
-    assert "tagguard.app.run_check" in dotted
+    assert "tagguard.app.checked" in dotted
     assert "tagguard.core.decide.decide_write" in dotted
     assert "tests/test_architecture.py" in paths
     assert len(dotted) > 30

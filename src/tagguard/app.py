@@ -3,7 +3,7 @@
 It is the one place that builds what a run talks to: the sources of rules and state (files
 offline; the live Harbor of each registry otherwise), the HTTP session, the credentials, the
 Harbor and registry clients, each handed the run's redactor. The commands, the docker plugin
-and the git hook call `run_check` (or `checked`); nothing else builds a client.
+and the git hook enter `checked`; nothing else builds a client.
 
 Where rules and state come from: with both --rules-file and --state-file, the files and no
 network at all; otherwise the live Harbor of each reference's registry (either file may
@@ -43,23 +43,6 @@ class Built(NamedTuple):
     http: Http | None
 
 
-def run_check(
-    options: Options,
-    targets: Sequence[Reference],
-    others: Sequence[Reference],
-    check: Check,
-    *,
-    redactor: Redactor,
-    hosts: Sequence[str] = (),
-) -> Report:
-    """Builds the sources, runs the check and returns its report, not yet rendered (the
-    docker plugin prints its own lines); --on-error warn turns an unreadable registry into
-    a warning (exit 0). The check asks its questions ahead itself (tagguard.check), before
-    the modules that decide are imported."""
-    with checked(options, targets, others, check, redactor=redactor, hosts=hosts) as report:
-        return report
-
-
 @contextmanager
 def checked(
     options: Options,
@@ -70,9 +53,12 @@ def checked(
     redactor: Redactor,
     hosts: Sequence[str] = (),
 ) -> Iterator[Report]:
-    """`run_check`'s report, the sources held until the block ends: a command prints the
-    report first and lets the HTTP session go after, as closing its pooled connections
-    takes up to a millisecond that the verdict need not wait for."""
+    """Builds the sources and runs the check: its report, not yet rendered, for the block
+    to print (each command in its format, the docker plugin its own lines), the sources and
+    the HTTP session held until the block ends: closing the pooled connections takes up to
+    a millisecond that the verdict need not wait for. --on-error warn turns an unreadable
+    registry into a warning (exit 0). The check asks its questions ahead itself
+    (tagguard.check), before the modules that decide are imported."""
     built = build_sources(options, targets, others, redactor=redactor, hosts=hosts)
     try:
         yield _report(built.sources, options, check)

@@ -224,7 +224,7 @@ def _identity(
 
 def _check(images: Sequence[_Image], targets: Sequence[Reference], redactor: Redactor) -> Report:
     """One session for every image of the command; one line per reference on stderr."""
-    from tagguard.app import run_check
+    from tagguard.app import checked
     from tagguard.check import Image, check_images
     from tagguard.core.state import Sources
 
@@ -232,9 +232,9 @@ def _check(images: Sequence[_Image], targets: Sequence[Reference], redactor: Red
         pushed = [Image(tuple(i.targets), i.digest, i.label) for i in images]
         return check_images(sources, globs, pushed)
 
-    report = run_check(_options(), targets, [], check, redactor=redactor)
-    sys.stderr.write("".join(f"{line}\n" for line in lines(report, redactor)))
-    return report
+    with checked(_options(), targets, [], check, redactor=redactor) as report:
+        sys.stderr.write("".join(f"{line}\n" for line in lines(report, redactor)))
+        return report
 
 
 def lines(report: Report, redactor: Redactor) -> list[str]:
