@@ -2,8 +2,8 @@
 
 It is the one place that builds what a run talks to: the sources of rules and state (files
 offline; the live Harbor of each registry otherwise), the HTTP session, the credentials, the
-Harbor and registry clients, each handed the run's redactor. The commands, the docker plugin
-and the git hook enter `checked`; nothing else builds a client.
+Harbor and registry clients, each handed the run's redactor. The commands (and through the
+plan command the git hook) and the docker plugin enter `checked`; nothing else builds a client.
 
 Where rules and state come from: with both --rules-file and --state-file, the files and no
 network at all; otherwise the live Harbor of each reference's registry (either file may

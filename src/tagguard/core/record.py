@@ -282,7 +282,7 @@ def _bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str,
             return None
         bound[name] = value
     required: tuple[str, ...] = cls.__record_required__  # type: ignore[attr-defined]
-    if len(bound) < len(required) or any(name not in bound for name in required):
+    if any(name not in bound for name in required):
         return None
     return bound
 
