@@ -348,9 +348,11 @@ def test_state_schema_accepts_exactly_what_the_loader_accepts(tmp_path: Path, da
 
 def test_the_state_generator_reaches_both_answers_and_every_form() -> None:
     # The agreement test proves little if the generator never makes a valid artifact form.
+    # Valid files are rare draws (about 1 in 80 for the flat form): a random seed missed one
+    # now and then, so this asks of one fixed sequence of draws, the same on every run.
     seen: set[tuple[bool, str]] = set()
 
-    @settings(max_examples=400, database=None)
+    @settings(max_examples=400, database=None, derandomize=True)
     @given(data=state_files)
     def collect(data: Any) -> None:
         if isinstance(data, dict) and data:
