@@ -6,11 +6,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import responses
 
+from tagguard import __version__
 from tagguard.errors import RemoteError
 from tagguard.shell.http import Http, TransportOptions, _retry_after_seconds
 
@@ -281,3 +284,91 @@ def test_the_proxy_environment_applies_per_origin_read_once(
         "origin /api/v2.0/d",
     ]
     assert reads == ["http://harbor.invalid/api/v2.0/a", f"http://localhost:{origin}/api/v2.0/b"]
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Sets a cookie, and answers with the credential headers it was sent."""
+
+    def do_GET(self) -> None:
+        seen = {name: self.headers.get(name) for name in ("Authorization", "Cookie", "User-Agent")}
+        body = repr(seen).encode()
+        self.send_response(200)
+        self.send_header("Set-Cookie", "sid=from-the-server; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_no_netrc_entry_and_no_cookie_goes_with_a_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests' Session.request adds ~/.netrc credentials for the host and sends back the
+    # cookies it was given; tagguard sends only the headers it was asked to send.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    netrc = tmp_path / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-password\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    client = Http(TransportOptions(retries=0, timeout=5.0))
+    try:
+        url = f"http://127.0.0.1:{port}/api/v2.0/systeminfo"
+        first = client.request("GET", url, what="x").body.decode()
+        second = client.request("GET", url, auth_header="Basic given", what="x").body.decode()
+        # requests itself would have sent both: the check that this test can fail.
+        plain = requests.Session()
+        plain.get(url, timeout=5)
+        told = plain.get(url, timeout=5).text
+        plain.close()
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
+    agent = f"tagguard/{__version__}"
+    assert first == repr({"Authorization": None, "Cookie": None, "User-Agent": agent})
+    assert second == repr({"Authorization": "Basic given", "Cookie": None, "User-Agent": agent})
+    assert "Basic " in told
+    assert "sid=from-the-server" in told
+
+
+@pytest.mark.parametrize(
+    ("verify", "bundle", "expected"),
+    [
+        (True, "/etc/ssl/from-the-environment.pem", "/etc/ssl/from-the-environment.pem"),
+        (True, None, True),
+        (False, "/etc/ssl/from-the-environment.pem", False),  # --insecure: no bundle at all
+    ],
+)
+def test_the_ca_bundle_of_the_environment_is_what_requests_would_take(
+    monkeypatch: pytest.MonkeyPatch, verify: bool, bundle: str | None, expected: object
+) -> None:
+    # REQUESTS_CA_BUNDLE is requests' to read (README: TLS is verified against it when set);
+    # tagguard hands the adapter what requests' own reading of the environment gives.
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    if bundle is None:
+        monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    else:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", bundle)
+    handed: list[object] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def recording(
+        self: requests.adapters.HTTPAdapter, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        handed.append(kwargs["verify"])
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", recording)
+    with _serving("origin") as port:
+        client = Http(TransportOptions(retries=0, timeout=5.0, verify=verify))
+        try:
+            client.request("GET", f"http://127.0.0.1:{port}/a", what="x")
+            client.request("GET", f"http://127.0.0.1:{port}/b", what="x")
+        finally:
+            client.close()
+    assert handed == [expected, expected]

@@ -10,6 +10,15 @@ every request goes through `Http.request`, which:
 * follows redirects itself, dropping credentials whenever the host changes;
 * reads at most `max_bytes` of a body, so a hostile server cannot exhaust memory;
 * shares one pooled session (connections are reused across requests and threads).
+
+Each request goes straight to the session's adapter (`HTTPAdapter.send`), not through
+`Session.request`, which on every call merges the cookie jar, looks in ~/.netrc for the
+host, runs the hooks and reads the proxy and CA variables of the environment. tagguard
+wants none of that per request: its credentials are its own (a ~/.netrc entry would follow
+any host it talks to), it keeps no cookies (each request carries its own credentials), and
+the environment is read once per origin, by requests itself (`Http._environment`). The
+proxies, CA bundle and TLS handling are requests' own. On the default bench plan this took
+5 ms of CPU off a run (41 runs, paired; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -63,35 +72,6 @@ class Answer:
         return self.headers.get(name.lower())
 
 
-class _Session(requests.Session):
-    """A requests session that reads the environment's proxy and CA settings once per origin.
-
-    requests reads them on every request (`merge_environment_settings`: the proxy variables,
-    scanned twice through the whole environment, then NO_PROXY against the host): a request
-    to the test Harbor took 1.6 ms of CPU with 35 variables set and 2.2 ms with 185, and 1.2
-    and 1.5 ms read once (in-process, medians of 3); the environment does not change during a
-    run. What is read is what requests would read: the first request to each origin asks
-    requests itself, with the same arguments."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._settings: dict[tuple[str, object, object, object], _Settings] = {}
-
-    def merge_environment_settings(
-        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> _Settings:
-        if proxies or not isinstance(url, str):
-            # Explicit proxies are merged per request (tagguard passes none).
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        key = (_origin(url), stream, verify, cert)
-        found = self._settings.get(key)
-        if found is None:
-            found = super().merge_environment_settings(url, proxies, stream, verify, cert)
-            self._settings[key] = found
-        # A fresh dict per request, as requests hands out: nothing it does can alter the cache.
-        return {**found, "proxies": dict(found["proxies"])}
-
-
 @record(frozen=False)
 class Http:
     options: TransportOptions = field(default_factory=TransportOptions)
@@ -105,15 +85,13 @@ class Http:
     observe: Callable[[str, str, int | None, float], None] | None = None
     session: requests.Session = field(init=False)
     started: float = field(init=False)
+    _settings: dict[str, _Settings] = field(default_factory=dict, init=False)
     requests_made: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
-        self.session = _Session()
+        self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        # Proxies still come from the environment, but a (no-op) session auth stops requests
-        # from adding ~/.netrc credentials, which would follow any host tagguard talks to.
-        self.session.auth = _no_auth
         adapter = HTTPAdapter(
             pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
         )
@@ -231,15 +209,20 @@ class Http:
     def _attempt(
         self, method: str, url: str, headers: dict[str, str], what: str, timeout: float
     ) -> Answer:
+        settings = self._environment(url)
+        # requests gives back the `verify` it was handed unless the environment names a CA
+        # bundle; None only in its types.
+        verify = self.options.verify if settings["verify"] is None else settings["verify"]
+        prepared = requests.PreparedRequest()
         try:
-            response = self.session.request(
-                method,
-                url,
-                headers=headers,
-                timeout=(timeout, timeout),
-                allow_redirects=False,
+            prepared.prepare(method=method, url=url, headers={**self.session.headers, **headers})
+            response = self.session.get_adapter(url).send(
+                prepared,
                 stream=True,
-                verify=self.options.verify,
+                timeout=(timeout, timeout),
+                verify=verify,
+                cert=settings["cert"],
+                proxies=settings["proxies"],
             )
         except requests.exceptions.SSLError as error:
             cause = _cause(error)
@@ -270,6 +253,20 @@ class Http:
             response.close()
         headers_lower = {k.lower(): v for k, v in response.headers.items()}
         return Answer(response.status_code, headers_lower, body, url)
+
+    def _environment(self, url: str) -> _Settings:
+        """What requests reads from the environment for `url` (HTTP(S)_PROXY against
+        NO_PROXY, REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE when verifying), asked of requests
+        itself, once per origin: the environment does not change during a run. Two workers
+        asking first at once both read it, and get the same."""
+        origin = _origin(url)
+        found = self._settings.get(origin)
+        if found is None:
+            found = self.session.merge_environment_settings(
+                url, {}, True, self.options.verify, None
+            )
+            self._settings[origin] = found
+        return found
 
     def _read(self, response: requests.Response, method: str, what: str, url: str) -> bytes:
         limit = self.options.max_bytes
@@ -329,10 +326,6 @@ def _tls_hint(cause: str) -> str:
 
 def _seconds(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
-
-
-def _no_auth(request: Any) -> Any:
-    return request
 
 
 def _origin(url: str) -> str:
