@@ -6,11 +6,16 @@ docs/performance.md, measured with the commands it gives. The floor's arithmetic
 
 from __future__ import annotations
 
+import base64
 import math
+import os
 import re
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from bench.floor import Repository, budget, fewest_rounds, schedule_rounds
@@ -124,6 +129,18 @@ def test_quick_scenario_reports_every_figure_within_the_request_budget(
     first, last, done = (float(phases[i]) for i in (1, 2, 3))
     assert 0 < first <= last < done
     assert done == float(figures["tagguard_s"])
+    # --verbose also times the stack alone, which made every request tagguard made (bench/run
+    # exits 1 otherwise); its ratios are to the figures above.
+    stack = re.search(
+        rf"the same {figures['requests']} requests at once .*: ([\d.]+) s, ([\d.]+)x floor_s; "
+        r"tagguard ([\d.]+)x the stack alone",
+        out,
+    )
+    assert stack, out
+    stack_s, vs_floor, tagguard_vs = (float(stack[i]) for i in (1, 2, 3))
+    assert stack_s > 0
+    assert abs(vs_floor - stack_s / float(figures["floor_s"])) < 0.01 + vs_floor * 0.01
+    assert abs(tagguard_vs - float(figures["tagguard_s"]) / stack_s) < 0.01 + tagguard_vs * 0.01
 
 
 def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:
@@ -180,3 +197,51 @@ def test_startup_trees_pairs_two_commits() -> None:
     rows = [line for line in done.stdout.splitlines() if line.endswith(")")]
     assert len(rows) == 4  # (--version, offline push) x (cpu, wall)
     assert all("x (quartiles " in row for row in rows)
+
+
+class _Lists(BaseHTTPRequestHandler):
+    """Answers the credentials bench/stack_client.py is given with a JSON list; anyone else
+    with 401, as Harbor does."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.seen.append(self.path)
+        good = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"u:p").decode()
+        body = b"[]" if good else b'{"errors": []}'
+        self.send_response(200 if good else 401)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("password", "code"), [("p", 0), ("wrong", 1)])
+def test_the_stack_alone_asks_every_url_and_fails_loudly(
+    tmp_path: Path, password: str, code: int
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Lists)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Lists.seen = []
+    urls = [f"http://127.0.0.1:{server.server_address[1]}/api/v2.0/{n}" for n in range(5)]
+    listed = tmp_path / "urls.txt"
+    listed.write_text("\n".join(urls))
+    try:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "stack_client.py"), str(listed), "2"],
+            env={**os.environ, "TAGGUARD_USERNAME": "u", "TAGGUARD_PASSWORD": password},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == code, done.stderr
+    if code == 0:
+        assert sorted(_Lists.seen) == [f"/api/v2.0/{n}" for n in range(5)]
+    else:
+        assert "401" in done.stderr
