@@ -28,10 +28,16 @@ import yaml  # noqa: F401
 
 
 def main() -> None:
+    user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
+    if len(sys.argv) != 3 or not sys.argv[2].isdigit() or user is None or password is None:
+        sys.exit(
+            "usage: TAGGUARD_USERNAME=... TAGGUARD_PASSWORD=... "
+            "python bench/stack_client.py URLS_FILE CONCURRENCY"
+        )
     urls = Path(sys.argv[1]).read_text(encoding="utf-8").split()
     width = int(sys.argv[2])
     session = requests.Session()
-    session.auth = (os.environ["TAGGUARD_USERNAME"], os.environ["TAGGUARD_PASSWORD"])
+    session.auth = (user, password)
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=width))
 
     def get(url: str) -> object:
