@@ -222,7 +222,9 @@ class Http:
                 timeout=(timeout, timeout),
                 verify=verify,
                 cert=settings["cert"],
-                proxies=settings["proxies"],
+                # A copy: the read is shared by every worker, and nothing requests does
+                # with it may reach the next request.
+                proxies=dict(settings["proxies"]),
             )
         except requests.exceptions.SSLError as error:
             cause = _cause(error)
