@@ -61,6 +61,15 @@ def test_a_bad_report_file_is_refused(tmp_path: Path, entry: str, message: str) 
         report_files([entry])
 
 
+def test_a_report_path_that_cannot_be_looked_at_is_one_line(tmp_path: Path) -> None:
+    """stat() fails with an error pathlib does not take for "absent" (here a name too long;
+    as a user, EACCES under a folder that may not be searched): still a refusal naming the
+    entry, not an internal error."""
+    entry = f"json={tmp_path / ('x' * 300)}.json"
+    with pytest.raises(InputError, match=r"^--report json=.*: cannot use .*: File name too long$"):
+        report_files([entry])
+
+
 def test_a_report_name_given_twice_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="--report json is given twice"):
         report_files([f"json={tmp_path / 'a'}", f"json={tmp_path / 'b'}"])

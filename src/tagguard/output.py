@@ -93,6 +93,16 @@ def report_files(entries: Sequence[str]) -> dict[str, str]:
 
 
 def check_report_path(entry: str, path: Path) -> None:
+    try:
+        _check_report_folder(entry, path)
+    except OSError as error:
+        # A path that cannot even be looked at (a folder on the way that may not be
+        # searched, a name too long): the same one line as any other unusable path.
+        reason = error.strerror or type(error).__name__
+        raise InputError(f"--report {entry}: cannot use {path}: {reason}") from None
+
+
+def _check_report_folder(entry: str, path: Path) -> None:
     if path.is_dir():
         raise InputError(f"--report {entry}: {path} is a folder; name a file")
     folder = path.parent
