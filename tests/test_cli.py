@@ -596,3 +596,29 @@ def test_a_plan_loads_only_its_own_command_module() -> None:
     printed, modules = loaded("plan", str(EXAMPLES / "release-plan.yml"), *OFFLINE)
     assert "blocked" in printed  # the example plan moves immutable tags
     assert modules & _COMMAND_MODULES == {"tagguard.commands.plans"}
+
+
+def test_a_misspelt_rules_file_field_is_warned_about_where_it_changes_the_verdict(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`tag_selector` for `tag_selectors`: Harbor would store the rule without tag selectors,
+    which never matches, so the tag is mutable (Harbor's verdict, kept); the run says why."""
+    rules = json.loads(Path(RULES).read_text(encoding="utf-8"))
+    shared = rules if isinstance(rules, list) else rules["platform"]
+    for entry in shared:
+        entry["tag_selector"] = entry.pop("tag_selectors")
+    typo = tmp_path / "typo.json"
+    typo.write_text(json.dumps(shared), encoding="utf-8")
+    args = ["harbor.example.com/platform/api:v1.4.0", "--digest", OTHER]
+    code, out, err = run(
+        capsys, "push", *args, "--rules-file", str(typo), "--state-file", STATE, "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    data = output_json(out)
+    assert data["decisions"][0]["decision"] == "allow"
+    warned = [w for w in data["warnings"] if w["code"] == "ignored-field"]
+    assert warned, data["warnings"]
+    assert "'tag_selector' (did you mean 'tag_selectors'?)" in warned[0]["message"]
+    assert warned[0]["project"] == "platform"
+    code, out, _ = run(capsys, "lint", "--rules-file", str(typo))
+    assert "[ignored-field]" in out

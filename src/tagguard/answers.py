@@ -55,6 +55,17 @@ class Answers:
                         ref.project,
                     )
                 )
+            for rule in found.rules or ():
+                if rule.ignored:
+                    self.report.warn(
+                        Notice(
+                            "ignored-field",
+                            f"project {ref.project}: {rule.ignored_sentence()}",
+                            ref.registry,
+                            ref.project,
+                            rule.id,
+                        )
+                    )
         return self._rules[key]
 
     def artifact(self, repo: RepoKey, reference: str) -> ArtifactInfo | None:

@@ -297,3 +297,16 @@ def test_json_findings_carry_the_example_name() -> None:
     with pytest.raises(PatternError):
         glob.harbor_match("rc{1,2", example)
     assert by_code["signature-tags-immutable"]["example"] == SIGNATURE_TAG
+
+
+def test_a_field_harbor_never_reads_is_a_warning_naming_it() -> None:
+    typo = rule(1, tag="v*")
+    typo["tag_selectors"][0]["patern"] = typo["tag_selectors"][0].pop("pattern")
+    findings = lint_rules(parse_rules([typo], "rules.json", note_ignored=True), glob.NEWEST)
+    found = only(findings, "ignored-field")
+    assert found.level is Level.WARNING
+    assert "'tag_selectors[0].patern' (did you mean 'pattern'?)" in found.message
+    # What Harbor then does: an empty pattern, which matches every tag.
+    assert evaluate(
+        parse_rules([typo], "rules.json"), "proj/app", "anything", glob.NEWEST
+    ).immutable

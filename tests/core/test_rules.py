@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import MappingProxyType
 from typing import Any
 
@@ -10,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagguard.core import glob
+from tagguard.core.record import replace
 from tagguard.core.rules import (
     Evaluation,
     Rule,
@@ -578,3 +580,57 @@ def test_a_page_of_rules_is_refused_as_the_whole_list_is(bad: object) -> None:
         parse_rules(items[100:], "rules of project 'p'", 100)
     assert "rule #151" in str(whole.value)
     assert str(page.value) == str(whole.value)
+
+
+def _typo(rule: dict[str, Any], path: tuple[str | int, ...], new: str) -> dict[str, Any]:
+    """`rule` with the key at `path` renamed to `new` (a person's typo in a rules file)."""
+    copied = json.loads(json.dumps(rule))
+    *parents, last = path
+    holder: Any = copied
+    for step in parents:
+        holder = holder[step]
+    holder[new] = holder.pop(last)
+    return copied
+
+
+@pytest.mark.parametrize(
+    ("path", "typo", "named", "suggestion"),
+    [
+        (("tag_selectors",), "tag_selector", "'tag_selector'", "'tag_selectors'"),
+        (("tag_selectors", 0, "pattern"), "patern", "'tag_selectors[0].patern'", "'pattern'"),
+        (
+            ("scope_selectors", "repository"),
+            "repositories",
+            "'scope_selectors.repositories'",
+            "'repository'",
+        ),
+        (
+            ("scope_selectors", "repository", 0, "decoration"),
+            "decorations",
+            "'scope_selectors.repository[0].decorations'",
+            "'decoration'",
+        ),
+    ],
+)
+def test_a_rules_file_records_what_harbor_never_reads(
+    path: tuple[str | int, ...], typo: str, named: str, suggestion: str
+) -> None:
+    """Harbor's ImmutableRule and ImmutableSelector (swagger.yaml) have fixed fields; its JSON
+    decoder (go-swagger's generated models, encoding/json) drops any other without a word,
+    and the matcher reads only the `repository` scope (src/pkg/immutable/match/rule/
+    match.go, Match). The verdict stays Harbor's; the rule says what was dropped."""
+    (read,) = parse_rules([_typo(rule_json(1), path, typo)], "f.json", note_ignored=True)
+    assert len(read.ignored) == 1
+    sentence = read.ignored_sentence()
+    assert sentence.startswith(f"rule 1 has a field Harbor never reads: {named}")
+    assert f"(did you mean {suggestion}?)" in sentence
+    # Read as Harbor sent it, the same rule notes nothing: what Harbor sends, it knows.
+    (live,) = parse_rules([_typo(rule_json(1), path, typo)], "answer")
+    assert live.ignored == ()
+    assert replace(live, ignored=read.ignored) == read
+
+
+def test_a_rules_file_with_only_harbors_fields_records_nothing() -> None:
+    full = {**rule_json(1), "priority": 0, "disabled": False, "params": {}}
+    full["tag_selectors"][0]["extras"] = ""
+    assert parse_rules([full], "f.json", note_ignored=True)[0].ignored == ()

@@ -98,6 +98,8 @@ class _RuleLinter:
         rule = self.rule
         if rule.disabled:
             self.add(Level.INFO, "disabled", f"rule {rule.id} is disabled, so Harbor skips it")
+        if rule.ignored:
+            self.add(Level.WARNING, "ignored-field", rule.ignored_sentence())
         if not rule.repository_selectors:
             missing = (
                 "no repository selector"

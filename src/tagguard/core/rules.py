@@ -61,6 +61,23 @@ class Rule:
     other_scopes: tuple[str, ...] = ()
     # Position in the source list, for messages that point back at the input.
     index: int = 0
+    # What of a rules file's rule Harbor never reads, as `tag_selector` or
+    # `tag_selectors[0].patern` (fields its model does not have: its JSON decoder drops
+    # them without a word) or `scope_selectors.repositories` (a scope the matcher does not
+    # read): the rule is matched without them. Only read from files
+    # (`parse_rules(..., note_ignored=True)`): what Harbor sends, it knows.
+    ignored: tuple[str, ...] = ()
+
+    def ignored_sentence(self) -> str:
+        """What `ignored` means, for lint and the run's warning ("" when nothing is)."""
+        if not self.ignored:
+            return ""
+        named = ", ".join(f"{path!r}{_did_you_mean(path)}" for path in self.ignored)
+        one = len(self.ignored) == 1
+        return (
+            f"rule {self.id} has {'a field' if one else 'fields'} Harbor never reads: {named}; "
+            f"Harbor matches the rule without {'it' if one else 'them'}"
+        )
 
     @property
     def repository_selector(self) -> SelectorSpec | None:
@@ -610,21 +627,77 @@ def _select_repository(
 # ----------------------------------------------------------------------------- parsing
 
 
-def parse_rules(data: object, source: str, start: int = 0) -> tuple[Rule, ...]:
+# The fields of Harbor's ImmutableRule and ImmutableSelector (swagger.yaml).
+RULE_FIELDS: Final = frozenset(
+    (
+        "id",
+        "priority",
+        "disabled",
+        "action",
+        "template",
+        "params",
+        "tag_selectors",
+        "scope_selectors",
+    )
+)
+SELECTOR_FIELDS: Final = frozenset(("kind", "decoration", "pattern", "extras"))
+
+
+def parse_rules(
+    data: object, source: str, start: int = 0, *, note_ignored: bool = False
+) -> tuple[Rule, ...]:
     """Rules from the JSON array Harbor's API returns; `source` names it in errors.
 
     Shapes Go's JSON decoder would refuse (a string id, a list where an object belongs)
     are refused here too, naming the rule and field. Absent fields are Go zero values.
     `start` is where the array starts in a longer list read page by page: the rules' indexes,
-    and the numbers errors give them, count from there.
+    and the numbers errors give them, count from there. With `note_ignored` (a file a person
+    wrote), each rule records the fields Harbor would drop (`Rule.ignored`).
     """
     if not isinstance(data, list):
         raise RulesError(f"{source}: expected a JSON array of rules, found {_json_type(data)}")
     specs: dict[tuple[object, ...], SelectorSpec] = {}
     return tuple(
-        _quick_rule(item, index, specs) or _parse_rule(item, f"{source}: rule #{index + 1}", index)
+        (None if note_ignored and _unknown_fields(item) else _quick_rule(item, index, specs))
+        or _parse_rule(item, f"{source}: rule #{index + 1}", index, note_ignored=note_ignored)
         for index, item in enumerate(data, start)
     )
+
+
+def _unknown_fields(item: object) -> tuple[str, ...]:
+    """The paths of the fields of a rule object (and of its selector objects) that Harbor's
+    model does not have; () for anything that is not such an object."""
+    if not isinstance(item, Mapping):
+        return ()
+    found = [str(key) for key in item if key not in RULE_FIELDS]
+    selectors: list[tuple[str, object]] = [("tag_selectors", item.get("tag_selectors"))]
+    scopes = item.get("scope_selectors")
+    if isinstance(scopes, Mapping):
+        selectors += [(f"scope_selectors.{key}", value) for key, value in scopes.items()]
+        found += [f"scope_selectors.{key}" for key in scopes if key != REPOSITORY_SCOPE]
+    for where, value in selectors:
+        if isinstance(value, list):
+            for position, entry in enumerate(value):
+                if isinstance(entry, Mapping):
+                    found += [
+                        f"{where}[{position}].{key}" for key in entry if key not in SELECTOR_FIELDS
+                    ]
+    return tuple(found)
+
+
+def _did_you_mean(path: str) -> str:
+    """` (did you mean 'tag_selectors'?)` for a near miss of a known field, else ""."""
+    import difflib  # a misspelt rules file's only
+
+    name = path.rsplit(".", 1)[-1]
+    if "[" in path:
+        known: frozenset[str] = SELECTOR_FIELDS
+    elif path.startswith("scope_selectors."):
+        known = frozenset((REPOSITORY_SCOPE,))
+    else:
+        known = RULE_FIELDS
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 _INT64: Final = range(-(2**63), 2**63)
@@ -704,7 +777,7 @@ def _quick_selectors(
     return tuple(out)
 
 
-def _parse_rule(item: object, where: str, index: int) -> Rule:
+def _parse_rule(item: object, where: str, index: int, *, note_ignored: bool = False) -> Rule:
     if not isinstance(item, Mapping):
         raise RulesError(f"{where}: expected an object, found {_json_type(item)}")
     rule_id = _integer(item.get("id", 0), f"{where}: id")
@@ -735,6 +808,7 @@ def _parse_rule(item: object, where: str, index: int) -> Rule:
         tag_selectors=tag_selectors,
         other_scopes=other_scopes,
         index=index,
+        ignored=_unknown_fields(item) if note_ignored else (),
     )
 
 

@@ -161,11 +161,13 @@ def load_rules_file(path: str) -> RulesTable:
 
     try:
         if isinstance(data, list):
-            return RulesTable(shared=parse_rules(data, path), origin=path)
+            return RulesTable(shared=parse_rules(data, path, note_ignored=True), origin=path)
         if isinstance(data, Mapping):
             by_project: dict[str, tuple[Rule, ...]] = {}
             for project, rules in data.items():
-                by_project[project] = parse_rules(rules, f"{path}: project {project!r}")
+                by_project[project] = parse_rules(
+                    rules, f"{path}: project {project!r}", note_ignored=True
+                )
             return RulesTable(by_project=by_project, origin=path)
     except FileError:
         raise
