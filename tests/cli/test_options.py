@@ -316,3 +316,22 @@ def test_help_names_each_variable(capsys: pytest.CaptureFixture[str]) -> None:
     for name in ("TAGGUARD_TIMEOUT", "TAGGUARD_DIGEST", "TAGGUARD_CREDENTIALS", "TAGGUARD_COLOR"):
         assert name in out
     assert API_DIGEST != OTHER
+
+
+@pytest.mark.parametrize(
+    ("command", "shown"),
+    [
+        ("lint", "[text|json]"),
+        ("explain", "[text|json]"),
+        ("push", "[text|json|github|gitlab|sarif]"),
+    ],
+)
+def test_help_shows_the_formats_each_command_prints(
+    capsys: pytest.CaptureFixture[str], command: str, shown: str
+) -> None:
+    """lint and explain print text or json (check_format refuses the others): their help
+    lists those two, not the check commands' five."""
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if line.strip().startswith("--format")]
+    assert line.split()[1] == shown

@@ -72,7 +72,20 @@ _format = (
         "output_format",
         type=click.Choice(FORMATS),
         default=None,
-        help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text; explain and lint: text or json).",
+        help="Output format (default: github in GitHub Actions, gitlab in GitLab CI, else text).",
+    ),
+)
+# explain and lint print text or json: their help shows those two. The choice is still the
+# whole list, so another format (from TAGGUARD_FORMAT, say) gets check_format's one line,
+# which says what the command prints, rather than click's list.
+_text_format = (
+    env_option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        metavar="[text|json]",
+        default=None,
+        help="Output format: text (default) or json.",
     ),
 )
 _reports = (
@@ -193,7 +206,7 @@ _outputs = (
 output_options = apply(_outputs)
 common_options = apply(_files + _format + _reports + _live + _policy + _outputs)
 # explain prints one explanation: no report files, and nothing to warn past.
-explain_options = apply(_files + _format + _live + _outputs)
+explain_options = apply(_files + _text_format + _live + _outputs)
 
 _reference_lists = (
     env_option(
@@ -209,4 +222,5 @@ _reference_lists = (
     ),
 )
 reference_lists = apply(_reference_lists)
-format_options = apply(_format)
+# lint's only: text or json.
+format_options = apply(_text_format)
