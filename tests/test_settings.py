@@ -65,3 +65,19 @@ def test_a_list_is_one_line_and_nothing_is_a_dash() -> None:
     assert shown("harbor-url", ()) == "-"
     assert shown("timeout", None) == "-"
     assert shown("rules-file", "a\nb\x1b[31m") == "a\\nb\\x1b[31m"  # one line, inert
+
+
+def test_a_setting_read_outside_click_is_one_row(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TAGGUARD_USERNAME and TAGGUARD_DEBUG are read by tagguard itself, not by click: when
+    set, their row replaces the option's default one rather than following it."""
+    monkeypatch.setenv("TAGGUARD_USERNAME", "admin")
+    monkeypatch.setenv("TAGGUARD_DEBUG", "1")
+    code, out, _ = run(capsys, "config", "push")
+    assert code == 0
+    keys = [line.split()[0] for line in out.splitlines()[1:]]
+    assert keys == sorted(set(keys))
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert rows["username"].endswith("admin  (TAGGUARD_USERNAME)")
+    assert rows["debug"].endswith("True  (TAGGUARD_DEBUG)")

@@ -52,8 +52,12 @@ def settings(ctx: click.Context, config: ConfigFile) -> list[Setting]:
                 str(option.envvar or ""),
             )
         )
-    found.extend(_credential_variables())
-    return found
+    # A variable read outside click (TAGGUARD_USERNAME, TAGGUARD_DEBUG) is where a
+    # default-valued option's value comes from when it is set: one row for it, not two.
+    variables = list(_credential_variables())
+    replaced = {v.key for v in variables}
+    found = [s for s in found if not (s.key in replaced and s.source == "default")]
+    return sorted([*found, *variables], key=lambda s: s.key)
 
 
 def _source_name(source: ParameterSource | None, option: click.Option, config: ConfigFile) -> str:
