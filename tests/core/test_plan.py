@@ -81,8 +81,10 @@ BAD = [
     (
         "operations:\n  - pull: x\n",
         2,
-        "names exactly one of push, retag, copy, delete, replicate, sign (found none)",
+        "names exactly one of push, retag, copy, delete, replicate, sign (found none; "
+        "the step has 'pull')",
     ),
+    ("operations:\n  - {}\n", 2, "delete, replicate, sign (found none)"),
     (f"operations:\n  - push: {H}/p/app:1\n    retag: x\n", 2, "exactly one of"),
     (
         f"operations:\n  - push: {H}/p/app:1\n    digest: {DIGEST}\n    from: {H}/p/app:2\n",

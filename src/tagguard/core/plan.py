@@ -202,7 +202,9 @@ def _operation(node: Node, fail: Fail) -> PlanOperation:
     fields = _mapping(node, "an operation", fail)
     kinds = [k for k in fields if k in KINDS]
     if len(kinds) != 1:
-        found = ", ".join(kinds) if kinds else "none"
+        found = ", ".join(kinds) or "none"
+        if fields and not kinds:  # name what it has: a misspelt kind (`pussh:`), most often
+            found += "; the step has " + ", ".join(map(repr, fields))
         raise fail(node, f"an operation names exactly one of {', '.join(KINDS)} (found {found})")
     kind = kinds[0]
     if kind == "push":

@@ -77,8 +77,11 @@ def load_json(
             raise FileError(
                 f"{path}: looks like YAML, but {expected}; convert it, e.g. with yq -o=json"
             ) from None
+        # json's "Invalid control character at" is meant to be followed by the position,
+        # which this line gives first.
+        reason = error.msg.removesuffix(" at")
         raise FileError(
-            f"{path}: not valid JSON: line {error.lineno} column {error.colno}: {error.msg}"
+            f"{path}: not valid JSON: line {error.lineno} column {error.colno}: {reason}"
         ) from None
     except _RepeatedKeyError as error:
         raise FileError(
