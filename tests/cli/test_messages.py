@@ -343,3 +343,19 @@ def test_unknown_options_get_sane_suggestions(
     message = error_of(capsys, *args, "harbor.example.com/platform/api:v9")
     assert said in message
     assert not_said not in message
+
+
+def test_a_bad_value_names_where_it_came_from(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """click added "(env var: 'TAGGUARD_TIMEOUT')" to every error about --timeout, also for
+    a value typed on the command line: a reader went looking for a variable never set."""
+    ref = "harbor.example.com/platform/api:v1"
+    code, _, err = run(capsys, "push", ref, *OFFLINE, "--timeout", "0")
+    assert code == 2
+    assert "Invalid value for '--timeout': 0.0 is not in the range" in err
+    assert "TAGGUARD_TIMEOUT" not in err
+    monkeypatch.setenv("TAGGUARD_TIMEOUT", "0")
+    code, _, err = run(capsys, "push", ref, *OFFLINE)
+    assert code == 2
+    assert "Invalid value for '--timeout' (from TAGGUARD_TIMEOUT): 0.0 is not" in err

@@ -11,6 +11,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
+
+from tagguard.config import CONFIG_FILE
 
 # What click's decorators decorate: a command's function (or the command).
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +30,24 @@ def env_option(
     TAGGUARD_ and the flag's name (--rules-file: TAGGUARD_RULES_FILE) unless `variable`
     names another (where two commands' flags share a name but not a meaning)."""
     derived = "TAGGUARD_" + flag.removeprefix("--").replace("-", "_").upper()
-    return click.option(flag, *names, envvar=variable or derived, show_envvar=True, **attrs)
+    return click.option(
+        flag, *names, cls=EnvOption, envvar=variable or derived, show_envvar=True, **attrs
+    )
+
+
+class EnvOption(click.Option):
+    """An option also read from a variable. click's errors name the variable whenever
+    --help shows it, even for a value given on the command line; these name where the bad
+    value came from: the variable, tagguard.toml, or (nothing added) the command line."""
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)
+        source = ctx.get_parameter_source(self.name) if ctx is not None and self.name else None
+        if source is ParameterSource.ENVIRONMENT:
+            return f"{hint} (from {self.envvar})"
+        if source is ParameterSource.DEFAULT_MAP:
+            return f"{hint} (from {CONFIG_FILE})"
+        return hint
 
 
 def _seconds(flag: str, default: float, help: str) -> Callable[[F], F]:
