@@ -43,3 +43,22 @@ def test_plan_usage_raises_the_commands_usage_error() -> None:
     with pytest.raises(click.UsageError):
         plans.plan_usage([])
     assert plans.plan_usage(["plan.yml"]) is not None
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "replicate needs either --policy ID or --from REF with --to REF"),
+        (["--policy", "1", "--from", "h.io/p/a:1", "--to", "h.io/p/b:1"], "not both"),
+        (["--policy", "1", "--to", "h.io/p/b:1"], "not both"),
+        (["--from", "h.io/p/a:1"], "replicate --from needs at least one --to REF"),
+    ],
+)
+def test_replicate_says_which_of_its_two_forms_is_missing_or_doubled(
+    args: list[str], message: str
+) -> None:
+    """Both forms at once used to get "needs either ...", as if neither were given."""
+    with pytest.raises(InputError, match=message):
+        CliRunner().invoke(
+            cli, ["replicate", *args, *OFFLINE], catch_exceptions=False, standalone_mode=False
+        )

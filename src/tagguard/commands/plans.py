@@ -53,7 +53,12 @@ def replicate(
     override, immutable -> block (the replication task fails).
     """
     options = context.options(**given)
-    if (policy_id is None) == (from_ref is None):
+    if policy_id is not None and (from_ref is not None or to_refs):
+        raise InputError(
+            "replicate takes --policy ID or --from REF with --to REF, not both: a policy "
+            "names its own sources and destinations"
+        )
+    if policy_id is None and from_ref is None:
         raise InputError("replicate needs either --policy ID or --from REF with --to REF")
     if from_ref is not None:
         if not to_refs:
