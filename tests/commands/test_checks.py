@@ -77,3 +77,20 @@ def test_each_check_command_offline(args: list[str], code: int, verdict: str) ->
     exit_code, output = _invoke(*args)
     assert exit_code == code, output
     assert output.startswith(verdict), output
+
+
+def test_a_copy_from_another_harbor_is_refused_before_any_state_is_read() -> None:
+    """The source's repository is in no state file (nor would it be read from a live
+    Harbor): the refusal is the copy's own, not a missing-repository one."""
+    with pytest.raises(InputError, match="reads the source from the same Harbor"):
+        CliRunner().invoke(
+            cli,
+            [
+                "copy",
+                "other.example.com/platform/api:v1.4.0",
+                "harbor.example.com/platform/x",
+                *OFFLINE,
+            ],
+            catch_exceptions=False,
+            standalone_mode=False,
+        )

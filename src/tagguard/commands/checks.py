@@ -85,6 +85,10 @@ def copy(source: str, destination: str, **given: Any) -> int:
     options = context.options(**given)
     (parsed_source,) = parse_references((source,))
     target = parse_reference(destination, default_tag=None)
+    # A deciding module (see tagguard.check), imported for this check alone.
+    from tagguard.core.operations import check_copy_within_one_harbor
+
+    check_copy_within_one_harbor(parsed_source, target)
 
     return finish(
         options,

@@ -221,11 +221,7 @@ class Simulation:
         """`copyDeeply`: every child of an index not yet in the destination with its own tags,
         then every accessory with its tags, then the artifact with all of its, in one
         transaction. The source is read from the same Harbor."""
-        if source.registry != destination.registry:
-            raise InputError(
-                f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
-                "the source from the same Harbor; use replicate --from/--to for another registry"
-            )
+        check_copy_within_one_harbor(source, destination)
         reference = source.digest or source.tag
         assert reference is not None
         digest = self.world.resolve(key(source), reference)
@@ -343,3 +339,13 @@ class Simulation:
 
 def _with_note(decision: Decision, note: Note) -> Decision:
     return replace(decision, notes=(*decision.notes, note))
+
+
+def check_copy_within_one_harbor(source: Reference, destination: Reference) -> None:
+    """Harbor's copy API reads its source from the Harbor it copies into: another registry
+    is an input error, said before anything is read (the source's state included)."""
+    if source.registry != destination.registry:
+        raise InputError(
+            f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
+            "the source from the same Harbor; use replicate --from/--to for another registry"
+        )
