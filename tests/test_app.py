@@ -4,6 +4,7 @@ run's redactor, and how a check's failure becomes a verdict or an exit 2."""
 from __future__ import annotations
 
 import io
+from base64 import b64encode
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,10 @@ def test_a_live_run_registers_its_secrets_with_its_own_redactor(
         assert built.http is not None
         text = "stdin-password-1 env-password-1 per-host-secret"
         assert redactor.redact(text) == "*** *** ***"
+        # What the Basic header carries, should a server echo it: base64 of user:password.
+        pairs = ("ci:stdin-password-1", "robot:per-host-secret")
+        sent = " ".join(b64encode(pair.encode()).decode() for pair in pairs)
+        assert redactor.redact(sent) == "*** ***"
         assert other.redact(text) == text
     finally:
         app.release(built)

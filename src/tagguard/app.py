@@ -156,7 +156,7 @@ def _live_sources(
     redactor.keep(password)
     redactor.keep(os.environ.get("TAGGUARD_PASSWORD"))
     for credential in options.credentials.values():
-        redactor.keep(credential.secret)
+        credential.hide_in(redactor)  # with its Basic header's base64, which holds it too
     store = build_store(
         username=options.username,
         password=password,

@@ -144,6 +144,58 @@ def test_a_registry_echoing_the_password_gets_it_redacted(harbor: Harbor) -> Non
     assert PASSWORD not in run.out + run.err
 
 
+@pytest.mark.parametrize(
+    "given", ["environment", "password-stdin", "credentials-flag", "docker-config"]
+)
+def test_a_registry_echoing_the_basic_header_gets_it_redacted(
+    harbor: Harbor, tmp_path: Path, given: str
+) -> None:
+    """The Authorization header a server echoes holds base64 of user:password, which reads
+    back to the password: it is hidden wherever the credential came from, in every output."""
+    import base64
+    import json
+
+    from tests.harbor_server.harbor import Fault, echo_authorization
+
+    harbor.state.add_user(*USER, admin=True)
+    harbor.state.faults.append(Fault(r"/immutabletagrules", echo_authorization))
+    sent = base64.b64encode(f"{USER[0]}:{PASSWORD}".encode()).decode()
+    args: list[str] = []
+    credentials: tuple[str, str] | None = None
+    stdin = ""
+    if given == "environment":
+        credentials = USER
+    elif given == "password-stdin":
+        args, stdin = ["--username", USER[0], "--password-stdin"], PASSWORD + "\n"
+    elif given == "credentials-flag":
+        harbor.monkeypatch.setenv("ECHO_AUTH", f"{USER[0]}:{PASSWORD}")
+        args = ["--credentials", f"{harbor.host}=ECHO_AUTH"]
+    else:
+        config = tmp_path / "docker"
+        config.mkdir(exist_ok=True)
+        (config / "config.json").write_text(json.dumps({"auths": {harbor.host: {"auth": sent}}}))
+    push = ["push", harbor.ref("proj/app:v1"), "--digest", make_image().digest, *args]
+    runs = [
+        harbor.tagguard(*push, "--format", output, credentials=credentials, stdin=stdin)
+        for output in ("text", "json")
+    ]
+    assert [run.code for run in runs] == [2, 2]
+    assert "boom, you sent Basic ***" in runs[0].err  # the server's words, less the secret
+    assert "boom, you sent Basic ***" in json.loads(runs[1].out)["error"]["message"]
+    # Report files are written when --on-error warn makes the error a warning.
+    reports = {kind: tmp_path / f"report.{kind}" for kind in REPORTS}
+    warned = harbor.tagguard(
+        *push, "--on-error", "warn", *(f"--report={kind}={path}" for kind, path in reports.items()),
+        credentials=credentials, stdin=stdin,
+    )  # fmt: skip
+    assert warned.code == 0, warned.err
+    runs.append(warned)
+    written = [path.read_text() for path in reports.values()]
+    assert "boom, you sent Basic ***" in reports["json"].read_text()
+    for text in [run.out for run in runs] + [run.err for run in runs] + written:
+        _scan(text, {PASSWORD, sent}, f"the output of a run with the credential from {given}")
+
+
 def test_commands_without_credentials_print_none_of_those_around(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1829,6 +1829,12 @@ def raw(body: bytes, content_type: str | None, code: int = 200) -> Callable[[Han
     return act
 
 
+def echo_authorization(handler: Handler) -> None:
+    """A broken or hostile server's 500 that quotes the Authorization header it was sent."""
+    sent = handler.headers.get("Authorization", "none")
+    handler.error(500, "INTERNAL", f"boom, you sent {sent}")
+
+
 def hang(handler: Handler) -> None:
     """Accepts the request and never answers (until the server stops)."""
     handler.server.stopping.wait(300)

@@ -101,6 +101,41 @@ def test_helpers_and_stores(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("config", "env", "given"),
+    [
+        ({}, {}, {"username": "flag", "password": "flag-pw-1"}),
+        ({}, {"TAGGUARD_USERNAME": "env", "TAGGUARD_PASSWORD": "env-pw-1"}, {}),
+        ({"auths": {"harbor.test": {"auth": b64("cfg:cfg-pw-1")}}}, {}, {}),
+        ({"auths": {"harbor.test": {"username": "cfg", "password": "cfg-pw-1"}}}, {}, {}),
+    ],
+    ids=["flag", "environment", "docker-config-auth", "docker-config-plain"],
+)
+def test_a_credential_handed_out_hides_the_basic_header_it_is_sent_in(
+    tmp_path: Path, config: dict[str, Any], env: dict[str, str], given: dict[str, str]
+) -> None:
+    """A server echoing the Authorization header it received shows base64 of user:password,
+    which decodes to the password: hidden as the password is."""
+    redactor = Redactor()
+    credential = store(tmp_path, config, env, redactor=redactor, **given).for_host("harbor.test")
+    assert credential is not None
+    header = credential.basic_header()
+    assert redactor.redact(f"echoed: {header}") == "echoed: Basic ***"
+    assert redactor.redact(credential.secret) == "***"
+
+
+def test_a_docker_config_auth_is_hidden_as_written_there(tmp_path: Path) -> None:
+    """base64 ignores the unused bits of its last character: `dTpwdx==` reads as `u:pw` as
+    `dTpwdw==` (what tagguard sends) does, and is as much a secret."""
+    redactor = Redactor()
+    config = {"auths": {"harbor.test": {"auth": "dTpwdx=="}}}
+    credential = store(tmp_path, config, redactor=redactor).for_host("harbor.test")
+    assert credential is not None
+    assert (credential.username, credential.secret) == ("u", "pw")
+    assert credential.basic_header() == "Basic dTpwdw=="
+    assert redactor.redact("dTpwdx== dTpwdw==") == "*** ***"
+
+
 def test_identity_tokens_are_marked(tmp_path: Path) -> None:
     found = store(tmp_path, {"auths": {"harbor.test": {"identitytoken": "refresh"}}}).for_host(
         "harbor.test"

@@ -10,7 +10,8 @@
 The first two are meant for the Harbor being guarded and are only ever sent to its hosts;
 the docker config answers per host, so a retag source on another registry gets its own
 credentials or none. A Credential is a plain value that never shows its secret in repr, logs or messages; the
-store registers each secret it hands out with the run's redactor.
+store registers each secret it hands out with the run's redactor, in every form tagguard sends
+it (`Credential.hide_in`).
 """
 
 from __future__ import annotations
@@ -51,13 +52,28 @@ class Credential:
     source: str = ""
     # The secret is an OAuth2 refresh token (docker's "identitytoken"), not a password.
     identity_token: bool = False
+    # The docker config's `auth` value it was read from, as written there (it may differ from
+    # the base64 tagguard writes, e.g. in its padding bits): a secret of its own.
+    given_auth: str = field(default="", repr=False, compare=False)
 
     def __str__(self) -> str:
         return f"{self.username} (from {self.source})"
 
     def basic_header(self) -> str:
+        return "Basic " + self._basic_value()
+
+    def _basic_value(self) -> str:
         raw = f"{self.username}:{self.secret}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return base64.b64encode(raw).decode("ascii")
+
+    def hide_in(self, redactor: Redactor) -> None:
+        """Registers with `redactor` every form of the secret a server could echo back: the
+        secret itself, and what tagguard sends for it, the base64 of `user:secret` in its
+        Basic header (which decodes to the secret), with the docker config's `auth` it came
+        from. tagguard never sends the secret any other way: not in a URL (a token request
+        carries it in the same Basic header), so no percent-encoded form needs hiding."""
+        for form in (self.secret, self._basic_value(), self.given_auth):
+            redactor.keep(form)
 
 
 @record
@@ -76,7 +92,7 @@ class CredentialStore:
     def for_host(self, host: str) -> Credential | None:
         found = self._for_host(host.lower())
         if found is not None:
-            self.redactor.keep(found.secret)  # never printed, whatever a registry echoes
+            found.hide_in(self.redactor)  # never printed, whatever a registry echoes
         return found
 
     def _for_host(self, host: str) -> Credential | None:
@@ -118,7 +134,7 @@ class CredentialStore:
             username, sep, password = decoded.partition(":")
             if not sep:
                 raise InputError(f"{where}.auth does not hold 'user:password'")
-            return Credential(username, password, where)
+            return Credential(username, password, where, given_auth=encoded)
         plain_user, plain_password = entry.get("username"), entry.get("password")
         if isinstance(plain_user, str) and isinstance(plain_password, str) and plain_user:
             return Credential(plain_user, plain_password, where)
