@@ -17,7 +17,7 @@ from click.core import ParameterSource
 
 from tagguard.config import CONFIG_FILE, ConfigFile, options_of
 from tagguard.core.record import record
-from tagguard.core.sanitize import Redactor, printable
+from tagguard.core.sanitize import Redactor, printable, without_userinfo
 
 
 @record
@@ -88,12 +88,7 @@ def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
         return "-"
     if isinstance(value, tuple):
         return " ".join(shown(key, v, redactor) for v in value) or "-"
-    text = str(value)
-    if "@" in text and "://" in text:  # https://user:password@host: keep the host
-        scheme, _, rest = text.partition("://")
-        head, _, tail = rest.partition("/")
-        if "@" in head:
-            text = f"{scheme}://<hidden>@{head.rpartition('@')[2]}" + (f"/{tail}" if tail else "")
+    text = without_userinfo(str(value))  # https://user:password@host: keep the host
     return printable(redactor.redact(text) if redactor is not None else text)
 
 

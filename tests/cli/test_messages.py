@@ -192,6 +192,36 @@ def test_a_harbor_url_without_scheme_is_told_to_add_one(
     assert "https://127.0.0.1:8080" in message
 
 
+@pytest.mark.parametrize("given", ["flag", "environment", "tagguard.toml"])
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_a_password_in_a_harbor_url_is_hidden_in_the_error(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    given: str,
+    output_format: str,
+) -> None:
+    # Before: "--harbor-url harbor.example.com=http://admin:hunter2SECRETpw@127.0.0.1:18401:
+    # put credentials in ...", the password in the CI log it warns about.
+    entry = "harbor.example.com=http://admin:hunter2SECRETpw@127.0.0.1:18401"
+    args = ["push", "harbor.example.com/platform/api:v9", "--digest", NEW]
+    if given == "flag":
+        args += ["--harbor-url", entry]
+    elif given == "environment":
+        monkeypatch.setenv("TAGGUARD_HARBOR_URL", entry)
+    else:
+        Path("tagguard.toml").write_text(f'harbor-url = ["{entry}"]\n')
+    code, out, err = run(capsys, *args, "--format", output_format)
+    assert code == 2, err
+    assert "hunter2SECRETpw" not in out + err
+    expected = (
+        "--harbor-url harbor.example.com=http://<hidden>@127.0.0.1:18401: "
+        "put credentials in --username/--password-stdin, not in the URL"
+    )
+    assert err == f"tagguard: error: {expected}\n"
+    if output_format == "json":
+        assert json.loads(out)["error"] == {"code": "input", "message": expected}
+
+
 @pytest.mark.parametrize("separator", [",", ", ", " "])
 def test_a_list_of_harbor_urls_in_the_environment_is_read(
     capsys: pytest.CaptureFixture[str],

@@ -1,14 +1,16 @@
 """printable and printable_json against the GitHub runner's own command parser (ported in
-tests/ci_commands.py), terminals' control characters, and .NET's line breaking."""
+tests/ci_commands.py), terminals' control characters, and .NET's line breaking; the
+redactor, and a URL's credentials hidden."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.sanitize import Redactor, printable, printable_json
+from tagguard.core.sanitize import Redactor, printable, printable_json, without_userinfo
 from tests.ci_commands import commands_in, parses_as_command, read_lines
 
 # Text built to hit the runner's syntax: its markers, command names and line breaks.
@@ -132,3 +134,30 @@ def test_redactors_share_nothing() -> None:
     first.keep("s3cret-pw")
     assert first.redact("pw=s3cret-pw") == "pw=***"
     assert second.redact("pw=s3cret-pw") == "pw=s3cret-pw"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("https://ci:pw@h.io/api?q=1", "https://<hidden>@h.io/api?q=1"),
+        (
+            "a=http://ci:pa/ss@h.io,b=https://u:p@g.io",
+            "a=http://<hidden>@h.io,b=https://<hidden>@g.io",
+        ),
+        ("'http://ci:p@w@h.io' must be", "'http://<hidden>@h.io' must be"),
+        ("mail robot@example.com at https://h.io", "mail robot@example.com at https://h.io"),
+    ],
+)
+def test_a_urls_user_part_is_hidden(text: str, shown: str) -> None:
+    assert without_userinfo(text) == shown
+
+
+def test_a_urls_user_part_can_be_dropped() -> None:
+    assert without_userinfo("https://ci:pw@h.io/", hidden="") == "https://h.io/"
+
+
+@given(st.text(st.characters(blacklist_categories=("Cs", "Z", "Cc"), blacklist_characters=",")))
+def test_no_password_survives_in_a_url(password: str) -> None:
+    """Whatever a password holds (`/`, `@`, `?`, `#` unencoded), none of it is shown; only
+    white space and commas end a URL, as they end a --harbor-url entry."""
+    assert without_userinfo(f"x=https://ci:{password}@h.io:1, y") == "x=https://<hidden>@h.io:1, y"

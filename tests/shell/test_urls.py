@@ -42,6 +42,39 @@ def test_bad_urls(entries: list[str], message: str) -> None:
         harbor_urls(entries, ["h.io"], plain_http=False)
 
 
+@pytest.mark.parametrize(
+    ("entries", "shown"),
+    [
+        (["h.io=https://ci:hunter2pw@x"], "--harbor-url h.io=https://<hidden>@x: "),
+        (["https://ci:hunter2pw@x:8443"], "--harbor-url https://<hidden>@x:8443: "),
+        (["h.io=ci:hunter2pw@x"], "--harbor-url h.io=<hidden>@x: "),  # no scheme
+        (["https://ci:hunter2/pw@x"], "--harbor-url https://<hidden>@x: "),  # `/` unencoded
+        (["https://ci:hunter2p@w@x"], "--harbor-url https://<hidden>@x: "),  # `@` unencoded
+        (["h.io=http://x,g.io=https://ci:hunter2pw@y"], "--harbor-url g.io=https://<hidden>@y: "),
+    ],
+)
+def test_a_url_with_credentials_is_refused_without_showing_them(
+    entries: list[str], shown: str
+) -> None:
+    with pytest.raises(InputError) as raised:
+        parse_harbor_urls(entries)
+    assert raised.value.message == (
+        f"{shown}put credentials in --username/--password-stdin, not in the URL"
+    )
+
+
+def test_a_second_shared_url_is_named_without_its_credentials() -> None:
+    with pytest.raises(InputError) as raised:
+        parse_harbor_urls(["https://x", "https://ci:hunter2pw@y"])
+    assert raised.value.message.startswith("--harbor-url https://<hidden>@y: give one URL")
+
+
+def test_a_harbor_met_along_the_way_is_named_without_its_credentials() -> None:
+    with pytest.raises(InputError) as raised:
+        HarborUrls().for_found("e.io", "https://ci:hunter2pw@e.io")
+    assert raised.value.message.startswith("--harbor-url e.io=https://<hidden>@e.io: put")
+
+
 def test_one_url_cannot_serve_two_registries() -> None:
     with pytest.raises(InputError, match="would serve 2 registries"):
         harbor_urls(["https://x"], ["a.io", "b.io"], plain_http=False)
@@ -124,3 +157,11 @@ def test_a_url_given_for_a_host_is_refused_with_the_host(text: str, fix: str) ->
 def test_a_host_that_is_no_host_is_refused(text: str) -> None:
     with pytest.raises(InputError, match="give the registry host"):
         registry_host(text, "--source")
+
+
+def test_a_url_given_for_a_host_is_refused_without_its_credentials() -> None:
+    with pytest.raises(InputError) as raised:
+        registry_host("https://ci:hunter2pw@h.io/", "--source")
+    assert "hunter2pw" not in raised.value.message
+    assert raised.value.message.startswith("--source https://<hidden>@h.io/: ")
+    assert "(or --harbor-url h.io=https://h.io for a Harbor" in raised.value.message

@@ -82,6 +82,21 @@ def printable_json(document: str) -> str:
 
 REDACTED = "***"
 
+# A URL's user part: from `://` to the last `@` before white space or a comma (the separators
+# of a --harbor-url list). The last `@`, not the authority's end at `/`: a password may hold
+# `/`, `?`, `#` or `@` unencoded, and a host hidden with it says nothing secret.
+_USERINFO = r"://[^\s,]*@"
+
+
+def without_userinfo(text: str, hidden: str = "<hidden>@") -> str:
+    """`text` with the user and password of every URL in it shown as `<hidden>`
+    (`https://<hidden>@harbor.example.com`): a URL given with its credentials still names
+    its host in a message or a setting. An e-mail address, with no `://`, stays. With
+    `hidden=""` the user part is dropped: a URL to suggest instead."""
+    if "@" not in text or "://" not in text:
+        return text
+    return re.sub(_USERINFO, lambda _: f"://{hidden}", text)
+
 
 class Redactor:
     """The secrets one run holds (passwords, identity and registry tokens), registered where

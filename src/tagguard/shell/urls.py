@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from tagguard.core.record import field, record
+from tagguard.core.sanitize import without_userinfo
 from tagguard.errors import InputError
 
 _SEPARATORS = re.compile(r"[,\s]+")
@@ -58,7 +59,7 @@ class HarborUrls:
     def for_found(self, host: str, url: str) -> str:
         """The URL of a Harbor met along the way (a replication's destination, whose URL a
         policy gives): `--harbor-url HOST=URL` wins, else the URL found, checked."""
-        return self.explicit.get(host) or _clean(url.strip(), f"--harbor-url {host}={url}")
+        return self.explicit.get(host) or _clean(url.strip(), f"--harbor-url {host}=")
 
 
 def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
@@ -68,17 +69,34 @@ def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
     for entry in parts:
         host = _host_of(entry)
         if host is not None:
-            explicit[host] = _clean(entry.partition("=")[2].strip(), f"--harbor-url {entry}")
+            named, _, url = entry.partition("=")
+            explicit[host] = _clean(url.strip(), f"--harbor-url {named}=")
     shared: str | None = None
     for entry in (e for e in parts if _host_of(e) is None):
-        where = f"--harbor-url {entry}"
         if shared is not None:
-            raise InputError(f"{where}: give one URL for all registries, or HOST=URL for each")
-        shared = _clean(entry.strip(), where)
+            raise InputError(
+                f"--harbor-url {_shown(entry)}: give one URL for all registries, or HOST=URL for each"
+            )
+        shared = _clean(entry.strip(), "--harbor-url ")
     return HarborUrls(explicit, shared)
 
 
-def _clean(url: str, where: str) -> str:
+def _shown(url: str) -> str:
+    """A --harbor-url value as a message shows it: its user and password hidden, as
+    `tagguard config` hides them, for the message goes to a CI log. Without a scheme,
+    `user:password@host` holds them all the same."""
+    if "://" not in url and "@" in url:
+        return f"<hidden>@{url.rpartition('@')[2]}"
+    return without_userinfo(url)
+
+
+def _clean(url: str, option: str) -> str:
+    """`url` checked as a Harbor root URL; `option` names it in a message, before the URL
+    (`--harbor-url HOST=`), which is shown without its credentials."""
+    shown = _shown(url)
+    where = f"{option}{shown}"
+    if shown != url:  # a user part, even one urlsplit misreads (a password holding `/`)
+        raise InputError(f"{where}: put credentials in --username/--password-stdin, not in the URL")
     if "://" not in url:
         # urlsplit would read `host:8443` as scheme `host`: say what is missing instead.
         raise InputError(
@@ -88,8 +106,6 @@ def _clean(url: str, where: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{where}: {url!r} is not an http:// or https:// URL")
-    if parts.username or parts.password:
-        raise InputError(f"{where}: put credentials in --username/--password-stdin, not in the URL")
     if parts.query or parts.fragment or parts.path.strip("/"):
         raise InputError(f"{where}: {url!r} must be Harbor's root URL, without a path")
     return f"{parts.scheme}://{parts.netloc}"
@@ -118,12 +134,16 @@ def registry_host(text: str, where: str) -> str:
     another URL for the same host by --harbor-url HOST=URL."""
     text = text.strip()
     if "://" in text:
-        parts = urlsplit(text)
-        host = parts.netloc.rpartition("@")[2] or "HOST"
+        # The URL's credentials are neither shown (the message goes to a CI log) nor
+        # suggested (--harbor-url refuses them).
+        bare = without_userinfo(text, hidden="")
+        parts = urlsplit(bare)
+        host = parts.netloc or "HOST"
         plain = " with --plain-http" if parts.scheme == "http" else ""
         raise InputError(
-            f"{where} {text}: give the registry host, not a URL: {where} {host}{plain} "
-            f"(or --harbor-url {host}={text.rstrip('/')} for a Harbor at another address)"
+            f"{where} {without_userinfo(text)}: give the registry host, not a URL: "
+            f"{where} {host}{plain} "
+            f"(or --harbor-url {host}={bare.rstrip('/')} for a Harbor at another address)"
         )
     if not text or "/" in text or any(ch.isspace() for ch in text):
         raise InputError(
