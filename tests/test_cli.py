@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tagguard import __version__
 from tagguard.cli import main
+from tagguard.core.sanitize import Redactor
 from tests.conftest import API_DIGEST, EXAMPLES, OFFLINE, OTHER, RULES, STATE, output_json
 
 
@@ -252,8 +253,37 @@ def test_internal_errors_are_one_line_without_debug(
         "tagguard: internal error: RuntimeError: boom second line "
         "(run with --debug for a traceback, and please report it)\n"
     )
-    with pytest.raises(RuntimeError):
-        main(["--debug", "push", "harbor.example.com/platform/api:v1", *OFFLINE])
+
+
+@pytest.mark.parametrize("output_format", ["text", "json"])
+def test_an_internal_error_with_debug_is_a_redacted_traceback_and_still_exit_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, output_format: str
+) -> None:
+    """Before: --debug let the exception out, and Python printed its traceback, secrets and
+    all, and exited 1: "blocked", where the run could not decide."""
+    import tagguard.app
+
+    def explode(*args: object, redactor: Redactor, **kwargs: object) -> None:
+        redactor.keep("hunter2SECRETpw")  # a secret the run met, as a credential is
+        raise RuntimeError("the registry said hunter2SECRETpw")
+
+    monkeypatch.setattr(tagguard.app, "checked", explode)
+    code, out, err = run(
+        capsys, "push", "harbor.example.com/platform/api:v1", *OFFLINE,
+        "--debug", "--format", output_format,
+    )  # fmt: skip
+    assert code == 2
+    assert "hunter2SECRETpw" not in out + err
+    assert err.startswith("Traceback (most recent call last):\n")
+    assert 'raise RuntimeError("the registry said ***")\n' in err  # its source line too
+    message = "RuntimeError: the registry said *** (please report it)"
+    assert err.endswith(
+        f"RuntimeError: the registry said ***\ntagguard: internal error: {message}\n"
+    )
+    if output_format == "json":
+        assert output_json(out)["error"] == {"code": "internal", "message": message}
+    else:
+        assert out == ""
 
 
 def test_plan_reports_every_operation_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from tagguard.commands import run as run_module
 from tagguard.commands.run import run_cli
+from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError, StateError
 
 
@@ -54,10 +55,38 @@ def test_each_error_is_an_exit_code_and_one_line(
     assert err == ("" if line is None else line + "\n")
 
 
-def test_an_unexpected_error_raises_with_debug(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(run_module, "cli", _raising(RuntimeError("boom")))
-    with pytest.raises(RuntimeError, match="boom"):
-        run_cli(["go"], debug=True)
+def test_an_unexpected_error_with_debug_is_a_redacted_traceback_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the exception left run_cli, and the interpreter printed it unredacted and
+    exited 1, "blocked", for what is "could not decide"."""
+
+    @click.group()
+    def group() -> None:
+        pass
+
+    @group.command()
+    @click.pass_obj
+    def go(redactor: Redactor) -> None:
+        redactor.keep("s3cret-from-a-registry")  # as the run's credential store would
+        raise RuntimeError("boom: it said s3cret-from-a-registry\n##[error]forged")
+
+    monkeypatch.setattr(run_module, "cli", group)
+    assert run_cli(["go"], debug=True) == 2
+    err = capsys.readouterr().err
+    assert "s3cret-from-a-registry" not in err
+    lines = err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert any(
+        line.strip() == 'raise RuntimeError("boom: it said ***\\n##\\x5berror]forged")'
+        for line in lines
+    )
+    assert lines[-3:] == [
+        "RuntimeError: boom: it said ***",
+        "##\\x5berror]forged",  # the runner acts on no line of it
+        "tagguard: internal error: RuntimeError: boom: it said *** ##\\x5berror]forged "
+        "(please report it)",
+    ]
 
 
 def test_a_tagguard_error_keeps_its_exit_code_even_with_debug(

@@ -11,6 +11,7 @@ error line is redacted with the secrets the run met, and with no other run's.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +56,30 @@ def run_cli(args: list[str], debug: bool) -> int:
         _json_error(args, error_code(error), printable(redact(error.message)))
         return error.exit_code
     except Exception as error:
+        # A bug is still "could not decide", with --debug too: exit 2, never the uncaught
+        # exception's 1, which a pipeline reads as "blocked".
         if debug:
-            raise
+            _print_traceback(error, redact)
         detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
-        message = (
-            f"{type(error).__name__}: {detail} "
-            "(run with --debug for a traceback, and please report it)"
+        ask = (
+            "please report it"
+            if debug
+            else "run with --debug for a traceback, and please report it"
         )
+        message = f"{type(error).__name__}: {detail} ({ask})"
         click.echo(f"tagguard: internal error: {message}", err=True)
         _json_error(args, "internal", message)
         return UNDECIDED
     return result if isinstance(result, int) else 0
+
+
+def _print_traceback(error: Exception, redact: Callable[[str], str]) -> None:
+    """--debug: `error`'s traceback on stderr, redacted and made printable line by line like
+    any other output (its messages may quote a registry, and a registry a secret)."""
+    import traceback  # an internal error's path only: every run would pay for it at the top
+
+    for line in redact("".join(traceback.format_exception(error))).splitlines():
+        click.echo(printable(line), err=True)
 
 
 def _json_error(args: list[str], code: str, message: str) -> None:
