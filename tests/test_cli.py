@@ -286,6 +286,30 @@ def test_an_internal_error_with_debug_is_a_redacted_traceback_and_still_exit_2(
         assert out == ""
 
 
+@pytest.mark.parametrize(
+    ("value", "traceback"),
+    [("1", True), ("yes", True), ("0", False), ("false", False), ("OFF", False), ("", False)],
+)
+def test_tagguard_debug_is_off_for_the_words_click_reads_as_false(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    value: str,
+    traceback: bool,
+) -> None:
+    """Every other flag's variable is read by click, for which 0, false, no and off are
+    false; TAGGUARD_DEBUG=0 used to turn debugging on."""
+    import tagguard.app
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tagguard.app, "checked", explode)
+    monkeypatch.setenv("TAGGUARD_DEBUG", value)
+    code, _, err = run(capsys, "push", "harbor.example.com/platform/api:v1", *OFFLINE)
+    assert code == 2
+    assert err.startswith("Traceback (most recent call last):\n") is traceback
+
+
 def test_plan_reports_every_operation_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
     plan = str(EXAMPLES / "release-plan.yml")
     code, out, err = run(capsys, "plan", plan, *OFFLINE, "--format", "json")

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 import click
 from click.core import ParameterSource
 
+from tagguard.cli import debug_from_environment
 from tagguard.config import CONFIG_FILE, ConfigFile, options_of
 from tagguard.core.record import record
 from tagguard.core.sanitize import Redactor, printable, without_userinfo
@@ -72,7 +73,7 @@ def _source_name(source: ParameterSource | None, option: click.Option, config: C
 
 def _credential_variables() -> Iterator[Setting]:
     """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
-    if os.environ.get("TAGGUARD_DEBUG"):
+    if debug_from_environment(os.environ):
         yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
     user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
     if user:

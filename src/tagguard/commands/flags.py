@@ -218,9 +218,9 @@ _outputs = (
     click.option(
         "--debug",
         is_flag=True,
-        # TAGGUARD_DEBUG (any non-empty value) is read by tagguard.cli before click runs,
+        # TAGGUARD_DEBUG is read by tagguard.cli before click runs,
         # so that an error while the command line is read still shows its traceback.
-        help="Show tracebacks for unexpected errors. [env var: TAGGUARD_DEBUG, any non-empty value]",
+        help="Show tracebacks for unexpected errors. [env var: TAGGUARD_DEBUG: on unless empty, 0, false, no or off]",
     ),
 )
 output_options = apply(_outputs)
