@@ -19,7 +19,7 @@ from tagguard import __version__
 # time (mypy reads any TYPE_CHECKING as true).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Callable, Sequence
     from typing import NoReturn
 
 
@@ -64,18 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args in (["--version"], ["-V"]):
         sys.stdout.write(f"tagguard {__version__}\n")
         return 0
-    debug = "--debug" in args or debug_from_environment(os.environ)
     # Past the fast path: click and the commands are what every other run needs.
     from tagguard.commands.run import run_cli
+    from tagguard.config import debug_from_environment
 
+    debug = "--debug" in args or debug_from_environment(os.environ)
     return run_cli(args, debug)
-
-
-# What click reads as false for a flag's variable (its BoolParamType), and the empty value.
-_OFF = frozenset(("", "0", "false", "f", "no", "n", "off"))
-
-
-def debug_from_environment(env: Mapping[str, str]) -> bool:
-    """TAGGUARD_DEBUG, read before click runs: on unless unset or one of the words click
-    takes as false for every other flag's variable (TAGGUARD_DEBUG=0 is off)."""
-    return env.get("TAGGUARD_DEBUG", "").strip().lower() not in _OFF

@@ -213,3 +213,13 @@ def resolved(
             raise InputError(f"{where}: {error.message}") from None
         ctx.set_parameter_source(option.name, source)
     return ctx
+
+
+# What click reads as false for a flag's variable (its BoolParamType), and the empty value.
+_OFF = frozenset(("", "0", "false", "f", "no", "n", "off"))
+
+
+def debug_from_environment(env: Mapping[str, str]) -> bool:
+    """TAGGUARD_DEBUG, read before click runs: on unless unset or one of the words click
+    takes as false for every other flag's variable (TAGGUARD_DEBUG=0 is off)."""
+    return env.get("TAGGUARD_DEBUG", "").strip().lower() not in _OFF

@@ -15,8 +15,7 @@ from typing import Any, TextIO
 import click
 from click.core import ParameterSource
 
-from tagguard.cli import debug_from_environment
-from tagguard.config import CONFIG_FILE, ConfigFile, options_of
+from tagguard.config import CONFIG_FILE, ConfigFile, debug_from_environment, options_of
 from tagguard.core.record import record
 from tagguard.core.sanitize import Redactor, printable, without_userinfo
 
