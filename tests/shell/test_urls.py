@@ -35,6 +35,11 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         (["https://u:p@x"], "not in the URL"),
         (["https://x/api"], "without a path"),
         (["https://x", "https://y"], "give one URL for all registries"),
+        # Before: the entry was kept for host "" and never used, without a word.
+        (["=http://x"], r"^--harbor-url =http://x: write HOST=URL with the registry host"),
+        ([" =https://u:p@x"], r"^--harbor-url =https://<hidden>@x: write HOST=URL"),
+        # Before: "'http://' is not an http:// or https:// URL".
+        (["h.io=http://"], r"^--harbor-url h.io=http://: 'http://' names no host"),
     ],
 )
 def test_bad_urls(entries: list[str], message: str) -> None:

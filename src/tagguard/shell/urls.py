@@ -68,6 +68,11 @@ def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
     explicit: dict[str, str] = {}
     for entry in parts:
         host = _host_of(entry)
+        if host == "":
+            raise InputError(
+                f"--harbor-url {_shown(entry.strip())}: write HOST=URL with the registry host "
+                "before '=', or the URL alone for every registry"
+            )
         if host is not None:
             named, _, url = entry.partition("=")
             explicit[host] = _clean(url.strip(), f"--harbor-url {named}=")
@@ -104,8 +109,12 @@ def _clean(url: str, option: str) -> str:
             f"(or http:// for plain HTTP), e.g. https://{url}, or write HOST=URL for one registry"
         )
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https"):
         raise InputError(f"{where}: {url!r} is not an http:// or https:// URL")
+    if not parts.hostname:
+        raise InputError(
+            f"{where}: {url!r} names no host, e.g. {parts.scheme}://harbor.example.com"
+        )
     if parts.query or parts.fragment or parts.path.strip("/"):
         raise InputError(f"{where}: {url!r} must be Harbor's root URL, without a path")
     return f"{parts.scheme}://{parts.netloc}"
