@@ -141,7 +141,8 @@ check() {
 
   options=(--format github --report "json=$dir/tagguard-report.json")
   if [ -n "${INPUT_HARBOR_URL:-}" ]; then options+=(--harbor-url "$INPUT_HARBOR_URL"); fi
-  if [ "$mode" = warn ]; then options+=(--on-error warn); fi
+  # Warn mode softens blocks only: an undecided check (exit 2) fails the step in either mode,
+  # so it never adds --on-error warn (that would turn "could not decide" into exit 0).
   split_args "$python"
 
   if [ -n "${INPUT_PLAN:-}" ]; then

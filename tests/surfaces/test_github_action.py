@@ -286,6 +286,32 @@ def test_an_undecided_check_is_annotated_summarised_and_output(
     assert "must be lower-case" in outputs["error"]
 
 
+@pytest.mark.parametrize("mode", ["enforce", "warn"])
+def test_an_unreachable_harbor_fails_the_step_in_either_mode(
+    runner_temp: Path, tmp_path: Path, refused_url: str, mode: str
+) -> None:
+    """Fail closed: warn mode turns blocks into warnings, never "could not decide" into a
+    pass (README, action.yml's `mode`)."""
+    given = {
+        "refs": "harbor.example.com/proj/app:v1",
+        "digest": make_image().digest,
+        "harbor-url": refused_url,
+        "mode": mode,
+    }
+    result = run_action(repository_root(), given, tmp_path, base_env(), runner_temp)
+    assert result.status == 2, result.log
+    outputs = result.steps["tagguard"]
+    assert outputs["exit-code"] == "2"
+    assert "connection refused" in outputs["error"]
+    assert "blocked" not in outputs  # no count that a later step could read as "none"
+    errors = [c for c in runner_commands(result.log) if c[0] == "error"]
+    assert len(errors) == 1, result.log
+    assert errors[0][1] == "title=tagguard"
+    assert "connection refused" in errors[0][2]
+    assert not [c for c in runner_commands(result.log) if c[0] == "warning"], result.log
+    assert "### tagguard could not decide" in result.summary
+
+
 def test_inputs_never_run_as_code(harbor: Harbor, runner_temp: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     given = {
@@ -397,7 +423,8 @@ def test_windows_venv_paths(tmp_path: Path) -> None:
     )
     (call,) = [line for line in lines if line.startswith("tagguard.exe")]
     assert call.startswith("tagguard.exe [push] [--refs-file] [")
-    assert call.endswith("[--on-error] [warn] [--timeout] [5]")
+    assert call.endswith("] [--timeout] [5]")
+    assert "[--on-error]" not in call  # warn mode softens blocks, never "could not decide"
     assert not (venv / "bin").exists()
     commands = runner_commands(result.log)
     assert [c[0] for c in commands] == ["warning", "warning"], commands
