@@ -9,6 +9,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -193,8 +194,10 @@ def git_server(tmp_path: Path) -> Iterator[GitServer]:
 
 
 def gitlab_ci_local(
-    project: Path, job: str, variables: dict[str, str]
+    project: Path, job: str, variables: dict[str, str], *, path: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """Runs `job` with the shell executor; `path`, a folder put first on the job's PATH (its
+    programs stand in for what the job's image holds)."""
     command = [
         str(npm_tool(".bin/gitlab-ci-local")),
         "--force-shell-executor",
@@ -210,13 +213,37 @@ def gitlab_ci_local(
         text=True,
         timeout=600,
         check=False,
-        env={**base_env(), "GCL_IGNORE_PREDEFINED_VARS": "CI_SERVER_URL,CI_JOB_TOKEN"},
+        env={
+            **base_env(path),
+            "GCL_IGNORE_PREDEFINED_VARS": "CI_SERVER_URL,CI_JOB_TOKEN",
+        },
     )
 
 
-def base_env() -> dict[str, str]:
+def base_env(path: Path | None = None) -> dict[str, str]:
     # No prompt for credentials from git, ever: a wrong URL fails instead of waiting.
-    return {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    if path is not None:
+        env["PATH"] = f"{path}{os.pathsep}{env['PATH']}"
+    return env
+
+
+def program(folder: Path, name: str, body: str) -> Path:
+    """An executable shell script `folder/name`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    made = folder / name
+    made.write_text(f"#!/bin/sh\n{body}\n")
+    made.chmod(0o755)
+    return made
+
+
+def image_with_tagguard(folder: Path) -> Path:
+    """What TAGGUARD_INSTALL image expects of the job's image, fast: a `tagguard` on PATH,
+    this checkout's, run by the tests' Python."""
+    src = shlex.quote(str(ROOT / "src"))
+    python = shlex.quote(sys.executable)
+    program(folder, "tagguard", f'PYTHONPATH={src} exec {python} -m tagguard "$@"')
+    return folder
 
 
 def make_project(tmp_path: Path, pipeline: dict[str, Any]) -> Path:
@@ -414,3 +441,32 @@ def test_a_top_level_variable_of_the_user_wins(tmp_path: Path) -> None:
     log = run.stdout + run.stderr
     assert outcome(log, "check-release-tags") == "PASS", log
     assert "tagguard: skipped, TAGGUARD_DISABLED is true" in log
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn"])
+def test_an_unreachable_harbor_fails_the_job_in_either_mode(
+    tmp_path: Path, refused_url: str, mode: str
+) -> None:
+    """Fail closed: warn mode makes a block an allowed failure (exit 3), never "could not
+    decide" (exit 2) a pass, nor a dotenv that tells later jobs nothing is blocked."""
+    pipeline = {
+        "include": [{"local": "gitlab-ci-template.yml"}],
+        "check": {
+            "extends": ".tagguard",
+            "variables": {
+                "TAGGUARD_REFS": "harbor.example.com/proj/app:v1",
+                "TAGGUARD_DIGEST": make_image().digest,
+                "TAGGUARD_HARBOR_URL": refused_url,
+                "TAGGUARD_MODE": mode,
+                "TAGGUARD_INSTALL": "image",
+            },
+        },
+    }
+    project = make_project(tmp_path, pipeline)
+    run = gitlab_ci_local(project, "check", {}, path=image_with_tagguard(tmp_path / "bin"))
+    log = run.stdout + run.stderr
+    assert outcome(log, "check") == "FAIL 2", log
+    assert "connection refused" in log
+    assert "TAGGUARD_BLOCKED=0" not in log
+    dotenv = artifacts(project, "check") / ".gitlab-ci-reports" / "dotenv" / "tagguard.env"
+    assert not dotenv.exists() or "TAGGUARD_BLOCKED=0" not in dotenv.read_text()
