@@ -470,3 +470,58 @@ def test_an_unreachable_harbor_fails_the_job_in_either_mode(
     assert "TAGGUARD_BLOCKED=0" not in log
     dotenv = artifacts(project, "check") / ".gitlab-ci-reports" / "dotenv" / "tagguard.env"
     assert not dotenv.exists() or "TAGGUARD_BLOCKED=0" not in dotenv.read_text()
+
+
+# A `python3` for the job whose venv module is missing (Debian's python3 without
+# python3-venv), and one whose venv's pip fails (no index, a wrong requirement).
+NO_VENV = """echo "The virtual environment was not created successfully because ensurepip is not available." >&2
+exit 1"""
+PIP_FAILS = """if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin"
+  printf '#!/bin/sh\\necho "ERROR: No matching distribution found" >&2\\nexit 1\\n' > "$3/bin/python"
+  chmod +x "$3/bin/python"
+  exit 0
+fi
+exit 1"""
+VENV_FAILED = (
+    "tagguard: python3 -m venv failed; use an image with Python 3.11+ and its venv module, "
+    "or TAGGUARD_INSTALL image"
+)
+PIP_FAILED = (
+    "tagguard: pip could not install tagguard (TAGGUARD_INSTALL package; pip's messages are above)"
+)
+
+
+@pytest.mark.parametrize(
+    ("python3", "says"),
+    [
+        (NO_VENV, VENV_FAILED),
+        (PIP_FAILS, PIP_FAILED),
+    ],
+    ids=["venv", "pip"],
+)
+@pytest.mark.parametrize("mode", ["enforce", "warn"])
+def test_a_failed_install_is_undecided_not_blocked(
+    tmp_path: Path, python3: str, says: str, mode: str
+) -> None:
+    """Under the job shell's `set -e` a failed command ends the job with its own code: a
+    failed venv was exit 1, tagguard's "blocked". Any failed install is exit 2, with one line."""
+    pipeline = {
+        "include": [{"local": "gitlab-ci-template.yml"}],
+        "check": {
+            "extends": ".tagguard",
+            "variables": {
+                "TAGGUARD_REFS": "harbor.example.com/proj/app:v1",
+                "TAGGUARD_MODE": mode,
+                "TAGGUARD_INSTALL": "package",
+            },
+        },
+    }
+    project = make_project(tmp_path, pipeline)
+    folder = tmp_path / "bin"
+    program(folder, "python3", python3)
+    run = gitlab_ci_local(project, "check", {}, path=folder)
+    log = run.stdout + run.stderr
+    assert outcome(log, "check") == "FAIL 2", log
+    printed = [line for line in log.splitlines() if line.startswith("check > ")]
+    assert [line for line in printed if "tagguard:" in line] == [f"check > {says}"], log
