@@ -106,6 +106,19 @@ def test_push_block_exit_1_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["summary"] == {"allow": 0, "skip": 0, "block": 1}
 
 
+def test_a_push_without_its_digest_is_told_the_option_that_gives_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, "push", "harbor.example.com/platform/api:v1.4.0", *OFFLINE)
+    assert code == 1
+    assert out.splitlines()[0].endswith(
+        "so give the digest (--digest) to let identical re-runs be skipped"
+    )
+    # and the option named is the one to give: the same push with it is skipped
+    assert run(capsys, "push", "harbor.example.com/platform/api:v1.4.0", "--digest", API_DIGEST,
+               *OFFLINE)[0] == 0  # fmt: skip
+
+
 def test_old_harbor_semantics_change_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     # Rule 2 excludes '{sandbox/**,tools/*}' and locks release-* elsewhere. Before 2.10.3
     # Harbor cuts patterns at '/' before reading braces: the rule is a pattern error, fails

@@ -73,6 +73,30 @@ def test_a_tag_onto_an_immutable_tag_is_blocked() -> None:
     assert docker.ran == []
 
 
+@pytest.mark.usefixtures("offline")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["push", f"{API}:v1.4.0"],
+        ["tag", "local:1", f"{API}:v1.4.0"],
+        ["buildx", "imagetools", "create", "-t", f"{API}:v1.4.0", "local:1"],
+    ],
+    ids=lambda v: " ".join(v[:3]),
+)
+def test_the_digest_advice_names_the_plugins_option(
+    capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    code, docker = _run(*command)
+    assert (code, docker.ran) == (1, [])
+    err = capsys.readouterr().err
+    assert err.rstrip("\n").endswith(
+        "so give the digest (--tagguard-digest) to let identical re-runs be skipped"
+    ), err
+    assert "(--digest)" not in err
+    # and the option named is the one to give: the same push with it is skipped
+    assert _run("push", "--tagguard-digest", API_DIGEST, f"{API}:v1.4.0")[0] == 0
+
+
 def test_the_metadata_is_answered_even_inside_docker(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -239,13 +239,18 @@ def _check(images: Sequence[_Image], targets: Sequence[Reference], redactor: Red
 
 def lines(report: Report, redactor: Redactor) -> list[str]:
     """The report, one line per reference and per warning, each made printable: rule text and
-    registry messages are Harbor's, and raw ESC or newlines could forge a line."""
+    registry messages are Harbor's, and raw ESC or newlines could forge a line. Advice to give
+    the digest names the plugin's option: it takes --tagguard-digest, not the CLI's --digest."""
+    from tagguard.core.decide import digest_advice
+
+    cli_advice, advice = digest_advice(), digest_advice(f"--{DIGEST_OPTION}")
 
     def clean(text: str) -> str:
         return printable(redactor.redact(text))
 
     found = [
-        f"tagguard: {d.decision.value:<5}  {clean(d.reference)}  {clean(d.reason)}"
+        f"tagguard: {d.decision.value:<5}  {clean(d.reference)}  "
+        f"{clean(d.reason.replace(cli_advice, advice))}"
         for d in report.decisions
     ]
     found += [f"tagguard: warning: {clean(w.message)}" for w in report.warnings]

@@ -121,6 +121,10 @@ def docker(harbor: Harbor, tmp_path: Path) -> Iterator[Docker]:
             "DOCKER_CONFIG": str(config),
             "TAGGUARD_HARBOR_URL": f"{H}={harbor.url}",
         }
+        if "PYTHONPATH" in os.environ:
+            # The plugin docker starts imports the tagguard under test, as the tests do (a
+            # worktree run with another checkout's venv names its own src/ this way).
+            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
         yield Docker(env, engine, config, socket, runs_file)
 
 
@@ -361,6 +365,36 @@ def test_the_digest_option_lets_an_identical_push_be_skipped(
     assert given.returncode == 0, given.stderr
     assert f"tagguard: skip   {API}:1.3.0" in given.stderr
     assert docker.pushes() == []
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["push", f"{API}:1.3.0"],
+        ["tag", f"{API}:build", f"{API}:1.3.0"],
+        ["buildx", "imagetools", "create", "-t", f"{API}:1.3.0", f"{API}:build"],
+    ],
+    ids=lambda v: " ".join(v[:3]),
+)
+def test_the_advice_for_an_unknown_digest_names_the_plugins_option(
+    docker: Docker, harbor: Harbor, tmp_path: Path, command: list[str]
+) -> None:
+    """The plugin takes --tagguard-digest and refuses --digest, so its advice names that."""
+    harbor.rule("platform", tag="1.*")
+    image = harbor.push("platform/api:1.3.0")
+    for tag in ("1.3.0", "build"):  # docker has not pushed them: no RepoDigest
+        docker.engine.add(f"{API}:{tag}", image)
+    buildx_recorder(docker, tmp_path / "buildx-args")
+    done = docker.run("tagguard", *command)
+    assert done.returncode == 1, done.stderr
+    (line,) = [line for line in done.stderr.splitlines() if line.startswith("tagguard: block")]
+    assert line.endswith(
+        "so give the digest (--tagguard-digest) to let identical re-runs be skipped"
+    ), line
+    assert "(--digest)" not in done.stderr
+    refused = docker.run("tagguard", "push", "--digest", image.digest, f"{API}:1.3.0")
+    assert refused.returncode == 2  # the flag the CLI's advice names is not the plugin's
+    assert "--digest" in refused.stderr
 
 
 def test_dockers_own_failure_code_comes_back(docker: Docker, harbor: Harbor) -> None:

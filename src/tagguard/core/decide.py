@@ -94,6 +94,14 @@ class TagFacts:
     lock: Immutability
 
 
+def digest_advice(option: str = "--digest") -> str:
+    """How a block for want of the new image's digest ends: the advice to give it with
+    `option`, the CLI's by default. A surface that spells the option otherwise (the docker
+    plugin's --tagguard-digest) or has none (a git hook) puts its own advice in place of
+    `digest_advice()` in the reasons it prints."""
+    return f"so give the digest ({option}) to let identical re-runs be skipped"
+
+
 def _short(digest: Digest | None) -> str:
     return "an unknown digest" if digest is None else short(digest)
 
@@ -248,7 +256,7 @@ def decide_write(
                 Verdict.BLOCK,
                 f"tag {tag} exists ({_short(current)}) and {lock.lock} makes it immutable; "
                 "without the new image's digest a re-push of the same image cannot be told "
-                "from a move, so give the digest (--digest) to let identical re-runs be skipped",
+                f"from a move, {digest_advice()}",
             )
         return make(
             Verdict.BLOCK,
