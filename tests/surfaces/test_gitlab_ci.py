@@ -134,6 +134,15 @@ def test_warn_mode_is_an_allowed_failure_and_enforce_is_not() -> None:
     assert all(f"exit {code}" in "\n".join(include["script"]) for code in codes)
 
 
+def test_the_readmes_gitlab_section_names_every_variable_of_the_include() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n### GitLab CI\n", 1)[1].split("\n### ", 1)[0]
+    unnamed = [name for name in include_variables() if f"`{name}" not in section]
+    assert unnamed == []
+    words = " ".join(section.split())
+    assert "split on blanks with no shell quoting" in words  # TAGGUARD_ARGS, unlike `args`
+
+
 def test_the_dollar_in_robot_names_is_documented() -> None:
     for path in (INCLUDE, COMPONENT):
         text = path.read_text()
