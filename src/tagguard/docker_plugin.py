@@ -69,9 +69,10 @@ Options:
   -h, --help                          this help
 
 Exit status: docker's own; 1 if a tag is blocked (nothing is run); 2 if tagguard could not
-decide. tagguard's settings come from TAGGUARD_HARBOR_URL, TAGGUARD_HARBOR_VERSION,
-TAGGUARD_PLAIN_HTTP, TAGGUARD_REPLICATION_POLICIES, TAGGUARD_USERNAME/TAGGUARD_PASSWORD;
-other credentials from docker's config (--config DIR included).
+decide. tagguard's settings are tagguard push's, from its TAGGUARD_<OPTION> variables and
+tagguard.toml (e.g. TAGGUARD_HARBOR_URL, TAGGUARD_PLAIN_HTTP, TAGGUARD_TIMEOUT), with
+TAGGUARD_USERNAME/TAGGUARD_PASSWORD; other credentials from docker's config (--config DIR
+included). Its output is its own lines: TAGGUARD_FORMAT and TAGGUARD_REPORT do not apply.
 """
 
 
