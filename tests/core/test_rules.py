@@ -584,7 +584,7 @@ def test_a_page_of_rules_is_refused_as_the_whole_list_is(bad: object) -> None:
 
 def _typo(rule: dict[str, Any], path: tuple[str | int, ...], new: str) -> dict[str, Any]:
     """`rule` with the key at `path` renamed to `new` (a person's typo in a rules file)."""
-    copied = json.loads(json.dumps(rule))
+    copied: dict[str, Any] = json.loads(json.dumps(rule))
     *parents, last = path
     holder: Any = copied
     for step in parents:
