@@ -452,25 +452,30 @@ def test_a_top_level_variable_of_the_user_wins(tmp_path: Path) -> None:
     assert "tagguard: skipped, TAGGUARD_DISABLED is true" in log
 
 
+def check_job(**variables: str) -> dict[str, Any]:
+    """A pipeline of one job, `check`, extending the include's `.tagguard` to check one
+    reference, with `variables` besides."""
+    return {
+        "include": [{"local": "gitlab-ci-template.yml"}],
+        "check": {
+            "extends": ".tagguard",
+            "variables": {"TAGGUARD_REFS": "harbor.example.com/proj/app:v1", **variables},
+        },
+    }
+
+
 @pytest.mark.parametrize("mode", ["enforce", "warn"])
 def test_an_unreachable_harbor_fails_the_job_in_either_mode(
     tmp_path: Path, refused_url: str, mode: str
 ) -> None:
     """Fail closed: warn mode makes a block an allowed failure (exit 3), never "could not
     decide" (exit 2) a pass, nor a dotenv that tells later jobs nothing is blocked."""
-    pipeline = {
-        "include": [{"local": "gitlab-ci-template.yml"}],
-        "check": {
-            "extends": ".tagguard",
-            "variables": {
-                "TAGGUARD_REFS": "harbor.example.com/proj/app:v1",
-                "TAGGUARD_DIGEST": make_image().digest,
-                "TAGGUARD_HARBOR_URL": refused_url,
-                "TAGGUARD_MODE": mode,
-                "TAGGUARD_INSTALL": "image",
-            },
-        },
-    }
+    pipeline = check_job(
+        TAGGUARD_DIGEST=make_image().digest,
+        TAGGUARD_HARBOR_URL=refused_url,
+        TAGGUARD_MODE=mode,
+        TAGGUARD_INSTALL="image",
+    )
     project = make_project(tmp_path, pipeline)
     run = gitlab_ci_local(project, "check", {}, path=image_with_tagguard(tmp_path / "bin"))
     log = run.stdout + run.stderr
@@ -515,17 +520,7 @@ def test_a_failed_install_is_undecided_not_blocked(
 ) -> None:
     """Under the job shell's `set -e` a failed command ends the job with its own code: a
     failed venv was exit 1, tagguard's "blocked". Any failed install is exit 2, with one line."""
-    pipeline = {
-        "include": [{"local": "gitlab-ci-template.yml"}],
-        "check": {
-            "extends": ".tagguard",
-            "variables": {
-                "TAGGUARD_REFS": "harbor.example.com/proj/app:v1",
-                "TAGGUARD_MODE": mode,
-                "TAGGUARD_INSTALL": "package",
-            },
-        },
-    }
+    pipeline = check_job(TAGGUARD_MODE=mode, TAGGUARD_INSTALL="package")
     project = make_project(tmp_path, pipeline)
     folder = tmp_path / "bin"
     program(folder, "python3", python3)
