@@ -348,7 +348,7 @@ def test_the_component_installs_from_its_own_project_and_warns(
     """The component, included with inputs, installs from its own project on "this GitLab"
     (CI_SERVER_URL, the loopback server) at `version`, with the job token; in warn mode a
     block is GitLab's allowed failure (gitlab-ci-local's WARN), not a green job."""
-    bare_repository(tmp_path / "git-server" / "tools" / "tagguard.git", __version__)
+    bare_repository(tmp_path / "git-server" / "tools" / "tagguard.git", f"v{__version__}")
     harbor.rule("proj", tag="v*")
     harbor.push("proj/app:v1")
     pipeline = {
