@@ -18,10 +18,12 @@ from tagguard.core.plan import (
     Retag,
     Sign,
 )
-from tagguard.core.state import RepositoryState
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import OfflineSources, RepositoryState, RulesTable, StateTable
 from tagguard.errors import InputError
 from tagguard.release_plan import run_plan
 from tagguard.session import Session
+from tests.builders import rule_json
 from tests.sessions import DESTINATION, A, B, Harbor, policy, ref, session
 
 
@@ -110,3 +112,24 @@ def test_a_push_of_an_unknown_image_names_its_line() -> None:
     (decision,) = run.report.decisions
     assert [n.code for n in decision.notes] == ["unknown-digest"]
     assert "the image pushed at release.yml:3" in decision.notes[0].message
+
+
+def test_a_second_signing_in_a_plan_is_a_new_signature_and_harbor_refuses_it() -> None:
+    """Two `sign` steps of one image, neither with the signature's digest, under a rule that
+    makes every tag immutable (`**`). cosign adds each signature to the `sha256-<hex>.sig`
+    manifest, so the second signing PUTs that tag with another digest, and Harbor's
+    immutable middleware refuses a PUT onto an existing immutable tag whatever its digest
+    (src/server/middleware/immutable/pushmf.go; goharbor#17332): the second step is a block.
+    It was a skip: both steps' unknown digests were "the signature of h.io/p/app:v1", equal."""
+    state = {"h.io/p/app": RepositoryState.from_tags({"v1": A})}
+    sources = OfflineSources(
+        RulesTable(shared=parse_rules([rule_json(1, tag="**")], "rules")), StateTable(state)
+    )
+    run = Session(sources, glob.NEWEST)
+    signing = (ref("h.io/p/app:v1"),)
+    run_plan(run, Plan("release.yml", (Sign(4, signing), Sign(5, signing))), None)
+    first, second = run.report.decisions
+    assert first.tag == second.tag == f"sha256-{'a' * 64}.sig"
+    assert (first.origin, first.decision) == (("release.yml", 4), Verdict.ALLOW)
+    assert (second.origin, second.decision) == (("release.yml", 5), Verdict.BLOCK)
+    assert "an earlier step writes it" in second.reason

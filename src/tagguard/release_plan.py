@@ -50,7 +50,9 @@ def _run(
         case Delete():
             return session.delete(operation.targets, artifact=operation.artifact)
         case Sign():
-            return session.sign(operation.targets, operation.digest)
+            return session.sign(
+                operation.targets, operation.digest, where=f"{file}:{operation.line}"
+            )
         case Copy():
             return session.copy(operation.source, operation.destination)
         case ReplicatePolicy():

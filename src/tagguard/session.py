@@ -164,9 +164,13 @@ class Session:
             for target in targets
         )
 
-    def sign(self, targets: Sequence[Reference], digest: str | None = None) -> list[Decision]:
+    def sign(
+        self, targets: Sequence[Reference], digest: str | None = None, *, where: str = ""
+    ) -> list[Decision]:
         """Pushing a cosign signature of each target's image by tag: the manifest PUT of tag
-        `sha256-<hex>.sig`, which Harbor checks like any other push."""
+        `sha256-<hex>.sig`, which Harbor checks like any other push. Without `digest` the
+        signature's is unknown, and another signing's (a plan step elsewhere: `where`) is
+        another unknown: cosign adds each signature to the `.sig` manifest, a new digest."""
         decisions = []
         for target in targets:
             subject = self.source_digest(target)
@@ -176,7 +180,8 @@ class Session:
                     "signature tag (sha256-<hex>.sig) cannot be named"
                 )
             signature = target.with_tag(f"sha256-{subject.removeprefix('sha256:')}.sig")
-            new: Digest = digest or Unknown(f"the signature of {target.original}")
+            signed = f" signed at {where}" if where else ""
+            new: Digest = digest or Unknown(f"the signature of {target.original}{signed}")
             decisions.append(self.sim.write(Operation.SIGN, signature, new, target))
         return self.record(decisions)
 

@@ -13,6 +13,8 @@ from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import (
     Image,
     Pusher,
+    cosign_tag,
+    make_cosign_signature,
     make_image,
     make_index,
     push_index,
@@ -373,6 +375,28 @@ def test_a_plan_against_the_live_harbor_asks_each_question_once(
     ]
     assert proj_app == ["/api/v2.0/projects/proj/repositories/app/artifacts"]
     assert len(state) == len(set(state))
+
+
+def test_a_plan_that_signs_an_image_twice_is_refused_the_second_signature(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    """Under a rule over every tag, the first signing of an image creates its
+    `sha256-<hex>.sig` tag and the second PUTs it again with another signature: Harbor
+    answers 412. The plan said the second was a skip (both digests unknown, taken as one)."""
+    harbor.rule("proj", tag="**")
+    image = harbor.push("proj/app:1.0")
+    plan = tmp_path / "release.yml"
+    signing = f"  - sign: {harbor.ref('proj/app:1.0')}\n"
+    plan.write_text("operations:\n" + signing * 2)
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.code == 1, run.err
+    got = [(d["source"]["line"], d["tag"], d["decision"]) for d in run.json["decisions"]]
+    assert got == [(2, cosign_tag(image.digest), "allow"), (3, cosign_tag(image.digest), "block")]
+    # What the server does with the two signings, as cosign pushes them.
+    for status in (201, 412):
+        signature = make_cosign_signature(image.digest)
+        answer = harbor.pusher.push("proj/app", cosign_tag(image.digest), signature)
+        assert answer.status_code == status, (answer.status_code, answer.text)
 
 
 def test_a_question_asked_ahead_that_fails_fails_the_plan_closed(
