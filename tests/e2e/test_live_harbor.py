@@ -65,6 +65,32 @@ def test_developers_cannot_list_rules_so_harbors_flag_decides(harbor: Harbor) ->
     assert "403" in warning["message"]
 
 
+def test_anonymous_access_to_a_public_project_lets_harbors_flag_decide(harbor: Harbor) -> None:
+    """Harbor refuses to list rules to an anonymous caller with 401, not 403, a public
+    project's too (handler/immutable.go ListImmuRules -> base.go RequireProjectAccess:
+    UnauthorizedError when the security context is not authenticated). Anonymous access
+    may read a public project's artifacts, so the check goes on with Harbor's own flag;
+    it failed with exit 2 ("refused anonymous access (401)")."""
+    harbor.state.add_project("pub", public=True)
+    harbor.rule("pub", tag="v*")
+    harbor.push("pub/app:v1")
+    anonymous = requests.get(
+        f"{harbor.url}/api/v2.0/projects/pub/immutabletagrules",
+        headers={"X-Is-Resource-Name": "true"},
+        timeout=10,
+    )
+    assert anonymous.status_code == 401  # the server, as Harbor answers
+    refs = (harbor.ref("pub/app:v1"), harbor.ref("pub/app:v2"))
+    run = harbor.tagguard(
+        "push", *refs, "--digest", make_image().digest, "--format", "json", credentials=None
+    )
+    assert run.code == 1, run.err
+    assert run.verdicts() == ["block", "allow"]
+    (warning,) = run.json["warnings"]
+    assert warning["code"] == "rules-unavailable"
+    assert "Harbor lets no anonymous access list the project's" in warning["message"]
+
+
 def test_a_robot_with_dollar_in_its_name_via_password_stdin(harbor: Harbor) -> None:
     harbor.rule("proj", tag="v*")
     harbor.state.users[ROBOT[0]].permissions.add("proj:immutable-tag:list")

@@ -1267,8 +1267,13 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, chunk, headers)
 
     def _list_rules(self, project: Project, user: User | None, rest: list[str]) -> None:
+        # handler/immutable.go ListImmuRules -> base.go RequireProjectAccess: who may not
+        # list is refused with 401 when anonymous (a public project included), else 403.
         if not self.state.may(user, project, "immutable-tag:list"):
-            self.error(403, "FORBIDDEN", "forbidden")
+            if user is None:
+                self.error(401, "UNAUTHORIZED", "unauthorized")
+            else:
+                self.error(403, "FORBIDDEN", "forbidden")
             return
         self._send_page(
             self._rule_rows(project.rules),

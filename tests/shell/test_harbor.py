@@ -157,7 +157,20 @@ def test_rules_forbidden_is_an_answer() -> None:
     )
     found = client().rules("p")
     assert found.rules is None
-    assert "403" in found.unavailable_reason
+    assert "anonymous access" in found.unavailable_reason
+
+
+@responses.activate
+def test_a_401_to_credentials_is_no_answer_but_an_error() -> None:
+    """Only anonymous access may be refused the rules with 401 as an answer: to credentials
+    a 401 says they are wrong, and the run fails closed."""
+    from tagguard.shell.credentials import Credential
+
+    responses.get(RULES, status=401, json={"errors": [{"code": "UNAUTHORIZED"}]})
+    credential = Credential("dev", "not-the-password", "test")
+    with pytest.raises(AuthError, match="refused the credentials of dev"):
+        HarborClient(Http(TransportOptions(retries=0)), BASE, credential).rules("p")
+    assert client().rules("p").rules is None  # the same 401 to anonymous access: an answer
 
 
 @responses.activate
@@ -854,12 +867,17 @@ def test_forbidden_rules_say_who_and_what_would_let_them_be_read(
     # projectAdmin and maintainer only; a robot carries the permission itself.
     from tagguard.shell.credentials import Credential
 
-    responses.get(RULES, status=403, json={"errors": [{"code": "FORBIDDEN"}]})
+    # Harbor answers an anonymous caller 401 (base.go RequireProjectAccess), others 403.
+    status, code = (403, "FORBIDDEN") if username else (401, "UNAUTHORIZED")
+    responses.get(RULES, status=status, json={"errors": [{"code": code}]})
     credential = Credential(username, "pw", "test") if username else None
     found = HarborClient(Http(TransportOptions(retries=0)), BASE, credential).rules("p")
     assert found.rules is None
     reason = found.unavailable_reason
-    assert f"Harbor answers 403 to {username or 'anonymous access'} " in reason
+    if username:
+        assert f"Harbor answers 403 to {username} " in reason
+    else:
+        assert reason.startswith("Harbor lets no anonymous access list the project's ")
     assert reason.endswith(fix)
     assert "(" not in reason
     assert ")" not in reason

@@ -2,8 +2,9 @@
 
 * `rules(project)`: `GET /projects/{p}/immutabletagrules`, every page. The project is
   sent by name with `X-Is-Resource-Name: true`, else an all-digit name is read as an id.
-  403 (developers, guests, robots without `immutable-tag:list`) is an answer, not a failure:
-  the verdicts then rest on Harbor's own flag.
+  403 (developers, guests, robots without `immutable-tag:list`) is an answer, not a failure,
+  and so is 401 to a request without credentials (Harbor's answer to anonymous access, a
+  public project's included): the verdicts then rest on Harbor's own flag.
 * `artifact(project, repository, reference)`: `GET .../repositories/{r}/artifacts/{ref}`,
   the repository double URL-encoded, for the whole artifact in one request: its tags with
   Harbor's `immutable` flag, an index's children, its accessories and its labels. A 404
@@ -170,14 +171,19 @@ class HarborClient:
     def rules_page(self, project: str, page: int) -> RulesPage | None:
         """One page (100) of the project's rules as Harbor sends them, its X-Total-Count
         and the rules read from it (`RulesPage`); None when the credentials may not list
-        them (403)."""
+        them (403; 401 without credentials)."""
         what = f"reading the immutability rules of project {project!r}"
         path = (
             f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
             f"&page={page}&page_size={PAGE_SIZE}"
         )
-        answer = self._get(path, what, headers=_BY_NAME, allow_statuses=(403,))
-        if answer.status == 403:
+        # handler/immutable.go ListImmuRules -> base.go RequireProjectAccess: a caller who
+        # may not list is refused with 401 when not authenticated, 403 otherwise. A 401 to
+        # credentials stays an error (wrong ones), and so does one to anonymous access to a
+        # project it may not read: the artifact reads then fail too.
+        refused = self._refusals()
+        answer = self._get(path, what, headers=_BY_NAME, allow_statuses=refused)
+        if answer.status in refused:
             return None
         read = self._page(answer, what)
         start = (page - 1) * PAGE_SIZE
@@ -492,7 +498,13 @@ class HarborClient:
             may = "a robot may list only with the immutable-tag list permission"
         else:
             may = "only a maintainer or project admin may list"
+        if self.credential is None:  # 401 from Harbor itself (RequireProjectAccess)
+            return f"Harbor lets no anonymous access list the project's immutability rules: {may}"
         return f"Harbor answers 403 to {who} for the project's immutability rules, which {may}"
+
+    def _refusals(self) -> tuple[int, ...]:
+        """The statuses that say "these credentials may not list the rules"."""
+        return (403,) if self.credential else (401, 403)
 
     # -- plumbing ------------------------------------------------------------------------
 
