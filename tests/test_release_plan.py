@@ -133,3 +133,40 @@ def test_a_second_signing_in_a_plan_is_a_new_signature_and_harbor_refuses_it() -
     assert (first.origin, first.decision) == (("release.yml", 4), Verdict.ALLOW)
     assert (second.origin, second.decision) == (("release.yml", 5), Verdict.BLOCK)
     assert "an earlier step writes it" in second.reason
+
+
+def test_a_copy_carries_a_signature_an_earlier_step_pushed_without_its_digest() -> None:
+    """copyDeeply copies the artifact's accessories with their tags
+    (src/controller/artifact/controller.go), a cosign signature too, whatever tagguard was
+    told of its digest. The destination holds that `.sig` tag already, immutable, on an
+    image which may or may not be the one signed at line 2: Harbor refuses the copy if it
+    is another, so no write is safe. The signature was left out and the copy allowed."""
+    sig = f"sha256-{'a' * 64}.sig"
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"v1": A}),
+        "h.io/p/other": RepositoryState.from_tags({sig: B}),
+    }
+    sources = OfflineSources(
+        RulesTable(shared=parse_rules([rule_json(1, tag="**")], "rules")), StateTable(state)
+    )
+    run = Session(sources, glob.NEWEST)
+    plan = Plan(
+        "release.yml",
+        (
+            Sign(2, (ref("h.io/p/app:v1"),)),
+            Copy(3, ref("h.io/p/app:v1"), ref("h.io/p/other", None)),
+        ),
+    )
+    run_plan(run, plan, None)
+    copied = {d.tag: d for d in run.report.decisions if d.origin == ("release.yml", 3)}
+    assert set(copied) == {"v1", sig}
+    assert copied[sig].decision is Verdict.BLOCK
+    assert "cannot be known" in copied[sig].reason
+    assert [(n.code, n.message) for n in copied[sig].notes][1] == (
+        "carried",
+        "the tag of its cosign signature (whose digest is unknown)",
+    )
+    assert copied[sig].notes[0].code == "unknown-digest"
+    assert copied["v1"].decision is Verdict.ALLOW
+    assert [w.code for w in run.report.warnings] == ["copy-fails-whole"]
+    assert run.report.exit_code == 1

@@ -45,6 +45,8 @@ def key(ref: Reference) -> RepoKey:
 
 def accessory_name(kind: str, digest: Digest) -> str:
     what = "cosign signature" if kind == COSIGN else f"{kind} accessory"
+    if isinstance(digest, Unknown):  # its unknown-digest note says which
+        return f"its {what} (whose digest is unknown)"
     return f"its {what} {short(digest)}"
 
 
@@ -285,9 +287,12 @@ class Simulation:
             # An accessory is read without its own accessories (copyDeeply's option for
             # isAcc); an accessory that has some is first copied as a root of its own.
             for accessory in () if is_accessory else node.accessories:
-                if isinstance(accessory.digest, Unknown):
-                    continue
                 name = accessory_name(accessory.kind, accessory.digest)
+                if isinstance(accessory.digest, Unknown):
+                    self._carry_unknown(
+                        source, destination, accessory.digest, name, decisions, changes
+                    )
+                    continue
                 inner = self.world.node(src, accessory.digest)
                 if inner is not None and inner.accessories:
                     self._copy_deeply(
@@ -311,6 +316,25 @@ class Simulation:
                 decision = _with_note(decision, Note("carried", f"the tag of {owner}"))
             decisions.append(decision)
             changes.append(Change(dst, tag=tag, digest=digest))
+
+    def _carry_unknown(
+        self,
+        source: Reference,
+        destination: Reference,
+        digest: Unknown,
+        name: str,
+        decisions: list[Decision],
+        changes: list[Change],
+    ) -> None:
+        """An accessory an earlier step pushed without its digest (a cosign signature): the
+        copy carries it and its tags all the same, and whether the destination holds it
+        already cannot be known, so an immutable tag of its there refuses the copy. It has
+        no children, and none of its own accessories is known."""
+        for tag in self.world.tags_on(key(source), digest):
+            target = destination.with_tag(tag)
+            decision = decide_copy_tag(target, self.facts(target, tag), digest, source=source)
+            decisions.append(_with_note(decision, Note("carried", f"the tag of {name}")))
+            changes.append(Change(key(destination), tag=tag, digest=digest))
 
     def _copy_unknown(
         self, source: Reference, destination: Reference, digest: Unknown
