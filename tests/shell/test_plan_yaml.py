@@ -130,3 +130,32 @@ def test_the_commands_load_without_pyyaml() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert result.stdout == "False\n"
+
+
+def alias_levels(levels: int, width: int = 9) -> str:
+    """Each level a list of `width` aliases of the level below: width**levels nodes."""
+    lines = ["a0: &a0 x"]
+    for level in range(1, levels + 1):
+        aliases = ", ".join([f"*a{level - 1}"] * width)
+        lines.append(f"a{level}: &a{level} [{aliases}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_aliases_of_aliases_are_refused_before_they_expand() -> None:
+    """Half a kilobyte of nine levels of nine aliases is 387 million nodes: reading it ran
+    for minutes and hundreds of megabytes, past any --deadline (nothing was asked yet)."""
+    text = alias_levels(9)
+    assert len(text) < 500
+    with pytest.raises(PlanError, match=r"^plan\.yml:\d+: the plan's aliases expand it past "):
+        plan_tree(text, "plan.yml", {})
+
+
+def test_aliases_a_plan_uses_are_read_as_written() -> None:
+    tree = plan_tree(alias_levels(3, width=4), "plan.yml", {})  # 4**3 = 64 nodes
+    assert isinstance(tree.value, dict)
+    level = tree.value["a3"]
+    for _ in range(3):
+        assert isinstance(level.value, list)
+        assert len(level.value) == 4
+        level = level.value[0]
+    assert level.value == "x"

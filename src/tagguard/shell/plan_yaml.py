@@ -18,6 +18,25 @@ from tagguard.core.plan import Node, PlanError
 _VARIABLE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
 _STR = "tag:yaml.org,2002:str"
 _DEPTH_MAX = 64
+# Nodes a plan may expand to beyond one per character of its text. Without aliases a plan
+# has fewer nodes than characters; aliases of aliases multiply (nine levels of nine, in
+# half a kilobyte, would be 387 million nodes), so their expansion is bounded.
+_ALIAS_ALLOWANCE = 100_000
+
+
+class _Budget:
+    """How many more nodes the plan may expand to."""
+
+    def __init__(self, path: str, left: int) -> None:
+        self.path, self.left, self.limit = path, left, left
+
+    def spend(self, count: int, line: int) -> None:
+        self.left -= count
+        if self.left < 0:
+            raise PlanError(
+                f"{self.path}:{line}: the plan's aliases expand it past {self.limit} nodes; "
+                "write the steps out, or use fewer aliases of aliases"
+            )
 
 
 def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
@@ -36,7 +55,7 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
         raise PlanError(f"{path}:1: not valid YAML: {error}") from None
     if root is None:
         raise PlanError(f"{path}:1: the plan is empty")
-    return _node(root, path, env, depth=0)
+    return _node(root, path, env, depth=0, budget=_Budget(path, len(text) + _ALIAS_ALLOWANCE))
 
 
 def _flow_hint(text: str, line: int) -> str:
@@ -53,23 +72,35 @@ def _flow_hint(text: str, line: int) -> str:
 
 
 def _node(
-    node: yaml.Node, path: str, env: Mapping[str, str], depth: int, key_line: int | None = None
+    node: yaml.Node,
+    path: str,
+    env: Mapping[str, str],
+    depth: int,
+    key_line: int | None = None,
+    *,
+    budget: _Budget,
 ) -> Node:
     """The node and all below it; `key_line` is the line of the key whose value it is."""
     line = node.start_mark.line + 1
     if depth > _DEPTH_MAX:
         raise PlanError(f"{path}:{line}: nested too deeply")
+    budget.spend(1, line)
     if isinstance(node, yaml.ScalarNode):  # the most common kind first
         return Node(_scalar(node, path, env, line), line, key_line)
     if isinstance(node, yaml.MappingNode):
-        return Node(_fields(node, path, env, depth), line, key_line)
+        return Node(_fields(node, path, env, depth, budget), line, key_line)
     assert isinstance(node, yaml.SequenceNode)  # compose makes no other kind of node
-    return Node([_node(item, path, env, depth + 1) for item in node.value], line, key_line)
+    return Node(
+        [_node(item, path, env, depth + 1, budget=budget) for item in node.value],
+        line,
+        key_line,
+    )
 
 
 def _fields(
-    node: yaml.MappingNode, path: str, env: Mapping[str, str], depth: int
+    node: yaml.MappingNode, path: str, env: Mapping[str, str], depth: int, budget: _Budget
 ) -> dict[str, Node]:
+    budget.spend(2 * len(node.value), node.start_mark.line + 1)
     fields: dict[str, Node] = {}
     # Keys and values are one level down: within the limit, text without `${` (nearly every
     # key and value of a plan) is read here, without `_node`'s dispatch or a key's node.
@@ -78,7 +109,7 @@ def _fields(
         key_line = key_node.start_mark.line + 1
         key = _plain_text(key_node) if shallow else None
         if key is None:  # any other key: read as any node is, refused unless text
-            found = _node(key_node, path, env, depth + 1)
+            found = _node(key_node, path, env, depth + 1, budget=budget)
             if not isinstance(found.value, str):
                 raise PlanError(f"{path}:{key_line}: keys must be strings")
             key = found.value
@@ -86,7 +117,7 @@ def _fields(
             raise PlanError(f"{path}:{key_line}: {key!r} is given twice")
         text = _plain_text(value_node) if shallow else None
         if text is None:
-            fields[key] = _node(value_node, path, env, depth + 1, key_line)
+            fields[key] = _node(value_node, path, env, depth + 1, key_line, budget=budget)
         else:
             fields[key] = Node(text, value_node.start_mark.line + 1, key_line)
     return fields
