@@ -67,3 +67,14 @@ def test_outside_text_is_escaped_for_xml_and_made_printable() -> None:
     assert case.get("name") == "h.io/p/a<b>:v1"  # the parser undoes the XML escaping
     assert case.findtext("failure") == 'tag "<v1>" & \\x1b[31mred\\x1b[0m'
     assert suite.findtext("system-err") == "rule\\nbreaks & lines"
+
+
+def test_a_plan_file_name_of_any_characters_is_well_formed_xml() -> None:
+    """A file name may hold control characters (and, read from the file system, lone
+    surrogates) that XML 1.0 cannot carry even escaped: the report did not parse."""
+    made = Report()
+    name = "ctl\x01\u2028\udcff.yml"
+    made.record(decision(Verdict.BLOCK, "h.io/p/app:v1", "why", origin=(name, 4)))
+    (case,) = _suite(made).findall("testcase")
+    assert case.get("file") == "ctl\\x01\\u2028\\udcff.yml"
+    assert case.get("line") == "4"

@@ -40,7 +40,7 @@ def junit(report: Report) -> str:
             name=printable(decision.reference),
         )
         if decision.origin:
-            case.set("file", decision.origin[0])
+            case.set("file", printable(decision.origin[0]))  # a file name may hold anything
             case.set("line", str(decision.origin[1]))
         if decision.decision is Verdict.BLOCK:
             failure = ET.SubElement(
