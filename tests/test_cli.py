@@ -689,3 +689,17 @@ def test_a_misspelt_rules_file_field_is_warned_about_where_it_changes_the_verdic
     assert warned[0]["project"] == "platform"
     code, out, _ = run(capsys, "lint", "--rules-file", str(typo))
     assert "[ignored-field]" in out
+
+
+def test_a_report_over_the_rules_it_read_is_refused_and_the_rules_kept(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_bytes(Path(RULES).read_bytes())
+    args = ["harbor.example.com/platform/api:v1", "--state-file", STATE]
+    code, out, err = run(
+        capsys, "push", *args, "--rules-file", str(rules), "--report", f"json={rules}"
+    )
+    assert (code, out) == (2, "")
+    assert f"--report json={rules}: that is --rules-file, which this run reads" in err
+    assert rules.read_bytes() == Path(RULES).read_bytes()

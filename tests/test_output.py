@@ -11,7 +11,7 @@ from tagguard.core.decide import Decision, Operation, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
-from tagguard.output import emit, report_files, use_color
+from tagguard.output import check_reports_read_nothing, emit, report_files, use_color
 
 
 def decision(tag: str, verdict: Verdict) -> Decision:
@@ -134,3 +134,20 @@ def test_colour_follows_the_flag_then_no_color_then_force_color(
             return tty
 
     assert use_color(choice, env, Stream()) is expected
+
+
+def test_a_report_may_not_replace_another_report_or_a_file_the_run_reads(
+    tmp_path: Path,
+) -> None:
+    """`--report json=plan.yml` wrote the report over the plan just read, and two reports
+    naming one file left only the last; both are refused before anything is written."""
+    plan = tmp_path / "plan.yml"
+    plan.write_text("operations: []\n")
+    same = f"{tmp_path}/sub/../plan.yml"  # the same file, written otherwise
+    with pytest.raises(InputError, match=r"json=.*: that is the plan file, which this run reads"):
+        check_reports_read_nothing({"json": same}, {"the plan file": str(plan)})
+    reports = {"json": str(tmp_path / "r"), "sarif": f"{tmp_path}/./r"}
+    with pytest.raises(InputError, match=r"^--report sarif=.*: --report json=.* writes that file"):
+        check_reports_read_nothing(reports, {})
+    check_reports_read_nothing({"json": str(tmp_path / "r")}, {"--rules-file": None})
+    assert plan.read_text() == "operations: []\n"

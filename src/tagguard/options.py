@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from tagguard.core.record import field, record
 from tagguard.errors import InputError
-from tagguard.output import report_files, use_color
+from tagguard.output import check_reports_read_nothing, report_files, use_color
 from tagguard.reporters import COMMAND_FORMATS
 from tagguard.shell.urls import HarborUrls, parse_harbor_urls
 
@@ -102,6 +102,10 @@ def check_login(username: str | None, password_stdin: bool) -> None:
         raise InputError("--password-stdin needs --username")
 
 
+# The options naming a file the run reads: no --report may write one of them.
+_INPUT_FILES = ("rules_file", "state_file")  # the commands check their own (a plan)
+
+
 def make_options(
     command: str,
     values: Mapping[str, Any],
@@ -124,6 +128,9 @@ def make_options(
     output_format = given.pop("output_format", None)
     check_format(command, output_format, given_as)
     reports = report_files(given.pop("reports", ()))
+    check_reports_read_nothing(
+        reports, {f"--{name.replace('_', '-')}": given.get(name) for name in _INPUT_FILES}
+    )
     credentials = _per_host(given.pop("credentials", ()), env)
     username, password_stdin = given.pop("username", None), given.pop("password_stdin", False)
     check_login(username, bool(password_stdin))

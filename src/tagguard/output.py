@@ -92,6 +92,26 @@ def report_files(entries: Sequence[str]) -> dict[str, str]:
     return files
 
 
+def check_reports_read_nothing(
+    reports: Mapping[str, str], inputs: Mapping[str, str | None]
+) -> None:
+    """No two report files are one file, and no report file is one the run reads (`inputs`,
+    each named by the option or argument that gives it): writing the report would replace
+    the other report, or the plan or rules just read."""
+    writers: dict[str, str] = {}  # real path -> the --report entry writing it
+    for name, path in reports.items():
+        entry = f"--report {name}={path}"
+        other = writers.setdefault(os.path.realpath(path), entry)
+        if other != entry:
+            raise InputError(f"{entry}: {other} writes that file too; give each its own")
+    for given, read in inputs.items():
+        writer = writers.get(os.path.realpath(read)) if read else None
+        if writer is not None:
+            raise InputError(
+                f"{writer}: that is {given}, which this run reads; the report would replace it"
+            )
+
+
 def check_report_path(entry: str, path: Path) -> None:
     try:
         _check_report_folder(entry, path)

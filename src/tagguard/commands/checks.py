@@ -26,6 +26,7 @@ from tagguard.commands.checking import finish, parse_references
 from tagguard.commands.flags import common_options, env_option, from_reference, reference_lists
 from tagguard.core.reference import parse_reference, validate_digest
 from tagguard.errors import InputError
+from tagguard.output import check_reports_read_nothing
 
 
 @click.command()
@@ -60,6 +61,8 @@ def push(
 ) -> int:
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
     options = context.options(**given)
+    reads = {"--metadata-file": metadata_file, "--refs-file": refs_file}
+    check_reports_read_nothing(options.reports, reads)
     new = _push_digest(digest, oci_layout, metadata_file, from_ref)
     (source,) = parse_references([from_ref], harbor=False) if from_ref else (None,)
     targets = parse_references(_all_references(references, refs_env, refs_file))

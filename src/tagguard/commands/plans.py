@@ -15,6 +15,7 @@ from tagguard.commands.flags import common_options, env_option, from_reference, 
 from tagguard.core.state import Sources
 from tagguard.errors import InputError
 from tagguard.options import Options
+from tagguard.output import check_reports_read_nothing
 from tagguard.shell.urls import normalise_host, registry_host
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     tagguard/schemas/plan.schema.json.
     """
     options = context.options(**given)
+    check_reports_read_nothing(options.reports, {"the plan file": plan_file})
     default = registry_host(source_host, "--source") if source_host else None  # before I/O
     # Only this command reads a plan: tagguard.core.plan's frozen types (one per operation)
     # would cost every other command ~3 ms of start-up (an offline push, measured paired).
