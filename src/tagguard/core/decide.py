@@ -186,7 +186,9 @@ def _change_existing(
 def _fail_open_note(lock: Immutability) -> str:
     if lock.failure is None:
         return ""
-    return f"; it is mutable only because {lock.failure.sentence()}"
+    # Not "only because": whether the broken rule, or a rule it masks, would have matched
+    # cannot be known from a pattern that errs.
+    return f"; {lock.failure.sentence()}"
 
 
 def decide_write(
