@@ -171,6 +171,18 @@ def test_half_given_credentials_are_refused(tmp_path: Path) -> None:
         store(tmp_path, {}, username="u")
 
 
+def test_an_empty_password_is_refused_before_harbor_is_asked(tmp_path: Path) -> None:
+    """Harbor has no empty passwords: an empty one is a CI secret that did not reach the
+    job. It went to Harbor, and came back as "refused the credentials of admin (401)"."""
+    env = {"TAGGUARD_USERNAME": "admin", "TAGGUARD_PASSWORD": ""}
+    with pytest.raises(
+        InputError, match=r"^TAGGUARD_PASSWORD is empty for TAGGUARD_USERNAME admin"
+    ):
+        store(tmp_path, {}, env)
+    with pytest.raises(InputError, match=r"^--password-stdin: standard input held no password"):
+        store(tmp_path, {}, username="admin", password="")
+
+
 def test_a_docker_hub_login_answers_docker_io_references() -> None:
     # docker login without a server stores Docker Hub under https://index.docker.io/v1/
     # (docker/cli registry.IndexServer); references name Docker Hub docker.io.

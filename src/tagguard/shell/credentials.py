@@ -213,11 +213,20 @@ def build_store(
     if username is not None or password is not None:
         if not username or password is None:
             raise InputError("--username needs the password on standard input (--password-stdin)")
+        if not password:
+            raise InputError(f"--password-stdin: standard input held no password for {username}")
         explicit = Credential(username, password, "--username/--password-stdin")
     elif env.get("TAGGUARD_USERNAME") or env.get("TAGGUARD_PASSWORD"):
         env_user, env_password = env.get("TAGGUARD_USERNAME"), env.get("TAGGUARD_PASSWORD")
         if not env_user or env_password is None:
             raise InputError("TAGGUARD_USERNAME and TAGGUARD_PASSWORD must be set together")
+        if not env_password:
+            # Harbor has no empty passwords: most likely a CI secret that did not reach the
+            # job (a protected variable on an unprotected branch, a fork's pull request).
+            raise InputError(
+                f"TAGGUARD_PASSWORD is empty for TAGGUARD_USERNAME {env_user}: is the CI "
+                "secret it comes from available to this job?"
+            )
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
     return CredentialStore(
