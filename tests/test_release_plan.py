@@ -20,7 +20,7 @@ from tagguard.core.plan import (
 )
 from tagguard.core.rules import parse_rules
 from tagguard.core.state import OfflineSources, RepositoryState, RulesTable, StateTable
-from tagguard.errors import InputError
+from tagguard.errors import InputError, StateError
 from tagguard.release_plan import run_plan
 from tagguard.session import Session
 from tests.builders import rule_json
@@ -68,7 +68,9 @@ def test_a_later_operation_sees_what_an_earlier_one_wrote() -> None:
 
 
 def test_a_policy_without_a_source_harbor_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="line 4: replicate needs the Harbor holding policy 9"):
+    with pytest.raises(
+        InputError, match=r"^release\.yml:4: replicate needs the Harbor holding policy 9"
+    ):
         run_plan(session(), Plan("release.yml", (ReplicatePolicy(4, 9),)), None)
 
 
@@ -170,3 +172,17 @@ def test_a_copy_carries_a_signature_an_earlier_step_pushed_without_its_digest() 
     assert copied["v1"].decision is Verdict.ALLOW
     assert [w.code for w in run.report.warnings] == ["copy-fails-whole"]
     assert run.report.exit_code == 1
+
+
+def test_a_step_that_cannot_be_checked_names_its_line() -> None:
+    """A retag whose source an earlier step deleted: "source ... does not exist" did not
+    say which of the plan's steps it was about."""
+    plan = Plan(
+        "release.yml",
+        (
+            Delete(3, (ref("h.io/p/app:dev"),)),
+            Retag(7, ref("h.io/p/app:dev"), (ref("h.io/q/app:v9"),)),
+        ),
+    )
+    with pytest.raises(StateError, match=r"^release\.yml:7: source 'h\.io/p/app:dev' does not"):
+        run_plan(session(), plan, None)

@@ -19,7 +19,7 @@ from tagguard.core.plan import (
 )
 from tagguard.core.record import replace
 from tagguard.core.reference import Reference
-from tagguard.errors import InputError
+from tagguard.errors import InputError, StateError
 from tagguard.replicate import Replication
 from tagguard.session import Session
 
@@ -33,7 +33,14 @@ def run_plan(session: Session, plan: Plan, default_source: str | None) -> None:
     replication = Replication(session)
     for operation in plan.operations:
         origin = (plan.file, operation.line)
-        for decision in _run(session, replication, operation, default_source, plan.file):
+        try:
+            decisions = _run(session, replication, operation, default_source, plan.file)
+        except (InputError, StateError) as error:
+            # What the step asks cannot be checked (a source an earlier step deleted, an
+            # image whose digest is unknown): say which step, as a plan's parse errors do.
+            # A failure to read Harbor is the run's, not the step's: it goes on as it is.
+            raise type(error)(f"{plan.file}:{operation.line}: {error.message}") from None
+        for decision in decisions:
             session.report.record(replace(decision, origin=origin))
 
 
@@ -59,8 +66,7 @@ def _run(
             host = operation.source_host or default_source
             if host is None:
                 raise InputError(
-                    f"line {operation.line}: replicate needs the Harbor holding policy "
-                    f"{operation.policy} (source: HOST)"
+                    f"replicate needs the Harbor holding policy {operation.policy} (source: HOST)"
                 )
             return replication.policy(host, operation.policy)
         case Replicate():
@@ -72,9 +78,7 @@ def _run(
 def _push(session: Session, push: Push, file: str) -> list[Decision]:
     image = push.image
     if isinstance(image, DigestFile):  # the shell reads these first (`resolve_digest_files`)
-        raise InputError(
-            f"{file}:{push.line}: the digest in {image.kind} {image.path} was not read"
-        )
+        raise InputError(f"the digest in {image.kind} {image.path} was not read")
     if isinstance(image, Reference):
         return session.push(push.targets, None, image)
     return session.push(push.targets, image, unknown=f"the image pushed at {file}:{push.line}")
