@@ -66,7 +66,8 @@ def test_every_pushed_tag_is_checked_and_a_block_stops_the_push() -> None:
     assert out.getvalue().splitlines() == [
         "git tag v1: .tagguard.yml:2: allow  harbor.example.com/p/app:v1  reason for v1",
         "git tag v2: .tagguard.yml:2: block  harbor.example.com/p/app:v2  reason for v2",
-        "tagguard: push stopped: 1 reference blocked (git tags v1, v2)",
+        # The tag to fix, not every tag pushed (v1 was allowed).
+        "tagguard: push stopped: 1 reference blocked (git tag v2)",
     ]
 
 

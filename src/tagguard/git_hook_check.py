@@ -117,8 +117,10 @@ def check_tags(tags: Sequence[str], check: Checker, out: TextIO) -> int:
     blocked = sum(len(o.blocked) for o in outcomes)
     undecided = [o.tag for o in outcomes if o.undecided]
     if blocked:
+        stopping = [o.tag for o in outcomes if o.blocked]  # the tags to fix, not every one
         out.write(
-            f"tagguard: push stopped: {plural(blocked, 'reference')} blocked ({tags_named(tags)})\n"
+            f"tagguard: push stopped: {plural(blocked, 'reference')} blocked "
+            f"({tags_named(stopping)})\n"
         )
         return 1
     if undecided:
