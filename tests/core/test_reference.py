@@ -69,6 +69,10 @@ def test_parts_of_a_harbor_repository() -> None:
         ("h.io/proj/app:", "the tag is empty"),
         ("h.io/proj/app:-x", "must start with a letter, digit or '_'"),
         ("h.io/proj/app:a+b", "contains '+'"),
+        # A git tag such as rel/1.0 as the image's tag. Before: "repository path segment
+        # 'app:rel' contains ':'", a fault the reader had not made.
+        ("h.io/proj/app:rel/1.0", "tag 'rel/1.0' contains '/'; tags use letters"),
+        ("h.io/proj/app:x/y", "tag 'x/y' contains '/'"),
         ("h.io/proj/app:" + "a" * 129, "over the limit of 128"),
         ("h.io/proj//app", "empty segment"),
         ("h.io/proj/app/", "empty segment"),

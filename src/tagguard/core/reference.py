@@ -332,12 +332,20 @@ def _check_host(host: str, where: str) -> None:
 
 
 def _check_path(path: str, where: str) -> None:
-    for segment in path.split("/"):
+    segments = path.split("/")
+    for position, segment in enumerate(segments):
         if not segment:
             raise BadReferenceError(
                 f"{where}: the repository path has an empty segment ('//' or a trailing '/')"
             )
         if not re.fullmatch(_COMPONENT, segment):
+            if ":" in segment and position < len(segments) - 1:
+                # `app:rel/1.0`: a tag holding '/', as a git tag such as rel/1.0 used as the
+                # image's tag makes; the ':' then sits in the path, which is not the fault.
+                tag = path.partition(":")[2]
+                raise BadReferenceError(
+                    f"{where}: tag {tag!r} contains '/'; tags use letters, digits, '_', '.' and '-'"
+                )
             raise BadReferenceError(f"{where}: {_explain_component(segment)}")
 
 
