@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -47,3 +48,17 @@ def test_a_pipe_is_written_through_not_replaced(tmp_path: Path) -> None:
 def test_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(FileError, match="cannot write the report"):
         write_text(str(tmp_path), "x", Redactor())
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_report_is_readable_as_the_umask_lets_any_file_be(
+    tmp_path: Path, umask: int, mode: int
+) -> None:
+    """The temporary file a report is written through is made 0600 (mkstemp); the report
+    kept that whatever the umask, unreadable to a later job running as another user."""
+    before = os.umask(umask)
+    try:
+        write_text(str(tmp_path / "r.json"), "{}\n", Redactor())
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == mode

@@ -44,6 +44,10 @@ def write_pieces(path: str, pieces: Iterable[str], redactor: Redactor) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
+            # mkstemp makes the file 0600; a report is made for others to read (a CI
+            # artifact, a later job), as a file opened the usual way would be: 0666 less
+            # the umask. It holds no secret: everything in it is redacted.
+            os.fchmod(handle, 0o666 & ~_umask())
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 emit(redacted(stream, redactor), pieces)
         except BaseException:
@@ -105,3 +109,10 @@ def append_text(path: str, text: str, redactor: Redactor) -> None:
             stream.write(redactor.redact(text))
     except OSError as error:
         raise FileError(f"{path}: cannot append to it ({error.strerror or error})") from None
+
+
+def _umask() -> int:
+    """The process's umask, which can only be read by setting it (and setting it back)."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
