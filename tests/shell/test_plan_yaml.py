@@ -159,3 +159,31 @@ def test_aliases_a_plan_uses_are_read_as_written() -> None:
         assert len(level.value) == 4
         level = level.value[0]
     assert level.value == "x"
+
+
+@pytest.mark.parametrize(
+    ("value", "form"),
+    [
+        ("a-${A-x}", "${A-x}"),
+        ("a-${A:=x}", "${A:=x}"),
+        ("x${A:-${B}}", "${A:-${B}"),
+        ("${lower", "${lower"),
+        ("${1A}", "${1A}"),
+    ],
+)
+def test_a_variable_form_the_reader_does_not_have_is_named(value: str, form: str) -> None:
+    """Shell forms other than ${NAME} and ${NAME:-default} were left in the text, and came
+    out as a tag error about '=' or '{' (or a nested default became the text `${B`)."""
+    with pytest.raises(PlanError) as caught:
+        plan_tree(f"operations:\n  - push: h.io/p/app:{value}\n", "plan.yml", {"A": "1"})
+    assert caught.value.message == (
+        f"plan.yml:2: {form!r} is not a variable this plan reader knows: write ${{NAME}} or "
+        "${NAME:-default}, a default holding neither '${' nor '}'"
+    )
+
+
+def test_a_value_holding_dollar_brace_is_kept_as_given() -> None:
+    """Only the plan's own text is read for variables: a value may hold anything."""
+    tree = plan_tree("a: x-${V}\n", "plan.yml", {"V": "${y}"})
+    assert isinstance(tree.value, dict)
+    assert tree.value["a"].value == "x-${y}"
