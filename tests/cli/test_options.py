@@ -335,3 +335,17 @@ def test_help_shows_the_formats_each_command_prints(
     assert code == 0
     (line,) = [line for line in out.splitlines() if line.strip().startswith("--format")]
     assert line.split()[1] == shown
+
+
+def test_impact_offers_no_state_file(capsys: pytest.CaptureFixture[str]) -> None:
+    """impact compares a proposed rules file with the flags a live Harbor reports: its help
+    listed --state-file, which it then refused whenever given."""
+    code, out, _ = run(capsys, "impact", "--help")
+    assert code == 0
+    assert "--state-file" not in out
+    assert "--rules-file" in out
+    code, _, err = run(
+        capsys, "impact", "h.io/p/app", "--rules-file", "r.json", "--state-file", "s"
+    )
+    assert code == 2
+    assert "No such option '--state-file'" in err

@@ -23,7 +23,13 @@ from tagguard.check import (
 )
 from tagguard.commands import context
 from tagguard.commands.checking import finish, parse_references
-from tagguard.commands.flags import common_options, env_option, from_reference, reference_lists
+from tagguard.commands.flags import (
+    common_options,
+    env_option,
+    from_reference,
+    impact_options,
+    reference_lists,
+)
 from tagguard.core.reference import parse_reference, validate_digest
 from tagguard.errors import InputError
 from tagguard.output import check_reports_read_nothing
@@ -167,7 +173,7 @@ def sign(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
 
 @click.command()
 @click.argument("repositories", nargs=-1, required=True)
-@common_options
+@impact_options
 def impact(repositories: tuple[str, ...], **given: Any) -> int:
     """List the existing tags of each REPOSITORY whose immutability --rules-file would change.
 

@@ -69,23 +69,22 @@ def policy_source(help: str) -> Callable[[F], F]:
     )
 
 
-_files = (
-    env_option(
-        "--rules-file",
-        type=click.Path(dir_okay=False),
-        help="Harbor's rules JSON: one project's array (for every project), or {project: array}. Replaces the live rules.",
-    ),
-    env_option(
-        "--state-file",
-        type=click.Path(dir_okay=False),
-        help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}. Replaces the live state.',
-    ),
-    env_option(
-        "--harbor-version",
-        metavar="VERSION",
-        help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
-    ),
+_rules_file = env_option(
+    "--rules-file",
+    type=click.Path(dir_okay=False),
+    help="Harbor's rules JSON: one project's array (for every project), or {project: array}. Replaces the live rules.",
 )
+_state_file = env_option(
+    "--state-file",
+    type=click.Path(dir_okay=False),
+    help='Current tags: {"registry/project/repo": {"tag": "sha256:..."}}. Replaces the live state.',
+)
+_harbor_version = env_option(
+    "--harbor-version",
+    metavar="VERSION",
+    help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
+)
+_files = (_rules_file, _state_file, _harbor_version)
 _format = (
     env_option(
         "--format",
@@ -225,6 +224,10 @@ _outputs = (
 )
 output_options = apply(_outputs)
 common_options = apply(_files + _format + _reports + _live + _policy + _outputs)
+# impact sets a proposed rules file against the flags a live Harbor reports: no state file.
+impact_options = apply(
+    (_rules_file, _harbor_version, *_format, *_reports, *_live, *_policy, *_outputs)
+)
 # explain prints one explanation: no report files, and nothing to warn past.
 explain_options = apply(_files + _text_format + _live + _outputs)
 
