@@ -111,3 +111,18 @@ def test_json_is_versioned_and_lists_each_rule() -> None:
         (1, "tag-not-selected"),
         (2, "matched"),
     ]
+
+
+def test_a_rule_s_ignored_selectors_are_named_where_they_would_have_answered() -> None:
+    """Tag selectors `latest`, then `v1`: Harbor reads only the first, so v1 is mutable
+    (src/pkg/immutable/match/rule/match.go reads TagSelectors[0]). The explanation said only
+    that `latest` does not select v1, leaving the reader to wonder about `v1`."""
+    two = rule_json(1, tag="latest")
+    two["tag_selectors"].append({"kind": "doublestar", "decoration": "matches", "pattern": "v1"})
+    explained = _explained(two)
+    said = "rule 1: tag selector matches 'latest' does not select 'v1'; its tag selector "
+    assert _text(explained)[2] == said + "matches 'v1' is ignored (Harbor reads only the first)"
+    assert _json(explained)["rules"][0]["detail"].endswith(
+        "is ignored (Harbor reads only the first)"
+    )
+    assert "ignored" not in _text(_explained(rule_json(1, tag="latest")))[2]

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Any, TextIO
 
 from tagguard.check import Explained
-from tagguard.core.rules import Evaluation, RuleStep, StepOutcome
+from tagguard.core.rules import Evaluation, Rule, RuleStep, StepOutcome
 from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.text import paint
 from tagguard.reporters.versioning import versioned
@@ -26,10 +26,38 @@ _SAY = MappingProxyType(
 )
 
 
+# The steps at which Harbor read a rule's selectors: only there do ignored ones matter.
+_READ_SELECTORS = frozenset(
+    {
+        StepOutcome.REPOSITORY_NOT_SELECTED,
+        StepOutcome.TAG_NOT_SELECTED,
+        StepOutcome.MATCHED,
+        StepOutcome.ERROR,
+    }
+)
+
+
 def _step_text(step: RuleStep, evaluation: Evaluation) -> str:
-    return _SAY[step.outcome].format(
+    said = _SAY[step.outcome].format(
         detail=step.detail, name=evaluation.matched_name, tag=evaluation.tag
     )
+    return said + (_ignored_selectors(step.rule) if step.outcome in _READ_SELECTORS else "")
+
+
+def _ignored_selectors(rule: Rule) -> str:
+    """Why `prod` is mutable under a rule whose tag selectors are `latest` then `prod`:
+    Harbor reads only the first selector of each slot (SEMANTICS.md section 1)."""
+    ignored = [
+        f"{slot} selector {extra.describe()}"
+        for slot, selectors in (
+            ("repository", rule.repository_selectors or ()),
+            ("tag", rule.tag_selectors),
+        )
+        for extra in selectors[1:]
+    ]
+    if not ignored:
+        return ""
+    return f"; its {', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} ignored (Harbor reads only the first)"
 
 
 def render_text(explained: Explained, reference: str, stream: TextIO, color: bool = False) -> None:
