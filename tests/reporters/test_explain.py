@@ -120,7 +120,7 @@ def test_a_rule_s_ignored_selectors_are_named_where_they_would_have_answered() -
     two = rule_json(1, tag="latest")
     two["tag_selectors"].append({"kind": "doublestar", "decoration": "matches", "pattern": "v1"})
     explained = _explained(two)
-    said = "rule 1: tag selector matches 'latest' does not select 'v1'; its tag selector "
+    said = "  rule 1: tag selector matches 'latest' does not select 'v1'; its tag selector "
     assert _text(explained)[2] == said + "matches 'v1' is ignored (Harbor reads only the first)"
     assert _json(explained)["rules"][0]["detail"].endswith(
         "is ignored (Harbor reads only the first)"
