@@ -128,6 +128,12 @@ def test_copy_checks_every_tag_the_source_carries(harbor: Harbor) -> None:
     by_tag = {d["tag"]: d["decision"] for d in run.json["decisions"]}
     assert by_tag == {"latest": "allow", "v1": "block"}
     assert run.json["warnings"][0]["code"] == "copy-fails-whole"
+    # latest alone Harbor would take, but the copy writes nothing: its reason says so
+    # (it said "the copy creates it").
+    (latest,) = [d for d in run.json["decisions"] if d["tag"] == "latest"]
+    assert latest["reason"].endswith(
+        "; but Harbor refuses the whole copy for tag v1, so it is not written"
+    )
     refused = _copy(harbor, "proj/src:latest", "proj/dst")
     assert refused.status_code == 412
     assert "cannot be updated" in refused.text
