@@ -241,7 +241,9 @@ class ReplicationSources(Sources, Protocol):
 def _new_digest(target: Reference, digest: Digest | None) -> Digest | None:
     if digest is not None and target.digest is not None and digest != target.digest:
         raise InputError(
-            f"reference {target.original!r} names digest {target.digest} but --digest "
-            f"gives {digest}; give one of them"
+            # The digest may come from --digest, --oci-layout, --metadata-file, --from or a
+            # plan's `digest:`: the message names none of them.
+            f"reference {target.original!r} names digest {target.digest}, but the image's "
+            f"digest given is {digest}; give one of them"
         )
     return digest or target.digest

@@ -216,3 +216,27 @@ def test_an_unreadable_digest_file_names_the_operation_line(folder: Path) -> Non
     with pytest.raises(PlanError, match=rf"^{path}:3: ") as caught:
         resolve_digest_files(load_plan(str(path), {}))
     assert "nope.json" in caught.value.message
+
+
+def test_a_digest_file_s_errors_name_the_plan_s_key_not_a_command_line_option(
+    tmp_path: Path,
+) -> None:
+    """A plan's `oci-layout:` with two manifests was told to "name one as --oci-layout
+    /abs/path/build:REF": an option the plan does not have, and a path it did not write."""
+    (tmp_path / "build").mkdir()
+    entries = [
+        {"digest": DIGEST, "annotations": {"org.opencontainers.image.ref.name": name}}
+        for name in ("app", "web")
+    ]
+    (tmp_path / "build" / "index.json").write_text(json.dumps({"manifests": entries}))
+    (tmp_path / "plan.yml").write_text(
+        "operations:\n  - push: h.io/p/app:v1\n    oci-layout: build\n"
+    )
+    with pytest.raises(PlanError) as caught:
+        resolve_digest_files(load_plan(str(tmp_path / "plan.yml"), {}))
+    assert caught.value.message.endswith("holds 2 manifests; name one as oci-layout: build:REF")
+    (tmp_path / "plan.yml").write_text(
+        "operations:\n  - push: h.io/p/app:v1\n    oci-layout: nowhere:app\n"
+    )
+    with pytest.raises(PlanError, match=r":2: oci-layout: nowhere:app: .*nowhere is not a dir"):
+        resolve_digest_files(load_plan(str(tmp_path / "plan.yml"), {}))

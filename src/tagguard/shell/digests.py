@@ -19,12 +19,15 @@ from tagguard.shell.files import load_json, read_text
 REF_NAME = "org.opencontainers.image.ref.name"
 
 
-def digest_from_oci_layout(spec: str) -> str:
-    """`DIR` or `DIR:REF` -> the digest index.json gives for REF (or its only manifest)."""
+def digest_from_oci_layout(spec: str, *, option: str = "--oci-layout", written: str = "") -> str:
+    """`DIR` or `DIR:REF` -> the digest index.json gives for REF (or its only manifest).
+    `option` and `written` (the spec as given, when `spec` is it resolved) name it in errors:
+    a plan's `oci-layout:` is not the command line's --oci-layout."""
     directory, ref = _split_layout(spec)
+    shown = written or spec
     index_path = Path(directory) / "index.json"
     if not Path(directory).is_dir():
-        raise FileError(f"--oci-layout {spec}: {directory} is not a directory")
+        raise FileError(f"{option} {shown}: {directory} is not a directory")
     data = load_json(str(index_path))
     manifests = data.get("manifests") if isinstance(data, dict) else None
     if not isinstance(manifests, list) or not manifests:
@@ -42,7 +45,8 @@ def digest_from_oci_layout(spec: str) -> str:
         chosen = entries[0]
     else:
         raise FileError(
-            f"{index_path}: holds {len(entries)} manifests; name one as --oci-layout {directory}:REF"
+            f"{index_path}: holds {len(entries)} manifests; name one as "
+            f"{option} {_split_layout(shown)[0]}:REF"
         )
     return _digest(chosen.get("digest"), f"{index_path}: manifest digest")
 

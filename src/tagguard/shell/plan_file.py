@@ -67,7 +67,7 @@ def _read_digest(given: DigestFile, folder: Path, where: str) -> str:
     location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
     try:
         if given.kind == "oci-layout":
-            return digest_from_oci_layout(location)
+            return digest_from_oci_layout(location, option="oci-layout:", written=given.path)
         return digest_from_metadata_file(location)
     except FileError as error:
         raise PlanError(f"{where}: {error.message}") from None
