@@ -187,3 +187,26 @@ def test_message_text_holds_no_embedded_link() -> None:
     text = sarif.sarif(report)["runs"][0]["results"][0]["message"]["text"]
     assert not re.search(r"(?<!\\)\[[^\]]*(?<!\\)\]\(", text)
     assert "\\[docs\\](https://evil.example)" in text
+
+
+@pytest.mark.parametrize("asked", [["--format", "sarif"], ["--format=sarif"]])
+def test_an_undecided_run_still_prints_a_sarif_log_that_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], asked: list[str]
+) -> None:
+    """Exit 2 printed nothing with --format sarif: a code-scanning upload of the step's
+    output then read an empty file. The log has no result, and its invocation did not
+    succeed, with the error as its notification (as --format json adds `error`)."""
+    monkeypatch.delenv("TAGGUARD_FORMAT", raising=False)
+    code = main(["push", IMMUTABLE, "--rules-file", "/nonexistent.json", *OFFLINE[2:], *asked])
+    out, err = capsys.readouterr()
+    assert code == 2
+    log = json.loads(out)
+    assert schema_errors(log) == []
+    (run,) = log["runs"]
+    assert run["results"] == []
+    (invocation,) = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    (notification,) = invocation["toolExecutionNotifications"]
+    assert notification["level"] == "error"
+    assert notification["message"]["text"] == "/nonexistent.json: no such file"
+    assert err == "tagguard: error: /nonexistent.json: no such file\n"

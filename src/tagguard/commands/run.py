@@ -84,17 +84,26 @@ def _print_traceback(error: Exception, redact: Callable[[str], str]) -> None:
 
 def _json_error(args: list[str], code: str, message: str) -> None:
     """With --format json, an exit 2 still prints the command's one JSON object, emptied,
-    with `error` added (tagguard.reporters.json.error_document)."""
+    with `error` added (tagguard.reporters.json.error_document); with --format sarif, a
+    SARIF log whose run says it did not succeed, and why (a code-scanning upload of the
+    step's output then reads a failed run, not an empty file)."""
     asked = _json_command(args)
-    if asked is not None:
-        from tagguard.reporters.json import error_document  # a reporter, on an error only
+    if asked is None:
+        return
+    command, reference, output_format = asked
+    if output_format == "sarif":
+        from tagguard.reporters.sarif import error_log  # a reporter, on an error only
 
-        command, reference = asked
-        sys.stdout.write(error_document(command, code, message, reference))
+        sys.stdout.write(error_log(message))
+        return
+    from tagguard.reporters.json import error_document  # a reporter, on an error only
+
+    sys.stdout.write(error_document(command, code, message, reference))
 
 
-def _json_command(args: list[str]) -> tuple[str, str | None] | None:
-    """(command, its REFERENCE argument if read) when the command line asks for --format json.
+def _json_command(args: list[str]) -> tuple[str, str | None, str] | None:
+    """(command, its REFERENCE argument if read, the format) when the command line asks for
+    --format json or sarif.
 
     The command line is read again the way click read it, but leniently (no callbacks, no
     errors: it may be the very line click just refused), so `--format=json`, an option's
@@ -115,10 +124,11 @@ def _json_command(args: list[str]) -> tuple[str, str | None] | None:
             return None
     except Exception:  # whatever the line holds, the error already told stays the answer
         return None
-    if params.get("output_format") != "json":
+    output_format = params.get("output_format")
+    if output_format not in ("json", "sarif"):
         return None
     reference = params.get("reference")
-    return name, reference if isinstance(reference, str) else None
+    return name, reference if isinstance(reference, str) else None, output_format
 
 
 def _config_defaults(group: click.Context, name: str) -> dict[str, Any]:

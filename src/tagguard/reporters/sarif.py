@@ -167,6 +167,19 @@ def sarif(report: Report, env: Mapping[str, str] | None = None) -> dict[str, Any
     }
 
 
+def error_log(message: str) -> str:
+    """The SARIF log of a run that could not decide (exit 2): no results, and an invocation
+    that did not succeed, with the one-line error as its notification."""
+    log = sarif(Report())
+    log["runs"][0]["invocations"] = [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [{"level": "error", "message": _message(message)}],
+        }
+    ]
+    return printable_json(json.dumps(log, indent=2)) + "\n"
+
+
 def dumps(report: Report, env: Mapping[str, str] | None = None) -> str:
     return printable_json(json.dumps(sarif(report, env), indent=2)) + "\n"
 
