@@ -10,7 +10,9 @@ description lists and the property tests below exclude one by one:
   accessory listed twice on one artifact, artifacts referencing each other in a cycle
   (cosign signature tags included), two keys differing only in the host's case, and a key
   repeated in one JSON object (the parsed data the schema sees has only one);
-- rules files: an integer outside Go's int64, which Harbor's decoder refuses. The schema
+- rules files: one field given by two keys that differ only in case (Go's decoder fills one
+  field from both, and tagguard refuses the rule); and an integer outside Go's int64, which
+  Harbor's decoder refuses. The schema
   cannot bound it without refusing an integral float such as `1e20`, which tagguard reads
   (`core/rules.py`, `_integer`), so it leaves integers unbounded.
 """
@@ -461,6 +463,19 @@ def rules_atom_cases() -> list[tuple[object, bool]]:
             cases.append(([rule_json(1, tag_selectors=[{name: value}])], ok))
             repository = {"repository": [{name: value}]}
             cases.append(({"p": [rule_json(1, scope_selectors=repository)]}, ok))
+    # Keys are matched to fields without regard to case, as Go's encoding/json matches
+    # them (a long s and the Kelvin sign fold to 's' and 'k'): each such key is the field.
+    variants = {"ID": "id", "Id": "id", "PRIORITY": "priority", "Disabled": "disabled"}
+    for key, name in variants.items():
+        good, bad = RULE_FIELDS[name]
+        cases += [([{key: value}], ok) for ok, value in both(good, bad)]
+    for key in ("Tag_Selectors", "TAG_SELECTORS", "tag_\u017felectors"):
+        cases += [([{"id": 1, key: value}], ok) for ok, value in both([[{}], None], ["x", [1]])]
+    for key in ("Pattern", "\u212aind", "EXTRAS"):
+        cases += [
+            ([rule_json(1, tag_selectors=[{key: value}])], ok)
+            for ok, value in both(STRINGS, NOT_STRINGS)
+        ]
     good_files: list[object] = [[], {}, {"p": []}, {"": [{}]}]
     bad_files: list[object] = ["x", 1, None, {"p": None}, {"p": {}}, [None], [1], [[]]]
     return cases + [(data, ok) for ok, data in both(good_files, bad_files)]

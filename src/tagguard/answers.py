@@ -38,6 +38,9 @@ class Answers:
     _globs: dict[str, str] = field(default_factory=dict)
     # The destination projects a replication creates: they hold nothing yet.
     _missing: set[tuple[str, str]] = field(default_factory=set)
+    # The rules whose ignored fields were warned about (by identity: the Rule objects of a
+    # file's shared table are the same for every project).
+    _told_rules: set[int] = field(default_factory=set)
 
     def rules(self, ref: Reference) -> ProjectRules:
         """The rules of `ref`'s project; rules that cannot be read are warned about once."""
@@ -56,7 +59,9 @@ class Answers:
                     )
                 )
             for rule in found.rules or ():
-                if rule.ignored:
+                # A file's rules for every project are one table: each rule is told once.
+                if rule.ignored and id(rule) not in self._told_rules:
+                    self._told_rules.add(id(rule))
                     self.report.warn(
                         Notice(
                             "ignored-field",

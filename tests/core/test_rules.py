@@ -634,3 +634,38 @@ def test_a_rules_file_with_only_harbors_fields_records_nothing() -> None:
     full = {**rule_json(1), "priority": 0, "disabled": False, "params": {}}
     full["tag_selectors"][0]["extras"] = ""
     assert parse_rules([full], "f.json", note_ignored=True)[0].ignored == ()
+
+
+def test_a_rules_file_s_keys_are_read_as_go_reads_them_without_regard_to_case() -> None:
+    """Go's encoding/json fills a struct field from a key equal to its name ignoring case
+    (decode.go: an exact match, else foldName's, as bytes.EqualFold), so Harbor stores
+    `Tag_Selectors` as the tag selectors: the rule matches, and nothing is ignored. The
+    Kelvin sign and the long s fold to 'k' and 's' as Unicode's simple folding says."""
+    given = {
+        "ID": 7,
+        "Scope_Selectors": {
+            "repository": [
+                {"\u212aind": "doublestar", "Decoration": "repoMatches", "PATTERN": "**"}
+            ]
+        },
+        "tag_\u017felectors": [{"kind": "doublestar", "decoration": "matches", "Pattern": "v*"}],
+    }
+    (read,) = parse_rules([given], "f.json", note_ignored=True)
+    assert read.ignored == ()
+    assert read.id == 7
+    assert evaluate([read], "proj/app", "v1", glob.NEWEST).immutable
+    # A key for a field that is there already: Go keeps the last value but reports the
+    # first's type error, so no single rule is what Harbor would store.
+    with pytest.raises(RulesError, match=r"rule #1: tag_selectors\[0\]\.pattern is given twice"):
+        parse_rules(
+            [rule_json(1) | {"tag_selectors": [{"pattern": "a", "PATTERN": "b"}]}],
+            "f.json",
+            note_ignored=True,
+        )
+    # A repository scope spelt otherwise is another key of a map: never read.
+    (other,) = parse_rules(
+        [{"id": 1, "scope_selectors": {"Repository": []}, "tag_selectors": []}],
+        "f.json",
+        note_ignored=True,
+    )
+    assert other.ignored == ("scope_selectors.Repository",)

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any, Final, TypeAlias
 
 from tagguard.core import glob
-from tagguard.core.record import field, record
+from tagguard.core.record import field, record, replace
 from tagguard.core.selector import (
     DOUBLESTAR,
     EXCLUDES,
@@ -657,32 +657,114 @@ def parse_rules(
     if not isinstance(data, list):
         raise RulesError(f"{source}: expected a JSON array of rules, found {_json_type(data)}")
     specs: dict[tuple[object, ...], SelectorSpec] = {}
-    return tuple(
-        (None if note_ignored and _unknown_fields(item) else _quick_rule(item, index, specs))
-        or _parse_rule(item, f"{source}: rule #{index + 1}", index, note_ignored=note_ignored)
-        for index, item in enumerate(data, start)
+    rules = []
+    for index, given in enumerate(data, start):
+        item: object = given
+        ignored: tuple[str, ...] = ()
+        if note_ignored and not _as_harbor_sends(given):
+            try:
+                item, ignored = _as_harbor_reads(given)
+            except RulesError as error:
+                raise RulesError(f"{source}: rule #{index + 1}: {error.message}") from None
+        rule = _quick_rule(item, index, specs) or _parse_rule(
+            item, f"{source}: rule #{index + 1}", index
+        )
+        rules.append(replace(rule, ignored=ignored) if ignored else rule)
+    return tuple(rules)
+
+
+def _as_harbor_sends(item: object) -> bool:
+    """Whether a rule object has only the fields Harbor sends, spelt as it sends them, and
+    a `repository` scope alone (nearly every rule of a file): read as it is."""
+    if type(item) is not dict or not item.keys() <= RULE_FIELDS:
+        return False
+    scopes = item.get("scope_selectors")
+    lists = [item.get("tag_selectors")]
+    if isinstance(scopes, dict):
+        if not scopes.keys() <= _REPOSITORY_ONLY:
+            return False
+        lists.append(scopes.get(REPOSITORY_SCOPE))
+    return all(
+        not isinstance(entry, dict) or entry.keys() <= SELECTOR_FIELDS
+        for selectors in lists
+        if isinstance(selectors, list)
+        for entry in selectors
     )
 
 
-def _unknown_fields(item: object) -> tuple[str, ...]:
-    """The paths of the fields of a rule object (and of its selector objects) that Harbor's
-    model does not have; () for anything that is not such an object."""
+def _as_harbor_reads(item: object) -> tuple[object, tuple[str, ...]]:
+    """A rule object as Harbor's decoder fills its model from it, and what it leaves out.
+
+    Go's encoding/json matches an object's keys to a struct's fields without regard to
+    case (`Tag_Selectors` fills `tag_selectors`; a later key for a field replaces an
+    earlier one) and drops keys that match no field; `scope_selectors` is a map, whose
+    keys are kept as they are, and whose scopes other than `repository` the matcher never
+    reads (src/pkg/immutable/match/rule/match.go). What is dropped or never read is
+    returned as paths: `tag_selector`, `tag_selectors[0].patern`, `scope_selectors.repos`."""
     if not isinstance(item, Mapping):
-        return ()
-    found = [str(key) for key in item if key not in RULE_FIELDS]
-    selectors: list[tuple[str, object]] = [("tag_selectors", item.get("tag_selectors"))]
-    scopes = item.get("scope_selectors")
+        return item, ()
+    read, ignored = _go_fields(item, RULE_FIELDS, "")
+    tags = read.get("tag_selectors")
+    if isinstance(tags, list):
+        read["tag_selectors"] = _go_selectors(tags, "tag_selectors", ignored)
+    scopes = read.get("scope_selectors")
     if isinstance(scopes, Mapping):
-        selectors += [(f"scope_selectors.{key}", value) for key, value in scopes.items()]
-        found += [f"scope_selectors.{key}" for key in scopes if key != REPOSITORY_SCOPE]
-    for where, value in selectors:
-        if isinstance(value, list):
-            for position, entry in enumerate(value):
-                if isinstance(entry, Mapping):
-                    found += [
-                        f"{where}[{position}].{key}" for key in entry if key not in SELECTOR_FIELDS
-                    ]
-    return tuple(found)
+        read["scope_selectors"] = {
+            key: _go_selectors(value, f"scope_selectors.{key}", ignored)
+            if isinstance(value, list)
+            else value
+            for key, value in scopes.items()
+        }
+        ignored += [f"scope_selectors.{key}" for key in scopes if key != REPOSITORY_SCOPE]
+    return read, tuple(ignored)
+
+
+def _go_selectors(selectors: list[object], where: str, ignored: list[str]) -> list[object]:
+    out: list[object] = []
+    for position, entry in enumerate(selectors):
+        if not isinstance(entry, Mapping):
+            out.append(entry)  # refused as it is by the reader, naming its place
+            continue
+        read, dropped = _go_fields(entry, SELECTOR_FIELDS, f"{where}[{position}].")
+        ignored += dropped
+        out.append(read)
+    return out
+
+
+def _go_fields(
+    given: Mapping[str, object], fields: frozenset[str], where: str
+) -> tuple[dict[str, object], list[str]]:
+    """`given`'s values by the field each key fills, Go's way, and the keys no field takes."""
+    read: dict[str, object] = {}
+    keys: dict[str, str] = {}
+    dropped: list[str] = []
+    for key, value in given.items():
+        field_name = key if key in fields else _FOLDED.get(_go_fold(str(key)))
+        if field_name not in fields:
+            dropped.append(f"{where}{key}")
+            continue
+        if field_name in keys:
+            # Go keeps the last, but reports a type error of the first: no one rule to read.
+            raise RulesError(
+                f"{where}{field_name} is given twice, as {keys[field_name]!r} and {key!r}: "
+                "Harbor's decoder reads both into one field; keep one"
+            )
+        keys[field_name], read[field_name] = key, value
+    return read, dropped
+
+
+# Go folds a key as bytes.EqualFold does (encoding/json's foldName): ASCII letters by case,
+# and other characters by Unicode's simple folding, by which only U+017F (long s) folds to
+# an ASCII letter ('s'), and U+212A (the Kelvin sign) to 'k'. The field names are ASCII: nothing else can match.
+_NON_ASCII_FOLDS: Final = {"\u017f": "S", "\u212a": "K"}
+_REPOSITORY_ONLY: Final = frozenset((REPOSITORY_SCOPE,))
+
+
+def _go_fold(name: str) -> str:
+    return "".join(ch.upper() if ch.isascii() else _NON_ASCII_FOLDS.get(ch, ch) for ch in name)
+
+
+_FOLDED: Final = {_go_fold(name): name for name in RULE_FIELDS | SELECTOR_FIELDS}
 
 
 def _did_you_mean(path: str) -> str:
@@ -777,7 +859,7 @@ def _quick_selectors(
     return tuple(out)
 
 
-def _parse_rule(item: object, where: str, index: int, *, note_ignored: bool = False) -> Rule:
+def _parse_rule(item: object, where: str, index: int) -> Rule:
     if not isinstance(item, Mapping):
         raise RulesError(f"{where}: expected an object, found {_json_type(item)}")
     rule_id = _integer(item.get("id", 0), f"{where}: id")
@@ -808,7 +890,6 @@ def _parse_rule(item: object, where: str, index: int, *, note_ignored: bool = Fa
         tag_selectors=tag_selectors,
         other_scopes=other_scopes,
         index=index,
-        ignored=_unknown_fields(item) if note_ignored else (),
     )
 
 
