@@ -122,7 +122,8 @@ def test_the_default_install_is_this_release_from_its_own_repository() -> None:
     inputs = component_inputs()
     assert inputs["install"]["default"] == "source"
     assert set(inputs["install"]["options"]) == {"source", "package", "image"}
-    assert str(inputs["version"]["default"]) == __version__
+    # The git ref the component installs from: the tag a release makes (v-prefixed).
+    assert str(inputs["version"]["default"]) == f"v{__version__}"
     assert inputs["package"]["default"] == f"tagguard=={__version__}"
 
 
