@@ -127,3 +127,22 @@ def test_an_input_error_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert err.startswith("tagguard: error: ")
     assert err.count("\n") == 1
+
+
+def test_a_bug_is_one_redacted_line_and_exit_2_not_docker_s_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An exception tagguard does not expect escaped as a Python traceback and exit 1,
+    which a pipeline reads as "blocked"; the CLI already made it one line and exit 2."""
+    monkeypatch.delenv(docker_cli.MARKER, raising=False)
+
+    def explode(invocation: object, docker: object, redactor: Redactor) -> int:
+        redactor.keep("hunter2SECRETpw")
+        raise RuntimeError("the registry said hunter2SECRETpw")
+
+    monkeypatch.setattr(docker_plugin, "run", explode)
+    assert docker_plugin.main(["tagguard", "push", f"{API}:v1"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "tagguard: internal error: RuntimeError: the registry said *** (please report it)\n"
+    )

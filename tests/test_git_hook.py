@@ -103,3 +103,19 @@ def test_run_pre_push_without_the_plan_fails_closed_for_a_tag(repo: Path) -> Non
 def test_main_turns_an_error_into_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert git_hook.main(["nonsense"]) == 2
     assert capsys.readouterr().err == "tagguard: error: tagguard.git_hook: unknown use 'nonsense'\n"
+
+
+def test_a_bug_in_the_hook_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """An exception the hook does not expect was a traceback and exit 1: "blocked"."""
+
+    def explode(*args: object, **kwargs: object) -> int:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(git_hook, "split_plan", explode)
+    monkeypatch.chdir(tmp_path)
+    assert git_hook.main(["pre-commit"]) == 2
+    assert capsys.readouterr().err == (
+        "tagguard: internal error: KeyError: 'boom' (please report it)\n"
+    )

@@ -102,6 +102,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TagguardError as error:
         print(f"tagguard: error: {printable(redactor.redact(error.message))}", file=sys.stderr)
         return error.exit_code
+    except Exception as error:  # a bug: exit 2 in one redacted line, never docker's 1
+        from tagguard.commands.run import internal_error  # on a bug's path only
+
+        print(
+            f"tagguard: internal error: {internal_error(error, redactor.redact, 'please report it')}",
+            file=sys.stderr,
+        )
+        return 2
 
 
 def run(invocation: Invocation, docker: Docker, redactor: Redactor) -> int:

@@ -149,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TagguardError as error:
         print(f"tagguard: error: {printable(error.message)}", file=sys.stderr)
         return error.exit_code
+    except Exception as error:  # a bug: exit 2 in one line (1 would be "blocked")
+        from tagguard.commands.run import internal_error  # on a bug's path only
+
+        message = internal_error(error, lambda text: text, "please report it")
+        print(f"tagguard: internal error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # the hooks run `python -m tagguard.git_hook`

@@ -40,6 +40,9 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         ([" =https://u:p@x"], r"^--harbor-url =https://<hidden>@x: write HOST=URL"),
         # Before: "'http://' is not an http:// or https:// URL".
         (["h.io=http://"], r"^--harbor-url h.io=http://: 'http://' names no host"),
+        # Before: an internal error (ValueError: Port could not be cast to integer value).
+        (["https://h.io:abc"], r"^--harbor-url https://h.io:abc: .* has a port that is not a"),
+        (["h.io=https://h.io:99999"], r"has a port that is not a number from 0 to 65535"),
     ],
 )
 def test_bad_urls(entries: list[str], message: str) -> None:

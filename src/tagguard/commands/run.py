@@ -60,17 +60,24 @@ def run_cli(args: list[str], debug: bool) -> int:
         # exception's 1, which a pipeline reads as "blocked".
         if debug:
             _print_traceback(error, redact)
-        detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
         ask = (
             "please report it"
             if debug
             else "run with --debug for a traceback, and please report it"
         )
-        message = f"{type(error).__name__}: {detail} ({ask})"
+        message = internal_error(error, redact, ask)
         click.echo(f"tagguard: internal error: {message}", err=True)
         _json_error(args, "internal", message)
         return UNDECIDED
     return result if isinstance(result, int) else 0
+
+
+def internal_error(error: Exception, redact: Callable[[str], str], ask: str) -> str:
+    """A bug's one line, redacted and printable: its type, its message, and `ask` (what
+    the reader may do). Every entry point prints it and exits 2, never the uncaught
+    exception's 1, which a pipeline reads as "blocked"."""
+    detail = printable(redact(" ".join(str(error).split()))) or type(error).__name__
+    return f"{type(error).__name__}: {detail} ({ask})"
 
 
 def _print_traceback(error: Exception, redact: Callable[[str], str]) -> None:

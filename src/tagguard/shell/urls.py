@@ -117,6 +117,12 @@ def _clean(url: str, option: str) -> str:
         )
     if parts.query or parts.fragment or parts.path.strip("/"):
         raise InputError(f"{where}: {url!r} must be Harbor's root URL, without a path")
+    try:
+        parts.port  # noqa: B018 - urlsplit reads the port only when asked, and may refuse it
+    except ValueError:
+        raise InputError(
+            f"{where}: {url!r} has a port that is not a number from 0 to 65535"
+        ) from None
     return f"{parts.scheme}://{parts.netloc}"
 
 
