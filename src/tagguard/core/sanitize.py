@@ -82,10 +82,11 @@ def printable_json(document: str) -> str:
 
 REDACTED = "***"
 
-# A URL's user part: from `://` to the last `@` before white space or a comma (the separators
-# of a --harbor-url list). The last `@`, not the authority's end at `/`: a password may hold
-# `/`, `?`, `#` or `@` unencoded, and a host hidden with it says nothing secret.
-_USERINFO = r"://[^\s,]*@"
+# A URL's user part: from `://` to the last `@` before the next `://` (the next URL of a
+# --harbor-url list). The last `@`, not the authority's end at `/`, nor a separator: a
+# password may hold `/`, `?`, `#`, `@`, a comma or a blank unencoded, and a host (or the
+# start of the next entry) hidden with it says nothing secret.
+_USERINFO = r"://(?:(?!://).)*@"
 
 
 def without_userinfo(text: str, hidden: str = "<hidden>@") -> str:
