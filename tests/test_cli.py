@@ -728,3 +728,34 @@ def test_a_shared_rules_file_s_ignored_field_is_told_once_per_rule(
     warned = [w for w in output_json(out)["warnings"] if w["code"] == "ignored-field"]
     assert sorted(w["rule_id"] for w in warned) == sorted(r["id"] for r in rules)
     assert {w["project"] for w in warned} == {"p0"}
+
+
+def test_no_report_over_an_oci_layout_or_a_ca_file_and_any_number_to_dev_null(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    index = layout / "index.json"
+    index.write_text(json.dumps({"manifests": [{"digest": API_DIGEST}]}), encoding="utf-8")
+    ref = "harbor.example.com/platform/api:v9"
+    code, _, err = run(
+        capsys, "push", ref, "--oci-layout", str(layout), *OFFLINE, "--report", f"json={index}"
+    )
+    assert code == 2
+    assert f"that is --oci-layout {layout}, which this run reads" in err
+    plan = tmp_path / "plan.yml"
+    plan.write_text(f"operations:\n  - push: {ref}\n    oci-layout: layout\n", encoding="utf-8")
+    code, _, err = run(capsys, "plan", str(plan), *OFFLINE, "--report", f"json={index}")
+    assert code == 2
+    assert f"that is {plan}:2 oci-layout: layout, which this run reads" in err
+    assert json.loads(index.read_text(encoding="utf-8")) == {"manifests": [{"digest": API_DIGEST}]}
+    ca = tmp_path / "ca.pem"
+    ca.write_text("not read: refused first\n", encoding="utf-8")
+    code, _, err = run(
+        capsys, "push", ref, *OFFLINE, "--ca-file", str(ca), "--report", f"json={ca}"
+    )
+    assert code == 2
+    assert "that is --ca-file, which this run reads" in err
+    # Not files: each report to /dev/null is its own stream, as before.
+    nulls = ["--report", "json=/dev/null", "--report", "junit=/dev/null"]
+    assert run(capsys, "push", ref, *OFFLINE, *nulls)[0] == 0

@@ -103,7 +103,7 @@ def check_login(username: str | None, password_stdin: bool) -> None:
 
 
 # The options naming a file the run reads: no --report may write one of them.
-_INPUT_FILES = ("rules_file", "state_file")  # the commands check their own (a plan)
+_INPUT_FILES = ("rules_file", "state_file", "ca_file")  # the commands check their own (a plan)
 
 
 def make_options(

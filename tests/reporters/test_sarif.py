@@ -210,3 +210,13 @@ def test_an_undecided_run_still_prints_a_sarif_log_that_says_so(
     assert notification["level"] == "error"
     assert notification["message"]["text"] == "/nonexistent.json: no such file"
     assert err == "tagguard: error: /nonexistent.json: no such file\n"
+
+
+def test_explain_and_lint_print_no_sarif_log_when_refusing_sarif(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """They print text or json: the error line says so, and no SARIF log contradicts it."""
+    code = main(["lint", "--rules-file", "/nonexistent.json", "--format", "sarif"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == "tagguard: error: --format sarif: lint prints text or json\n"

@@ -68,6 +68,10 @@ def push(
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
     options = context.options(**given)
     reads = {"--metadata-file": metadata_file, "--refs-file": refs_file}
+    if oci_layout:
+        from tagguard.shell.digests import layout_index  # a digest file's only
+
+        reads[f"--oci-layout {oci_layout}"] = layout_index(oci_layout)
     check_reports_read_nothing(options.reports, reads)
     new = _push_digest(digest, oci_layout, metadata_file, from_ref)
     (source,) = parse_references([from_ref], harbor=False) if from_ref else (None,)

@@ -112,9 +112,16 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     default = registry_host(source_host, "--source") if source_host else None  # before I/O
     # Only this command reads a plan: tagguard.core.plan's frozen types (one per operation)
     # would cost every other command ~3 ms of start-up (an offline push, measured paired).
-    from tagguard.shell.plan_file import load_plan, plan_environment, resolve_digest_files
+    from tagguard.shell.plan_file import (
+        digest_files,
+        load_plan,
+        plan_environment,
+        resolve_digest_files,
+    )
 
-    loaded = resolve_digest_files(load_plan(plan_file, plan_environment(os.environ)))
+    read = load_plan(plan_file, plan_environment(os.environ))
+    check_reports_read_nothing(options.reports, digest_files(read))
+    loaded = resolve_digest_files(read)
     hosts = [*([default] if default else []), *loaded.policy_hosts()]
     return finish(
         options,

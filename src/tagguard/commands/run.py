@@ -21,6 +21,7 @@ from tagguard.commands import cli, default_maps_for
 from tagguard.config import load_config
 from tagguard.core.sanitize import Redactor, printable
 from tagguard.errors import TagguardError
+from tagguard.reporters import COMMAND_FORMATS
 
 UNDECIDED = 2
 
@@ -99,6 +100,8 @@ def _json_error(args: list[str], code: str, message: str) -> None:
         return
     command, reference, output_format = asked
     if output_format == "sarif":
+        if output_format not in COMMAND_FORMATS.get(command, ()):
+            return  # explain and lint print text or json: the error line says so
         from tagguard.reporters.sarif import error_log  # a reporter, on an error only
 
         sys.stdout.write(error_log(message))

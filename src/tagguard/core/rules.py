@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, Final, TypeAlias
 
 from tagguard.core import glob
@@ -756,7 +757,7 @@ def _go_fields(
 # Go folds a key as bytes.EqualFold does (encoding/json's foldName): ASCII letters by case,
 # and other characters by Unicode's simple folding, by which only U+017F (long s) folds to
 # an ASCII letter ('s'), and U+212A (the Kelvin sign) to 'k'. The field names are ASCII: nothing else can match.
-_NON_ASCII_FOLDS: Final = {"\u017f": "S", "\u212a": "K"}
+_NON_ASCII_FOLDS: Final = MappingProxyType({"\u017f": "S", "\u212a": "K"})
 _REPOSITORY_ONLY: Final = frozenset((REPOSITORY_SCOPE,))
 
 
@@ -764,7 +765,7 @@ def _go_fold(name: str) -> str:
     return "".join(ch.upper() if ch.isascii() else _NON_ASCII_FOLDS.get(ch, ch) for ch in name)
 
 
-_FOLDED: Final = {_go_fold(name): name for name in RULE_FIELDS | SELECTOR_FIELDS}
+_FOLDED: Final = MappingProxyType({_go_fold(name): name for name in RULE_FIELDS | SELECTOR_FIELDS})
 
 
 def _did_you_mean(path: str) -> str:

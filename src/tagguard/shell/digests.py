@@ -60,6 +60,11 @@ def digest_from_metadata_file(path: str) -> str:
     return _digest(data["containerimage.digest"], f"{path}: containerimage.digest")
 
 
+def layout_index(spec: str) -> str:
+    """The file an `--oci-layout DIR[:REF]` reads: DIR's index.json."""
+    return str(Path(_split_layout(spec)[0]) / "index.json")
+
+
 def _split_layout(spec: str) -> tuple[str, str | None]:
     # DIR may itself hold ':' only if it exists as such; otherwise the last ':' names REF.
     if Path(spec).is_dir() or ":" not in spec:

@@ -60,6 +60,22 @@ def resolve_digest_files(plan: Plan) -> Plan:
     return replace(plan, operations=tuple(operations))
 
 
+def digest_files(plan: Plan) -> dict[str, str]:
+    """The files the plan's pushes read their digests from, each named by where the plan
+    names it (`plan.yml:4 oci-layout:`): no report may be written over one."""
+    from tagguard.shell.digests import layout_index  # see _read_digest
+
+    folder = Path(plan.file).parent
+    found: dict[str, str] = {}
+    for operation in plan.operations:
+        if isinstance(operation, Push) and isinstance(operation.image, DigestFile):
+            given = operation.image
+            location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
+            read = layout_index(location) if given.kind == "oci-layout" else location
+            found[f"{plan.file}:{operation.line} {given.kind}: {given.path}"] = read
+    return found
+
+
 def _read_digest(given: DigestFile, folder: Path, where: str) -> str:
     # The digest readers, for the plans that name a file (most give digests).
     from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
