@@ -11,6 +11,7 @@ import pytest
 
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import FileError
+from tagguard.reporters import files
 from tagguard.reporters.files import write_text
 
 
@@ -52,12 +53,14 @@ def test_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
 def test_a_report_is_readable_as_the_umask_lets_any_file_be(
-    tmp_path: Path, umask: int, mode: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask: int, mode: int
 ) -> None:
     """The temporary file a report is written through is made 0600 (mkstemp); the report
     kept that whatever the umask, unreadable to a later job running as another user."""
     before = os.umask(umask)
     try:
+        # The umask is read once, when the module is imported (tagguard starts with it).
+        monkeypatch.setattr(files, "_UMASK", files._read_umask())
         write_text(str(tmp_path / "r.json"), "{}\n", Redactor())
     finally:
         os.umask(before)

@@ -22,6 +22,17 @@ from tagguard.errors import FileError
 _BATCH = 256
 
 
+def _read_umask() -> int:
+    """The process's umask, which can only be read by setting it and setting it back: done
+    once, when this module is imported, before any worker thread starts a file."""
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_UMASK = _read_umask()
+
+
 def write_text(path: str, text: str, redactor: Redactor) -> None:
     """Writes a report whole (see `write_pieces`)."""
     write_pieces(path, (text,), redactor)
@@ -44,12 +55,13 @@ def write_pieces(path: str, pieces: Iterable[str], redactor: Redactor) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
-            # mkstemp makes the file 0600; a report is made for others to read (a CI
-            # artifact, a later job), as a file opened the usual way would be: 0666 less
-            # the umask. It holds no secret: everything in it is redacted.
-            os.fchmod(handle, 0o666 & ~_umask())
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
                 emit(redacted(stream, redactor), pieces)
+            # mkstemp makes the file 0600; a report is made for others to read (a CI
+            # artifact, a later job), as a file opened the usual way would be: 0666 less
+            # the umask. It holds no secret: everything in it is redacted. (By path: Windows
+            # has no fchmod before Python 3.13.)
+            os.chmod(temporary, 0o666 & ~_UMASK)
         except BaseException:
             os.unlink(temporary)  # a report that could not be made leaves nothing behind
             raise
@@ -109,10 +121,3 @@ def append_text(path: str, text: str, redactor: Redactor) -> None:
             stream.write(redactor.redact(text))
     except OSError as error:
         raise FileError(f"{path}: cannot append to it ({error.strerror or error})") from None
-
-
-def _umask() -> int:
-    """The process's umask, which can only be read by setting it (and setting it back)."""
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
