@@ -73,6 +73,7 @@ def test_parts_of_a_harbor_repository() -> None:
         # 'app:rel' contains ':'", a fault the reader had not made.
         ("h.io/proj/app:rel/1.0", "tag 'rel/1.0' contains '/'; tags use letters"),
         ("h.io/proj/app:x/y", "tag 'x/y' contains '/'"),
+        ("h.io/proj/app:rel/1.0:rc", "tag 'rel/1.0:rc' contains '/'"),
         ("h.io/proj/app:" + "a" * 129, "over the limit of 128"),
         ("h.io/proj//app", "empty segment"),
         ("h.io/proj/app/", "empty segment"),

@@ -12,7 +12,12 @@ import pytest
 
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
-from tagguard.shell.credentials import Credential, CredentialStore, build_store
+from tagguard.shell.credentials import (
+    Credential,
+    CredentialStore,
+    build_store,
+    per_host_credentials,
+)
 from tagguard.shell.urls import normalise_host
 
 
@@ -181,6 +186,8 @@ def test_an_empty_password_is_refused_before_harbor_is_asked(tmp_path: Path) -> 
         store(tmp_path, {}, env)
     with pytest.raises(InputError, match=r"^--password-stdin: standard input held no password"):
         store(tmp_path, {}, username="admin", password="")
+    with pytest.raises(InputError, match=r"^--credentials h.io=CI_CRED: CI_CRED holds no password"):
+        per_host_credentials(["h.io=CI_CRED"], {"CI_CRED": "robot:"})
 
 
 def test_a_docker_hub_login_answers_docker_io_references() -> None:

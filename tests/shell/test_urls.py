@@ -43,6 +43,8 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         # Before: an internal error (ValueError: Port could not be cast to integer value).
         (["https://h.io:abc"], r"^--harbor-url https://h.io:abc: .* has a port that is not a"),
         (["h.io=https://h.io:99999"], r"has a port that is not a number from 0 to 65535"),
+        # Credentials written before the scheme were shown whole.
+        (["user:pw@https://h.io"], r"^--harbor-url <hidden>@https://h\.io: put credentials"),
     ],
 )
 def test_bad_urls(entries: list[str], message: str) -> None:

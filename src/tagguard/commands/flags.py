@@ -46,7 +46,9 @@ class EnvOption(click.Option):
         if source is ParameterSource.ENVIRONMENT:
             return f"{hint} (from {self.envvar})"
         if source is ParameterSource.DEFAULT_MAP:
-            return f"{hint} (from {CONFIG_FILE})"
+            assert ctx is not None  # a source was found in it
+            given = ctx.find_root().params.get("config_file")  # --config FILE, else found
+            return f"{hint} (from {given or CONFIG_FILE})"
         return hint
 
 

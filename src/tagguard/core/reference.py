@@ -167,7 +167,7 @@ def _parse_in_parts(text: str, default_tag: str | None, harbor: bool) -> Referen
             f"{NAME_TOTAL_LENGTH_MAX}"
         )
     registry, path = _split_registry(name, where) if harbor else _split_any_registry(name, where)
-    _check_path(path, where)
+    _check_path(path, where, tag)
     if harbor:
         _check_harbor_path(path, where, registry, tag)
     if tag is None and digest is None:
@@ -331,7 +331,7 @@ def _check_host(host: str, where: str) -> None:
         raise BadReferenceError(f"{where}: registry port {port!r} is not a port number (1-65535)")
 
 
-def _check_path(path: str, where: str) -> None:
+def _check_path(path: str, where: str, tag: str | None = None) -> None:
     segments = path.split("/")
     for position, segment in enumerate(segments):
         if not segment:
@@ -342,9 +342,10 @@ def _check_path(path: str, where: str) -> None:
             if ":" in segment and position < len(segments) - 1:
                 # `app:rel/1.0`: a tag holding '/', as a git tag such as rel/1.0 used as the
                 # image's tag makes; the ':' then sits in the path, which is not the fault.
-                tag = path.partition(":")[2]
+                meant = path.partition(":")[2] + (f":{tag}" if tag is not None else "")
                 raise BadReferenceError(
-                    f"{where}: tag {tag!r} contains '/'; tags use letters, digits, '_', '.' and '-'"
+                    f"{where}: tag {meant!r} contains '/'; tags use letters, digits, '_', '.' "
+                    "and '-'"
                 )
             raise BadReferenceError(f"{where}: {_explain_component(segment)}")
 

@@ -262,6 +262,8 @@ def per_host_credentials(entries: Sequence[str], env: Mapping[str, str]) -> dict
             raise InputError(
                 f"--credentials {entry}: {variable} must hold user:password (it has no ':')"
             )
+        if not password:  # as for TAGGUARD_PASSWORD: a secret that did not reach the job
+            raise InputError(f"--credentials {entry}: {variable} holds no password for {user}")
         found[host] = Credential(user, password, f"--credentials {host}={variable}")
     return found
 

@@ -63,12 +63,12 @@ def resolve_digest_files(plan: Plan) -> Plan:
 def digest_files(plan: Plan) -> dict[str, str]:
     """The files the plan's pushes read their digests from, each named by where the plan
     names it (`plan.yml:4 oci-layout:`): no report may be written over one."""
-    from tagguard.shell.digests import layout_index  # see _read_digest
-
     folder = Path(plan.file).parent
     found: dict[str, str] = {}
     for operation in plan.operations:
         if isinstance(operation, Push) and isinstance(operation.image, DigestFile):
+            from tagguard.shell.digests import layout_index  # see _read_digest
+
             given = operation.image
             location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
             read = layout_index(location) if given.kind == "oci-layout" else location

@@ -90,8 +90,9 @@ def _shown(url: str) -> str:
     """A --harbor-url value as a message shows it: its user and password hidden, as
     `tagguard config` hides them, for the message goes to a CI log. Without a scheme,
     `user:password@host` holds them all the same."""
-    if "://" not in url and "@" in url:
-        return f"<hidden>@{url.rpartition('@')[2]}"
+    before_scheme = url.partition("://")[0]
+    if "@" in before_scheme:  # user:password@host, or before a scheme: user:pw@https://h
+        url = f"<hidden>@{url[len(before_scheme.rpartition('@')[0]) + 1 :]}"
     return without_userinfo(url)
 
 
@@ -150,7 +151,8 @@ def registry_host(text: str, where: str) -> str:
     text = text.strip()
     if "://" in text:
         # The URL's credentials are neither shown (the message goes to a CI log) nor
-        # suggested (--harbor-url refuses them).
+        # suggested (--harbor-url refuses them), even written before the scheme.
+        text = text[len(text.partition("://")[0].rpartition("@")[0]) :].lstrip("@")
         bare = without_userinfo(text, hidden="")
         parts = urlsplit(bare)
         host = parts.netloc or "HOST"
