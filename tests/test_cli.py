@@ -115,8 +115,10 @@ def test_a_push_without_its_digest_is_told_the_option_that_gives_it(
         "so give the digest (--digest) to let identical re-runs be skipped"
     )
     # and the option named is the one to give: the same push with it is skipped
-    assert run(capsys, "push", "harbor.example.com/platform/api:v1.4.0", "--digest", API_DIGEST,
-               *OFFLINE)[0] == 0  # fmt: skip
+    code, out, _ = run(capsys, "push", "harbor.example.com/platform/api:v1.4.0", "--digest",
+                       API_DIGEST, *OFFLINE)  # fmt: skip
+    assert code == 0
+    assert out.startswith("skip   harbor.example.com/platform/api:v1.4.0  ")
 
 
 def test_old_harbor_semantics_change_the_verdict(capsys: pytest.CaptureFixture[str]) -> None:
