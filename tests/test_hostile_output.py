@@ -224,6 +224,9 @@ def every_output(hostile: Hostile) -> None:
                     assert len(read_lines(result.err)) == 1
                     if output_format == "json":  # the one object, with the error
                         assert output_json(result.out)["error"]["code"] != "internal"
+                    elif output_format == "sarif":  # a log whose run did not succeed
+                        (invocation,) = json.loads(result.out)["runs"][0]["invocations"]
+                        assert invocation["executionSuccessful"] is False
                     else:
                         assert not result.out
                 if output_format == "github" and result.code != 2:
