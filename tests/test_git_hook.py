@@ -111,11 +111,13 @@ def test_a_bug_in_the_hook_is_one_line_and_exit_2(
     """An exception the hook does not expect was a traceback and exit 1: "blocked"."""
 
     def explode(*args: object, **kwargs: object) -> int:
-        raise KeyError("boom")
+        # The remote URL git hands the hook may carry a token: never printed.
+        raise KeyError("boom at https://x-access-token:ghs_SECRET@github.com/o/r")
 
     monkeypatch.setattr(git_hook, "split_plan", explode)
     monkeypatch.chdir(tmp_path)
     assert git_hook.main(["pre-commit"]) == 2
     assert capsys.readouterr().err == (
-        "tagguard: internal error: KeyError: 'boom' (please report it)\n"
+        "tagguard: internal error: KeyError: 'boom at https://<hidden>@github.com/o/r' "
+        "(please report it)\n"
     )

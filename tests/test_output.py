@@ -151,3 +151,17 @@ def test_a_report_may_not_replace_another_report_or_a_file_the_run_reads(
         check_reports_read_nothing(reports, {})
     check_reports_read_nothing({"json": str(tmp_path / "r")}, {"--rules-file": None})
     assert plan.read_text() == "operations: []\n"
+
+
+def test_reports_to_one_stream_are_refused_but_any_number_may_be_thrown_away() -> None:
+    """/dev/stdout twice would mix two documents in one stream; /dev/null twice is fine."""
+    with pytest.raises(InputError, match=r"^--report junit=/dev/stdout: --report json=/dev"):
+        check_reports_read_nothing({"json": "/dev/stdout", "junit": "/dev/stdout"}, {})
+    check_reports_read_nothing({"json": "/dev/null", "junit": "/dev/null"}, {})
+
+
+def test_an_input_path_no_file_can_have_is_left_to_its_reader() -> None:
+    """A NUL in a plan's oci-layout: path made realpath raise, an internal error; its reader
+    refuses it in its own words."""
+    check_reports_read_nothing({"json": "r.json"}, {"plan.yml:2 oci-layout: x": "la\0yout"})
+    check_reports_read_nothing({}, {"anything": "la\0yout"})

@@ -81,3 +81,14 @@ def test_a_setting_read_outside_click_is_one_row(
     rows = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert rows["username"].endswith("admin  (TAGGUARD_USERNAME)")
     assert rows["debug"].endswith("True  (TAGGUARD_DEBUG)")
+
+
+@pytest.mark.parametrize("url", ["admin:s3cret@h.io", "admin:s3cret@https://h.io"])
+def test_a_harbor_url_s_user_part_is_hidden_however_written(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("TAGGUARD_HARBOR_URL", url)
+    code, out, _ = run(capsys, "config", "push")
+    assert code == 0
+    assert "s3cret" not in out
+    assert "<hidden>@" in next(line for line in out.splitlines() if line.startswith("harbor-url"))

@@ -151,8 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except Exception as error:  # a bug: exit 2 in one line (1 would be "blocked")
         from tagguard.commands.run import internal_error  # on a bug's path only
+        from tagguard.core.sanitize import without_userinfo
 
-        message = internal_error(error, lambda text: text, "please report it")
+        # The remote URL git hands the hook may hold a token (https://x:TOKEN@host).
+        message = internal_error(error, without_userinfo, "please report it")
         print(f"tagguard: internal error: {message}", file=sys.stderr)
         return 2
 

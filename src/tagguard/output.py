@@ -98,20 +98,31 @@ def check_reports_read_nothing(
     """No two report files are one file, and no report file is one the run reads (`inputs`,
     each named by the option or argument that gives it): writing the report would replace
     the other report, or the plan or rules just read."""
+    if not reports:
+        return
     writers: dict[str, str] = {}  # real path -> the --report entry writing it
     for name, path in reports.items():
-        if os.path.exists(path) and not os.path.isfile(path):
-            continue  # /dev/null, /dev/stdout, a pipe: written through, each its own stream
+        if path == os.devnull:
+            continue  # any number of reports may be thrown away
         entry = f"--report {name}={path}"
-        other = writers.setdefault(os.path.realpath(path), entry)
+        other = writers.setdefault(_real(path), entry)
         if other != entry:
             raise InputError(f"{entry}: {other} writes that file too; give each its own")
     for given, read in inputs.items():
-        writer = writers.get(os.path.realpath(read)) if read else None
+        writer = writers.get(_real(read)) if read else None
         if writer is not None:
             raise InputError(
                 f"{writer}: that is {given}, which this run reads; the report would replace it"
             )
+
+
+def _real(path: str) -> str:
+    """The file `path` names, as far as it can be told (a path it cannot resolve, one with
+    a NUL say, is its own: its reader refuses it in its own words)."""
+    try:
+        return os.path.realpath(path)
+    except (OSError, ValueError):
+        return path
 
 
 def check_report_path(entry: str, path: Path) -> None:

@@ -17,7 +17,7 @@ from click.core import ParameterSource
 
 from tagguard.config import CONFIG_FILE, ConfigFile, debug_from_environment, options_of
 from tagguard.core.record import record
-from tagguard.core.sanitize import Redactor, printable, without_userinfo
+from tagguard.core.sanitize import Redactor, printable, without_credentials, without_userinfo
 
 
 @record
@@ -81,6 +81,11 @@ def _credential_variables() -> Iterator[Setting]:
         yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
 
 
+# The settings that hold URLs: a user part before the scheme, or one with no scheme, is
+# hidden there too (elsewhere `name@example.com` is a user name, shown).
+_URL_KEYS = frozenset(("harbor-url", "source"))
+
+
 def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
     """A value as printed: no password or URL credentials, the run's secrets hidden (the
     settings are shown before any is known; a request's URL, later, with them)."""
@@ -88,7 +93,8 @@ def shown(key: str, value: Any, redactor: Redactor | None = None) -> str:
         return "-"
     if isinstance(value, tuple):
         return " ".join(shown(key, v, redactor) for v in value) or "-"
-    text = without_userinfo(str(value))  # https://user:password@host: keep the host
+    # https://user:password@host: keep the host (and a URL's user part however written)
+    text = without_credentials(str(value)) if key in _URL_KEYS else without_userinfo(str(value))
     return printable(redactor.redact(text) if redactor is not None else text)
 
 

@@ -669,3 +669,15 @@ def test_a_rules_file_s_keys_are_read_as_go_reads_them_without_regard_to_case() 
         note_ignored=True,
     )
     assert other.ignored == ("scope_selectors.Repository",)
+
+
+def test_a_scope_other_than_repository_is_named_once_and_not_read() -> None:
+    """Harbor's matcher reads only the repository scope: what another holds (even one field
+    twice, in two cases) changes nothing, and the scope is named once, not its fields too."""
+    other = [{"kind": "doublestar", "Kind": "doublestar", "patern": "**"}]
+    (read,) = parse_rules(
+        [rule_json(1) | {"scope_selectors": {**rule_json(1)["scope_selectors"], "repos": other}}],
+        "f.json",
+        note_ignored=True,
+    )
+    assert read.ignored == ("scope_selectors.repos",)

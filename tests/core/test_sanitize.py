@@ -5,12 +5,19 @@ redactor, and a URL's credentials hidden."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tagguard.core.sanitize import Redactor, printable, printable_json, without_userinfo
+from tagguard.core.sanitize import (
+    Redactor,
+    printable,
+    printable_json,
+    without_credentials,
+    without_userinfo,
+)
 from tests.ci_commands import commands_in, parses_as_command, read_lines
 
 # Text built to hit the runner's syntax: its markers, command names and line breaks.
@@ -151,6 +158,9 @@ def test_redactors_share_nothing() -> None:
         ("https://bob:s3cr,et@h.io", "https://<hidden>@h.io"),
         ("https://bob:s3 cr et@h.io", "https://<hidden>@h.io"),
         ("a=https://h.io,b=https://u:p,w@g.io", "a=https://h.io,b=https://<hidden>@g.io"),
+        # `://` in a password is no next URL: only a separator, maybe HOST=, and a scheme are.
+        ("https://u:a://b@h.io", "https://<hidden>@h.io"),
+        ("h=https://u:p@a.io h2=https://b.io", "h=https://<hidden>@a.io h2=https://b.io"),
     ],
 )
 def test_a_urls_user_part_is_hidden(text: str, shown: str) -> None:
@@ -161,8 +171,26 @@ def test_a_urls_user_part_can_be_dropped() -> None:
     assert without_userinfo("https://ci:pw@h.io/", hidden="") == "https://h.io/"
 
 
-@given(st.text(st.characters(blacklist_categories=("Cs", "Cc"))).filter(lambda p: "://" not in p))
+@given(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc"))).filter(
+        lambda p: not re.search(r"[,\s]+(?:[^,\s=]+=)?[A-Za-z][A-Za-z0-9+.-]*://", p)
+    )
+)
 def test_no_password_survives_in_a_url(password: str) -> None:
-    """Whatever a password holds (`/`, `@`, `?`, `#`, a comma, a blank), none of it is shown:
-    the user part ends at the last `@` before the next URL."""
+    """Whatever a password holds (`/`, `@`, `?`, `#`, `://`, a comma, a blank), none of it is
+    shown: the user part ends at the last `@` before the next entry of a list (a separator,
+    maybe HOST=, and a scheme), which no password here holds."""
     assert without_userinfo(f"x=https://ci:{password}@h.io:1, y") == "x=https://<hidden>@h.io:1, y"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("admin:s3cret@h.io", "<hidden>@h.io"),
+        ("admin:s3cret@https://h.io", "<hidden>@https://h.io"),
+        ("https://u:p@h.io", "https://<hidden>@h.io"),
+        ("https://h.io", "https://h.io"),
+    ],
+)
+def test_a_url_setting_hides_a_user_part_however_written(text: str, shown: str) -> None:
+    assert without_credentials(text) == shown

@@ -37,7 +37,7 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         (["https://x", "https://y"], "give one URL for all registries"),
         # Before: the entry was kept for host "" and never used, without a word.
         (["=http://x"], r"^--harbor-url =http://x: write HOST=URL with the registry host"),
-        ([" =https://u:p@x"], r"^--harbor-url =https://<hidden>@x: write HOST=URL"),
+        ([" =https://u:p@x"], r"^--harbor-url =https://<hidden>@x: put credentials"),
         # Before: "'http://' is not an http:// or https:// URL".
         (["h.io=http://"], r"^--harbor-url h.io=http://: 'http://' names no host"),
         # Before: an internal error (ValueError: Port could not be cast to integer value).
@@ -45,6 +45,10 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         (["h.io=https://h.io:99999"], r"has a port that is not a number from 0 to 65535"),
         # Credentials written before the scheme were shown whole.
         (["user:pw@https://h.io"], r"^--harbor-url <hidden>@https://h\.io: put credentials"),
+        # A comma or blank in the password split the value into entries, and the first,
+        # `https://admin:s3cr`, had no `@` to hide.
+        (["https://admin:s3cr,et@h.io"], r"^--harbor-url https://<hidden>@h\.io: put credent"),
+        (["h.io=https://admin:s3 cr@h.io"], r"^--harbor-url h\.io=https://<hidden>@h\.io: put"),
     ],
 )
 def test_bad_urls(entries: list[str], message: str) -> None:
@@ -60,7 +64,11 @@ def test_bad_urls(entries: list[str], message: str) -> None:
         (["h.io=ci:hunter2pw@x"], "--harbor-url h.io=<hidden>@x: "),  # no scheme
         (["https://ci:hunter2/pw@x"], "--harbor-url https://<hidden>@x: "),  # `/` unencoded
         (["https://ci:hunter2p@w@x"], "--harbor-url https://<hidden>@x: "),  # `@` unencoded
-        (["h.io=http://x,g.io=https://ci:hunter2pw@y"], "--harbor-url g.io=https://<hidden>@y: "),
+        # A list is refused whole, before it is split (a password may hold a separator).
+        (
+            ["h.io=http://x,g.io=https://ci:hunter2pw@y"],
+            "--harbor-url h.io=http://x,g.io=https://<hidden>@y: ",
+        ),
     ],
 )
 def test_a_url_with_credentials_is_refused_without_showing_them(
@@ -76,7 +84,8 @@ def test_a_url_with_credentials_is_refused_without_showing_them(
 def test_a_second_shared_url_is_named_without_its_credentials() -> None:
     with pytest.raises(InputError) as raised:
         parse_harbor_urls(["https://x", "https://ci:hunter2pw@y"])
-    assert raised.value.message.startswith("--harbor-url https://<hidden>@y: give one URL")
+    # Its credentials are refused first, before the list is read entry by entry.
+    assert raised.value.message.startswith("--harbor-url https://<hidden>@y: put credentials")
 
 
 def test_a_harbor_met_along_the_way_is_named_without_its_credentials() -> None:

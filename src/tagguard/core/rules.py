@@ -710,9 +710,10 @@ def _as_harbor_reads(item: object) -> tuple[object, tuple[str, ...]]:
         read["tag_selectors"] = _go_selectors(tags, "tag_selectors", ignored)
     scopes = read.get("scope_selectors")
     if isinstance(scopes, Mapping):
+        # Only the repository scope is read: another is left as it is (and named once).
         read["scope_selectors"] = {
             key: _go_selectors(value, f"scope_selectors.{key}", ignored)
-            if isinstance(value, list)
+            if key == REPOSITORY_SCOPE and isinstance(value, list)
             else value
             for key, value in scopes.items()
         }
@@ -745,7 +746,9 @@ def _go_fields(
             dropped.append(f"{where}{key}")
             continue
         if field_name in keys:
-            # Go keeps the last, but reports a type error of the first: no one rule to read.
+            # Go fills the field from each key in turn (a type error of any fails the whole
+            # decode; arrays of selectors even merge): which rule Harbor would store turns
+            # on Go's details, so none is guessed.
             raise RulesError(
                 f"{where}{field_name} is given twice, as {keys[field_name]!r} and {key!r}: "
                 "Harbor's decoder reads both into one field; keep one"

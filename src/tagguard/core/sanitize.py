@@ -82,11 +82,22 @@ def printable_json(document: str) -> str:
 
 REDACTED = "***"
 
-# A URL's user part: from `://` to the last `@` before the next `://` (the next URL of a
-# --harbor-url list). The last `@`, not the authority's end at `/`, nor a separator: a
-# password may hold `/`, `?`, `#`, `@`, a comma or a blank unencoded, and a host (or the
-# start of the next entry) hidden with it says nothing secret.
-_USERINFO = r"://(?:(?!://).)*@"
+# A URL's user part: from `://` to the last `@` before the next entry of a --harbor-url list
+# (a separator, maybe `HOST=`, then a scheme). The last `@`, not the authority's end at `/`,
+# nor a separator or a `://` alone: a password may hold `/`, `?`, `#`, `@`, a comma, a
+# blank or `://` unencoded, and a host hidden with it says nothing secret.
+_NEXT_ENTRY = r"[,\s]+(?:[^,\s=]+=)?[A-Za-z][A-Za-z0-9+.-]*://"
+_USERINFO = rf"://(?:(?!{_NEXT_ENTRY}).)*@"
+
+
+def without_credentials(text: str) -> str:
+    """A URL-valued setting or input as it may be shown: `without_userinfo`, and a user
+    part written before the scheme (`user:pw@https://h`) or without one (`user:pw@h`)
+    hidden too."""
+    before_scheme = text.partition("://")[0]
+    if "@" in before_scheme:
+        text = f"<hidden>@{text[len(before_scheme.rpartition('@')[0]) + 1 :]}"
+    return without_userinfo(text)
 
 
 def without_userinfo(text: str, hidden: str = "<hidden>@") -> str:

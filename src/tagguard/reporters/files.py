@@ -55,13 +55,18 @@ def write_pieces(path: str, pieces: Iterable[str], redactor: Redactor) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                emit(redacted(stream, redactor), pieces)
             # mkstemp makes the file 0600; a report is made for others to read (a CI
             # artifact, a later job), as a file opened the usual way would be: 0666 less
-            # the umask. It holds no secret: everything in it is redacted. (By path: Windows
-            # has no fchmod before Python 3.13.)
-            os.chmod(temporary, 0o666 & ~_UMASK)
+            # the umask. It holds no secret: everything in it is redacted. By its handle,
+            # where there is fchmod (not on Windows before Python 3.13): a path could be
+            # swapped for a link by then.
+            mode = 0o666 & ~_UMASK
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle, mode)
+            else:
+                os.chmod(temporary, mode)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                emit(redacted(stream, redactor), pieces)
         except BaseException:
             os.unlink(temporary)  # a report that could not be made leaves nothing behind
             raise

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from tagguard.core.record import field, record
-from tagguard.core.sanitize import without_userinfo
+from tagguard.core.sanitize import without_credentials, without_userinfo
 from tagguard.errors import InputError
 
 _SEPARATORS = re.compile(r"[,\s]+")
@@ -64,6 +64,16 @@ class HarborUrls:
 
 def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
     """`--harbor-url` entries (each maybe a list), every URL checked."""
+    for given in entries:
+        # Before the value is split into entries: a comma or blank in a password would
+        # split it, and leave a piece with no `@` to show whole in a message.
+        named, sep, url = given.partition("=") if _host_of(given) is not None else ("", "", given)
+        shown = f"{named}{sep}{_shown(url)}"
+        if shown != given:
+            raise InputError(
+                f"--harbor-url {shown.strip()}: put credentials in --username/--password-stdin, "
+                "not in the URL"
+            )
     parts = split_entries(entries)
     explicit: dict[str, str] = {}
     for entry in parts:
@@ -90,10 +100,7 @@ def _shown(url: str) -> str:
     """A --harbor-url value as a message shows it: its user and password hidden, as
     `tagguard config` hides them, for the message goes to a CI log. Without a scheme,
     `user:password@host` holds them all the same."""
-    before_scheme = url.partition("://")[0]
-    if "@" in before_scheme:  # user:password@host, or before a scheme: user:pw@https://h
-        url = f"<hidden>@{url[len(before_scheme.rpartition('@')[0]) + 1 :]}"
-    return without_userinfo(url)
+    return without_credentials(url)
 
 
 def _clean(url: str, option: str) -> str:
