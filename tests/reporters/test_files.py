@@ -65,3 +65,12 @@ def test_a_report_is_readable_as_the_umask_lets_any_file_be(
     finally:
         os.umask(before)
     assert stat.S_IMODE((tmp_path / "r.json").stat().st_mode) == mode
+
+
+def test_the_umask_is_read_without_being_changed() -> None:
+    before = os.umask(0o027)
+    try:
+        assert files._read_umask() == 0o027
+        assert os.umask(0o027) == 0o027  # still what it was set to
+    finally:
+        os.umask(before)

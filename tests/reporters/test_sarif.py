@@ -220,3 +220,7 @@ def test_explain_and_lint_print_no_sarif_log_when_refusing_sarif(
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err == "tagguard: error: --format sarif: lint prints text or json\n"
+    code = main(["explain", IMMUTABLE, *OFFLINE, "--format", "sarif"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err == "tagguard: error: --format sarif: explain prints text or json\n"
