@@ -158,3 +158,18 @@ def test_the_hook_script_is_valid_sh_and_quotes_the_python_path() -> None:
     assert "TAGGUARD_PYTHON='/opt/my venv/bin/python'" in script
     done = subprocess.run(["sh", "-n"], input=script, text=True, capture_output=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_install_refuses_a_rules_or_state_file_that_is_not_there(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook reads them on every push: installing with a misspelt path made every push
+    stop (exit 2) until someone read the hook's message. A value from the environment is
+    the push's to find, so only the options given here are checked."""
+    with pytest.raises(InputError, match=r"^install-git-hook: --state-file nothere\.json: no "):
+        install(repo, "--state-file", "nothere.json")
+    with pytest.raises(InputError, match=r"--rules-file gone\.json: no such file here"):
+        install(repo, "--rules-file=gone.json")
+    assert hooks(repo) == {}  # nothing installed
+    monkeypatch.setenv("TAGGUARD_STATE_FILE", "made-in-ci.json")
+    assert install(repo).startswith("tagguard: installed ")

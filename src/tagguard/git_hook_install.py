@@ -160,7 +160,23 @@ def _validate(cwd: Path, plan: str, options: Sequence[str], check_options: Optio
             )
     if not (cwd / plan).is_file():
         raise InputError(f"install-git-hook: no plan at {plan}: write it first (see the README)")
-    check_options([plan, *options])  # `tagguard plan`'s usage errors, now
+    read = check_options([plan, *options])  # `tagguard plan`'s usage errors, now
+    # The files the plan's options name are read on every push: one that is not there
+    # would stop each of them (exit 2), so it is said now.
+    # Only the options given here: a variable's value is the environment's at push time.
+    from click.core import ParameterSource  # loaded with the plan command just now
+
+    params = getattr(read, "params", None)
+    source = getattr(read, "get_parameter_source", None)
+    for name in ("rules_file", "state_file", "ca_file"):
+        given = params.get(name) if isinstance(params, dict) else None
+        typed = source is not None and source(name) is ParameterSource.COMMANDLINE
+        if typed and isinstance(given, str) and not (cwd / given).is_file():
+            flag = "--" + name.replace("_", "-")
+            raise InputError(
+                f"install-git-hook: {flag} {given}: no such file here, so every push would "
+                "stop at it"
+            )
 
 
 def install_hook(
