@@ -108,7 +108,6 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     tagguard/schemas/plan.schema.json.
     """
     options = context.options(**given)
-    check_reports_read_nothing(options.reports, {"the plan file": plan_file})
     default = registry_host(source_host, "--source") if source_host else None  # before I/O
     # Only this command reads a plan: tagguard.core.plan's frozen types (one per operation)
     # would cost every other command ~3 ms of start-up (an offline push, measured paired).
@@ -120,7 +119,7 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
     )
 
     read = load_plan(plan_file, plan_environment(os.environ))
-    check_reports_read_nothing(options.reports, digest_files(read))
+    check_reports_read_nothing(options.reports, {"the plan file": plan_file, **digest_files(read)})
     loaded = resolve_digest_files(read)
     hosts = [*([default] if default else []), *loaded.policy_hosts()]
     return finish(

@@ -99,9 +99,9 @@ def _json_error(args: list[str], code: str, message: str) -> None:
     if asked is None:
         return
     command, reference, output_format = asked
+    if output_format not in COMMAND_FORMATS.get(command, ()):
+        return  # explain and lint print text or json: the error line says so
     if output_format == "sarif":
-        if output_format not in COMMAND_FORMATS.get(command, ()):
-            return  # explain and lint print text or json: the error line says so
         from tagguard.reporters.sarif import error_log  # a reporter, on an error only
 
         sys.stdout.write(error_log(message))

@@ -252,7 +252,10 @@ class Simulation:
             )
             # Each tag Harbor would take on its own is still not written: its reason says
             # so, rather than "the copy creates it".
-            refused = f"; but Harbor refuses the whole copy for tag {blocked[0].tag}, so it is not written"
+            refused = (
+                f"; but Harbor refuses the whole copy for tag {blocked[0].tag}, so it is not "
+                "written"
+            )
             decisions = [
                 d if d.decision is Verdict.BLOCK else replace(d, reason=d.reason + refused)
                 for d in decisions

@@ -759,7 +759,8 @@ def _go_fields(
 
 # Go folds a key as bytes.EqualFold does (encoding/json's foldName): ASCII letters by case,
 # and other characters by Unicode's simple folding, by which only U+017F (long s) folds to
-# an ASCII letter ('s'), and U+212A (the Kelvin sign) to 'k'. The field names are ASCII: nothing else can match.
+# an ASCII letter ('s'), and U+212A (the Kelvin sign) to 'k'. The field names are ASCII:
+# nothing else can match them.
 _NON_ASCII_FOLDS: Final = MappingProxyType({"\u017f": "S", "\u212a": "K"})
 _REPOSITORY_ONLY: Final = frozenset((REPOSITORY_SCOPE,))
 
@@ -779,7 +780,7 @@ def _did_you_mean(path: str) -> str:
     if "[" in path:
         known: frozenset[str] = SELECTOR_FIELDS
     elif path.startswith("scope_selectors."):
-        known = frozenset((REPOSITORY_SCOPE,))
+        known = _REPOSITORY_ONLY
     else:
         known = RULE_FIELDS
     close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)

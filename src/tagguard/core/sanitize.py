@@ -90,14 +90,14 @@ _NEXT_ENTRY = r"[,\s]+(?:[^,\s=]+=)?[A-Za-z][A-Za-z0-9+.-]*://"
 _USERINFO = rf"://(?:(?!{_NEXT_ENTRY}).)*@"
 
 
-def without_credentials(text: str) -> str:
-    """A URL-valued setting or input as it may be shown: `without_userinfo`, and a user
-    part written before the scheme (`user:pw@https://h`) or without one (`user:pw@h`)
-    hidden too."""
+def without_credentials(text: str, hidden: str = "<hidden>@") -> str:
+    """A URL-valued setting or input as it may be shown (a CI log): `without_userinfo`,
+    and a user part written before the scheme (`user:pw@https://h`) or without one
+    (`user:pw@h`) hidden too, as `hidden` (`""`: dropped)."""
     before_scheme = text.partition("://")[0]
     if "@" in before_scheme:
-        text = f"<hidden>@{text[len(before_scheme.rpartition('@')[0]) + 1 :]}"
-    return without_userinfo(text)
+        text = hidden + text[len(before_scheme.rpartition("@")[0]) + 1 :]
+    return without_userinfo(text, hidden)
 
 
 def without_userinfo(text: str, hidden: str = "<hidden>@") -> str:

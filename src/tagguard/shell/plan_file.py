@@ -70,7 +70,7 @@ def digest_files(plan: Plan) -> dict[str, str]:
             from tagguard.shell.digests import layout_index  # see _read_digest
 
             given = operation.image
-            location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
+            location = _location(given, folder)
             read = layout_index(location) if given.kind == "oci-layout" else location
             found[f"{plan.file}:{operation.line} {given.kind}: {given.path}"] = read
     return found
@@ -80,10 +80,15 @@ def _read_digest(given: DigestFile, folder: Path, where: str) -> str:
     # The digest readers, for the plans that name a file (most give digests).
     from tagguard.shell.digests import digest_from_metadata_file, digest_from_oci_layout
 
-    location = given.path if Path(given.path).is_absolute() else str(folder / given.path)
+    location = _location(given, folder)
     try:
         if given.kind == "oci-layout":
             return digest_from_oci_layout(location, option="oci-layout:", written=given.path)
         return digest_from_metadata_file(location)
     except FileError as error:
         raise PlanError(f"{where}: {error.message}") from None
+
+
+def _location(given: DigestFile, folder: Path) -> str:
+    """Where a digest file the plan names is: relative paths are the plan's folder's."""
+    return given.path if Path(given.path).is_absolute() else str(folder / given.path)

@@ -166,20 +166,26 @@ def _substitute(text: str, path: str, env: Mapping[str, str], line: int) -> str:
             f"{path}:{line}: ${{{name}}} is not set (write ${{{name}:-default}} for a default)"
         )
 
-    # A default holding `${` is a nested variable: its `}` ended the outer one early.
-    left = re.sub(_VARIABLE, lambda found: "${" if "${" in (found.group(2) or "") else "", text)
-    if "${" in left:
-        # `${A-x}`, `${A:=x}`, `${A:-${B}}`: shell forms this reader does not have. Left in
-        # the text they would reach the reference parser as a tag holding `{` or `=`.
-        form = next(
-            (f.group() for f in re.finditer(_VARIABLE, text) if "${" in (f.group(2) or "")), ""
-        )
-        if not form:
-            start = left.index("${")
-            end = left.find("}", start)
-            form = left[start : end + 1] if end != -1 else left[start:]
+    form = _unknown_form(text)
+    if form is not None:
         raise PlanError(
             f"{path}:{line}: {form!r} is not a variable this plan reader knows: write "
             "${NAME} or ${NAME:-default}, a default holding neither '${' nor '}'"
         )
     return re.sub(_VARIABLE, value, text)
+
+
+def _unknown_form(text: str) -> str | None:
+    """The first `${...}` of `text` that is neither ${NAME} nor ${NAME:-default}: `${A-x}`,
+    `${A:=x}`, an unclosed `${A`, or a nested `${A:-${B}}` (its inner `}` ends the outer
+    one early). Left in the text, it would reach the reference parser as a tag holding
+    `{` or `=`."""
+    for found in re.finditer(_VARIABLE, text):
+        if "${" in (found.group(2) or ""):
+            return found.group()
+    left = re.sub(_VARIABLE, "", text)
+    start = left.find("${")
+    if start == -1:
+        return None
+    end = left.find("}", start)
+    return left[start : end + 1] if end != -1 else left[start:]

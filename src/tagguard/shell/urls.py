@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 from tagguard.core.record import field, record
-from tagguard.core.sanitize import without_credentials, without_userinfo
+from tagguard.core.sanitize import without_credentials
 from tagguard.errors import InputError
 
 _SEPARATORS = re.compile(r"[,\s]+")
@@ -68,7 +68,7 @@ def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
         # Before the value is split into entries: a comma or blank in a password would
         # split it, and leave a piece with no `@` to show whole in a message.
         named, sep, url = given.partition("=") if _host_of(given) is not None else ("", "", given)
-        shown = f"{named}{sep}{_shown(url)}"
+        shown = f"{named}{sep}{without_credentials(url)}"
         if shown != given:
             raise InputError(
                 f"--harbor-url {shown.strip()}: put credentials in --username/--password-stdin, "
@@ -80,7 +80,7 @@ def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
         host = _host_of(entry)
         if host == "":
             raise InputError(
-                f"--harbor-url {_shown(entry.strip())}: write HOST=URL with the registry host "
+                f"--harbor-url {without_credentials(entry.strip())}: write HOST=URL with the registry host "
                 "before '=', or the URL alone for every registry"
             )
         if host is not None:
@@ -90,23 +90,16 @@ def parse_harbor_urls(entries: Sequence[str]) -> HarborUrls:
     for entry in (e for e in parts if _host_of(e) is None):
         if shared is not None:
             raise InputError(
-                f"--harbor-url {_shown(entry)}: give one URL for all registries, or HOST=URL for each"
+                f"--harbor-url {without_credentials(entry)}: give one URL for all registries, or HOST=URL for each"
             )
         shared = _clean(entry.strip(), "--harbor-url ")
     return HarborUrls(explicit, shared)
 
 
-def _shown(url: str) -> str:
-    """A --harbor-url value as a message shows it: its user and password hidden, as
-    `tagguard config` hides them, for the message goes to a CI log. Without a scheme,
-    `user:password@host` holds them all the same."""
-    return without_credentials(url)
-
-
 def _clean(url: str, option: str) -> str:
     """`url` checked as a Harbor root URL; `option` names it in a message, before the URL
     (`--harbor-url HOST=`), which is shown without its credentials."""
-    shown = _shown(url)
+    shown = without_credentials(url)
     where = f"{option}{shown}"
     if shown != url:  # a user part, even one urlsplit misreads (a password holding `/`)
         raise InputError(f"{where}: put credentials in --username/--password-stdin, not in the URL")
@@ -159,13 +152,12 @@ def registry_host(text: str, where: str) -> str:
     if "://" in text:
         # The URL's credentials are neither shown (the message goes to a CI log) nor
         # suggested (--harbor-url refuses them), even written before the scheme.
-        text = text[len(text.partition("://")[0].rpartition("@")[0]) :].lstrip("@")
-        bare = without_userinfo(text, hidden="")
+        bare = without_credentials(text, hidden="")
         parts = urlsplit(bare)
         host = parts.netloc or "HOST"
         plain = " with --plain-http" if parts.scheme == "http" else ""
         raise InputError(
-            f"{where} {without_userinfo(text)}: give the registry host, not a URL: "
+            f"{where} {without_credentials(text)}: give the registry host, not a URL: "
             f"{where} {host}{plain} "
             f"(or --harbor-url {host}={bare.rstrip('/')} for a Harbor at another address)"
         )
