@@ -119,6 +119,13 @@ def test_extra_selectors_are_ignored_and_a_merge_is_suggested() -> None:
     assert "'{v1,v2}'" in found.message
 
 
+def test_patterns_in_messages_are_as_written() -> None:
+    # `\\*` is the escaped star the user wrote; repr would show `\\\\*`.
+    data = rule(1, tag="\\*")
+    data["tag_selectors"].append({"kind": "doublestar", "decoration": "matches", "pattern": "v2"})
+    assert "'{\\*,v2}'" in only(lint(data), "ignored-selector").message
+
+
 def test_rules_without_selectors_never_match() -> None:
     findings = lint(
         {"id": 1, "scope_selectors": {}}, {"id": 2, "scope_selectors": {"repository": []}}

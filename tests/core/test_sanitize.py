@@ -15,6 +15,7 @@ from tagguard.core.sanitize import (
     Redactor,
     printable,
     printable_json,
+    quoted,
     without_credentials,
     without_userinfo,
 )
@@ -94,6 +95,13 @@ def test_what_the_runner_would_act_on_is_escaped_visibly() -> None:
     assert printable("v1#") == "v1\\x23"
     assert printable("#\u00ad#[x\ufe0f") == "#\\xad#[x\\ufe0f"
     assert printable("lone \ud800") == "lone \\ud800"
+
+
+def test_quoted_keeps_a_pattern_as_written() -> None:
+    assert quoted("v\\*") == "'v\\*'"  # one backslash, as written
+    assert quoted("it's") == '"it\'s"'
+    assert quoted('say "it\'s"') == "'say \"it's\"'"
+    assert quoted("") == "''"
 
 
 def test_ordinary_text_is_unchanged() -> None:

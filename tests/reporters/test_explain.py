@@ -57,6 +57,17 @@ def test_each_rule_is_said_in_harbor_s_order_and_the_verdict_last() -> None:
     assert lines[6] == "  => immutable (rule 3)"
 
 
+def test_patterns_are_shown_as_written_not_as_python_literals() -> None:
+    # A rule written `\\*lit` (an escaped star) in Harbor's JSON is the pattern `\*lit`:
+    # shown doubled, as repr shows it, it reads as another pattern (a literal backslash).
+    lines = _text(_explained(rule_json(1, tag="\\*lit"), rule_json(2, tag="it's")))
+    assert lines[2] == "  rule 1: tag selector matches '\\*lit' does not select 'v1'"
+    assert lines[3] == "  rule 2: tag selector matches \"it's\" does not select 'v1'"
+    # Control characters in a pattern are still shown escaped, on one line.
+    (line,) = _text(_explained(rule_json(1, tag="a\x1b[2Jb")))[2:3]
+    assert "'a\\x1b[2Jb'" in line
+
+
 def test_no_rules_and_a_mutable_tag() -> None:
     assert _text(_explained())[2:] == ["  the project has no immutability rules", "  => mutable"]
     painted = _text(_explained(), color=True)

@@ -22,6 +22,7 @@ from tagguard.core.probes import (
 )
 from tagguard.core.record import field, record
 from tagguard.core.rules import REPOSITORY_SCOPE, Rule, SelectorSpec, evaluate
+from tagguard.core.sanitize import quoted
 from tagguard.core.selector import (
     DECORATIONS,
     DOUBLESTAR,
@@ -234,7 +235,7 @@ class _RuleLinter:
                 spec.pattern,
             )
         if spec.pattern:
-            self.pattern(f"{where} {spec.pattern!r}", slot, tests, spec.pattern)
+            self.pattern(f"{where} {quoted(spec.pattern)}", slot, tests, spec.pattern)
         elif spec.decoration in (EXCLUDES, REPO_EXCLUDES):
             self.add(
                 Level.WARNING,
@@ -357,15 +358,13 @@ def _signature_fix(tag: SelectorSpec) -> str:
     """
     pattern = tag.pattern
     if tag.decoration == MATCHES and set(pattern) <= {"*"}:
-        return (
-            f"Replace the tag pattern {pattern!r} with '{ALL_BUT_SIGNATURES}' (every tag but those)"
-        )
+        return f"Replace the tag pattern {quoted(pattern)} with '{ALL_BUT_SIGNATURES}' (every tag but those)"
     if tag.decoration == EXCLUDES:
         widened = "{" + pattern + "," + SIGNATURE_PREFIX + "*}"
         if _same_but_signatures(pattern, widened):
             return f"Exclude them too: tag pattern '{widened}'"
     return (
-        f"Narrow the tag pattern {pattern!r} so that it cannot match 'sha256-<hex>.sig' "
+        f"Narrow the tag pattern {quoted(pattern)} so that it cannot match 'sha256-<hex>.sig' "
         "(e.g. start it with the prefix your release tags share, such as 'v')"
     )
 
@@ -393,7 +392,7 @@ def _merge_hint(selectors: Sequence[SelectorSpec], version: str) -> str:
     merged = "{" + ",".join(s.pattern for s in selectors) + "}"
     if version == glob.V1_1_1 and "/" in merged:
         return "split them into separate rules: on this Harbor braces cannot hold '/'"
-    return f"merge them into one pattern such as {merged!r}, or split them into rules"
+    return f"merge them into one pattern such as {quoted(merged)}, or split them into rules"
 
 
 def _style_findings(pattern: str, tests: str, project: str | None) -> list[tuple[Level, str, str]]:

@@ -22,6 +22,7 @@ from typing import Any, Final, TypeAlias
 
 from tagguard.core import glob
 from tagguard.core.record import field, record, replace
+from tagguard.core.sanitize import quoted
 from tagguard.core.selector import (
     DOUBLESTAR,
     EXCLUDES,
@@ -44,7 +45,7 @@ class SelectorSpec:
     extras: str = ""
 
     def describe(self) -> str:
-        return f"{self.decoration or '<no decoration>'} {self.pattern!r}"
+        return f"{self.decoration or '<no decoration>'} {quoted(self.pattern)}"
 
 
 @record

@@ -80,6 +80,15 @@ def printable_json(document: str) -> str:
     return document.replace("##[", "#\\u0023[") if "##[" in document else document
 
 
+def quoted(text: str) -> str:
+    """`text` in quotes as it is written, for a rule's pattern in a message: repr would
+    double each backslash (a glob's `\\*` would read `\\\\*`, a pattern the user never
+    wrote). Double quotes around text holding `'` and no `"`, as repr chooses. Control
+    characters are left to `printable`, which every presenter applies."""
+    mark = '"' if "'" in text and '"' not in text else "'"
+    return f"{mark}{text}{mark}"
+
+
 REDACTED = "***"
 
 # A URL's user part: from `://` to the last `@` before the next entry of a --harbor-url list
