@@ -3,6 +3,9 @@ name a module defines (a function, a class, a class's method), and every reposit
 writes is there. A rename that forgets the page fails here instead of leaving it wrong.
 
 Read from the source with `ast` (nothing is imported), as tests/test_architecture.py does.
+
+The README's tables of variables name each option's real variable, beside its option and its
+command (those tests import the commands: click declares the variables).
 """
 
 from __future__ import annotations
@@ -111,3 +114,89 @@ def test_a_renamed_function_or_a_missing_module_is_caught() -> None:
         "`tagguard.cli.main`. See src/tagguard/reporters/NAME.py and docs/x.md."
     )
     assert (dotted, paths) == (["tagguard.cli.main"], ["docs/x.md"])
+
+
+# -- README: each option's variable ----------------------------------------------------------
+#
+# The README has two tables of variables: the options every check command shares, and the
+# options of one command or two. A variable a command reads and no table names (as `replicate
+# --from`'s TAGGUARD_FROM once was) leaves a reader of the README without it; a row no command
+# has sends one to a variable nothing reads. Unlike the checks above, these import the CLI:
+# the variables are click's, declared on each command.
+
+README = ROOT / "README.md"
+# A row of the per-command table: | `push`, `replicate` | `--from` | `TAGGUARD_FROM` |
+PER_COMMAND_ROW = re.compile(
+    r"^\| ((?:`[a-z-]+`(?:, )?)+) \| `(--[a-z-]+)` \| `(TAGGUARD_[A-Z_]+)` \|$"
+)
+# A row of the shared table: | `--timeout S` (10), `--deadline S` ... | `TAGGUARD_TIMEOUT`, ... |
+SHARED_ROW = re.compile(r"^\| (`--.*?) \| (`TAGGUARD_.*?) \| ")
+# retag has exactly the options every check command shares.
+SHARED_ON = "retag"
+
+
+def option_variables() -> dict[tuple[str, str], str]:
+    """(command, long flag) -> the variable click reads it from, for every command option
+    that has one."""
+    import click
+
+    from tagguard.commands import every_command
+
+    found: dict[tuple[str, str], str] = {}
+    for name, command in every_command().items():
+        for param in command.params:
+            if isinstance(param, click.Option) and isinstance(param.envvar, str):
+                found[(name, max(param.opts, key=len))] = param.envvar
+    return found
+
+
+def per_command_table(text: str) -> dict[tuple[str, str], str]:
+    rows: dict[tuple[str, str], str] = {}
+    for line in text.splitlines():
+        match = PER_COMMAND_ROW.match(line)
+        if match:
+            commands, flag, variable = match.groups()
+            for command in re.findall(r"`([a-z-]+)`", commands):
+                rows[(command, flag)] = variable
+    return rows
+
+
+def shared_table(text: str) -> dict[str, set[str]]:
+    """Each variable of the shared table -> the flags written in its row."""
+    rows: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        match = SHARED_ROW.match(line)
+        if match:
+            flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", match.group(1)))
+            for variable in re.findall(r"TAGGUARD_[A-Z_]+", match.group(2)):
+                rows[variable] = flags
+    return rows
+
+
+def test_the_readme_names_each_commands_own_variable_with_its_command() -> None:
+    variables = option_variables()
+    shared = {flag for (command, flag) in variables if command == SHARED_ON}
+    own = {key: v for key, v in variables.items() if key[1] not in shared}
+    assert per_command_table(README.read_text(encoding="utf-8")) == own
+
+
+def test_the_readme_names_each_shared_variable_beside_its_option() -> None:
+    table = shared_table(README.read_text(encoding="utf-8"))
+    for (command, flag), variable in option_variables().items():
+        if command == SHARED_ON:
+            assert flag in table.get(variable, set()), (flag, variable)
+
+
+def test_the_tables_are_read_as_a_reader_reads_them() -> None:
+    """Not a vacuous pass: a row for two commands counts for both, and a missing one shows."""
+    row = "| `push`, `replicate` | `--from` | `TAGGUARD_FROM` |"
+    assert per_command_table(row) == {
+        ("push", "--from"): "TAGGUARD_FROM",
+        ("replicate", "--from"): "TAGGUARD_FROM",
+    }
+    shared = "| `--ca-file FILE`, `--insecure` | `TAGGUARD_CA_FILE`, `TAGGUARD_INSECURE` | TLS |"
+    assert shared_table(shared) == {
+        "TAGGUARD_CA_FILE": {"--ca-file", "--insecure"},
+        "TAGGUARD_INSECURE": {"--ca-file", "--insecure"},
+    }
+    assert len(shared_table(README.read_text(encoding="utf-8"))) > 15
