@@ -146,3 +146,16 @@ def test_a_bug_is_one_redacted_line_and_exit_2_not_docker_s_1(
     assert err == (
         "tagguard: internal error: RuntimeError: the registry said *** (please report it)\n"
     )
+
+
+def test_the_help_starts_every_description_in_one_column() -> None:
+    """`docker tagguard --help` lines up each command and option with its description, as
+    docker's own help does; a description that starts elsewhere (the digest option's, once,
+    two columns left: the source aligned the f-string's placeholder, not what it becomes)
+    reads as a typo."""
+    column = docker_plugin.HELP.index("each image") - docker_plugin.HELP.index("  push [")
+    indented = [line for line in docker_plugin.HELP.splitlines() if line.startswith("  ")]
+    assert len(indented) > 8
+    for line in indented:
+        assert line[column - 1] == " ", line
+        assert line[column] != " ", line

@@ -64,7 +64,7 @@ Checked commands (docker's own options and global flags are kept):
 Anything else goes to docker untouched.
 
 Options:
-  --{DIGEST_OPTION} sha256:...      the digest of the image written (lets an identical
+  --{DIGEST_OPTION} sha256:...        the digest of the image written (lets an identical
                                       re-push be skipped); default: docker's RepoDigests
   -h, --help                          this help
 
