@@ -201,3 +201,58 @@ def test_a_get_that_succeeds_after_a_412_head_gives_the_digest() -> None:
     )
     assert client().digest("reg.test", "org/app", "1.0") == DIGEST
     assert len(responses.calls) == 2  # the body already read is not asked for again
+
+
+NO_CREDENTIALS_HINT = (
+    "no credentials were found for reg.test (--username and TAGGUARD_USERNAME go only to the"
+    " Harbor being checked): give them with --credentials reg.test=ENVVAR"
+)
+
+
+@responses.activate
+@pytest.mark.parametrize("refusal", ["basic", "bearer-head", "bearer-token"])
+def test_a_refusal_without_credentials_says_how_to_give_them(refusal: str) -> None:
+    """A retag or copy source on another registry gets no --username (that goes only to the
+    Harbor being checked): 'refused anonymous access' alone left a reader who had given one
+    wondering why it was anonymous. Whichever way the registry refuses, the line says where
+    its credentials come from."""
+    if refusal == "basic":
+        responses.head(MANIFEST, status=401, headers={"WWW-Authenticate": 'Basic realm="reg"'})
+    else:
+        challenge = {"WWW-Authenticate": 'Bearer realm="https://reg.test/token",service="reg"'}
+        responses.head(MANIFEST, status=401, headers=challenge)
+        if refusal == "bearer-token":
+            responses.get("https://reg.test/token", status=401)
+        else:  # an anonymous token that may not pull, as Harbor gives for a private project
+            responses.get("https://reg.test/token", json={"token": "anonymous"})
+            responses.head(MANIFEST, status=401, headers=challenge)
+    with pytest.raises(AuthError) as raised:
+        client().digest("reg.test", "org/app", "1.0")
+    assert NO_CREDENTIALS_HINT in raised.value.message
+
+
+@responses.activate
+def test_a_refusal_of_given_credentials_names_them_and_no_hint() -> None:
+    """With credentials found, the refusal is of those: the hint on where to give some would
+    mislead."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="https://reg.test/token",service="reg"'}
+    responses.head(MANIFEST, status=401, headers=challenge)
+    responses.get("https://reg.test/token", json={"token": "t"})
+    responses.head(MANIFEST, status=401, headers=challenge)
+    with pytest.raises(AuthError) as raised:
+        client(Credential("u", "p", "test")).digest("reg.test", "org/app", "1.0")
+    assert "refused the credentials of u (from test) (401)" in raised.value.message
+    assert "--credentials" not in raised.value.message
+
+
+@responses.activate
+def test_an_identity_token_for_a_basic_registry_is_said_as_such() -> None:
+    """docker keeps an identity token for some registries; a Basic registry cannot take one,
+    and 'none were found' (as it once said) was not true."""
+    responses.head(MANIFEST, status=401, headers={"WWW-Authenticate": 'Basic realm="reg"'})
+    token = Credential("<token>", "refresh", "docker config", identity_token=True)
+    with pytest.raises(
+        AuthError,
+        match=r"needs a username and password \(401\); <token> \(from docker config\) is an",
+    ):
+        client(token).digest("reg.test", "org/app", "1.0")

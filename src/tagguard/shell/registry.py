@@ -58,6 +58,17 @@ class Challenge:
     params: dict[str, str]
 
 
+def _none_for(host: str) -> str:
+    """What to do when a registry wants credentials and none were found for it: a retag or
+    copy source on another registry does not get the Harbor's --username (it goes only to the
+    Harbors being checked), which a reader who gave one would not guess from 'anonymous'."""
+    return (
+        f"; no credentials were found for {host} (--username and TAGGUARD_USERNAME go only to"
+        f" the Harbor being checked): give them with --credentials {host}=ENVVAR"
+        " (TAGGUARD_CREDENTIALS) or docker login"
+    )
+
+
 def parse_challenge(header: str | None) -> Challenge | None:
     if not header:
         return None
@@ -129,8 +140,12 @@ class RegistryClient:
         if challenge is None:
             raise AuthError(f"{what}: {host} answered 401 without saying how to authenticate")
         if challenge.scheme == "basic":
-            if credential is None or credential.identity_token:
-                raise AuthError(f"{what}: {host} needs credentials (401); none were found for it")
+            if credential is None:
+                raise AuthError(f"{what}: {host} needs credentials (401){_none_for(host)}")
+            if credential.identity_token:
+                raise AuthError(
+                    f"{what}: {host} needs a username and password (401); {credential} is an identity token"
+                )
             auth = credential.basic_header()
         elif challenge.scheme == "bearer":
             auth = f"Bearer {self._token(challenge, host, scope, credential, what)}"
@@ -140,8 +155,9 @@ class RegistryClient:
             )
         answer = self.http.request(method, url, headers=headers, auth_header=auth, what=what)
         if answer.status == 401:
-            who = f"the credentials of {credential}" if credential else "anonymous access"
-            raise AuthError(f"{what}: {host} refused {who} (401)")
+            if credential is None:
+                raise AuthError(f"{what}: {host} refused anonymous access (401){_none_for(host)}")
+            raise AuthError(f"{what}: {host} refused the credentials of {credential} (401)")
         if answer.status == 403:
             raise AuthError(
                 f"{what}: {host} forbids pulling {url.split('/v2/', 1)[1].rsplit('/manifests/', 1)[0]} (403)"
@@ -186,6 +202,9 @@ class RegistryClient:
             "GET", f"{realm}?{urlencode(query)}", auth_header=auth, what=token_what
         )
         if answer.status in (401, 403):
+            if credential is None:
+                hint = _none_for(host)
+                raise AuthError(f"{token_what}: refused anonymous access ({answer.status}){hint}")
             who = f"the credentials of {send}" if send else "anonymous access"
             raise AuthError(f"{token_what}: refused {who} ({answer.status})")
         if answer.status != 200:
