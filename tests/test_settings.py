@@ -92,3 +92,31 @@ def test_a_harbor_url_s_user_part_is_hidden_however_written(
     assert code == 0
     assert "s3cret" not in out
     assert "<hidden>@" in next(line for line in out.splitlines() if line.startswith("harbor-url"))
+
+
+def test_the_variables_tagguard_reads_itself_are_named_when_unset(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`tagguard config` is where a newcomer looks for an option's variable: the ones read
+    outside click (TAGGUARD_USERNAME, TAGGUARD_PASSWORD, TAGGUARD_DEBUG) showed '-', or no
+    row at all, until they were already set."""
+    code, out, _ = run(capsys, "config", "push")
+    assert code == 0
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert rows["username"][1:] == ["TAGGUARD_USERNAME", "-", "(default)"]
+    assert rows["password"][1:] == ["TAGGUARD_PASSWORD", "-", "(default)"]
+    assert rows["debug"][1:] == ["TAGGUARD_DEBUG", "False", "(default)"]
+
+
+def test_a_command_without_credentials_shows_none(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """lint reads no registry: the credentials in the environment are no setting of it, and
+    showing them in its table said otherwise."""
+    monkeypatch.setenv("TAGGUARD_USERNAME", "admin")
+    monkeypatch.setenv("TAGGUARD_PASSWORD", "hunter3secret")
+    code, out, _ = run(capsys, "config", "lint")
+    assert code == 0
+    keys = {line.split()[0] for line in out.splitlines()[1:]}
+    assert "rules-file" in keys
+    assert not keys & {"username", "password"}

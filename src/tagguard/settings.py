@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from types import MappingProxyType
 from typing import Any, TextIO
 
 import click
@@ -49,12 +50,14 @@ def settings(ctx: click.Context, config: ConfigFile) -> list[Setting]:
                 key,
                 shown(key, value),
                 _source_name(source, option, config),
-                str(option.envvar or ""),
+                str(option.envvar or _READ_OUTSIDE_CLICK.get(key, "")),
             )
         )
     # A variable read outside click (TAGGUARD_USERNAME, TAGGUARD_DEBUG) is where a
-    # default-valued option's value comes from when it is set: one row for it, not two.
-    variables = list(_credential_variables())
+    # default-valued option's value comes from when it is set: one row for it, not two. Only
+    # a command that reads credentials shows them (lint, install-docker-plugin do not).
+    keys = {s.key for s in found}
+    variables = [v for v in _credential_variables() if _GOES_WITH.get(v.key, v.key) in keys]
     replaced = {v.key for v in variables}
     found = [s for s in found if not (s.key in replaced and s.source == "default")]
     return sorted([*found, *variables], key=lambda s: s.key)
@@ -70,15 +73,25 @@ def _source_name(source: ParameterSource | None, option: click.Option, config: C
     return "default"
 
 
+# The options whose variable tagguard reads itself, not click (so click's option has none):
+# the column names it all the same, set or not, for a reader looking for the variable.
+_READ_OUTSIDE_CLICK = MappingProxyType({"username": "TAGGUARD_USERNAME", "debug": "TAGGUARD_DEBUG"})
+# A row with no option of its own, and the option whose commands show it.
+_GOES_WITH = MappingProxyType({"password": "username"})
+
+
 def _credential_variables() -> Iterator[Setting]:
-    """The explicit credential's variables (read by tagguard.shell.credentials, not click)."""
+    """The explicit credential's variables (read by tagguard.shell.credentials, not click)
+    and TAGGUARD_DEBUG (read by tagguard.cli). The password has no option, so its row is
+    here, set or not; it is shown where the username is (_GOES_WITH)."""
     if debug_from_environment(os.environ):
         yield Setting("debug", "True", "TAGGUARD_DEBUG", "TAGGUARD_DEBUG")
     user, password = os.environ.get("TAGGUARD_USERNAME"), os.environ.get("TAGGUARD_PASSWORD")
     if user:
         yield Setting("username", shown("username", user), "TAGGUARD_USERNAME", "TAGGUARD_USERNAME")
-    if password is not None:
-        yield Setting("password", "<hidden>", "TAGGUARD_PASSWORD", "TAGGUARD_PASSWORD")
+    hidden = "<hidden>" if password is not None else "-"
+    where = "TAGGUARD_PASSWORD" if password is not None else "default"
+    yield Setting("password", hidden, where, "TAGGUARD_PASSWORD")
 
 
 # The settings that hold URLs: a user part before the scheme, or one with no scheme, is
