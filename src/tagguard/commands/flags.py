@@ -170,7 +170,7 @@ _policy = (
         type=click.Choice(ON_ERROR),
         default="fail",
         show_default=True,
-        help="When the registry cannot be read: fail (exit 2) or warn (exit 0).",
+        help="When the current state cannot be known (a registry unreadable, a repository missing from a state file): fail (exit 2) or warn (exit 0). Bad input fails either way.",
     ),
     click.option(
         "--replication-policies",
