@@ -61,6 +61,18 @@ def test_a_bad_report_file_is_refused(tmp_path: Path, entry: str, message: str) 
         report_files([entry])
 
 
+@pytest.mark.parametrize("separator", [",", ", "])
+def test_two_reports_written_as_one_are_refused(tmp_path: Path, separator: str) -> None:
+    """TAGGUARD_HARBOR_URL takes a list with commas; the same written for TAGGUARD_REPORT
+    once wrote one JSON report to a file named 'r.json,dotenv=...' and no dotenv at all.
+    The entries are as click splits the variable: at spaces only."""
+    variable = f"json={tmp_path / 'r.json'}{separator}dotenv={tmp_path / 'r.env'}"
+    with pytest.raises(InputError, match=r"one NAME=PATH each; .* separate them with spaces"):
+        report_files(variable.split())
+    # A comma alone is a file name like any other.
+    assert report_files([f"json={tmp_path / 'a,b.json'}"]) == {"json": str(tmp_path / "a,b.json")}
+
+
 def test_a_report_path_that_cannot_be_looked_at_is_one_line(tmp_path: Path) -> None:
     """stat() fails with an error pathlib does not take for "absent" (here a name too long;
     as a user, EACCES under a folder that may not be searched): still a refusal naming the

@@ -87,9 +87,21 @@ def report_files(entries: Sequence[str]) -> dict[str, str]:
             )
         if name in files:
             raise InputError(f"--report {name} is given twice ({files[name]} and {path})")
+        _check_one_report(entry, path)
         check_report_path(entry, Path(path))
         files[name] = path
     return files
+
+
+def _check_one_report(entry: str, path: str) -> None:
+    """A PATH holding `,NAME=`, or ending in a comma, is a list with commas (as
+    TAGGUARD_HARBOR_URL takes them; click splits TAGGUARD_REPORT at spaces only): it would
+    be one report, written to a file named after both or after the first and its comma."""
+    if path.endswith(",") or any(f",{name}=" in path for name in reporters.FILES):
+        raise InputError(
+            f"--report {entry}: one NAME=PATH each; give --report again, or in"
+            " TAGGUARD_REPORT separate them with spaces"
+        )
 
 
 def check_reports_read_nothing(
