@@ -154,7 +154,7 @@ def test_lint_project_picks_one_project_of_a_per_project_file(
     rules.write_text(json.dumps({"good": [], "bad": [broken]}))
     assert run(capsys, "lint", str(rules))[0] == 1  # both projects: bad has an error
     code, out, _ = run(capsys, "lint", str(rules), "--project", "good")
-    assert (code, out) == (0, "tagguard lint: 0 error(s), 0 warning(s), 0 note(s)\n")
+    assert (code, out) == (0, "tagguard lint: 0 error(s), 0 warning(s), 0 info\n")
     assert run(capsys, "lint", str(rules), "--project", "bad")[0] == 1
     code, _, err = run(capsys, "lint", str(rules), "--project", "nope")
     assert code == 2

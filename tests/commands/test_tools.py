@@ -39,7 +39,7 @@ def test_lint_finds_the_examples_error() -> None:
     result = _invoke("lint", RULES)
     assert result.return_value == 1, result.output
     assert "[bang-class]" in result.output
-    assert result.output.rstrip().endswith("1 error(s), 4 warning(s), 1 note(s)")
+    assert result.output.rstrip().endswith("1 error(s), 4 warning(s), 1 info")
 
 
 def test_config_refuses_a_command_without_options() -> None:

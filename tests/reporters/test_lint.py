@@ -28,7 +28,7 @@ def test_text_is_a_line_per_finding_and_a_summary() -> None:
         "rules.json: warning: never matches [dead-rule]",
         "other.json: info: could be merged [merge]",
         "other.json: warning: never matches either [dead-rule]",
-        "tagguard lint: 1 error(s), 2 warning(s), 1 note(s)",
+        "tagguard lint: 1 error(s), 2 warning(s), 1 info",
     ]
 
 
@@ -79,4 +79,4 @@ def test_no_findings_is_an_empty_list_and_zero_counts() -> None:
     assert data["summary"] == {"error": 0, "warning": 0, "info": 0}
     text = io.StringIO()
     render_text([], text)
-    assert text.getvalue() == "tagguard lint: 0 error(s), 0 warning(s), 0 note(s)\n"
+    assert text.getvalue() == "tagguard lint: 0 error(s), 0 warning(s), 0 info\n"

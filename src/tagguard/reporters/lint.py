@@ -30,7 +30,7 @@ def render_text(found: Sequence[Located], stream: TextIO, color: bool = False) -
     counts = _counts(found)
     stream.write(
         f"tagguard lint: {counts[Level.ERROR]} error(s), {counts[Level.WARNING]} warning(s), "
-        f"{counts[Level.INFO]} note(s)\n"
+        f"{counts[Level.INFO]} info\n"
     )
 
 
