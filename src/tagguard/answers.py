@@ -34,6 +34,7 @@ class Answers:
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
     _parents: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
+    _subjects: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
     # The destination projects a replication creates: they hold nothing yet.
@@ -102,6 +103,16 @@ class Answers:
         if key not in self._parents:
             self._parents[key] = self.sources.parents(*key)
         return self._parents[key]
+
+    def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
+        """The artifacts of `repo` that list `digest` among their accessories, as stored."""
+        registry, repository = repo
+        if self._created(registry, repository):
+            return ()
+        key = (registry, repository, digest)
+        if key not in self._subjects:
+            self._subjects[key] = self.sources.subjects(*key)
+        return self._subjects[key]
 
     def digest(self, registry: str, repository: str, reference: str) -> str | None:
         """The digest a tag names in any registry (a source outside the Harbors the

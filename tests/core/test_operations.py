@@ -245,6 +245,49 @@ def test_copy_carries_accessories_with_their_tags() -> None:
     assert verdicts(report.decisions) == [(f"prod/app:{SIG_A}", "block"), ("prod/app:v1", "allow")]
 
 
+def test_copying_a_signature_on_its_own_is_refused() -> None:
+    # Harbor's CopyArtifact (src/server/v2.0/handler/artifact.go, v2.15.2) looks the source
+    # up among accessories (accMgr.List by ArtifactID) and, for a hard one (every accessory
+    # kind Harbor ships), answers DENIED "the operation isn't supported for an artifact
+    # accessory" before copyDeeply: the signature's tag is never created in prod.
+    signed = [art(A, "v1", accessories=(Accessory(S, COSIGN),)), art(S, SIG_A)]
+    src = sources([], {"h.io/p/app": signed, "h.io/prod/app": []})
+    report = check_copy(src, glob.NEWEST, ref(f"h.io/p/app:{SIG_A}"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [(f"prod/app:{SIG_A}", "block")]
+    assert "accessory" in report.decisions[0].reason
+    assert report.exit_code == 1
+
+
+def test_copying_an_untagged_accessory_by_digest_is_refused() -> None:
+    # The same check in CopyArtifact holds for an SBOM or attestation reached by digest.
+    state = {
+        "h.io/p/app": [art(A, "v1", accessories=(Accessory(D, "subject.accessory"),)), art(D)],
+        "h.io/prod/app": [],
+    }
+    report = check_copy(
+        sources([], state), glob.NEWEST, ref(f"h.io/p/app@{D}"), ref("h.io/prod/app")
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK]
+    assert "accessory" in report.decisions[0].reason
+
+
+def test_a_signature_linked_by_its_tag_alone_is_an_accessory_too() -> None:
+    # Harbor's cosign middleware (src/server/middleware/cosign/cosign.go) links the PUT of
+    # sha256-<hex>.sig to the subject: the flat form of a state names no accessory at all.
+    src = sources([], {"h.io/p/app": [art(A, "v1"), art(S, SIG_A)], "h.io/prod/app": []})
+    report = check_copy(src, glob.NEWEST, ref(f"h.io/p/app:{SIG_A}"), ref("h.io/prod/app"))
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK]
+
+
+def test_a_signature_whose_subject_is_absent_is_an_accessory_all_the_same() -> None:
+    # cosign.go records the accessory keyed by the subject's digest even when no such
+    # artifact exists ("the subject of the signature doesn't exist" is only logged), so
+    # CopyArtifact finds it and refuses.
+    src = sources([], {"h.io/p/app": [art(S, SIG_A)], "h.io/prod/app": []})
+    report = check_copy(src, glob.NEWEST, ref(f"h.io/p/app:{SIG_A}"), ref("h.io/prod/app"))
+    assert verdicts(report.decisions) == [(f"prod/app:{SIG_A}", "block")]
+
+
 # -- delete of an artifact: its accessories and untagged children go with it ------------------
 
 

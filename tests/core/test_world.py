@@ -38,6 +38,9 @@ class Reads:
     def parents(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
         return self.state.parents(digest)
 
+    def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
+        return self.state.subjects(digest)
+
 
 def big_artifact(tags: int) -> ArtifactInfo:
     return ArtifactInfo(DIGESTS[0], CountedTags(TagInfo(f"v{i}", i % 2 == 0) for i in range(tags)))

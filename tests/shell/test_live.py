@@ -246,3 +246,14 @@ def test_settle_lets_the_idle_workers_go_without_waiting_for_them() -> None:
     for worker in workers:
         worker.join(timeout=10)
         assert not worker.is_alive()
+
+
+def test_whose_accessory_an_artifact_is_is_read_from_the_list_once() -> None:
+    # The list leaves accessories out but names each listed artifact's accessories
+    # (with_accessory=true): a copy asks whether its source is one (Harbor refuses it then).
+    client = FakeHarbor([art(A, "v1", accessories=(Accessory(S, COSIGN),)), art(S)], [S])
+    sources = live(client)
+    assert sources.subjects("h.io", "p/app", S) == (A,)
+    assert sources.subjects("h.io", "p/app", A) == ()
+    assert sources.parents("h.io", "p/app", S) == ()
+    assert client.requests == [("list", "app")]

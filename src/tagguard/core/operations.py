@@ -231,6 +231,9 @@ class Simulation:
             raise StateError(f"copy source {source.original!r} does not exist")
         if isinstance(digest, Unknown):
             return self._copy_unknown(source, destination, digest)
+        subject = self.world.subject_of(key(source), digest)
+        if subject is not None:
+            return self._copy_accessory(source, destination, digest, subject)
         decisions: list[Decision] = []
         changes: list[Change] = []
         self._copy_deeply(source, destination, digest, True, False, "", decisions, changes)
@@ -354,6 +357,23 @@ class Simulation:
         reason = (
             f"the copy's source has {digest}: which tags it carries, and whether the "
             "destination holds it already, cannot be known; give that push its digest"
+        )
+        decisions = []
+        for tag in self.world.tags_on(key(source), digest) or (None,):
+            target = destination.with_tag(tag) if tag is not None else destination
+            decision = decide_write(Operation.COPY, target, None, digest, source=source)
+            decisions.append(replace(decision, decision=Verdict.BLOCK, reason=reason))
+        return self._commit(decisions, [])
+
+    def _copy_accessory(
+        self, source: Reference, destination: Reference, digest: str, subject: Digest
+    ) -> list[Decision]:
+        """Harbor's copy API refuses an accessory as its source (CopyArtifact in
+        src/server/v2.0/handler/artifact.go: DENIED for a hard accessory, which every kind
+        Harbor ships is) before anything is copied: it travels only with its subject."""
+        reason = (
+            f"artifact {short(digest)} is an accessory of {short(subject)}: Harbor refuses to "
+            "copy an accessory on its own (it is copied with its subject); copy the subject"
         )
         decisions = []
         for tag in self.world.tags_on(key(source), digest) or (None,):

@@ -114,6 +114,7 @@ class RepositoryState:
     _by_tag: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
     _by_digest: dict[str, ArtifactInfo] = field(init=False, repr=False, compare=False)
     _parents: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
+    _subjects: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Both forms of a state file follow Harbor's cosign convention.
@@ -127,10 +128,19 @@ class RepositoryState:
         object.__setattr__(self, "_by_tag", by_tag)
         object.__setattr__(self, "_by_digest", by_digest)
         object.__setattr__(self, "_parents", {c: tuple(p) for c, p in parents.items()})
+        subjects: dict[str, list[str]] = {}
+        for artifact in self.artifacts:
+            for accessory in artifact.accessories:
+                subjects.setdefault(accessory.digest, []).append(artifact.digest)
+        object.__setattr__(self, "_subjects", {a: tuple(s) for a, s in subjects.items()})
 
     def parents(self, digest: str) -> tuple[str, ...]:
         """The artifacts whose index references `digest`."""
         return self._parents.get(digest, ())
+
+    def subjects(self, digest: str) -> tuple[str, ...]:
+        """The artifacts that list `digest` among their accessories."""
+        return self._subjects.get(digest, ())
 
     @classmethod
     def from_tags(cls, tags: Mapping[str, str]) -> RepositoryState:
@@ -205,6 +215,10 @@ class Sources(Protocol):
 
     def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
         """The artifacts of `project/repo` whose index references `digest`."""
+        ...
+
+    def subjects(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        """The artifacts of `project/repo` that list `digest` among their accessories."""
         ...
 
     def prefetch(
@@ -294,6 +308,9 @@ class OfflineSources:
 
     def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
         return self.state_table.repository(f"{registry}/{repository}").parents(digest)
+
+    def subjects(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        return self.state_table.repository(f"{registry}/{repository}").subjects(digest)
 
     def prefetch(
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]

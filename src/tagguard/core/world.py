@@ -62,6 +62,10 @@ class Reader(Protocol):
         """The artifacts of the repository whose index references `digest`."""
         ...
 
+    def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
+        """The artifacts of the repository that list `digest` among their accessories."""
+        ...
+
 
 def short(digest: Digest | None) -> str:
     if digest is None:
@@ -202,6 +206,25 @@ class World:
                 if node is not None and digest in node.children:
                     found.add(parent)
         return tuple(sorted(found, key=str))
+
+    def subject_of(self, repo: RepoKey, digest: str) -> Digest | None:
+        """The artifact whose accessory `digest` is, None if it is no accessory.
+
+        A manifest PUT by tag `sha256-<hex>.sig` is recorded as a cosign accessory of
+        `sha256:<hex>` whether or not that artifact exists (src/server/middleware/cosign/
+        cosign.go keys the record by the subject's digest); any other accessory is known
+        from the artifact listing it, as stored or as the run has linked it."""
+        for tag in self.tags_on(repo, digest):
+            subject = cosign_subject(tag)
+            if subject is not None and subject != digest:
+                return subject
+        layer = self._layers.get(repo)
+        linked = [d for d, node in layer.nodes.items() if node] if layer is not None else []
+        for candidate in (*linked, *self._reader.subjects(repo, digest)):
+            node = self.node(repo, candidate)
+            if node is not None and any(a.digest == digest for a in node.accessories):
+                return candidate
+        return None
 
     def opaque(self, repo: RepoKey) -> tuple[Digest, ...]:
         """Artifacts this run pushed whose children tagguard does not know (an image index

@@ -172,6 +172,15 @@ class LiveSources:
         listed = self._listing(registry, repository)
         return tuple(a.digest for a in listed if digest in a.children)
 
+    def subjects(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
+        """Which artifact lists `digest` among its accessories: like `parents`, read from the
+        artifact list (each item's `accessories`), once per repository. An accessory of an
+        artifact the list leaves out (an untagged child, another accessory) is not seen."""
+        if self.state_table is not None:
+            return self.state_table.repository(f"{registry}/{repository}").subjects(digest)
+        listed = self._listing(registry, repository)
+        return tuple(a.digest for a in listed if any(x.digest == digest for x in a.accessories))
+
     def _listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
         key = (registry, repository)
         if key not in self._listings:
