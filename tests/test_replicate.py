@@ -115,3 +115,59 @@ def test_offline_sources_replay_no_replication_events() -> None:
     report.extend(run.push([ref("h.io/p/app:v8")], A))
     Replication(run).events(report)
     assert report.warnings == []
+
+
+# Harbor's delete-artifact event (handleDeleteArtifact in
+# src/controller/event/handler/replication/replication.go, v2.15.2) names every tag of the
+# deleted artifact, narrowed by the policy's tag filters (filter.DoFilterResources); the
+# destination then deletes, for each of them it holds, the whole artifact that tag names,
+# by digest (transfer.go `delete` -> registry client DeleteManifest), through deleteDeeply.
+DELETING = policy(
+    trigger={"type": "event_based", "trigger_settings": {"cron": ""}}, replicate_deletion=True
+)
+
+
+def replayed_delete(state: dict[str, RepositoryState], target: str, events: object) -> list[str]:
+    run = live(Harbor(state, [events]))  # type: ignore[list-item]
+    report = Report()
+    report.extend(run.delete([ref(target, default_tag=None)], artifact=True))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+    Replication(run).events(report)
+    return [w.reference or "" for w in report.warnings if w.code == "replication-refused"]
+
+
+def test_a_replayed_artifact_delete_meets_every_tag_the_artifact_had() -> None:
+    # Deleting the artifact by its tag dev sends rc too: the destination's rc names B,
+    # whose v5 is immutable there, so the replayed delete is refused.
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A, "rc": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"rc": B, "v5": B}),
+    }
+    assert replayed_delete(state, "h.io/p/app:dev", DELETING) == [f"{DESTINATION}/p/app:rc"]
+
+
+def test_a_delete_by_digest_is_replayed_with_the_artifacts_tags() -> None:
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A, "rc": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"rc": B, "v5": B}),
+    }
+    assert replayed_delete(state, f"h.io/p/app@{A}", DELETING) == [f"{DESTINATION}/p/app:rc"]
+
+
+@pytest.mark.parametrize(("pattern", "refused"), [("dev", [f"{DESTINATION}/p/app:rc"]), ("v*", [])])
+def test_a_tag_filter_only_decides_whether_the_delete_is_replayed(
+    pattern: str, refused: list[str]
+) -> None:
+    # getRelatedPolicies (src/controller/event/handler/replication/event/handler.go) filters
+    # the event's resource only to pick the policies; `Handle` starts each with the resource
+    # as it came, so a filter matching dev still sends rc.
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A, "rc": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"rc": B, "v5": B}),
+    }
+    filtered = policy(
+        trigger={"type": "event_based", "trigger_settings": {"cron": ""}},
+        replicate_deletion=True,
+        filters=[{"type": "tag", "value": pattern}],
+    )
+    assert replayed_delete(state, "h.io/p/app:dev", filtered) == refused

@@ -106,18 +106,29 @@ class Replication:
         deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
         if deleting and not policy.replicates_deletion:
             return
-        assert decision.tag is not None
         digest: Digest = (decision.current_digest if deleting else decision.new_digest) or Unknown(
             f"the image written to {decision.reference}"
         )
-        pushed = ArtifactInfo(digest if isinstance(digest, str) else "", (TagInfo(decision.tag),))
+        # A deleted artifact's event names all of its tags (handleDeleteArtifact); any other
+        # event, the one tag it is about.
+        if decision.operation is Operation.DELETE_ARTIFACT:
+            tags = decision.deleted_tags
+        else:
+            assert decision.tag is not None
+            tags = (decision.tag,)
+        pushed = ArtifactInfo(
+            digest if isinstance(digest, str) else "", tuple(TagInfo(t) for t in tags)
+        )
         glob_version = self.session.answers.glob_for(decision.registry)
         destination = policy.destination_host
         for write in policy.event_writes(decision.repository, pushed, glob_version):
             project = write.repository.split("/", 1)[0]
-            if write.tag is None or not self._destination_project(policy, destination, project):
+            if write.tag is None and not deleting:
+                continue  # a push by digest: Harbor never checks it
+            if not self._destination_project(policy, destination, project):
                 continue
-            target = parse_reference(f"{destination}/{write.repository}:{write.tag}")
+            at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
+            target = parse_reference(f"{destination}/{write.repository}{at}")
             origin = parse_reference(decision.reference, default_tag=None)
             if deleting:
                 replayed = (
@@ -143,6 +154,8 @@ class Replication:
                         target.original,
                     )
                 )
+                if deleting:
+                    return  # transfer.go `delete` stops at the first destination error
 
     def _write(
         self, policy: Policy, registry: str, name: str, destination: str, write: Write
@@ -259,7 +272,9 @@ class Replication:
         acted = [
             d
             for d in report.decisions
-            if d.decision is Verdict.ALLOW and d.tag is not None and d.operation in _EVENTS
+            if d.decision is Verdict.ALLOW
+            and d.operation in _EVENTS
+            and (d.tag is not None or d.operation is Operation.DELETE_ARTIFACT)
         ]
         for registry in sorted({d.registry for d in acted}):
             for policy in sources.policies(registry) or ():

@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TypeAlias
 
 from tagguard.core.immutability import Immutability
-from tagguard.core.record import field, record
+from tagguard.core.record import field, record, replace
 from tagguard.core.reference import Reference
 from tagguard.core.rules import RuleFailure
 from tagguard.core.world import Digest, Unknown, short
@@ -83,6 +83,9 @@ class Decision:
     notes: tuple[Note, ...] = field(default=(), compare=False)
     # Where the operation was declared (a plan file and line), when it was.
     origin: tuple[str, int] | None = None
+    # An artifact's delete: the artifact's own tags, which Harbor's delete event names and an
+    # event-based replication replays (not part of the JSON contract).
+    deleted_tags: tuple[str, ...] = field(default=(), compare=False)
 
 
 @record
@@ -453,4 +456,5 @@ def decide_delete_artifact(
             f"{len(tags) - own} of its accessories and children) is immutable, so Harbor "
             "deletes it"
         )
-    return make(Verdict.ALLOW, reason, None, False)
+    own_tags = tuple(c.facts.name for c in tags if not c.owner)
+    return replace(make(Verdict.ALLOW, reason, None, False), deleted_tags=own_tags)
