@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -372,3 +373,54 @@ def test_the_ca_bundle_of_the_environment_is_what_requests_would_take(
         finally:
             client.close()
     assert handed == [expected, expected]
+
+
+class _Dripping(BaseHTTPRequestHandler):
+    """A server that never finishes its answer but never falls silent for a whole read
+    timeout either: a byte at a time, in the status line's headers, a declared body or an
+    endless chunked body. Every socket read succeeds, so only the run's deadline can end it."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        stop: threading.Event = self.server.stop  # type: ignore[attr-defined]
+        how = self.path.strip("/")
+        try:
+            if how == "headers":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            elif how == "chunked":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+            else:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            while not stop.wait(0.1):
+                self.wfile.write(b"1\r\n \r\n" if how == "chunked" else b"a")
+                self.wfile.flush()
+        except OSError:
+            pass
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("how", ["headers", "body", "chunked"])
+def test_a_server_dripping_its_answer_cannot_outlast_the_deadline(how: str) -> None:
+    # A read timeout bounds one socket read; a byte every 0.1 s resets it each time, and a
+    # 32 MB body at that pace takes a month. The deadline must end the request anyway.
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Dripping)
+    server.stop = threading.Event()  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    client = Http(TransportOptions(retries=0, timeout=1.0, deadline=1.5))
+    started = time.monotonic()
+    try:
+        with pytest.raises(RemoteError) as raised:
+            client.request("GET", f"http://127.0.0.1:{server.server_address[1]}/{how}", what="x")
+    finally:
+        took = time.monotonic() - started
+        client.close()
+        server.stop.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    assert took < 1.5 + 1.0 + 0.5, took  # the deadline, at most one read timeout late
+    assert raised.value.message.startswith("x: ")
+    assert "1.5 s deadline" in raised.value.message

@@ -23,10 +23,13 @@ from 192.1 to 187.3 ms of CPU (`python bench/startup_trees.py e5ddae1 6394bae --
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
@@ -34,6 +37,8 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from tagguard import __version__
 from tagguard.core.record import field, record
@@ -88,12 +93,15 @@ class Http:
     _settings: dict[str, _Settings] = field(default_factory=dict, init=False)
     requests_made: int = field(default=0, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _sockets: _Sockets = field(init=False)
+    _watchdog: threading.Timer | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
-        adapter = HTTPAdapter(
-            pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
+        self._sockets = _Sockets()
+        adapter = _WatchedAdapter(
+            self._sockets, pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
         )
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
@@ -105,7 +113,21 @@ class Http:
         self.started = self.clock()
 
     def close(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self.session.close()
+
+    def _watch(self) -> None:
+        """Starts, with the first request, the one timer that ends every connection still
+        open when the deadline passes. A read timeout bounds a single socket read only: a
+        server that sends a byte each second (in its headers or its body) would otherwise
+        hold a request, and the run, for as long as it likes."""
+        with self._lock:
+            if self._watchdog is not None:
+                return
+            self._watchdog = threading.Timer(max(0.0, self.remaining()), self._sockets.end_all)
+            self._watchdog.daemon = True
+        self._watchdog.start()
 
     def remaining(self) -> float:
         return self.options.deadline - (self.clock() - self.started)
@@ -196,15 +218,29 @@ class Http:
         timeout = min(self.options.timeout, remaining)
         with self._lock:
             self.requests_made += 1
+        self._watch()
         started = self.clock()
         status: int | None = None
         try:
             answer = self._attempt(method, url, headers, what, timeout)
+            # A socket the watchdog shut down mid-answer reads as the answer's end: what
+            # came may even look whole (headers that stop early), and is not the server's.
+            self._check_cut_off(url, what)
             status = answer.status
             return answer
+        except RemoteError:
+            self._check_cut_off(url, what)
+            raise
         finally:
             if self.observe is not None:
                 self.observe(method, url, status, self.clock() - started)
+
+    def _check_cut_off(self, url: str, what: str) -> None:
+        if self._sockets.ended:  # the watchdog ended the connection: say why
+            raise RemoteError(
+                f"{what}: the {self.options.deadline:g} s deadline passed (--deadline) "
+                f"while {_origin(url)} was still answering"
+            )
 
     def _attempt(
         self, method: str, url: str, headers: dict[str, str], what: str, timeout: float
@@ -293,6 +329,75 @@ class Http:
                 f"{what}: the answer from {_origin(url)} broke off: {_cause(error)}", retryable=True
             ) from None
         return b"".join(chunks)
+
+
+class _Sockets:
+    """The sockets one Http opened, held weakly (a closed connection's socket just goes),
+    so that the deadline's watchdog can shut down the ones still open."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self.ended = False
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            if not self.ended:
+                self._open.add(sock)
+                return
+        with contextlib.suppress(OSError):  # opened as the deadline passed
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def end_all(self) -> None:
+        """Shuts every open socket down: a read blocked on one returns at once, in any thread."""
+        with self._lock:
+            self.ended = True
+            found = list(self._open)
+        for sock in found:
+            with contextlib.suppress(OSError):  # already closed
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _watched_pools(sockets: _Sockets) -> dict[str, type[HTTPConnectionPool]]:
+    """Connection pools whose connections hand their socket to `sockets` once connected
+    (through a proxy too: the socket is the one to the proxy). Made per Http: the classes
+    carry the run's own `sockets`."""
+
+    class Connection(HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class TlsConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            sockets.add(self.sock)
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class TlsPool(HTTPSConnectionPool):
+        ConnectionCls = TlsConnection
+
+    return {"http": Pool, "https": TlsPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, its direct and proxied connections made by `_watched_pools`."""
+
+    def __init__(self, sockets: _Sockets, **kwargs: Any) -> None:
+        self._pools = _watched_pools(sockets)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = self._pools
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> urllib3.PoolManager:
+        manager: urllib3.PoolManager = super().proxy_manager_for(proxy, **kwargs)
+        if isinstance(manager, urllib3.ProxyManager):  # not a SOCKS proxy's own classes
+            manager.pool_classes_by_scheme = self._pools
+        return manager
 
 
 def is_count(text: str) -> bool:
