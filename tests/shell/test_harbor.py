@@ -881,3 +881,14 @@ def test_forbidden_rules_say_who_and_what_would_let_them_be_read(
     assert reason.endswith(fix)
     assert "(" not in reason
     assert ")" not in reason
+
+
+@responses.activate
+def test_a_rule_count_past_what_tagguard_reads_is_refused_on_the_first_page() -> None:
+    # The rules' pages are asked by number, as many as X-Total-Count makes: a count of 1e23
+    # had tagguard planning 1e21 requests and never answering (and no deadline helps: it
+    # computes, it does not wait). One past MAX_PAGES full pages is refused before page 2.
+    responses.get(RULES, json=[rule_json(1)], headers={"X-Total-Count": "100001"})
+    with pytest.raises(RemoteError, match=r"counts 100001 rules, more than the 1000 pages"):
+        client().rules("p")
+    assert len(responses.calls) == 1

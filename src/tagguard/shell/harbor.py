@@ -186,6 +186,13 @@ class HarborClient:
         if answer.status in refused:
             return None
         read = self._page(answer, what)
+        if read.total is not None and read.total > MAX_PAGES * PAGE_SIZE:
+            # Every page the count makes is asked at once (`rule_pages`): a count that is a
+            # lie would have tagguard plan more requests than it could ever make.
+            raise RemoteError(
+                f"{what}: {self.host} counts {read.total} rules, more than the {MAX_PAGES} "
+                f"pages of {PAGE_SIZE} tagguard reads"
+            )
         start = (page - 1) * PAGE_SIZE
         # The rule reader (and with it the rule matcher) is loaded by the first worker that
         # needs it, not before the first request (tagguard.check).
