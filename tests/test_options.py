@@ -54,6 +54,14 @@ def test_no_harbor_version_lets_each_harbor_decide() -> None:
         ({"reports": ("pdf=out.pdf",)}, "--report pdf=out.pdf: write NAME=PATH"),
         ({"credentials": ("h.io=UNSET",)}, "the variable UNSET is not set"),
         ({"harbor_version": "two"}, "is not a version"),
+        # Python's int() refuses more than 4300 digits with a ValueError of its own.
+        ({"harbor_version": "9" * 5000 + ".1"}, "is not a version"),
+        # `--rules-file "$RULES"` with RULES unset: the run went live, silently.
+        ({"rules_file": ""}, "--rules-file: an empty file name"),
+        ({"state_file": "  "}, "--state-file: an empty file name"),
+        # click's FloatRange(min=0.1) takes both: no timeout at all, or one no clock reaches.
+        ({"timeout": float("inf")}, "--timeout: inf is not a number of seconds"),
+        ({"deadline": float("nan")}, "--deadline: nan is not a number of seconds"),
     ],
 )
 def test_each_bad_flag_is_one_input_error(values: dict[str, Any], message: str) -> None:

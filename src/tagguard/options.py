@@ -12,6 +12,7 @@ caller's `given_as`, for messages only.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -127,6 +128,10 @@ def make_options(
     )
     output_format = given.pop("output_format", None)
     check_format(command, output_format, given_as)
+    check_file_names({f"--{name.replace('_', '-')}": given.get(name) for name in _INPUT_FILES})
+    for name in ("timeout", "deadline"):
+        if name in given:
+            check_seconds(f"--{name}", given[name])
     reports = report_files(given.pop("reports", ()))
     check_reports_read_nothing(
         reports, {f"--{name.replace('_', '-')}": given.get(name) for name in _INPUT_FILES}
@@ -150,6 +155,23 @@ def make_options(
         credentials=credentials,
         **given,
     )
+
+
+def check_file_names(files: Mapping[str, str | None]) -> None:
+    """A file option given as an empty name (`--rules-file "$RULES"` with RULES unset) is
+    refused: taken as not given, the run would read the live Harbor instead, silently."""
+    for flag, name in files.items():
+        if name is not None and not name.strip():
+            raise InputError(
+                f"{flag}: an empty file name {name!r}; is the variable meant to hold it unset?"
+            )
+
+
+def check_seconds(flag: str, seconds: float) -> None:
+    """click's FloatRange takes inf (no limit at all) and nan (which every comparison with
+    a clock calls false): neither bounds a request."""
+    if not math.isfinite(seconds):
+        raise InputError(f"{flag}: {seconds} is not a number of seconds")
 
 
 def _per_host(entries: tuple[str, ...], env: Mapping[str, str]) -> dict[str, Credential]:

@@ -15,7 +15,9 @@ from tagguard.errors import InputError
 
 # Compiled when a version is first read (the re module keeps it), as this module is
 # imported by every live run before its first request, and most runs read no version.
-_VERSION = r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+][0-9A-Za-z.+-]*)?$"
+# ASCII digits, at most nine to a part: int() refuses more than 4300 digits with an error of
+# its own, and `\d` also takes other scripts' digits, which no Harbor writes.
+_VERSION = r"^v?([0-9]{1,9})\.([0-9]{1,9})(?:\.([0-9]{1,9}))?(?:[-+][0-9A-Za-z.+-]*)?$"
 
 # (major, minor) -> first patch release of that minor that links v1.3.4.
 _BACKPORTS = MappingProxyType({(2, 9): 5, (2, 10): 3})
