@@ -4,15 +4,18 @@ themselves kept apart. How `tagguard config` shows them is tests/test_settings.p
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
 from pathlib import Path
 
 import click
 import pytest
 
 from tagguard.commands import cli, every_command
-from tagguard.config import RESERVED, find_config
+from tagguard.config import RESERVED, find_config, load_config
+from tagguard.errors import InputError
 from tests.conftest import API, OFFLINE, ROOT, RULES
 from tests.test_cli import run
 
@@ -177,3 +180,17 @@ def test_configured_options_for_callers_without_a_command_line(
     assert dict(options.harbor_urls.explicit) == {"h.io": "http://127.0.0.1:1"}
     assert options.credentials["h.io"].username == "robot$ci"
     assert options.rules_file is None
+
+
+def test_a_settings_file_is_read_within_a_limit(tmp_path: Path) -> None:
+    # --config /dev/zero (stat() says 0 bytes) read until memory ran out.
+    fifo = tmp_path / "tagguard.toml"
+    os.mkfifo(fifo)
+
+    def feed() -> None:
+        with open(fifo, "wb") as stream, contextlib.suppress(BrokenPipeError):
+            stream.write(b"# " + b"x" * (2 * 1024 * 1024))
+
+    threading.Thread(target=feed, daemon=True).start()
+    with pytest.raises(InputError, match=rf"^{re.escape(str(fifo))}: more than the \d+-byte limit"):
+        load_config(str(fifo), tmp_path)

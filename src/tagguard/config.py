@@ -97,6 +97,9 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def load_config(explicit: str | None, cwd: Path) -> ConfigFile:
     """The file named (--config, TAGGUARD_CONFIG), else the one found from `cwd`, parsed."""
     path = Path(explicit) if explicit else find_config(cwd)
@@ -104,10 +107,11 @@ def load_config(explicit: str | None, cwd: Path) -> ConfigFile:
         return ConfigFile()
     import tomllib  # only when there is a file to read
 
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
+    # The file reader of the input files (a limit on what is read, not only on what stat()
+    # says), loaded only when there is a settings file.
+    from tagguard.shell.files import read_bytes
+
+    raw = read_bytes(str(path), MAX_CONFIG_BYTES)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

@@ -94,3 +94,15 @@ def test_a_copy_from_another_harbor_is_refused_before_any_state_is_read() -> Non
             catch_exceptions=False,
             standalone_mode=False,
         )
+
+
+@pytest.mark.parametrize("flag", ["--metadata-file", "--refs-file"])
+def test_an_empty_digest_or_reference_file_name_names_its_flag(flag: str) -> None:
+    # `--metadata-file "$META"` with META unset: the file layer can only say '' is empty.
+    with pytest.raises(InputError, match=rf"^{flag}: an empty file name"):
+        CliRunner().invoke(
+            cli,
+            ["push", API, "--digest", OTHER, flag, "", *OFFLINE],
+            catch_exceptions=False,
+            standalone_mode=False,
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from tagguard.shell.credentials import (
     Credential,
     CredentialStore,
     build_store,
+    load_docker_config,
     per_host_credentials,
 )
 from tagguard.shell.urls import normalise_host
@@ -212,3 +214,30 @@ def test_a_credential_helper_is_asked_for_docker_hub_by_its_server_url() -> None
     store = CredentialStore(docker_config={"credsStore": "desktop"}, run=run)
     assert store.for_host("docker.io") is None
     assert asked == ["https://index.docker.io/v1/"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # Found by pointing DOCKER_CONFIG at hostile files: each was an "internal error".
+        (b'{"auths": {}}\xff', "is not UTF-8 text"),
+        (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
+    ],
+)
+def test_a_broken_docker_config_is_one_line_naming_it(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "config.json").write_bytes(content)
+    with pytest.raises(InputError, match=rf"^{re.escape(str(tmp_path))}/config\.json: {message}"):
+        load_docker_config({"DOCKER_CONFIG": str(tmp_path)}, tmp_path)
+
+
+def test_a_docker_config_is_read_within_a_limit(tmp_path: Path) -> None:
+    # config.json -> /dev/zero (stat() says 0 bytes) read until memory ran out.
+    (tmp_path / "config.json").symlink_to("/dev/zero")
+    with pytest.raises(InputError, match="-byte limit"):
+        load_docker_config({"DOCKER_CONFIG": str(tmp_path)}, tmp_path)
+
+
+def test_no_docker_config_is_an_empty_one(tmp_path: Path) -> None:
+    assert load_docker_config({"DOCKER_CONFIG": str(tmp_path)}, tmp_path)[0] == {}

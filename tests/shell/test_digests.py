@@ -133,3 +133,11 @@ def test_references_are_read_from_a_file(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("")
     with pytest.raises(FileError, match="holds no references"):
         references_from_file(str(tmp_path / "empty"))
+
+
+@pytest.mark.parametrize("spec", ["", " ", ":app"])
+def test_an_empty_layout_directory_is_not_the_working_directory(spec: str) -> None:
+    # Path("") / "index.json" is the working directory's index.json: `--oci-layout "$OUT"`
+    # with OUT unset took whatever layout the job happened to run in.
+    with pytest.raises(FileError, match="an empty directory name"):
+        digest_from_oci_layout(spec)

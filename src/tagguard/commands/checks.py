@@ -32,6 +32,7 @@ from tagguard.commands.flags import (
 )
 from tagguard.core.reference import parse_reference, validate_digest
 from tagguard.errors import InputError
+from tagguard.options import check_file_names
 from tagguard.output import check_reports_read_nothing
 
 
@@ -68,6 +69,7 @@ def push(
     """Check pushing one image to each REFERENCE (host/project/repo:tag)."""
     options = context.options(**given)
     reads = {"--metadata-file": metadata_file, "--refs-file": refs_file}
+    check_file_names(reads)
     if oci_layout:
         from tagguard.shell.digests import layout_index  # a digest file's only
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
+from tagguard.shell.files import read_text
 from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
 
 if TYPE_CHECKING:
@@ -178,19 +179,22 @@ class CredentialStore:
         return Credential(username, secret, program, identity_token=username == TOKEN_USERNAME)
 
 
+MAX_DOCKER_CONFIG_BYTES = 1024 * 1024  # docker's own holds a few entries
+
+
 def load_docker_config(env: Mapping[str, str], home: Path) -> tuple[dict[str, Any], str]:
     """The docker config as docker finds it ($DOCKER_CONFIG, else ~/.docker); {} if none."""
     directory = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
     path = directory / "config.json"
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not os.path.exists(path):  # docker too reads a dangling link as no file (os.Stat)
         return {}, str(path)
-    except OSError as error:
-        raise InputError(f"{path}: cannot be read ({error.strerror or error})") from None
+    # Within a limit, as every file tagguard reads; FileError names the file, and says
+    # what is wrong with its name, its type or its text.
+    text = read_text(str(path), MAX_DOCKER_CONFIG_BYTES)
     try:
-        data = json.loads(raw)
-    except ValueError as error:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        # json's messages give a position, never the text around it (a secret, maybe).
         raise InputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object")

@@ -25,6 +25,10 @@ def digest_from_oci_layout(spec: str, *, option: str = "--oci-layout", written: 
     a plan's `oci-layout:` is not the command line's --oci-layout."""
     directory, ref = _split_layout(spec)
     shown = written or spec
+    if not directory.strip():  # Path("") is the working directory
+        raise FileError(
+            f"{option} {shown!r}: an empty directory name; is the variable meant to hold it unset?"
+        )
     index_path = Path(directory) / "index.json"
     if not Path(directory).is_dir():
         raise FileError(f"{option} {shown}: {directory} is not a directory")
