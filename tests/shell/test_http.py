@@ -424,3 +424,39 @@ def test_a_server_dripping_its_answer_cannot_outlast_the_deadline(how: str) -> N
     assert took < 1.5 + 1.0 + 0.5, took  # the deadline, at most one read timeout late
     assert raised.value.message.startswith("x: ")
     assert "1.5 s deadline" in raised.value.message
+
+
+@responses.activate
+def test_a_redirect_to_no_url_at_all_is_an_answer_error() -> None:
+    # An open `[` in Location made urlsplit raise ValueError: an internal error, exit 2
+    # with no word of which server sent it.
+    responses.get(URL, status=302, headers={"Location": "http://[::1"})
+    client, _ = http(retries=0)
+    with pytest.raises(RemoteError, match=r"^x: "):
+        client.request("GET", URL, auth_header="Basic c2VjcmV0", what="x")
+    assert len(responses.calls) == 1
+
+
+def test_a_host_no_dns_name_can_be_is_an_error_naming_it() -> None:
+    # A reference's host may have a 64-character label (docker's grammar allows it); urllib3
+    # refuses it when connecting, with a LocationParseError requests does not wrap.
+    client = Http(TransportOptions(retries=0, timeout=1.0))
+    try:
+        with pytest.raises(RemoteError, match=r"^x: request to https://a{64}\.io:443 failed"):
+            client.request("GET", f"https://{'a' * 64}.io/v2/", what="x")
+    finally:
+        client.close()
+
+
+def test_a_ca_bundle_variable_naming_no_file_is_an_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests raises a bare OSError for it at the first request: an internal error.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/ca.pem")
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    client = Http(TransportOptions(retries=0, timeout=1.0))
+    try:
+        with pytest.raises(RemoteError, match=r"^x: .*/nonexistent/ca\.pem"):
+            client.request("GET", "https://127.0.0.1:9/v2/", what="x")
+    finally:
+        client.close()

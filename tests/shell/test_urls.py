@@ -49,6 +49,10 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
         # `https://admin:s3cr`, had no `@` to hide.
         (["https://admin:s3cr,et@h.io"], r"^--harbor-url https://<hidden>@h\.io: put credent"),
         (["h.io=https://admin:s3 cr@h.io"], r"^--harbor-url h\.io=https://<hidden>@h\.io: put"),
+        # Before: an internal error (ValueError: Invalid IPv6 URL).
+        (["http://[::1"], r"^--harbor-url http://\[::1: 'http://\[::1' is not a URL"),
+        # Before: an internal error from urllib3 at the first request (LocationParseError).
+        ([f"https://{'a' * 64}.io"], r"'a{64}' is longer than the 63 characters"),
     ],
 )
 def test_bad_urls(entries: list[str], message: str) -> None:

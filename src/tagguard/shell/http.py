@@ -204,7 +204,12 @@ class Http:
             location = answer.header("location")
             if not location:
                 return answer
-            url = urljoin(url, location)
+            try:
+                url = urljoin(url, location)
+            except ValueError:  # an open `[`: no URL at all
+                raise RemoteError(
+                    f"{what}: {_origin(url)} redirects to {location[:100]!r}, which is not a URL"
+                ) from None
             if method == "POST" and answer.status in (301, 302, 303):
                 method = "GET"
         raise RemoteError(f"{what}: more than {MAX_REDIRECTS} redirects")
@@ -284,6 +289,12 @@ class Http:
         except requests.exceptions.RequestException as error:
             raise RemoteError(
                 f"{what}: request to {_origin(url)} failed: {_cause(error)}"
+            ) from None
+        except (ValueError, OSError) as error:
+            # What requests leaves unwrapped: urllib3's LocationParseError (a host label of
+            # over 63 characters), a bare OSError for a REQUESTS_CA_BUNDLE naming no file.
+            raise RemoteError(
+                f"{what}: request to {_origin(url)} failed: {' '.join(str(error).split())[:300]}"
             ) from None
         try:
             body = self._read(response, method, what, url)
@@ -436,8 +447,13 @@ def _seconds(value: float) -> str:
 
 
 def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    """scheme://host:port of `url`; a URL that is none (a redirect's Location) as itself,
+    shortened: it matches no host, so no credentials go to it."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # an open `[`, a port that is no number
+        return repr(url[:100])
     return f"{parts.scheme}://{parts.hostname}:{port}"
 
 

@@ -109,13 +109,17 @@ def _clean(url: str, option: str) -> str:
             f"{where}: {url!r} has no scheme; a Harbor URL starts with https:// "
             f"(or http:// for plain HTTP), e.g. https://{url}, or write HOST=URL for one registry"
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # "Invalid IPv6 URL": a `[` left open
+        raise InputError(f"{where}: {url!r} is not a URL ({error})") from None
     if parts.scheme not in ("http", "https"):
         raise InputError(f"{where}: {url!r} is not an http:// or https:// URL")
     if not parts.hostname:
         raise InputError(
             f"{where}: {url!r} names no host, e.g. {parts.scheme}://harbor.example.com"
         )
+    _check_labels(parts.hostname, where)
     if parts.query or parts.fragment or parts.path.strip("/"):
         raise InputError(f"{where}: {url!r} must be Harbor's root URL, without a path")
     try:
@@ -125,6 +129,17 @@ def _clean(url: str, option: str) -> str:
             f"{where}: {url!r} has a port that is not a number from 0 to 65535"
         ) from None
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def _check_labels(host: str, where: str) -> None:
+    """A DNS label holds at most 63 characters (RFC 1035): urllib3 refuses a longer one only
+    at the first request, with an error of its own."""
+    for label in host.split("."):
+        if len(label) > 63:
+            raise InputError(
+                f"{where}: the host's label {label!r} is longer than the 63 characters "
+                "a DNS name allows"
+            )
 
 
 # Docker keeps its Docker Hub login under this key, and asks credential helpers for it by it
