@@ -241,3 +241,52 @@ def test_a_docker_config_is_read_within_a_limit(tmp_path: Path) -> None:
 
 def test_no_docker_config_is_an_empty_one(tmp_path: Path) -> None:
     assert load_docker_config({"DOCKER_CONFIG": str(tmp_path)}, tmp_path)[0] == {}
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        # Python reads a variable's bytes that are not UTF-8 as lone surrogates: the Basic
+        # header's encode() then raised UnicodeEncodeError, an internal error.
+        (
+            {"env": {"TAGGUARD_USERNAME": "bob", "TAGGUARD_PASSWORD": "s3cret\udcff"}},
+            "TAGGUARD_PASSWORD",
+        ),
+        (
+            {"env": {"TAGGUARD_USERNAME": "b\udcffob", "TAGGUARD_PASSWORD": "s3cret"}},
+            "TAGGUARD_USERNAME",
+        ),
+        ({"username": "bob", "password": "s3cret\udcff"}, "--password-stdin"),
+    ],
+)
+def test_a_credential_that_is_not_utf8_is_refused_without_showing_it(
+    tmp_path: Path, given: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(InputError, match=rf"^{named}: is not UTF-8 text") as raised:
+        build_store(
+            username=given.get("username"),
+            password=given.get("password"),
+            env={"DOCKER_CONFIG": str(tmp_path), **given.get("env", {})},
+            home=tmp_path,
+            hosts=["h.io"],
+            redactor=Redactor(),
+        )
+    assert "s3cret" not in raised.value.message
+
+
+def test_a_per_host_credential_that_is_not_utf8_is_refused_without_showing_it() -> None:
+    with pytest.raises(
+        InputError, match=r"^--credentials h\.io=CRED: CRED: is not UTF-8 text"
+    ) as raised:
+        per_host_credentials(["h.io=CRED"], {"CRED": "bob:s3cret\udcff"})
+    assert "s3cret" not in raised.value.message
+
+
+def test_a_docker_config_password_with_a_lone_surrogate_is_refused_naming_the_entry(
+    tmp_path: Path,
+) -> None:
+    # JSON's "\udcff" escape is a lone surrogate too: no Basic header can carry it.
+    config = {"auths": {"harbor.test": {"username": "bob", "password": "s3cret\udcff"}}}
+    with pytest.raises(InputError, match=r"auths\['harbor\.test'\]: is not UTF-8 text") as raised:
+        store(tmp_path, config).for_host("harbor.test")  # hiding it builds the header
+    assert "s3cret" not in raised.value.message

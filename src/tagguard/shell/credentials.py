@@ -64,6 +64,7 @@ class Credential:
         return "Basic " + self._basic_value()
 
     def _basic_value(self) -> str:
+        _check_utf8(f"{self.username}:{self.secret}", self.source)  # a docker config's "\udcff"
         raw = f"{self.username}:{self.secret}".encode()
         return base64.b64encode(raw).decode("ascii")
 
@@ -219,6 +220,8 @@ def build_store(
             raise InputError("--username needs the password on standard input (--password-stdin)")
         if not password:
             raise InputError(f"--password-stdin: standard input held no password for {username}")
+        _check_utf8(username, "--username")
+        _check_utf8(password, "--password-stdin")
         explicit = Credential(username, password, "--username/--password-stdin")
     elif env.get("TAGGUARD_USERNAME") or env.get("TAGGUARD_PASSWORD"):
         env_user, env_password = env.get("TAGGUARD_USERNAME"), env.get("TAGGUARD_PASSWORD")
@@ -231,6 +234,8 @@ def build_store(
                 f"TAGGUARD_PASSWORD is empty for TAGGUARD_USERNAME {env_user}: is the CI "
                 "secret it comes from available to this job?"
             )
+        _check_utf8(env_user, "TAGGUARD_USERNAME")
+        _check_utf8(env_password, "TAGGUARD_PASSWORD")
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
     return CredentialStore(
@@ -261,6 +266,7 @@ def per_host_credentials(entries: Sequence[str], env: Mapping[str, str]) -> dict
         value = env.get(variable)
         if value is None:
             raise InputError(f"--credentials {entry}: the variable {variable} is not set")
+        _check_utf8(value, f"--credentials {entry}: {variable}")
         user, colon, password = value.partition(":")
         if not colon or not user:
             raise InputError(
@@ -270,6 +276,15 @@ def per_host_credentials(entries: Sequence[str], env: Mapping[str, str]) -> dict
             raise InputError(f"--credentials {entry}: {variable} holds no password for {user}")
         found[host] = Credential(user, password, f"--credentials {host}={variable}")
     return found
+
+
+def _check_utf8(value: str, where: str) -> None:
+    """Bytes of a variable (or standard input) that are not UTF-8 reach Python as lone
+    surrogates, which the Basic header cannot encode. Said without the value: a secret."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{where}: is not UTF-8 text") from None
 
 
 def environment() -> dict[str, str]:
