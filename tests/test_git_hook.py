@@ -121,3 +121,16 @@ def test_a_bug_in_the_hook_is_one_line_and_exit_2(
         "tagguard: internal error: KeyError: 'boom at https://<hidden>@github.com/o/r' "
         "(please report it)\n"
     )
+
+
+def test_an_unknown_use_does_not_print_the_remote_urls_token(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # git hands a pre-push hook the remote's URL, which may carry a token; the arguments of
+    # a call in another shape (run by hand, an older hook script) were printed whole.
+    url = "https://ci:glpat-s3cretToken@gitlab.example.com/o/r.git"
+    assert git_hook.main(["pre-push", "origin", url]) == 2
+    err = capsys.readouterr().err
+    assert "unknown use" in err
+    assert "gitlab.example.com" in err
+    assert "s3cretToken" not in err

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from tagguard.cli import exit_with
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, without_userinfo
 from tagguard.errors import InputError, StateError, TagguardError
 from tagguard.git_hook_check import Checker, check_tags, plan_checker
 from tagguard.git_hook_install import (
@@ -145,13 +145,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sys.stdout,
                 git_hook=git_hook_installed(Path.cwd()),
             )
-        raise InputError(f"tagguard.git_hook: unknown use {' '.join(args)!r}")
+        # The remote URL among the arguments may hold a token (https://x:TOKEN@host).
+        raise InputError(f"tagguard.git_hook: unknown use {without_userinfo(' '.join(args))!r}")
     except TagguardError as error:
         print(f"tagguard: error: {printable(error.message)}", file=sys.stderr)
         return error.exit_code
     except Exception as error:  # a bug: exit 2 in one line (1 would be "blocked")
         from tagguard.commands.run import internal_error  # on a bug's path only
-        from tagguard.core.sanitize import without_userinfo
 
         # The remote URL git hands the hook may hold a token (https://x:TOKEN@host).
         message = internal_error(error, without_userinfo, "please report it")
