@@ -460,3 +460,12 @@ def test_a_ca_bundle_variable_naming_no_file_is_an_error_naming_it(
             client.request("GET", "https://127.0.0.1:9/v2/", what="x")
     finally:
         client.close()
+
+
+def test_a_header_value_requests_refuses_is_not_quoted_back() -> None:
+    # requests' InvalidHeader message quotes the value: an Authorization header's secret.
+    client, _ = http(retries=0)
+    with pytest.raises(RemoteError) as raised:
+        client.request("GET", URL, auth_header="Bearer s3cret\r\nX: 1", what="x")
+    assert raised.value.message.startswith("x: ")
+    assert "s3cret" not in raised.value.message

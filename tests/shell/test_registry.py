@@ -256,3 +256,32 @@ def test_an_identity_token_for_a_basic_registry_is_said_as_such() -> None:
         match=r"needs a username and password \(401\); <token> \(from docker config\) is an",
     ):
         client(token).digest("reg.test", "org/app", "1.0")
+
+
+@responses.activate
+@pytest.mark.parametrize(
+    "token", ["s3cretT0ken\r\nX-Injected: 1", "s3cretT0ken\u0100", "s3cret T0ken"]
+)
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(token: str) -> None:
+    # requests refused the header with a message quoting its value, the token, with its CR
+    # and LF escaped: the redactor, which knows the token as sent, did not find it there.
+    responses.head(
+        MANIFEST,
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="https://reg.test/token",service="reg"'},
+    )
+    responses.get("https://reg.test/token", json={"token": token})
+    with pytest.raises(RemoteError, match="holds characters no Authorization header") as raised:
+        client().digest("reg.test", "org/app", "1.0")
+    assert "s3cret" not in raised.value.message
+    assert len(responses.calls) == 2  # the token was never sent
+
+
+@responses.activate
+@pytest.mark.parametrize("realm", ["https://[::1/token", "https://reg.test:99999/token"])
+def test_a_token_realm_that_is_no_url_is_an_error_naming_it(realm: str) -> None:
+    responses.head(
+        MANIFEST, status=401, headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="r"'}
+    )
+    with pytest.raises(AuthError, match=r"token realm .* is not an HTTP URL"):
+        client().digest("reg.test", "org/app", "1.0")

@@ -286,6 +286,13 @@ class Http:
             raise RemoteError(
                 f"{what}: cannot connect to {_origin(url)}: {_cause(error)}", retryable=True
             ) from None
+        except requests.exceptions.InvalidHeader:
+            # Its message quotes the value, maybe a credential, with CR and LF escaped (so
+            # not as the redactor knows it).
+            raise RemoteError(
+                f"{what}: request to {_origin(url)} not sent: a header value holds characters "
+                "no header may carry"
+            ) from None
         except requests.exceptions.RequestException as error:
             raise RemoteError(
                 f"{what}: request to {_origin(url)} failed: {_cause(error)}"

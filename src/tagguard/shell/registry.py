@@ -38,6 +38,7 @@ _MANIFEST_MEDIA_TYPES = (
 )
 MANIFEST_TYPES = ", ".join(_MANIFEST_MEDIA_TYPES)
 _CHALLENGE = r'(\w+)="([^"]*)"'  # compiled on a first challenge (the re module keeps it)
+_HEADER_TOKEN = r"[\x21-\x7e]+"  # visible ASCII: what a Bearer header can carry as one token
 _DOCKER_HUB = MappingProxyType(
     {"docker.io": "registry-1.docker.io", "index.docker.io": "registry-1.docker.io"}
 )
@@ -179,7 +180,11 @@ class RegistryClient:
             raise AuthError(f"{what}: {host}'s Bearer challenge names no token realm")
         service = challenge.params.get("service", "")
         scope = challenge.params.get("scope", scope)
-        realm_parts = urlsplit(realm)
+        try:
+            realm_parts = urlsplit(realm)
+            realm_parts.port  # noqa: B018 - read only when asked, and may be refused
+        except ValueError:  # an open `[`, a port that is no number
+            realm_parts = urlsplit("")
         if realm_parts.scheme not in ("http", "https"):
             raise AuthError(f"{what}: {host}'s token realm {realm!r} is not an HTTP URL")
         # Never hand a password to another host over plain HTTP.
@@ -216,7 +221,14 @@ class RegistryClient:
         token = (data.get("token") or data.get("access_token")) if isinstance(data, dict) else None
         if not isinstance(token, str) or not token:
             raise RemoteError(f"{token_what}: the answer holds no token")
+        self.credentials.redactor.keep(token)  # the run's: never printed
+        if not re.fullmatch(_HEADER_TOKEN, token):
+            # requests would refuse the header quoting it, CR and LF escaped, where the
+            # redactor (which knows it as sent) cannot find it. Said without the token.
+            raise RemoteError(
+                f"{token_what}: the token it answered holds characters no Authorization "
+                "header can carry (only visible ASCII)"
+            )
         with self._lock:
-            self.credentials.redactor.keep(token)  # the run's: never printed
             self._tokens[(host, service, scope)] = token
         return token
