@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -149,6 +150,38 @@ def test_redactors_share_nothing() -> None:
     first.keep("s3cret-pw")
     assert first.redact("pw=s3cret-pw") == "pw=***"
     assert second.redact("pw=s3cret-pw") == "pw=s3cret-pw"
+
+
+SPECIAL_SECRETS = [
+    'pw"q\\é-S3cret',
+    "pw'q\\-S3cret",
+    "pw\tq-S3cret",
+    "pw'q\"-S3cret",
+    "pw\u2028-S3cret",
+]
+
+
+@pytest.mark.parametrize("secret", SPECIAL_SECRETS)
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: json.dumps({"message": text}),  # --format json, the json and sarif reports
+        lambda text: json.dumps({"message": text}, ensure_ascii=False),
+        repr,  # a message quoting a value a server sent: f"{value!r}"
+        ascii,
+        printable,  # each line of text output and every error line
+        lambda text: printable(repr(text)),
+    ],
+)
+def test_a_secret_is_hidden_however_a_report_escapes_it(secret: str, encode: Any) -> None:
+    # Found with a Harbor echoing the password into a warning and its version: a quote, a
+    # backslash, a tab or a non-ASCII letter in it came out escaped in JSON or a repr, and
+    # the redactor, which looked for the secret as given, let it through.
+    redactor = Redactor()
+    redactor.keep(secret)
+    shown = redactor.redact(encode(f"server said: {secret} (again: {secret})"))
+    assert "S3cret" not in shown, shown
+    assert "***" in shown
 
 
 @pytest.mark.parametrize(

@@ -135,12 +135,13 @@ class Redactor:
         self._secrets: tuple[str, ...] = ()  # longest first: a secret inside another goes too
 
     def keep(self, value: str | None) -> None:
-        """Registers a secret. Very short values are not registered: hiding every `a` in a
-        report would say more about the secret than it hides."""
+        """Registers a secret, with every form an output escapes it to (`escaped_forms`).
+        Very short values are not registered: hiding every `a` in a report would say more
+        about the secret than it hides."""
         if not value or len(value) < 4 or value in self._secrets:
             return
         with self._lock:
-            found = {*self._secrets, value}
+            found = {*self._secrets, value, *escaped_forms(value)}
             self._secrets = tuple(sorted(found, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
@@ -149,3 +150,25 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+
+def escaped_forms(secret: str) -> set[str]:
+    """`secret` as the outputs write it inside a longer text, where that differs: a JSON
+    string (ASCII or not: --format json, the json, sarif and codequality reports), a
+    Python repr or ascii() of a message quoting a server's value (inside single quotes,
+    the quote escaped, or inside double quotes), and `printable`'s escapes. Redacting the
+    finished text must find each: a quote, a backslash, a tab or an `é` in a password
+    otherwise let it through."""
+    import json  # only when a secret is registered: most runs have none
+
+    forms = {
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        printable(secret),
+    }
+    for quoted in (repr, ascii):
+        # With both quotes in it a repr uses ', escaping it: the secret's own part, then `\'"`.
+        single = quoted(secret + "'\"")[1:-4]
+        forms |= {single, single.replace("\\'", "'")}  # inside "...", ' is not escaped
+    forms.discard(secret)
+    return {form for form in forms if len(form) >= 4}
