@@ -17,6 +17,7 @@ from tagguard.core.sanitize import (
     printable,
     printable_json,
     quoted,
+    shortened,
     without_credentials,
     without_userinfo,
 )
@@ -235,3 +236,18 @@ def test_no_password_survives_in_a_url(password: str) -> None:
 )
 def test_a_url_setting_hides_a_user_part_however_written(text: str, shown: str) -> None:
     assert without_credentials(text) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "shown"),
+    [
+        ("short", 10, "short"),
+        ("one two three", 9, "one two..."),  # "three" would be cut: left out whole
+        ("one two three", 7, "one two..."),  # the cut falls on the blank
+        ("x" * 20, 10, "..."),  # one word, cut: nothing of it
+    ],
+)
+def test_a_cut_never_keeps_part_of_a_word(text: str, limit: int, shown: str) -> None:
+    # A server's message quoting a secret is cut to a length; the redactor finds a secret
+    # only whole, so a cut inside it showed its first characters.
+    assert shortened(text, limit) == shown

@@ -892,3 +892,25 @@ def test_a_rule_count_past_what_tagguard_reads_is_refused_on_the_first_page() ->
     with pytest.raises(RemoteError, match=r"counts 100001 rules, more than the 1000 pages"):
         client().rules("p")
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_long_error_message_is_not_cut_inside_a_secret_it_quotes() -> None:
+    # A server quoting the Basic header's base64 where the 300-character cut falls: its
+    # first characters were shown, which no redactor can recognise as the secret.
+    secret = "Ym9iOlMzY3JldFBhc3N3b3JkVGhhdElzTG9uZw=="
+    message = "x " * 140 + secret
+    responses.get(ARTIFACT, status=400, json={"errors": [{"code": "BAD", "message": message}]})
+    with pytest.raises(RemoteError) as raised:
+        client().artifact("p", "app", "v1")
+    assert "Ym9i" not in raised.value.message
+    assert "x x x" in raised.value.message
+
+
+@responses.activate
+def test_a_content_type_is_named_as_the_server_sent_it() -> None:
+    # Shown lowercased, a content type quoting the password showed it in lowercase, which
+    # the redactor (matching the secret as given) did not hide.
+    responses.get(ARTIFACT, body=b"[]", content_type="Text/Bob-Sup3rSecret")
+    with pytest.raises(RemoteError, match="answered with Text/Bob-Sup3rSecret, not JSON"):
+        client().artifact("p", "app", "v1")

@@ -89,6 +89,19 @@ def quoted(text: str) -> str:
     return f"{mark}{text}{mark}"
 
 
+def shortened(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters and an ellipsis, cut at a blank: the word the cut
+    falls in is left out whole. A server's message may quote a secret, which the redactor
+    finds only whole: cut inside it, its first characters would be shown."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit + 1]
+    if head[-1].isspace():  # the cut falls on a blank: every word before it is whole
+        return head.rstrip() + "..."
+    kept = head.rsplit(maxsplit=1)[0] if len(head.split()) > 1 else ""
+    return kept.rstrip() + "..."
+
+
 REDACTED = "***"
 
 # A URL's user part: from `://` to the last `@` before the next entry of a --harbor-url list

@@ -40,7 +40,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from tagguard.core.harbor_version import AT_LEAST_2_13
 from tagguard.core.record import record
 from tagguard.core.reference import is_digest, validate_digest
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import printable, shortened
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, ProjectRules, TagInfo
 from tagguard.errors import AuthError, RemoteError, TagguardError
 from tagguard.shell.credentials import Credential
@@ -568,9 +568,11 @@ class HarborClient:
         return path
 
     def _json(self, answer: Answer, what: str) -> Any:
-        content_type = (answer.header("content-type") or "").split(";")[0].strip().lower()
+        given = (answer.header("content-type") or "").split(";")[0].strip()
+        content_type = given.lower()
         if content_type != "application/json" and not content_type.endswith("+json"):
-            shown = content_type or "no content type"
+            # As sent, not lowercased: the redactor finds a secret quoted in it only as is.
+            shown = shortened(printable(given), 100) or "no content type"
             raise RemoteError(
                 f"{what}: {self.host} answered with {shown}, not JSON: is {self.base_url} a Harbor?"
             )
@@ -621,7 +623,7 @@ def policy_refusal(answer: Answer, what: str, host: str) -> RemoteError | None:
     for error in _errors(answer):
         if error.get("code") != "PROJECTPOLICYVIOLATION":
             continue
-        said = printable(str(error.get("message") or "")).strip()[:300]
+        said = shortened(printable(str(error.get("message") or "")).strip(), 300)
         return RemoteError(
             f"{what}: {host} refuses to serve the image because the project's policy forbids "
             "pulling it (it blocks vulnerable or unsigned images)" + (f": {said}" if said else "")
@@ -692,7 +694,7 @@ def _error_text(answer: Answer) -> str:
     errors = _errors(answer)
     if errors:
         first = errors[0]
-        return f"{first.get('code', '')}: {first.get('message', '')}"[:300]
+        return shortened(f"{first.get('code', '')}: {first.get('message', '')}", 300)
     return ""
 
 

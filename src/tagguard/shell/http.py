@@ -42,6 +42,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from tagguard import __version__
 from tagguard.core.record import field, record
+from tagguard.core.sanitize import shortened
 from tagguard.errors import InputError, RemoteError
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ class Http:
                 url = urljoin(url, location)
             except ValueError:  # an open `[`: no URL at all
                 raise RemoteError(
-                    f"{what}: {_origin(url)} redirects to {location[:100]!r}, which is not a URL"
+                    f"{what}: {_origin(url)} redirects to a Location that is not a URL"
                 ) from None
             if method == "POST" and answer.status in (301, 302, 303):
                 method = "GET"
@@ -301,7 +302,7 @@ class Http:
             # What requests leaves unwrapped: urllib3's LocationParseError (a host label of
             # over 63 characters), a bare OSError for a REQUESTS_CA_BUNDLE naming no file.
             raise RemoteError(
-                f"{what}: request to {_origin(url)} failed: {' '.join(str(error).split())[:300]}"
+                f"{what}: request to {_origin(url)} failed: {shortened(' '.join(str(error).split()), 300)}"
             ) from None
         try:
             body = self._read(response, method, what, url)
@@ -460,7 +461,7 @@ def _origin(url: str) -> str:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:  # an open `[`, a port that is no number
-        return repr(url[:100])
+        return "an address that is not a URL"
     return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
@@ -484,7 +485,9 @@ def _cause(error: BaseException) -> str:
     inner: Any = error
     while getattr(inner, "__context__", None) is not None:
         inner = inner.__context__
-    return " ".join(str(inner).split())[:200] or type(error).__name__
+    # What the server sent may be in it (a status line): cut at a blank, as any secret in it
+    # is hidden only whole.
+    return shortened(" ".join(str(inner).split()), 200) or type(error).__name__
 
 
 def _retry_after_seconds(value: str | None, now: float) -> float | None:
