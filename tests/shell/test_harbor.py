@@ -260,6 +260,7 @@ def test_fewer_tags_than_a_page_are_taken_as_whole() -> None:
         "https://evil.test/api/v2.0/repositories?page=2",
         "http://harbor.test/api/v2.0/repositories?page=2",  # the password in clear
         "https://harbor.test:8443/api/v2.0/repositories?page=2",
+        "http://[::1/api/v2.0/repositories?page=2",  # no URL at all: was an internal error
     ],
 )
 def test_a_next_page_elsewhere_is_refused_before_credentials_go_there(link: str) -> None:

@@ -559,7 +559,11 @@ class HarborClient:
         path = _next_link(answer)
         if path is None:
             return None
-        target, base = urlsplit(self._url(path)), urlsplit(self.base_url)
+        base = urlsplit(self.base_url)
+        try:
+            target = urlsplit(self._url(path))
+        except ValueError:  # an open `[`: no URL at all, so not Harbor's own
+            target = urlsplit("")
         if (target.scheme, target.netloc) != (base.scheme, base.netloc):
             raise RemoteError(
                 f"{what}: {self.host} sent a next-page link to {printable(path)!r}, "
