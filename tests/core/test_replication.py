@@ -209,6 +209,9 @@ def test_either_deletion_field_turns_deletion_on() -> None:
         ({"dest_namespace_replace_count": "1"}, "dest_namespace_replace_count"),
         ({"dest_registry": ["x"]}, "dest_registry"),
         ({"dest_registry": {"id": 2, "type": "harbor", "url": 5}}, "url"),
+        # The destination's host is read from it: was an internal error (Invalid IPv6 URL).
+        ({"dest_registry": {"id": 2, "type": "harbor", "url": "https://[dr"}}, "url"),
+        ({"dest_registry": {"id": 2, "type": "harbor", "url": "https://dr:x"}}, "url"),
     ],
 )
 def test_malformed_policies_are_one_line_remote_errors(

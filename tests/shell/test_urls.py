@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from tagguard.errors import InputError
-from tagguard.shell.urls import HarborUrls, parse_harbor_urls, registry_host
+from tagguard.shell.urls import HarborUrls, normalise_host, parse_harbor_urls, registry_host
 
 
 def harbor_urls(entries: list[str], hosts: list[str], *, plain_http: bool) -> dict[str, str]:
@@ -188,3 +188,13 @@ def test_a_url_given_for_a_host_is_refused_without_its_credentials() -> None:
     assert "hunter2pw" not in raised.value.message
     assert raised.value.message.startswith("--source https://<hidden>@h.io/: ")
     assert "(or --harbor-url h.io=https://h.io for a Harbor" in raised.value.message
+
+
+def test_a_docker_config_key_that_is_no_url_names_no_host() -> None:
+    # A key `https://[x` in a docker config: urlsplit's ValueError was an internal error.
+    assert normalise_host("https://[x/v1/") == "[x"  # what docker would take as its host
+
+
+def test_a_registry_host_given_as_no_url_is_refused_as_a_url() -> None:
+    with pytest.raises(InputError, match=r"^--source https://<hidden>@\[x: give the registry host"):
+        registry_host("https://u:pw@[x", "--source")

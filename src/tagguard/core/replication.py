@@ -524,9 +524,19 @@ def _registry(value: object, field: str) -> Registry | None:
     return Registry(
         id=_int(value.get("id", 0), f"{field} id"),
         type=_str(value.get("type"), f"{field} type"),
-        url=_str(value.get("url"), f"{field} url").rstrip("/"),
+        url=_url(value.get("url"), f"{field} url"),
         insecure=_bool(value.get("insecure"), f"{field} insecure"),
     )
+
+
+def _url(value: object, field: str) -> str:
+    """A registry's URL, which the destination's host is read from: urlsplit must take it."""
+    url = _str(value, field).rstrip("/")
+    try:
+        urlsplit(url).port  # noqa: B018 - read only when asked, and may be refused
+    except ValueError:  # an open `[`, a port that is no number
+        raise _Malformed(f"{field} {url!r} is not a URL") from None
+    return url
 
 
 def _replace_count(value: object) -> int:

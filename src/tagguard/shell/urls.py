@@ -153,7 +153,9 @@ def normalise_host(key: str) -> str:
     Docker Hub's (`https://index.docker.io/v1/`) is `docker.io`, as references name it."""
     key = key.strip()
     if "://" in key:
-        key = urlsplit(key).netloc
+        # What follows the scheme, up to a path, as docker's ConvertToHostname takes it:
+        # urlsplit refuses an open `[`, and anything may be written in a config's key.
+        key = key.partition("://")[2]
     host = key.split("/", 1)[0].lower()
     return "docker.io" if host in _DOCKER_HUB_HOSTS else host
 
@@ -168,9 +170,9 @@ def registry_host(text: str, where: str) -> str:
         # The URL's credentials are neither shown (the message goes to a CI log) nor
         # suggested (--harbor-url refuses them), even written before the scheme.
         bare = without_credentials(text, hidden="")
-        parts = urlsplit(bare)
-        host = parts.netloc or "HOST"
-        plain = " with --plain-http" if parts.scheme == "http" else ""
+        scheme, _, rest = bare.partition("://")
+        host = rest.split("/", 1)[0] or "HOST"  # urlsplit refuses an open `[`
+        plain = " with --plain-http" if scheme.lower() == "http" else ""
         raise InputError(
             f"{where} {without_credentials(text)}: give the registry host, not a URL: "
             f"{where} {host}{plain} "
