@@ -109,7 +109,7 @@ def load_config(explicit: str | None, cwd: Path) -> ConfigFile:
 
     # The file reader of the input files (a limit on what is read, not only on what stat()
     # says), loaded only when there is a settings file.
-    from tagguard.shell.files import read_bytes
+    from tagguard.shell.reading import read_bytes
 
     raw = read_bytes(str(path), MAX_CONFIG_BYTES)
     try:

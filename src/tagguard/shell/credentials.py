@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from tagguard.core.record import field, record
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
-from tagguard.shell.files import read_text
+from tagguard.shell.reading import read_text
 from tagguard.shell.urls import DOCKER_HUB_SERVER, normalise_host
 
 if TYPE_CHECKING:

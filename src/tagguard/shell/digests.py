@@ -14,7 +14,8 @@ from typing import Any
 
 from tagguard.core.reference import validate_digest
 from tagguard.errors import FileError, TagguardError
-from tagguard.shell.files import load_json, read_text
+from tagguard.shell.files import load_json
+from tagguard.shell.reading import read_text
 
 REF_NAME = "org.opencontainers.image.ref.name"
 

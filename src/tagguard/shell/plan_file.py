@@ -20,8 +20,8 @@ from tagguard.core.plan import (
 )
 from tagguard.core.record import replace
 from tagguard.errors import FileError
-from tagguard.shell.files import read_text
 from tagguard.shell.plan_yaml import plan_tree
+from tagguard.shell.reading import read_text
 
 MAX_PLAN_BYTES = 4 * 1024 * 1024
 
