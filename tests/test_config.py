@@ -127,6 +127,10 @@ def test_the_file_is_found_up_to_the_repository_top(tmp_path: Path) -> None:
         ("[lint]\ntimeout = 3\n", "[lint] timeout is not an option here"),
         ("harbor-url = 3\n", "harbor-url: give a list of strings"),
         ("timeout = \n", "not valid TOML"),
+        # click's INT casts with int(): 1.5 became 1 without a word.
+        ("concurrency = 1.5\n", "concurrency = 1.5: give a whole number"),
+        ("concurrency = true\n", "concurrency = True: give a number, not true or false"),
+        ("timeout = true\n", "timeout = True: give a number, not true or false"),
     ],
 )
 def test_a_bad_file_is_one_line_naming_it(

@@ -179,6 +179,13 @@ def _check_key(path: Path | None, key: str, known: set[str], where: str) -> None
         )
 
 
+def _number_in_name_only(kind: click.ParamType[Any], value: Any) -> bool:
+    """A TOML true/false for a number, or a fraction for a whole number."""
+    if isinstance(value, bool):
+        return isinstance(kind, (click.types.IntParamType, click.types.FloatParamType))
+    return isinstance(value, float) and isinstance(kind, click.types.IntParamType)
+
+
 def _converted(path: Path | None, key: str, option: click.Option, value: Any) -> Any:
     """The value as click will take it from the default map, checked now."""
     if option.multiple:
@@ -191,6 +198,10 @@ def _converted(path: Path | None, key: str, option: click.Option, value: Any) ->
         raise InputError(f"{path}: {key}: give true or false")
     elif isinstance(value, (list, dict)):
         raise InputError(f"{path}: {key}: give one value, not a list")
+    elif _number_in_name_only(option.type, value):
+        # click casts with int() and float(): 1.5 would be 1, true 1, without a word.
+        wanted = "number, not true or false" if isinstance(value, bool) else "whole number"
+        raise InputError(f"{path}: {key} = {value!r}: give a {wanted}")
     try:
         option.type_cast_value(click.Context(click.Command(key)), value)
     except click.BadParameter as error:
