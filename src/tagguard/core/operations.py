@@ -358,12 +358,7 @@ class Simulation:
             f"the copy's source has {digest}: which tags it carries, and whether the "
             "destination holds it already, cannot be known; give that push its digest"
         )
-        decisions = []
-        for tag in self.world.tags_on(key(source), digest) or (None,):
-            target = destination.with_tag(tag) if tag is not None else destination
-            decision = decide_write(Operation.COPY, target, None, digest, source=source)
-            decisions.append(replace(decision, decision=Verdict.BLOCK, reason=reason))
-        return self._commit(decisions, [])
+        return self._copy_refused(source, destination, digest, reason)
 
     def _copy_accessory(
         self, source: Reference, destination: Reference, digest: str, subject: Digest
@@ -375,6 +370,13 @@ class Simulation:
             f"artifact {short(digest)} is an accessory of {short(subject)}: Harbor refuses to "
             "copy an accessory on its own (it is copied with its subject); copy the subject"
         )
+        return self._copy_refused(source, destination, digest, reason)
+
+    def _copy_refused(
+        self, source: Reference, destination: Reference, digest: Digest, reason: str
+    ) -> list[Decision]:
+        """A copy refused whole for `reason`: one block per tag the source carries (the
+        destination repository itself when it carries none), nothing changed."""
         decisions = []
         for tag in self.world.tags_on(key(source), digest) or (None,):
             target = destination.with_tag(tag) if tag is not None else destination
