@@ -13,7 +13,7 @@ is the world's, and the session's (`tagguard.session`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from tagguard.core import glob
 from tagguard.core.harbor_version import glob_version_for
@@ -96,23 +96,28 @@ class Answers:
 
     def parents(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
         """The artifacts of `repo` whose index references `digest`, as stored."""
-        registry, repository = repo
-        if self._created(registry, repository):
-            return ()
-        key = (registry, repository, digest)
-        if key not in self._parents:
-            self._parents[key] = self.sources.parents(*key)
-        return self._parents[key]
+        return self._related(self._parents, self.sources.parents, repo, digest)
 
     def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
         """The artifacts of `repo` that list `digest` among their accessories, as stored."""
+        return self._related(self._subjects, self.sources.subjects, repo, digest)
+
+    def _related(
+        self,
+        known: dict[tuple[str, str, str], tuple[str, ...]],
+        read: Callable[[str, str, str], tuple[str, ...]],
+        repo: RepoKey,
+        digest: str,
+    ) -> tuple[str, ...]:
+        """Artifacts of `repo` related to `digest`, read once: none in a repository this run
+        creates (it holds nothing yet)."""
         registry, repository = repo
         if self._created(registry, repository):
             return ()
         key = (registry, repository, digest)
-        if key not in self._subjects:
-            self._subjects[key] = self.sources.subjects(*key)
-        return self._subjects[key]
+        if key not in known:
+            known[key] = read(*key)
+        return known[key]
 
     def digest(self, registry: str, repository: str, reference: str) -> str | None:
         """The digest a tag names in any registry (a source outside the Harbors the
