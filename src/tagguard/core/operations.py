@@ -230,10 +230,15 @@ class Simulation:
         if digest is None:
             raise StateError(f"copy source {source.original!r} does not exist")
         if isinstance(digest, Unknown):
-            return self._copy_unknown(source, destination, digest)
+            # Which tags it carries, and whether the destination holds it, cannot be known.
+            return self._copy_refused(source, destination, digest, _unknown_source(digest))
         subject = self.world.subject_of(key(source), digest)
         if subject is not None:
-            return self._copy_accessory(source, destination, digest, subject)
+            # CopyArtifact (src/server/v2.0/handler/artifact.go) refuses an accessory as its
+            # source (DENIED for a hard accessory, which every kind Harbor ships is) before
+            # anything is copied: it travels only with its subject.
+            reason = _accessory_source(digest, subject)
+            return self._copy_refused(source, destination, digest, reason)
         decisions: list[Decision] = []
         changes: list[Change] = []
         self._copy_deeply(source, destination, digest, True, False, "", decisions, changes)
@@ -349,29 +354,6 @@ class Simulation:
             decisions.append(_with_note(decision, Note("carried", f"the tag of {name}")))
             changes.append(Change(key(destination), tag=tag, digest=digest))
 
-    def _copy_unknown(
-        self, source: Reference, destination: Reference, digest: Unknown
-    ) -> list[Decision]:
-        """A copy of an artifact whose digest is unknown: which tags it carries and whether
-        the destination holds it already cannot be known."""
-        reason = (
-            f"the copy's source has {digest}: which tags it carries, and whether the "
-            "destination holds it already, cannot be known; give that push its digest"
-        )
-        return self._copy_refused(source, destination, digest, reason)
-
-    def _copy_accessory(
-        self, source: Reference, destination: Reference, digest: str, subject: Digest
-    ) -> list[Decision]:
-        """Harbor's copy API refuses an accessory as its source (CopyArtifact in
-        src/server/v2.0/handler/artifact.go: DENIED for a hard accessory, which every kind
-        Harbor ships is) before anything is copied: it travels only with its subject."""
-        reason = (
-            f"artifact {short(digest)} is an accessory of {short(subject)}: Harbor refuses to "
-            "copy an accessory on its own (it is copied with its subject); copy the subject"
-        )
-        return self._copy_refused(source, destination, digest, reason)
-
     def _copy_refused(
         self, source: Reference, destination: Reference, digest: Digest, reason: str
     ) -> list[Decision]:
@@ -405,3 +387,17 @@ def check_copy_within_one_harbor(source: Reference, destination: Reference) -> N
             f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
             "the source from the same Harbor; use replicate --from/--to for another registry"
         )
+
+
+def _unknown_source(digest: Unknown) -> str:
+    return (
+        f"the copy's source has {digest}: which tags it carries, and whether the "
+        "destination holds it already, cannot be known; give that push its digest"
+    )
+
+
+def _accessory_source(digest: str, subject: Digest) -> str:
+    return (
+        f"artifact {short(digest)} is an accessory of {short(subject)}: Harbor refuses to "
+        "copy an accessory on its own (it is copied with its subject); copy the subject"
+    )
