@@ -349,3 +349,29 @@ def test_push_keeps_each_option_with_its_value() -> None:
 def test_an_invocation_is_a_value() -> None:
     assert parse(["tagguard", "push", f"{H}:1"]) == parse(["tagguard", "push", f"{H}:1"])
     assert isinstance(parse(["tagguard", "ls"]), Invocation)
+
+
+# BuildKit's image exporter reads an empty boolean attribute as true (moby/buildkit
+# exporter/containerimage/export.go, Resolve: `case OptKeyPush: if v == "" { push = true }`,
+# the same for push-by-digest), and buildx hands `push=` on unchanged (util/buildflags/
+# export.go, UnmarshalText keeps any `key=value`; build/opt.go only tests a non-empty push).
+@pytest.mark.parametrize(
+    ("args", "tags"),
+    [
+        (["buildx", "build", "-o", f"type=image,name={H}:1,push=", "."], (f"{H}:1",)),
+        (["buildx", "build", "-o", "type=image,push=", "-t", f"{H}:2", "."], (f"{H}:2",)),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_an_empty_push_attribute_is_a_push_as_buildkit_reads_it(
+    args: list[str], tags: tuple[str, ...]
+) -> None:
+    found = parse(["tagguard", *args])
+    assert (found.kind, found.images) == (Kind.WRITE, tags)
+
+
+def test_an_empty_push_by_digest_attribute_pushes_no_tag() -> None:
+    # push-by-digest= is true to BuildKit too: the image goes up by digest, no tag is written.
+    args = ["buildx", "build", "--push", "-o", "type=image,push-by-digest=", "-t", f"{H}:1", "."]
+    assert parse(["tagguard", *args]).kind is Kind.PASS
+

@@ -399,7 +399,8 @@ def _build(args: list[str], at: int, where: str) -> Invocation:
     """The tags a build pushes (docker/buildx build/opt.go, toSolveOpt; commands/build.go,
     buildflags->opts): `--push` makes every image output push, adding one if there is none;
     `type=registry` is an image output that pushes; with -t the tags name every image output,
-    else an output's own `name=`; `push-by-digest=true` pushes no tag."""
+    else an output's own `name=`; `push-by-digest=true` pushes no tag. An empty `push=` or
+    `push-by-digest=` is true, as BuildKit's image exporter reads it."""
     flags = parse_flags(args[at:], BUILD, where)
     command = _without_own(args, at, flags)
     exports = _exports((o.value or "" for o in flags.given("output")), where)
@@ -407,14 +408,14 @@ def _build(args: list[str], at: int, where: str) -> Invocation:
     pushing = [
         e
         for e in exports
-        if e.kind == "registry" or (e.kind == "image" and (push or _true(e.attrs.get("push"))))
+        if e.kind == "registry" or (e.kind == "image" and (push or _attr_on(e.attrs.get("push"))))
     ]
     if push and not any(e.kind in ("image", "registry") for e in exports):
         pushing.append(_Export("image", {}))
     tags = [o.value or "" for o in flags.given("tag")]
     names: list[str] = []
     for export in pushing:
-        if _true(export.attrs.get("push-by-digest")):
+        if _attr_on(export.attrs.get("push-by-digest")):
             continue
         named = tags or [n for n in export.attrs.get("name", "").split(",") if n]
         names.extend(n.strip() for n in named)
@@ -439,5 +440,8 @@ def _create(args: list[str], at: int) -> Invocation:
     return Invocation(Kind.WRITE, command=command, images=tags, digest=_own_digest(flags))
 
 
-def _true(value: str | None) -> bool:
-    return value is not None and value in _TRUE
+def _attr_on(value: str | None) -> bool:
+    """An image exporter's boolean attribute as BuildKit reads it (exporter/containerimage,
+    Resolve): absent is false, empty is true, else Go's strconv.ParseBool (anything else
+    fails the build, which then pushes nothing)."""
+    return value is not None and (value == "" or value in _TRUE)
