@@ -375,3 +375,78 @@ def test_an_empty_push_by_digest_attribute_pushes_no_tag() -> None:
     args = ["buildx", "build", "--push", "-o", "type=image,push-by-digest=", "-t", f"{H}:1", "."]
     assert parse(["tagguard", *args]).kind is Kind.PASS
 
+
+# `docker manifest push [--purge|-p] [--insecure] MANIFEST_LIST` writes the list to its tag in
+# the registry (docker/cli cli/command/manifest/push.go, newPushListCommand and runPush;
+# normalizeReference adds `latest` to a name without tag).
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["manifest", "push", f"{H}:1"],
+        ["manifest", "push", "--purge", f"{H}:1"],
+        ["manifest", "push", f"{H}:1", "-p", "--insecure"],
+        ["manifest", "push", "--insecure=true", "--", f"{H}:1"],
+    ],
+    ids=" ".join,
+)
+def test_manifest_push_checks_the_lists_tag(args: list[str]) -> None:
+    found = parse(["-D", "tagguard", *args])
+    assert (found.kind, found.images, found.command) == (Kind.WRITE, (f"{H}:1",), tuple(args))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["manifest", "create", f"{H}:1", f"{H}:1-amd64"],  # the local store only
+        ["manifest", "inspect", f"{H}:1"],
+        ["manifest", "push", "--help"],
+        ["manifest", "push"],  # docker refuses it: ExactArgs(1)
+    ],
+    ids=" ".join,
+)
+def test_manifest_commands_that_write_no_tag_pass(args: list[str]) -> None:
+    assert parse(["tagguard", *args]).kind is Kind.PASS
+
+
+def test_manifest_push_with_an_unknown_option_is_refused() -> None:
+    with pytest.raises(InputError, match="unknown flag --new"):
+        parse(["tagguard", "manifest", "push", "--new", "x", f"{H}:1"])
+
+
+# A bake pushes what its file says: a target's `output = ["type=registry"]` pushes with no
+# flag at all, as do --push=true, --set *.output=type=registry and --set *.push=true
+# (docker/buildx commands/bake.go: bakeCmd, alias `f`; bake/bake.go reads outputs from the
+# file). tagguard reads no bake file, so a bake that builds is refused; one that only prints
+# or lists builds nothing.
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["buildx", "bake"],
+        ["buildx", "bake", "release"],
+        ["buildx", "bake", "--push=true"],
+        ["buildx", "bake", "--set", "*.output=type=registry"],
+        ["buildx", "bake", "--set=*.push=true", "app"],
+        ["buildx", "f", "--push"],
+        ["buildx", "--builder", "ci", "bake", "-f", "docker-bake.hcl", "--push"],
+    ],
+    ids=" ".join,
+)
+def test_a_bake_that_builds_is_refused(args: list[str]) -> None:
+    with pytest.raises(InputError, match="bake file"):
+        parse(["tagguard", *args])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["buildx", "bake", "--print"],
+        ["buildx", "bake", "--push", "--print", "app"],
+        ["buildx", "bake", "--list", "targets"],
+        ["buildx", "bake", "--list=variables"],
+        ["buildx", "f", "--help"],
+    ],
+    ids=" ".join,
+)
+def test_a_bake_that_builds_nothing_passes(args: list[str]) -> None:
+    found = parse(["tagguard", *args])
+    assert (found.kind, found.command) == (Kind.PASS, tuple(args))

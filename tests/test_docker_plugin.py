@@ -74,6 +74,15 @@ def test_a_tag_onto_an_immutable_tag_is_blocked() -> None:
 
 
 @pytest.mark.usefixtures("offline")
+def test_a_manifest_list_pushed_onto_an_immutable_tag_is_blocked() -> None:
+    # `docker manifest push` writes the list to its tag (docker/cli manifest/push.go).
+    code, docker = _run("manifest", "push", "--purge", f"{API}:v1.4.0")
+    assert (code, docker.ran) == (1, [])
+    code, docker = _run("manifest", "push", "--purge", f"{API}:v9.9.9")
+    assert (code, docker.ran) == (0, [["manifest", "push", "--purge", f"{API}:v9.9.9"]])
+
+
+@pytest.mark.usefixtures("offline")
 @pytest.mark.parametrize(
     "command",
     [

@@ -90,6 +90,14 @@ BUILD = _grammar(
     "load push quiet/q check compress squash rm force-rm no-cache pull debug/D help/h "
     "disable-content-trust",
 )
+# docker/cli cli/command/manifest/push.go (newPushListCommand).
+MANIFEST_PUSH = _grammar(DIGEST_OPTION, "purge/p insecure help/h")
+# docker/buildx commands/bake.go (bakeCmd, commonBuildFlags), with the root's persistent flags.
+BAKE = _grammar(
+    "file/f sbom provenance policy set var call allow list progress metadata-file builder",
+    # --check has NoOptDefVal "true": given alone, like a boolean.
+    "load push check print list-targets list-variables no-cache pull debug/D help/h",
+)
 # docker/buildx commands/imagetools/create.go (createCmd), with the root's persistent flags.
 IMAGETOOLS_CREATE = _grammar(
     f"file/f tag/t progress annotation platform/p metadata-file builder {DIGEST_OPTION}",
@@ -301,6 +309,8 @@ def _command(args: list[str]) -> Invocation:
         return _tag(args, 2)
     if head == "buildx":
         return _buildx(args)
+    if head == "manifest" and second == "push":
+        return _manifest_push(args, 2)
     return Invocation(Kind.PASS, command=tuple(args))
 
 
@@ -359,13 +369,34 @@ def _buildx(args: list[str]) -> Invocation:
         return _build(args, at + 1, f"docker buildx {sub[0]}")
     if sub == ["imagetools", "create"]:
         return _create(args, at + 2)
-    if sub[0] == "bake" and "--push" in args[at:]:
-        raise InputError(
-            "docker tagguard buildx bake --push: the tags are in the bake file, which tagguard "
-            "does not read; list them (docker buildx bake --print) and check them with "
-            "tagguard push --refs-file, then run docker buildx bake"
-        )
+    if sub[0] in ("bake", "f"):
+        _bake(args, at + 1)
     return Invocation(Kind.PASS, command=tuple(args))
+
+
+def _bake(args: list[str], at: int) -> None:
+    """A bake that builds is refused: what it pushes is the bake file's (a target's `output`,
+    `--set *.output=...`, `--push`), which tagguard does not read. One that only prints or
+    lists builds nothing (docker/buildx commands/bake.go, runBake)."""
+    flags = parse_flags(args[at:], BAKE, f"docker buildx {args[at - 1]}")
+    listing = flags.given("list") or flags.on("list-targets") or flags.on("list-variables")
+    if flags.on("help") or flags.on("print") or listing:
+        return
+    raise InputError(
+        f"docker tagguard buildx {args[at - 1]}: what a bake pushes is in the bake file, which "
+        "tagguard does not read; list the tags (docker buildx bake --print) and check them "
+        "with tagguard push --refs-file, then run docker buildx bake"
+    )
+
+
+def _manifest_push(args: list[str], at: int) -> Invocation:
+    """docker manifest push MANIFEST_LIST: the list goes to its tag (docker/cli
+    cli/command/manifest/push.go, runPush)."""
+    flags = parse_flags(args[at:], MANIFEST_PUSH, "docker manifest push")
+    command = _without_own(args, at, flags)
+    if flags.on("help") or len(flags.operands) != 1:
+        return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
+    return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
 
 
 @record

@@ -44,7 +44,7 @@ METADATA = MappingProxyType(
         "URL": "https://github.com/tagguard/tagguard",
     }
 )
-COMMANDS = ("push", "tag", "image", "build", "buildx")
+COMMANDS = ("push", "tag", "image", "build", "buildx", "manifest")
 
 HELP = f"""\
 Usage:  docker [OPTIONS] tagguard COMMAND
@@ -60,8 +60,10 @@ Checked commands (docker's own options and global flags are kept):
   buildx build --push -t TAG ...      builder build, --output type=registry or
                                       type=image,push=true)
   buildx imagetools create -t TAG ... every tag it creates
+  manifest push LIST                  the tag LIST is pushed to
 
-Anything else goes to docker untouched.
+Anything else goes to docker untouched, but a buildx bake that builds is refused:
+what it pushes is in the bake file.
 
 Options:
   --{DIGEST_OPTION} sha256:...        the digest of the image written (lets an identical

@@ -433,6 +433,10 @@ def test_tag_checks_the_target_with_the_sources_digest(
             ["buildx", "build", "-o", "type=image,push=true", "-t", f"{API}:1.3.0", "."],
             ["buildx", "build", "--output", f"type=registry,name={API}:1.4.0", "."],
         ),
+        (  # BuildKit reads an empty push= as true
+            ["buildx", "build", "-o", f"type=image,name={API}:1.3.0,push=", "."],
+            ["buildx", "build", "-o", f"type=image,name={API}:1.4.0,push=", "."],
+        ),
         (
             ["buildx", "imagetools", "create", "-t", f"{API}:1.3.0", f"{API}@sha256:{'a' * 64}"],
             ["buildx", "imagetools", "create", "-t", f"{API}:1.4.0", f"{API}@sha256:{'a' * 64}"],
@@ -456,6 +460,35 @@ def test_builds_and_imagetools_are_checked_before_they_run(
     ran = ["buildx", *allowed] if allowed[0] == "build" else allowed  # docker build -> buildx
     assert record.read_text().splitlines() == [" ".join(["-D", *ran])]
     assert len(docker.plugin_runs()) == 2
+
+
+def test_a_manifest_push_is_checked_and_dockers_own_answer_comes_back(
+    docker: Docker, harbor: Harbor
+) -> None:
+    harbor.rule("platform", tag="1.*")
+    harbor.push("platform/api:1.3.0")
+    refused = docker.run("tagguard", "manifest", "push", "--purge", f"{API}:1.3.0")
+    assert refused.returncode == 1, refused.stderr
+    assert f"tagguard: block  {API}:1.3.0" in refused.stderr
+    # Allowed, the real docker runs it: it has no such list stored, says so and fails.
+    done = docker.run("tagguard", "manifest", "push", "--purge", f"{API}:1.4.0")
+    assert f"tagguard: allow  {API}:1.4.0" in done.stderr
+    assert done.returncode == 1, done.stderr
+    assert "No such manifest" in done.stderr or "not found" in done.stderr, done.stderr
+    assert len(docker.plugin_runs()) == 2
+
+
+def test_a_bake_that_builds_is_refused_before_buildx_runs(docker: Docker, tmp_path: Path) -> None:
+    record = tmp_path / "buildx-args"
+    buildx_recorder(docker, record)
+    refused = docker.run("tagguard", "buildx", "bake", "--set", "*.output=type=registry")
+    assert refused.returncode == 2, refused.stderr
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert "bake file" in refused.stderr
+    assert not record.exists()
+    printed = docker.run("tagguard", "buildx", "bake", "--print")
+    assert printed.returncode == 0, printed.stderr
+    assert record.read_text().splitlines() == ["buildx bake --print"]
 
 
 def test_other_commands_pass_through(docker: Docker) -> None:
