@@ -12,7 +12,7 @@ from tagguard import git_hook
 from tagguard.errors import InputError, StateError
 from tagguard.git_hook import ZERO_SHA, PushedRef, check_push, parse_refs, pushed_tags
 from tagguard.git_hook_install import KEPT, HookConfig
-from tests.git_hooks import OFFLINE, A, B, fake, make_repo, write_hook
+from tests.git_hooks import OFFLINE, A, B, fake, git, make_repo, write_hook
 
 
 @pytest.fixture
@@ -134,3 +134,34 @@ def test_an_unknown_use_does_not_print_the_remote_urls_token(
     assert "unknown use" in err
     assert "gitlab.example.com" in err
     assert "s3cretToken" not in err
+
+
+def _pre_push_input(tmp_path: Path, object_format: str, *push: str) -> str:
+    """What real git writes to a pre-push hook in a repository of `object_format`."""
+    remote, work = tmp_path / "remote.git", tmp_path / "work"
+    git(tmp_path, "init", "-q", "--bare", f"--object-format={object_format}", str(remote))
+    git(tmp_path, "init", "-q", "-b", "main", f"--object-format={object_format}", str(work))
+    git(work, "commit", "-q", "--allow-empty", "-m", "one")
+    git(work, "tag", "v1")
+    git(work, "remote", "add", "origin", str(remote))
+    git(work, "push", "-q", "origin", "main", "v1")
+    # git runs a hook at the top of the work tree
+    write_hook(work / ".git" / "hooks" / "pre-push", "#!/bin/sh\ncat > seen\n")
+    git(work, "push", "-q", *push)
+    return (work / "seen").read_text()
+
+
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+@pytest.mark.parametrize(
+    "push", [("origin", "--delete", "v1"), ("origin", ":refs/tags/v1")], ids=" ".join
+)
+def test_a_tag_deletion_is_no_pushed_tag_whatever_the_hash(
+    tmp_path: Path, object_format: str, push: tuple[str, ...]
+) -> None:
+    # git writes a deletion's local object name as the null id of the repository's hash:
+    # 40 zeros with SHA-1, 64 with SHA-256 (git's transport.c, run_pre_push_hook).
+    seen = _pre_push_input(tmp_path, object_format, *push)
+    refs = parse_refs(seen)
+    assert [(r.local_ref, r.remote_ref) for r in refs] == [("(delete)", "refs/tags/v1")]
+    assert refs[0].deletes
+    assert pushed_tags(refs) == []

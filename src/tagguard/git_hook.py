@@ -6,7 +6,8 @@ printing the verdicts, tagguard.git_hook_check's; pre-commit's hook,
 tagguard.git_hook_pre_commit's.
 
 git hands a pre-push hook every ref it pushes on standard input, one line each:
-`<local ref> <local sha> <remote ref> <remote sha>` (a deletion has the zero sha as local sha).
+`<local ref> <local sha> <remote ref> <remote sha>` (a deletion has the null id, all zeros,
+as local sha).
 tagguard's own hook (`tagguard install-git-hook`) reads them all and checks the release plan
 once per pushed tag, with `${GIT_TAG}` set to it.
 
@@ -62,7 +63,9 @@ class PushedRef(NamedTuple):
 
     @property
     def deletes(self) -> bool:
-        return self.local_sha == ZERO_SHA
+        """git writes a deletion's local object name as its hash's null id: 40 zeros with
+        SHA-1, 64 with SHA-256 (`git init --object-format=sha256`)."""
+        return bool(self.local_sha) and self.local_sha.strip("0") == ""
 
     @property
     def tag(self) -> str | None:

@@ -139,15 +139,20 @@ class Service:
 
 
 def make_service(
-    tmp: Path, env: dict[str, str], hooks: tuple[Path, str], hook_args: tuple[str, ...] = OFFLINE
+    tmp: Path,
+    env: dict[str, str],
+    hooks: tuple[Path, str],
+    hook_args: tuple[str, ...] = OFFLINE,
+    object_format: str = "sha1",
 ) -> Service:
     """The README's plan (`push: harbor.example.com/platform/api:${GIT_TAG}`), the example
     rules and state beside it, a pre-commit config naming the tagguard hook, and a first
-    commit the remote already has."""
+    commit the remote already has; both repositories use `object_format` (git's hash)."""
     remote = tmp / "remote.git"
-    git(tmp, "init", "-q", "--bare", str(remote), env=env)
+    hashed = f"--object-format={object_format}"
+    git(tmp, "init", "-q", "--bare", hashed, str(remote), env=env)
     path = tmp / "service"
-    git(tmp, "init", "-q", "-b", "main", str(path), env=env)
+    git(tmp, "init", "-q", "-b", "main", hashed, str(path), env=env)
     (path / ".tagguard.yml").write_text(readme_example("pre-commit-plan"))
     shutil.copy(EXAMPLES / "rules.json", path / "rules.json")
     shutil.copy(EXAMPLES / "state.json", path / "state.json")

@@ -219,3 +219,17 @@ def test_install_refuses_what_cannot_work_in_a_hook(session: Session, tmp_path: 
     assert typo.returncode == 2
     assert "--rules-fil" in typo.stderr
     assert not service.hook().exists()
+
+
+def test_a_tag_deletion_passes_in_a_sha256_repository(session: Session, tmp_path: Path) -> None:
+    # In a SHA-256 repository git writes a deletion's local id as 64 zeros, not 40.
+    env = clean_environment(tmp_path, session.pre_commit_home)
+    service = make_service(tmp_path, env, session.hooks, object_format="sha256")
+    service.install_git_hook(".tagguard.yml", *OFFLINE)
+    service.tag(IMMUTABLE)
+    there = service.push("--no-verify", "origin", IMMUTABLE)
+    assert there.code == 0, there.log
+    deleted = service.push("origin", "--delete", IMMUTABLE)
+    assert deleted.code == 0, deleted.log
+    assert deleted.lines("tagguard: no git tag is pushed: nothing to check"), deleted.log
+    assert f"refs/tags/{IMMUTABLE}" not in service.remote_refs()
