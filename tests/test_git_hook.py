@@ -10,9 +10,12 @@ import pytest
 
 from tagguard import git_hook
 from tagguard.errors import InputError, StateError
-from tagguard.git_hook import ZERO_SHA, PushedRef, check_push, parse_refs, pushed_tags
+from tagguard.git_hook import PushedRef, check_push, parse_refs, pushed_tags
 from tagguard.git_hook_install import KEPT, HookConfig
 from tests.git_hooks import OFFLINE, A, B, fake, git, make_repo, write_hook
+
+# git's null object id with SHA-1: a ref the remote does not have, or a deletion's local id.
+ZERO_SHA = "0" * 40
 
 
 @pytest.fixture

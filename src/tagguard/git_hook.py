@@ -47,9 +47,6 @@ from tagguard.git_hook_install import (
 )
 from tagguard.git_hook_pre_commit import run_pre_commit
 
-ZERO_SHA = "0" * 40
-
-
 # ----------------------------------------------------------------------------- what is pushed
 
 
