@@ -413,6 +413,51 @@ def test_manifest_push_with_an_unknown_option_is_refused() -> None:
         parse(["tagguard", "manifest", "push", "--new", "x", f"{H}:1"])
 
 
+# Compose pushes the images its file names: `push`, `publish` (`alpha publish` before it was
+# promoted) and `build --push` (docker/compose cmd/compose/push.go, publish.go, build.go).
+# tagguard reads no compose file, so each is refused, wherever compose's own flags put it.
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compose", "push"],
+        ["compose", "-f", "compose.yaml", "-p", "app", "push", "web"],
+        ["compose", "--profile", "release", "push", "--ignore-push-failures"],
+        ["compose", "build", "--push"],
+        ["compose", "build", "--push=true", "web"],
+        ["compose", "publish", "h.io/p/stack:v1"],
+        ["compose", "alpha", "publish", "h.io/p/stack:v1"],
+    ],
+    ids=" ".join,
+)
+def test_a_compose_command_that_pushes_is_refused(args: list[str]) -> None:
+    with pytest.raises(InputError, match="compose file"):
+        parse(["tagguard", *args])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compose", "up", "-d", "--build"],
+        ["compose", "-f", "compose.yaml", "build", "web"],
+        ["compose", "pull"],
+        ["compose", "config", "--images"],
+    ],
+    ids=" ".join,
+)
+def test_compose_commands_that_push_nothing_pass(args: list[str]) -> None:
+    found = parse(["tagguard", *args])
+    assert (found.kind, found.command) == (Kind.PASS, tuple(args))
+
+
+def test_trust_sign_is_refused_as_it_may_push_first() -> None:
+    # docker/cli cli/command/trust/sign.go (runSignImage): when the tag has no signed target
+    # yet (ErrNoSuchTarget, ErrRepositoryNotExist), or with --local, the image is pushed
+    # (ImagePush) before its trust data.
+    with pytest.raises(InputError, match="trust sign"):
+        parse(["tagguard", "trust", "sign", f"{H}:1"])
+    assert parse(["tagguard", "trust", "inspect", f"{H}:1"]).kind is Kind.PASS
+
+
 # A bake pushes what its file says: a target's `output = ["type=registry"]` pushes with no
 # flag at all, as do --push=true, --set *.output=type=registry and --set *.push=true
 # (docker/buildx commands/bake.go: bakeCmd, alias `f`; bake/bake.go reads outputs from the

@@ -311,7 +311,30 @@ def _command(args: list[str]) -> Invocation:
         return _buildx(args)
     if head == "manifest" and second == "push":
         return _manifest_push(args, 2)
+    if head == "compose":
+        _compose(args)
+    if head == "trust" and second == "sign":
+        raise InputError(
+            "docker tagguard trust sign: docker pushes the image first when its tag is not signed "
+            "yet, or with --local (docker/cli cli/command/trust/sign.go), which tagguard cannot "
+            "tell beforehand; check it with docker tagguard push, then run "
+            "docker trust sign"
+        )
     return Invocation(Kind.PASS, command=tuple(args))
+
+
+def _compose(args: list[str]) -> None:
+    """A compose command that writes to a registry is refused: `push`, `publish` (or `alpha
+    publish`) and `build --push` write the images the compose file names, which tagguard
+    does not read. Compose's own flags are not parsed (its table changes from release to
+    release): any argument `push`, `publish` or `--push[=...]` refuses the command, so a
+    project named `push` (`-p push ps`) is refused too, never a push let through."""
+    if any(a in ("push", "publish") or a == "--push" or a.startswith("--push=") for a in args):
+        raise InputError(
+            "docker tagguard compose: what compose pushes is named in the compose file, which "
+            "tagguard does not read; list the images (docker compose config --images), check "
+            "them with tagguard push --refs-file, then run docker compose"
+        )
 
 
 def _without_own(args: Sequence[str], start: int, flags: Flags) -> tuple[str, ...]:

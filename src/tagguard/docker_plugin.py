@@ -62,8 +62,9 @@ Checked commands (docker's own options and global flags are kept):
   buildx imagetools create -t TAG ... every tag it creates
   manifest push LIST                  the tag LIST is pushed to
 
-Anything else goes to docker untouched, but a buildx bake that builds is refused:
-what it pushes is in the bake file.
+Anything else goes to docker untouched, but these are refused: a buildx bake that
+builds, compose push, publish and build --push (what they push is in their file),
+and trust sign (it may push the image first).
 
 Options:
   --{DIGEST_OPTION} sha256:...        the digest of the image written (lets an identical

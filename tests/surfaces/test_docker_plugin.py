@@ -491,6 +491,26 @@ def test_a_bake_that_builds_is_refused_before_buildx_runs(docker: Docker, tmp_pa
     assert record.read_text().splitlines() == ["buildx bake --print"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compose", "-f", "compose.yaml", "push"],
+        ["compose", "build", "--push"],
+        ["trust", "sign", f"{API}:1.4.0"],
+    ],
+    ids=" ".join,
+)
+def test_a_command_whose_pushes_tagguard_cannot_know_is_refused(
+    docker: Docker, args: list[str]
+) -> None:
+    # docker hands the plugin its whole command line; one line and exit 2, nothing run.
+    refused = docker.run("tagguard", *args)
+    assert refused.returncode == 2, refused.stderr
+    assert len(refused.stderr.splitlines()) == 1, refused.stderr
+    assert refused.stderr.startswith(f"tagguard: error: docker tagguard {args[0]}")
+    assert len(docker.plugin_runs()) == 1
+
+
 def test_other_commands_pass_through(docker: Docker) -> None:
     done = docker.run("tagguard", "version", "--format", "{{.Server.Version}}")
     assert done.returncode == 0, done.stderr
