@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -469,3 +470,50 @@ def test_a_header_value_requests_refuses_is_not_quoted_back() -> None:
         client.request("GET", URL, auth_header="Bearer s3cret\r\nX: 1", what="x")
     assert raised.value.message.startswith("x: ")
     assert "s3cret" not in raised.value.message
+
+
+def test_a_deadline_far_beyond_any_run_still_lets_requests_through_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # --deadline 1e10 (FloatRange takes it: "no deadline, really") worked before the
+    # watchdog came. A timer that far out is more than a thread can wait for: it must not
+    # die with a traceback on stderr, and the request must still be answered.
+    failed: list[BaseException | None] = []
+    died = threading.Event()
+
+    def hook(args: threading.ExceptHookArgs) -> None:
+        failed.append(args.exc_value)
+        died.set()
+
+    monkeypatch.setattr(threading, "excepthook", hook)
+    client = Http(TransportOptions(retries=0, timeout=1.0, deadline=1e10))
+    try:
+        with pytest.raises(RemoteError, match=r"^x: cannot connect"):
+            client.request("GET", "http://127.0.0.1:9/v2/", what="x")
+        died.wait(0.5)
+    finally:
+        client.close()
+    assert failed == []
+
+
+def test_the_watchdog_ends_a_tls_in_tls_connection_too() -> None:
+    # Through an HTTPS proxy to an HTTPS Harbor, urllib3's connection holds an SSLTransport
+    # (TLS inside the proxy's TLS), which has no shutdown(): the watchdog died on it with an
+    # AttributeError in its thread and the dripping server kept the run. It must shut the
+    # socket underneath.
+    from urllib3.util.ssltransport import SSLTransport
+
+    from tagguard.shell.http import _Sockets
+
+    ours, theirs = socket.socketpair()
+    wrapped = SSLTransport.__new__(SSLTransport)  # as connected: its socket is the outer one
+    wrapped.socket = ours
+    sockets = _Sockets()
+    try:
+        sockets.add(wrapped)
+        sockets.end_all()
+        theirs.settimeout(1.0)
+        assert theirs.recv(1) == b""  # our side is shut: the peer reads the end at once
+    finally:
+        ours.close()
+        theirs.close()

@@ -47,8 +47,13 @@ from tagguard.errors import InputError, RemoteError
 
 if TYPE_CHECKING:
     from requests.sessions import _Settings
+    from urllib3.util.ssltransport import SSLTransport
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# The longest a watchdog waits: a thread cannot wait much past threading.TIMEOUT_MAX (about
+# 292 years) and raises in its own thread if asked to. A deadline longer than this (31 years)
+# ends no run, so the watchdog then waits this long instead.
+_LONGEST_WATCH = 1e9
 MAX_REDIRECTS = 5
 USER_AGENT = f"tagguard/{__version__}"
 
@@ -126,7 +131,8 @@ class Http:
         with self._lock:
             if self._watchdog is not None:
                 return
-            self._watchdog = threading.Timer(max(0.0, self.remaining()), self._sockets.end_all)
+            wait = min(max(0.0, self.remaining()), _LONGEST_WATCH)
+            self._watchdog = threading.Timer(wait, self._sockets.end_all)
             self._watchdog.daemon = True
         self._watchdog.start()
 
@@ -359,7 +365,11 @@ class _Sockets:
         self._open: weakref.WeakSet[socket.socket] = weakref.WeakSet()
         self.ended = False
 
-    def add(self, sock: socket.socket) -> None:
+    def add(self, sock: socket.socket | SSLTransport) -> None:
+        # TLS inside a proxy's TLS (an HTTPS proxy to an HTTPS Harbor) is an SSLTransport,
+        # which cannot be shut down: the socket under it can, and ends both.
+        while not isinstance(sock, socket.socket):
+            sock = sock.socket
         with self._lock:
             if not self.ended:
                 self._open.add(sock)
