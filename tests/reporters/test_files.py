@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import threading
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import FileError
 from tagguard.reporters import files
@@ -74,3 +76,33 @@ def test_the_umask_is_read_without_being_changed() -> None:
         assert os.umask(0o027) == 0o027  # still what it was set to
     finally:
         os.umask(before)
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["s3cr&tpw1", "pass<w0rd>", "s3cr*t_pw#1", "s3cr%tpw1", 'pa"ss|w0rd', "pass\tw0rd\\x"],
+)
+def test_a_secret_a_report_format_escapes_is_still_hidden(secret: str) -> None:
+    # A Harbor echoing the password in a warning: JUnit writes it as XML (& < > "), the
+    # Markdown summary backslash-escapes punctuation, a GitHub annotation writes % as %25,
+    # a message quoting it with repr lands in a JSON report escaped twice. The redactor
+    # hides the secret as written; every one of these forms must go too.
+    from tagguard.reporters.github import annotation_lines
+    from tagguard.reporters.junit import junit
+    from tagguard.reporters.markdown import markdown
+
+    report = Report()
+    report.warn(Notice("undecided", f"harbor said: no user with password {secret} here"))
+    report.warn(Notice("undecided", f"harbor said: version {secret!r}"))
+    redactor = Redactor()
+    redactor.keep(secret)
+    rendered = {
+        "junit": junit(report),
+        "markdown": markdown(report),
+        "github": "\n".join(annotation_lines(report)),
+        "json": json.dumps([n.message for n in report.warnings]),
+    }
+    for name, text in rendered.items():
+        shown = redactor.redact(text)
+        assert "w0rd" not in shown, (name, shown)
+        assert "pw" not in shown, (name, shown)

@@ -4,13 +4,14 @@ from pathlib import Path
 
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
+from tagguard.core.sanitize import escape_data, escape_property
 from tagguard.reporters import github
 from tests.reporters.conftest import context, decision
 
 
 def test_escaping_as_the_runner_expects() -> None:
-    assert github.escape_data("100%\r\nnext") == "100%25%0D%0Anext"
-    assert github.escape_property("a:b,c") == "a%3Ab%2Cc"
+    assert escape_data("100%\r\nnext") == "100%25%0D%0Anext"
+    assert escape_property("a:b,c") == "a%3Ab%2Cc"
     assert (
         github.command("error", "x\ny", file="r:1.yml", line=3, title=None)
         == "::error file=r%3A1.yml,line=3::x%0Ay"

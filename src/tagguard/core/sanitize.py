@@ -169,19 +169,64 @@ def escaped_forms(secret: str) -> set[str]:
     """`secret` as the outputs write it inside a longer text, where that differs: a JSON
     string (ASCII or not: --format json, the json, sarif and codequality reports), a
     Python repr or ascii() of a message quoting a server's value (inside single quotes,
-    the quote escaped, or inside double quotes), and `printable`'s escapes. Redacting the
-    finished text must find each: a quote, a backslash, a tab or an `é` in a password
-    otherwise let it through."""
+    the quote escaped, or inside double quotes), `printable`'s escapes, XML's (the JUnit
+    report), Markdown's (the summaries), a GitHub workflow command's and the blanks a
+    one-line message collapses; and each of those escaped once more (a repr inside a JSON
+    report, `printable` then Markdown). Redacting the finished text must find each: a
+    quote, a backslash, a tab, a `&`, a `%`, a `*` or an `é` in a password otherwise let
+    it through."""
     import json  # only when a secret is registered: most runs have none
 
-    forms = {
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-        printable(secret),
-    }
-    for quoted in (repr, ascii):
-        # With both quotes in it a repr uses ', escaping it: the secret's own part, then `\'"`.
-        single = quoted(secret + "'\"")[1:-4]
-        forms |= {single, single.replace("\\'", "'")}  # inside "...", ' is not escaped
+    def reprs(text: str) -> set[str]:
+        found: set[str] = set()
+        for quote in (repr, ascii):
+            # With both quotes in it a repr uses ', escaping it: the text's own part, then `\'"`.
+            single = quote(text + "'\"")[1:-4]
+            found |= {single, single.replace("\\'", "'")}  # inside "...", ' is not escaped
+        return found
+
+    def once(text: str) -> set[str]:
+        return {
+            json.dumps(text)[1:-1],
+            json.dumps(text, ensure_ascii=False)[1:-1],
+            printable(text),
+            xml_escaped(text),
+            xml_escaped(text).replace('"', "&quot;"),  # in an attribute
+            escape_data(text),
+            escape_property(text),
+            markdown_literal(text),
+            " ".join(text.split()),
+            *reprs(text),
+        }
+
+    first = once(secret)
+    forms = first.union(*(once(form) for form in first))
     forms.discard(secret)
     return {form for form in forms if len(form) >= 4}
+
+
+def xml_escaped(text: str) -> str:
+    """`text` as ElementTree writes it in an element: `&`, `<` and `>` as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_data(value: str) -> str:
+    """A GitHub workflow command's message: `%`, CR and LF as the runner unescapes them."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """A GitHub workflow command's property value: `escape_data`, and `:` and `,` too."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+# Backslash-escaped, each renders as itself (CommonMark: any ASCII punctuation may be escaped):
+# links and images ([ ]), HTML and autolinks (< >), entities (&), table cells (|), code spans
+# (`), emphasis and strike-through (* _ ~), math ($), headings (#) and the escape itself.
+# Compiled when Markdown is first written (the re module keeps it).
+_MARKDOWN_SPECIAL = r"([\\`*_~\[\]<>|&$#])"
+
+
+def markdown_literal(text: str) -> str:
+    """`text` with every character Markdown would act on backslash-escaped."""
+    return re.sub(_MARKDOWN_SPECIAL, r"\\\1", text)

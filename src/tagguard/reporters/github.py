@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Operation, Verdict
 from tagguard.core.report import Report
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import escape_data, escape_property, printable
 from tagguard.reporters.files import append_text
 from tagguard.reporters.markdown import markdown
 from tagguard.reporters.text import text
@@ -30,14 +30,6 @@ if TYPE_CHECKING:
 
 MAX_ERRORS = 10
 WRITES = (Operation.PUSH, Operation.RETAG, Operation.COPY, Operation.REPLICATE)
-
-
-def escape_data(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(value: str) -> str:
-    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def command(name: str, message: str, **properties: str | int | None) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
-from tagguard.core.sanitize import printable
+from tagguard.core.sanitize import markdown_literal, printable
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
@@ -19,10 +19,6 @@ _MARK = MappingProxyType(
 )
 
 
-# Backslash-escaped, each renders as itself (CommonMark: any ASCII punctuation may be escaped):
-# links and images ([ ]), HTML and autolinks (< >), entities (&), table cells (|), code spans
-# (`), emphasis and strike-through (* _ ~), math ($), headings (#) and the escape itself.
-_SPECIAL = re.compile(r"([\\`*_~\[\]<>|&$#])")
 # GFM's extended autolinks need no brackets: a scheme's `://` or `www.` starts one.
 _AUTOLINK = re.compile(r"(?<=[a-z0-9])://|(?<![a-z0-9])www\.", re.IGNORECASE)
 
@@ -35,7 +31,8 @@ _BLOCK_START = re.compile(r"^([-+=])|^(\d{1,9})([.)])")
 def _cell(text: str) -> str:
     """Outside text as literal Markdown on one line: a table cell or a list item that shows
     the text as it is, and can hold no link, image, HTML, table break or block."""
-    safe = _SPECIAL.sub(r"\\\1", printable(text).strip(" "))
+    # Escaped as the redactor knows it (tagguard.core.sanitize.escaped_forms).
+    safe = markdown_literal(printable(text).strip(" "))
     safe = _BLOCK_START.sub(lambda found: f"{found[2] or ''}\\{found[1] or found[3]}", safe)
     return _AUTOLINK.sub(lambda found: found.group().replace(":", "\\:").replace(".", "\\."), safe)
 
