@@ -96,7 +96,7 @@ def test_which_index_references_an_artifact_is_read_from_the_list_once() -> None
     sources = live(client)
     assert sources.parents("h.io", "p/app", B) == (A,)
     assert sources.parents("h.io", "p/app", A) == ()
-    assert client.requests == [("list", "app")]
+    assert client.requests == [("page", "1")]
 
 
 def test_a_list_read_for_tags_answers_which_index_references_an_artifact() -> None:
@@ -138,6 +138,17 @@ def test_the_remaining_pages_of_a_big_repository_are_asked_at_once() -> None:
     sources.settle()
     assert sources.artifact("h.io", "p/app", "t310") is not None
     assert sorted(client.requests) == [("page", "1"), ("page", "2"), ("page", "3"), ("page", "4")]
+
+
+def test_a_whole_list_read_for_a_copy_or_a_delete_asks_its_pages_at_once() -> None:
+    # 350 artifacts: the first page says 4 pages, and the 3 after it must be in flight
+    # together (a Link-following reader asks one after another: the barrier breaks).
+    client = BigHarbor(350, together=3)
+    sources = live(client)  # nothing prefetched: the pool is made for the list
+    assert sources.subjects("h.io", "p/app", "sha256:" + "f" * 64) == ()
+    assert len(sources.artifacts("h.io", "p/app")) == 350
+    assert client.requests.count(("page", "1")) == 2  # artifacts() reads anew
+    assert set(client.requests) == {("page", str(p)) for p in range(1, 5)}
 
 
 def test_a_few_missing_tags_of_a_big_repository_are_asked_at_once() -> None:
@@ -256,4 +267,4 @@ def test_whose_accessory_an_artifact_is_is_read_from_the_list_once() -> None:
     assert sources.subjects("h.io", "p/app", S) == (A,)
     assert sources.subjects("h.io", "p/app", A) == ()
     assert sources.parents("h.io", "p/app", S) == ()
-    assert client.requests == [("list", "app")]
+    assert client.requests == [("page", "1")]

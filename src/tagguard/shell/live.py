@@ -88,8 +88,20 @@ class LiveSources:
         return self.harbor(registry).repositories()
 
     def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        """Every artifact Harbor lists for the repository. The first page says how many
+        there are; the pages after it are asked at once on the pool, so a big repository
+        (a copy's source, a replicated one) costs rounds, not a request after a request.
+        Runs on the reading thread, never in a worker (it waits for the pool's jobs)."""
         project, _, rest = repository.partition("/")
-        return self.harbor(registry).artifacts(project, rest)
+        client = self.harbor(registry)
+        first = client.artifacts_page(project, rest, 1)
+        pages = math.ceil((first[1] or 0) / PAGE_SIZE)
+        more = self._fan_out(
+            client.artifacts_page, [(project, rest, p) for p in range(2, pages + 1)]
+        )
+        read = [first, *(f.result() for f in more)]
+        check_pages(read, f"listing the artifacts of {repository}", client.host)
+        return [artifact for page, _ in read for artifact in page]
 
     def harbor(self, registry: str) -> HarborClient:
         client = self.harbors.get(registry)
@@ -379,8 +391,9 @@ class LiveSources:
     def _fan_out(
         self, request: Callable[..., _T], calls: list[tuple[Any, ...]]
     ) -> list[Future[_T]]:
-        assert self._pool is not None
-        return [self._pool.submit(request, *call) for call in calls]
+        if calls and self._pool is None:  # a read after `settle`, or with nothing prefetched
+            self._pool = ThreadPoolExecutor(max_workers=max(1, self.concurrency))
+        return [self._pool.submit(request, *call) for call in calls] if self._pool else []
 
     def _then(
         self, key: tuple[str, str, str], futures: list[Future[Any]], finish: Callable[[], None]
