@@ -9,11 +9,20 @@ import pytest
 from tagguard.core import glob
 from tagguard.core.decide import Operation, Verdict
 from tagguard.core.report import Report
-from tagguard.core.state import RepositoryState
+from tagguard.core.rules import parse_rules
+from tagguard.core.state import (
+    COSIGN,
+    Accessory,
+    ArtifactInfo,
+    RepositoryState,
+    RulesTable,
+    TagInfo,
+)
 from tagguard.errors import InputError, StateError
 from tagguard.replicate import Replication
 from tagguard.session import Session
-from tests.sessions import DESTINATION, A, B, Harbor, policy, ref, session
+from tests.builders import rule_json
+from tests.sessions import DESTINATION, A, B, C, Harbor, policy, ref, session
 
 SOURCE = {"h.io/p/app": RepositoryState.from_tags({"v1": A, "dev": B})}
 
@@ -119,7 +128,8 @@ def test_offline_sources_replay_no_replication_events() -> None:
 
 # Harbor's delete-artifact event (handleDeleteArtifact in
 # src/controller/event/handler/replication/replication.go, v2.15.2) names every tag of the
-# deleted artifact, narrowed by the policy's tag filters (filter.DoFilterResources); the
+# deleted artifact; the policy's tag filters only decide whether the policy runs
+# (filter.DoFilterResources in getRelatedPolicies), not which tags go. The
 # destination then deletes, for each of them it holds, the whole artifact that tag names,
 # by digest (transfer.go `delete` -> registry client DeleteManifest), through deleteDeeply.
 DELETING = policy(
@@ -171,3 +181,104 @@ def test_a_tag_filter_only_decides_whether_the_delete_is_replayed(
         filters=[{"type": "tag", "value": pattern}],
     )
     assert replayed_delete(state, "h.io/p/app:dev", filtered) == refused
+
+
+# Deleting an artifact also deletes its hard accessories, each "as a root" when no index
+# references it (deleteDeeply in src/controller/artifact/controller.go, v2.15.2), and
+# deleteDeeply fires a DeleteArtifactEventMetadata for every root it deletes: one event per
+# such accessory, carrying the accessory's own digest and tags (a cosign
+# `sha256-<hex>.sig`), before the artifact's own. Untagged index children are deleted with
+# isRoot false and fire none, but their accessories are roots again. Each event is filtered
+# on its own (getRelatedPolicies) and replayed as its own execution: the destination HEADs
+# each tag and deletes the artifact it names by digest (transfer.go `delete`).
+SIG_A = f"sha256-{A.removeprefix('sha256:')}.sig"
+SIG_C = f"sha256-{C.removeprefix('sha256:')}.sig"
+S1, S2 = (f"sha256:{c * 64}" for c in "de")
+# The destination's project `mirror` makes signatures immutable, the source's `p` does not
+# (rules `v*` only), so the source delete itself is allowed.
+SPLIT_RULES = RulesTable(
+    by_project={
+        "p": parse_rules([rule_json(1, tag="v*")], "rules"),
+        "mirror": parse_rules([rule_json(2, tag="sha256-*")], "rules"),
+    }
+)
+
+
+def mirrored(**changes: object) -> object:
+    return policy(
+        trigger={"type": "event_based", "trigger_settings": {"cron": ""}},
+        replicate_deletion=True,
+        dest_namespace="mirror",
+        **changes,
+    )
+
+
+def signed_source() -> RepositoryState:
+    return RepositoryState(
+        (
+            ArtifactInfo(A, (TagInfo("dev"),), accessories=(Accessory(S1, COSIGN),)),
+            ArtifactInfo(S1, (TagInfo(SIG_A),)),
+        )
+    )
+
+
+def replayed_split(state: dict[str, RepositoryState], target: str, events: object) -> list[str]:
+    sources = Harbor(state, [events])  # type: ignore[list-item]
+    object.__setattr__(sources, "rules_table", SPLIT_RULES)
+    run = live(sources)
+    report = Report()
+    report.extend(run.delete([ref(target, default_tag=None)], artifact=True))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+    Replication(run).events(report)
+    return [w.reference or "" for w in report.warnings if w.code == "replication-refused"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "refused"),
+    [
+        # No filter: the signature's own event is replayed; the destination holds the
+        # signature (under its immutable tag) but not dev, so only that event is refused.
+        ([], [f"{DESTINATION}/mirror/app:{SIG_A}"]),
+        # A tag filter matching dev only: the signature's event (tags sha256-...sig) is not
+        # selected, and dev's replay finds nothing to delete.
+        ([{"type": "tag", "value": "dev"}], []),
+    ],
+)
+def test_a_deleted_signature_fires_its_own_replayed_delete(
+    filters: list[dict[str, str]], refused: list[str]
+) -> None:
+    state = {
+        "h.io/p/app": signed_source(),
+        f"{DESTINATION}/mirror/app": RepositoryState(
+            (
+                ArtifactInfo(A, (TagInfo("v1"),), accessories=(Accessory(S1, COSIGN),)),
+                ArtifactInfo(S1, (TagInfo(SIG_A),)),
+            )
+        ),
+    }
+    assert replayed_split(state, "h.io/p/app:dev", mirrored(filters=filters)) == refused
+
+
+def test_the_accessory_of_an_untagged_child_fires_a_delete_but_the_child_does_not() -> None:
+    # Index B (dev) references untagged C, signed by S2. Deleting B deletes C (no event: not
+    # a root) and S2 (a root: its own event). The destination holds C referenced by another
+    # index, so a replayed delete of C would be refused; S2's replay is refused by its tag.
+    state = {
+        "h.io/p/app": RepositoryState(
+            (
+                ArtifactInfo(B, (TagInfo("dev"),), children=(C,)),
+                ArtifactInfo(C, accessories=(Accessory(S2, COSIGN),)),
+                ArtifactInfo(S2, (TagInfo(SIG_C),)),
+            )
+        ),
+        f"{DESTINATION}/mirror/app": RepositoryState(
+            (
+                ArtifactInfo(A, (TagInfo("v1"),), children=(C,)),
+                ArtifactInfo(C, accessories=(Accessory(S2, COSIGN),)),
+                ArtifactInfo(S2, (TagInfo(SIG_C),)),
+            )
+        ),
+    }
+    assert replayed_split(state, "h.io/p/app:dev", mirrored()) == [
+        f"{DESTINATION}/mirror/app:{SIG_C}"
+    ]
