@@ -15,7 +15,7 @@ from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
 from tagguard.core.report import Notice, Report
 from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
-from tagguard.core.world import Digest, Node, RepoKey, Unknown
+from tagguard.core.world import Digest, Node, RepoKey, Unknown, short
 from tagguard.errors import InputError, StateError
 from tagguard.session import ReplicationSources, Session
 
@@ -102,20 +102,20 @@ class Replication:
                 )
 
     def _replay(self, policy: Policy, decision: Decision) -> None:
-        """What an event-based `policy` does on the destination after `decision` runs."""
+        """What an event-based `policy` does on the destination after `decision` runs: one
+        execution per event Harbor fires for it, each selected by the policy on its own."""
         deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
         if deleting and not policy.replicates_deletion:
             return
-        digest: Digest = (decision.current_digest if deleting else decision.new_digest) or Unknown(
-            f"the image written to {decision.reference}"
-        )
-        # A deleted artifact's event names all of its tags (handleDeleteArtifact); any other
-        # event, the one tag it is about.
-        if decision.operation is Operation.DELETE_ARTIFACT:
-            tags = decision.deleted_tags
-        else:
-            assert decision.tag is not None
-            tags = (decision.tag,)
+        for digest, tags in _events(decision):
+            self._replay_event(policy, decision, digest, tags)
+
+    def _replay_event(
+        self, policy: Policy, decision: Decision, digest: Digest, tags: tuple[str, ...]
+    ) -> None:
+        """One event's execution: its tags in turn (by digest if none); a delete stops at
+        the first refusal (transfer.go `delete` returns the error)."""
+        deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
         pushed = ArtifactInfo(
             digest if isinstance(digest, str) else "", tuple(TagInfo(t) for t in tags)
         )
@@ -145,9 +145,9 @@ class Replication:
                     Notice(
                         "replication-refused",
                         f"replication policy {policy.id} ({policy.name}) replays "
-                        f"{decision.operation.value} of {decision.reference} onto "
-                        f"{target.original} at once, and Harbor there refuses it: "
-                        f"{replayed.reason}",
+                        f"{decision.operation.value} of {decision.reference}"
+                        f"{_accessory_event(decision, digest)} onto {target.original} at "
+                        f"once, and Harbor there refuses it: {replayed.reason}",
                         target.registry,
                         target.project,
                         replayed.rule_id,
@@ -302,3 +302,24 @@ _EVENTS = frozenset(
         Operation.DELETE_ARTIFACT,
     }
 )
+
+
+def _events(decision: Decision) -> list[tuple[Digest, tuple[str, ...]]]:
+    """The events Harbor fires for `decision`, each as (digest, tags). An artifact's delete
+    fires one per accessory deleteDeeply deletes as a root, with that accessory's own tags,
+    then the artifact's own with all its tags (controller.go `deleteDeeply`, v2.15.2); any
+    other operation, one event about its one tag."""
+    if decision.operation is Operation.DELETE_ARTIFACT:
+        digest: Digest = decision.current_digest or Unknown(f"the artifact {decision.reference}")
+        return [*decision.deleted_accessories, (digest, decision.deleted_tags)]
+    assert decision.tag is not None
+    deleting = decision.operation is Operation.DELETE
+    found = decision.current_digest if deleting else decision.new_digest
+    return [(found or Unknown(f"the image written to {decision.reference}"), (decision.tag,))]
+
+
+def _accessory_event(decision: Decision, digest: Digest) -> str:
+    """How a refusal names the event of an accessory deleted with the artifact."""
+    if any(digest == d for d, _ in decision.deleted_accessories):
+        return f" (its accessory {short(digest)}, deleted with it, fires its own event)"
+    return ""

@@ -62,6 +62,10 @@ class Note:
     message: str
 
 
+# An artifact deleted as a root: its digest and its own tags.
+DeletedRoot: TypeAlias = tuple[Digest, tuple[str, ...]]
+
+
 @record
 class Decision:
     """One verdict, with the facts it rests on. Field names are the JSON contract."""
@@ -86,6 +90,10 @@ class Decision:
     # An artifact's delete: the artifact's own tags, which Harbor's delete event names and an
     # event-based replication replays (not part of the JSON contract).
     deleted_tags: tuple[str, ...] = field(default=(), compare=False)
+    # An artifact's delete: each accessory it deletes as a root, in deleteDeeply's order,
+    # with the accessory's own tags. Harbor fires a delete event of its own for each, ahead
+    # of the artifact's (not part of the JSON contract).
+    deleted_accessories: tuple[DeletedRoot, ...] = field(default=(), compare=False)
 
 
 @record

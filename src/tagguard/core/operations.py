@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from tagguard.core.decide import (
     Carried,
     Decision,
+    DeletedRoot,
     Note,
     Operation,
     TagFacts,
@@ -138,10 +139,12 @@ class Simulation:
             return decide_delete_artifact(target, digest, [], referenced_by=parents[0])
         carried: list[Carried] = []
         drops: list[Digest] = []
-        self._walk_delete(target, digest, None, "", carried, drops)
+        roots: list[DeletedRoot] = []
+        self._walk_delete(target, digest, None, "", carried, drops, roots)
         decision = decide_delete_artifact(
             target, digest, carried, doubt=self._delete_doubt(target, digest)
         )
+        decision = replace(decision, deleted_accessories=tuple(roots))
         return self._commit([decision], [Change(repo, drop=d) for d in drops])[0]
 
     def _walk_delete(
@@ -152,7 +155,11 @@ class Simulation:
         owner: str,
         carried: list[Carried],
         drops: list[Digest],
+        roots: list[DeletedRoot],
     ) -> None:
+        """Gathers what deleting `digest` meets: the tags checked (`carried`), the
+        artifacts dropped (`drops`), and the accessories deleted as roots (`roots`), each of
+        which fires its own delete event, in the order deleteDeeply fires them."""
         repo = key(target)
         node = self.world.node(repo, digest)
         if node is None or digest in drops:
@@ -165,11 +172,13 @@ class Simulation:
             return  # tagged, or referenced by another index: Harbor keeps it
         for accessory in node.accessories:
             name = accessory_name(accessory.kind, accessory.digest)
-            self._walk_delete(target, accessory.digest, digest, name, carried, drops)
+            self._walk_delete(target, accessory.digest, digest, name, carried, drops, roots)
         for child in node.children:
-            self._walk_delete(target, child, digest, "", carried, drops)
+            self._walk_delete(target, child, digest, "", carried, drops, roots)
         if is_root:
             carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
+        if is_root and owner:
+            roots.append((digest, tags))
         drops.append(digest)
 
     def _absent_doubt(self, target: Reference) -> str:
