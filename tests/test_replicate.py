@@ -156,6 +156,32 @@ def test_a_replayed_artifact_delete_meets_every_tag_the_artifact_had() -> None:
     assert replayed_delete(state, "h.io/p/app:dev", DELETING) == [f"{DESTINATION}/p/app:rc"]
 
 
+def replayed_delete_codes(
+    state: dict[str, RepositoryState], target: str, proxies: tuple[str, ...] = ()
+) -> list[str]:
+    run = live(Harbor(state, [DELETING], proxies=proxies))
+    report = Report()
+    report.extend(run.delete([ref(target, default_tag=None)], artifact=True))
+    Replication(run).events(report)
+    return [w.code for w in report.warnings]
+
+
+# The deletion flow (src/controller/replication/flow/deletion.go `Run`, v2.15.2) never calls
+# prepareForPush: a destination project is neither created nor skipped as a proxy cache.
+def test_a_replayed_delete_into_a_missing_destination_project_finds_nothing() -> None:
+    state = {"h.io/p/app": RepositoryState.from_tags({"dev": A})}
+    assert replayed_delete_codes(state, "h.io/p/app:dev") == []
+
+
+def test_a_replayed_delete_reaches_a_proxy_cache_project() -> None:
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": A, "v5": A}),
+    }
+    codes = replayed_delete_codes(state, "h.io/p/app:dev", proxies=("p",))
+    assert codes == ["replication-refused"]
+
+
 def test_a_delete_by_digest_is_replayed_with_the_artifacts_tags() -> None:
     state = {
         "h.io/p/app": RepositoryState.from_tags({"dev": A, "rc": A}),

@@ -27,6 +27,8 @@ class Replication:
 
     session: Session
     _projects: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Destination projects a replayed delete asked about: whether each exists.
+    _existing: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     def policy(self, registry: str, policy_id: int) -> list[Decision]:
         """What a push-based replication policy of the Harbor at `registry` will do in the
@@ -125,7 +127,9 @@ class Replication:
             project = write.repository.split("/", 1)[0]
             if write.tag is None and not deleting:
                 continue  # a push by digest: Harbor never checks it
-            if not self._destination_project(policy, destination, project):
+            if deleting and not self._destination_exists(destination, project):
+                continue
+            if not deleting and not self._destination_project(policy, destination, project):
                 continue
             at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
             target = parse_reference(f"{destination}/{write.repository}{at}")
@@ -173,6 +177,19 @@ class Replication:
                 Operation.REPLICATE, target, write.digest, origin, node=node
             )
         return self._tag(policy, origin, target, write.digest, owner, node)
+
+    def _destination_exists(self, destination: str, project: str) -> bool:
+        """Whether a replayed delete reaches `project`: the deletion flow never prepares the
+        destination (flow/deletion.go `Run` calls no `prepareForPush`), so a missing project
+        is not created and holds nothing to delete, and a proxy cache is deleted from too."""
+        cached = (destination, project)
+        if cached in self._projects:  # asked by a write: it exists, or the run created it
+            return True
+        if cached not in self._existing:
+            sources = self.session.sources
+            assert isinstance(sources, ReplicationSources)
+            self._existing[cached] = sources.project(destination, project) is not None
+        return self._existing[cached]
 
     def _destination_project(self, policy: Policy, destination: str, project: str) -> bool:
         """Whether the replication writes into `project` of the destination: Harbor creates
