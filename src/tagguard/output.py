@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from tagguard import reporters
-from tagguard.core.sanitize import Redactor
-from tagguard.errors import InputError
+from tagguard.core.sanitize import Redactor, printable
+from tagguard.errors import InputError, TagguardError
 from tagguard.reporters.files import redacted
 
 if TYPE_CHECKING:
@@ -53,6 +53,24 @@ def emit(
     if buffered is not None:
         sys.stdout.write(redactor.redact(buffered.getvalue()))
     return report.exit_code
+
+
+def write_error_reports(
+    reports: Mapping[str, str], command: str, error: TagguardError, redactor: Redactor
+) -> None:
+    """The json and sarif --report files of a run that could not decide (exit 2): what
+    --format json or sarif prints then (the emptied object with `error`; a log whose run did
+    not succeed). A report path is reused run after run (a CI artifact, a hook's file), so
+    leaving it alone would leave the last run's verdicts there as this run's."""
+    from tagguard.reporters.files import write_text  # an error's path only
+    from tagguard.reporters.json import error_code, error_document
+    from tagguard.reporters.sarif import error_log
+
+    message = printable(redactor.redact(error.message))
+    if "json" in reports:
+        write_text(reports["json"], error_document(command, error_code(error), message), redactor)
+    if "sarif" in reports:
+        write_text(reports["sarif"], error_log(message), redactor)
 
 
 def print_blocks(report: Report, stream: TextIO, color: bool) -> None:

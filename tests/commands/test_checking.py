@@ -3,13 +3,16 @@ printed, as every checking command ends."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 import pytest
 
 from tagguard.check import check_push
 from tagguard.commands.checking import finish, parse_references
 from tagguard.core.sanitize import Redactor
-from tagguard.errors import BadReferenceError
+from tagguard.errors import BadReferenceError, StateError
 from tagguard.options import Options
 from tests.conftest import API, API_DIGEST, OTHER, RULES, STATE
 
@@ -48,3 +51,28 @@ def test_finish_prints_the_check_and_returns_its_exit_code(
         found = finish(options, targets, [], lambda s, g: check_push(s, g, targets, digest))
     assert found == code
     assert capsys.readouterr().out.startswith(verdict)
+
+
+def test_an_undecided_check_replaces_the_json_and_sarif_reports_a_previous_run_left(
+    tmp_path: Path,
+) -> None:
+    # A report path is usually reused run after run (a CI artifact, a pre-commit hook). A
+    # run that cannot decide must not leave the last run's verdicts there for a reader to
+    # take as this run's: its json and sarif reports say why it could not decide, as its
+    # --format json or sarif output does (output.schema.json: `--report json=PATH` writes
+    # what --format json prints).
+    stale = {"json": tmp_path / "r.json", "sarif": tmp_path / "r.sarif"}
+    for path in stale.values():
+        path.write_text('{"decisions": [{"decision": "allow"}]}\n', encoding="utf-8")
+    reports = {name: str(path) for name, path in stale.items()}
+    options = Options(rules_file=RULES, state_file=STATE, reports=reports)
+    targets = parse_references(["harbor.example.com/platform/absent:v1"])  # not in STATE
+    with click.Context(click.Command("push"), obj=Redactor()), pytest.raises(StateError):
+        finish(options, targets, [], lambda s, g: check_push(s, g, targets, OTHER))
+    written = json.loads(stale["json"].read_text(encoding="utf-8"))
+    assert written["decisions"] == []
+    assert written["error"]["code"] == "state"
+    assert "absent" in written["error"]["message"]
+    (run,) = json.loads(stale["sarif"].read_text(encoding="utf-8"))["runs"]
+    assert run["results"] == []
+    assert run["invocations"][0]["executionSuccessful"] is False

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import click
+
 from tagguard import app, output
 from tagguard.commands import context
 from tagguard.core.reference import Reference, parse_reference
+from tagguard.errors import TagguardError
 from tagguard.options import Options
 
 
@@ -23,17 +26,24 @@ def finish(
     hosts: Sequence[str] = (),
 ) -> int:
     """`app.checked`'s report, printed in the chosen format before the sources are let go;
-    the exit code."""
+    the exit code. When the check cannot decide, the json and sarif reports say so (see
+    `output.write_error_reports`) before the error goes on to its exit 2."""
     redactor = context.redactor()
-    with app.checked(options, targets, others, check, redactor=redactor, hosts=hosts) as report:
-        return output.emit(
-            report,
-            output_format=options.output_format,
-            color=options.color,
-            quiet=options.quiet,
-            reports=options.reports,
-            redactor=redactor,
-        )
+    try:
+        with app.checked(options, targets, others, check, redactor=redactor, hosts=hosts) as report:
+            return output.emit(
+                report,
+                output_format=options.output_format,
+                color=options.color,
+                quiet=options.quiet,
+                reports=options.reports,
+                redactor=redactor,
+            )
+    except TagguardError as error:
+        # The reports were checked before anything was read, so none is an input file.
+        command = click.get_current_context().command.name or ""
+        output.write_error_reports(options.reports, command, error, redactor)
+        raise
 
 
 def parse_references(
