@@ -78,3 +78,22 @@ def test_a_plan_file_name_of_any_characters_is_well_formed_xml() -> None:
     (case,) = _suite(made).findall("testcase")
     assert case.get("file") == "ctl\\x01\\u2028\\udcff.yml"
     assert case.get("line") == "4"
+
+
+def test_a_reference_written_twice_is_two_test_cases_gitlab_keeps_apart() -> None:
+    # GitLab keys a test case by suite, classname and name (Gitlab::Ci::Reports::TestCase,
+    # SHA256 of "suite_classname_name") and keeps one case per key and status: a plan that
+    # pushes one immutable tag twice would show one failure where there are two. Only the
+    # repeat is renamed, so a name GitLab tracks from pipeline to pipeline stays as it was.
+    made = Report()
+    for line in (4, 9):
+        made.record(
+            decision(Verdict.BLOCK, "h.io/p/a:v1", f"refused at {line}", origin=("r.yml", line))
+        )
+    made.record(decision(Verdict.BLOCK, "h.io/p/a:v2", "refused"))
+    cases = _suite(made).findall("testcase")
+    keys = [(case.get("classname"), case.get("name")) for case in cases]
+    assert len(set(keys)) == 3
+    assert keys[0] == ("tagguard.push", "h.io/p/a:v1")
+    assert keys[2] == ("tagguard.push", "h.io/p/a:v2")
+    assert [c.findtext("failure") for c in cases[:2]] == ["refused at 4", "refused at 9"]

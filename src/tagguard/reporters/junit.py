@@ -1,8 +1,9 @@
-"""JUnit XML, as GitLab reads it (`artifacts: reports: junit`): one test case per decision;
-a block is a failure, a skip is skipped."""
+"""JUnit XML, as GitLab reads it (`artifacts: reports: junit`): one test case per decision,
+each named apart from the others; a block is a failure, a skip is skipped."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 from xml.etree import ElementTree as ET
 
@@ -32,12 +33,13 @@ def junit(report: Report) -> str:
         errors="0",
         skipped=str(counts["skip"]),
     )
+    seen: Counter[tuple[str, str]] = Counter()
     for decision in report.decisions:
+        classname = f"tagguard.{decision.operation.value}"
+        name = printable(decision.reference)
+        seen[classname, name] += 1
         case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=f"tagguard.{decision.operation.value}",
-            name=printable(decision.reference),
+            suite, "testcase", classname=classname, name=_unique(name, seen[classname, name])
         )
         if decision.origin:
             case.set("file", printable(decision.origin[0]))  # a file name may hold anything
@@ -59,6 +61,15 @@ def junit(report: Report) -> str:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
     )
+
+
+def _unique(name: str, occurrence: int) -> str:
+    """The case's name, with ` #N` on the Nth time one operation writes one reference (a
+    plan may): GitLab keys a case by suite, classname and name, and keeps one case per key
+    and status, so a repeat would hide a failure. The first keeps the plain name, the one
+    GitLab follows from pipeline to pipeline; a reference holds no blank, so no
+    reference's own name ends so."""
+    return name if occurrence == 1 else f"{name} #{occurrence}"
 
 
 def write(report: Report, path: str, context: Context) -> None:
