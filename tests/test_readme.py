@@ -496,6 +496,25 @@ def test_the_library_example_gives_its_result(monkeypatch: pytest.MonkeyPatch) -
     assert eval(last, namespace) == ast.literal_eval(expected.strip())
 
 
+def test_the_library_section_names_the_errors_a_caller_catches() -> None:
+    # A library user handles bad input by exception type, so the section must name the
+    # types the calls it shows really raise, each importable from where it says.
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### As a library", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"`tagguard\.errors\.(\w+)`", section))
+    from tagguard import errors
+    from tagguard.core.reference import parse_reference
+    from tagguard.core.rules import parse_rules
+
+    raised = []
+    for call in (lambda: parse_rules("not rules", "x"), lambda: parse_reference("nohost")):
+        with pytest.raises(errors.TagguardError) as caught:
+            call()
+        raised.append(type(caught.value).__name__)
+    assert {"TagguardError", *raised} <= named
+    assert all(isinstance(getattr(errors, name, None), type) for name in named)
+
+
 # -- links and packaging --------------------------------------------------------------------
 
 
