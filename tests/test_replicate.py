@@ -4,6 +4,8 @@ writes of a run that an event-based policy replays onto a tag that refuses them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from tagguard.core import glob
@@ -307,4 +309,113 @@ def test_the_accessory_of_an_untagged_child_fires_a_delete_but_the_child_does_no
     }
     assert replayed_split(state, "h.io/p/app:dev", mirrored()) == [
         f"{DESTINATION}/mirror/app:{SIG_C}"
+    ]
+
+
+# Harbor's copy (`copyDeeply`, src/controller/artifact/controller.go, v2.15.2) ends each
+# copied artifact with the artifact controller's `Ensure`, which fires ONE push event whose
+# tag is `option.Tags[0]` (`PushArtifactEventMetadata.Resolve`,
+# src/controller/event/metadata/artifact.go, names only that one) - even for a root the
+# destination held already (copyDeeply's `goto ensureArt`). The tags come from the source
+# artifact as the tag manager lists them: `GetDefaultSorts` (src/pkg/tag/model/tag/model.go)
+# orders them by PushTime, newest first, so the event names the most recently pushed tag.
+EVENTS = policy(trigger={"type": "event_based", "trigger_settings": {"cron": ""}})
+JAN, FEB, MAR = (datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2, 3))
+
+
+def pushed_at(digest: str, **times: datetime | None) -> RepositoryState:
+    """One artifact whose tags carry the push times Harbor reports (None: unknown)."""
+    tags = tuple(TagInfo(name, push_time=at) for name, at in times.items())
+    return RepositoryState((ArtifactInfo(digest, tags),))
+
+
+def replayed_copy(
+    state: dict[str, RepositoryState], before: tuple[str, ...] = ()
+) -> tuple[list[Verdict], list[str]]:
+    """Copies h.io/p/app:v1 into h.io/p/copy (after pushing A under each of `before`): the
+    copy's verdicts, and the destination references the replayed events are refused on."""
+    run = live(Harbor({"h.io/p/copy": RepositoryState(), **state}, [EVENTS]))
+    report = Report()
+    for tag in before:
+        report.extend(run.push([ref(f"h.io/p/app:{tag}")], A))
+    copied = run.copy(ref("h.io/p/app:v1"), ref("h.io/p/copy", default_tag=None))
+    report.extend(copied)
+    Replication(run).events(report)
+    refused = [w.reference or "" for w in report.warnings if w.code == "replication-refused"]
+    return [d.decision for d in copied], refused
+
+
+# The destination Harbor holds every tag on another image, immutable there (v*): whichever
+# tag an event names is refused.
+MIRROR = {f"{DESTINATION}/p/copy": RepositoryState.from_tags({"v1": B, "v2": B, "v3": B})}
+
+
+def test_a_copy_replays_only_the_newest_pushed_tag_of_the_artifact() -> None:
+    state = {"h.io/p/app": pushed_at(A, v1=JAN, v2=FEB), **MIRROR}
+    verdicts, refused = replayed_copy(state)
+    assert verdicts == [Verdict.ALLOW, Verdict.ALLOW]
+    assert refused == [f"{DESTINATION}/p/copy:v2"]
+
+
+def test_the_event_tag_follows_push_time_not_the_tag_name() -> None:
+    state = {"h.io/p/app": pushed_at(A, v1=MAR, v2=FEB), **MIRROR}
+    assert replayed_copy(state)[1] == [f"{DESTINATION}/p/copy:v1"]
+
+
+def test_a_root_already_copied_still_fires_its_event_with_its_newest_tag() -> None:
+    # h.io/p/copy holds A under v2 already: Harbor's tag Ensure leaves v2 as it is (skip),
+    # yet the root's Ensure still fires its event, and that event names v2.
+    state = {
+        "h.io/p/app": pushed_at(A, v1=JAN, v2=FEB),
+        "h.io/p/copy": RepositoryState.from_tags({"v2": A}),
+        **MIRROR,
+    }
+    verdicts, refused = replayed_copy(state)
+    assert sorted(verdicts) == sorted([Verdict.ALLOW, Verdict.SKIP])
+    assert refused == [f"{DESTINATION}/p/copy:v2"]
+
+
+def test_unknown_push_times_replay_every_tag_that_could_be_the_newest() -> None:
+    # Without push times (a flat state, or Harbor leaving them out) which tag Harbor lists
+    # first cannot be known: each candidate is replayed, so no refusal is missed.
+    state = {"h.io/p/app": pushed_at(A, v1=None, v2=JAN, v3=FEB), **MIRROR}
+    assert sorted(replayed_copy(state)[1]) == [
+        f"{DESTINATION}/p/copy:v1",
+        f"{DESTINATION}/p/copy:v3",
+    ]
+
+
+def test_a_tag_the_run_pushed_before_the_copy_is_the_newest() -> None:
+    # The run's push of v3 happens after every push Harbor recorded.
+    state = {
+        "h.io/p/app": pushed_at(A, v1=JAN, v2=FEB),
+        f"{DESTINATION}/p/app": RepositoryState(),
+        **MIRROR,
+    }
+    verdicts, refused = replayed_copy(state, before=("v3",))
+    assert len(verdicts) == 3
+    assert f"{DESTINATION}/p/copy:v2" not in refused
+    assert refused[-1:] == [f"{DESTINATION}/p/copy:v3"]
+
+
+def test_a_copy_harbor_refuses_whole_fires_no_event() -> None:
+    # h.io/p/copy holds v1 on B, immutable: the copy's transaction fails, no Ensure
+    # completes, and no event is published for v2 either.
+    state = {
+        "h.io/p/app": pushed_at(A, v1=JAN, v2=FEB),
+        "h.io/p/copy": RepositoryState.from_tags({"v1": B}),
+        **MIRROR,
+    }
+    verdicts, refused = replayed_copy(state)
+    assert Verdict.BLOCK in verdicts
+    assert refused == []
+
+
+def test_tags_pushed_at_the_same_time_are_all_replayed() -> None:
+    # GetDefaultSorts breaks a PushTime tie by the tag's ID, which Harbor's artifact answer
+    # carries but tagguard does not read: both may be first.
+    state = {"h.io/p/app": pushed_at(A, v1=FEB, v2=FEB, v3=JAN), **MIRROR}
+    assert sorted(replayed_copy(state)[1]) == [
+        f"{DESTINATION}/p/copy:v1",
+        f"{DESTINATION}/p/copy:v2",
     ]

@@ -286,13 +286,7 @@ class Replication:
         sources = self.session.sources
         if not isinstance(sources, ReplicationSources):
             return
-        acted = [
-            d
-            for d in report.decisions
-            if d.decision is Verdict.ALLOW
-            and d.operation in _EVENTS
-            and (d.tag is not None or d.operation is Operation.DELETE_ARTIFACT)
-        ]
+        acted = [d for d in report.decisions if _fires(d)]
         for registry in sorted({d.registry for d in acted}):
             for policy in sources.policies(registry) or ():
                 if policy.refusal() or policy.unsupported_destination() or not policy.event_based:
@@ -321,11 +315,28 @@ _EVENTS = frozenset(
 )
 
 
+def _fires(decision: Decision) -> bool:
+    """Whether Harbor fires replication events for `decision`. A copy's events are the
+    copy's, carried by its first decision whatever that one tag's verdict (a root already
+    in the destination still fires its event: copyDeeply's `goto ensureArt`)."""
+    if decision.operation is Operation.COPY:
+        return bool(decision.copy_events)
+    return (
+        decision.decision is Verdict.ALLOW
+        and decision.operation in _EVENTS
+        and (decision.tag is not None or decision.operation is Operation.DELETE_ARTIFACT)
+    )
+
+
 def _events(decision: Decision) -> list[tuple[Digest, tuple[str, ...]]]:
     """The events Harbor fires for `decision`, each as (digest, tags). An artifact's delete
     fires one per accessory deleteDeeply deletes as a root, with that accessory's own tags,
-    then the artifact's own with all its tags (controller.go `deleteDeeply`, v2.15.2); any
-    other operation, one event about its one tag."""
+    then the artifact's own with all its tags (controller.go `deleteDeeply`, v2.15.2). A
+    copy fires one per artifact it ensures, naming one tag (`Ensure`, `option.Tags[0]`);
+    where which one is unknown, each that may be it is replayed, so no refusal is missed.
+    Any other operation, one event about its one tag."""
+    if decision.operation is Operation.COPY:
+        return list(decision.copy_events)
     if decision.operation is Operation.DELETE_ARTIFACT:
         digest: Digest = decision.current_digest or Unknown(f"the artifact {decision.reference}")
         return [*decision.deleted_accessories, (digest, decision.deleted_tags)]

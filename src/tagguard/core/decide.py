@@ -64,6 +64,9 @@ class Note:
 
 # An artifact deleted as a root: its digest and its own tags.
 DeletedRoot: TypeAlias = tuple[Digest, tuple[str, ...]]
+# A push event a copy fires: the artifact, and the one tag the event names - or, where
+# which one cannot be known, every tag that may be it (none: an event by digest).
+PushEvent: TypeAlias = tuple[Digest, tuple[str, ...]]
 
 
 @record
@@ -94,6 +97,10 @@ class Decision:
     # with the accessory's own tags. Harbor fires a delete event of its own for each, ahead
     # of the artifact's (not part of the JSON contract).
     deleted_accessories: tuple[DeletedRoot, ...] = field(default=(), compare=False)
+    # A copy Harbor accepts: the push events it fires, one per artifact copyDeeply ensures,
+    # in its order. Carried by the copy's first decision alone, since they belong to the
+    # copy, not to one tag (not part of the JSON contract).
+    copy_events: tuple[PushEvent, ...] = field(default=(), compare=False)
 
 
 @record

@@ -20,6 +20,7 @@ from tagguard.core.decide import (
     DeletedRoot,
     Note,
     Operation,
+    PushEvent,
     TagFacts,
     Verdict,
     decide_copy_tag,
@@ -250,7 +251,10 @@ class Simulation:
             return self._copy_refused(source, destination, digest, reason)
         decisions: list[Decision] = []
         changes: list[Change] = []
-        self._copy_deeply(source, destination, digest, True, False, "", decisions, changes)
+        events: list[PushEvent] = []
+        self._copy_deeply(
+            source, destination, digest, True, False, "", _Copied(decisions, changes, events)
+        )
         if not any(d.tag is not None for d in decisions):
             decisions.insert(
                 0, decide_write(Operation.COPY, destination, None, digest, source=source)
@@ -277,6 +281,9 @@ class Simulation:
                 d if d.decision is Verdict.BLOCK else replace(d, reason=d.reason + refused)
                 for d in decisions
             ]
+        elif not blocked:
+            # Harbor publishes a transaction's events once it commits (a refused copy: none).
+            decisions[0] = replace(decisions[0], copy_events=tuple(events))
         return self._commit(decisions, changes)
 
     def _copy_deeply(
@@ -287,62 +294,51 @@ class Simulation:
         is_root: bool,
         is_accessory: bool,
         owner: str,
-        decisions: list[Decision],
-        changes: list[Change],
+        copied: _Copied,
     ) -> None:
         src, dst = key(source), key(destination)
         node = self.world.node(src, digest)
         if node is None:
             return
         present = self.world.node(dst, digest) is not None or any(
-            c.node is not None and c.node.digest == digest for c in changes
+            c.node is not None and c.node.digest == digest for c in copied.changes
         )
         if present and not is_root:
             return  # a child or accessory the destination holds already
         if not present:
             for child in node.children:
-                self._copy_deeply(
-                    source,
-                    destination,
-                    child,
-                    False,
-                    False,
-                    f"child {short(child)} of the index",
-                    decisions,
-                    changes,
-                )
+                name = f"child {short(child)} of the index"
+                self._copy_deeply(source, destination, child, False, False, name, copied)
             # An accessory is read without its own accessories (copyDeeply's option for
             # isAcc); an accessory that has some is first copied as a root of its own.
             for accessory in () if is_accessory else node.accessories:
                 name = accessory_name(accessory.kind, accessory.digest)
                 if isinstance(accessory.digest, Unknown):
-                    self._carry_unknown(
-                        source, destination, accessory.digest, name, decisions, changes
-                    )
+                    self._carry_unknown(source, destination, accessory.digest, name, copied)
                     continue
                 inner = self.world.node(src, accessory.digest)
                 if inner is not None and inner.accessories:
                     self._copy_deeply(
-                        source,
-                        destination,
-                        accessory.digest,
-                        True,
-                        False,
-                        name,
-                        decisions,
-                        changes,
+                        source, destination, accessory.digest, True, False, name, copied
                     )
-                self._copy_deeply(
-                    source, destination, accessory.digest, False, True, name, decisions, changes
-                )
-            changes.append(Change(dst, node=node))
+                self._copy_deeply(source, destination, accessory.digest, False, True, name, copied)
+            copied.changes.append(Change(dst, node=node))
+        self._copy_tags(source, destination, digest, owner, copied)
+
+    def _copy_tags(
+        self, source: Reference, destination: Reference, digest: Digest, owner: str, copied: _Copied
+    ) -> None:
+        """The artifact controller's `Ensure` of one copied artifact: each of its tags, then
+        the one push event it fires, naming the tag the source lists first (`option.Tags[0]`)."""
+        src, dst = key(source), key(destination)
         for tag in self.world.tags_on(src, digest):
             target = destination.with_tag(tag)
             decision = decide_copy_tag(target, self.facts(target, tag), digest, source=source)
             if owner:
                 decision = _with_note(decision, Note("carried", f"the tag of {owner}"))
-            decisions.append(decision)
-            changes.append(Change(dst, tag=tag, digest=digest))
+            copied.decisions.append(decision)
+            copied.changes.append(Change(dst, tag=tag, digest=digest))
+        copied.events.append((digest, self.world.event_tags(src, digest)))
 
     def _carry_unknown(
         self,
@@ -350,18 +346,14 @@ class Simulation:
         destination: Reference,
         digest: Unknown,
         name: str,
-        decisions: list[Decision],
-        changes: list[Change],
+        copied: _Copied,
     ) -> None:
         """An accessory an earlier step pushed without its digest (a cosign signature): the
         copy carries it and its tags all the same, and whether the destination holds it
-        already cannot be known, so an immutable tag of its there refuses the copy. It has
-        no children, and none of its own accessories is known."""
-        for tag in self.world.tags_on(key(source), digest):
-            target = destination.with_tag(tag)
-            decision = decide_copy_tag(target, self.facts(target, tag), digest, source=source)
-            decisions.append(_with_note(decision, Note("carried", f"the tag of {name}")))
-            changes.append(Change(key(destination), tag=tag, digest=digest))
+        already cannot be known, so an immutable tag of its there refuses the copy (and its
+        event is replayed, as if it were not there). It has no children, and none of its own
+        accessories is known."""
+        self._copy_tags(source, destination, digest, name, copied)
 
     def _copy_refused(
         self, source: Reference, destination: Reference, digest: Digest, reason: str
@@ -382,6 +374,15 @@ class Simulation:
         if all(d.decision is not Verdict.BLOCK for d in decisions):
             self.world.apply(changes)
         return decisions
+
+
+@record(frozen=False)
+class _Copied:
+    """What a copy gathers, artifact by artifact, before it commits or is refused whole."""
+
+    decisions: list[Decision]
+    changes: list[Change]
+    events: list[PushEvent]
 
 
 def _with_note(decision: Decision, note: Note) -> Decision:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from tagguard.core.record import field, record, replace
@@ -26,6 +27,10 @@ class TagInfo:
     name: str
     # Harbor's own `immutable` flag for the tag; None when the source does not know it.
     immutable: bool | None = None
+    # When the tag was last pushed (Harbor's `push_time`); None when the source does not
+    # say. Harbor lists an artifact's tags newest first, and a copy's push event names only
+    # the first (see `World.event_tags`).
+    push_time: datetime | None = field(default=None, compare=False)
 
 
 # Harbor's accessory type of a cosign signature pushed by tag (`sha256-<hex>.sig`).

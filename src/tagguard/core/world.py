@@ -95,6 +95,9 @@ class _Layer:
     # subject digest -> signatures pushed before their subject: Harbor's cosign middleware
     # keeps the accessory row by the subject's digest, so it joins the subject when it comes.
     waiting: dict[str, set[Digest]] = field(default_factory=dict)
+    # tag -> the operation (World.apply's count) that last set it: which of an artifact's
+    # tags the run pushed most recently.
+    stamps: dict[str, int] = field(default_factory=dict)
 
 
 @record
@@ -115,6 +118,7 @@ class World:
         # tags_on's answers, until a change moves a tag onto or off that artifact: an
         # artifact of a big repository can carry thousands of tags.
         self._tags_on: dict[tuple[RepoKey, Digest], tuple[str, ...]] = {}
+        self._applied = 0  # operations applied so far: each tag set is stamped with it
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -185,6 +189,25 @@ class World:
         if layer is not None:
             names.update(layer.tagged.get(digest, ()))
         return tuple(sorted(names))
+
+    def event_tags(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
+        """The tag Harbor lists first for `digest` now - the most recently pushed (tag
+        model `GetDefaultSorts`: PushTime, then ID, both descending), the one tag a copy's
+        push event names - or, where that cannot be known, every tag that may be it."""
+        tags = self.tags_on(repo, digest)
+        layer = self._layers.get(repo)
+        stamps = {t: layer.stamps[t] for t in tags if layer is not None and t in layer.stamps}
+        if stamps:
+            # Set by the run, so pushed after everything the sources reported; several set
+            # by one operation (a copy) have an order tagguard does not keep.
+            newest = max(stamps.values())
+            return tuple(t for t in tags if stamps.get(t) == newest)
+        stored = self._reader.artifact(repo, digest) if isinstance(digest, str) else None
+        times = {t.name: t.push_time for t in stored.tags} if stored is not None else {}
+        known = [at for t in tags if (at := times.get(t)) is not None]
+        latest = max(known, default=None)
+        # Equal times are ordered by the tags' ids, which tagguard does not read: all stay.
+        return tuple(t for t in tags if times.get(t) is None or times.get(t) == latest)
 
     def stored_flag(self, repo: RepoKey, tag: str) -> TagInfo | None:
         """Harbor's own report of a tag that existed before the run (its `immutable` flag
@@ -275,6 +298,7 @@ class World:
 
     def apply(self, changes: Iterable[Change]) -> None:
         """Applies one accepted operation's changes, in order."""
+        self._applied += 1
         for change in changes:
             layer = self._layers.setdefault(change.repo, _Layer())
             if change.node is not None:
@@ -292,6 +316,7 @@ class World:
         layer.tags[tag] = digest
         if digest is None:
             return
+        layer.stamps[tag] = self._applied
         if digest in layer.nodes and layer.nodes[digest] is None:
             # Deleted earlier in the run and pushed again: a new artifact, without the
             # accessories it had, referencing what its manifest does (not known here).
