@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -51,6 +52,27 @@ def test_artifact_and_its_flags() -> None:
     url = str(responses.calls[0].request.url)
     assert "team%252Fapp" in url
     assert "with_immutable_status=true" in url
+
+
+@responses.activate
+def test_a_tags_push_time_is_read_and_a_missing_or_malformed_one_is_unknown() -> None:
+    # Harbor's Tag model (swagger.yaml `Tag.push_time`, date-time): a copy's push event names
+    # the tag pushed last (tag model GetDefaultSorts), so tagguard keeps when each was.
+    # Without it (or unreadable), the order is unknown: None, never a guess.
+    tags = [
+        {"name": "v1", "immutable": True, "push_time": "2024-03-05T10:11:12.345Z"},
+        {"name": "v2", "immutable": True},
+        {"name": "v3", "immutable": True, "push_time": "yesterday"},
+    ]
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": tags})
+    found = client().artifact("p", "team/app", "v1")
+    assert found is not None
+    times = {t.name: t.push_time for t in found.tags}
+    assert times == {
+        "v1": datetime(2024, 3, 5, 10, 11, 12, 345000, tzinfo=UTC),
+        "v2": None,
+        "v3": None,
+    }
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -813,4 +814,18 @@ def _tag_info(item: Any, what: str, host: str) -> TagInfo:
         raise RemoteError(
             f"{what}: {host} did not report whether tag {item['name']!r} is immutable"
         )
-    return TagInfo(item["name"], immutable)
+    return TagInfo(item["name"], immutable, _push_time(item.get("push_time")))
+
+
+def _push_time(value: object) -> datetime | None:
+    """A tag's `push_time` (swagger `Tag.push_time`, a date-time such as
+    2024-03-05T10:11:12.345Z). Only which tag is newest rests on it, and an unknown time
+    makes tagguard replay every tag that may be: so an absent or unreadable one is None,
+    never an error."""
+    if not isinstance(value, str):
+        return None
+    try:
+        found = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
