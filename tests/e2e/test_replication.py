@@ -19,6 +19,7 @@ execution wrote or skipped.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -468,6 +469,50 @@ def test_a_push_an_event_based_policy_replays_onto_an_immutable_tag(pair: Pair) 
     pair.source.push("proj/app:v1", image)
     result = pair.replicate(policy)  # the run the push's event starts
     assert result["outcomes"]["mirror/app:v1"].startswith("failed: 412")
+
+
+def test_a_copy_an_event_based_policy_replays_names_only_the_newest_pushed_tag(
+    pair: Pair,
+) -> None:
+    # copyDeeply (src/controller/artifact/controller.go, v2.15.2) fires one push event per
+    # artifact it ensures, naming option.Tags[0]: the source's tags listed newest push first
+    # (tag model GetDefaultSorts). The artifact carries v1, then v2 pushed later; the
+    # destination holds both on another image, immutable: only v2 is ever replayed.
+    pair.dest_rule("mirror", "v*")
+    for tag in ("v1", "v2"):
+        assert pair.dest_pusher.push("mirror/copy", tag, make_image()).status_code == 201
+    image = pair.source.push("proj/app:v1")
+    time.sleep(0.01)  # the test Harbor's push times have millisecond precision
+    pair.source.push("proj/app:v2", image)
+    pair.policy(trigger={"type": "event_based"})
+    warned = pair.source.tagguard(
+        "copy",
+        pair.source.ref("proj/app:v1"),
+        pair.source.ref("proj/copy"),
+        "--replication-policies",
+        "auto",
+        "--format",
+        "json",
+    )
+    assert warned.code == 0, warned.err
+    assert sorted(warned.verdicts()) == ["allow", "allow"]
+    refused = [
+        w["reference"] for w in warned.json["warnings"] if w["code"] == "replication-refused"
+    ]
+    assert refused == [f"{pair.dest_host}/mirror/copy:v2"]
+    copied = requests.post(
+        f"{pair.source.url}{API}/projects/proj/repositories/copy/artifacts",
+        params={"from": "proj/app:v1"},
+        auth=ADMIN,
+        timeout=60,
+    )
+    assert copied.status_code == 201, copied.text
+    # The event's run: the artifact under its one tag (the test Harbor fires no events, so
+    # a policy filtered to that resource stands for it).
+    event = pair.policy(
+        filters=[{"type": "name", "value": "proj/copy"}, {"type": "tag", "value": "v2"}]
+    )
+    assert pair.replicate(event)["outcomes"]["mirror/copy:v2"].startswith("failed: 412")
 
 
 def test_the_destination_harbor_takes_credentials_from_a_variable(
