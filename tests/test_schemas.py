@@ -276,7 +276,28 @@ def atom_cases() -> list[tuple[object, bool]]:
     ]
     for field in ("tags", "references", "labels", "accessories"):
         cases.append((whole(**{field: None}), False))
+    # A tag with its push time (Harbor's tags[].push_time): a date-time with a time zone.
+    # (A calendar mistake such as month 13 passes the schema's pattern; the loader refuses it.)
+    for good, when in both(PUSH_TIMES, BAD_PUSH_TIMES):
+        cases.append((whole(tags=[{"name": "1", "push_time": when}]), good))
+    cases += [
+        (whole(tags=[{"name": "1"}, "2"]), True),
+        (whole(tags=[{"name": "-x"}]), False),
+        (whole(tags=[{"push_time": PUSH_TIMES[0]}]), False),
+        (whole(tags=[{"name": "1", "id": 1}]), False),
+    ]
     return cases
+
+
+PUSH_TIMES = ["2024-03-05T10:11:12.345Z", "2024-03-05T10:11:12Z", "2024-03-05T10:11:12+05:30"]
+BAD_PUSH_TIMES = [
+    "2024-03-05",
+    "2024-03-05T10:11:12",
+    "2024-03-05 10:11:12Z",
+    "2024-03-05T10:11:12Z\n",
+    None,
+    1709633472,
+]
 
 
 @pytest.mark.parametrize(("data", "good"), atom_cases())

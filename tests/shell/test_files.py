@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -208,6 +209,14 @@ BAD_ARTIFACT_STATES = [
     (artifacts({"digest": A, "tags": [1]}), "artifacts[0].tags[0]: expected a string"),
     (artifacts({"digest": A, "tags": ["1", "-x"]}), "artifacts[0].tags[1]: tag '-x' must start"),
     (artifacts({"digest": A, "tags": ["1", "1"]}), "artifacts[0].tags[1]: '1' is listed twice"),
+    (artifacts({"digest": A, "tags": ["1", {"name": "1"}]}), "artifacts[0].tags[1]: '1' is listed twice"),
+    (artifacts({"digest": A, "tags": [{"push_time": "2024-01-01T00:00:00Z"}]}), 'artifacts[0].tags[0]: a tag needs "name"'),
+    (artifacts({"digest": A, "tags": [{"name": "1", "id": 3}]}), "artifacts[0].tags[0]: a tag does not take 'id'"),
+    (artifacts({"digest": A, "tags": [{"name": "-x"}]}), "artifacts[0].tags[0].name: tag '-x' must start"),
+    (artifacts({"digest": A, "tags": [{"name": "1", "push_time": "2024-01-01"}]}), "artifacts[0].tags[0].push_time: expected a date-time"),
+    (artifacts({"digest": A, "tags": [{"name": "1", "push_time": "2024-01-01T00:00:00"}]}), "artifacts[0].tags[0].push_time: expected a date-time"),
+    (artifacts({"digest": A, "tags": [{"name": "1", "push_time": "2024-13-01T00:00:00Z"}]}), "artifacts[0].tags[0].push_time: expected a date-time"),
+    (artifacts({"digest": A, "tags": [{"name": "1", "push_time": None}]}), "artifacts[0].tags[0].push_time: expected a date-time"),
     (artifacts({"digest": A, "labels": [""]}), "artifacts[0].labels[0]: a label name is not empty"),
     (artifacts({"digest": A, "references": [A]}), "artifacts[0].references[0]: " + A + " is the artifact itself"),
     (artifacts({"digest": A}, {"digest": A}), "artifacts[1].digest: " + A + " is already artifacts[0]"),
@@ -367,3 +376,22 @@ def test_broken_json_is_not_called_yaml(tmp_path: Path, content: str) -> None:
         load_rules_file(write(tmp_path, content))
     assert "not valid JSON" in caught.value.message
     assert "YAML" not in caught.value.message
+
+
+def test_a_tag_may_carry_its_push_time(tmp_path: Path) -> None:
+    # Harbor's tags[].push_time: which tag a copy's push event names (the newest pushed,
+    # tag model GetDefaultSorts). A tag given by name alone has an unknown push time.
+    data = artifacts(
+        {
+            "digest": A,
+            "tags": [{"name": "v1", "push_time": "2024-03-05T10:11:12.345Z"}, {"name": "v2"}, "v3"],
+        }
+    )
+    table = load_state_file(write(tmp_path, json.dumps(data)))
+    found = table.repository("h.io/p/app").find(A)
+    assert found is not None
+    assert [(t.name, t.push_time) for t in found.tags] == [
+        ("v1", datetime(2024, 3, 5, 10, 11, 12, 345000, tzinfo=UTC)),
+        ("v2", None),
+        ("v3", None),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tagguard.core.reference import parse_reference, validate_digest, validate_tag
@@ -200,7 +201,9 @@ def _refuse_rules_as_state(data: object, path: str) -> None:
 #                              "labels": ["prod"]}, ...]}
 #
 # The artifact form's field names are those of Harbor's artifact JSON (`references` are
-# an index's children), written as plain strings where Harbor has objects. A repository
+# an index's children), written as plain strings where Harbor has objects; a tag may also
+# be Harbor's object in part, `{"name": "1.0", "push_time": "2024-03-05T10:11:12Z"}`
+# (which tag a copy's push event names rests on when each was pushed). A repository
 # is in the artifact form exactly when its object has the key "artifacts" holding a JSON
 # array: a flat form maps every tag to a string, so a tag literally named "artifacts"
 # stays unambiguous. `tagguard/schemas/state.schema.json` describes both forms; the checks
@@ -209,6 +212,11 @@ def _refuse_rules_as_state(data: object, path: str) -> None:
 ARTIFACTS = "artifacts"
 _ARTIFACT_FIELDS = ("accessories", "digest", "labels", "references", "tags")
 _ACCESSORY_FIELDS = ("digest", "type")
+_TAG_FIELDS = ("name", "push_time")
+# RFC 3339's date-time, time zone required (the schema's pattern for push_time, the same).
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
 
 
 def load_state_file(path: str) -> StateTable:
@@ -307,9 +315,7 @@ def _artifact(item: object, at: str) -> ArtifactInfo:
         raise FileError(f'{at}: an artifact needs "digest"')
     return ArtifactInfo(
         digest=_digest(item["digest"], f"{at}.digest"),
-        tags=tuple(
-            TagInfo(validate_tag(_string(t, here), here)) for here, t in _array(item, "tags", at)
-        ),
+        tags=_artifact_tags(item, at),
         children=tuple(_digest(d, here) for here, d in _array(item, "references", at)),
         accessories=tuple(_accessory(a, here) for here, a in _array(item, "accessories", at)),
         labels=tuple(_label(name, here) for here, name in _array(item, "labels", at)),
@@ -329,6 +335,50 @@ def _array(item: Mapping[str, object], name: str, at: str) -> list[tuple[str, ob
                 raise FileError(f"{at}.{name}[{position}]: {entry!r} is listed twice")
             seen.add(entry)
     return [(f"{at}.{name}[{i}]", entry) for i, entry in enumerate(value)]
+
+
+def _artifact_tags(item: Mapping[str, object], at: str) -> tuple[TagInfo, ...]:
+    """An artifact's tags: each a name, or `{"name": ..., "push_time": ...}` (Harbor's
+    tags[].name and tags[].push_time). A name listed twice, in either form, is a mistake."""
+    tags: list[TagInfo] = []
+    seen: set[str] = set()
+    for here, entry in _array(item, "tags", at):
+        tag = _tag(entry, here)
+        if tag.name in seen:
+            raise FileError(f"{here}: {tag.name!r} is listed twice")
+        seen.add(tag.name)
+        tags.append(tag)
+    return tuple(tags)
+
+
+def _tag(entry: object, at: str) -> TagInfo:
+    if not isinstance(entry, Mapping):
+        return TagInfo(validate_tag(_string(entry, at), at))
+    unknown = sorted(set(entry) - set(_TAG_FIELDS))
+    if unknown:
+        raise FileError(
+            f"{at}: a tag does not take {unknown[0]!r} (it takes {', '.join(_TAG_FIELDS)})"
+        )
+    if "name" not in entry:
+        raise FileError(f'{at}: a tag needs "name"')
+    name = validate_tag(_string(entry["name"], f"{at}.name"), f"{at}.name")
+    if "push_time" not in entry:
+        return TagInfo(name)
+    return TagInfo(name, push_time=_push_time(entry["push_time"], f"{at}.push_time"))
+
+
+def _push_time(value: object, at: str) -> datetime:
+    """An RFC 3339 date-time with its time zone, as Harbor writes push_time: a time without
+    one would be compared with Harbor's UTC times by guess."""
+    found = None
+    if isinstance(value, str) and _DATE_TIME.fullmatch(value):
+        try:
+            found = datetime.fromisoformat(value)
+        except ValueError:
+            found = None  # a day or hour out of range
+    if found is None:
+        raise FileError(f"{at}: expected a date-time such as 2024-03-05T10:11:12.345Z")
+    return found
 
 
 def _string(value: object, at: str) -> str:
