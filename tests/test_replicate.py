@@ -419,3 +419,15 @@ def test_tags_pushed_at_the_same_time_are_all_replayed() -> None:
         f"{DESTINATION}/p/copy:v1",
         f"{DESTINATION}/p/copy:v2",
     ]
+
+
+def test_a_refused_copy_event_names_the_copy_not_one_of_its_tags() -> None:
+    # The copy's first decision (tag v1) carries the events; the refusal is of v2's event.
+    state = {"h.io/p/copy": RepositoryState(), "h.io/p/app": pushed_at(A, v1=JAN, v2=FEB)}
+    run = live(Harbor({**state, **MIRROR}, [EVENTS]))
+    report = Report()
+    report.extend(run.copy(ref("h.io/p/app:v1"), ref("h.io/p/copy", default_tag=None)))
+    Replication(run).events(report)
+    [refused] = [w.message for w in report.warnings if w.code == "replication-refused"]
+    assert "copying h.io/p/app:v1 into h.io/p/copy" in refused
+    assert f"onto {DESTINATION}/p/copy:v2" in refused

@@ -149,8 +149,7 @@ class Replication:
                     Notice(
                         "replication-refused",
                         f"replication policy {policy.id} ({policy.name}) replays "
-                        f"{decision.operation.value} of {decision.reference}"
-                        f"{_accessory_event(decision, digest)} onto {target.original} at "
+                        f"{_replayed(decision, digest)} onto {target.original} at "
                         f"once, and Harbor there refuses it: {replayed.reason}",
                         target.registry,
                         target.project,
@@ -344,6 +343,17 @@ def _events(decision: Decision) -> list[tuple[Digest, tuple[str, ...]]]:
     deleting = decision.operation is Operation.DELETE
     found = decision.current_digest if deleting else decision.new_digest
     return [(found or Unknown(f"the image written to {decision.reference}"), (decision.tag,))]
+
+
+def _replayed(decision: Decision, digest: Digest) -> str:
+    """What a refusal says was replayed. A copy's events are the copy's, one per artifact
+    (its first decision names one tag, maybe not the event's)."""
+    if decision.operation is Operation.COPY:
+        return (
+            f"the push event of {short(digest)} that copying {decision.from_reference} into "
+            f"{decision.registry}/{decision.repository} fires"
+        )
+    return f"{decision.operation.value} of {decision.reference}{_accessory_event(decision, digest)}"
 
 
 def _accessory_event(decision: Decision, digest: Digest) -> str:
