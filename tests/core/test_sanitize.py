@@ -251,3 +251,43 @@ def test_a_cut_never_keeps_part_of_a_word(text: str, limit: int, shown: str) -> 
     # A server's message quoting a secret is cut to a length; the redactor finds a secret
     # only whole, so a cut inside it showed its first characters.
     assert shortened(text, limit) == shown
+
+
+PASSPHRASES = ["correct horse battery staple", 'Zebra "Quoted"\tPass\\Phrase é Here']
+
+
+@pytest.mark.parametrize("secret", PASSPHRASES)
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text,
+        lambda text: json.dumps({"message": text}),  # --format json, the json and sarif reports
+        lambda text: json.dumps({"message": text}, ensure_ascii=False),
+        printable,  # each line of text output and every error line
+        lambda text: json.dumps(printable(text)),  # an error's message in a json report
+    ],
+)
+def test_no_word_of_a_passphrase_survives_a_cut_anywhere_in_it(secret: str, encode: Any) -> None:
+    # A server's message quoting a password with blanks, cut inside it: the words before the
+    # cut stood before the `...`, where the redactor, which knew the password whole, let
+    # them through.
+    redactor = Redactor()
+    redactor.keep(secret)
+    for cut in range(len(secret) + 1):
+        # The secret starts `cut` characters before the 40th, where the text is cut.
+        text = "w" * (40 - cut - 1) + " " + secret + " is not welcome"
+        shown = redactor.redact(encode(f"server said: {shortened(text, 40)} (code 500)"))
+        assert "w" * (40 - cut - 1) in shown  # the server's words up to the secret stay
+        for word in re.findall("[A-Za-z]{4,}", secret):  # as every encoding writes them
+            assert word not in shown, (cut, shown)
+
+
+def test_only_a_cut_passphrase_is_hidden_before_an_ellipsis() -> None:
+    """Words before a `...` are hidden only where they are how a passphrase starts: the
+    ellipsis of other text, and other words, stay as they are."""
+    redactor = Redactor()
+    redactor.keep("correct horse battery staple")
+    assert redactor.redact("horse... correctly... correct horse... x") == (
+        "horse... correctly... ***... x"
+    )
+    assert redactor.redact("correct horse") == "correct horse"  # no cut: not the secret

@@ -290,3 +290,45 @@ def test_credentials_go_to_a_plain_http_token_realm_only_on_the_registrys_host(
         assert tokens.requests_to("/service/token")
         sent = [scheme for path, scheme in tokens.authorizations if path.startswith("/service/")]
         assert sent == (["Basic"] if realm_host == "127.0.0.1" else [])
+
+
+PASSPHRASE = "correct horse battery staple"
+
+
+def test_a_passphrase_echoed_and_cut_anywhere_shows_none_of_its_words(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    """Harbor's error text is cut to 300 characters at a blank; a password with blanks that
+    a server echoes may be cut in its middle, and its first words then stood before the
+    `...` where the redactor, which knew it only whole, did not look. The cut is put at
+    every position of the passphrase in turn, and each way tagguard shows the error is read:
+    the stderr line, --format json, and the report files of a run told to warn."""
+    import json
+
+    from tests.harbor_server.harbor import Fault, raw
+
+    harbor.state.add_user("ci-bot", PASSPHRASE, admin=True)
+    harbor.credentials = ("ci-bot", PASSPHRASE)
+    push = ["push", harbor.ref("proj/app:v1"), "--digest", make_image().digest]
+    reports = {kind: tmp_path / f"report.{kind}" for kind in ("json", "sarif", "junit", "text")}
+    said = "DENIED: "  # Harbor's error text is "CODE: message", cut as a whole
+    for cut in range(len(PASSPHRASE) + 1):
+        # The passphrase starts `cut` characters before the 300th, where the text is cut.
+        filler = "w" * (300 - len(said) - cut - 1) + " "
+        echo = {"errors": [{"code": "DENIED", "message": f"{filler}{PASSPHRASE} is not welcome"}]}
+        harbor.state.faults[:] = [
+            Fault(r"/immutabletagrules", raw(json.dumps(echo).encode(), "application/json", 500))
+        ]
+        text = harbor.tagguard(*push)
+        as_json = harbor.tagguard(*push, "--format", "json")
+        warned = harbor.tagguard(
+            *push, "--on-error", "warn", *(f"--report={k}={p}" for k, p in reports.items())
+        )
+        assert [text.code, as_json.code, warned.code] == [2, 2, 0], (cut, text.err, warned.err)
+        assert filler.strip() in text.err  # the server's words are shown, up to the cut
+        shown = [text.err, as_json.undecided()["message"], warned.err]
+        shown += [path.read_text() for path in reports.values()]
+        assert filler.strip() in reports["json"].read_text()
+        for where, output in zip(["stderr", "json", "warning", *reports], shown, strict=True):
+            for word in PASSPHRASE.split():
+                assert word not in output, f"cut {cut}: {word!r} reached the {where}"

@@ -89,17 +89,21 @@ def quoted(text: str) -> str:
     return f"{mark}{text}{mark}"
 
 
+ELLIPSIS = "..."
+
+
 def shortened(text: str, limit: int) -> str:
     """`text` in at most `limit` characters and an ellipsis, cut at a blank: the word the cut
-    falls in is left out whole. A server's message may quote a secret, which the redactor
-    finds only whole: cut inside it, its first characters would be shown."""
+    falls in is left out whole. A server's message may quote a secret: cut inside a word of
+    it, its first characters would be shown; cut at a blank inside it, its first words stand
+    before the ellipsis, which the redactor hides (`Redactor`)."""
     if len(text) <= limit:
         return text
     head = text[: limit + 1]
     if head[-1].isspace():  # the cut falls on a blank: every word before it is whole
-        return head.rstrip() + "..."
+        return head.rstrip() + ELLIPSIS
     kept = head.rsplit(maxsplit=1)[0] if len(head.split()) > 1 else ""
-    return kept.rstrip() + "..."
+    return kept.rstrip() + ELLIPSIS
 
 
 REDACTED = "***"
@@ -138,6 +142,14 @@ class Redactor:
     that echoes a credential back in an error message or a rule must not get it into a public
     CI log.
 
+    A secret with blanks in it (a passphrase) is also hidden where `shortened` cut it: its
+    words up to a blank, right before the ellipsis (`correct horse...` of `correct horse
+    battery staple`), in every form the outputs write (`cut_forms`). Hidden here rather
+    than by cutting only once the message is redacted: a server's words reach the stderr
+    line, --format json and every report (some written piece by piece) inside longer
+    messages, and each of those would have to know which part to cut; the redactor is the
+    one place all of them pass, and a cut can leave of a secret only such a start.
+
     One per run, made where the run is put together (tagguard.cli for the CLI, the docker
     plugin's and the git hook's entry points) and handed to whatever registers or prints; a
     secret of one run is never hidden, nor shown, by another. Worker threads register
@@ -146,23 +158,48 @@ class Redactor:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._secrets: tuple[str, ...] = ()  # longest first: a secret inside another goes too
+        self._cuts: frozenset[str] = frozenset()  # cut passphrases, each ending in ELLIPSIS
+        self._cut: re.Pattern[str] | None = None  # any of them, longest first
 
     def keep(self, value: str | None) -> None:
-        """Registers a secret, with every form an output escapes it to (`escaped_forms`).
-        Very short values are not registered: hiding every `a` in a report would say more
-        about the secret than it hides."""
+        """Registers a secret, with every form an output escapes it to (`escaped_forms`),
+        and what a cut leaves of it (`cut_forms`). Very short values are not registered:
+        hiding every `a` in a report would say more about the secret than it hides."""
         if not value or len(value) < 4 or value in self._secrets:
             return
+        cuts = cut_forms(value)
         with self._lock:
             found = {*self._secrets, value, *escaped_forms(value)}
             self._secrets = tuple(sorted(found, key=len, reverse=True))
+            if cuts - self._cuts:
+                self._cuts |= cuts
+                longest = sorted(self._cuts, key=len, reverse=True)
+                self._cut = re.compile("|".join(map(re.escape, longest)))
 
     def redact(self, text: str) -> str:
-        """`text` with every registered secret replaced by ***."""
+        """`text` with every registered secret, and every cut passphrase, replaced by ***.
+        Cuts first: a shorter secret inside a cut passphrase, hidden first, would leave the
+        passphrase's first words unmatched."""
+        cut = self._cut
+        if cut is not None and ELLIPSIS in text:
+            text = cut.sub(REDACTED + ELLIPSIS, text)
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
         return text
+
+
+def cut_forms(secret: str) -> set[str]:
+    """What `shortened` leaves of `secret` when it cuts the text at a blank inside it: the
+    secret up to that blank, less the blanks before it, then the ellipsis; each as it is
+    and in every form the outputs escape it to. Escaped with the ellipsis after it, as it
+    stands in a message: `printable` escapes a `#` only at the very end of the text."""
+    starts = {secret[:at].rstrip() for at, character in enumerate(secret) if character.isspace()}
+    found: set[str] = set()
+    for start in starts - {""}:
+        cut = start + ELLIPSIS
+        found |= {cut, *(form for form in escaped_forms(cut) if form.endswith(ELLIPSIS))}
+    return found
 
 
 def escaped_forms(secret: str) -> set[str]:
