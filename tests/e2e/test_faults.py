@@ -269,3 +269,40 @@ def test_a_project_harbor_does_not_have(harbor: Harbor) -> None:
     assert run.err.count("\n") == 1, run.err
     assert "nosuch" in run.err
     assert harbor.host in run.err
+
+
+@pytest.mark.parametrize("how", ["tls-handshake", "proxy-connect", "https-proxy-connect"])
+def test_a_connection_set_up_a_byte_at_a_time_ends_at_the_deadline(
+    how: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A Harbor dribbling its TLS handshake, or an HTTP(S) proxy its answer to CONNECT, a
+    byte each 0.2 s: every read comes within --timeout, so only --deadline can end the run,
+    and it must, on time, with exit 2 and the deadline named."""
+    from tagguard.cli import main
+    from tests.dribbling import CONNECT_ANSWER, SERVER_HELLO, dribbling
+    from tests.harbor_server.harbor import self_signed_certificate
+
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("TAGGUARD_USERNAME", "ci-bot")
+    monkeypatch.setenv("TAGGUARD_PASSWORD", "ci-password")
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    tls = self_signed_certificate(tmp_path) if how == "https-proxy-connect" else None
+    answer = SERVER_HELLO if how == "tls-handshake" else CONNECT_ANSWER
+    with dribbling(answer, tls=tls) as port:
+        host = f"127.0.0.1:{port}" if how == "tls-handshake" else "harbor.invalid"
+        if how != "tls-handshake":
+            scheme = "https" if how == "https-proxy-connect" else "http"
+            monkeypatch.setenv("HTTPS_PROXY", f"{scheme}://127.0.0.1:{port}")
+        started = time.monotonic()
+        code = main(
+            ["push", f"{host}/proj/app:v1", "--digest", make_image().digest,
+             "--timeout", "5", "--deadline", "1", "--insecure"]
+        )  # fmt: skip
+        took = time.monotonic() - started
+    out, err = capsys.readouterr()
+    assert took < 2.0, (took, err)
+    assert (code, out) == (2, ""), err
+    assert err.startswith("tagguard: error: "), err
+    assert err.count("\n") == 1, err
+    assert "the 1 s deadline passed (--deadline)" in err, err

@@ -517,3 +517,41 @@ def test_the_watchdog_ends_a_tls_in_tls_connection_too() -> None:
     finally:
         ours.close()
         theirs.close()
+
+
+@pytest.mark.parametrize(
+    "how", ["tls-handshake", "proxy-connect", "proxy-tls-handshake", "proxy-tls-connect"]
+)
+def test_a_connection_that_is_never_set_up_cannot_outlast_the_deadline(
+    how: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The watchdog knew a socket only once connected: a proxy dribbling its answer to
+    # CONNECT a byte each 0.2 s held the request for as long as it liked, since every read
+    # came within the timeout. (A TLS handshake is bounded as a whole by the socket's
+    # timeout in CPython's ssl module, itself within the deadline: it is checked too.)
+    from tests.dribbling import CONNECT_ANSWER, SERVER_HELLO, dribbling
+    from tests.harbor_server.harbor import self_signed_certificate
+
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    tls = self_signed_certificate(tmp_path) if how == "proxy-tls-connect" else None
+    answer = CONNECT_ANSWER if how.endswith("connect") else SERVER_HELLO
+    with dribbling(answer, tls=tls) as port:
+        url = URL
+        if how == "tls-handshake":
+            url = f"https://127.0.0.1:{port}/api/v2.0/systeminfo"
+        else:
+            scheme = "http" if how == "proxy-connect" else "https"
+            monkeypatch.setenv("HTTPS_PROXY", f"{scheme}://127.0.0.1:{port}")
+        # --insecure: the proxy's certificate is its own (a handshake that ends is what
+        # lets the CONNECT answer be dribbled); verification is not what is tested here.
+        client = Http(TransportOptions(retries=0, timeout=1.0, deadline=1.0, verify=False))
+        started = time.monotonic()
+        try:
+            with pytest.raises(RemoteError) as raised:
+                client.request("GET", url, what="x")
+        finally:
+            took = time.monotonic() - started
+            client.close()
+    assert took < 1.0 + 1.0, took  # the deadline, and no whole read timeout more
+    assert raised.value.message.startswith("x: the 1 s deadline passed (--deadline)")

@@ -388,19 +388,39 @@ class _Sockets:
 
 
 def _watched_pools(sockets: _Sockets) -> dict[str, type[HTTPConnectionPool]]:
-    """Connection pools whose connections hand their socket to `sockets` once connected
-    (through a proxy too: the socket is the one to the proxy). Made per Http: the classes
-    carry the run's own `sockets`."""
+    """Connection pools whose connections are watched by `sockets` from the moment their
+    socket exists. Made per Http: the classes carry the run's own `sockets`.
+
+    Setting a connection up takes reads the per-read timeout does not bound as a whole: a
+    proxy's answer to CONNECT (read a line at a time) and, through an HTTPS proxy, the TLS
+    inside it; a server or proxy sending a byte at a time would hold the run past its
+    deadline. While `connect()` runs, `sockets` holds a duplicate of the new socket: the
+    TLS wrap detaches the socket urllib3 made (its object then ends nothing), but a
+    shutdown acts on the connection, not the descriptor, so shutting the duplicate down ends
+    a read blocked on any layer above it. Once connected, the duplicate is closed (kept, it
+    would keep the connection open after urllib3 closes it) and the socket urllib3 holds is
+    watched instead (through a proxy too: the socket is the one to the proxy)."""
 
     class Connection(HTTPConnection):
+        _setting_up: socket.socket | None = None
+
+        def _new_conn(self) -> socket.socket:
+            sock = super()._new_conn()
+            self._setting_up = sock.dup()
+            sockets.add(self._setting_up)
+            return sock
+
         def connect(self) -> None:
-            super().connect()
+            try:
+                super().connect()
+            finally:
+                if self._setting_up is not None:
+                    self._setting_up.close()
+                    self._setting_up = None
             sockets.add(self.sock)
 
-    class TlsConnection(HTTPSConnection):
-        def connect(self) -> None:
-            super().connect()
-            sockets.add(self.sock)
+    class TlsConnection(Connection, HTTPSConnection):
+        pass
 
     class Pool(HTTPConnectionPool):
         ConnectionCls = Connection
