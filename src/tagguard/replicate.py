@@ -9,7 +9,7 @@ and the policy's earlier writes left.
 
 from __future__ import annotations
 
-from tagguard.core.decide import Decision, Operation, Verdict
+from tagguard.core.decide import Decision, Event, Operation, Verdict
 from tagguard.core.record import field, record
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import Policy, Write
@@ -327,7 +327,7 @@ def _fires(decision: Decision) -> bool:
     )
 
 
-def _events(decision: Decision) -> list[tuple[Digest, tuple[str, ...]]]:
+def _events(decision: Decision) -> list[Event]:
     """The events Harbor fires for `decision`, each as (digest, tags). An artifact's delete
     fires one per accessory deleteDeeply deletes as a root, with that accessory's own tags,
     then the artifact's own with all its tags (controller.go `deleteDeeply`, v2.15.2). A

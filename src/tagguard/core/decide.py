@@ -62,11 +62,10 @@ class Note:
     message: str
 
 
-# An artifact deleted as a root: its digest and its own tags.
-DeletedRoot: TypeAlias = tuple[Digest, tuple[str, ...]]
-# A push event a copy fires: the artifact, and the one tag the event names - or, where
-# which one cannot be known, every tag that may be it (none: an event by digest).
-PushEvent: TypeAlias = tuple[Digest, tuple[str, ...]]
+# An event Harbor fires, as event-based replication replays it: the artifact, and the tags
+# the event names. A deleted artifact's: its own tags. A copy's push event: the one tag it
+# names - or, where which one cannot be known, every tag that may be it (none: by digest).
+Event: TypeAlias = tuple[Digest, tuple[str, ...]]
 
 
 @record
@@ -96,11 +95,11 @@ class Decision:
     # An artifact's delete: each accessory it deletes as a root, in deleteDeeply's order,
     # with the accessory's own tags. Harbor fires a delete event of its own for each, ahead
     # of the artifact's (not part of the JSON contract).
-    deleted_accessories: tuple[DeletedRoot, ...] = field(default=(), compare=False)
+    deleted_accessories: tuple[Event, ...] = field(default=(), compare=False)
     # A copy Harbor accepts: the push events it fires, one per artifact copyDeeply ensures,
     # in its order. Carried by the copy's first decision alone, since they belong to the
     # copy, not to one tag (not part of the JSON contract).
-    copy_events: tuple[PushEvent, ...] = field(default=(), compare=False)
+    copy_events: tuple[Event, ...] = field(default=(), compare=False)
 
 
 @record

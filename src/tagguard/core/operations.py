@@ -17,10 +17,9 @@ from collections.abc import Callable, Sequence
 from tagguard.core.decide import (
     Carried,
     Decision,
-    DeletedRoot,
+    Event,
     Note,
     Operation,
-    PushEvent,
     TagFacts,
     Verdict,
     decide_copy_tag,
@@ -140,7 +139,7 @@ class Simulation:
             return decide_delete_artifact(target, digest, [], referenced_by=parents[0])
         carried: list[Carried] = []
         drops: list[Digest] = []
-        roots: list[DeletedRoot] = []
+        roots: list[Event] = []
         self._walk_delete(target, digest, None, "", carried, drops, roots)
         decision = decide_delete_artifact(
             target, digest, carried, doubt=self._delete_doubt(target, digest)
@@ -156,7 +155,7 @@ class Simulation:
         owner: str,
         carried: list[Carried],
         drops: list[Digest],
-        roots: list[DeletedRoot],
+        roots: list[Event],
     ) -> None:
         """Gathers what deleting `digest` meets: the tags checked (`carried`), the
         artifacts dropped (`drops`), and the accessories deleted as roots (`roots`), each of
@@ -251,7 +250,7 @@ class Simulation:
             return self._copy_refused(source, destination, digest, reason)
         decisions: list[Decision] = []
         changes: list[Change] = []
-        events: list[PushEvent] = []
+        events: list[Event] = []
         self._copy_deeply(
             source, destination, digest, True, False, "", _Copied(decisions, changes, events)
         )
@@ -382,7 +381,7 @@ class _Copied:
 
     decisions: list[Decision]
     changes: list[Change]
-    events: list[PushEvent]
+    events: list[Event]
 
 
 def _with_note(decision: Decision, note: Note) -> Decision:
