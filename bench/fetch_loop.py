@@ -5,10 +5,13 @@
 
 Starts the default scenario as bench/run does (the registry, the test Harbor with 25 ms
 latency), asks `tagguard plan --verbose` once which requests it makes (24: four rule pages,
-20 artifact lists), then times the same requests, 8 threads, no tagguard: with requests
-and `json` (each answer decoded, as tagguard decodes it), and with
-`http.client` and no parsing. Each figure is from the first request to the last answer, in
-one process, median of the runs; beside it, the latency the floor counts (rounds x 25 ms).
+20 artifact lists), then times the same requests, 8 at a time, without the rest of tagguard: with tagguard's
+own transport (`tagguard.shell.http.Http`, each answer's JSON decoded), with a plain
+requests session and `json`, with `http.client` and no parsing, and, when curl is installed,
+with curl (C: `--parallel --parallel-immediate --parallel-max 8`), which shows what the
+test server and the latency alone cost. Each Python figure is from the first request to the
+last answer, in one process; curl's is its process's time less that of `curl --version`,
+run beside it. Medians of the runs; beside them, the latency the floor counts (3 x 25 ms).
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
+import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +36,25 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from bench.seed import USER  # noqa: E402
 from bench.startup_choices import live_commands  # noqa: E402
+
+from tagguard.shell.http import Http, TransportOptions  # noqa: E402
+
+
+def with_tagguard_http(urls: list[str]) -> float:
+    http = Http(TransportOptions(pool_size=8))
+    authorization = "Basic " + base64.b64encode(":".join(USER).encode()).decode()
+
+    def get(url: str) -> object:
+        answer = http.request("GET", url, auth_header=authorization, what=url)
+        assert answer.status == 200, (answer.status, url)
+        return json.loads(answer.body)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(get, urls))
+    took = time.perf_counter() - started
+    http.close()
+    return took
 
 
 def with_requests(urls: list[str]) -> float:
@@ -71,6 +95,20 @@ def with_http_client(urls: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def with_curl(curl: str, urls: list[str]) -> float:
+    """curl's time for the requests, less its own start-up (`curl --version` just before)."""
+    started = time.perf_counter()
+    subprocess.run([curl, "--version"], stdout=subprocess.DEVNULL, check=True)
+    startup = time.perf_counter() - started
+    command = [curl, "--silent", "--no-progress-meter", "--fail", "--parallel", "--parallel-immediate",
+               "--parallel-max", "8", "--user", ":".join(USER)]  # fmt: skip
+    for url in urls:
+        command += ["--output", "/dev/null", url]
+    started = time.perf_counter()
+    subprocess.run(command, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started - startup
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
@@ -90,14 +128,24 @@ def main() -> int:
             sys.exit(
                 f"bench/fetch_loop.py: tagguard failed (exit {done.returncode}): {done.stderr}"
             )
-        times = {"requests + json": [], "http.client": []}
+        curl = shutil.which("curl")
+        times: dict[str, list[float]] = {
+            "tagguard's Http + json": [],
+            "requests + json": [],
+            "http.client": [],
+        }
+        if curl is not None:
+            times["curl (C)"] = []
         for _ in range(args.runs):
+            times["tagguard's Http + json"].append(with_tagguard_http(urls))
             times["requests + json"].append(with_requests(urls))
             times["http.client"].append(with_http_client(urls))
+            if curl is not None:
+                times["curl (C)"].append(with_curl(curl, urls))
     print(f"{len(urls)} requests, 8 threads, 25 ms latency, {args.runs} runs")
     for name, seconds in times.items():
         print(
-            f"{name:16s} {statistics.median(seconds) * 1000:6.1f} ms (3 rounds of latency: 75 ms)"
+            f"{name:22s} {statistics.median(seconds) * 1000:6.1f} ms (3 rounds of latency: 75 ms)"
         )
     return 0
 
