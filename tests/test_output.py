@@ -3,15 +3,26 @@ with the run's redactor only."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
+from urllib.parse import unquote
+from xml.etree import ElementTree as ET
 
 import pytest
 
 from tagguard.core.decide import Decision, Operation, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
-from tagguard.errors import InputError
-from tagguard.output import check_reports_read_nothing, emit, report_files, use_color
+from tagguard.errors import InputError, RemoteError
+from tagguard.output import (
+    check_reports_read_nothing,
+    emit,
+    report_files,
+    use_color,
+    write_error_reports,
+)
+from tagguard.reporters import FILES
 
 
 def decision(tag: str, verdict: Verdict) -> Decision:
@@ -177,3 +188,94 @@ def test_an_input_path_no_file_can_have_is_left_to_its_reader() -> None:
     refuses it in its own words."""
     check_reports_read_nothing({"json": "r.json"}, {"plan.yml:2 oci-layout: x": "la\0yout"})
     check_reports_read_nothing({}, {"anything": "la\0yout"})
+
+
+# Each report kind, as its reader shows a run that failed, and the message it shows it with.
+def _json_error(text: str) -> str:
+    data = json.loads(text)
+    assert (data["decisions"], data["summary"]["block"]) == ([], 0)
+    return str(data["error"]["message"])
+
+
+def _sarif_error(text: str) -> str:
+    (run,) = json.loads(text)["runs"]
+    (invocation,) = run["invocations"]
+    assert run["results"] == []
+    assert invocation["executionSuccessful"] is False
+    return str(invocation["toolExecutionNotifications"][0]["message"]["text"])
+
+
+def _junit_error(text: str) -> str:
+    (case,) = ET.fromstring(text).iter("testcase")
+    error = case.find("error")  # GitLab's status "error": the test report fails
+    assert error is not None
+    assert case.find("failure") is None
+    return error.text or ""
+
+
+def _codequality_error(text: str) -> str:
+    (issue,) = json.loads(text)
+    assert issue["severity"] == "blocker"
+    return str(issue["description"]).removeprefix("tagguard could not decide: ")
+
+
+def _dotenv_error(text: str) -> str:
+    found = dict(line.split("=", 1) for line in text.splitlines())
+    assert found["TAGGUARD_BLOCKED"] == ""  # no count: a 0 would say nothing is blocked
+    assert found["TAGGUARD_ERROR"] == "remote"
+    return unquote(found["TAGGUARD_ERROR_MESSAGE"])
+
+
+def _text_error(text: str) -> str:
+    (line,) = text.splitlines()
+    return line.removeprefix("tagguard: error: ")
+
+
+def _markdown_error(text: str) -> str:
+    assert "could not decide" in text
+    assert "|" not in text  # no verdict table
+    return re.sub(r"\\(.)", r"\1", text.splitlines()[-1].removeprefix("- "))  # unescaped
+
+
+SHOWN = {
+    "json": _json_error,
+    "sarif": _sarif_error,
+    "junit": _junit_error,
+    "codequality": _codequality_error,
+    "dotenv": _dotenv_error,
+    "text": _text_error,
+    "markdown": _markdown_error,
+}
+
+# What a previous run that allowed everything left at each path.
+STALE = "allow  h.io/proj/app:v1  new tag\ntagguard: 0 blocked, 0 skipped, 1 allowed\n"
+
+
+def test_every_report_kind_is_covered_here() -> None:
+    assert set(SHOWN) == set(FILES)
+
+
+@pytest.mark.parametrize("name", sorted(SHOWN))
+def test_an_undecided_run_replaces_each_report_a_previous_run_left_with_its_error(
+    name: str, tmp_path: Path
+) -> None:
+    # A report path is reused run after run (a CI artifact): the last run's "all allowed"
+    # must not stand beside a job that failed. The message is the `tagguard: error:` line's
+    # (commands.run), redacted with the run's redactor.
+    path = tmp_path / f"report.{name}"
+    path.write_text(STALE, encoding="utf-8")
+    redactor = Redactor()
+    redactor.keep("s3cr3t-Token")
+    error = RemoteError("https://h.io/api/v2.0/projects?q=name=p: 401, token s3cr3t-Token")
+    write_error_reports({name: str(path)}, "push", error, redactor)
+    written = path.read_text(encoding="utf-8")
+    assert "s3cr3t-Token" not in written
+    assert "h.io/proj/app:v1" not in written
+    assert SHOWN[name](written) == "https://h.io/api/v2.0/projects?q=name=p: 401, token ***"
+
+
+def test_every_report_an_undecided_run_names_is_written(tmp_path: Path) -> None:
+    reports = {name: str(tmp_path / f"r.{name}") for name in FILES}
+    write_error_reports(reports, "plan", RemoteError("Harbor h.io: refused"), Redactor())
+    for name, path in reports.items():
+        assert SHOWN[name](Path(path).read_text(encoding="utf-8")) == "Harbor h.io: refused"

@@ -58,19 +58,21 @@ def emit(
 def write_error_reports(
     reports: Mapping[str, str], command: str, error: TagguardError, redactor: Redactor
 ) -> None:
-    """The json and sarif --report files of a run that could not decide (exit 2): what
-    --format json or sarif prints then (the emptied object with `error`; a log whose run did
-    not succeed). A report path is reused run after run (a CI artifact, a hook's file), so
-    leaving it alone would leave the last run's verdicts there as this run's."""
-    from tagguard.reporters.files import write_text  # an error's path only
-    from tagguard.reporters.json import error_code, error_document
-    from tagguard.reporters.sarif import error_log
+    """Every --report file of a run that could not decide (exit 2), each as its reader shows
+    a failed run (json and sarif as --format json or sarif prints then; the others in each
+    reporter's `write_undecided`), with the `tagguard: error:` line's message. A report path
+    is reused run after run (a CI artifact, a hook's file), so leaving any alone would leave
+    the last run's verdicts there as this run's."""
+    from tagguard.reporters.json import error_code  # an error's path only
 
-    message = printable(redactor.redact(error.message))
-    if "json" in reports:
-        write_text(reports["json"], error_document(command, error_code(error), message), redactor)
-    if "sarif" in reports:
-        write_text(reports["sarif"], error_log(message), redactor)
+    undecided = reporters.Undecided(
+        command, error_code(error), printable(redactor.redact(error.message))
+    )
+    context = reporters.Context(
+        io.StringIO(), env=dict(os.environ), files=reports, redactor=redactor
+    )
+    for name, path in reports.items():
+        reporters.write_undecided(name, undecided, path, context)  # redacted in reporters.files
 
 
 def print_blocks(report: Report, stream: TextIO, color: bool) -> None:

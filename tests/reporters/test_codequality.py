@@ -7,6 +7,7 @@ import jsonschema
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Notice, Report
 from tagguard.reporters import codequality
+from tagguard.reporters.context import Undecided
 from tests.reporters.conftest import decision
 from tests.reporters.test_gitlab import CODE_QUALITY
 
@@ -38,3 +39,21 @@ def test_paths_are_relative_to_the_project() -> None:
         {"path": "ci/r.yml", "lines": {"begin": 3}},
         {"path": ".gitlab-ci.yml", "lines": {"begin": 1}},
     ]
+
+
+def test_an_undecided_run_is_one_blocker_issue_on_the_job_file() -> None:
+    # Not an empty array: GitLab's merge request widget would show the target branch's
+    # issues as resolved by a run that checked nothing. One issue, in GitLab's format.
+    env = {"CI_PROJECT_DIR": "/builds/g/app", "CI_CONFIG_PATH": ".gitlab-ci.yml"}
+    undecided = Undecided("push", "remote", "Harbor h.io: connection refused")
+    found = codequality.undecided_issues(undecided, env)
+    jsonschema.validate(found, CODE_QUALITY)
+    (issue,) = found
+    assert issue["severity"] == "blocker"
+    assert issue["check_name"] == "tagguard-undecided"
+    assert "Harbor h.io: connection refused" in issue["description"]
+    assert issue["location"] == {"path": ".gitlab-ci.yml", "lines": {"begin": 1}}
+    # The same failure is the same finding from pipeline to pipeline; another is another.
+    assert codequality.undecided_issues(undecided, env) == found
+    other = Undecided("push", "auth", "Harbor h.io refused the credentials")
+    assert codequality.undecided_issues(other, env)[0]["fingerprint"] != issue["fingerprint"]

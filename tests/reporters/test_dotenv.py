@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Report
 from tagguard.reporters import dotenv
+from tagguard.reporters.context import Undecided
 from tests.reporters.conftest import context, decision
 
 
@@ -38,3 +41,39 @@ def test_write_puts_the_variables_in_the_file(report: Report, tmp_path: Path) ->
     path = tmp_path / "tagguard.env"
     dotenv.write(report, str(path), context())
     assert path.read_text(encoding="utf-8") == dotenv.dotenv(report)
+
+
+def _gitlab_variables(text: str) -> dict[str, str]:
+    """As GitLab reads a dotenv artifact (Gitlab::Ci::Parsers::DotenvVariable): each line
+    split by `^(.*)=(.*)$`, whose first group is greedy (the name runs to the last `=`),
+    both parts stripped; a name of other than letters, digits and `_` refuses the file,
+    as does a file of 5 KB or more."""
+    assert len(text.encode("utf-8")) < 5 * 1024
+    found = {}
+    for line in text.splitlines():
+        matched = re.fullmatch(r"(.*)=(.*)", line)
+        assert matched is not None, line
+        name, value = matched[1].strip(), matched[2].strip()
+        assert re.fullmatch(r"[a-zA-Z0-9_]+", name), f"GitLab refuses the file: {line!r}"
+        found[name] = value
+    return found
+
+
+def test_an_undecided_run_leaves_no_count_and_names_the_error() -> None:
+    # A later job's `rules: if: $TAGGUARD_BLOCKED == "0"` must not run: no count is 0.
+    message = "https://h.io/api/v2.0/projects?name=p&page=1: 100% refused"
+    found = _gitlab_variables(dotenv.undecided_dotenv(Undecided("push", "remote", message)))
+    assert found == {
+        "TAGGUARD_BLOCKED": "",
+        "TAGGUARD_SKIPPED": "",
+        "TAGGUARD_ALLOWED": "",
+        "TAGGUARD_ERROR": "remote",
+        "TAGGUARD_ERROR_MESSAGE": found["TAGGUARD_ERROR_MESSAGE"],
+    }
+    assert unquote(found["TAGGUARD_ERROR_MESSAGE"]) == message
+
+
+def test_a_long_undecided_message_keeps_the_file_within_gitlab_s_limit() -> None:
+    message = "é=" * 3000  # two bytes, then three once encoded, each
+    found = _gitlab_variables(dotenv.undecided_dotenv(Undecided("plan", "file", message)))
+    assert message.startswith(unquote(found["TAGGUARD_ERROR_MESSAGE"]))

@@ -6,6 +6,8 @@ from xml.etree import ElementTree as ET
 
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Notice, Report
+from tagguard.reporters import junit as junit_reporter
+from tagguard.reporters.context import Undecided
 from tagguard.reporters.junit import junit
 from tests.reporters.conftest import decision
 
@@ -97,3 +99,40 @@ def test_a_reference_written_twice_is_two_test_cases_gitlab_keeps_apart() -> Non
     assert keys[0] == ("tagguard.push", "h.io/p/a:v1")
     assert keys[2] == ("tagguard.push", "h.io/p/a:v2")
     assert [c.findtext("failure") for c in cases[:2]] == ["refused at 4", "refused at 9"]
+
+
+def _gitlab_status(case: ET.Element) -> str:
+    """The status GitLab's JUnit parser (lib/gitlab/ci/parsers/test/junit.rb) gives a case:
+    from the first of `failure`, `error`, `skipped` it holds; any other case succeeded."""
+    for child, status in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        if case.find(child) is not None:
+            return status
+    return "success"
+
+
+def test_an_undecided_run_is_one_test_case_in_error() -> None:
+    # Read as GitLab and GitHub's JUnit viewers read it: a case in error fails the report;
+    # an empty suite, or cases that pass, would show a run with nothing wrong.
+    message = 'Harbor h.io: connection refused <"&">'
+    root = ET.fromstring(junit_reporter.undecided_junit(Undecided("push", "remote", message)))
+    assert (root.get("tests"), root.get("errors"), root.get("failures")) == ("1", "1", "0")
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("errors"), suite.get("skipped")) == ("1", "1", "0")
+    (case,) = suite.findall("testcase")
+    assert _gitlab_status(case) == "error"
+    assert case.get("classname") == "tagguard.push"
+    error = case.find("error")
+    assert error is not None
+    assert (error.get("type"), error.get("message"), error.text) == ("remote", message, message)
+
+
+def test_an_undecided_run_s_case_keeps_its_name_from_run_to_run() -> None:
+    # GitLab follows a case from pipeline to pipeline by suite, classname and name.
+    def key(message: str) -> tuple[str | None, str | None]:
+        root = ET.fromstring(junit_reporter.undecided_junit(Undecided("plan", "state", message)))
+        case = root.find("testsuite/testcase")
+        assert case is not None
+        return case.get("classname"), case.get("name")
+
+    assert key("repository a is missing") == key("repository b is missing")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import cmarkgfm  # type: ignore[import-untyped]
+import pytest
 from cmarkgfm.cmark import Options  # type: ignore[import-untyped]
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -13,7 +14,8 @@ from hypothesis import strategies as st
 from tagguard.core.decide import Verdict
 from tagguard.core.report import Notice, Report
 from tagguard.core.sanitize import printable
-from tagguard.reporters.markdown import markdown
+from tagguard.reporters.context import Undecided
+from tagguard.reporters.markdown import markdown, undecided_markdown
 from tests.reporters.conftest import decision
 
 # Our own Markdown makes these; anything else came from the data.
@@ -113,3 +115,15 @@ def test_outside_text_renders_as_itself(reason: str, message: str) -> None:
         printable(reason).strip(" "),  # Markdown drops a cell's or an item's outer spaces
         printable(message).strip(" "),
     ]
+
+
+@pytest.mark.parametrize("message", ["Harbor h.io: connection refused", *HOSTILE])
+def test_an_undecided_run_says_so_with_its_message_and_no_counts(message: str) -> None:
+    # As GitHub renders a step summary: the message shows as its own text, nothing of it
+    # a link, image or block; no table and no counts, whose zeros read as "nothing blocked".
+    shown = render(undecided_markdown(Undecided("push", "remote", printable(message))))
+    assert set(shown.tags) <= OWN_TAGS | {"a"}, shown.tags
+    assert all(href == f"mailto:{text}" for href, text in shown.links), shown.links
+    assert "table" not in shown.tags
+    assert shown.cells == [printable(message).strip(" ")]
+    assert "could not decide" in undecided_markdown(Undecided("push", "remote", message))

@@ -21,6 +21,7 @@ from tagguard.reporters import (
     Context,
     FileFormat,
     Format,
+    Undecided,
     default_format,
     render,
 )
@@ -40,6 +41,20 @@ def test_every_file_format_writes_an_empty_report(tmp_path: Path, name: str) -> 
     path = tmp_path / f"report.{name}"
     chosen.write(Report(), str(path), Context(io.StringIO()))
     assert path.exists()
+
+
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_every_file_format_writes_an_undecided_run_over_the_last_report(
+    tmp_path: Path, name: str
+) -> None:
+    chosen: FileFormat = FILES[name]()
+    path = tmp_path / f"report.{name}"
+    path.write_text("the last run's report\n")
+    chosen.write_undecided(
+        Undecided("push", "remote", "refused"), str(path), Context(io.StringIO())
+    )
+    assert "refused" in path.read_text()
+    assert "the last run's report" not in path.read_text()
 
 
 def test_render_by_name() -> None:

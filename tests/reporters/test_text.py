@@ -6,6 +6,8 @@ import io
 
 from tagguard.core.report import Report
 from tagguard.reporters import Context, render
+from tagguard.reporters.context import Undecided
+from tagguard.reporters.text import undecided_text
 
 
 def test_text(report: Report) -> None:
@@ -19,3 +21,9 @@ def test_text(report: Report) -> None:
         "warning: project p: rule 2 is broken\n"
         "tagguard: 1 blocked, 1 skipped, 2 allowed\n"
     )
+
+
+def test_an_undecided_run_is_the_error_line_alone() -> None:
+    # The line standard error shows (commands.run), and no "0 blocked" summary after it.
+    undecided = Undecided("push", "state", "h.io/p/absent: not in the state file")
+    assert undecided_text(undecided) == "tagguard: error: h.io/p/absent: not in the state file\n"

@@ -26,7 +26,7 @@ def finish(
     hosts: Sequence[str] = (),
 ) -> int:
     """`app.checked`'s report, printed in the chosen format before the sources are let go;
-    the exit code. When the check cannot decide, the json and sarif reports say so (see
+    the exit code. When the check cannot decide, every --report file says so (see
     `output.write_error_reports`) before the error goes on to its exit 2."""
     redactor = context.redactor()
     try:

@@ -17,7 +17,7 @@ from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
-from tagguard.reporters.context import Context, FileFormat, Format, Reporter
+from tagguard.reporters.context import Context, FileFormat, Format, Reporter, Undecided
 
 __all__ = (
     "COMMAND_FILES",
@@ -28,9 +28,11 @@ __all__ = (
     "FileFormat",
     "Format",
     "Reporter",
+    "Undecided",
     "default_format",
     "render",
     "write",
+    "write_undecided",
 )
 
 
@@ -111,3 +113,7 @@ def render(name: str, report: Report, context: Context) -> None:
 
 def write(name: str, report: Report, path: str, context: Context) -> None:
     FILES[name]().write(report, path, context)
+
+
+def write_undecided(name: str, undecided: Undecided, path: str, context: Context) -> None:
+    FILES[name]().write_undecided(undecided, path, context)

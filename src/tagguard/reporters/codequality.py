@@ -1,5 +1,5 @@
 """GitLab Code Quality JSON (`artifacts: reports: codequality`): an issue per block and per
-warning.
+warning; a run that could not decide, one issue saying so.
 
 GitLab compares a merge request's issues with its target's by `fingerprint`, so each one
 must be the same finding's across pipelines and differ between findings: a hash of the
@@ -23,7 +23,7 @@ from tagguard.reporters.files import write_text
 from tagguard.reporters.locations import Location, locate
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 
 class _Fingerprints:
@@ -78,9 +78,29 @@ def issues(report: Report, env: Mapping[str, str] | None = None) -> list[dict[st
     return found
 
 
+def undecided_issues(undecided: Undecided, env: Mapping[str, str]) -> list[dict[str, Any]]:
+    """One `blocker` issue, on the CI job's file, with the error line's message. Not an
+    empty array: GitLab compares a merge request's report with its target branch's, so an
+    empty one would show every issue the target has as resolved and none as new, "Code
+    Quality improved", while nothing was checked. The issue keeps the failure in the
+    widget; a blocker, as a block is, since the run may hide one (it fails closed)."""
+    check = "tagguard-undecided"
+    job = locate(None, env)
+    fingerprint = _Fingerprints()(check, undecided.message, job.path)
+    return [
+        _issue(
+            f"tagguard could not decide: {undecided.message}", check, fingerprint, "blocker", job
+        )
+    ]
+
+
+def _dumps(found: list[dict[str, Any]]) -> str:
+    return printable_json(json.dumps(found, indent=2)) + "\n"
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    write_text(path, _dumps(undecided_issues(undecided, context.env)), context.redactor)
+
+
 def write(report: Report, path: str, context: Context) -> None:
-    write_text(
-        path,
-        printable_json(json.dumps(issues(report, context.env), indent=2)) + "\n",
-        context.redactor,
-    )
+    write_text(path, _dumps(issues(report, context.env)), context.redactor)

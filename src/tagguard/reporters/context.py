@@ -1,4 +1,5 @@
-"""What every reporter is given (`Context`) and what it must be (`Format`, `FileFormat`).
+"""What every reporter is given (`Context`, and `Undecided` when the run could not decide)
+and what it must be (`Format`, `FileFormat`).
 
 Its own module so that a reporter names these without importing the registry that loads it
 (tagguard.reporters): the registry imports the reporters, never the other way round.
@@ -33,6 +34,17 @@ class Context:
     redactor: Redactor = field(default_factory=Redactor)  # the run's
 
 
+@record
+class Undecided:
+    """A run that could not decide (exit 2), as its --report files say so: `command` the
+    command run, `code` json's `error.code` for the error, `message` the `tagguard: error:`
+    line's text, already redacted and made one printable line."""
+
+    command: str
+    code: str
+    message: str
+
+
 class Format(Protocol):
     """A --format: prints the report on `context.stream`."""
 
@@ -43,6 +55,10 @@ class FileFormat(Protocol):
     """A --report NAME: writes the report whole to `path`."""
 
     def write(self, report: Report, path: str, context: Context) -> None: ...
+
+    def write_undecided(self, undecided: Undecided, path: str, context: Context) -> None:
+        """Replaces the file with what its reader shows as a run that failed: a path is
+        reused run after run, and the last run's verdicts must not pass for this run's."""
 
 
 class Reporter(Format, FileFormat, Protocol):

@@ -29,11 +29,11 @@ from tagguard.errors import (
     StateError,
     TagguardError,
 )
-from tagguard.reporters.files import emit, write_pieces
+from tagguard.reporters.files import emit, write_pieces, write_text
 from tagguard.reporters.versioning import SCHEMA_VERSION, versioned
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 # A warning carries every one of these keys, null where it does not apply, so a parser
 # never has to ask whether a key is there (an `undecided` warning has no registry).
@@ -164,3 +164,9 @@ def render(report: Report, context: Context) -> None:
 
 def write(report: Report, path: str, context: Context) -> None:
     write_pieces(path, pieces(report), context.redactor)
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    """What --format json prints when the run could not decide (`error_document`)."""
+    document = error_document(undecided.command, undecided.code, undecided.message)
+    write_text(path, document, context.redactor)

@@ -1,5 +1,6 @@
 """JUnit XML, as GitLab reads it (`artifacts: reports: junit`): one test case per decision,
-each named apart from the others; a block is a failure, a skip is skipped."""
+each named apart from the others; a block is a failure, a skip is skipped. A run that could
+not decide is one test case in error."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tagguard.core.sanitize import printable
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 
 def junit(report: Report) -> str:
@@ -57,6 +58,30 @@ def junit(report: Report) -> str:
     if report.warnings:
         err = ET.SubElement(suite, "system-err")
         err.text = "\n".join(printable(n.message) for n in report.warnings)
+    return _document(suites)
+
+
+def undecided_junit(undecided: Undecided) -> str:
+    """One test case, the check itself, with an `<error>` carrying the message: GitLab's
+    parser reads a case holding `<error>` as status "error" (`<failure>` is "failed", which
+    here means a block) and fails the report, as GitHub's JUnit viewers do; an empty suite
+    would show as a run with nothing wrong. The case's classname and name do not change
+    from run to run, so GitLab follows it from pipeline to pipeline."""
+    counts = {"tests": "1", "failures": "0", "errors": "1"}
+    suites = ET.Element("testsuites", counts, name="tagguard")
+    suite = ET.SubElement(suites, "testsuite", counts, name="tagguard", skipped="0")
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"tagguard.{undecided.command}",
+        name="tagguard could not decide",
+    )
+    error = ET.SubElement(case, "error", type=undecided.code, message=undecided.message)
+    error.text = undecided.message
+    return _document(suites)
+
+
+def _document(suites: ET.Element) -> str:
     ET.indent(suites)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
@@ -74,3 +99,7 @@ def _unique(name: str, occurrence: int) -> str:
 
 def write(report: Report, path: str, context: Context) -> None:
     write_text(path, junit(report), context.redactor)
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    write_text(path, undecided_junit(undecided), context.redactor)

@@ -12,7 +12,7 @@ from tagguard.core.sanitize import markdown_literal, printable
 from tagguard.reporters.files import write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 _MARK = MappingProxyType(
     {Verdict.BLOCK: "⛔ block", Verdict.SKIP: "⏭️ skip", Verdict.ALLOW: "✅ allow"}
@@ -60,3 +60,20 @@ def markdown(report: Report) -> str:
 
 def write(report: Report, path: str, context: Context) -> None:
     write_text(path, markdown(report), context.redactor)
+
+
+def undecided_markdown(undecided: Undecided) -> str:
+    """The heading, then that the run could not decide and why (the error line's message):
+    no table and no counts, whose zeros would read as "nothing blocked"."""
+    lines = [
+        "### tagguard",
+        "",
+        f"**could not decide** (tagguard {_cell(undecided.command)} exited 2): no verdicts",
+        "",
+        f"- {_cell(undecided.message)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    write_text(path, undecided_markdown(undecided), context.redactor)

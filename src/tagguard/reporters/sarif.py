@@ -35,7 +35,7 @@ from tagguard.reporters.files import write_text
 from tagguard.reporters.locations import Location, locate, uri
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SOURCE_ROOT = "%SRCROOT%"
@@ -190,3 +190,8 @@ def render(report: Report, context: Context) -> None:
 
 def write(report: Report, path: str, context: Context) -> None:
     write_text(path, dumps(report, context.env), context.redactor)
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    """What --format sarif prints when the run could not decide (`error_log`)."""
+    write_text(path, error_log(undecided.message), context.redactor)

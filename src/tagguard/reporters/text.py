@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from tagguard.core.decide import Decision, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import printable
-from tagguard.reporters.files import emit, write_pieces
+from tagguard.reporters.files import emit, write_pieces, write_text
 
 if TYPE_CHECKING:
-    from tagguard.reporters.context import Context
+    from tagguard.reporters.context import Context, Undecided
 
 _COLORS = MappingProxyType({Verdict.BLOCK: "31", Verdict.SKIP: "33", Verdict.ALLOW: "32"})
 _WIDTH = max(len(v.value) for v in Verdict)
@@ -52,3 +52,13 @@ def render(report: Report, context: Context) -> None:
 
 def write(report: Report, path: str, context: Context) -> None:
     write_pieces(path, lines(report), context.redactor)
+
+
+def undecided_text(undecided: Undecided) -> str:
+    """The run's one error line, as standard error has it: no verdict, and no summary line
+    (whose counts of 0 would read as "nothing blocked")."""
+    return f"tagguard: error: {undecided.message}\n"
+
+
+def write_undecided(undecided: Undecided, path: str, context: Context) -> None:
+    write_text(path, undecided_text(undecided), context.redactor)
