@@ -60,6 +60,8 @@ RESERVED: Mapping[str, str] = MappingProxyType(
         "TAGGUARD_BLOCKED": "the dotenv report's count (an output, not an input)",
         "TAGGUARD_SKIPPED": "the dotenv report's count (an output, not an input)",
         "TAGGUARD_ALLOWED": "the dotenv report's count (an output, not an input)",
+        "TAGGUARD_ERROR": "the dotenv report's error code on exit 2 (an output, not an input)",
+        "TAGGUARD_ERROR_MESSAGE": "the dotenv report's error on exit 2 (an output, not an input)",
     }
 )
 
