@@ -761,3 +761,24 @@ def test_no_report_over_an_oci_layout_or_a_ca_file_and_any_number_to_dev_null(
     # Not files: each report to /dev/null is its own stream, as before.
     nulls = ["--report", "json=/dev/null", "--report", "junit=/dev/null"]
     assert run(capsys, "push", ref, *OFFLINE, *nulls)[0] == 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["push", "not a reference", "--digest", OTHER],  # refused before the check begins
+        ["push", "h.io/p/app:v1", "--digest", "nope"],  # a usage error: click refuses it
+    ],
+)
+def test_a_run_refused_before_its_check_begins_writes_no_report(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str]
+) -> None:
+    """Reports are written on exit 2 only once the check has begun (the references and the
+    --report paths accepted): a refused command line has no run to report on."""
+    stale = {name: tmp_path / f"r.{name}" for name in ("junit", "dotenv", "text", "json")}
+    for path in stale.values():
+        path.write_text("the last run's\n", encoding="utf-8")
+    reports = [f"--report={name}={path}" for name, path in stale.items()]
+    code, _, err = run(capsys, *args, *OFFLINE, *reports)
+    assert code == 2, err
+    assert all(path.read_text(encoding="utf-8") == "the last run's\n" for path in stale.values())

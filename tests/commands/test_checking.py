@@ -14,6 +14,7 @@ from tagguard.commands.checking import finish, parse_references
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import BadReferenceError, StateError
 from tagguard.options import Options
+from tagguard.reporters import FILES
 from tests.conftest import API, API_DIGEST, OTHER, RULES, STATE
 
 
@@ -53,22 +54,26 @@ def test_finish_prints_the_check_and_returns_its_exit_code(
     assert capsys.readouterr().out.startswith(verdict)
 
 
-def test_an_undecided_check_replaces_the_json_and_sarif_reports_a_previous_run_left(
+def test_an_undecided_check_replaces_every_report_a_previous_run_left(
     tmp_path: Path,
 ) -> None:
     # A report path is usually reused run after run (a CI artifact, a pre-commit hook). A
     # run that cannot decide must not leave the last run's verdicts there for a reader to
-    # take as this run's: its json and sarif reports say why it could not decide, as its
+    # take as this run's: every report says why it could not decide; json and sarif as its
     # --format json or sarif output does (output.schema.json: `--report json=PATH` writes
     # what --format json prints).
-    stale = {"json": tmp_path / "r.json", "sarif": tmp_path / "r.sarif"}
+    stale = {name: tmp_path / f"r.{name}" for name in FILES}
     for path in stale.values():
-        path.write_text('{"decisions": [{"decision": "allow"}]}\n', encoding="utf-8")
+        path.write_text('{"decisions": [{"decision": "stale-allow"}]}\n', encoding="utf-8")
     reports = {name: str(path) for name, path in stale.items()}
     options = Options(rules_file=RULES, state_file=STATE, reports=reports)
     targets = parse_references(["harbor.example.com/platform/absent:v1"])  # not in STATE
     with click.Context(click.Command("push"), obj=Redactor()), pytest.raises(StateError):
         finish(options, targets, [], lambda s, g: check_push(s, g, targets, OTHER))
+    for name, path in stale.items():
+        written = path.read_text(encoding="utf-8")
+        assert "stale-allow" not in written, name
+        assert "absent" in written, name  # the error's message names the repository
     written = json.loads(stale["json"].read_text(encoding="utf-8"))
     assert written["decisions"] == []
     assert written["error"]["code"] == "state"
@@ -76,3 +81,4 @@ def test_an_undecided_check_replaces_the_json_and_sarif_reports_a_previous_run_l
     (run,) = json.loads(stale["sarif"].read_text(encoding="utf-8"))["runs"]
     assert run["results"] == []
     assert run["invocations"][0]["executionSuccessful"] is False
+    assert "TAGGUARD_ERROR=state\n" in stale["dotenv"].read_text(encoding="utf-8")
