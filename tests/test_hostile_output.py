@@ -18,12 +18,14 @@ import contextlib
 import io
 import json
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 from unittest import mock
+from xml.etree import ElementTree as ET
 
 import pytest
 from hypothesis import example, given, settings
@@ -56,7 +58,7 @@ REPORT_COMMANDS: dict[str, list[str]] = {
     "plan": ["plan", "plan.yml"],
 }
 FORMATS = ("text", "json", "github", "gitlab", "sarif")
-REPORTS = ("markdown", "sarif", "codequality", "junit", "json", "text")
+REPORTS = ("markdown", "sarif", "codequality", "junit", "json", "text", "dotenv")
 GITHUB_ENV = {
     "GITHUB_ACTIONS": "true",
     "GITHUB_WORKFLOW_REF": "octo/app/.github/workflows/release.yml@refs/heads/main",
@@ -198,6 +200,19 @@ def assert_report_files(root: Path) -> None:
     for name in ("report.text", "report.json"):
         if (root / name).exists():
             assert_no_command((root / name).read_text())
+    if (root / "report.junit").exists():
+        ET.fromstring((root / "report.junit").read_text())  # well-formed, whatever it holds
+    if (root / "report.dotenv").exists():
+        assert_dotenv((root / "report.dotenv").read_text())
+
+
+def assert_dotenv(text: str) -> None:
+    """As GitLab reads a dotenv artifact: each line's name is all before its last `=`
+    (letters, digits and `_` only, or the whole file is refused); under 5 KB."""
+    assert len(text.encode()) < 5 * 1024
+    for line in text.splitlines():
+        name = line.rpartition("=")[0].strip()
+        assert re.fullmatch(r"[A-Za-z0-9_]+", name), f"GitLab refuses the dotenv: {line!r}"
 
 
 def every_output(hostile: Hostile) -> None:
@@ -271,6 +286,30 @@ def test_a_pattern_in_explain_lint_or_an_error_cannot_swallow_the_block_annotati
         assert "stop-commands" in explain.out + lint.out
         taken = [c for c in commands_in(log) if c.command == "error"]
         assert [c.data.split(":", 2)[:2] for c in taken] == [["h.io/p/app", "v1"]]
+
+
+def test_an_undecided_run_s_reports_hold_its_error_as_their_readers_accept() -> None:
+    """Exit 2 writes every report with the error line's message, which echoes outside text
+    (here a state file's repository name): each report is held to what its reader accepts,
+    and holds the message standard error shows, over the last run's verdicts."""
+    hostile = "[x](https://e.example)=1% ##[error]forged <b>|"
+    with workspace(Hostile()) as root:
+        (root / "bad.json").write_text(json.dumps({f"h.io/p/{hostile}": {}}))
+        for name in REPORTS:
+            (root / f"report.{'md' if name == 'markdown' else name}").write_text("stale\n")
+        files = [f"--report={n}=report.{'md' if n == 'markdown' else n}" for n in REPORTS]
+        state = ["--rules-file", "rules.json", "--state-file", "bad.json"]
+        result = run(root, ["push", "h.io/p/app:v1", "--digest", B, *state, *files], GITHUB_ENV)
+        assert result.code == 2
+        (line,) = read_lines(result.err)
+        message = line.removeprefix("tagguard: error: ")
+        assert_no_command(result.err)
+        assert_report_files(root)
+        assert output_json((root / "report.json").read_text())["error"]["message"] == message
+        assert (root / "report.text").read_text() == f"{line}\n"
+        for name in REPORTS:
+            written = (root / f"report.{'md' if name == 'markdown' else name}").read_text()
+            assert written != "stale\n", name
 
 
 def test_a_decoration_cannot_forge_an_error_annotation() -> None:
