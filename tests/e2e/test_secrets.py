@@ -182,6 +182,15 @@ def test_a_registry_echoing_the_basic_header_gets_it_redacted(
     assert [run.code for run in runs] == [2, 2]
     assert "boom, you sent Basic ***" in runs[0].err  # the server's words, less the secret
     assert "boom, you sent Basic ***" in json.loads(runs[1].out)["error"]["message"]
+    # Every report file is written on exit 2, with the error line's message.
+    failed_reports = {kind: tmp_path / f"failed.{kind}" for kind in REPORTS}
+    failed = harbor.tagguard(
+        *push, *(f"--report={kind}={path}" for kind, path in failed_reports.items()),
+        credentials=credentials, stdin=stdin,
+    )  # fmt: skip
+    assert failed.code == 2, failed.err
+    runs.append(failed)
+    assert "boom, you sent Basic ***" in failed_reports["text"].read_text()
     # Report files are written when --on-error warn makes the error a warning.
     reports = {kind: tmp_path / f"report.{kind}" for kind in REPORTS}
     warned = harbor.tagguard(
@@ -190,7 +199,7 @@ def test_a_registry_echoing_the_basic_header_gets_it_redacted(
     )  # fmt: skip
     assert warned.code == 0, warned.err
     runs.append(warned)
-    written = [path.read_text() for path in reports.values()]
+    written = [path.read_text() for path in [*reports.values(), *failed_reports.values()]]
     assert "boom, you sent Basic ***" in reports["json"].read_text()
     for text in [run.out for run in runs] + [run.err for run in runs] + written:
         _scan(text, {PASSWORD, sent}, f"the output of a run with the credential from {given}")
@@ -311,6 +320,7 @@ def test_a_passphrase_echoed_and_cut_anywhere_shows_none_of_its_words(
     harbor.credentials = ("ci-bot", PASSPHRASE)
     push = ["push", harbor.ref("proj/app:v1"), "--digest", make_image().digest]
     reports = {kind: tmp_path / f"report.{kind}" for kind in ("json", "sarif", "junit", "text")}
+    failed_reports = {kind: tmp_path / f"failed.{kind}" for kind in REPORTS}
     said = "DENIED: "  # Harbor's error text is "CODE: message", cut as a whole
     for cut in range(len(PASSPHRASE) + 1):
         # The passphrase starts `cut` characters before the 300th, where the text is cut.
@@ -319,7 +329,7 @@ def test_a_passphrase_echoed_and_cut_anywhere_shows_none_of_its_words(
         harbor.state.faults[:] = [
             Fault(r"/immutabletagrules", raw(json.dumps(echo).encode(), "application/json", 500))
         ]
-        text = harbor.tagguard(*push)
+        text = harbor.tagguard(*push, *(f"--report={k}={p}" for k, p in failed_reports.items()))
         as_json = harbor.tagguard(*push, "--format", "json")
         warned = harbor.tagguard(
             *push, "--on-error", "warn", *(f"--report={k}={p}" for k, p in reports.items())
@@ -328,7 +338,10 @@ def test_a_passphrase_echoed_and_cut_anywhere_shows_none_of_its_words(
         assert filler.strip() in text.err  # the server's words are shown, up to the cut
         shown = [text.err, as_json.undecided()["message"], warned.err]
         shown += [path.read_text() for path in reports.values()]
+        shown += [path.read_text() for path in failed_reports.values()]  # exit 2's reports
         assert filler.strip() in reports["json"].read_text()
-        for where, output in zip(["stderr", "json", "warning", *reports], shown, strict=True):
+        assert filler.strip() in failed_reports["markdown"].read_text()
+        names = ["stderr", "json", "warning", *reports, *(f"failed {k}" for k in failed_reports)]
+        for where, output in zip(names, shown, strict=True):
             for word in PASSPHRASE.split():
                 assert word not in output, f"cut {cut}: {word!r} reached the {where}"
