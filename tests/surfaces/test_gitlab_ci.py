@@ -484,7 +484,11 @@ def test_an_unreachable_harbor_fails_the_job_in_either_mode(
     assert "connection refused" in log
     assert "TAGGUARD_BLOCKED=0" not in log
     dotenv = artifacts(project, "check") / ".gitlab-ci-reports" / "dotenv" / "tagguard.env"
-    assert not dotenv.exists() or "TAGGUARD_BLOCKED=0" not in dotenv.read_text()
+    # Written on exit 2 too (a reused path keeps no earlier verdict): no count, the error.
+    variables = dict(line.split("=", 1) for line in dotenv.read_text().splitlines())
+    assert variables["TAGGUARD_BLOCKED"] == ""
+    assert variables["TAGGUARD_ERROR"] == "remote"
+    assert "connection refused" in variables["TAGGUARD_ERROR_MESSAGE"]
 
 
 # A `python3` for the job whose venv module is missing (Debian's python3 without
