@@ -207,12 +207,13 @@ def assert_report_files(root: Path) -> None:
 
 
 def assert_dotenv(text: str) -> None:
-    """As GitLab reads a dotenv artifact: each line's name is all before its last `=`
-    (letters, digits and `_` only, or the whole file is refused); under 5 KB."""
+    """As GitLab reads a dotenv artifact: each line's name is all before its first `=`
+    (before its last in releases before `Ci::ParseDotenvArtifactService`), letters, digits
+    and `_` only, or the whole file is refused; under 5 KB."""
     assert len(text.encode()) < 5 * 1024
     for line in text.splitlines():
-        name = line.rpartition("=")[0].strip()
-        assert re.fullmatch(r"[A-Za-z0-9_]+", name), f"GitLab refuses the dotenv: {line!r}"
+        for name in (line.partition("=")[0].strip(), line.rpartition("=")[0].strip()):
+            assert re.fullmatch(r"[A-Za-z0-9_]+", name), f"GitLab refuses the dotenv: {line!r}"
 
 
 def every_output(hostile: Hostile) -> None:

@@ -44,16 +44,18 @@ def test_write_puts_the_variables_in_the_file(report: Report, tmp_path: Path) ->
 
 
 def _gitlab_variables(text: str) -> dict[str, str]:
-    """As GitLab reads a dotenv artifact (Gitlab::Ci::Parsers::DotenvVariable): each line
-    split by `^(.*)=(.*)$`, whose first group is greedy (the name runs to the last `=`),
-    both parts stripped; a name of other than letters, digits and `_` refuses the file,
-    as does a file of 5 KB or more."""
+    """As GitLab reads a dotenv artifact: each line split by `^(.*?)=(.*)$`
+    (`Ci::ParseDotenvArtifactService#scan_line!`: the name runs to the first `=`) and, in
+    releases before it, by `^(.*)=(.*)$` (`Gitlab::Ci::Parsers::DotenvVariable`: to the
+    last), both parts stripped; the two readings must agree. A name of other than letters,
+    digits and `_` refuses the file, as does a file of 5 KB or more."""
     assert len(text.encode("utf-8")) < 5 * 1024
     found = {}
     for line in text.splitlines():
-        matched = re.fullmatch(r"(.*)=(.*)", line)
-        assert matched is not None, line
-        name, value = matched[1].strip(), matched[2].strip()
+        lazy, greedy = re.fullmatch(r"(.*?)=(.*)", line), re.fullmatch(r"(.*)=(.*)", line)
+        assert lazy is not None and greedy is not None, line
+        assert lazy.groups() == greedy.groups(), f"GitLab releases read {line!r} apart"
+        name, value = lazy[1].strip(), lazy[2].strip()
         assert re.fullmatch(r"[a-zA-Z0-9_]+", name), f"GitLab refuses the file: {line!r}"
         found[name] = value
     return found

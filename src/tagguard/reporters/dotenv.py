@@ -2,8 +2,11 @@
 run could not decide, no count and the error instead.
 
 GitLab's reader is stricter than dotenv's: one `NAME=value` a line, the name being all of
-the line before its last `=` (letters, digits and `_` only, or the whole file is refused),
-the value kept as written, quotes included; at most 5 KB in all."""
+the line before its first `=` (`Ci::ParseDotenvArtifactService#scan_line!`, `^(.*?)=(.*)$`;
+releases before it, `Gitlab::Ci::Parsers::DotenvVariable`, took all before the last `=`),
+letters, digits and `_` only, or the whole file is refused; the value kept as written,
+quotes included; at most 5 KB in all. So no value holds an `=`: read either way, a line
+splits the same."""
 
 from __future__ import annotations
 
