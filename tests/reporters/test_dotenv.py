@@ -53,7 +53,8 @@ def _gitlab_variables(text: str) -> dict[str, str]:
     found = {}
     for line in text.splitlines():
         lazy, greedy = re.fullmatch(r"(.*?)=(.*)", line), re.fullmatch(r"(.*)=(.*)", line)
-        assert lazy is not None and greedy is not None, line
+        assert lazy is not None, line
+        assert greedy is not None, line
         assert lazy.groups() == greedy.groups(), f"GitLab releases read {line!r} apart"
         name, value = lazy[1].strip(), lazy[2].strip()
         assert re.fullmatch(r"[a-zA-Z0-9_]+", name), f"GitLab refuses the file: {line!r}"
