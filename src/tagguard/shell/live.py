@@ -121,6 +121,9 @@ class LiveSources:
         self._wait(("rules", registry, project))
         if key not in self._rules:
             self._fetch_rules(registry, project)
+            # More than a page: the pages after the first are on the pool, put together
+            # by the stage `_fetch_rules` left for this reader.
+            self._wait(("rules", registry, project))
         return self._rules[key]
 
     def _fetch_rules(self, registry: str, project: str) -> None:
