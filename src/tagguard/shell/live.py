@@ -352,7 +352,10 @@ class LiveSources:
         """The repository's whole list is read: it answers every tag on a listed artifact and
         every listed digest. Harbor's list leaves accessories out, and a signature's
         `sha256-<hex>.sig` tag is on one: a wanted tag the list does not name is read, or
-        the list's accessories are, whichever is fewer."""
+        the list's accessories are, whichever is fewer. An untagged child is left out too,
+        and its accessories (`cosign sign --recursive`) are named by no list item: then the
+        missing tags are read. The repository is whole (a tag not in it is absent) only
+        once every artifact that can carry a tag has been seen."""
         with self._lock:
             self._listings[(registry, repository)] = list(artifacts)
         found = _by_tag(artifacts)
@@ -360,26 +363,36 @@ class LiveSources:
         answers.update(found)
         answers.update({a.digest: a for a in artifacts})
         accessories = sorted({x.digest for a in artifacts for x in a.accessories})
+        listed = {a.digest for a in artifacts}
+        unlisted = any(c not in listed for a in artifacts for c in a.children)
         missing = sorted(t for t in wanted if answers.get(t) is None)
-        if not (missing and accessories):
+        if not missing or not (accessories or unlisted):
             self._remember(registry, repository, answers)
-            with self._lock:
-                self._complete.add((registry, repository))
+            if not (accessories or unlisted):
+                with self._lock:
+                    self._complete.add((registry, repository))
             return
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
-        reading = missing if len(missing) <= len(accessories) else accessories
+        by_tag = unlisted or len(missing) <= len(accessories)
+        reading = missing if by_tag else accessories
         asked = self._fan_out(client.artifact, [(project, rest, r) for r in reading])
 
         def finish() -> None:
             read = dict(zip(reading, (f.result() for f in asked), strict=True))
             answers.update(read)
-            if reading is accessories:
-                answers.update(_by_tag(a for a in read.values() if a))
-                answers.update({t: answers.get(t) for t in missing})
-            self._remember(registry, repository, answers)
-            # An accessory's own accessories are left out of its answer's tags too.
-            if reading is accessories and not any(a.accessories for a in read.values() if a):
+            if by_tag:  # a GET by tag finds any artifact: each answer is final
+                self._remember(registry, repository, answers)
+                return
+            answers.update(_by_tag(a for a in read.values() if a))
+            # An accessory's own accessories are left out of its answer's tags: a tag still
+            # missing may be on one of them, so it stays unknown (read when needed).
+            nested = any(a.accessories for a in read.values() if a)
+            unknown = {t for t in missing if answers.get(t) is None} if nested else set()
+            self._remember(
+                registry, repository, {t: a for t, a in answers.items() if t not in unknown}
+            )
+            if not nested:
                 with self._lock:
                     self._complete.add((registry, repository))
 
