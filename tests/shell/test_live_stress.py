@@ -15,6 +15,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import pytest
@@ -211,18 +212,18 @@ def _reads(
     reads: list[Callable[[], None]] = []
     for (_, name), tags in wanted.items():
         repo = client.repos[name]
-        for tag in tags:
-            reads.append(
-                lambda n=name, t=tag, r=repo: _same(sources.artifact(HOST, n, t), r.get(t))
-            )
+        reads += [partial(_tag, sources, name, tag, repo) for tag in tags]
         later = {f"t{rng.randint(0, 3)}", *(sig_of(a.digest) for a in repo.all)}
-        reads.append(lambda n=name, tags=later, r=repo: _again(sources, n, tags, r))
+        reads.append(partial(_again, sources, name, later, repo))
         for artifact in rng.sample(repo.all, min(2, len(repo.all))):
-            reads.append(lambda n=name, d=artifact.digest, r=repo: _structure(sources, n, d, r))
-    for project in projects:
-        reads.append(lambda p=project: _rules(sources, client, p))
+            reads.append(partial(_structure, sources, name, artifact.digest, repo))
+    reads += [partial(_rules, sources, client, project) for project in projects]
     rng.shuffle(reads)
     return reads
+
+
+def _tag(sources: LiveSources, name: str, tag: str, repo: Repo) -> None:
+    _same(sources.artifact(HOST, name, tag), repo.get(tag))
 
 
 def _same(found: ArtifactInfo | None, truth: ArtifactInfo | None) -> None:
