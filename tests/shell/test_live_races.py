@@ -8,7 +8,12 @@ names only its own accessories (an accessory's accessories are on the accessory)
 
 from __future__ import annotations
 
-from tagguard.core.state import COSIGN, Accessory
+import threading
+
+import pytest
+
+from tagguard.core.state import COSIGN, Accessory, ArtifactInfo
+from tagguard.errors import RemoteError
 from tests.shell.test_live import A, B, FakeHarbor, RulesHarbor, art, live
 
 C, D = (f"sha256:{c * 64}" for c in "cd")
@@ -82,3 +87,90 @@ def test_a_repository_with_unread_accessories_is_not_taken_as_whole() -> None:
     found = sources.artifact("h.io", "p/app", sig_of(A))
     assert found is not None
     assert found.digest == C
+
+
+class FailingHarbor(FakeHarbor):
+    """Fails every request for one reference or page, as a Harbor that went away would."""
+
+    def __init__(self, artifacts: list[ArtifactInfo], failing: str) -> None:
+        super().__init__(artifacts)
+        self.failing = failing
+
+    def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        if reference == self.failing:
+            raise RemoteError(f"reading {reference} failed")
+        return super().artifact(project, repository, reference)
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        if f"page {page}" == self.failing:
+            raise RemoteError(f"page {page} failed")
+        return super().artifacts_page(project, repository, page)
+
+
+def many(count: int) -> list[ArtifactInfo]:
+    return [art(f"sha256:{i:064x}", f"t{i}") for i in range(count)]
+
+
+def test_a_failed_page_no_read_needed_fails_the_run_at_settle() -> None:
+    # The later pages are a stage run by whoever waits for the repository: when no check
+    # read reaches it, settle must, or the failure would go unseen (exit 0 or 1).
+    client = FailingHarbor(many(350), failing="page 3")
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {f"t{i}" for i in range(300, 320)}})
+    with pytest.raises(RemoteError, match="page 3"):
+        sources.settle()
+    sources.close()
+
+
+def test_a_failed_tag_request_of_a_stage_raises_from_the_read() -> None:
+    client = FailingHarbor(many(900), failing="t800")
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"t0", "t500", "t800"}})
+    with pytest.raises(RemoteError, match="t800"):
+        sources.artifact("h.io", "p/app", "t0")
+    # Read again (a library caller going on): asked anew, never taken as absent.
+    with pytest.raises(RemoteError, match="t800"):
+        sources.artifact("h.io", "p/app", "t800")
+    sources.close()
+
+
+class GatedHarbor(FakeHarbor):
+    """Holds every list page until the test opens the gate: the first plan's request is
+    still in flight when the second plan is made."""
+
+    def __init__(self, artifacts: list[ArtifactInfo]) -> None:
+        super().__init__(artifacts)
+        self.gate = threading.Event()
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        assert self.gate.wait(10)
+        return super().artifacts_page(project, repository, page)
+
+
+def test_a_second_plan_builds_on_the_first_still_in_flight() -> None:
+    client = GatedHarbor([art(A, "v1", "v2"), art(B, "v3")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}})
+    threading.Timer(0.05, client.gate.set).start()
+    sources.prefetch([], {("h.io", "p/app"): {"v3", "v9"}})  # waits for the first's list
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "v3") == art(B, "v3")
+    assert sources.artifact("h.io", "p/app", "v9") is None
+    assert client.requests == [("page", "1")]  # the whole list answered both plans
+
+
+def test_reads_after_settle_get_a_pool_of_their_own_that_close_lets_go() -> None:
+    before = set(threading.enumerate())
+    client = FakeHarbor(many(350))
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"t0", "t1"}})
+    sources.settle()
+    assert len(sources.artifacts("h.io", "p/app")) == 350  # pages 2 to 4 on a new pool
+    sources.close()
+    for worker in set(threading.enumerate()) - before:
+        worker.join(timeout=10)
+        assert not worker.is_alive()
