@@ -9,7 +9,14 @@ from pathlib import Path
 
 from tests.builders import rule_json
 from tests.e2e.conftest import Harbor
-from tests.harbor_server.images import Pusher, cosign_tag, make_cosign_signature, make_image
+from tests.harbor_server.images import (
+    Pusher,
+    cosign_tag,
+    make_cosign_signature,
+    make_image,
+    make_index,
+    push_index,
+)
 from tests.harbor_server.registry import Registry
 
 
@@ -27,6 +34,28 @@ def test_signing_again_is_blocked_when_a_rule_covers_signature_tags(harbor: Harb
     assert again.json["decisions"][0]["tag"] == cosign_tag(image.digest)
     second = make_cosign_signature(image.digest, seed="again")
     assert harbor.pusher.push("proj/app", cosign_tag(image.digest), second).status_code == 412
+
+
+def test_a_signature_of_an_untagged_child_is_found_among_tags_read_together(
+    harbor: Harbor,
+) -> None:
+    # cosign sign --recursive signs each platform manifest: the child is untagged, so
+    # Harbor's list leaves it out, and its signature is named by no list item. A push of
+    # two tags reads the list (not one request per tag): the signature's tag must still be
+    # found, not taken as absent.
+    harbor.rule("proj", tag="**")
+    children = (make_image("amd64"), make_image("arm64"))
+    index = make_index(*children)
+    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
+    signed = children[0].digest
+    signature = make_cosign_signature(signed)
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), signature).status_code == 201
+    again = make_cosign_signature(signed, seed="again")
+    refs = [harbor.ref(f"proj/app:{cosign_tag(signed)}"), harbor.ref("proj/app:v2")]
+    run = harbor.tagguard("push", *refs, "--digest", again.digest, "--format", "json")
+    verdicts = {d["tag"]: d["decision"] for d in run.json["decisions"]}
+    assert verdicts == {cosign_tag(signed): "block", "v2": "allow"}, run.err
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), again).status_code == 412
 
 
 def test_deleting_a_signed_image_meets_its_signature(harbor: Harbor) -> None:
