@@ -58,6 +58,23 @@ def test_a_signature_of_an_untagged_child_is_found_among_tags_read_together(
     assert harbor.pusher.push("proj/app", cosign_tag(signed), again).status_code == 412
 
 
+def test_signing_two_images_again_finds_the_signature_of_the_signed_one(harbor: Harbor) -> None:
+    # Both tags are on the list, so its accessories are not read for them; the signature
+    # tags the check asks next are on accessories, and must not be taken as absent.
+    harbor.rule("proj", tag="**")
+    image = harbor.push("proj/app:v1")
+    harbor.push("proj/app:v2")
+    first = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), first).status_code == 201
+    run = harbor.tagguard(
+        "sign", harbor.ref("proj/app:v1"), harbor.ref("proj/app:v2"), "--format", "json"
+    )
+    verdicts = {d["tag"]: d["decision"] for d in run.json["decisions"]}
+    assert verdicts[cosign_tag(image.digest)] == "block", run.err
+    second = make_cosign_signature(image.digest, seed="again")
+    assert harbor.pusher.push("proj/app", cosign_tag(image.digest), second).status_code == 412
+
+
 def test_deleting_a_signed_image_meets_its_signature(harbor: Harbor) -> None:
     harbor.rule("proj", tag="sha256-*")
     image = harbor.push("proj/app:dev")
