@@ -131,10 +131,16 @@ class Session:
         nameless = Unknown(
             unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
         )
+        carried = self.carried(source, new, targets) if source is not None else ()
         decisions = []
         for target in targets:
             written = _new_digest(target, new) or nameless
-            decisions.append(self.sim.write(Operation.PUSH, target, written, source))
+            node, children = _brought(carried if written == new else (), source, target)
+            decisions.append(
+                self.sim.write(
+                    Operation.PUSH, target, written, source, node=node, children=children
+                )
+            )
         return self.record(decisions)
 
     def retag(
@@ -149,20 +155,14 @@ class Session:
             if target.tag is None:
                 raise InputError(f"target {target.original!r} needs a tag, not only a digest")
         new = self.source_digest(source)
-        readable = self.sources.guards(source.registry) and _in_harbor(source)
-        return self.record(
-            self.sim.write(
-                operation,
-                target,
-                new,
-                source,
-                # Within one repository the retag names the same artifact: nothing to carry.
-                node=self.structure(key(source), new)
-                if readable and key(source) != key(target)
-                else None,
+        carried = self.carried(source, new, targets)
+        decisions = []
+        for target in targets:
+            node, children = _brought(carried, source, target)
+            decisions.append(
+                self.sim.write(operation, target, new, source, node=node, children=children)
             )
-            for target in targets
-        )
+        return self.record(decisions)
 
     def sign(
         self, targets: Sequence[Reference], digest: str | None = None, *, where: str = ""
@@ -213,6 +213,43 @@ class Session:
         written (and linked) on its own."""
         node = self.world.node(repo, digest) if isinstance(digest, str) else None
         return Node(node.digest, node.children) if node is not None else None
+
+    def carried(
+        self, source: Reference, new: Digest | None, targets: Sequence[Reference]
+    ) -> tuple[Node, ...]:
+        """What writing the image `source` names into another repository brings along, where
+        tagguard can read it: every manifest its index references, recursively and deepest
+        first (a registry takes an index only once they are there: crane and skopeo push
+        them by digest first), then the image itself, last. Empty when nothing is carried:
+        a source outside a guarded Harbor, or every target in the source's repository."""
+        readable = self.sources.guards(source.registry) and _in_harbor(source)
+        if not readable or new is None or all(key(source) == key(t) for t in targets):
+            return ()
+        node = self.structure(key(source), new)
+        if node is None:
+            return ()
+        found: dict[Digest, Node] = {}
+        self._gather(key(source), node, found)
+        return (*found.values(), node)
+
+    def _gather(self, repo: RepoKey, node: Node, found: dict[Digest, Node]) -> None:
+        for child in node.children:
+            if child in found:
+                continue
+            inner = self.structure(repo, child) or Node(child)
+            self._gather(repo, inner, found)
+            found[child] = inner
+
+
+def _brought(
+    carried: tuple[Node, ...], source: Reference | None, target: Reference
+) -> tuple[Node | None, tuple[Node, ...]]:
+    """What a write into `target` brings along (`Simulation.write`'s `node` and
+    `children`): nothing within the source's own repository, where the write names the
+    same artifact."""
+    if not carried or source is None or key(source) == key(target):
+        return None, ()
+    return carried[-1], carried[:-1]
 
 
 def _in_harbor(ref: Reference) -> bool:

@@ -38,7 +38,16 @@ from tagguard.check import (
 )
 from tagguard.core import glob
 from tagguard.core.decide import Decision, Operation, Verdict
-from tagguard.core.plan import Copy, Delete, DigestFile, Plan, PlanOperation, Push, ReplicatePolicy
+from tagguard.core.plan import (
+    Copy,
+    Delete,
+    DigestFile,
+    Plan,
+    PlanOperation,
+    Push,
+    ReplicatePolicy,
+    Retag,
+)
 from tagguard.core.reference import parse_reference
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.rules import parse_rules
@@ -677,3 +686,49 @@ def test_a_push_whose_digest_file_was_never_read_is_refused() -> None:
         InputError, match=r"release.yml:3: the digest in oci-layout out was not read"
     ):
         check_plan(sources(IMMUTABLE_V, {"h.io/p/app": []}), None, plan(pushed))
+
+
+def test_a_retag_into_another_repository_brings_the_index_children_along() -> None:
+    # An index is accepted only once its children are in the repository: Harbor's
+    # abstractIndexMetadata (src/controller/artifact/abstractor.go, v2.15.2) looks each one
+    # up there ("make sure the child artifact exist") and records the reference, so crane
+    # and skopeo push them by digest first. deleteDeeply then refuses to delete a child the
+    # index references ("the deleting artifact is referenced by others", 412 per
+    # src/lib/http/error.go). Before, prod held no C in tagguard's view: "allow".
+    state = {"h.io/p/app": [art(A, "v1", children=(C,)), art(C)], "h.io/prod/app": []}
+    report = check_plan(
+        sources([], state),
+        glob.NEWEST,
+        plan(
+            Retag(1, ref("h.io/p/app:v1"), (ref("h.io/prod/app:v1"),)),
+            Delete(2, (ref(f"h.io/prod/app@{C}"),), artifact=True),
+            Delete(3, (ref("h.io/prod/app:v1"),), artifact=True),
+            Delete(4, (ref(f"h.io/prod/app@{C}"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "block", "allow", "allow"]
+    assert "child of index" in report.decisions[1].reason
+    # deleteDeeply takes the untagged child along with its index: nothing is left to delete.
+    assert "does not exist" in report.decisions[3].reason
+
+
+def test_a_push_from_a_harbor_image_is_known_whole_at_its_target() -> None:
+    # `push: ... from:` an index tagguard reads in Harbor writes that index (and, as above,
+    # its children) into prod: what it references is known, so a delete of an unrelated
+    # artifact is Harbor's plain allow (deleteDeeply meets only B's mutable tag), not the
+    # doubt kept for an image whose manifest tagguard has not read; the child is refused.
+    state = {
+        "h.io/p/app": [art(A, "v1", children=(C,)), art(C)],
+        "h.io/prod/app": [art(B, "old")],
+    }
+    report = check_plan(
+        sources([], state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/prod/app:v1"),), ref("h.io/p/app:v1")),
+            Delete(2, (ref(f"h.io/prod/app@{B}"),), artifact=True),
+            Delete(3, (ref(f"h.io/prod/app@{C}"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+    assert "child of index" in report.decisions[2].reason

@@ -70,13 +70,17 @@ class Simulation:
         source: Reference | None,
         *,
         node: Node | None = None,
+        children: Sequence[Node] = (),
     ) -> Decision:
         """One manifest PUT of `new` under `target`'s tag (or by digest: no tag, no check).
         `source` is the image it comes from, the verdict's `from_reference` (None: a push
         that names none); no default, so every caller says which. `node` is the artifact's
         structure where it is known (a copy of one tagguard has read), so what its index
-        references is known at the target too."""
-        known = [Change(key(target), node=node)] if node is not None else []
+        references is known at the target too. `children` are the manifests that index
+        references (deepest first): a registry accepts an index only once each of them is
+        in the repository (pushed by digest first, as crane and skopeo do), so the PUT
+        leaves them there, untagged, referenced by the index."""
+        known = [Change(key(target), node=n) for n in (*children, *((node,) if node else ()))]
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
             return self._commit([decision], [*known, Change(key(target), node=Node(new))])[0]
