@@ -83,7 +83,8 @@ class Simulation:
         known = [Change(key(target), node=n) for n in (*children, *((node,) if node else ()))]
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
-            return self._commit([decision], [*known, Change(key(target), node=Node(new))])[0]
+            pushed = Change(key(target), node=Node(new), unread=True)
+            return self._commit([decision], [*known, pushed])[0]
         decision = decide_write(
             operation, target, self.facts(target, target.tag), new, source=source
         )

@@ -108,6 +108,9 @@ class Change:
     tag: str | None = None  # set or delete this tag ...
     digest: Digest | None = None  # ... to this digest (None: delete)
     node: Node | None = None  # add this artifact
+    # ... whose manifest tagguard has not read (a push by digest): what it references,
+    # and so what a later delete meets, is not known
+    unread: bool = False
     drop: Digest | None = None  # delete this artifact
 
 
@@ -302,7 +305,7 @@ class World:
         for change in changes:
             layer = self._layers.setdefault(change.repo, _Layer())
             if change.node is not None:
-                self._add_node(change.repo, layer, change.node)
+                self._add_node(change.repo, layer, change.node, unread=change.unread)
             if change.drop is not None:
                 self._drop_node(change.repo, layer, change.drop)
             if change.tag is not None:
@@ -342,12 +345,22 @@ class World:
             node.digest, node.children, (*node.accessories, Attached(digest, COSIGN))
         )
 
-    def _add_node(self, repo: RepoKey, layer: _Layer, node: Node) -> None:
-        if self.node(repo, node.digest) is None:
-            layer.nodes[node.digest] = node
-            layer.copied.add(node.digest)
-            for child in node.children:
-                layer.parents.setdefault(child, set()).add(node.digest)
+    def _add_node(self, repo: RepoKey, layer: _Layer, node: Node, *, unread: bool) -> None:
+        if self.node(repo, node.digest) is not None:
+            return
+        if unread:
+            # A manifest PUT by digest: like one by tag (`_set_tag`), an artifact deleted
+            # earlier in the run comes back without what it had, and one the sources never
+            # held is classified when a delete asks; Harbor's subject middleware links the
+            # signatures that waited for it.
+            deleted = node.digest in layer.nodes
+            layer.nodes[node.digest] = self._with_waiting(layer, node)
+            (layer.opaque if deleted else layer.pushed).add(node.digest)
+            return
+        layer.nodes[node.digest] = node
+        layer.copied.add(node.digest)
+        for child in node.children:
+            layer.parents.setdefault(child, set()).add(node.digest)
 
     def _drop_node(self, repo: RepoKey, layer: _Layer, digest: Digest) -> None:
         for tag in self.tags_on(repo, digest):
