@@ -47,6 +47,7 @@ from tagguard.core.plan import (
     Push,
     ReplicatePolicy,
     Retag,
+    Sign,
 )
 from tagguard.core.reference import parse_reference
 from tagguard.core.replication import Policy, parse_policy
@@ -755,3 +756,167 @@ def test_an_image_pushed_by_digest_in_the_run_references_what_its_manifest_says(
     report = check_plan(sources([], {"h.io/p/app": stored}), glob.NEWEST, plan(*steps))
     assert [d.decision.value for d in report.decisions][-2:] == ["allow", "block"]
     assert "push it by digest first" in report.decisions[-1].reason
+
+
+# -- more plans over indexes and accessories (hand-derived from v2.15.2, exactness audit) --------
+
+SIG_C = f"sha256-{'c' * 64}.sig"
+
+
+def test_a_shared_child_goes_with_the_last_index_that_references_it() -> None:
+    # deleteDeeply drops A's reference to C first, then skips C, which B still references:
+    # C's immutable signature is not met. Once A is gone, deleting B takes C along, and
+    # C's signature is deleted as a root, through the tag check: refused.
+    state = {
+        "h.io/p/app": [
+            art(A, "dev", children=(C,)),
+            art(B, "dev2", children=(C,)),
+            art(C, accessories=(Accessory(S, COSIGN),)),
+            art(S, SIG_C),
+        ]
+    }
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Delete(1, (ref("h.io/p/app:dev"),), artifact=True),
+            Delete(2, (ref("h.io/p/app:dev2"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "block"]
+    assert SIG_C in report.decisions[1].reason
+
+
+@pytest.mark.parametrize("index_tag", ["v1", "dev"])
+def test_a_tagged_child_outlives_its_index_only_when_the_index_delete_succeeds(
+    index_tag: str,
+) -> None:
+    # Index A carries v1 (immutable: its delete is refused whole and A keeps referencing C,
+    # so deleting C is refused as referenced) or dev (deleted; C is kept for its own tag,
+    # and deleting C then meets that tag, v1-amd64, immutable).
+    state = {"h.io/p/app": [art(A, index_tag, children=(C,)), art(C, "v1-amd64")]}
+    report = check_plan(
+        sources(IMMUTABLE_V, state),
+        glob.NEWEST,
+        plan(
+            Delete(1, (ref(f"h.io/p/app:{index_tag}"),), artifact=True),
+            Delete(2, (ref(f"h.io/p/app@{C}"),), artifact=True),
+        ),
+    )
+    first = "block" if index_tag == "v1" else "allow"
+    assert [d.decision.value for d in report.decisions] == [first, "block"]
+    why = "child of index" if index_tag == "v1" else "v1-amd64"
+    assert why in report.decisions[1].reason
+
+
+def test_a_signature_of_an_untagged_child_pushed_in_the_run_blocks_the_index_delete() -> None:
+    # cosign.go links the PUT of sha256-<C hex>.sig to C; deleteDeeply of A deletes its
+    # untagged child C and, with it, C's signature as a root: its immutable tag refuses all.
+    state = {"h.io/p/app": [art(A, "dev", children=(C,)), art(C)]}
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref(f"h.io/p/app:{SIG_C}"),), S),
+            Delete(2, (ref("h.io/p/app:dev"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions) == [(f"p/app:{SIG_C}", "allow"), ("p/app:dev", "block")]
+
+
+def test_a_signature_signed_in_the_run_goes_through_the_subjects_delete() -> None:
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], {"h.io/p/app": [art(A, "dev")]}),
+        glob.NEWEST,
+        plan(
+            Sign(1, (ref("h.io/p/app:dev"),), S),
+            Delete(2, (ref("h.io/p/app:dev"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions) == [(f"p/app:{SIG_A}", "allow"), ("p/app:dev", "block")]
+    assert f"tag {SIG_A} of its cosign signature" in report.decisions[1].reason
+
+
+def test_a_refused_copy_rolls_back_the_tag_its_child_moved() -> None:
+    # copyDeeply ensures child C's tag amd first (mutable: moved off B), then the root's v2,
+    # immutable on X: 412, and the transaction rolls back the move too. amd is still on B,
+    # so pushing B to it is a re-push (skip), not a move back (allow).
+    state = {
+        "h.io/p/app": [art(A, "v2", children=(C,)), art(C, "amd")],
+        "h.io/prod/app": [art(B, "amd"), art(X, "v2")],
+    }
+    report = check_plan(
+        sources(IMMUTABLE_V, state),
+        glob.NEWEST,
+        plan(
+            Copy(1, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+            Push(2, (ref("h.io/prod/app:amd"),), B),
+        ),
+    )
+    assert verdicts(report.decisions) == [
+        ("prod/app:amd", "allow"),
+        ("prod/app:v2", "block"),
+        ("prod/app:amd", "skip"),
+    ]
+
+
+def test_each_target_of_a_retag_is_a_request_of_its_own() -> None:
+    # Two manifest PUTs: pushmf.go refuses v1 (immutable, on B) and not v2, which is written;
+    # deleting dev's artifact then meets v2, immutable from then on.
+    state = {"h.io/p/app": [art(A, "dev"), art(B, "v1")]}
+    report = check_plan(
+        sources(IMMUTABLE_V, state),
+        glob.NEWEST,
+        plan(
+            Retag(1, ref("h.io/p/app:dev"), (ref("h.io/p/app:v1"), ref("h.io/p/app:v2"))),
+            Delete(2, (ref("h.io/p/app:dev"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions) == [
+        ("p/app:v1", "block"),
+        ("p/app:v2", "allow"),
+        ("p/app:dev", "block"),
+    ]
+    assert "tag v2" in report.decisions[2].reason
+
+
+def test_a_copied_index_shares_a_child_the_destination_holds() -> None:
+    # C is in prod already, referenced by B: copyDeeply skips it and records A's reference.
+    # Deleting A keeps C (B references it); deleting B then takes C and C's signature along.
+    state = {
+        "h.io/p/app": [art(A, "dev", children=(C,)), art(C)],
+        "h.io/prod/app": [
+            art(B, "old", children=(C,)),
+            art(C, accessories=(Accessory(S, COSIGN),)),
+            art(S, SIG_C),
+        ],
+    }
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Copy(1, ref("h.io/p/app:dev"), ref("h.io/prod/app")),
+            Delete(2, (ref("h.io/prod/app:dev"),), artifact=True),
+            Delete(3, (ref("h.io/prod/app:old"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+
+
+def test_a_retag_of_an_index_of_indexes_brings_every_level_along() -> None:
+    # abstractIndexMetadata asks for each level's children in the repository: the
+    # grandchild D is there too, referenced by C.
+    state = {
+        "h.io/p/app": [art(A, "v1", children=(C,)), art(C, children=(D,)), art(D)],
+        "h.io/prod/app": [],
+    }
+    report = check_plan(
+        sources([], state),
+        glob.NEWEST,
+        plan(
+            Retag(1, ref("h.io/p/app:v1"), (ref("h.io/prod/app:v1"),)),
+            Delete(2, (ref(f"h.io/prod/app@{D}"),), artifact=True),
+        ),
+    )
+    assert verdicts(report.decisions)[1] == (f"prod/app@{D}", "block")
+    assert "child of index" in report.decisions[1].reason
