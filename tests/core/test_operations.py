@@ -920,3 +920,20 @@ def test_a_retag_of_an_index_of_indexes_brings_every_level_along() -> None:
     )
     assert verdicts(report.decisions)[1] == (f"prod/app@{D}", "block")
     assert "child of index" in report.decisions[1].reason
+
+
+@pytest.mark.parametrize("by_digest", [False, True])
+def test_deleting_an_image_pushed_in_the_run_doubts_what_it_references(by_digest: bool) -> None:
+    # If A (pushed in the run, its manifest unread) is an index over the stored, untagged C,
+    # deleteDeeply deletes C with it and C's signature as a root, whose sha256-* tag is
+    # immutable: 412. If A is a plain image Harbor deletes it. Which one cannot be known, so
+    # the delete blocks and says why; before, it was "allow" from A's own tags alone.
+    state = {"h.io/p/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)]}
+    target = ref(f"h.io/p/app@{A}") if by_digest else ref("h.io/p/app:v2")
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(Push(1, (target,), A), Delete(2, (target,), artifact=True)),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "block"]
+    assert "its untagged children" in report.decisions[1].reason

@@ -213,7 +213,17 @@ class Simulation:
                 f"the artifact has {digest}: tags it may also carry, and whether one is "
                 "immutable, cannot be known; give that push its digest"
             )
-        pushed = [d for d in self.world.opaque(key(target)) if d != digest and isinstance(d, str)]
+        opaque = self.world.opaque(key(target))
+        if digest in opaque:
+            # deleteDeeply takes the untagged children of an index along, each with its
+            # accessories deleted through the tag check: what this one references is unknown.
+            return (
+                f"an earlier step pushes {short(digest)}, which neither Harbor nor the state "
+                "holds yet: if it is an index, deleting it deletes its untagged children with "
+                "their accessories, whose tags cannot be checked; push it by digest first (or "
+                "list it in the state file) so what it references is known"
+            )
+        pushed = [d for d in opaque if d != digest and isinstance(d, str)]
         if pushed:
             # An index written in the run may reference this artifact (an index made of
             # existing per-platform images); Harbor then refuses to delete it.
