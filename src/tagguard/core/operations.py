@@ -201,8 +201,7 @@ class Simulation:
         if pushed:
             return (
                 f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
-                f"holds yet: {short(target.digest)} may be a child of it; push it by digest "
-                "first (or list it in the state file) so what it references is known"
+                f"holds yet: {short(target.digest)} may be a child of it; {_READ_IT}"
             )
         return ""
 
@@ -220,8 +219,7 @@ class Simulation:
             return (
                 f"an earlier step pushes {short(digest)}, which neither Harbor nor the state "
                 "holds yet: if it is an index, deleting it deletes its untagged children with "
-                "their accessories, whose tags cannot be checked; push it by digest first (or "
-                "list it in the state file) so what it references is known"
+                f"their accessories, whose tags cannot be checked; {_READ_IT}"
             )
         pushed = [d for d in opaque if d != digest and isinstance(d, str)]
         if pushed:
@@ -230,8 +228,7 @@ class Simulation:
             return (
                 f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
                 f"holds yet: if it is an index that references {short(digest)}, Harbor refuses "
-                "this delete; push it by digest first (or list it in the state file) so what "
-                "it references is known"
+                f"this delete; {_READ_IT}"
             )
         for other in self.world.unknown_artifacts(key(target)):
             for tag in self.world.tags_on(key(target), other):
@@ -411,6 +408,14 @@ def check_copy_within_one_harbor(source: Reference, destination: Reference) -> N
             f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
             "the source from the same Harbor; use replicate --from/--to for another registry"
         )
+
+
+# How a doubt about an image pushed in the run ends. A push by digest inside the plan is
+# no help: tagguard does not read the manifest it writes, so it must be there before.
+_READ_IT = (
+    "push it by digest first, before this check (or list it in the state file), so what it "
+    "references is known"
+)
 
 
 def _unknown_source(digest: Unknown) -> str:
