@@ -219,7 +219,7 @@ class Simulation:
             return (
                 f"an earlier step pushes {short(digest)}, which neither Harbor nor the state "
                 "holds yet: if it is an index, deleting it deletes its untagged children with "
-                f"their accessories, whose tags cannot be checked; {_READ_IT}"
+                f"their accessories, whose tags cannot be known; {_READ_IT}"
             )
         pushed = [d for d in opaque if d != digest and isinstance(d, str)]
         if pushed:
