@@ -9,8 +9,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+import pytest
+
 from tagguard.core.rules import parse_rules
 from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, ProjectRules, TagInfo
+from tagguard.errors import RemoteError
 from tagguard.shell.harbor import RulesPage
 from tagguard.shell.live import LiveSources
 from tests.builders import rule_json
@@ -96,7 +99,8 @@ def test_which_index_references_an_artifact_is_read_from_the_list_once() -> None
     sources = live(client)
     assert sources.parents("h.io", "p/app", B) == (A,)
     assert sources.parents("h.io", "p/app", A) == ()
-    assert client.requests == [("page", "1")]
+    # The unlisted child is read too (it may be an index itself), once.
+    assert client.requests == [("page", "1"), ("get", B)]
 
 
 def test_a_list_read_for_tags_answers_which_index_references_an_artifact() -> None:
@@ -105,7 +109,7 @@ def test_a_list_read_for_tags_answers_which_index_references_an_artifact() -> No
     sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}})
     sources.settle()
     assert sources.parents("h.io", "p/app", B) == (A,)
-    assert client.requests == [("page", "1")]
+    assert client.requests == [("page", "1"), ("get", B)]  # the list once, its unlisted child
 
 
 class BigHarbor(FakeHarbor):
@@ -267,4 +271,47 @@ def test_whose_accessory_an_artifact_is_is_read_from_the_list_once() -> None:
     assert sources.subjects("h.io", "p/app", S) == (A,)
     assert sources.subjects("h.io", "p/app", A) == ()
     assert sources.parents("h.io", "p/app", S) == ()
-    assert client.requests == [("page", "1")]
+    assert client.requests == [("page", "1"), ("get", S)]  # the accessory may carry its own
+
+
+C, D = (f"sha256:{c * 64}" for c in "cd")
+
+
+def test_an_image_of_an_index_nested_in_an_index_has_that_index_as_parent() -> None:
+    # v1 -> C (an untagged index, left out of the list) -> B: Harbor refuses to delete B
+    # ("the deleting artifact is referenced by others"); the list alone names no parent.
+    client = FakeHarbor([art(A, "v1", children=(C,)), art(C, children=(B,)), art(B)], [C, B])
+    sources = live(client)
+    assert sources.parents("h.io", "p/app", B) == (C,)
+    assert sources.parents("h.io", "p/app", C) == (A,)
+
+
+def test_an_accessory_of_an_untagged_child_has_that_child_as_subject() -> None:
+    # cosign sign --recursive (or a referrer pushed by digest): the child is unlisted, and
+    # Harbor refuses to copy its accessory on its own.
+    child = art(B, accessories=(Accessory(S, COSIGN),))
+    client = FakeHarbor([art(A, "v1", children=(B,)), child, art(S)], [B, S])
+    assert live(client).subjects("h.io", "p/app", S) == (B,)
+
+
+def test_an_accessory_of_an_accessory_has_that_accessory_as_subject() -> None:
+    signature = art(S, accessories=(Accessory(D, "x"),))
+    client = FakeHarbor([art(A, "v1", accessories=(Accessory(S, COSIGN),)), signature, art(D)])
+    client.hidden = {S, D}
+    sources = live(client)
+    assert sources.subjects("h.io", "p/app", D) == (S,)
+    # Each level is read once, and an artifact read already is not asked again.
+    assert sources.subjects("h.io", "p/app", S) == (A,)
+    assert client.requests == [("page", "1"), ("get", S), ("get", D)]
+
+
+def test_a_failed_read_of_an_unlisted_artifact_raises_and_is_no_answer() -> None:
+    client = FakeHarbor([art(A, "v1", children=(B,)), art(B)], accessories=[B])
+
+    def refuse(project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        raise RemoteError(f"reading {reference}: 500")
+
+    client.artifact = refuse  # type: ignore[method-assign]
+    sources = live(client)
+    with pytest.raises(RemoteError):
+        sources.parents("h.io", "p/app", B)

@@ -61,6 +61,8 @@ class LiveSources:
     _asked: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)  # tags in flight
     _pool: ThreadPoolExecutor | None = None
     _listings: dict[tuple[str, str], list[ArtifactInfo]] = field(default_factory=dict)
+    # The listings with every artifact they leave out read as well (`_every_artifact`).
+    _everything: dict[tuple[str, str], list[ArtifactInfo]] = field(default_factory=dict)
     # Requests a first one led to, fanned out to the pool, and what to do with their answers.
     _followups: dict[tuple[str, str, str], list[tuple[list[Future[Any]], Callable[[], None]]]] = (
         field(default_factory=dict)
@@ -179,22 +181,53 @@ class LiveSources:
         return registry in self.harbors or self.state_table is not None
 
     def parents(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
-        """Which index of the repository references `digest`. Harbor answers this only in its
-        artifact list (each item's `references`; an untagged child is left out of the list,
-        but its parent is in it), so the list is read whole, once per repository."""
+        """Which index of the repository references `digest`. Harbor answers this only by
+        each artifact's `references`, and its list leaves out an untagged child, which may
+        be an index itself (a nested index), and every accessory: so every artifact of the
+        repository is read (`_every_artifact`), once per repository."""
         if self.state_table is not None:
             return self.state_table.repository(f"{registry}/{repository}").parents(digest)
-        listed = self._listing(registry, repository)
-        return tuple(a.digest for a in listed if digest in a.children)
+        every = self._every_artifact(registry, repository)
+        return tuple(a.digest for a in every if digest in a.children)
 
     def subjects(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
-        """Which artifact lists `digest` among its accessories: like `parents`, read from the
-        artifact list (each item's `accessories`), once per repository. An accessory of an
-        artifact the list leaves out (an untagged child, another accessory) is not seen."""
+        """Which artifact lists `digest` among its accessories: like `parents`, from every
+        artifact of the repository, the list's and those it leaves out (an untagged child's
+        accessory, an accessory's own: a signature of a signature, an SBOM's attestation)."""
         if self.state_table is not None:
             return self.state_table.repository(f"{registry}/{repository}").subjects(digest)
+        every = self._every_artifact(registry, repository)
+        return tuple(a.digest for a in every if any(x.digest == digest for x in a.accessories))
+
+    def _every_artifact(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        """The list, and every artifact it leaves out that a listed one reaches through its
+        children and accessories, read by digest (those not read already), a round of
+        concurrent requests per level. Only who references an artifact needs them: taking
+        the list alone for the repository answered "nobody" for an image of a nested index,
+        or an untagged child's accessory, and Harbor refuses its delete (or copy)."""
+        key = (registry, repository)
+        found = self._everything.get(key)
+        if found is not None:
+            return found
+        self._wait(("tags", registry, repository))
         listed = self._listing(registry, repository)
-        return tuple(a.digest for a in listed if any(x.digest == digest for x in a.accessories))
+        # None: referenced, but Harbor has no such artifact (it references nothing then).
+        seen: dict[str, ArtifactInfo | None] = {a.digest: a for a in listed}
+        project, _, rest = repository.partition("/")
+        client = self.harbor(registry)
+        unread = _reached(listed, seen)
+        while unread:
+            known = {d: self._artifacts[(*key, d)] for d in unread if (*key, d) in self._artifacts}
+            asked = [d for d in unread if d not in known]
+            futures = self._fan_out(client.artifact, [(project, rest, d) for d in asked])
+            read = dict(zip(asked, (f.result() for f in futures), strict=True))
+            self._remember(registry, repository, read)
+            seen.update(known)
+            seen.update(read)
+            unread = _reached((a for a in (*known.values(), *read.values()) if a), seen)
+        every = [a for a in seen.values() if a is not None]
+        self._everything[key] = every
+        return every
 
     def _listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
         key = (registry, repository)
@@ -425,6 +458,12 @@ class LiveSources:
         with self._lock:
             for tag, artifact in answers.items():
                 self._artifacts[(registry, repository, tag)] = artifact
+
+
+def _reached(artifacts: Iterable[ArtifactInfo], seen: Mapping[str, object]) -> list[str]:
+    """The digests `artifacts` reference or carry (children, accessories) not yet `seen`."""
+    reached = (d for a in artifacts for d in (*a.children, *(x.digest for x in a.accessories)))
+    return sorted({d for d in reached if d not in seen})
 
 
 def _by_tag(artifacts: Iterable[ArtifactInfo]) -> dict[str, ArtifactInfo | None]:

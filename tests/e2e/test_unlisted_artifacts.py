@@ -1,0 +1,57 @@
+"""Artifacts Harbor's list leaves out (untagged index children, accessories) hold facts a
+verdict rests on: who references an artifact, whose accessory it is. Each verdict is
+followed by the real request, and the test Harbor's answer must agree."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import Harbor
+from tests.harbor_server.images import make_image, make_index
+
+
+def _nested(harbor: Harbor, grandchild_tag: str | None = None) -> tuple[str, str]:
+    """v1 -> an untagged index -> two images: the inner index is in no list item, so only
+    reading it says it references the images. Returns (image digest, inner index digest)."""
+    children = (make_image("amd64"), make_image("arm64"))
+    for child in children:
+        assert harbor.pusher.push("proj/app", child.digest, child).status_code == 201
+    if grandchild_tag is not None:
+        harbor.push(f"proj/app:{grandchild_tag}", children[0])
+    inner = make_index(*children)
+    assert harbor.pusher.push("proj/app", inner.digest, inner).status_code == 201
+    outer = make_index(inner)
+    assert harbor.pusher.push("proj/app", "v1", outer).status_code == 201
+    return children[0].digest, inner.digest
+
+
+def _delete(harbor: Harbor, digest: str) -> int:
+    answer = harbor.pusher.session.delete(
+        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{digest}", timeout=10
+    )
+    return answer.status_code
+
+
+def test_an_image_referenced_by_an_unlisted_index_is_not_deletable(harbor: Harbor) -> None:
+    image, _ = _nested(harbor)
+    run = harbor.tagguard(
+        "delete", "--artifact", harbor.ref(f"proj/app@{image}"), "--format", "json"
+    )
+    assert run.verdicts() == ["block"], run.err
+    assert "referenc" in run.json["decisions"][0]["reason"]
+    assert _delete(harbor, image) == 412  # "the deleting artifact is referenced by others"
+
+
+def test_a_tagged_image_referenced_by_an_unlisted_index_is_not_deletable(harbor: Harbor) -> None:
+    # Tagged, the image is in the list itself; its parent still is not.
+    image, _ = _nested(harbor, grandchild_tag="amd")
+    run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:amd"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert _delete(harbor, image) == 412
+
+
+def test_the_unlisted_index_itself_is_not_deletable(harbor: Harbor) -> None:
+    _, inner = _nested(harbor)
+    run = harbor.tagguard(
+        "delete", "--artifact", harbor.ref(f"proj/app@{inner}"), "--format", "json"
+    )
+    assert run.verdicts() == ["block"], run.err
+    assert _delete(harbor, inner) == 412
