@@ -5,7 +5,7 @@ followed by the real request, and the test Harbor's answer must agree."""
 from __future__ import annotations
 
 from tests.e2e.conftest import Harbor
-from tests.harbor_server.images import make_image, make_index
+from tests.harbor_server.images import NOTATION_TYPE, make_image, make_index, make_referrer
 
 
 def _nested(harbor: Harbor, grandchild_tag: str | None = None) -> tuple[str, str]:
@@ -55,3 +55,40 @@ def test_the_unlisted_index_itself_is_not_deletable(harbor: Harbor) -> None:
     )
     assert run.verdicts() == ["block"], run.err
     assert _delete(harbor, inner) == 412
+
+
+def _copy(harbor: Harbor, source: str, destination: str) -> int:
+    answer = harbor.pusher.session.post(
+        f"{harbor.url}/api/v2.0/projects/{destination}/repositories/dst/artifacts?from={source}",
+        timeout=10,
+    )
+    return answer.status_code
+
+
+def test_a_referrer_of_an_untagged_child_is_an_accessory_a_copy_refuses(harbor: Harbor) -> None:
+    # A notation signature of one platform image (pushed by digest with an OCI subject):
+    # no list item names it, and it carries no tag that says whose it is.
+    children = (make_image("amd64"), make_image("arm64"))
+    for child in children:
+        assert harbor.pusher.push("proj/app", child.digest, child).status_code == 201
+    index = make_index(*children)
+    assert harbor.pusher.push("proj/app", "v1", index).status_code == 201
+    signature = make_referrer(children[0], NOTATION_TYPE)
+    assert harbor.pusher.push("proj/app", signature.digest, signature).status_code == 201
+    source = f"proj/app@{signature.digest}"
+    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert "accessory" in run.json["decisions"][0]["reason"]
+    assert _copy(harbor, source, "other") == 403  # DENIED: not for an artifact accessory
+
+
+def test_an_accessory_of_an_accessory_is_one_a_copy_refuses(harbor: Harbor) -> None:
+    image = harbor.push("proj/app:v1")
+    sbom = make_referrer(image, "application/vnd.example.sbom")
+    assert harbor.pusher.push("proj/app", sbom.digest, sbom).status_code == 201
+    signature = make_referrer(sbom, NOTATION_TYPE)
+    assert harbor.pusher.push("proj/app", signature.digest, signature).status_code == 201
+    source = f"proj/app@{signature.digest}"
+    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert _copy(harbor, source, "other") == 403

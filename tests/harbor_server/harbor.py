@@ -1191,6 +1191,11 @@ class Handler(BaseHTTPRequestHandler):
         if digest is None:
             self.error(404, "NOT_FOUND", f"artifact {source} not found")
             return
+        if self.state.is_accessory((src_project, src_repository), digest):
+            # CopyArtifact lists the accessory rows of the source itself (ArtifactID) and
+            # refuses a hard one, which every kind Harbor ships is, before copying anything.
+            self.error(403, "DENIED", "the operation isn't supported for an artifact accessory")
+            return
         repository = self._repository_name(rest[1])
         try:
             self.state.copy_artifact(
