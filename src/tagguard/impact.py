@@ -34,15 +34,20 @@ def impact(session: Session, repositories: Sequence[Reference]) -> None:
 def _with_accessories(
     session: Session, repository: Reference, listed: list[ArtifactInfo]
 ) -> list[ArtifactInfo]:
-    """The repository's artifacts, read whole: Harbor's list leaves accessories out, and a
-    signature's .sig tag is on one."""
+    """The repository's artifacts, read whole: Harbor's list leaves out accessories (a
+    signature's .sig tag is on one), their own accessories, and untagged index children
+    with theirs (`cosign sign --recursive` signs each): every artifact a listed one reaches
+    through its accessories and children is read, once."""
     repo = (repository.registry, repository.repository)
     session.answers.remember(repo, listed)
     readings = [*listed]
-    for artifact in listed:
-        for accessory in artifact.accessories:
-            found = session.answers.artifact(repo, accessory.digest)
-            readings.extend([found] if found is not None else [])
+    seen = {a.digest for a in listed}
+    for artifact in readings:  # grows as it goes: each artifact read is walked in turn
+        for digest in (*(x.digest for x in artifact.accessories), *artifact.children):
+            if digest not in seen:
+                seen.add(digest)
+                found = session.answers.artifact(repo, digest)
+                readings.extend([found] if found is not None else [])
     return readings
 
 

@@ -4,8 +4,19 @@ followed by the real request, and the test Harbor's answer must agree."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from tests.builders import rule_json
 from tests.e2e.conftest import Harbor
-from tests.harbor_server.images import NOTATION_TYPE, make_image, make_index, make_referrer
+from tests.harbor_server.images import (
+    NOTATION_TYPE,
+    cosign_tag,
+    make_cosign_signature,
+    make_image,
+    make_index,
+    make_referrer,
+)
 
 
 def _nested(harbor: Harbor, grandchild_tag: str | None = None) -> tuple[str, str]:
@@ -92,3 +103,29 @@ def test_an_accessory_of_an_accessory_is_one_a_copy_refuses(harbor: Harbor) -> N
     run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
     assert run.verdicts() == ["block"], run.err
     assert _copy(harbor, source, "other") == 403
+
+
+def test_impact_lists_the_signature_tags_of_untagged_children(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # cosign sign --recursive: each platform image (an untagged child, left out of the
+    # list) carries its own .sig tag, which the proposal makes immutable.
+    children = (make_image("amd64"), make_image("arm64"))
+    for child in children:
+        assert harbor.pusher.push("proj/app", child.digest, child).status_code == 201
+    index = make_index(*children)
+    assert harbor.pusher.push("proj/app", "v1", index).status_code == 201
+    signed = children[0].digest
+    signature = make_cosign_signature(signed)
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), signature).status_code == 201
+    proposal = tmp_path / "rules.json"
+    proposal.write_text(json.dumps([rule_json(1, tag="sha256-*")]))
+    run = harbor.tagguard(
+        "impact", harbor.ref("proj/app"), "--rules-file", str(proposal), "--format", "json"
+    )
+    assert run.code == 0, run.err
+    changed = [w["reference"].rsplit("/", 1)[1] for w in run.json["warnings"]]
+    assert changed == [f"app:{cosign_tag(signed)}"]
+    # Harbor's own flag agrees once the rule is in force.
+    harbor.rule("proj", tag="sha256-*")
+    assert harbor.state.flag("proj", "app", cosign_tag(signed))
