@@ -105,6 +105,23 @@ def test_an_accessory_of_an_accessory_is_one_a_copy_refuses(harbor: Harbor) -> N
     assert _copy(harbor, source, "other") == 403
 
 
+def test_a_signature_tag_in_a_repository_of_signatures_alone_is_found(harbor: Harbor) -> None:
+    # COSIGN_REPOSITORY keeps signatures apart from their images: each is an accessory
+    # whose subject is in no artifact of its repository, so Harbor's list of that
+    # repository is empty, and its X-Total-Count 0. The tag is still there, and a push of
+    # it again is refused (goharbor/harbor#17332).
+    harbor.rule("proj", tag="**")
+    image = harbor.push("proj/app:v1")
+    first = make_cosign_signature(image.digest)
+    assert harbor.pusher.push("proj/sigs", cosign_tag(image.digest), first).status_code == 201
+    again = make_cosign_signature(image.digest, seed="again")
+    refs = [harbor.ref(f"proj/sigs:{cosign_tag(image.digest)}"), harbor.ref("proj/sigs:other")]
+    run = harbor.tagguard("push", *refs, "--digest", again.digest, "--format", "json")
+    verdicts = {d["tag"]: d["decision"] for d in run.json["decisions"]}
+    assert verdicts == {cosign_tag(image.digest): "block", "other": "allow"}, run.err
+    assert harbor.pusher.push("proj/sigs", cosign_tag(image.digest), again).status_code == 412
+
+
 def test_impact_lists_the_signature_tags_of_untagged_children(
     harbor: Harbor, tmp_path: Path
 ) -> None:

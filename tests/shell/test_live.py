@@ -71,8 +71,9 @@ def test_a_signature_tag_left_out_of_the_list_is_still_found() -> None:
     assert sources.artifact("h.io", "p/app", SIG) is not None
     assert sources.artifact("h.io", "p/app", "v1") is not None
     assert sources.artifact("h.io", "p/app", "new") is None
-    # One list page, then the fewer of: the missing tags (2) or the accessories (1).
-    assert client.requests == [("page", "1"), ("get", S)]
+    # One list page, then the missing tags: a signature's tag is read by tag, since its
+    # accessory may have no subject among the repository's artifacts.
+    assert client.requests == [("page", "1"), ("get", "new"), ("get", SIG)]
 
 
 def test_a_digest_the_list_leaves_out_is_asked_for() -> None:
@@ -315,3 +316,24 @@ def test_a_failed_read_of_an_unlisted_artifact_raises_and_is_no_answer() -> None
     sources = live(client)
     with pytest.raises(RemoteError):
         sources.parents("h.io", "p/app", B)
+
+
+def test_a_signature_whose_subject_is_elsewhere_is_found_by_its_tag() -> None:
+    # COSIGN_REPOSITORY: the signature's subject is in another repository, so no artifact
+    # of this one names it, and Harbor's list (and its count) leave it out.
+    client = FakeHarbor([art(S, SIG)], accessories=[S])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/sigs"): {SIG, "other"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/sigs", SIG) == art(S, SIG)
+    assert sources.artifact("h.io", "p/sigs", "other") is None
+
+
+def test_a_whole_list_answers_every_tag_but_a_signature_s() -> None:
+    client = FakeHarbor([art(A, "v1"), art(B, "v2")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v3"}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "v3") is None  # the list is whole for it
+    assert sources.artifact("h.io", "p/app", SIG) is None  # asked: the list cannot say
+    assert client.requests == [("page", "1"), ("get", SIG)]

@@ -28,6 +28,7 @@ from tagguard.core.state import (
     ProjectRules,
     RulesTable,
     StateTable,
+    cosign_subject,
 )
 from tagguard.errors import InputError
 from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages, rule_pages
@@ -164,7 +165,7 @@ class LiveSources:
         self._wait(("tags", registry, repository))
         if key in self._artifacts:
             return self._artifacts[key]
-        if (registry, repository) in self._complete and ":" not in reference:
+        if (registry, repository) in self._complete and _listable(reference):
             # Every tag of the repository is known; a digest may still be an accessory's or
             # an untagged child's, which Harbor's list leaves out.
             return None
@@ -293,7 +294,8 @@ class LiveSources:
             return  # already on its way: the check waits for it when it reads
         self._wait(key)  # a second plan for a repository builds on the first's answers
         missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
-        if missing and (registry, repository) not in self._complete:
+        complete = (registry, repository) in self._complete
+        if missing and (not complete or not all(_listable(t) for t in missing)):
             jobs[key] = partial(self._fetch_tags, registry, repository, missing)
 
     def settle(self) -> None:
@@ -388,7 +390,10 @@ class LiveSources:
         the list's accessories are, whichever is fewer. An untagged child is left out too,
         and its accessories (`cosign sign --recursive`) are named by no list item: then the
         missing tags are read. The repository is whole (a tag not in it is absent) only
-        once every artifact that can carry a tag has been seen."""
+        once every artifact that can carry a tag has been seen - but for a signature's tag:
+        a signature whose subject is not in the repository (kept apart with
+        COSIGN_REPOSITORY) is an accessory no artifact names, in no list and no count, so a
+        `sha256-<hex>.sig` tag the list does not name is always read by tag."""
         with self._lock:
             self._listings[(registry, repository)] = list(artifacts)
         found = _by_tag(artifacts)
@@ -399,7 +404,8 @@ class LiveSources:
         listed = {a.digest for a in artifacts}
         unlisted = any(c not in listed for a in artifacts for c in a.children)
         missing = sorted(t for t in wanted if answers.get(t) is None)
-        if not missing or not (accessories or unlisted):
+        signatures = not all(_listable(t) for t in missing)
+        if not missing or not (accessories or unlisted or signatures):
             self._remember(registry, repository, answers)
             if not (accessories or unlisted):
                 with self._lock:
@@ -407,7 +413,7 @@ class LiveSources:
             return
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
-        by_tag = unlisted or len(missing) <= len(accessories)
+        by_tag = unlisted or signatures or len(missing) <= len(accessories)
         reading = missing if by_tag else accessories
         asked = self._fan_out(client.artifact, [(project, rest, r) for r in reading])
 
@@ -464,6 +470,13 @@ def _reached(artifacts: Iterable[ArtifactInfo], seen: Mapping[str, object]) -> l
     """The digests `artifacts` reference or carry (children, accessories) not yet `seen`."""
     reached = (d for a in artifacts for d in (*a.children, *(x.digest for x in a.accessories)))
     return sorted({d for d in reached if d not in seen})
+
+
+def _listable(reference: str) -> bool:
+    """Whether a list read whole can say that this tag is absent: not for a digest (an
+    accessory or untagged child is in no list), nor for a cosign signature's tag (its
+    accessory may have no subject in the repository, and no list item names it)."""
+    return ":" not in reference and cosign_subject(reference) is None
 
 
 def _by_tag(artifacts: Iterable[ArtifactInfo]) -> dict[str, ArtifactInfo | None]:
