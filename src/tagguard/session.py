@@ -210,8 +210,11 @@ class Session:
     def structure(self, repo: RepoKey, digest: Digest) -> Node | None:
         """What a copied manifest references, where tagguard has read it: the copy's index
         references the same children. Accessories are not part of the manifest: each is
-        written (and linked) on its own."""
-        node = self.world.node(repo, digest) if isinstance(digest, str) else None
+        written (and linked) on its own. None for an image pushed in the run, whose manifest
+        tagguard has not read: written elsewhere it is just as unread there, not a leaf."""
+        if not isinstance(digest, str) or digest in self.world.opaque(repo):
+            return None
+        node = self.world.node(repo, digest)
         return Node(node.digest, node.children) if node is not None else None
 
     def carried(

@@ -937,3 +937,25 @@ def test_deleting_an_image_pushed_in_the_run_doubts_what_it_references(by_digest
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "block"]
     assert "its untagged children" in report.decisions[1].reason
+
+
+def test_a_retag_of_an_image_pushed_in_the_run_into_another_repository_stays_unread() -> None:
+    # A was pushed by tag in the run: its manifest is unread, so it may be an index over C,
+    # which prod holds untagged with an immutable signature. The retag writes A to prod
+    # (its children first); deleting it there deletes C and C's signature: 412. Carried as
+    # a known image without children, the delete was allowed.
+    state = {
+        "h.io/p/app": [],
+        "h.io/prod/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)],
+    }
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Retag(2, ref("h.io/p/app:v2"), (ref("h.io/prod/app:v2"),)),
+            Delete(3, (ref("h.io/prod/app:v2"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+    assert "its untagged children" in report.decisions[2].reason
