@@ -54,7 +54,7 @@ class Session:
     def __post_init__(self) -> None:
         self.answers = Answers(self.sources, self.report, self.forced_glob)
         self.world = World(self.answers)
-        self.sim = Simulation(self.world, self.lock)
+        self.sim = Simulation(self.world, self.lock, may_lock=self.may_lock)
 
     def source_digest(self, ref: Reference) -> Digest:
         """The digest a source reference (any registry) names now; it must exist."""
@@ -102,6 +102,12 @@ class Session:
             else:
                 self._locks[cached] = reconcile(evaluation, flag, found.unavailable_reason)
         return self._locks[cached]
+
+    def may_lock(self, ref: Reference) -> bool:
+        """Whether any tag of `ref`'s project may be immutable: unless its rules are read and
+        none is enabled (Harbor's matcher skips a disabled rule), a tag may be."""
+        found = self.answers.rules(ref)
+        return found.rules is None or any(not r.disabled for r in found.rules)
 
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
         return self.sim.facts(ref, tag)

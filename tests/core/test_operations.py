@@ -959,3 +959,22 @@ def test_a_retag_of_an_image_pushed_in_the_run_into_another_repository_stays_unr
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
     assert "its untagged children" in report.decisions[2].reason
+
+
+def test_deleting_an_image_pushed_in_the_run_where_no_rule_is_enabled_is_harbors_allow() -> None:
+    # Whatever A references, deleteDeeply's only refusals are a tag the immutability check
+    # finds immutable (none can be: the project has no enabled rule) and a parent index
+    # (nothing the run wrote or Harbor holds can reference A). A push then a delete of the
+    # same image is accepted; the doubt is for projects where a child's accessory tag may
+    # be immutable.
+    state = {"h.io/p/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)]}
+    disabled = {**rule_json(1, tag="**"), "disabled": True}
+    report = check_plan(
+        sources([disabled], state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:tmp"),), A),
+            Delete(2, (ref("h.io/p/app:tmp"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow"]

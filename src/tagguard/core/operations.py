@@ -38,6 +38,13 @@ from tagguard.errors import InputError, StateError
 
 # Whether a tag of a repository is immutable, as the run's rules (and Harbor's flag) say.
 Lock = Callable[[Reference, str], Immutability]
+# Whether any tag of a repository may be immutable (False only when its project's rules are
+# read and none is enabled): a tag tagguard cannot name is then no doubt.
+MayLock = Callable[[Reference], bool]
+
+
+def _may_lock(_target: Reference) -> bool:
+    return True
 
 
 def key(ref: Reference) -> RepoKey:
@@ -56,6 +63,7 @@ class Simulation:
     world: World
     lock: Lock
     notices: list[Notice] = field(default_factory=list)
+    may_lock: MayLock = _may_lock
 
     def facts(self, ref: Reference, tag: str) -> TagFacts:
         return TagFacts(tag, self.world.digest_of(key(ref), tag), self.lock(ref, tag))
@@ -213,7 +221,7 @@ class Simulation:
                 "immutable, cannot be known; give that push its digest"
             )
         opaque = self.world.opaque(key(target))
-        if digest in opaque:
+        if digest in opaque and self.may_lock(target):
             # deleteDeeply takes the untagged children of an index along, each with its
             # accessories deleted through the tag check: what this one references is unknown.
             return (
