@@ -76,3 +76,14 @@ def test_a_copy_asks_for_its_destination_tags_together() -> None:
     sources = Offline(state)
     Session(sources, glob.NEWEST).copy(ref("h.io/p/app:v1"), ref("h.io/q/app", None))
     assert sources.asked == [{("h.io", "q/app"): {"v1", "latest"}}]
+
+
+def test_a_retag_elsewhere_asks_about_its_own_image_not_every_other_pushed() -> None:
+    # Whether the retagged image was pushed in the run unread is a question about it alone;
+    # the other images the run pushed to its repository need no read until a delete there.
+    sources = Counting({"h.io/p/app": RepositoryState(), "h.io/q/app": RepositoryState()})
+    run = Session(sources, glob.NEWEST)
+    run.push([ref("h.io/p/app:a")], A)
+    run.push([ref("h.io/p/app:b")], B)
+    run.retag(ref("h.io/p/app:a"), [ref("h.io/q/app:a")])
+    assert ("artifact", B) not in sources.calls

@@ -218,7 +218,7 @@ class Session:
         references the same children. Accessories are not part of the manifest: each is
         written (and linked) on its own. None for an image pushed in the run, whose manifest
         tagguard has not read: written elsewhere it is just as unread there, not a leaf."""
-        if not isinstance(digest, str) or digest in self.world.opaque(repo):
+        if not isinstance(digest, str) or self.world.unread(repo, digest):
             return None
         node = self.world.node(repo, digest)
         return Node(node.digest, node.children) if node is not None else None

@@ -260,11 +260,26 @@ class World:
             return ()
         # Each pushed digest is classified once (a read of what the sources hold), so a
         # plan's many deletes do not ask again about every earlier push.
-        for digest in layer.pushed - layer.copied:
-            if isinstance(digest, Unknown) or self._reader.artifact(repo, digest) is None:
-                layer.opaque.add(digest)
-        layer.pushed.clear()
+        for digest in tuple(layer.pushed):
+            self._classify(repo, layer, digest)
         return tuple(sorted((d for d in layer.opaque if self.node(repo, d)), key=str))
+
+    def unread(self, repo: RepoKey, digest: Digest) -> bool:
+        """Whether `digest` is one of `opaque`'s, classifying that push alone: a copy of it
+        elsewhere asks about one image, not about every other the run pushed there."""
+        layer = self._layers.get(repo)
+        if layer is None:
+            return False
+        if digest in layer.pushed:
+            self._classify(repo, layer, digest)
+        return digest in layer.opaque and self.node(repo, digest) is not None
+
+    def _classify(self, repo: RepoKey, layer: _Layer, digest: Digest) -> None:
+        layer.pushed.discard(digest)
+        if digest in layer.copied:
+            return
+        if isinstance(digest, Unknown) or self._reader.artifact(repo, digest) is None:
+            layer.opaque.add(digest)
 
     def unknown_artifacts(self, repo: RepoKey) -> tuple[Unknown, ...]:
         """Artifacts this run created whose digest is unknown and that still carry tags."""
