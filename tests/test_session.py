@@ -87,3 +87,19 @@ def test_a_retag_elsewhere_asks_about_its_own_image_not_every_other_pushed() -> 
     run.push([ref("h.io/p/app:b")], B)
     run.retag(ref("h.io/p/app:a"), [ref("h.io/q/app:a")])
     assert ("artifact", B) not in sources.calls
+
+
+def test_a_retag_elsewhere_asks_for_the_index_children_together() -> None:
+    # The index's children go along with it (each is read for what it references): asked
+    # ahead in one plan, so a live source reads them concurrently.
+    children = (A, B)
+    index = "sha256:" + "1" * 64
+    state = {
+        "h.io/p/app": RepositoryState(
+            (ArtifactInfo(index, (TagInfo("v1"),), children=children), *map(ArtifactInfo, children))
+        ),
+        "h.io/q/app": RepositoryState(),
+    }
+    sources = Offline(state)
+    Session(sources, glob.NEWEST).retag(ref("h.io/p/app:v1"), [ref("h.io/q/app:v1")])
+    assert {("h.io", "p/app"): set(children)} in sources.asked

@@ -242,6 +242,11 @@ class Session:
         return (*found.values(), node)
 
     def _gather(self, repo: RepoKey, node: Node, found: dict[Digest, Node]) -> None:
+        # Each level's children asked together (a live source: concurrently), not one
+        # request after another as the walk below reads them.
+        wanted = {c for c in node.children if c not in found}
+        if wanted:
+            self.sources.prefetch([], {repo: wanted})
         for child in node.children:
             if child in found:
                 continue

@@ -337,3 +337,28 @@ def test_a_whole_list_answers_every_tag_but_a_signature_s() -> None:
     assert sources.artifact("h.io", "p/app", "v3") is None  # the list is whole for it
     assert sources.artifact("h.io", "p/app", SIG) is None  # asked: the list cannot say
     assert client.requests == [("page", "1"), ("get", SIG)]
+
+
+class GatedHarbor(FakeHarbor):
+    """Answers a GET by digest only once `width` of them are in flight together."""
+
+    def __init__(self, artifacts: Sequence[ArtifactInfo], width: int) -> None:
+        super().__init__(artifacts)
+        self.gate = threading.Barrier(width, timeout=5)
+
+    def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        if ":" in reference:
+            self.gate.wait()  # BrokenBarrierError if the digests are asked one by one
+        return super().artifact(project, repository, reference)
+
+
+def test_digests_asked_ahead_are_read_together_without_the_list() -> None:
+    # An index's untagged children, read before a copy of the index: Harbor's list leaves
+    # them out, so each is a GET by digest, all in flight at once.
+    client = GatedHarbor([art(A, "v1", children=(C, D)), art(C), art(D)], width=2)
+    sources = LiveSources({"h.io": client}, registry=None, concurrency=4)  # type: ignore[dict-item,arg-type]
+    sources.prefetch([], {("h.io", "p/app"): {C, D}})
+    assert sources.artifact("h.io", "p/app", C) == art(C)
+    assert sources.artifact("h.io", "p/app", D) == art(D)
+    sources.settle()
+    assert sorted(client.requests) == [("get", C), ("get", D)]

@@ -230,7 +230,8 @@ class Sources(Protocol):
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
     ) -> None:
         """Every rules and tag question a check will ask, told ahead (a live source asks
-        them concurrently; files need no such plan)."""
+        them concurrently; files need no such plan). A name with `:` among the tags is a
+        digest, asked on its own (an untagged child is in no list)."""
         ...
 
     def settle(self) -> None:

@@ -163,6 +163,8 @@ class LiveSources:
     def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
         key = (registry, repository, reference)
         self._wait(("tags", registry, repository))
+        if ":" in reference:
+            self._wait(("digest", registry, f"{repository}@{reference}"))
         if key in self._artifacts:
             return self._artifacts[key]
         if (registry, repository) in self._complete and _listable(reference):
@@ -252,8 +254,9 @@ class LiveSources:
         from the read that needed it (or from `settle`), so the check still fails closed."""
         # Only the Harbors tagguard guards: a retag's source elsewhere is resolved on its own.
         projects = [key for key in projects if key[0] in self.harbors]
-        tags = {key: wanted for key, wanted in tags.items() if key[0] in self.harbors}
+        asked = {key: wanted for key, wanted in tags.items() if key[0] in self.harbors}
         jobs: dict[tuple[str, str, str], Callable[[], None]] = {}
+        tags = {key: {t for t in wanted if ":" not in t} for key, wanted in asked.items()}
         # In the order the check needs the answers: a project's rules just before its first
         # repository's tags (the pool is first in, first out). The check decides while later
         # answers are on their way, rather than after the last one.
@@ -265,6 +268,11 @@ class LiveSources:
                 self._ask_tags(registry, repository, tags[(registry, repository)], jobs)
         for registry, project in projects:
             self._ask_rules(registry, project, jobs)
+        # A digest (an index's children, before a copy of the index) is a GET of its own: the
+        # list leaves an untagged child out, so reading it first would cost a request more.
+        for (registry, repository), wanted in asked.items():
+            for digest in sorted(d for d in wanted if ":" in d):
+                self._ask_digest(registry, repository, digest, jobs)
         if not jobs:
             return
         if self._pool is None:
@@ -281,6 +289,23 @@ class LiveSources:
         asked = (registry, project) in self._rules or key in self._pending or key in jobs
         if self.rules_table is None and not asked:
             jobs[key] = partial(self._fetch_rules, registry, project)
+
+    def _ask_digest(
+        self,
+        registry: str,
+        repository: str,
+        digest: str,
+        jobs: dict[tuple[str, str, str], Callable[[], None]],
+    ) -> None:
+        key = ("digest", registry, f"{repository}@{digest}")
+        known = key in self._pending or (registry, repository, digest) in self._artifacts
+        if self.state_table is None and not known:
+            jobs[key] = partial(self._fetch_digest, registry, repository, digest)
+
+    def _fetch_digest(self, registry: str, repository: str, digest: str) -> None:
+        project, _, rest = repository.partition("/")
+        found = self.harbor(registry).artifact(project, rest, digest)
+        self._remember(registry, repository, {digest: found})
 
     def _ask_tags(
         self,
