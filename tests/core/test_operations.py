@@ -978,3 +978,25 @@ def test_deleting_an_image_pushed_in_the_run_where_no_rule_is_enabled_is_harbors
         ),
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow"]
+
+
+def test_a_copy_of_an_image_pushed_in_the_run_stays_unread_in_its_destination() -> None:
+    # copyDeeply copies what A's manifest references into prod first: if A is an index over
+    # C, prod's untagged C becomes its child, and deleting A there deletes C and C's
+    # immutable signature (412). A's manifest is unread, so that delete is a doubt, as it is
+    # in A's own repository; copied as an image without children, it was "allow".
+    state = {
+        "h.io/p/app": [],
+        "h.io/prod/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)],
+    }
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+            Delete(3, (ref("h.io/prod/app:v2"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+    assert "its untagged children" in report.decisions[2].reason

@@ -341,7 +341,10 @@ class Simulation:
                         source, destination, accessory.digest, True, False, name, copied
                     )
                 self._copy_deeply(source, destination, accessory.digest, False, True, name, copied)
-            copied.changes.append(Change(dst, node=node))
+            # An image the run pushed unread is as unread where it is copied: copyDeeply
+            # brings the children its manifest names, which tagguard does not know.
+            unread = self.world.unread(src, digest)
+            copied.changes.append(Change(dst, node=node, unread=unread))
         self._copy_tags(source, destination, digest, owner, copied)
 
     def _copy_tags(
