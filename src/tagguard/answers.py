@@ -36,6 +36,7 @@ class Answers:
     _parents: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
     _subjects: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
+    _listings: dict[RepoKey, tuple[ArtifactInfo, ...]] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
     # The destination projects a replication creates: they hold nothing yet.
     _missing: set[tuple[str, str]] = field(default_factory=set)
@@ -118,6 +119,17 @@ class Answers:
         if key not in known:
             known[key] = read(*key)
         return known[key]
+
+    def listing(self, repo: RepoKey) -> tuple[ArtifactInfo, ...]:
+        """Harbor's artifact list of `repo`, read once: none in a repository this run
+        creates. Each listed artifact then answers for its tags and digest."""
+        registry, repository = repo
+        if self._created(registry, repository):
+            return ()
+        if repo not in self._listings:
+            self._listings[repo] = tuple(self.sources.listing(registry, repository))
+            self.remember(repo, self._listings[repo])
+        return self._listings[repo]
 
     def digest(self, registry: str, repository: str, reference: str) -> str | None:
         """The digest a tag names in any registry (a source outside the Harbors the

@@ -54,7 +54,12 @@ class Session:
     def __post_init__(self) -> None:
         self.answers = Answers(self.sources, self.report, self.forced_glob)
         self.world = World(self.answers)
-        self.sim = Simulation(self.world, self.lock, may_lock=self.may_lock)
+        self.sim = Simulation(self.world, self.lock, may_lock=self.may_lock, ask=self._ask)
+
+    def _ask(self, refs: Sequence[Reference]) -> None:
+        """Tags an operation is about to read, asked of the sources together."""
+        if refs:
+            self.sources.prefetch(*questions(refs))
 
     def source_digest(self, ref: Reference) -> Digest:
         """The digest a source reference (any registry) names now; it must exist."""

@@ -1000,3 +1000,96 @@ def test_a_copy_of_an_image_pushed_in_the_run_stays_unread_in_its_destination() 
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
     assert "its untagged children" in report.decisions[2].reason
+
+
+# -- copy of an image pushed in the run, its manifest unread -----------------------------------
+# copyDeeply (src/controller/artifact/controller.go, v2.15.2) copies each child of an index
+# not yet in the destination, with that child's own tags and accessories; tag.Controller.
+# Ensure (src/controller/tag/controller.go) refuses an immutable tag on another artifact
+# (412), and the whole copy with it. An index's children are in its own repository
+# (abstractIndexMetadata, src/controller/artifact/abstractor.go, looks each one up there).
+
+
+def pushed_then_copied(prod: Sequence[ArtifactInfo], stored: Sequence[ArtifactInfo]) -> Any:
+    state = {"h.io/p/app": stored, "h.io/prod/app": prod}
+    return check_plan(
+        sources({"p": [], "prod": IMMUTABLE_V}, state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+        ),
+    )
+
+
+PLATFORMS = [art(C, "v2-amd64"), art(D, "v2-arm64")]
+
+
+def test_copying_an_unread_push_may_carry_a_child_onto_an_immutable_tag() -> None:
+    # `docker manifest create app:v2 app:v2-amd64 app:v2-arm64` makes A an index over C and
+    # D. prod holds v2-amd64 (immutable) on B: copyDeeply copies C with v2-amd64, Ensure
+    # refuses to move it (412), so nothing is copied. Whether A is such an index is not
+    # known (its manifest is unread): a doubt, not allow.
+    report = pushed_then_copied([art(B, "v2-amd64")], PLATFORMS)
+    assert verdicts(report.decisions) == [("p/app:v2", "allow"), ("prod/app:v2", "block")]
+    reason = report.decisions[1].reason
+    assert "cannot be known" in reason
+    assert "v2-amd64" in reason
+    assert "push it by digest first" in reason
+
+
+def test_a_source_whose_tags_the_destination_holds_on_the_same_images_is_allowed() -> None:
+    # prod holds C already (with v2-amd64): copyDeeply skips a child the destination holds,
+    # tags and all, so whatever A references, no tag moves.
+    report = pushed_then_copied([art(C, "v2-amd64")], PLATFORMS)
+    assert verdicts(report.decisions) == [("p/app:v2", "allow"), ("prod/app:v2", "allow")]
+
+
+def test_a_destination_tag_of_another_name_is_no_reason_to_doubt() -> None:
+    # The README's flow: push, then copy to prod. prod's immutable tags are none that an
+    # artifact of p/app carries (v1 is only in prod), so no child of A can move one.
+    report = pushed_then_copied([art(B, "v1")], [art(C, "rc-1")])
+    assert verdicts(report.decisions) == [("p/app:v2", "allow"), ("prod/app:v2", "allow")]
+
+
+def test_a_mutable_destination_tag_a_child_moves_is_allowed() -> None:
+    # Ensure moves a mutable tag onto the copied child without a word.
+    state = {"h.io/p/app": [art(C, "dev-amd64")], "h.io/prod/app": [art(B, "dev-amd64")]}
+    report = check_plan(
+        sources({"p": [], "prod": IMMUTABLE_V}, state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow"]
+
+
+def test_the_signature_of_a_possible_child_is_carried_too() -> None:
+    # copyDeeply copies a child's accessories with their tags: C's signature S carries
+    # sha256-<C>.sig, immutable in prod (rule sha256-*) on another signature, B.
+    stored = [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)]
+    state = {"h.io/p/app": stored, "h.io/prod/app": [art(B, SIG_C)]}
+    report = check_plan(
+        sources({"p": [], "prod": [rule_json(1, tag="sha256-*")]}, state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A),
+            Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "block"]
+    assert SIG_C in report.decisions[1].reason
+
+
+def test_an_index_harbor_holds_is_judged_from_its_children_not_doubted() -> None:
+    # Pushed by digest before the check, A is read: its children are known, and only C's
+    # v2-amd64 is carried (the exact verdict of test_copying_an_index_ensures_its_childrens_tags).
+    stored = [art(A, children=(C,)), *PLATFORMS]
+    report = pushed_then_copied([art(B, "v2-arm64")], stored)
+    assert verdicts(report.decisions) == [
+        ("p/app:v2", "allow"),
+        ("prod/app:v2-amd64", "allow"),
+        ("prod/app:v2", "allow"),
+    ]

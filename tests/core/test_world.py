@@ -41,6 +41,9 @@ class Reads:
     def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
         return self.state.subjects(digest)
 
+    def listing(self, repo: RepoKey) -> tuple[ArtifactInfo, ...]:
+        return self.state.artifacts if repo == REPO else ()
+
 
 def big_artifact(tags: int) -> ArtifactInfo:
     return ArtifactInfo(DIGESTS[0], CountedTags(TagInfo(f"v{i}", i % 2 == 0) for i in range(tags)))

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import requests
+
 from tests.builders import rule_json
-from tests.e2e.conftest import Harbor
+from tests.e2e.conftest import Harbor, Run
 from tests.harbor_server.images import (
     Pusher,
     cosign_tag,
@@ -195,3 +197,49 @@ def test_what_whole_artifacts_cost_in_requests(harbor: Harbor) -> None:
             + signature.digest.replace(":", "%3A"),
         ]
     )
+
+
+def _pushed_index_then_copied(harbor: Harbor, prod_tag: str, tmp_path: Path) -> tuple[Run, int]:
+    """`docker manifest create`'s index over two images already tagged in proj/app, pushed
+    to proj/app:v2 and copied into prod by Harbor's copy API; tagguard checks the plan first,
+    told only the index's digest (its manifest is not read). prod's v* tags are immutable
+    and hold `prod_tag` on another image."""
+    harbor.state.add_project("prod")
+    harbor.rule("prod", tag="v*")
+    children = (harbor.push("proj/app:v2-amd64"), harbor.push("proj/app:v2-arm64"))
+    harbor.push(f"prod/app:{prod_tag}")
+    index = make_index(*children)
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - {{push: {harbor.ref('proj/app:v2')}, digest: '{index.digest}'}}\n"
+        f"  - {{copy: {{from: {harbor.ref('proj/app:v2')}, to: {harbor.ref('prod/app')}}}}}\n"
+    )
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    # The index's children are in proj/app already: the PUT by tag is all `docker manifest
+    # push` sends.
+    assert push_index(harbor.pusher, "proj/app", "v2", (), index).status_code == 201
+    url = f"{harbor.url}/api/v2.0/projects/prod/repositories/app/artifacts?from=proj/app:v2"
+    return run, requests.post(url, auth=harbor.credentials, timeout=10).status_code
+
+
+def test_copying_an_unread_index_whose_child_moves_an_immutable_tag_is_refused(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # copyDeeply copies the child tagged v2-amd64 with its tag; prod's immutable v2-amd64 is
+    # on another image, so Ensure refuses (412) and the copy fails whole. tagguard cannot
+    # read the index, so it blocks as a doubt rather than allow.
+    run, status = _pushed_index_then_copied(harbor, "v2-amd64", tmp_path)
+    assert run.verdicts() == ["allow", "block"], run.err
+    assert "cannot be known" in run.json["decisions"][1]["reason"]
+    assert status == 412
+
+
+def test_copying_an_unread_index_that_moves_no_immutable_tag_is_allowed(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # prod's immutable tag is one no artifact of proj/app carries: whatever the index
+    # references, nothing immutable moves, and Harbor accepts the copy.
+    run, status = _pushed_index_then_copied(harbor, "v1", tmp_path)
+    assert run.verdicts() == ["allow", "allow"], run.err
+    assert status == 201

@@ -47,6 +47,14 @@ def _may_lock(_target: Reference) -> bool:
     return True
 
 
+# Tells the sources the tags an operation is about to read (a live Harbor asks them together).
+Ask = Callable[[Sequence[Reference]], None]
+
+
+def _ask_nothing(refs: Sequence[Reference]) -> None:
+    return None
+
+
 def key(ref: Reference) -> RepoKey:
     return (ref.registry, ref.repository)
 
@@ -64,6 +72,7 @@ class Simulation:
     lock: Lock
     notices: list[Notice] = field(default_factory=list)
     may_lock: MayLock = _may_lock
+    ask: Ask = _ask_nothing
 
     def facts(self, ref: Reference, tag: str) -> TagFacts:
         return TagFacts(tag, self.world.digest_of(key(ref), tag), self.lock(ref, tag))
@@ -268,6 +277,7 @@ class Simulation:
             # anything is copied: it travels only with its subject.
             reason = _accessory_source(digest, subject)
             return self._copy_refused(source, destination, digest, reason)
+        doubt = self._children_doubt(source, destination, digest)
         decisions: list[Decision] = []
         changes: list[Change] = []
         events: list[Event] = []
@@ -279,7 +289,9 @@ class Simulation:
                 0, decide_write(Operation.COPY, destination, None, digest, source=source)
             )
         blocked = [d for d in decisions if d.decision is Verdict.BLOCK]
-        if blocked and len(decisions) > len(blocked):
+        if doubt and not blocked:
+            decisions = [replace(d, decision=Verdict.BLOCK, reason=doubt) for d in decisions]
+        elif blocked and len(decisions) > len(blocked):
             self.notices.append(
                 Notice(
                     "copy-fails-whole",
@@ -304,6 +316,33 @@ class Simulation:
             # Harbor publishes a transaction's events once it commits (a refused copy: none).
             decisions[0] = replace(decisions[0], copy_events=tuple(events))
         return self._commit(decisions, changes)
+
+    def _children_doubt(self, source: Reference, destination: Reference, digest: str) -> str:
+        """An artifact pushed in the run whose manifest tagguard has not read may be an
+        index: copyDeeply then copies each of its children not yet in the destination with
+        the child's own tags. Harbor's abstractIndexMetadata takes an index only over
+        children in its own repository, so the copy can be refused through a child only by a
+        tag some artifact of the source repository carries (an accessory's included) that
+        the destination holds on another artifact, immutable."""
+        src, dst = key(source), key(destination)
+        if digest not in self.world.opaque(src) or self.world.node(dst, digest) is not None:
+            return ""  # its structure is known, or it is there already (no child is copied)
+        held = [n.digest for n in self.world.held(src) if n.digest != digest]
+        tagged = [(d, t) for d in held for t in self.world.tags_on(src, d)]
+        self.ask([destination.with_tag(t) for _, t in tagged])
+        for other, tag in tagged:
+            there = self.world.digest_of(dst, tag)
+            if there is None or there == other or self.world.node(dst, other) is not None:
+                continue  # a new tag, or an artifact copyDeeply skips: nothing is moved
+            if self.lock(destination.with_tag(tag), tag).immutable is not False:
+                return (
+                    f"an earlier step pushes {short(digest)}, which neither Harbor nor the "
+                    "state holds yet: if it is an index that references "
+                    f"{short(other)}, the copy carries tag {tag}, which is immutable in "
+                    f"{destination.repository} on {short(there)}, and Harbor refuses it "
+                    f"whole; what it references cannot be known; {_READ_IT}"
+                )
+        return ""
 
     def _copy_deeply(
         self,

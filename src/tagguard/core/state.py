@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
@@ -226,6 +226,10 @@ class Sources(Protocol):
         """The artifacts of `project/repo` that list `digest` among their accessories."""
         ...
 
+    def listing(self, registry: str, repository: str) -> Sequence[ArtifactInfo]:
+        """Harbor's artifact list of `project/repo` (a state file: every artifact it holds)."""
+        ...
+
     def prefetch(
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]
     ) -> None:
@@ -317,6 +321,9 @@ class OfflineSources:
 
     def subjects(self, registry: str, repository: str, digest: str) -> tuple[str, ...]:
         return self.state_table.repository(f"{registry}/{repository}").subjects(digest)
+
+    def listing(self, registry: str, repository: str) -> Sequence[ArtifactInfo]:
+        return self.state_table.repository(f"{registry}/{repository}").artifacts
 
     def prefetch(
         self, projects: Iterable[tuple[str, str]], tags: Mapping[tuple[str, str], set[str]]

@@ -13,7 +13,7 @@ artifact that is cannot be decided.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeAlias
 
 from tagguard.core.record import field, record
@@ -64,6 +64,11 @@ class Reader(Protocol):
 
     def subjects(self, repo: RepoKey, digest: str) -> tuple[str, ...]:
         """The artifacts of the repository that list `digest` among their accessories."""
+        ...
+
+    def listing(self, repo: RepoKey) -> Sequence[ArtifactInfo]:
+        """Harbor's artifact list of the repository (no accessories, no untagged index
+        children), as stored."""
         ...
 
 
@@ -311,6 +316,22 @@ class World:
                 else:
                     seen.pop(digest, None)
         return list(seen.values())
+
+    def held(self, repo: RepoKey) -> list[Node]:
+        """Every artifact the repository holds now: its list, and what the list leaves out
+        (accessories, untagged index children), reached from the artifacts naming them."""
+        found: dict[Digest, Node] = {}
+        pending = self.artifacts(repo, self._reader.listing(repo))
+        while pending:
+            node = pending.pop()
+            if node.digest in found:
+                continue
+            found[node.digest] = node
+            for named in (*node.children, *(a.digest for a in node.accessories)):
+                inner = None if named in found else self.node(repo, named)
+                if inner is not None:
+                    pending.append(inner)
+        return list(found.values())
 
     # -- writing ---------------------------------------------------------------------------
 

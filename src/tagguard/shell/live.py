@@ -232,6 +232,12 @@ class LiveSources:
         self._everything[key] = every
         return every
 
+    def listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        """The repository's artifact list (`parents`' and `subjects`' too: read once)."""
+        if self.state_table is not None:
+            return list(self.state_table.repository(f"{registry}/{repository}").artifacts)
+        return self._listing(registry, repository)
+
     def _listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
         key = (registry, repository)
         if key not in self._listings:
