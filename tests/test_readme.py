@@ -418,13 +418,10 @@ def policy(policy_id: int, url: str) -> dict[str, Any]:
     }
 
 
-def test_the_release_plan_example_runs_against_a_harbor(
-    harbor: Harbor,  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    """The README's release plan, as written but for the host, through `tagguard plan`
-    against the test Harbor (which holds replication policy 12): no rules, so every
-    operation is allowed, each reported at its line of the plan."""
+def readme_plan(harbor: Harbor, tmp_path: Path) -> tuple[str, str, Path]:  # noqa: F811
+    """The README's release plan written for the test Harbor, its OCI layout naming a new
+    image (whose manifest tagguard does not read), the projects and policy 12 it names, and
+    VERSION set: the plan's text, the image's digest, the plan file."""
     text = block("oci-layout: build/oci:app").text
     plan = tmp_path / "release.yml"
     plan.write_text(text.replace(EXAMPLE_HOST, harbor.host))
@@ -440,9 +437,20 @@ def test_the_release_plan_example_runs_against_a_harbor(
     (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [manifest]}))
     for project in ("prod", "mirror"):
         harbor.state.add_project(project)
-    harbor.push("proj/app:rc-1")
     harbor.state.policies[12] = policy(12, harbor.url)
     harbor.monkeypatch.setenv("VERSION", "1.2.3")
+    return text, new, plan
+
+
+def test_the_release_plan_example_runs_against_a_harbor(
+    harbor: Harbor,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The README's release plan, as written but for the host, through `tagguard plan`
+    against the test Harbor (which holds replication policy 12): no rules, so every
+    operation is allowed, each reported at its line of the plan."""
+    text, new, plan = readme_plan(harbor, tmp_path)
+    harbor.push("proj/app:rc-1")
     run = harbor.tagguard("plan", str(plan), "--format", "json")
     assert run.code == 0, run.err
     decisions = run.json["decisions"]
@@ -451,6 +459,27 @@ def test_the_release_plan_example_runs_against_a_harbor(
     assert sorted({d["source"]["line"] for d in decisions}) == operation_lines
     pushed = [d for d in decisions if d["operation"] == "push"]
     assert [(d["tag"], d["new_digest"]) for d in pushed] == [("1.2.3", new)]
+
+
+def test_the_release_plan_example_copies_beside_immutable_tags(
+    harbor: Harbor,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """The README's plan with every tag of prod immutable, prod holding rc-1 on the image
+    proj/app holds it on and v0 on another. The pushed image may be an index over proj/app's
+    images (its manifest is unread), but copyDeeply skips a child prod holds already and
+    Ensure moves no tag prod holds on another image unless an image of proj/app carries it:
+    none does, so the copy is allowed (src/controller/artifact/controller.go copyDeeply,
+    src/controller/tag/controller.go Ensure). With rc-1 on another image in prod, it blocks."""
+    _, _, plan = readme_plan(harbor, tmp_path)
+    harbor.rule("prod", tag="**")
+    harbor.push("prod/app:rc-1", harbor.push("proj/app:rc-1"))
+    harbor.push("prod/app:v0")
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    copied = [d for d in run.json["decisions"] if d["operation"] == "copy"]
+    # The retag before it put `stable` on the pushed image too: the copy carries both.
+    verdicts = sorted((d["tag"], d["decision"]) for d in copied)
+    assert verdicts == [("1.2.3", "allow"), ("stable", "allow")], run.err
 
 
 def test_the_what_if_output_is_what_a_live_harbor_gives(
