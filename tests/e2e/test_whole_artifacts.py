@@ -12,6 +12,7 @@ import requests
 from tests.builders import rule_json
 from tests.e2e.conftest import Harbor, Run
 from tests.harbor_server.images import (
+    Image,
     Pusher,
     cosign_tag,
     make_cosign_signature,
@@ -199,11 +200,11 @@ def test_what_whole_artifacts_cost_in_requests(harbor: Harbor) -> None:
     )
 
 
-def _pushed_index_then_copied(harbor: Harbor, prod_tag: str, tmp_path: Path) -> tuple[Run, int]:
-    """`docker manifest create`'s index over two images already tagged in proj/app, pushed
-    to proj/app:v2 and copied into prod by Harbor's copy API; tagguard checks the plan first,
-    told only the index's digest (its manifest is not read). prod's v* tags are immutable
-    and hold `prod_tag` on another image."""
+def _index_plan(harbor: Harbor, prod_tag: str, tmp_path: Path) -> tuple[Image, Path]:
+    """`docker manifest create`'s index over two images tagged in proj/app (v2-amd64,
+    v2-arm64), not pushed yet, and a plan that pushes it to proj/app:v2, told only its
+    digest (its manifest is not read), then copies it into prod. prod's v* tags are
+    immutable and hold `prod_tag` on another image."""
     harbor.state.add_project("prod")
     harbor.rule("prod", tag="v*")
     children = (harbor.push("proj/app:v2-amd64"), harbor.push("proj/app:v2-arm64"))
@@ -215,6 +216,13 @@ def _pushed_index_then_copied(harbor: Harbor, prod_tag: str, tmp_path: Path) -> 
         f"  - {{push: {harbor.ref('proj/app:v2')}, digest: '{index.digest}'}}\n"
         f"  - {{copy: {{from: {harbor.ref('proj/app:v2')}, to: {harbor.ref('prod/app')}}}}}\n"
     )
+    return index, plan
+
+
+def _pushed_index_then_copied(harbor: Harbor, prod_tag: str, tmp_path: Path) -> tuple[Run, int]:
+    """`_index_plan` checked by tagguard, then run: the index pushed to proj/app:v2 and
+    copied into prod by Harbor's copy API (the copy's status)."""
+    index, plan = _index_plan(harbor, prod_tag, tmp_path)
     run = harbor.tagguard("plan", str(plan), "--format", "json")
     # The index's children are in proj/app already: the PUT by tag is all `docker manifest
     # push` sends.
@@ -243,3 +251,25 @@ def test_copying_an_unread_index_that_moves_no_immutable_tag_is_allowed(
     run, status = _pushed_index_then_copied(harbor, "v1", tmp_path)
     assert run.verdicts() == ["allow", "allow"], run.err
     assert status == 201
+
+
+def test_what_a_copy_of_an_unread_push_costs_in_requests(harbor: Harbor, tmp_path: Path) -> None:
+    # docs/performance.md, `copy`: the source's list (read for every copy), and the
+    # destination tags its artifacts carry (v2-amd64, v2-arm64, and the copy's own v2),
+    # asked together: prod's one list page rather than a request per tag.
+    index, plan = _index_plan(harbor, "v1", tmp_path)
+    harbor.state.log.clear()
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.verdicts() == ["allow", "allow"], run.err
+    by_digest = index.digest.replace(":", "%3A")
+    assert sorted(_api_requests(harbor)) == sorted(
+        [
+            "/api/v2.0/projects/proj/immutabletagrules",
+            "/api/v2.0/projects/prod/immutabletagrules",
+            "/api/v2.0/projects/proj/repositories/app/artifacts/v2",
+            "/api/v2.0/projects/proj/repositories/app/artifacts/" + by_digest,
+            "/api/v2.0/projects/proj/repositories/app/artifacts",  # an accessory? its children?
+            "/api/v2.0/projects/prod/repositories/app/artifacts/" + by_digest,  # there already?
+            "/api/v2.0/projects/prod/repositories/app/artifacts",  # the tags a child may move
+        ]
+    )
