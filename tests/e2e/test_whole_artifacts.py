@@ -273,3 +273,34 @@ def test_what_a_copy_of_an_unread_push_costs_in_requests(harbor: Harbor, tmp_pat
             "/api/v2.0/projects/prod/repositories/app/artifacts",  # the tags a child may move
         ]
     )
+
+
+def test_an_unread_index_may_carry_the_signature_of_a_child_no_list_names(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # `cosign sign --recursive`: amd64, an untagged child of proj/app:v1, has a signature
+    # whose tag (sha256-<amd64>.sig) no list item names. A new index over amd64, unread, is
+    # copied into prod, where that tag is immutable on another signature: copyDeeply copies
+    # amd64 with its signature and the signature's tag, and Ensure refuses it (412).
+    # tagguard must find the tag through v1's children, not take the list as all there is.
+    harbor.state.add_project("prod")
+    harbor.rule("prod", tag="sha256-*")
+    amd64, arm64, s390x = make_image("amd64"), make_image("arm64"), make_image("s390x")
+    assert push_index(harbor.pusher, "proj/app", "v1", (amd64, arm64), make_index(amd64, arm64)).ok
+    signature = make_cosign_signature(amd64.digest)
+    assert harbor.pusher.push("proj/app", cosign_tag(amd64.digest), signature).status_code == 201
+    other = make_cosign_signature(amd64.digest, seed="other")
+    assert harbor.pusher.push("prod/app", cosign_tag(amd64.digest), other).status_code == 201
+    index = make_index(amd64, s390x)
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - {{push: {harbor.ref('proj/app:v2')}, digest: '{index.digest}'}}\n"
+        f"  - {{copy: {{from: {harbor.ref('proj/app:v2')}, to: {harbor.ref('prod/app')}}}}}\n"
+    )
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.verdicts() == ["allow", "block"], run.err
+    assert cosign_tag(amd64.digest) in run.json["decisions"][1]["reason"]
+    assert push_index(harbor.pusher, "proj/app", "v2", (s390x,), index).status_code == 201
+    url = f"{harbor.url}/api/v2.0/projects/prod/repositories/app/artifacts?from=proj/app:v2"
+    assert requests.post(url, auth=harbor.credentials, timeout=10).status_code == 412
