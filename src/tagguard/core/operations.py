@@ -325,7 +325,8 @@ class Simulation:
         tag some artifact of the source repository carries (an accessory's included) that
         the destination holds on another artifact, immutable."""
         src, dst = key(source), key(destination)
-        if digest not in self.world.opaque(src) or self.world.node(dst, digest) is not None:
+        # `unread` classifies this push alone: the run's other pushes there are not asked.
+        if not self.world.unread(src, digest) or self.world.node(dst, digest) is not None:
             return ""  # its structure is known, or it is there already (no child is copied)
         held = [n.digest for n in self.world.held(src) if n.digest != digest]
         tagged = [(d, t) for d in held for t in self.world.tags_on(src, d)]
