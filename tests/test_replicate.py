@@ -431,3 +431,52 @@ def test_a_refused_copy_event_names_the_copy_not_one_of_its_tags() -> None:
     [refused] = [w.message for w in report.warnings if w.code == "replication-refused"]
     assert "copying h.io/p/app:v1 into h.io/p/copy" in refused
     assert f"onto {DESTINATION}/p/copy:v2" in refused
+
+
+# Labels: a delete event carries the deleted artifact's labels (deleteDeeply's
+# DeleteArtifactEventMetadata and the DeleteTag handler's DeleteTagEventMetadata, both
+# `Labels`; handleDeleteArtifact / handleDeleteTag in
+# src/controller/event/handler/replication/replication.go, v2.15.2), and getRelatedPolicies
+# runs the policy's label filters (filter.DoFilterResources -> artifactLabelFilter) on them.
+# A push event carries none: `Ensure` fills PushArtifactEventMetadata without labels.
+LABEL_SOURCE = RepositoryState((ArtifactInfo(A, (TagInfo("dev"),), labels=("prod",)),))
+# The destination's dev names B, immutable there through v5: a replayed delete is refused.
+LABEL_MIRROR = {f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": B, "v5": B})}
+
+
+def labelled(decoration: str) -> object:
+    return policy(
+        trigger={"type": "event_based", "trigger_settings": {"cron": ""}},
+        replicate_deletion=True,
+        filters=[{"type": "label", "value": ["prod"], "decoration": decoration}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("decoration", "refused"),
+    [("matches", [f"{DESTINATION}/p/app:dev"]), ("excludes", [])],
+)
+def test_a_replayed_delete_is_selected_by_the_deleted_artifacts_labels(
+    decoration: str, refused: list[str]
+) -> None:
+    state = {"h.io/p/app": LABEL_SOURCE, **LABEL_MIRROR}
+    assert replayed_delete(state, "h.io/p/app:dev", labelled(decoration)) == refused
+
+
+@pytest.mark.parametrize(("decoration", "replayed"), [("matches", False), ("excludes", True)])
+def test_a_push_event_carries_no_labels_even_onto_a_labelled_artifact(
+    decoration: str, replayed: bool
+) -> None:
+    # A new tag v9 on the labelled A: the push event has no labels, so `matches prod` never
+    # selects it and `excludes prod` always does. The destination's v9 names B, immutable.
+    state = {
+        "h.io/p/app": LABEL_SOURCE,
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"v9": B}),
+    }
+    run = live(Harbor(state, [labelled(decoration)]))
+    report = Report()
+    report.extend(run.push([ref("h.io/p/app:v9")], A))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+    Replication(run).events(report)
+    refused = [w.reference for w in report.warnings if w.code == "replication-refused"]
+    assert refused == ([f"{DESTINATION}/p/app:v9"] if replayed else [])

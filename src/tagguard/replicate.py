@@ -119,7 +119,9 @@ class Replication:
         the first refusal (transfer.go `delete` returns the error)."""
         deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
         pushed = ArtifactInfo(
-            digest if isinstance(digest, str) else "", tuple(TagInfo(t) for t in tags)
+            digest if isinstance(digest, str) else "",
+            tuple(TagInfo(t) for t in tags),
+            labels=self._event_labels(decision, digest) if deleting else (),
         )
         glob_version = self.session.answers.glob_for(decision.registry)
         destination = policy.destination_host
@@ -159,6 +161,15 @@ class Replication:
                 )
                 if deleting:
                     return  # transfer.go `delete` stops at the first destination error
+
+    def _event_labels(self, decision: Decision, digest: Digest) -> tuple[str, ...]:
+        """The labels a delete event carries: the deleted artifact's (deleteDeeply's
+        DeleteArtifactEventMetadata, the DeleteTag handler's DeleteTagEventMetadata, v2.15.2),
+        which a policy's label filters select on. A push event carries none (`Ensure`)."""
+        if not isinstance(digest, str):
+            return ()
+        stored = self.session.world.stored((decision.registry, decision.repository), digest)
+        return stored.labels if stored is not None else ()
 
     def _write(
         self, policy: Policy, registry: str, name: str, destination: str, write: Write

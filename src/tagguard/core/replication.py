@@ -277,8 +277,9 @@ class Policy:
     def event_writes(
         self, repository: str, artifact: ArtifactInfo, glob_version: str
     ) -> list[Write]:
-        """What pushing `artifact` (with `artifact.tags` the tags of that push) to
-        `repository` of the source makes this policy write at once, if anything.
+        """What pushing `artifact` (with `artifact.tags` the tags of that push, and
+        `artifact.labels` the labels its event carries: none for a push, the artifact's for
+        a delete) to `repository` of the source makes this policy write at once, if anything.
 
         event/handler.go `getRelatedPolicies`: enabled, event-based, push-based policies
         whose filters select the pushed artifact (matched as an ordinary artifact, even a
