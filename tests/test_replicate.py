@@ -10,6 +10,7 @@ import pytest
 
 from tagguard.core import glob
 from tagguard.core.decide import Operation, Verdict
+from tagguard.core.replication import Policy
 from tagguard.core.report import Report
 from tagguard.core.rules import parse_rules
 from tagguard.core.state import (
@@ -444,7 +445,7 @@ LABEL_SOURCE = RepositoryState((ArtifactInfo(A, (TagInfo("dev"),), labels=("prod
 LABEL_MIRROR = {f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": B, "v5": B})}
 
 
-def labelled(decoration: str) -> object:
+def labelled(decoration: str) -> Policy:
     return policy(
         trigger={"type": "event_based", "trigger_settings": {"cron": ""}},
         replicate_deletion=True,
@@ -480,3 +481,62 @@ def test_a_push_event_carries_no_labels_even_onto_a_labelled_artifact(
     Replication(run).events(report)
     refused = [w.reference for w in report.warnings if w.code == "replication-refused"]
     assert refused == ([f"{DESTINATION}/p/app:v9"] if replayed else [])
+
+
+# A misconfigured event-based policy never changes what the run's own push does: Harbor
+# answers the push, then its replication fails on its own. tagguard said so by failing the
+# whole check (exit 2).
+V9_MIRROR = {
+    "h.io/p/app": RepositoryState.from_tags({"dev": A}),
+    f"{DESTINATION}/p/app": RepositoryState.from_tags({"v9": B}),
+}
+
+
+def pushed_v9(*policies: Policy) -> Report:
+    run = live(Harbor(V9_MIRROR, list(policies)))
+    report = Report()
+    report.extend(run.push([ref("h.io/p/app:v9")], A))
+    Replication(run).events(report)
+    return report
+
+
+def test_a_destination_name_harbor_cannot_make_fails_only_that_execution() -> None:
+    # flow/stage.go replaceNamespace: p/app has one component before its last, so a replace
+    # count of 3 is an error; the copy flow returns it and Start's goroutine marks the
+    # execution failed. The push was allowed and stays so; nothing is replayed.
+    flattened = policy(
+        trigger={"type": "event_based"}, dest_namespace="n", dest_namespace_replace_count=3
+    )
+    report = pushed_v9(flattened)
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+    [failed] = report.warnings
+    assert failed.code == "replication-failed"
+    assert "dest_namespace_replace_count 3" in failed.message
+    assert "push of h.io/p/app:v9" in failed.message
+
+
+def test_a_malformed_filter_fails_the_event_for_every_policy() -> None:
+    # getRelatedPolicies (event/handler.go) returns DoFilterResources' error as soon as one
+    # policy's pattern is malformed for the event, and `Handle` then starts no policy:
+    # the sound policy (id 5), which alone would be refused on v9, replays nothing either.
+    broken = policy(trigger={"type": "event_based"}, filters=[{"type": "tag", "value": "v["}])
+    sound = policy(id=5, trigger={"type": "event_based"})
+    assert [w.code for w in pushed_v9(sound).warnings] == ["replication-refused"]
+    report = pushed_v9(sound, broken)
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+    [failed] = report.warnings
+    assert failed.code == "replication-failed"
+    assert "tag filter 'v['" in failed.message
+    assert "starts no policy" in failed.message
+
+
+def test_a_non_harbor_policy_still_fails_the_event_handler() -> None:
+    # getRelatedPolicies filters every enabled, local, event-based policy, whatever its
+    # destination; only then are executions started.
+    broken = policy(
+        trigger={"type": "event_based"},
+        filters=[{"type": "tag", "value": "v["}],
+        dest_registry={"id": 3, "type": "docker-hub", "url": "https://hub.docker.com"},
+    )
+    sound = policy(id=5, trigger={"type": "event_based"})
+    assert [w.code for w in pushed_v9(sound, broken).warnings] == ["replication-failed"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from tagguard.core.decide import Decision, Event, Operation, Verdict
 from tagguard.core.record import field, record
 from tagguard.core.reference import Reference, parse_reference
-from tagguard.core.replication import Policy, Write
+from tagguard.core.replication import FilterPatternError, Policy, Write
 from tagguard.core.report import Notice, Report
 from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
 from tagguard.core.world import Digest, Node, RepoKey, Unknown, short
@@ -103,29 +103,57 @@ class Replication:
                     )
                 )
 
-    def _replay(self, policy: Policy, decision: Decision) -> None:
-        """What an event-based `policy` does on the destination after `decision` runs: one
-        execution per event Harbor fires for it, each selected by the policy on its own."""
-        deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
-        if deleting and not policy.replicates_deletion:
-            return
-        for digest, tags in _events(decision):
-            self._replay_event(policy, decision, digest, tags)
-
-    def _replay_event(
-        self, policy: Policy, decision: Decision, digest: Digest, tags: tuple[str, ...]
+    def _handle(
+        self, policies: list[Policy], decision: Decision, digest: Digest, tags: tuple[str, ...]
     ) -> None:
-        """One event's execution: its tags in turn (by digest if none); a delete stops at
-        the first refusal (transfer.go `delete` returns the error)."""
+        """One event Harbor fires for `decision` (event/handler.go `Handle`): the listening
+        policies whose filters select it each start an execution. A malformed pattern in any
+        of them fails the handler, which then starts none."""
         deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
-        pushed = ArtifactInfo(
+        event = ArtifactInfo(
             digest if isinstance(digest, str) else "",
             tuple(TagInfo(t) for t in tags),
             labels=self._event_labels(decision, digest) if deleting else (),
         )
         glob_version = self.session.answers.glob_for(decision.registry)
+        try:
+            related = [
+                p
+                for p in policies
+                if p.selects_event(decision.repository, event, glob_version, deleted=deleting)
+            ]
+        except FilterPatternError as error:
+            self._failed(
+                f"{error.detail}: Harbor's replication event handler fails on the event of "
+                f"{_replayed(decision, digest)} and starts no policy for it, so none replays it"
+            )
+            return
+        for policy in related:
+            if policy.unsupported_destination() is None:
+                self._replay_event(policy, decision, digest, event, glob_version)
+
+    def _failed(self, message: str) -> None:
+        self.session.report.warn(Notice("replication-failed", message))
+
+    def _replay_event(
+        self,
+        policy: Policy,
+        decision: Decision,
+        digest: Digest,
+        event: ArtifactInfo,
+        glob_version: str,
+    ) -> None:
+        """One event's execution: its tags in turn (by digest if none); a delete stops at
+        the first refusal (transfer.go `delete` returns the error). A destination name
+        Harbor cannot make fails the execution (flow/stage.go `replaceNamespace`)."""
+        deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
+        try:
+            writes = policy.event_writes(decision.repository, event, glob_version)
+        except InputError as error:
+            self._failed(f"{error.message}, started by the event of {_replayed(decision, digest)}")
+            return
         destination = policy.destination_host
-        for write in policy.event_writes(decision.repository, pushed, glob_version):
+        for write in writes:
             project = write.repository.split("/", 1)[0]
             if write.tag is None and not deleting:
                 continue  # a push by digest: Harbor never checks it
@@ -298,16 +326,17 @@ class Replication:
             return
         acted = [d for d in report.decisions if _fires(d)]
         for registry in sorted({d.registry for d in acted}):
-            for policy in sources.policies(registry) or ():
-                if policy.refusal() or policy.unsupported_destination() or not policy.event_based:
-                    continue
-                if policy.source_registry_url is not None:
-                    continue
-                sources.add_harbor(policy.destination_host, policy.destination_url)
-                for decision in (d for d in acted if d.registry == registry):
-                    self._replay(policy, decision)
+            # Every listening policy is filtered (a malformed one fails the handler), even
+            # one whose destination tagguard cannot predict; only Harbors are replayed onto.
+            listening = [p for p in sources.policies(registry) or () if p.listens]
+            for policy in listening:
+                if policy.unsupported_destination() is None:
+                    sources.add_harbor(policy.destination_host, policy.destination_url)
+            for decision in (d for d in acted if d.registry == registry):
+                for digest, tags in _events(decision):
+                    self._handle(listening, decision, digest, tags)
         for notice in self.session.report.warnings:
-            if notice.code == "replication-refused":
+            if notice.code in ("replication-refused", "replication-failed"):
                 report.warn(notice)
 
 

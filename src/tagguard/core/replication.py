@@ -52,6 +52,15 @@ _TRIGGERS: Final = (MANUAL, SCHEDULED, EVENT_BASED)
 _INT8: Final = range(-128, 128)  # dest_namespace_replace_count is an int8 in Harbor's model
 
 
+class FilterPatternError(PatternError):
+    """A policy filter's pattern is malformed for the name it was matched with. `detail`
+    says which; what fails with it depends on who matched (a run, or the event handler)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"{detail}; Harbor fails the whole execution and replicates nothing")
+        self.detail = " ".join(detail.split())
+
+
 @record
 class Filter:
     """One policy filter. `pattern` is the value of a name, tag or resource filter; `labels`
@@ -286,15 +295,31 @@ class Policy:
         signature pushed by tag); `Handle` then starts the run with the event's resource
         as it came, so every tag of the push goes, by digest if none, without accessories.
         """
-        if not (self.enabled and self.event_based and self.source_registry_url is None):
-            return []
-        entry = _Entry(artifact.digest, tuple(t.name for t in artifact.tags), artifact.labels)
-        if not self.selects_repository(repository, glob_version):
-            return []
-        if not self._filter_artifacts([entry], glob_version):
+        if not self.selects_event(repository, artifact, glob_version):
             return []
         target = self.destination_name(repository)
-        return [Write(target, r, entry.digest, False) for r in (entry.tags or (entry.digest,))]
+        references = tuple(t.name for t in artifact.tags) or (artifact.digest,)
+        return [Write(target, r, artifact.digest, False) for r in references]
+
+    @property
+    def listens(self) -> bool:
+        """Whether the event handler considers this policy at all (getRelatedPolicies:
+        enabled, with the local Harbor as its source, event-based)."""
+        return self.enabled and self.event_based and self.source_registry_url is None
+
+    def selects_event(
+        self, repository: str, artifact: ArtifactInfo, glob_version: str, *, deleted: bool = False
+    ) -> bool:
+        """getRelatedPolicies for one event: a listening policy (replicating deletion, for a
+        delete event) whose filters select the event's resource (DoFilterResources). A
+        malformed pattern raises FilterPatternError: the handler then returns the error and
+        starts no policy at all for that event."""
+        if not self.listens or (deleted and not self.replicate_deletion):
+            return False
+        entry = _Entry(artifact.digest, tuple(t.name for t in artifact.tags), artifact.labels)
+        return self.selects_repository(repository, glob_version) and bool(
+            self._filter_artifacts([entry], glob_version)
+        )
 
     def selects_tag(self, tag: str, glob_version: str) -> bool:
         """Whether the tag filters keep `tag` of an artifact (kept for callers that go tag by
@@ -370,10 +395,9 @@ class Policy:
         try:
             return harbor_match(pattern, name, glob_version)
         except PatternError as error:
-            raise PatternError(
+            raise FilterPatternError(
                 f"replication policy {self.id}: its {flt.type} filter {pattern!r} is malformed "
-                f"for {name!r} ({error.message}); Harbor fails the whole execution and "
-                "replicates nothing"
+                f"for {name!r} ({error.message})"
             ) from None
 
 
