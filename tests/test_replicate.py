@@ -540,3 +540,54 @@ def test_a_non_harbor_policy_still_fails_the_event_handler() -> None:
     )
     sound = policy(id=5, trigger={"type": "event_based"})
     assert [w.code for w in pushed_v9(sound, broken).warnings] == ["replication-failed"]
+
+
+LOCAL = {"id": 0, "type": "harbor", "url": "http://core:8080"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "replayed"),
+    [
+        ({"trigger": {"type": "event_based"}}, True),
+        # getRelatedPolicies skips a disabled policy, ...
+        ({"trigger": {"type": "event_based"}, "enabled": False}, False),
+        # ... a pull-based one (its source is a remote registry; events are local), ...
+        (
+            {
+                "trigger": {"type": "event_based"},
+                "src_registry": {"id": 3, "type": "harbor", "url": "https://up.example.com"},
+                "dest_registry": LOCAL,
+            },
+            False,
+        ),
+        # ... one with no trigger or a non-event trigger, ...
+        ({"trigger": None}, False),
+        ({"trigger": {"type": "scheduled", "trigger_settings": {"cron": "0 0 * * * *"}}}, False),
+        # ... but `deletion` only matters for delete events: pushes are still replayed.
+        ({"trigger": {"type": "event_based"}, "replicate_deletion": True}, True),
+    ],
+)
+def test_which_policies_the_push_event_starts(changes: dict[str, object], replayed: bool) -> None:
+    # event/handler.go getRelatedPolicies, v2.15.2.
+    refused = [w.reference for w in pushed_v9(policy(**changes)).warnings]
+    assert refused == ([f"{DESTINATION}/p/app:v9"] if replayed else [])
+
+
+def test_a_delete_event_starts_only_policies_replicating_deletion() -> None:
+    # getRelatedPolicies: `resource.Deleted && !policy.ReplicateDeletion` -> skipped.
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": B, "v5": B}),
+    }
+    pushes_only = policy(trigger={"type": "event_based"}, replicate_deletion=False)
+    assert replayed_delete(state, "h.io/p/app:dev", pushes_only) == []
+    assert replayed_delete(state, "h.io/p/app:dev", DELETING) == [f"{DESTINATION}/p/app:dev"]
+
+
+def test_an_event_policy_to_a_registry_that_is_no_harbor_is_not_replayed() -> None:
+    # Harbor starts it, but what a docker-hub destination refuses is not tag immutability.
+    elsewhere = policy(
+        trigger={"type": "event_based"},
+        dest_registry={"id": 3, "type": "docker-hub", "url": "https://hub.docker.com"},
+    )
+    assert pushed_v9(elsewhere).warnings == []

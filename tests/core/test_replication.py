@@ -252,6 +252,15 @@ def test_a_name_filter_has_no_decoration() -> None:
     assert not p.selects_repository("other/app", NEW)
 
 
+def test_a_name_filter_without_the_project_part_selects_nothing() -> None:
+    # util.Match(pattern, "proj/app"): a bare repository name never equals a full name, and
+    # `*` does not cross '/'; only a pattern spanning the project part selects it.
+    assert not policy(name("app")).selects_repository("proj/app", NEW)
+    assert not policy(name("*")).selects_repository("proj/app", NEW)
+    assert policy(name("*/app")).selects_repository("proj/app", NEW)
+    assert policy(name("**")).selects_repository("proj/team/app", NEW)
+
+
 def test_every_name_filter_must_match() -> None:
     # RepositoryFilters.Filter chains the filters.
     p = policy(name("proj/**"), name("**/app"))
@@ -504,6 +513,12 @@ def test_an_accessory_not_read_is_a_state_error() -> None:
         ("n", 1, "n/b/c/image"),
         ("n", 2, "n/c/image"),
         ("n", 3, "n/image"),
+        # No namespace: the name is returned before the count is looked at, so even a count
+        # beyond the name's components is no error.
+        ("", 9, "a/b/c/image"),
+        # A namespace of several components is one prefix (`namespace + "/" + rest`).
+        ("x/y", -1, "x/y/image"),
+        ("x/y", 1, "x/y/b/c/image"),
     ],
 )
 def test_destination_name(namespace: str, count: int, expected: str) -> None:
@@ -575,3 +590,35 @@ def test_outcome_per_reference(current: str | None, override: bool, expected: Ou
     # transfer.go copyArtifact: same digest -> skip; override false -> skip with a warning;
     # override true -> push.
     assert outcome(current, A, override=override) is expected
+
+
+def test_an_index_childs_accessory_carries_the_index_labels() -> None:
+    # listArtifacts passes the listed index's labels (artItem.Labels) to getAccessoryArts
+    # for each child's accessories: the child's own labels never count.
+    index = art(A, "v1", labels=("prod",), children=(CHILD,))
+    related = {
+        CHILD: art(CHILD, labels=("qa",), accessories=(CHILD_SIG,)),
+        CHILD_SIG: art(CHILD_SIG, sig_tag(CHILD)),
+    }
+    prod = policy(label("prod")).writes("p/a", index, related, NEW)
+    assert [w.reference for w in prod] == ["v1", sig_tag(CHILD)]
+    assert policy(label("qa")).writes("p/a", index, related, NEW) == []
+
+
+@pytest.mark.parametrize("changes", [{"speed": 1024}, {"copy_by_chunk": True}])
+def test_transfer_settings_change_nothing_a_run_writes(changes: dict[str, Any]) -> None:
+    # `speed` only throttles the blob copy and `copy_by_chunk` only splits it (transfer.go
+    # copyContent -> copyBlobWithRetry / copyChunkWithRetry, v2.15.2); neither touches the
+    # references copyArtifact writes.
+    subject, related = signed(A, "v1")
+    assert policy(**changes).writes("p/a", subject, related, NEW) == policy().writes(
+        "p/a", subject, related, NEW
+    )
+
+
+@pytest.mark.parametrize("kind", ["image", "artifact"])
+def test_a_resource_filter_selects_no_event_away(kind: str) -> None:
+    # DoFilterResources builds only repository and artifact filters: a resource filter, of
+    # either type, never drops an event (getRelatedPolicies).
+    p = policy({"type": "resource", "value": kind}, trigger={"type": "event_based"})
+    assert p.event_writes("proj/app", art(A, "v1"), NEW) == [Write("proj/app", "v1", A, False)]
