@@ -591,3 +591,30 @@ def test_an_event_policy_to_a_registry_that_is_no_harbor_is_not_replayed() -> No
         dest_registry={"id": 3, "type": "docker-hub", "url": "https://hub.docker.com"},
     )
     assert pushed_v9(elsewhere).warnings == []
+
+
+def test_a_malformed_policy_the_handler_never_filters_fails_nothing() -> None:
+    # getRelatedPolicies checks enabled / source / trigger / deletion before it filters:
+    # a disabled (or, for a delete, a non-deleting) broken policy is skipped first, so the
+    # sound policy's replay still happens.
+    broken = {"trigger": {"type": "event_based"}, "filters": [{"type": "tag", "value": "v["}]}
+    sound = policy(id=5, trigger={"type": "event_based"}, replicate_deletion=True)
+    report = pushed_v9(sound, policy(enabled=False, **broken))
+    assert [w.code for w in report.warnings] == ["replication-refused"]
+    # "d[" is malformed for dev (doublestar reaches the open class): replicating deletion,
+    # the same policy fails the delete's handler.
+    on_dev = {"trigger": {"type": "event_based"}, "filters": [{"type": "tag", "value": "d["}]}
+    assert deleted_dev(sound, policy(**on_dev)) == ["replication-refused"]
+    assert deleted_dev(sound, policy(replicate_deletion=True, **on_dev)) == ["replication-failed"]
+
+
+def deleted_dev(*policies: Policy) -> list[str]:
+    state = {
+        "h.io/p/app": RepositoryState.from_tags({"dev": A}),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": B, "v5": B}),
+    }
+    run = live(Harbor(state, list(policies)))
+    report = Report()
+    report.extend(run.delete([ref("h.io/p/app:dev", default_tag=None)], artifact=True))
+    Replication(run).events(report)
+    return [w.code for w in report.warnings]
