@@ -937,6 +937,8 @@ def test_deleting_an_image_pushed_in_the_run_doubts_what_it_references(by_digest
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "block"]
     assert "its untagged children" in report.decisions[1].reason
+    # Advice a pipeline can follow: the push is usually a step of the same job.
+    assert "check this step on its own once the push has run" in report.decisions[1].reason
 
 
 def test_a_retag_of_an_image_pushed_in_the_run_into_another_repository_stays_unread() -> None:

@@ -462,10 +462,12 @@ def check_copy_within_one_harbor(source: Reference, destination: Reference) -> N
 
 
 # How a doubt about an image pushed in the run ends. A push by digest inside the plan is
-# no help: tagguard does not read the manifest it writes, so it must be there before.
+# no help: tagguard does not read the manifest it writes, so it must be there before. In
+# CI the push is often a step of the same job: checking the later step after it has run
+# (a second tagguard call) is the way that fits a pipeline.
 _READ_IT = (
-    "push it by digest first, before this check (or list it in the state file), so what it "
-    "references is known"
+    "push it by digest first, before this check (or list it in the state file), or check "
+    "this step on its own once the push has run, so what it references is known"
 )
 
 
