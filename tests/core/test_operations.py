@@ -941,11 +941,20 @@ def test_deleting_an_image_pushed_in_the_run_doubts_what_it_references(by_digest
     assert "check this step on its own once the push has run" in report.decisions[1].reason
 
 
-def test_a_retag_of_an_image_pushed_in_the_run_into_another_repository_stays_unread() -> None:
+@pytest.mark.parametrize(
+    "carry",
+    [
+        Retag(2, ref("h.io/p/app:v2"), (ref("h.io/prod/app:v2"),)),
+        Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
+    ],
+    ids=["retag", "copy"],
+)
+def test_an_image_pushed_in_the_run_stays_unread_where_it_is_carried(carry: PlanOperation) -> None:
     # A was pushed by tag in the run: its manifest is unread, so it may be an index over C,
-    # which prod holds untagged with an immutable signature. The retag writes A to prod
-    # (its children first); deleting it there deletes C and C's signature: 412. Carried as
-    # a known image without children, the delete was allowed.
+    # which prod holds untagged with an immutable signature. A retag writes A to prod (its
+    # children first), and copyDeeply copies what A's manifest references first: either way
+    # C becomes A's child there, and deleting A deletes C and C's signature (412). Carried
+    # as a known image without children, the delete was allowed.
     state = {
         "h.io/p/app": [],
         "h.io/prod/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)],
@@ -955,7 +964,7 @@ def test_a_retag_of_an_image_pushed_in_the_run_into_another_repository_stays_unr
         glob.NEWEST,
         plan(
             Push(1, (ref("h.io/p/app:v2"),), A),
-            Retag(2, ref("h.io/p/app:v2"), (ref("h.io/prod/app:v2"),)),
+            carry,
             Delete(3, (ref("h.io/prod/app:v2"),), artifact=True),
         ),
     )
@@ -980,28 +989,6 @@ def test_deleting_an_image_pushed_in_the_run_where_no_rule_is_enabled_is_harbors
         ),
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow"]
-
-
-def test_a_copy_of_an_image_pushed_in_the_run_stays_unread_in_its_destination() -> None:
-    # copyDeeply copies what A's manifest references into prod first: if A is an index over
-    # C, prod's untagged C becomes its child, and deleting A there deletes C and C's
-    # immutable signature (412). A's manifest is unread, so that delete is a doubt, as it is
-    # in A's own repository; copied as an image without children, it was "allow".
-    state = {
-        "h.io/p/app": [],
-        "h.io/prod/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)],
-    }
-    report = check_plan(
-        sources([rule_json(1, tag="sha256-*")], state),
-        glob.NEWEST,
-        plan(
-            Push(1, (ref("h.io/p/app:v2"),), A),
-            Copy(2, ref("h.io/p/app:v2"), ref("h.io/prod/app")),
-            Delete(3, (ref("h.io/prod/app:v2"),), artifact=True),
-        ),
-    )
-    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
-    assert "its untagged children" in report.decisions[2].reason
 
 
 # -- copy of an image pushed in the run, its manifest unread -----------------------------------
