@@ -121,8 +121,8 @@ class Answers:
         return known[key]
 
     def listing(self, repo: RepoKey) -> tuple[ArtifactInfo, ...]:
-        """Harbor's artifact list of `repo`, read once: none in a repository this run
-        creates. Each listed artifact then answers for its tags and digest."""
+        """Every artifact `repo` holds (`Sources.listing`), read once: none in a repository
+        this run creates. Each then answers for its tags and digest."""
         registry, repository = repo
         if self._created(registry, repository):
             return ()

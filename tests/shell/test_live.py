@@ -362,3 +362,14 @@ def test_digests_asked_ahead_are_read_together_without_the_list() -> None:
     assert sources.artifact("h.io", "p/app", D) == art(D)
     sources.settle()
     assert sorted(client.requests) == [("get", C), ("get", D)]
+
+
+def test_a_listing_holds_what_the_list_leaves_out_read_together() -> None:
+    # A copy of an image the run pushed unread walks every artifact of its repository
+    # (World.held): the untagged children the list leaves out come with the listing, each
+    # level's GETs in flight at once, not one after another on the reading thread.
+    client = GatedHarbor([art(A, "v1", children=(C, D)), art(C), art(D)], width=2)
+    client.hidden = {C, D}
+    sources = LiveSources({"h.io": client}, registry=None, concurrency=4)  # type: ignore[dict-item,arg-type]
+    assert sorted(a.digest for a in sources.listing("h.io", "p/app")) == sorted([A, C, D])
+    assert sorted(client.requests) == [("get", C), ("get", D), ("page", "1")]

@@ -227,7 +227,8 @@ class Sources(Protocol):
         ...
 
     def listing(self, registry: str, repository: str) -> Sequence[ArtifactInfo]:
-        """Harbor's artifact list of `project/repo` (a state file: every artifact it holds)."""
+        """Every artifact `project/repo` holds: Harbor's list and what it leaves out
+        (accessories, untagged index children), read by digest; a state file's, all of it."""
         ...
 
     def prefetch(

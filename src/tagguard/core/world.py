@@ -67,8 +67,8 @@ class Reader(Protocol):
         ...
 
     def listing(self, repo: RepoKey) -> Sequence[ArtifactInfo]:
-        """Harbor's artifact list of the repository (no accessories, no untagged index
-        children), as stored."""
+        """Every artifact the repository holds, as stored: Harbor's list, and the
+        accessories and untagged index children it leaves out (a live source reads them)."""
         ...
 
 

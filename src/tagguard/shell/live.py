@@ -233,10 +233,12 @@ class LiveSources:
         return every
 
     def listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
-        """The repository's artifact list (`parents`' and `subjects`' too: read once)."""
+        """Every artifact the repository holds: its list and what the list leaves out,
+        read as `parents` and `subjects` read them (once, each level's reads at once), so
+        a walk of the repository (`World.held`) asks nothing one digest after another."""
         if self.state_table is not None:
             return list(self.state_table.repository(f"{registry}/{repository}").artifacts)
-        return self._listing(registry, repository)
+        return self._every_artifact(registry, repository)
 
     def _listing(self, registry: str, repository: str) -> list[ArtifactInfo]:
         key = (registry, repository)
