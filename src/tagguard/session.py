@@ -16,7 +16,7 @@ policy and the replication events of a run (`tagguard.replicate`), a rules chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from tagguard.answers import Answers
 from tagguard.core.decide import Decision, Operation, TagFacts
@@ -35,6 +35,11 @@ from tagguard.core.state import (
 )
 from tagguard.core.world import Digest, Node, RepoKey, Unknown, World
 from tagguard.errors import InputError, StateError
+
+# A write's image and the manifests its index brings along (`Simulation.write`'s `node`
+# and `children`), where tagguard has read them.
+Carried: TypeAlias = tuple[Node | None, tuple[Node, ...]]
+_NOTHING: Carried = (None, ())
 
 
 @record(frozen=False)
@@ -142,11 +147,11 @@ class Session:
         nameless = Unknown(
             unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
         )
-        carried = self.carried(source, new, targets) if source is not None else ()
+        carried = self.carried(source, new, targets) if source is not None else _NOTHING
         decisions = []
         for target in targets:
             written = _new_digest(target, new) or nameless
-            node, children = _brought(carried if written == new else (), source, target)
+            node, children = _brought(carried if written == new else _NOTHING, source, target)
             decisions.append(
                 self.sim.write(
                     Operation.PUSH, target, written, source, node=node, children=children
@@ -230,21 +235,21 @@ class Session:
 
     def carried(
         self, source: Reference, new: Digest | None, targets: Sequence[Reference]
-    ) -> tuple[Node, ...]:
+    ) -> Carried:
         """What writing the image `source` names into another repository brings along, where
-        tagguard can read it: every manifest its index references, recursively and deepest
-        first (a registry takes an index only once they are there: crane and skopeo push
-        them by digest first), then the image itself, last. Empty when nothing is carried:
-        a source outside a guarded Harbor, or every target in the source's repository."""
+        tagguard can read it: the image, and every manifest its index references,
+        recursively and deepest first (a registry takes an index only once they are there:
+        crane and skopeo push them by digest first). Nothing for a source outside a guarded
+        Harbor, or when every target is in the source's repository."""
         readable = self.sources.guards(source.registry) and _in_harbor(source)
         if not readable or new is None or all(key(source) == key(t) for t in targets):
-            return ()
+            return _NOTHING
         node = self.structure(key(source), new)
         if node is None:
-            return ()
+            return _NOTHING
         found: dict[Digest, Node] = {}
         self._gather(key(source), node, found)
-        return (*found.values(), node)
+        return node, tuple(found.values())
 
     def _gather(self, repo: RepoKey, node: Node, found: dict[Digest, Node]) -> None:
         # Each level's children asked together (a live source: concurrently), not one
@@ -260,15 +265,12 @@ class Session:
             found[child] = inner
 
 
-def _brought(
-    carried: tuple[Node, ...], source: Reference | None, target: Reference
-) -> tuple[Node | None, tuple[Node, ...]]:
-    """What a write into `target` brings along (`Simulation.write`'s `node` and
-    `children`): nothing within the source's own repository, where the write names the
-    same artifact."""
-    if not carried or source is None or key(source) == key(target):
-        return None, ()
-    return carried[-1], carried[:-1]
+def _brought(carried: Carried, source: Reference | None, target: Reference) -> Carried:
+    """What a write into `target` brings along: nothing within the source's own
+    repository, where the write names the same artifact."""
+    if source is None or key(source) == key(target):
+        return _NOTHING
+    return carried
 
 
 def _in_harbor(ref: Reference) -> bool:

@@ -97,7 +97,9 @@ class Simulation:
         references (deepest first): a registry accepts an index only once each of them is
         in the repository (pushed by digest first, as crane and skopeo do), so the PUT
         leaves them there, untagged, referenced by the index."""
-        known = [Change(key(target), node=n) for n in (*children, *((node,) if node else ()))]
+        # The children land first, as a registry takes the index only once they are there.
+        written = (*children, node) if node is not None else children
+        known = [Change(key(target), node=n) for n in written]
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
             pushed = Change(key(target), node=Node(new), unread=True)
