@@ -219,8 +219,8 @@ class Simulation:
             )
         if pushed:
             return (
-                f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
-                f"holds yet: {short(target.digest)} may be a child of it; {_READ_IT}"
+                f"{_unread_push(pushed[0])}: {short(target.digest)} may be a child of it; "
+                f"{_READ_IT}"
             )
         return ""
 
@@ -236,18 +236,16 @@ class Simulation:
             # deleteDeeply takes the untagged children of an index along, each with its
             # accessories deleted through the tag check: what this one references is unknown.
             return (
-                f"an earlier step pushes {short(digest)}, which neither Harbor nor the state "
-                "holds yet: if it is an index, deleting it deletes its untagged children with "
-                f"their accessories, whose tags cannot be known; {_READ_IT}"
+                f"{_unread_push(digest)}: if it is an index, deleting it deletes its untagged "
+                f"children with their accessories, whose tags cannot be known; {_READ_IT}"
             )
         pushed = [d for d in opaque if d != digest and isinstance(d, str)]
         if pushed:
             # An index written in the run may reference this artifact (an index made of
             # existing per-platform images); Harbor then refuses to delete it.
             return (
-                f"an earlier step pushes {short(pushed[0])}, which neither Harbor nor the state "
-                f"holds yet: if it is an index that references {short(digest)}, Harbor refuses "
-                f"this delete; {_READ_IT}"
+                f"{_unread_push(pushed[0])}: if it is an index that references "
+                f"{short(digest)}, Harbor refuses this delete; {_READ_IT}"
             )
         for other in self.world.unknown_artifacts(key(target)):
             for tag in self.world.tags_on(key(target), other):
@@ -339,8 +337,7 @@ class Simulation:
                 continue  # a new tag, or an artifact copyDeeply skips: nothing is moved
             if self.lock(destination.with_tag(tag), tag).immutable is not False:
                 return (
-                    f"an earlier step pushes {short(digest)}, which neither Harbor nor the "
-                    "state holds yet: if it is an index that references "
+                    f"{_unread_push(digest)}: if it is an index that references "
                     f"{short(other)}, the copy carries tag {tag}, which is immutable in "
                     f"{destination.repository} on {short(there)}, and Harbor refuses it "
                     f"whole; what it references cannot be known; {_READ_IT}"
@@ -461,6 +458,11 @@ def check_copy_within_one_harbor(source: Reference, destination: Reference) -> N
             f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
             "the source from the same Harbor; use replicate --from/--to for another registry"
         )
+
+
+def _unread_push(digest: Digest) -> str:
+    """How a doubt about an image pushed in the run, its manifest unread, begins."""
+    return f"an earlier step pushes {short(digest)}, which neither Harbor nor the state holds yet"
 
 
 # How a doubt about an image pushed in the run ends. A push by digest inside the plan is
