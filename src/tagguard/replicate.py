@@ -130,7 +130,7 @@ class Replication:
             return
         for policy in related:
             if policy.unsupported_destination() is None:
-                self._replay_event(policy, decision, digest, event, glob_version)
+                self._replay_event(policy, decision, digest, event)
 
     def _failed(self, message: str) -> None:
         self.session.report.warn(Notice("replication-failed", message))
@@ -141,14 +141,14 @@ class Replication:
         decision: Decision,
         digest: Digest,
         event: ArtifactInfo,
-        glob_version: str,
     ) -> None:
-        """One event's execution: its tags in turn (by digest if none); a delete stops at
-        the first refusal (transfer.go `delete` returns the error). A destination name
-        Harbor cannot make fails the execution (flow/stage.go `replaceNamespace`)."""
+        """One event's execution, its policy's filters having selected it (`_handle`): its
+        tags in turn (by digest if none); a delete stops at the first refusal (transfer.go
+        `delete` returns the error). A destination name Harbor cannot make fails the
+        execution (flow/stage.go `replaceNamespace`)."""
         deleting = decision.operation in (Operation.DELETE, Operation.DELETE_ARTIFACT)
         try:
-            writes = policy.event_writes(decision.repository, event, glob_version)
+            writes = policy.writes_of_event(decision.repository, event)
         except InputError as error:
             self._failed(f"{error.message}, started by the event of {_replayed(decision, digest)}")
             return

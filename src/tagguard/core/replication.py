@@ -297,6 +297,12 @@ class Policy:
         """
         if not self.selects_event(repository, artifact, glob_version):
             return []
+        return self.writes_of_event(repository, artifact)
+
+    def writes_of_event(self, repository: str, artifact: ArtifactInfo) -> list[Write]:
+        """What the execution of an event this policy selects (`selects_event`) writes: every
+        tag of the event, by digest if none, under the destination name (InputError when
+        Harbor cannot make it: replaceNamespace fails that execution)."""
         target = self.destination_name(repository)
         references = tuple(t.name for t in artifact.tags) or (artifact.digest,)
         return [Write(target, r, artifact.digest, False) for r in references]
