@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from tagguard.core.reference import Reference
 from tagguard.core.report import Notice
-from tagguard.core.state import ArtifactInfo, TagInfo
+from tagguard.core.state import TagInfo
 from tagguard.errors import InputError
 from tagguard.session import ReplicationSources, Session
 
@@ -25,30 +25,13 @@ def impact(session: Session, repositories: Sequence[Reference]) -> None:
     for repository in repositories:
         if repository.tag is not None or repository.digest is not None:
             raise InputError(f"impact takes repositories, without a tag: {repository.original!r}")
-        listed = sources.artifacts(repository.registry, repository.repository)
-        for artifact in _with_accessories(session, repository, listed):
+        # Every artifact the repository holds: Harbor's list leaves out accessories (a
+        # signature's .sig tag is on one), their own accessories, and untagged index
+        # children with theirs (`cosign sign --recursive` signs each); the live listing
+        # reads them too, each level's at once.
+        for artifact in session.answers.listing((repository.registry, repository.repository)):
             for info in artifact.tags:
                 _impact_of(session, repository, info)
-
-
-def _with_accessories(
-    session: Session, repository: Reference, listed: list[ArtifactInfo]
-) -> list[ArtifactInfo]:
-    """The repository's artifacts, read whole: Harbor's list leaves out accessories (a
-    signature's .sig tag is on one), their own accessories, and untagged index children
-    with theirs (`cosign sign --recursive` signs each): every artifact a listed one reaches
-    through its accessories and children is read, once."""
-    repo = (repository.registry, repository.repository)
-    session.answers.remember(repo, listed)
-    readings = [*listed]
-    seen = {a.digest for a in listed}
-    for artifact in readings:  # grows as it goes: each artifact read is walked in turn
-        for digest in (*(x.digest for x in artifact.accessories), *artifact.children):
-            if digest not in seen:
-                seen.add(digest)
-                found = session.answers.artifact(repo, digest)
-                readings.extend([found] if found is not None else [])
-    return readings
 
 
 def _impact_of(session: Session, repository: Reference, info: TagInfo) -> None:
