@@ -80,3 +80,14 @@ def test_a_long_undecided_message_keeps_the_file_within_gitlab_s_limit() -> None
     message = "é=" * 3000  # two bytes, then three once encoded, each
     found = _gitlab_variables(dotenv.undecided_dotenv(Undecided("plan", "file", message)))
     assert message.startswith(unquote(found["TAGGUARD_ERROR_MESSAGE"]))
+
+
+def test_an_undecided_message_holds_nothing_gitlab_expands() -> None:
+    # GitLab stores a dotenv line as a variable that is not raw (`raw: false` in
+    # Ci::ParseDotenvArtifactService#parse!), so a later job's runner expands `$NAME`,
+    # `${NAME}` and `$$` in its value: a message naming a robot account (`robot$proj+ci`)
+    # would lose `$proj`, and outside text naming `$CI_JOB_TOKEN` would become the token.
+    message = "403 for robot$proj+ci; server says ${CI_JOB_TOKEN} $TAGGUARD_PASSWORD $$"
+    found = _gitlab_variables(dotenv.undecided_dotenv(Undecided("push", "auth", message)))
+    assert "$" not in found["TAGGUARD_ERROR_MESSAGE"]
+    assert unquote(found["TAGGUARD_ERROR_MESSAGE"]) == message

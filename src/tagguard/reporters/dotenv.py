@@ -6,7 +6,8 @@ the line before its first `=` (`Ci::ParseDotenvArtifactService#scan_line!`, `^(.
 releases before it, `Gitlab::Ci::Parsers::DotenvVariable`, took all before the last `=`),
 letters, digits and `_` only, or the whole file is refused; the value kept as written,
 quotes included; at most 5 KB in all. So no value holds an `=`: read either way, a line
-splits the same."""
+splits the same. A dotenv variable is not raw (`raw: false`): a later job's runner expands
+`$NAME`, `${NAME}` and `$$` in its value, so no value holds a `$` either."""
 
 from __future__ import annotations
 
@@ -37,9 +38,12 @@ def undecided_dotenv(undecided: Undecided) -> str:
     `rules:` that nothing is blocked (an empty value equals no number, and `if:
     $TAGGUARD_BLOCKED` is false for it). Then TAGGUARD_ERROR, the error's code (json's
     `error.code`: one word, set only when the run could not decide), and
-    TAGGUARD_ERROR_MESSAGE, the error line's message with `%` and `=` percent-encoded: an
-    `=` in the value would be read as part of the name, and GitLab refuse the file."""
-    message = undecided.message[:_MESSAGE_MAX].replace("%", "%25").replace("=", "%3D")
+    TAGGUARD_ERROR_MESSAGE, the error line's message with `%`, `=` and `$` percent-encoded:
+    an `=` in the value would be read as part of the name, and GitLab refuse the file; a
+    `$` would be expanded in the later job (a robot's `robot$proj+ci` would lose `$proj`,
+    and outside text naming `$CI_JOB_TOKEN` would hold the token there)."""
+    message = undecided.message[:_MESSAGE_MAX]
+    message = message.replace("%", "%25").replace("=", "%3D").replace("$", "%24")
     return (
         "TAGGUARD_BLOCKED=\n"
         "TAGGUARD_SKIPPED=\n"
