@@ -14,7 +14,7 @@ import pytest
 from tagguard.core.decide import Decision, Operation, Verdict
 from tagguard.core.report import Report
 from tagguard.core.sanitize import Redactor
-from tagguard.errors import InputError, RemoteError
+from tagguard.errors import FileError, InputError, RemoteError
 from tagguard.output import (
     check_reports_read_nothing,
     emit,
@@ -279,3 +279,24 @@ def test_every_report_an_undecided_run_names_is_written(tmp_path: Path) -> None:
     write_error_reports(reports, "plan", RemoteError("Harbor h.io: refused"), Redactor())
     for name, path in reports.items():
         assert SHOWN[name](Path(path).read_text(encoding="utf-8")) == "Harbor h.io: refused"
+
+
+def test_a_report_that_cannot_be_written_leaves_none_after_it_stale(tmp_path: Path) -> None:
+    # A link whose target's folder is a file passes the check before the run (the link's
+    # own folder is writable) and fails when written. The reports after it kept the last
+    # run's "all allowed" beside the exit 2.
+    folder_that_is_a_file = tmp_path / "file"
+    folder_that_is_a_file.write_text("")
+    broken = tmp_path / "broken.json"
+    broken.symlink_to(folder_that_is_a_file / "r.json")
+    # Written in this order: one before the broken link, the others after it.
+    reports = {"junit": str(tmp_path / "r.junit"), "json": str(broken)}
+    reports |= {name: str(tmp_path / f"r.{name}") for name in FILES if name not in reports}
+    for name, path in reports.items():
+        if name != "json":
+            Path(path).write_text(STALE, encoding="utf-8")
+    with pytest.raises(FileError, match=f"^{re.escape(str(broken))}: cannot write the report"):
+        write_error_reports(reports, "push", RemoteError("Harbor h.io: refused"), Redactor())
+    for name, path in reports.items():
+        if name != "json":
+            assert SHOWN[name](Path(path).read_text(encoding="utf-8")) == "Harbor h.io: refused"

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from tagguard import reporters
 from tagguard.core.sanitize import Redactor, printable
-from tagguard.errors import InputError, TagguardError
+from tagguard.errors import FileError, InputError, TagguardError
 from tagguard.reporters.files import redacted
 
 if TYPE_CHECKING:
@@ -62,7 +62,8 @@ def write_error_reports(
     a failed run (json and sarif as --format json or sarif prints then; the others in each
     reporter's `write_undecided`), with the `tagguard: error:` line's message. A report path
     is reused run after run (a CI artifact, a hook's file), so leaving any alone would leave
-    the last run's verdicts there as this run's."""
+    the last run's verdicts there as this run's: one that cannot be written stops none of
+    the others, and its error is raised once they are written."""
     from tagguard.reporters.json import error_code  # an error's path only
 
     undecided = reporters.Undecided(
@@ -71,8 +72,14 @@ def write_error_reports(
     context = reporters.Context(
         io.StringIO(), env=dict(os.environ), files=reports, redactor=redactor
     )
+    unwritten: FileError | None = None
     for name, path in reports.items():
-        reporters.write_undecided(name, undecided, path, context)  # redacted in reporters.files
+        try:
+            reporters.write_undecided(name, undecided, path, context)  # redacted there
+        except FileError as failed:
+            unwritten = unwritten or failed
+    if unwritten is not None:
+        raise unwritten
 
 
 def print_blocks(report: Report, stream: TextIO, color: bool) -> None:
