@@ -922,6 +922,84 @@ def test_a_retag_of_an_index_of_indexes_brings_every_level_along() -> None:
     assert "child of index" in report.decisions[1].reason
 
 
+# A manifest PUT answered 201 runs Harbor's subject middleware (src/server/middleware/subject/
+# subject.go `Middleware`, v2.15.2: "check if images is a Subject artifact"): the accessories
+# the repository keeps for that digest (SubjectArtifactDigest, recorded by the cosign
+# middleware even while the subject is absent) are linked to the new artifact
+# (SubArtifactID), so populateAccessories lists them and deleteDeeply deletes them with it.
+# A retag of an index PUTs each child by digest, then the index: each meets the signatures
+# waiting for it. Harbor's copy API does not: regCli.Copy writes to the registry directly,
+# past the middlewares, and Ensure links only the source's accessories.
+
+SIGNED_C_WAITS_IN_PROD = {
+    "h.io/p/app": [art(A, "v1", children=(C,)), art(C)],
+    # S, tagged sha256-<C>.sig, was pushed to prod while C was not there
+    "h.io/prod/app": [art(S, SIG_C)],
+}
+
+
+@pytest.mark.parametrize(
+    "carry",
+    [
+        Retag(1, ref("h.io/p/app:v1"), (ref("h.io/prod/app:v1"),)),
+        Push(1, (ref("h.io/prod/app:v1"),), ref("h.io/p/app:v1")),
+    ],
+    ids=["retag", "push-from"],
+)
+def test_a_carried_child_takes_the_signature_its_repository_kept_for_it(
+    carry: PlanOperation,
+) -> None:
+    # The retag PUTs C into prod: S joins it. Deleting A then deletes its untagged child C
+    # and C's accessory S as a root (deleteDeeply), whose tag sha256-<C>.sig is immutable:
+    # 412. tagguard carried C without it: "allow".
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], SIGNED_C_WAITS_IN_PROD),
+        glob.NEWEST,
+        plan(carry, Delete(2, (ref("h.io/prod/app:v1"),), artifact=True)),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "block"]
+    assert SIG_C in report.decisions[1].reason
+
+
+def test_a_carried_child_takes_a_signature_an_earlier_step_wrote_before_it() -> None:
+    # The signature is promoted first (crane copy of its tag), its subject C after, as the
+    # index's child: Harbor links S to C when C is PUT, as above.
+    state = {
+        "h.io/p/app": [
+            art(A, "v1", children=(C,)),
+            art(C, accessories=(Accessory(S, COSIGN),)),
+            art(S, SIG_C),
+        ],
+        "h.io/prod/app": [],
+    }
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(
+            Retag(1, ref(f"h.io/p/app:{SIG_C}"), (ref(f"h.io/prod/app:{SIG_C}"),)),
+            Retag(2, ref("h.io/p/app:v1"), (ref("h.io/prod/app:v1"),)),
+            Delete(3, (ref("h.io/prod/app:v1"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "block"]
+    assert SIG_C in report.decisions[2].reason
+
+
+def test_a_harbor_copy_of_an_index_links_no_signature_its_destination_kept() -> None:
+    # copyDeeply copies C with regCli.Copy, past the subject middleware, and Ensure links
+    # only C's accessories in the source (none): S stays unlinked, and deleting A deletes C
+    # alone. Harbor accepts it.
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], SIGNED_C_WAITS_IN_PROD),
+        glob.NEWEST,
+        plan(
+            Copy(1, ref("h.io/p/app:v1"), ref("h.io/prod/app")),
+            Delete(2, (ref("h.io/prod/app:v1"),), artifact=True),
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow"]
+
+
 @pytest.mark.parametrize("by_digest", [False, True])
 def test_deleting_an_image_pushed_in_the_run_doubts_what_it_references(by_digest: bool) -> None:
     # If A (pushed in the run, its manifest unread) is an index over the stored, untagged C,

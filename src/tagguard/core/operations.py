@@ -99,7 +99,7 @@ class Simulation:
         leaves them there, untagged, referenced by the index."""
         # The children land first, as a registry takes the index only once they are there.
         written = (*children, node) if node is not None else children
-        known = [Change(key(target), node=n) for n in written]
+        known = [Change(key(target), node=n, put=True) for n in written]
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
             pushed = Change(key(target), node=Node(new), unread=True)

@@ -47,6 +47,12 @@ def cosign_subject(tag: str) -> str | None:
     return f"sha256:{found.group(1)}" if found else None
 
 
+def cosign_tag(digest: str) -> str | None:
+    """The tag cosign pushes `digest`'s signature under (None: a digest no such tag names)."""
+    tag = f"sha256-{digest.removeprefix('sha256:')}.sig"
+    return tag if cosign_subject(tag) == digest else None
+
+
 @record
 class Accessory:
     """An artifact attached to another (its subject): a signature, an SBOM, an attestation.

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeAlias
 
 from tagguard.core.record import field, record
-from tagguard.core.state import COSIGN, ArtifactInfo, TagInfo, cosign_subject
+from tagguard.core.state import COSIGN, ArtifactInfo, TagInfo, cosign_subject, cosign_tag
 
 RepoKey: TypeAlias = tuple[str, str]  # (registry, project/repository)
 
@@ -116,6 +116,9 @@ class Change:
     # ... whose manifest tagguard has not read (a push by digest): what it references,
     # and so what a later delete meets, is not known
     unread: bool = False
+    # ... by a manifest PUT through Harbor's registry (a retag's, a replication's), not by
+    # its copy API: the subject middleware links to it the accessories kept for its digest
+    put: bool = False
     drop: Digest | None = None  # delete this artifact
 
 
@@ -341,7 +344,9 @@ class World:
         for change in changes:
             layer = self._layers.setdefault(change.repo, _Layer())
             if change.node is not None:
-                self._add_node(change.repo, layer, change.node, unread=change.unread)
+                self._add_node(
+                    change.repo, layer, change.node, unread=change.unread, put=change.put
+                )
             if change.drop is not None:
                 self._drop_node(change.repo, layer, change.drop)
             if change.tag is not None:
@@ -381,9 +386,13 @@ class World:
             node.digest, node.children, (*node.accessories, Attached(digest, COSIGN))
         )
 
-    def _add_node(self, repo: RepoKey, layer: _Layer, node: Node, *, unread: bool) -> None:
+    def _add_node(
+        self, repo: RepoKey, layer: _Layer, node: Node, *, unread: bool, put: bool
+    ) -> None:
         if self.node(repo, node.digest) is not None:
             return
+        if put:
+            node = self._with_kept(repo, layer, node)
         if unread:
             # A manifest PUT by digest: like one by tag (`_set_tag`), an artifact deleted
             # earlier in the run comes back without what it had, and one the sources never
@@ -397,6 +406,21 @@ class World:
         layer.copied.add(node.digest)
         for child in node.children:
             layer.parents.setdefault(child, set()).add(node.digest)
+
+    def _with_kept(self, repo: RepoKey, layer: _Layer, node: Node) -> Node:
+        """`node` as a manifest PUT leaves it: Harbor's subject middleware (src/server/
+        middleware/subject/subject.go) links the accessories the repository recorded for its
+        digest while it was absent, the signatures an earlier step pushed (`waiting`) and a
+        stored one, found by its `sha256-<hex>.sig` tag (the cosign middleware records the
+        row whether or not the subject is there)."""
+        node = self._with_waiting(layer, node)
+        tag = cosign_tag(node.digest) if isinstance(node.digest, str) else None
+        kept = self._reader.artifact(repo, tag) if tag is not None else None
+        if kept is None or kept.digest == node.digest or not self._exists_stored(repo, kept.digest):
+            return node
+        if any(a.digest == kept.digest for a in node.accessories):
+            return node
+        return Node(node.digest, node.children, (*node.accessories, Attached(kept.digest, COSIGN)))
 
     def _drop_node(self, repo: RepoKey, layer: _Layer, digest: Digest) -> None:
         for tag in self.tags_on(repo, digest):
