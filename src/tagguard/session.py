@@ -31,6 +31,7 @@ from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
     Sources,
+    cosign_tag,
     questions,
 )
 from tagguard.core.world import Digest, Node, RepoKey, Unknown, World
@@ -148,6 +149,7 @@ class Session:
             unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
         )
         carried = self.carried(source, new, targets) if source is not None else _NOTHING
+        self._ask_landing(carried, source, targets)
         decisions = []
         for target in targets:
             written = _new_digest(target, new) or nameless
@@ -172,6 +174,7 @@ class Session:
                 raise InputError(f"target {target.original!r} needs a tag, not only a digest")
         new = self.source_digest(source)
         carried = self.carried(source, new, targets)
+        self._ask_landing(carried, source, targets)
         decisions = []
         for target in targets:
             node, children = _brought(carried, source, target)
@@ -250,6 +253,23 @@ class Session:
         found: dict[Digest, Node] = {}
         self._gather(key(source), node, found)
         return node, tuple(found.values())
+
+    def _ask_landing(
+        self, carried: Carried, source: Reference | None, targets: Sequence[Reference]
+    ) -> None:
+        """What the world reads where a carried image lands, asked together: whether each
+        target repository holds each manifest already, and the cosign signature it may keep
+        for it (`World._with_kept`)."""
+        node, children = carried
+        wanted: dict[RepoKey, set[str]] = {}
+        for target in targets:
+            if node is None or _brought(carried, source, target) is _NOTHING:
+                continue
+            names = wanted.setdefault(key(target), set())
+            for digest in (n.digest for n in (*children, node) if isinstance(n.digest, str)):
+                names.update(name for name in (digest, cosign_tag(digest)) if name is not None)
+        if wanted:
+            self.sources.prefetch([], wanted)
 
     def _gather(self, repo: RepoKey, node: Node, found: dict[Digest, Node]) -> None:
         # Each level's children asked together (a live source: concurrently), not one

@@ -304,3 +304,33 @@ def test_an_unread_index_may_carry_the_signature_of_a_child_no_list_names(
     assert push_index(harbor.pusher, "proj/app", "v2", (s390x,), index).status_code == 201
     url = f"{harbor.url}/api/v2.0/projects/prod/repositories/app/artifacts?from=proj/app:v2"
     assert requests.post(url, auth=harbor.credentials, timeout=10).status_code == 412
+
+
+def test_a_retagged_index_child_takes_the_signature_its_target_kept(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # The child's signature reached prod before the child did (the cosign middleware records
+    # it by the subject's digest all the same). crane copy of the index PUTs the child by
+    # digest into prod, and the subject middleware (src/server/middleware/subject/
+    # subject.go, v2.15.2) links the kept signature to it; deleting the index then deletes
+    # the untagged child and its signature, whose tag prod holds immutable: 412.
+    harbor.state.add_project("prod")
+    harbor.rule("prod", tag="sha256-*")
+    child = make_image("amd64")
+    index = make_index(child)
+    assert push_index(harbor.pusher, "proj/app", "v1", (child,), index).status_code == 201
+    signature = make_cosign_signature(child.digest)
+    assert harbor.pusher.push("prod/app", cosign_tag(child.digest), signature).status_code == 201
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - {{retag: {{from: {harbor.ref('proj/app:v1')}, to: {harbor.ref('prod/app:v1')}}}}}\n"
+        f"  - {{delete: {harbor.ref('prod/app:v1')}, artifact: true}}\n"
+    )
+    run = harbor.tagguard("plan", str(plan), "--format", "json")
+    assert run.verdicts() == ["allow", "block"], run.err
+    assert cosign_tag(child.digest) in run.json["decisions"][1]["reason"]
+    # What the plan does: crane copy (the child by digest, then the index), then the delete.
+    assert push_index(harbor.pusher, "prod/app", "v1", (child,), index).status_code == 201
+    url = f"{harbor.url}/api/v2.0/projects/prod/repositories/app/artifacts/v1"
+    assert requests.delete(url, auth=harbor.credentials, timeout=10).status_code == 412
