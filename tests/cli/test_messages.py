@@ -147,6 +147,24 @@ def test_a_url_as_a_reference_is_told_to_drop_its_scheme(
     assert "port" not in message
 
 
+@pytest.mark.parametrize("scheme", ["https://", ""])
+def test_credentials_written_into_a_reference_stay_out_of_the_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, scheme: str
+) -> None:
+    # Before: "reference 'https://bob:S3cretPW@h.io/p/app:v1' starts with https://...: write
+    # 'bob:S3cretPW@h.io/p/app:v1'", the token in the CI log, on the command line and in a
+    # plan alike.
+    text = f"{scheme}bob:S3cretPW@harbor.example.com/platform/api:v9"
+    plan = tmp_path / "release.yml"
+    plan.write_text(f"operations:\n  - push: {text}\n    digest: {NEW}\n")
+    for args in (("push", text, "--digest", NEW), ("plan", str(plan))):
+        message = error_of(capsys, *args, *OFFLINE)
+        assert "S3cretPW" not in message
+        assert "bob" not in message
+        assert f"{scheme}<hidden>@harbor.example.com/platform/api:v9" in message
+        assert "write 'harbor.example.com/platform/api:v9'" in message
+
+
 def test_replicate_source_as_a_url_names_the_host_to_give(
     capsys: pytest.CaptureFixture[str], harbor: FakeHarbor
 ) -> None:

@@ -368,3 +368,71 @@ def test_the_one_match_reads_only_what_the_parse_in_parts_reads_the_same(
 def test_usual_references_are_read_in_one_match(text: str) -> None:
     # The point of the one match: the references plans and refs files are made of take it.
     assert _parse_usual(text, "latest", True) == parse_reference(text)
+
+
+# A user part written into a reference: `docker login` and TAGGUARD_USERNAME/PASSWORD are
+# where credentials go, but a pipeline that builds `user:$TOKEN@host/...` from a URL it has
+# must not get the token into its log through the message refusing it.
+SECRET = "S3cretPW"
+DIGEST_A = "sha256:" + "a" * 64
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "written"),
+    [
+        (f"bob:{SECRET}@h.io/p/app:v1", "<hidden>@h.io/p/app:v1", "h.io/p/app:v1"),
+        (f"{SECRET}@h.io/p/app:v1", "<hidden>@h.io/p/app:v1", "h.io/p/app:v1"),
+        (f"bob:{SECRET}/x@h.io/p/app:v1", "<hidden>@h.io/p/app:v1", "h.io/p/app:v1"),
+        (f"bob:{SECRET}@x@h.io/p/app@{DIGEST_A}", f"<hidden>@h.io/p/app@{DIGEST_A}", None),
+        (f"bob:{SECRET}@h.io/p/app@latest", "<hidden>@h.io/p/app@latest", "h.io/p/app@latest"),
+        (f"https://bob:{SECRET}@h.io/p/app:v1", "https://<hidden>@h.io/p/app:v1", "h.io/p/app:v1"),
+        (f"https://bob:{SECRET}/x@h.io", "https://<hidden>@h.io", "h.io"),
+    ],
+)
+@pytest.mark.parametrize("harbor", [True, False])
+def test_a_user_part_in_a_reference_is_hidden_and_refused(
+    text: str, shown: str, written: str | None, harbor: bool
+) -> None:
+    with pytest.raises(BadReferenceError) as raised:
+        parse_reference(text, harbor=harbor)
+    message = raised.value.message
+    assert SECRET not in message
+    assert "bob" not in message
+    assert message.startswith(f"reference {shown!r}")
+    if written is not None:
+        assert f"write {written!r}" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"bob:{SECRET}@h.io", "<hidden>@h.io"),
+        (f"bob:{SECRET} x@h.io/p/a:1", "<hidden>@h.io/p/a:1"),
+    ],
+)
+def test_a_user_part_is_hidden_whatever_else_is_wrong(text: str, shown: str) -> None:
+    # `bob:pw@h.io` reads as a name and a digest written wrong, a blank as white space:
+    # those are the messages, and they quote the text without what the `@` ends.
+    with pytest.raises(BadReferenceError) as raised:
+        parse_reference(text)
+    assert SECRET not in raised.value.message
+    assert raised.value.message.startswith(f"reference {shown!r}")
+
+
+@pytest.mark.parametrize(
+    ("text", "fault"),
+    [
+        ("h.io/p/app@latest", "'latest' is not a digest"),
+        ("h.io:5000/p/app@latest", "'latest' is not a digest"),
+        (f"https://h.io/p/app@{DIGEST_A}", "has no scheme"),
+        ("h.io/p/app@sha256:xyz", "'sha256:xyz' is not a digest"),
+    ],
+)
+def test_an_at_before_a_digest_hides_nothing(text: str, fault: str) -> None:
+    # The `@` a reference may hold comes after its path: a digest written wrong is shown as
+    # written, and no user part is suspected.
+    with pytest.raises(BadReferenceError) as raised:
+        parse_reference(text)
+    assert raised.value.message.startswith(f"reference {text!r}")
+    assert fault in raised.value.message
+    assert "<hidden>" not in raised.value.message

@@ -145,7 +145,7 @@ def _parse_usual(text: str, default_tag: str | None, harbor: bool) -> Reference 
 def _parse_in_parts(text: str, default_tag: str | None, harbor: bool) -> Reference:
     """parse_reference's reading of any text: each part split off and checked in turn, the
     first fault found raised."""
-    where = f"reference {text!r}"
+    where = f"reference {_shown(text)!r}"
     if not text:
         raise BadReferenceError(f"{where} is empty")
     # Splitting at white space (str.isspace's characters) leaves a non-empty text whole only
@@ -155,6 +155,7 @@ def _parse_in_parts(text: str, default_tag: str | None, harbor: bool) -> Referen
     if not text.isascii() or not text.isprintable():
         raise BadReferenceError(f"{where} contains characters no image reference may hold")
     _refuse_scheme(text, where)
+    _refuse_user_part(text, where)
     if not harbor and re.fullmatch(_IDENTIFIER, text):
         raise BadReferenceError(
             f"{where} is 64 hex digits, which docker reads as an image id, not a repository"
@@ -236,7 +237,54 @@ def _refuse_scheme(text: str, where: str) -> None:
         )
         raise BadReferenceError(
             f"{where} starts with {scheme}://, but an image reference has no scheme: "
-            f"write {rest!r}{plain}"
+            f"write {rest[_user_part_end(rest, after_scheme=True) :]!r}{plain}"
+        )
+
+
+# In an image reference an `@` comes only before the digest, `algorithm ":" encoded` (the
+# OCI grammar, read loosely here: a digest spelt wrong is another message's business). Any
+# other `@` can only end a user part written into the text (`user:token@harbor/p/app:1`,
+# perhaps after a scheme), and what stands before it must reach no message or log.
+_DIGEST_LIKE = re.compile(r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:[A-Za-z0-9=_-]*")
+
+
+def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
+    """Where a user part written into `text` ends, just past its `@`; 0 if it has none.
+
+    The rightmost `@` that no digest follows and that stands before the host: text after
+    it holds a `/` (the host's path), or none stands before it (`user:pw@host`), or the
+    text came after a scheme (`https://user:pw@host`, where nothing else can hold an `@`).
+    A `h.io/p/app@latest` keeps its `@`: a digest written wrong, shown as written."""
+    at = len(text)
+    while (at := text.rfind("@", 0, at)) != -1:
+        before, after = text[:at], text[at + 1 :]
+        if _DIGEST_LIKE.fullmatch(after):
+            continue
+        if after_scheme or "/" in after or "/" not in before:
+            return at + 1
+    return 0
+
+
+def _shown(text: str) -> str:
+    """`text` as a message may quote it: a user part written into it (see `_user_part_end`)
+    shown as `<hidden>`."""
+    scheme, sep, rest = text.partition("://")
+    prefix, body = (scheme + sep, rest) if sep else ("", text)
+    end = _user_part_end(body, after_scheme=bool(sep))
+    return f"{prefix}<hidden>@{body[end:]}" if end else text
+
+
+def _refuse_user_part(text: str, where: str) -> None:
+    """`user:token@harbor/p/app:1`: credentials belong in the settings, not the reference
+    (docker refuses the text as a reference too). Said only where a path follows the `@`;
+    `bob:pw@h.io` or `app@latest` may as well be a digest written wrong, and are told so
+    (with what comes before the `@` hidden all the same)."""
+    end = _user_part_end(text)
+    if end and "/" in text[end:]:
+        raise BadReferenceError(
+            f"{where} holds a user name or password before its host, which no image "
+            f"reference has: write {text[end:]!r} and give the credentials as "
+            "TAGGUARD_USERNAME and TAGGUARD_PASSWORD (or --username and --password-stdin)"
         )
 
 
