@@ -298,6 +298,39 @@ def test_a_signature_whose_subject_is_absent_is_an_accessory_all_the_same() -> N
     assert verdicts(report.decisions) == [(f"prod/app:{SIG_A}", "block")]
 
 
+class ListedAsHarbor(OfflineSources):
+    """A live source's listing: Harbor's list (`notacc` leaves accessories out) and what its
+    items reach; `orphans` are accessories whose subject is absent, which nothing reaches."""
+
+    orphans: frozenset[str] = frozenset()
+
+    def listing(self, registry: str, repository: str) -> Sequence[ArtifactInfo]:
+        every = super().listing(registry, repository)
+        return tuple(a for a in every if a.digest not in self.orphans)
+
+
+@pytest.mark.parametrize(
+    ("source", "tags"), [(f"h.io/p/app@{D}", ()), ("h.io/p/app:sbom", ("sbom",))]
+)
+def test_a_referrer_whose_subject_is_absent_is_an_accessory_all_the_same(
+    source: str, tags: tuple[str, ...]
+) -> None:
+    # src/server/middleware/subject/subject.go (`Middleware`, v2.15.2) creates the accessory
+    # row of a manifest with an OCI `subject` even when the subject is not in the repository
+    # (SubArtifactID stays 0): the artifact list (src/pkg/artifact/dao/dao.go `notacc`)
+    # leaves it out and no artifact names it, yet CopyArtifact finds the row by ArtifactID
+    # and answers DENIED.
+    state = {"h.io/p/app": [art(A, "v1"), art(D, *tags)], "h.io/prod/app": []}
+    src = ListedAsHarbor(sources([], state).rules_table, sources([], state).state_table)
+    src.orphans = frozenset({D})
+    report = check_copy(src, glob.NEWEST, ref(source), ref("h.io/prod/app"))
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK]
+    assert "accessory" in report.decisions[0].reason
+    # Everything the listing reaches is copied as before.
+    report = check_copy(src, glob.NEWEST, ref("h.io/p/app:v1"), ref("h.io/prod/app"))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW]
+
+
 # -- delete of an artifact: its accessories and untagged children go with it ------------------
 
 

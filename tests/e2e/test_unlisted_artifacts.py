@@ -146,3 +146,33 @@ def test_impact_lists_the_signature_tags_of_untagged_children(
     # Harbor's own flag agrees once the rule is in force.
     harbor.rule("proj", tag="sha256-*")
     assert harbor.state.flag("proj", "app", cosign_tag(signed))
+
+
+def test_a_referrer_whose_subject_is_absent_is_an_accessory_a_copy_refuses(harbor: Harbor) -> None:
+    # The subject middleware (src/server/middleware/subject/subject.go, `Middleware`) creates
+    # the accessory row of a manifest with an OCI `subject` whether or not the subject is in
+    # the repository (subject_artifact_id then 0): the list leaves it out (`notacc`), no
+    # artifact names it, and CopyArtifact (src/server/v2.0/handler/artifact.go) finds its
+    # row by ArtifactID and refuses it (DENIED) before anything is copied.
+    harbor.push("proj/app:v1")
+    signature = make_referrer(make_image("never-pushed"), NOTATION_TYPE)
+    assert harbor.pusher.push("proj/app", signature.digest, signature).status_code == 201
+    source = f"proj/app@{signature.digest}"
+    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert "accessory" in run.json["decisions"][0]["reason"]
+    assert _copy(harbor, source, "other") == 403  # DENIED: not for an artifact accessory
+
+
+def test_a_tagged_referrer_whose_subject_is_absent_is_an_accessory_a_copy_refuses(
+    harbor: Harbor,
+) -> None:
+    # The same, pushed by tag: its tag is on no listed artifact.
+    harbor.push("proj/app:v1")
+    signature = make_referrer(make_image("never-pushed"), NOTATION_TYPE)
+    assert harbor.pusher.push("proj/app", "sig", signature).status_code == 201
+    run = harbor.tagguard(
+        "copy", harbor.ref("proj/app:sig"), harbor.ref("other/dst"), "--format", "json"
+    )
+    assert run.verdicts() == ["block"], run.err
+    assert _copy(harbor, "proj/app:sig", "other") == 403

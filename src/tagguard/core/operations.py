@@ -277,6 +277,11 @@ class Simulation:
             # anything is copied: it travels only with its subject.
             reason = _accessory_source(digest, subject)
             return self._copy_refused(source, destination, digest, reason)
+        if self.world.unlisted(key(source), digest):
+            # The same refusal for an accessory whose subject is absent: CopyArtifact finds
+            # its accessory row by the artifact's own id, whatever the subject.
+            reason = _orphan_source(digest, tagged=bool(self.world.tags_on(key(source), digest)))
+            return self._copy_refused(source, destination, digest, reason)
         doubt = self._children_doubt(source, destination, digest)
         decisions: list[Decision] = []
         changes: list[Change] = []
@@ -486,4 +491,20 @@ def _accessory_source(digest: str, subject: Digest) -> str:
     return (
         f"artifact {short(digest)} is an accessory of {short(subject)}: Harbor refuses to "
         "copy an accessory on its own (it is copied with its subject); copy the subject"
+    )
+
+
+def _orphan_source(digest: str, *, tagged: bool) -> str:
+    """A copy source Harbor's list leaves out that no artifact of its repository names."""
+    what = (
+        "an accessory whose subject the repository does not hold (a manifest pushed with an "
+        "OCI subject before its subject)"
+    )
+    if not tagged:
+        # Untagged, it could also be the child of an index that is such an accessory.
+        what += ", or a child of an index that is one"
+    return (
+        f"artifact {short(digest)} is in no list of its repository and no artifact there "
+        f"references it or lists it as an accessory: it is {what}; Harbor refuses to copy an "
+        "accessory on its own; copy its subject once it is there"
     )

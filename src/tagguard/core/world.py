@@ -260,6 +260,21 @@ class World:
                 return candidate
         return None
 
+    def unlisted(self, repo: RepoKey, digest: str) -> bool:
+        """Whether an artifact the sources hold is outside everything their listing of the
+        repository reaches. Harbor lists every artifact that is tagged or referenced by no
+        index, accessories left out (src/pkg/artifact/dao/dao.go, `both` and `notacc`), and
+        a listed artifact reaches its children and accessories: what none reaches is an
+        accessory whose subject the repository does not hold - a manifest pushed with an
+        OCI `subject` before its subject, which src/server/middleware/subject/subject.go
+        records as an accessory all the same (subject_artifact_id 0) - or, untagged, a
+        child of an index that is one. A state file lists every artifact: none is."""
+        if self._reader.artifact(repo, digest) is None:
+            return False
+        # The sources' listing is what the list reaches (read already, to find a subject);
+        # the run's own pushes are left aside, each unread, so nothing more is asked.
+        return all(info.digest != digest for info in self._reader.listing(repo))
+
     def opaque(self, repo: RepoKey) -> tuple[Digest, ...]:
         """Artifacts this run pushed whose children tagguard does not know (an image index
         pushed by tag names its children only in its manifest)."""
