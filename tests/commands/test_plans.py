@@ -3,6 +3,8 @@ offline against the example plan."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -62,3 +64,29 @@ def test_replicate_says_which_of_its_two_forms_is_missing_or_doubled(
         CliRunner().invoke(
             cli, ["replicate", *args, *OFFLINE], catch_exceptions=False, standalone_mode=False
         )
+
+
+def test_a_step_reused_through_an_alias_is_reported_at_the_alias(tmp_path: Path) -> None:
+    """The third step runs the first again: its verdict is the third step's (skip: the
+    first wrote that digest), at the alias's line, not the anchor's."""
+    moved = "sha256:" + "e" * 64
+    plan = tmp_path / "plan.yml"
+    plan.write_text(
+        "operations:\n"  # 1
+        "  - &release\n"  # 2
+        "    push: harbor.example.com/platform/api:v1.9.9\n"  # 3
+        f"    digest: {'sha256:' + 'd' * 64}\n"  # 4
+        "  - push: harbor.example.com/platform/api:v1.9.9\n"  # 5
+        f"    digest: {moved}\n"  # 6
+        "  - *release\n"  # 7
+    )
+    result = CliRunner().invoke(
+        cli, ["plan", str(plan), *OFFLINE], catch_exceptions=False, standalone_mode=False
+    )
+    assert result.return_value == 1, result.output
+    verdicts = [line.split()[:2] for line in result.output.splitlines() if ".yml:" in line]
+    assert verdicts == [
+        [f"{plan}:2:", "allow"],
+        [f"{plan}:5:", "block"],
+        [f"{plan}:7:", "skip"],
+    ]

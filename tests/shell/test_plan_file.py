@@ -240,3 +240,21 @@ def test_a_digest_file_s_errors_name_the_plan_s_key_not_a_command_line_option(
     )
     with pytest.raises(PlanError, match=r":2: oci-layout: nowhere:app: .*nowhere is not a dir"):
         resolve_digest_files(load_plan(str(tmp_path / "plan.yml"), {}))
+
+
+def test_steps_reused_through_aliases_are_at_the_aliases_lines(tmp_path: Path) -> None:
+    """A reused step is a step of its own, at its alias: reports and errors point there."""
+    path = tmp_path / "plan.yml"
+    path.write_text(
+        "operations:\n"  # 1
+        "  - &release\n"  # 2
+        "    push: h.io/p/app:v1\n"  # 3
+        "    metadata-file: meta.json\n"  # 4
+        "  - retag: &pair {from: 'h.io/p/app:v1', to: 'h.io/q/app:v1'}\n"  # 5
+        "  - *release\n"  # 6
+    )
+    assert [op.line for op in load_plan(str(path), {}).operations] == [2, 5, 6]
+    # The same pair written as a copy is wrong only there: its `to` holds a tag.
+    path.write_text(path.read_text() + "  - copy: *pair\n")  # 7
+    with pytest.raises(PlanError, match=rf"^{path}:7: copy's \"to\" is a repository"):
+        load_plan(str(path), {})

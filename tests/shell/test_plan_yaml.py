@@ -187,3 +187,62 @@ def test_a_value_holding_dollar_brace_is_kept_as_given() -> None:
     tree = plan_tree("a: x-${V}\n", "plan.yml", {"V": "${y}"})
     assert isinstance(tree.value, dict)
     assert tree.value["a"].value == "x-${y}"
+
+
+def _items(tree: Node) -> list[Node]:
+    assert isinstance(tree.value, dict)
+    items = tree.value["operations"].value
+    assert isinstance(items, list)
+    return items
+
+
+def test_a_step_reused_through_an_alias_is_at_the_alias_s_line() -> None:
+    """A step written once (`&build`) and run again (`*build`) is two steps of the plan: the
+    second is where the alias is, and so is everything in it (its value text is at the
+    anchor, which is the first step's line, not this one's)."""
+    text = (
+        "operations:\n"  # 1
+        "  - &build\n"  # 2
+        "    push: h.io/p/app:build\n"  # 3
+        "    digest: sha256:aa\n"  # 4
+        "  - delete: h.io/p/app:build\n"  # 5
+        "  - *build\n"  # 6
+    )
+    first, _, again = _items(plan_tree(text, "plan.yml", {}))
+    assert first.line == 2
+    assert isinstance(first.value, dict)
+    assert first.value["digest"] == Node("sha256:aa", 4, 4)
+    assert again.line == 6
+    assert again.value == {
+        "push": Node("h.io/p/app:build", 6, 6),
+        "digest": Node("sha256:aa", 6, 6),
+    }
+
+
+def test_aliases_are_each_at_their_own_line_however_they_nest() -> None:
+    """Aliases of scalars, as keys and as values, and inside a mapping another alias
+    repeats: each written alias is at its own line, and a repeat's inner aliases are not
+    others of the text (the lines after the sixth keep their own)."""
+    text = (
+        "operations:\n"  # 1
+        "  - &build\n"  # 2
+        "    push: &ref h.io/p/app:1\n"  # 3
+        "    digest: &digest sha256:aa\n"  # 4
+        "  - &signed {sign: *ref, digest: *digest}\n"  # 5
+        "  - *signed\n"  # 6
+        "  - &kind delete: [*ref,\n"  # 7
+        "      *ref]\n"  # 8
+        "  - *kind : *ref\n"  # 9
+    )
+    _, sign, again, delete, keyed = _items(plan_tree(text, "plan.yml", {}))
+    assert sign.value == {"sign": Node("h.io/p/app:1", 5, 5), "digest": Node("sha256:aa", 5, 5)}
+    assert again.line == 6
+    assert again.value == {"sign": Node("h.io/p/app:1", 6, 6), "digest": Node("sha256:aa", 6, 6)}
+    assert isinstance(delete.value, dict)
+    targets = delete.value["delete"].value
+    assert isinstance(targets, list)
+    assert [(item.value, item.line) for item in targets] == [
+        ("h.io/p/app:1", 7),
+        ("h.io/p/app:1", 8),
+    ]
+    assert keyed.value == {"delete": Node("h.io/p/app:1", 9, 9)}

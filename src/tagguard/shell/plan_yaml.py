@@ -24,6 +24,40 @@ _DEPTH_MAX = 64
 _ALIAS_ALLOWANCE = 100_000
 
 
+class _Aliases:
+    """The lines of the plan's aliases, in the order a reading in document order meets them.
+
+    PyYAML's composer gives an alias the node of its anchor, not a node of its own, so an
+    alias is known by meeting a node again; each such meeting outside a repeat is the next
+    alias of the text (a repeat's inner nodes are met again without an alias of their own:
+    they are at the repeat's line, see `_Repeat`)."""
+
+    def __init__(self, lines: list[int]) -> None:
+        self.lines = iter(lines)
+        self.met: set[int] = set()
+
+    def place(self, node: yaml.Node, line: int) -> tuple[int, _Aliases | _Repeat]:
+        """The line of this meeting of `node`, and what places the nodes below it."""
+        if id(node) in self.met:
+            alias = next(self.lines)
+            return alias, _Repeat(alias)
+        self.met.add(id(node))
+        return line, self
+
+
+class _Repeat:
+    """Places everything inside what an alias repeats at the alias's line."""
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+    def place(self, node: yaml.Node, line: int) -> tuple[int, _Repeat]:
+        return self.line, self
+
+
+_Places = _Aliases | _Repeat
+
+
 class _Budget:
     """How many more nodes the plan may expand to."""
 
@@ -55,7 +89,22 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
         raise PlanError(f"{path}:1: not valid YAML: {error}") from None
     if root is None:
         raise PlanError(f"{path}:1: the plan is empty")
-    return _node(root, path, env, depth=0, budget=_Budget(path, len(text) + _ALIAS_ALLOWANCE))
+    budget = _Budget(path, len(text) + _ALIAS_ALLOWANCE)
+    return _node(root, path, env, depth=0, budget=budget, places=_aliases(text, loader))
+
+
+def _aliases(text: str, loader: type[yaml.SafeLoader | yaml.CSafeLoader]) -> _Aliases | None:
+    """Where the plan's aliases are, or None when it has none. Only a text holding both an
+    anchor's `&` and an alias's `*` can (a large plan most often holds neither), and only
+    its events tell an alias's line: it is read a second time for them."""
+    if "&" not in text or "*" not in text:
+        return None
+    lines = []
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent):
+            assert event.start_mark is not None  # both of PyYAML's parsers mark every event
+            lines.append(event.start_mark.line + 1)
+    return _Aliases(lines) if lines else None
 
 
 def _flow_hint(text: str, line: int) -> str:
@@ -79,28 +128,38 @@ def _node(
     key_line: int | None = None,
     *,
     budget: _Budget,
+    places: _Places | None = None,
 ) -> Node:
-    """The node and all below it; `key_line` is the line of the key whose value it is."""
+    """The node and all below it; `key_line` is the line of the key whose value it is.
+    `places` is None when the plan has no alias: every node is at its own line."""
     line = node.start_mark.line + 1
+    if places is not None:
+        line, places = places.place(node, line)
     if depth > _DEPTH_MAX:
         raise PlanError(f"{path}:{line}: nested too deeply")
     budget.spend(1, line)
     if isinstance(node, yaml.ScalarNode):  # the most common kind first
         return Node(_scalar(node, path, env, line), line, key_line)
     if isinstance(node, yaml.MappingNode):
-        return Node(_fields(node, path, env, depth, budget), line, key_line)
+        return Node(_fields(node, line, path, env, depth, budget, places), line, key_line)
     assert isinstance(node, yaml.SequenceNode)  # compose makes no other kind of node
     return Node(
-        [_node(item, path, env, depth + 1, budget=budget) for item in node.value],
+        [_node(item, path, env, depth + 1, budget=budget, places=places) for item in node.value],
         line,
         key_line,
     )
 
 
 def _fields(
-    node: yaml.MappingNode, path: str, env: Mapping[str, str], depth: int, budget: _Budget
+    node: yaml.MappingNode,
+    line: int,
+    path: str,
+    env: Mapping[str, str],
+    depth: int,
+    budget: _Budget,
+    places: _Places | None,
 ) -> dict[str, Node]:
-    budget.spend(2 * len(node.value), node.start_mark.line + 1)
+    budget.spend(2 * len(node.value), line)
     fields: dict[str, Node] = {}
     # Keys and values are one level down: within the limit, text without `${` (nearly every
     # key and value of a plan) is read here, without `_node`'s dispatch or a key's node.
@@ -109,17 +168,25 @@ def _fields(
         key_line = key_node.start_mark.line + 1
         key = _plain_text(key_node) if shallow else None
         if key is None:  # any other key: read as any node is, refused unless text
-            found = _node(key_node, path, env, depth + 1, budget=budget)
+            found = _node(key_node, path, env, depth + 1, budget=budget, places=places)
+            key_line = found.line
             if not isinstance(found.value, str):
                 raise PlanError(f"{path}:{key_line}: keys must be strings")
             key = found.value
+        elif places is not None:
+            key_line = places.place(key_node, key_line)[0]
         if key in fields:
             raise PlanError(f"{path}:{key_line}: {key!r} is given twice")
         text = _plain_text(value_node) if shallow else None
         if text is None:
-            fields[key] = _node(value_node, path, env, depth + 1, key_line, budget=budget)
+            fields[key] = _node(
+                value_node, path, env, depth + 1, key_line, budget=budget, places=places
+            )
         else:
-            fields[key] = Node(text, value_node.start_mark.line + 1, key_line)
+            value_line = value_node.start_mark.line + 1
+            if places is not None:
+                value_line = places.place(value_node, value_line)[0]
+            fields[key] = Node(text, value_line, key_line)
     return fields
 
 
