@@ -422,6 +422,29 @@ def test_tags_pushed_at_the_same_time_are_all_replayed() -> None:
     ]
 
 
+# Harbor's tag order is `ORDER BY push_time DESC, id DESC` over microsecond timestamps
+# (GetDefaultSorts; lib/orm setSorts; the tag table's `push_time timestamp`), but its API
+# writes push_time to the millisecond (go-openapi/strfmt DateTime, RFC3339Millis): tags
+# equal in the answer may still differ in Harbor's order, and a tag moved later keeps its
+# older, lower id (tag controller Ensure updates PushTime only). Their ids alone cannot tell
+# which is first; the position Harbor lists them in can: populateTags lists an artifact's
+# tags in that very order for the list and for copyDeeply's source alike.
+
+
+def listed_in_harbor_order(digest: str, **times: datetime) -> RepositoryState:
+    """One artifact whose tags are as Harbor's artifact answer lists them: its first is the
+    tag a copy's event names."""
+    tags = tuple(TagInfo(name, push_time=at) for name, at in times.items())
+    return RepositoryState((ArtifactInfo(digest, tags, tags_in_harbor_order=True),))
+
+
+def test_tags_equal_to_the_millisecond_are_ordered_as_harbor_lists_them() -> None:
+    # v1 was moved onto A after v2 was pushed, in the same millisecond: Harbor lists v1
+    # first, though v2 is newer by id and by name.
+    state = {"h.io/p/app": listed_in_harbor_order(A, v1=FEB, v2=FEB, v3=JAN), **MIRROR}
+    assert replayed_copy(state)[1] == [f"{DESTINATION}/p/copy:v1"]
+
+
 def test_a_refused_copy_event_names_the_copy_not_one_of_its_tags() -> None:
     # The copy's first decision (tag v1) carries the events; the refusal is of v2's event.
     state = {"h.io/p/copy": RepositoryState(), "h.io/p/app": pushed_at(A, v1=JAN, v2=FEB)}

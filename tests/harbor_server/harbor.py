@@ -1354,7 +1354,13 @@ class Handler(BaseHTTPRequestHandler):
         (default true), labels with `with_label`, accessories with `with_accessory`."""
         key = (project.name, repository)
         node = self.state.node(key, digest)
-        names = self.state.tags_of(key, digest)
+        # populateTags lists them with the tag model's default sorts (push time, then id,
+        # both descending): the order a copy's event takes its one tag from.
+        names = sorted(
+            self.state.tags_of(key, digest),
+            key=lambda n: (self.state.tag_row(key, n).push_time, self.state.tag_row(key, n).id),
+            reverse=True,
+        )
         page, size = tag_page
         names = names[(page - 1) * size : page * size] if size else names
         data: dict[str, Any] = {

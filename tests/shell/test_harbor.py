@@ -276,6 +276,26 @@ def test_fewer_tags_than_a_page_are_taken_as_whole() -> None:
 
 
 @responses.activate
+def test_tags_keep_the_order_harbor_lists_them_in_only_from_the_artifact_answer() -> None:
+    """The artifact answer's tags are in the order a copy's event picks from (populateTags:
+    push time, then id, both descending); a tag list read by id is not."""
+    tags = [
+        {"id": 1, "name": "v1", "immutable": False},
+        {"id": 2, "name": "v2", "immutable": False},
+    ]
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": tags})
+    found = client().artifact("p", "app", "v1")
+    assert found is not None
+    assert found.tags_in_harbor_order
+    many = [{"id": i, "name": f"t{i}", "immutable": False} for i in range(SUSPECT_TAG_COUNT)]
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": many})
+    responses.get(re.compile(r".*/tags\?.*"), json=many, headers={"X-Total-Count": str(len(many))})
+    read_by_id = client().artifact("p", "app", "v1")
+    assert read_by_id is not None
+    assert not read_by_id.tags_in_harbor_order
+
+
+@responses.activate
 @pytest.mark.parametrize(
     "link",
     [

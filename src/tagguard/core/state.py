@@ -76,6 +76,11 @@ class ArtifactInfo:
     accessories: tuple[Accessory, ...] = ()
     # The names of the labels on the artifact (Harbor's `labels`, with_label=true).
     labels: tuple[str, ...] = ()
+    # Whether `tags` are in the order Harbor's tag manager lists them (push time, then id,
+    # both descending: the first is the one a copy's push event names), as an artifact
+    # answer gives them. Its push times alone cannot say: they are to the millisecond, the
+    # order is over microseconds (see `World.event_tags`).
+    tags_in_harbor_order: bool = field(default=False, compare=False)
 
     def tag(self, name: str) -> TagInfo | None:
         if len(self.tags) <= _SCANNED:

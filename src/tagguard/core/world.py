@@ -214,10 +214,16 @@ class World:
             newest = max(stamps.values())
             return tuple(t for t in tags if stamps.get(t) == newest)
         stored = self._reader.artifact(repo, digest) if isinstance(digest, str) else None
+        if stored is not None and stored.tags_in_harbor_order:
+            # Harbor's own order, less the tags the run moved away: its first is first.
+            current = set(tags)
+            first = next((t.name for t in stored.tags if t.name in current), None)
+            return (first,) if first is not None else tags
         times = {t.name: t.push_time for t in stored.tags} if stored is not None else {}
         known = [at for t in tags if (at := times.get(t)) is not None]
         latest = max(known, default=None)
-        # Equal times are ordered by the tags' ids, which tagguard does not read: all stay.
+        # Equal times (Harbor's are to the millisecond) may be in either order in Harbor,
+        # whose ORDER BY is over microseconds, then ids: all stay.
         return tuple(t for t in tags if times.get(t) is None or times.get(t) == latest)
 
     def stored_flag(self, repo: RepoKey, tag: str) -> TagInfo | None:

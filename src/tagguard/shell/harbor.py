@@ -773,7 +773,9 @@ def _artifact_info(data: Any, what: str, host: str) -> ArtifactInfo:
     accessories = _accessories(listed, what, host) if listed else ()
     labelled = _list_field(data, "labels", what, host)
     labels = _labels(labelled, what, host) if labelled else ()
-    return ArtifactInfo(digest, tags, children, accessories, labels)
+    # populateTags (src/controller/artifact/controller.go) lists the tags with the tag
+    # model's default sorts, as copyDeeply's source is read: the answer's order is Harbor's.
+    return ArtifactInfo(digest, tags, children, accessories, labels, tags_in_harbor_order=True)
 
 
 def _children(references: list[Any], what: str, host: str) -> tuple[str, ...]:
