@@ -413,8 +413,11 @@ def test_a_copy_harbor_refuses_whole_fires_no_event() -> None:
 
 
 def test_tags_pushed_at_the_same_time_are_all_replayed() -> None:
-    # GetDefaultSorts breaks a PushTime tie by the tag's ID, which Harbor's artifact answer
-    # carries but tagguard does not read: both may be first.
+    # GetDefaultSorts breaks a PushTime tie by the tag's ID, but a state file's push times
+    # (like the API's, cut to milliseconds) cannot tell a tie from two times a microsecond
+    # apart, and a moved tag keeps its old, lower ID: from a state file both may be first.
+    # (Read live, the artifact answer's own order of the tags says which; see
+    # test_tags_equal_to_the_millisecond_are_ordered_as_harbor_lists_them below.)
     state = {"h.io/p/app": pushed_at(A, v1=FEB, v2=FEB, v3=JAN), **MIRROR}
     assert sorted(replayed_copy(state)[1]) == [
         f"{DESTINATION}/p/copy:v1",
