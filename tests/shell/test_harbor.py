@@ -692,6 +692,22 @@ def test_a_page_of_artifacts_holds_its_share_of_the_count(
 
 
 @responses.activate
+def test_an_artifact_count_past_what_tagguard_reads_is_refused_on_the_first_page() -> None:
+    # The live sources ask every page the first one's X-Total-Count makes, at once
+    # (`LiveSources.artifacts`): a full first page counting 1e23 had them planning 1e21
+    # requests, computing, never answering. As for the rules, one past MAX_PAGES full pages
+    # (what the sequential list reads at most) is refused before any page after the first.
+    responses.get(
+        ARTIFACTS,
+        json=[artifact_item(i) for i in range(1, 101)],
+        headers={"X-Total-Count": "100001"},
+    )
+    with pytest.raises(RemoteError, match=r"counts 100001 artifacts, more than the 1000 pages"):
+        client().artifacts_page("p", "app", 1)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
 def test_a_page_of_artifacts_with_an_id_twice_is_an_error() -> None:
     responses.get(
         ARTIFACTS, json=[artifact_item(1), artifact_item(1)], headers={"X-Total-Count": "2"}

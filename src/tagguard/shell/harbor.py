@@ -187,13 +187,8 @@ class HarborClient:
         if answer.status in refused:
             return None
         read = self._page(answer, what)
-        if read.total is not None and read.total > MAX_PAGES * PAGE_SIZE:
-            # Every page the count makes is asked at once (`rule_pages`): a count that is a
-            # lie would have tagguard plan more requests than it could ever make.
-            raise RemoteError(
-                f"{what}: {self.host} counts {read.total} rules, more than the {MAX_PAGES} "
-                f"pages of {PAGE_SIZE} tagguard reads"
-            )
+        # Every page the count makes is asked at once (`rule_pages`).
+        self._check_countable(read.total, what, "rules")
         start = (page - 1) * PAGE_SIZE
         # The rule reader (and with it the rule matcher) is loaded by the first worker that
         # needs it, not before the first request (tagguard.check).
@@ -293,6 +288,8 @@ class HarborClient:
         total = read.total
         if total is None:
             raise RemoteError(f"{what}: {self.host} did not say how many artifacts there are")
+        # The live sources ask every page the count makes at once (`LiveSources.artifacts`).
+        self._check_countable(total, what, "artifacts")
         share = max(0, min(PAGE_SIZE, total - (page - 1) * PAGE_SIZE))
 
         def its_share(ids: list[int]) -> None:
@@ -462,6 +459,16 @@ class HarborClient:
         if not isinstance(items, list):
             raise RemoteError(f"{what}: {self.host} answered with something other than a list")
         return _Page(items, _int_header(answer, "x-total-count", None))
+
+    def _check_countable(self, total: int | None, what: str, nouns: str) -> None:
+        """A count of more than MAX_PAGES pages is refused on the first page: every page it
+        makes is asked at once, so a count that is a lie would have tagguard plan more
+        requests than it could ever make (and it computes, so no deadline stops it)."""
+        if total is not None and total > MAX_PAGES * PAGE_SIZE:
+            raise RemoteError(
+                f"{what}: {self.host} counts {total} {nouns}, more than the {MAX_PAGES} "
+                f"pages of {PAGE_SIZE} tagguard reads"
+            )
 
     def _check_same_count(self, before: int | None, after: int | None, what: str) -> None:
         """Pages of one list must report one X-Total-Count: a count that moves means the
