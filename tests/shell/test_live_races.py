@@ -174,3 +174,31 @@ def test_reads_after_settle_get_a_pool_of_their_own_that_close_lets_go() -> None
     for worker in set(threading.enumerate()) - before:
         worker.join(timeout=10)
         assert not worker.is_alive()
+
+
+class SlowDigests(FakeHarbor):
+    """Holds every GET by digest until the test opens the gate: a digest asked ahead is
+    still in flight when a structure question reaches it."""
+
+    def __init__(self, artifacts: list[ArtifactInfo], accessories: list[str]) -> None:
+        super().__init__(artifacts, accessories)
+        self.gate = threading.Event()
+
+    def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
+        if ":" in reference:
+            assert self.gate.wait(10)
+        return super().artifact(project, repository, reference)
+
+
+def test_a_digest_asked_ahead_is_not_asked_again_while_in_flight() -> None:
+    # A copy of the index A asks its untagged child B ahead (`Session._gather`), then
+    # whether A is an accessory, which reads every artifact of the repository: B's answer
+    # is on its way, and is waited for rather than asked a second time.
+    client = SlowDigests([art(A, "v1", children=(B,)), art(B)], accessories=[B])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", B}})
+    threading.Timer(0.05, client.gate.set).start()
+    assert sources.subjects("h.io", "p/app", A) == ()
+    assert sources.parents("h.io", "p/app", B) == (A,)
+    sources.settle()
+    assert client.requests.count(("get", B)) == 1

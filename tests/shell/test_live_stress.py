@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
@@ -127,12 +128,25 @@ class ChaosHarbor:
         self.repos = repos
         self.rules = rules
         self.failure_rate = random.Random(seed).choice([0.0, 0.02, 0.1])
+        self.lock = threading.Lock()
+        self.flying: Counter[tuple[object, ...]] = Counter()
+        # Requests made while the very same one was in flight: its answer was on its way.
+        self.twice: list[tuple[object, ...]] = []
 
     def _chaos(self, *request: object) -> None:
-        rng = random.Random(f"{self.seed}:{request}")
-        time.sleep(rng.random() * 0.001)
-        if rng.random() < self.failure_rate:
-            raise RemoteError(f"injected failure of {request}")
+        with self.lock:
+            if self.flying[request]:
+                self.twice.append(request)
+            self.flying[request] += 1
+        try:
+            rng = random.Random(f"{self.seed}:{request}")
+            # Now and then a slow answer, so a later question finds an earlier one in flight.
+            time.sleep(rng.random() * (0.005 if rng.random() < 0.1 else 0.001))
+            if rng.random() < self.failure_rate:
+                raise RemoteError(f"injected failure of {request}")
+        finally:
+            with self.lock:
+                self.flying[request] -= 1
 
     def artifact(self, project: str, repository: str, reference: str) -> ArtifactInfo | None:
         self._chaos("get", project, repository, reference)
@@ -200,6 +214,7 @@ def _run(seed: int) -> None:
         pass  # exit 2: fails closed
     finally:
         sources.close()
+    assert not client.twice, "asked again while its answer was on its way"
 
 
 def _reads(
@@ -214,7 +229,12 @@ def _reads(
         repo = client.repos[name]
         reads += [partial(_tag, sources, name, tag, repo) for tag in tags]
         later = {f"t{rng.randint(0, 3)}", *(sig_of(a.digest) for a in repo.all)}
-        reads.append(partial(_again, sources, name, later, repo))
+        # Digests too, as a carried index's children and their kept signatures are asked
+        # (`Session`): each is a GET of its own, possibly still in flight when a structure
+        # question reads every artifact of the repository.
+        later |= {a.digest for a in rng.sample(repo.all, min(3, len(repo.all)))}
+        first = rng.choice([None, *sorted(later & {a.digest for a in repo.all})])
+        reads.append(partial(_again, sources, name, later, repo, first))
         for artifact in rng.sample(repo.all, min(2, len(repo.all))):
             reads.append(partial(_structure, sources, name, artifact.digest, repo))
     reads += [partial(_rules, sources, client, project) for project in projects]
@@ -230,9 +250,13 @@ def _same(found: ArtifactInfo | None, truth: ArtifactInfo | None) -> None:
     assert found == truth
 
 
-def _again(sources: LiveSources, name: str, tags: set[str], repo: Repo) -> None:
-    """A second prefetch mid-run, as a copy's, then its tags read."""
+def _again(sources: LiveSources, name: str, tags: set[str], repo: Repo, first: str | None) -> None:
+    """A second prefetch mid-run, as a copy's, then its tags read; maybe first, while they
+    are in flight, who references one of its digests (a copy asks whether its source is an
+    accessory, a delete whether an index references it)."""
     sources.prefetch([], {(HOST, name): tags})
+    if first is not None:
+        _structure(sources, name, first, repo)
     for tag in sorted(tags):
         _same(sources.artifact(HOST, name, tag), repo.get(tag))
 

@@ -164,7 +164,7 @@ class LiveSources:
         key = (registry, repository, reference)
         self._wait(("tags", registry, repository))
         if ":" in reference:
-            self._wait(("digest", registry, f"{repository}@{reference}"))
+            self._wait(_digest_key(registry, repository, reference))
         if key in self._artifacts:
             return self._artifacts[key]
         if (registry, repository) in self._complete and _listable(reference):
@@ -220,14 +220,18 @@ class LiveSources:
         client = self.harbor(registry)
         unread = _reached(listed, seen)
         while unread:
-            known = {d: self._artifacts[(*key, d)] for d in unread if (*key, d) in self._artifacts}
-            asked = [d for d in unread if d not in known]
+            # A digest asked ahead (`prefetch`) may still be in flight: it is waited for,
+            # not asked a second time.
+            flying = [d for d in unread if _digest_key(registry, repository, d) in self._pending]
+            asked = [d for d in unread if d not in flying and (*key, d) not in self._artifacts]
             futures = self._fan_out(client.artifact, [(project, rest, d) for d in asked])
+            for digest in flying:
+                self._wait(_digest_key(registry, repository, digest))
             read = dict(zip(asked, (f.result() for f in futures), strict=True))
             self._remember(registry, repository, read)
-            seen.update(known)
-            seen.update(read)
-            unread = _reached((a for a in (*known.values(), *read.values()) if a), seen)
+            level = {d: self._artifacts[(*key, d)] for d in unread}
+            seen.update(level)
+            unread = _reached((a for a in level.values() if a), seen)
         every = [a for a in seen.values() if a is not None]
         self._everything[key] = every
         return every
@@ -305,7 +309,7 @@ class LiveSources:
         digest: str,
         jobs: dict[tuple[str, str, str], Callable[[], None]],
     ) -> None:
-        key = ("digest", registry, f"{repository}@{digest}")
+        key = _digest_key(registry, repository, digest)
         known = key in self._pending or (registry, repository, digest) in self._artifacts
         if self.state_table is None and not known:
             jobs[key] = partial(self._fetch_digest, registry, repository, digest)
@@ -503,6 +507,11 @@ def _reached(artifacts: Iterable[ArtifactInfo], seen: Mapping[str, object]) -> l
     """The digests `artifacts` reference or carry (children, accessories) not yet `seen`."""
     reached = (d for a in artifacts for d in (*a.children, *(x.digest for x in a.accessories)))
     return sorted({d for d in reached if d not in seen})
+
+
+def _digest_key(registry: str, repository: str, digest: str) -> tuple[str, str, str]:
+    """The key of a digest asked ahead on its own (`_ask_digest`) in `_pending`."""
+    return ("digest", registry, f"{repository}@{digest}")
 
 
 def _listable(reference: str) -> bool:
