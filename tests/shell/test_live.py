@@ -339,6 +339,26 @@ def test_a_whole_list_answers_every_tag_but_a_signature_s() -> None:
     assert client.requests == [("page", "1"), ("get", SIG)]
 
 
+def test_a_whole_list_is_not_asked_again_for_tags_it_answers() -> None:
+    # A plan that pushes a new tag and signs an unsigned image: the list (no accessories,
+    # no untagged children) says "new" is absent; only the signature's tag is asked.
+    client = FakeHarbor([art(A, "v1"), art(B, "v2")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "new", SIG}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "new") is None
+    assert sources.artifact("h.io", "p/app", SIG) is None
+    assert client.requests == [("page", "1"), ("get", SIG)]
+    # A second plan (a copy's destination tags): the list is whole for every tag but a
+    # signature's, and is not read again.
+    other, third = (f"sha256-{c * 64}.sig" for c in "bc")
+    sources.prefetch([], {("h.io", "p/app"): {"v2", "gone", other, third, SIG}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", "gone") is None
+    assert sources.artifact("h.io", "p/app", other) is None
+    assert sorted(client.requests[2:]) == [("get", other), ("get", third)]
+
+
 class GatedHarbor(FakeHarbor):
     """Answers a GET by digest only once `width` of them are in flight together."""
 

@@ -331,8 +331,9 @@ class LiveSources:
             return  # already on its way: the check waits for it when it reads
         self._wait(key)  # a second plan for a repository builds on the first's answers
         missing = {t for t in wanted if (registry, repository, t) not in self._artifacts}
-        complete = (registry, repository) in self._complete
-        if missing and (not complete or not all(_listable(t) for t in missing)):
+        if (registry, repository) in self._complete:
+            missing = {t for t in missing if not _listable(t)}  # the list answers the rest
+        if missing:
             jobs[key] = partial(self._fetch_tags, registry, repository, missing)
 
     def settle(self) -> None:
@@ -377,29 +378,26 @@ class LiveSources:
         own, so a big repository costs rounds, not a queue of requests in one worker."""
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
+        key = ("tags", registry, repository)
         if len(wanted) == 1:
             (tag,) = wanted
             self._remember(registry, repository, {tag: client.artifact(project, rest, tag)})
+            return
+        if (registry, repository) in self._complete:
+            # Its list is read already: these are signatures' tags, which no list names.
+            self._by_tags(registry, repository, sorted(wanted), {}, key)
             return
         first = client.artifacts_page(project, rest, 1)
         artifacts, total = first
         pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
         found = _by_tag(artifacts)
         remaining = sorted(t for t in wanted if t not in found)
-        key = ("tags", registry, repository)
         if pages <= 1:
             self._whole(registry, repository, wanted, artifacts, key)
         elif not remaining:
             self._remember(registry, repository, {t: found.get(t) for t in wanted})
         elif self._by_tags_is_cheaper(len(remaining), pages - 1):
-            asked = self._fan_out(client.artifact, [(project, rest, t) for t in remaining])
-
-            def finish() -> None:
-                answers = {t: found.get(t) for t in wanted}
-                answers.update(zip(remaining, (f.result() for f in asked), strict=True))
-                self._remember(registry, repository, answers)
-
-            self._then(key, asked, finish)
+            self._by_tags(registry, repository, remaining, {t: found.get(t) for t in wanted}, key)
         else:
             more = self._fan_out(
                 client.artifacts_page, [(project, rest, p) for p in range(2, pages + 1)]
@@ -412,6 +410,26 @@ class LiveSources:
                 self._whole(registry, repository, wanted, listed, key)
 
             self._then(key, more, assemble)
+
+    def _by_tags(
+        self,
+        registry: str,
+        repository: str,
+        tags: list[str],
+        known: dict[str, ArtifactInfo | None],
+        key: tuple[str, str, str],
+    ) -> None:
+        """`tags` asked one request each, all at once; kept with what is `known` once
+        every one has answered (a stage run by whoever waits for `key`)."""
+        project, _, rest = repository.partition("/")
+        asked = self._fan_out(self.harbor(registry).artifact, [(project, rest, t) for t in tags])
+
+        def finish() -> None:
+            answers = dict(known)
+            answers.update(zip(tags, (f.result() for f in asked), strict=True))
+            self._remember(registry, repository, answers)
+
+        self._then(key, asked, finish)
 
     def _whole(
         self,
@@ -441,15 +459,17 @@ class LiveSources:
         listed = {a.digest for a in artifacts}
         unlisted = any(c not in listed for a in artifacts for c in a.children)
         missing = sorted(t for t in wanted if answers.get(t) is None)
-        signatures = not all(_listable(t) for t in missing)
-        if not missing or not (accessories or unlisted or signatures):
+        hidden = bool(accessories) or unlisted  # an artifact that may carry a tag, unlisted
+        if not hidden:  # the list is whole: a tag it does not name is absent, but a signature's
+            missing = [t for t in missing if not _listable(t)]
+        if not missing:
             self._remember(registry, repository, answers)
-            if not (accessories or unlisted):
-                with self._lock:
-                    self._complete.add((registry, repository))
+            if not hidden:
+                self._keep_complete(registry, repository)
             return
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
+        signatures = not all(_listable(t) for t in missing)
         by_tag = unlisted or signatures or len(missing) <= len(accessories)
         reading = missing if by_tag else accessories
         asked = self._fan_out(client.artifact, [(project, rest, r) for r in reading])
@@ -459,6 +479,8 @@ class LiveSources:
             answers.update(read)
             if by_tag:  # a GET by tag finds any artifact: each answer is final
                 self._remember(registry, repository, answers)
+                if not hidden:
+                    self._keep_complete(registry, repository)
                 return
             answers.update(_by_tag(a for a in read.values() if a))
             # An accessory's own accessories are left out of its answer's tags: a tag still
@@ -469,10 +491,13 @@ class LiveSources:
                 registry, repository, {t: a for t, a in answers.items() if t not in unknown}
             )
             if not nested:
-                with self._lock:
-                    self._complete.add((registry, repository))
+                self._keep_complete(registry, repository)
 
         self._then(key, asked, finish)
+
+    def _keep_complete(self, registry: str, repository: str) -> None:
+        with self._lock:
+            self._complete.add((registry, repository))
 
     def _by_tags_is_cheaper(self, tags: int, pages: int) -> bool:
         """Per-tag requests or the remaining pages, all concurrent: fewer rounds wins, then
