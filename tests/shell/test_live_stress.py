@@ -187,11 +187,14 @@ def _world(seed: int) -> tuple[ChaosHarbor, dict[tuple[str, str], set[str]], lis
 
 
 def _wanted(rng: random.Random, repo: Repo) -> set[str]:
-    """Tags a plan may ask: listed ones, signature tags, and some that do not exist."""
+    """Tags a plan may ask: listed ones, signature tags, and some that do not exist; and
+    digests the list leaves out (an index's children, a copy's accessories)."""
     tags = sorted({i.name for a in repo.all for i in a.tags})
     chosen = set(rng.sample(tags, min(len(tags), rng.randint(0, 12))))
     absent = {f"new{i}" for i in range(rng.randint(0, 3))}
-    return (chosen | absent) or {"new"}
+    unlisted = sorted({a.digest for a in repo.all} - {a.digest for a in repo.listed})
+    digests = set(rng.sample(unlisted, min(len(unlisted), rng.randint(0, 2))))
+    return (chosen | absent | digests) or {"new"}
 
 
 def _run(seed: int) -> None:
