@@ -88,7 +88,14 @@ class Harbor(Offline):
         ]
 
     def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
-        return list(self.state_table.repository(f"{registry}/{repository}").artifacts)
+        """Harbor's artifact list: no accessory, no untagged child of an index (the
+        `notacc` and `both` filters of src/pkg/artifact/dao)."""
+        state = self.state_table.repository(f"{registry}/{repository}")
+        return [
+            a
+            for a in state.artifacts
+            if not state.subjects(a.digest) and (a.tags or not state.parents(a.digest))
+        ]
 
     def add_harbor(self, host: str, url: str) -> None:
         self.reached.append((host, url))
