@@ -644,3 +644,64 @@ def deleted_dev(*policies: Policy) -> list[str]:
     report.extend(run.delete([ref("h.io/p/app:dev", default_tag=None)], artifact=True))
     Replication(run).events(report)
     return [w.code for w in report.warnings]
+
+
+# A replication writes into a destination Harbor through its registry API: the Harbor
+# adapter's PushManifest (src/pkg/reg/adapter/native, registry client `PushManifest`, v2.15.2)
+# PUTs /v2/<repo>/manifests/<ref> there, and that route runs the cosign and subject
+# middlewares (src/server/registry/route.go). transfer.go `copyArtifact` PUTs each manifest an
+# index references by digest (`copyContent`), then the index. The subject middleware
+# (src/server/middleware/subject/subject.go `Middleware`) then links to each new artifact the
+# accessory rows the destination repository keeps for its digest - a cosign signature whose
+# `sha256-<hex>.sig` tag was pushed (or replicated by its own event) before its subject - so
+# deleteDeeply deletes that signature with it, as a root, through its tag's check.
+def kept_signature(digest: str, signature: str) -> RepositoryState:
+    """A destination repository holding only `digest`'s cosign signature, not `digest`."""
+    tag = f"sha256-{digest.removeprefix('sha256:')}.sig"
+    return RepositoryState((ArtifactInfo(signature, (TagInfo(tag),)),))
+
+
+def split_run(state: dict[str, RepositoryState], *policies: object) -> Session:
+    sources = Harbor(state, list(policies))  # type: ignore[arg-type]
+    object.__setattr__(sources, "rules_table", SPLIT_RULES)
+    return live(sources)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        RepositoryState((ArtifactInfo(A, (TagInfo("dev"),)),)),
+        # An index: its child C is PUT by digest ahead of it, and takes the signature.
+        RepositoryState((ArtifactInfo(A, (TagInfo("dev"),), children=(C,)), ArtifactInfo(C))),
+    ],
+    ids=["image", "index-child"],
+)
+def test_a_policy_run_links_the_signature_the_destination_kept(source: RepositoryState) -> None:
+    signed = C if source.artifacts[0].children else A
+    run = split_run(
+        {"h.io/p/app": source, f"{DESTINATION}/mirror/app": kept_signature(signed, S1)},
+        policy(dest_namespace="mirror"),
+    )
+    replicated = Replication(run).policy("h.io", 4)
+    assert {d.decision for d in replicated} == {Verdict.ALLOW}
+    [deleted] = run.delete([ref(f"{DESTINATION}/mirror/app:dev")], artifact=True)
+    assert deleted.decision is Verdict.BLOCK
+    assert f"sha256-{signed.removeprefix('sha256:')}.sig" in deleted.reason
+
+
+def test_a_replayed_push_links_the_kept_signature_and_its_replayed_delete_is_refused() -> None:
+    # The run tags A (held as rc) dev and deletes it: the push event's replay PUTs A into
+    # mirror/app, where S1 waits for it; the delete event's replay then deletes A with S1,
+    # whose tag is immutable there: 412, the replication task fails.
+    source = RepositoryState.from_tags({"rc": A})
+    run = split_run(
+        {"h.io/p/app": source, f"{DESTINATION}/mirror/app": kept_signature(A, S1)}, mirrored()
+    )
+    report = Report()
+    report.extend(run.push([ref("h.io/p/app:dev")], A))
+    report.extend(run.delete([ref("h.io/p/app:dev")], artifact=True))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW, Verdict.ALLOW]
+    Replication(run).events(report)
+    refused = [w for w in report.warnings if w.code == "replication-refused"]
+    assert [w.reference for w in refused] == [f"{DESTINATION}/mirror/app:dev"]
+    assert SIG_A in refused[0].message

@@ -15,9 +15,9 @@ from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import FilterPatternError, Policy, Write
 from tagguard.core.report import Notice, Report
 from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
-from tagguard.core.world import Digest, Node, RepoKey, Unknown, short
+from tagguard.core.world import Digest, RepoKey, Unknown, short
 from tagguard.errors import InputError, StateError
-from tagguard.session import ReplicationSources, Session
+from tagguard.session import Carried, ReplicationSources, Session
 
 
 @record(frozen=False)
@@ -171,8 +171,16 @@ class Replication:
                     else self.session.sim.delete_artifact(target)
                 )
             else:
+                # The execution copies the image as a policy run does, children first.
+                node, children = self.session.carried(origin, digest, [target])
                 replayed = self.session.sim.replicate_tag(
-                    target, digest, override=policy.override, origin=origin, owner=""
+                    target,
+                    digest,
+                    override=policy.override,
+                    origin=origin,
+                    owner="",
+                    node=node,
+                    children=children,
                 )
             if replayed.decision is Verdict.BLOCK:
                 self.session.report.warn(
@@ -209,12 +217,14 @@ class Replication:
         origin = parse_reference(f"{registry}/{name}{at}")
         target = parse_reference(f"{destination}/{write.repository}{at}")
         owner = "an accessory" if write.accessory else ""
-        node = self.session.structure((registry, name), write.digest)
+        # What the artifact's index references is PUT into the destination ahead of it.
+        carried = self.session.carried(origin, write.digest, [target])
         if write.tag is None:
+            node, children = carried
             return self.session.sim.write(
-                Operation.REPLICATE, target, write.digest, origin, node=node
+                Operation.REPLICATE, target, write.digest, origin, node=node, children=children
             )
-        return self._tag(policy, origin, target, write.digest, owner, node)
+        return self._tag(policy, origin, target, write.digest, owner, carried)
 
     def _destination_exists(self, destination: str, project: str) -> bool:
         """Whether a replayed delete reaches `project`: the deletion flow never prepares the
@@ -299,11 +309,18 @@ class Replication:
         origin: Reference,
         target: Reference,
         digest: str,
-        owner: str = "",
-        node: Node | None = None,
+        owner: str,
+        carried: Carried,
     ) -> Decision:
+        node, children = carried
         decision = self.session.sim.replicate_tag(
-            target, digest, override=policy.override, origin=origin, owner=owner, node=node
+            target,
+            digest,
+            override=policy.override,
+            origin=origin,
+            owner=owner,
+            node=node,
+            children=children,
         )
         if decision.decision is Verdict.SKIP and decision.current_digest != digest:
             self.session.report.warn(

@@ -541,3 +541,48 @@ def test_the_destination_harbor_takes_credentials_from_a_variable(
     )
     assert run.verdicts() == ["allow"], run.err
     assert password not in run.out + run.err
+
+
+# -- what a replication's manifest PUTs link in the destination --------------------------------
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["image", "index-child"])
+def test_a_replicated_manifest_takes_the_signature_its_destination_kept(
+    pair: Pair, tmp_path: Path, indexed: bool
+) -> None:
+    # The signature reached mirror/app before its image (cosign records it by the subject's
+    # digest all the same). The policy run PUTs the image - for an index, each child by
+    # digest first - through the destination's /v2/ (the Harbor adapter's PushManifest), so
+    # the subject middleware (src/server/middleware/subject/subject.go, v2.15.2) links the
+    # kept signature to it; deleting v1 then deletes that signature as a root, whose tag the
+    # destination holds immutable: 412.
+    pair.dest_rule("mirror", "sha256-*")
+    child = make_image()
+    if indexed:
+        index = make_index(child)
+        assert push_index(pair.source.pusher, "proj/app", "v1", (child,), index).status_code == 201
+    else:
+        pair.source.push("proj/app:v1", child)
+    signature = make_cosign_signature(child.digest)
+    answer = pair.dest_pusher.push("mirror/app", cosign_tag(child.digest), signature)
+    assert answer.status_code == 201
+    policy = pair.policy()
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - {{replicate: {{policy: {policy}, source: {pair.source.host}}}}}\n"
+        f"  - {{delete: {pair.dest_host}/mirror/app:v1, artifact: true}}\n"
+    )
+    # The plan reads both Harbors: each with its own admin, from the docker config.
+    config = tmp_path / "docker-destination" / "config.json"
+    logins = json.loads(config.read_text())
+    user, password = ADMIN
+    logins["auths"][pair.source.host] = {"username": user, "password": password}
+    config.write_text(json.dumps(logins))
+    run = pair.source.tagguard("plan", str(plan), "--format", "json", credentials=None)
+    assert run.verdicts() == ["allow", "block"], run.err
+    assert cosign_tag(child.digest) in run.json["decisions"][1]["reason"]
+    assert pair.replicate(policy)["status"] == "Succeed"
+    url = f"{pair.dest_url}{API}/projects/mirror/repositories/app/artifacts/v1"
+    answer = requests.delete(url, auth=DESTINATION_ADMIN, timeout=10)
+    assert answer.status_code == 412, answer.text

@@ -120,9 +120,13 @@ class Simulation:
         origin: Reference,
         owner: str,
         node: Node | None = None,
+        children: Sequence[Node] = (),
     ) -> Decision:
         """One tag a replication pushes into a destination Harbor (`node`: the replicated
-        artifact's structure, read at the source)."""
+        artifact's structure, read at the source; `children`: what its index references,
+        deepest first). transfer.go `copyArtifact` PUTs each child by digest, then the
+        artifact, through the destination's registry API (the Harbor adapter's
+        PushManifest), so its subject middleware links them as a retag's (`write`)."""
         assert target.tag is not None
         decision = decide_replication(
             target, self.facts(target, target.tag), new, override=override
@@ -132,7 +136,12 @@ class Simulation:
             decision = _with_note(decision, Note("accessory", f"the tag of {owner}"))
         if decision.decision is Verdict.SKIP and decision.current_digest != new:
             return decision  # Harbor leaves the destination as it is
-        known = [Change(key(target), node=node)] if node is not None else []
+        written = (*children, node) if node is not None else children
+        known = [Change(key(target), node=n, put=True) for n in written]
+        if node is None and isinstance(new, str):
+            # Its manifest unread here (a replayed event's image, gone from the source by
+            # the end of the run): PUT all the same, and linked.
+            known.append(Change(key(target), node=Node(new), unread=True, put=True))
         return self._commit([decision], [*known, Change(key(target), tag=target.tag, digest=new)])[
             0
         ]
