@@ -705,3 +705,73 @@ def test_a_replayed_push_links_the_kept_signature_and_its_replayed_delete_is_ref
     refused = [w for w in report.warnings if w.code == "replication-refused"]
     assert [w.reference for w in refused] == [f"{DESTINATION}/mirror/app:dev"]
     assert SIG_A in refused[0].message
+
+
+# Labels belong to the artifact row: deleteDeeply removes them with it
+# (src/controller/artifact/controller.go, v2.15.2: `c.labelMgr.RemoveAllFrom(ctx, id)` before
+# `artMgr.Delete`), and a push of the same digest afterwards ensures a new row, which has
+# none. The next delete event (DeleteTag's `artifact.AbstractLabelNames()` in
+# src/server/v2.0/handler/artifact.go, deleteDeeply's `art.Labels`) and a policy run's
+# artifact list then carry no labels, whatever the artifact had before the run.
+RELABEL_RULES = RulesTable(
+    by_project={
+        "p": parse_rules([rule_json(1, tag="v*")], "rules"),
+        "mirror": parse_rules([rule_json(2, tag="dev")], "rules"),
+    }
+)
+
+
+def labels_policy(decoration: str, **changes: object) -> object:
+    return policy(
+        dest_namespace="mirror",
+        filters=[{"type": "label", "value": ["prod"], "decoration": decoration}],
+        **changes,
+    )
+
+
+def relabel_run(events: object) -> Session:
+    # dev names the labelled A at the source; the destination's dev names B, immutable.
+    state = {
+        "h.io/p/app": LABEL_SOURCE,
+        f"{DESTINATION}/mirror/app": RepositoryState.from_tags({"dev": B}),
+    }
+    sources = Harbor(state, [events])  # type: ignore[list-item]
+    object.__setattr__(sources, "rules_table", RELABEL_RULES)
+    return live(sources)
+
+
+@pytest.mark.parametrize(
+    ("decoration", "replayed"),
+    [
+        # Only the first delete carries prod: the tag delete after the re-push is not replayed.
+        ("matches", ["delete-artifact"]),
+        # The push and the tag delete carry no label: both are replayed, and refused.
+        ("excludes", ["push", "delete"]),
+    ],
+)
+def test_an_artifact_deleted_and_pushed_again_has_lost_its_labels(
+    decoration: str, replayed: list[str]
+) -> None:
+    run = relabel_run(
+        labels_policy(decoration, trigger={"type": "event_based"}, replicate_deletion=True)
+    )
+    report = Report()
+    report.extend(run.delete([ref("h.io/p/app:dev")], artifact=True))
+    report.extend(run.push([ref("h.io/p/app:dev")], A))
+    report.extend(run.delete([ref("h.io/p/app:dev")], artifact=False))
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW] * 3
+    Replication(run).events(report)
+    refused = [w for w in report.warnings if w.code == "replication-refused"]
+    assert [w.reference for w in refused] == [f"{DESTINATION}/mirror/app:dev"] * len(replayed)
+    assert [w.message.split(" of h.io")[0].rsplit(" ", 1)[1] for w in refused] == replayed
+
+
+@pytest.mark.parametrize(("decoration", "selected"), [("matches", False), ("excludes", True)])
+def test_a_policy_run_selects_an_artifact_pushed_again_by_no_label(
+    decoration: str, selected: bool
+) -> None:
+    run = relabel_run(labels_policy(decoration))
+    run.delete([ref("h.io/p/app:dev")], artifact=True)
+    run.push([ref("h.io/p/app:dev")], A)
+    written = [d.reference for d in Replication(run).policy("h.io", 4)]
+    assert written == ([f"{DESTINATION}/mirror/app:dev"] if selected else [])

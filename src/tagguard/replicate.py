@@ -199,10 +199,12 @@ class Replication:
                     return  # transfer.go `delete` stops at the first destination error
 
     def _event_labels(self, decision: Decision, digest: Digest) -> tuple[str, ...]:
-        """The labels a delete event carries: the deleted artifact's (deleteDeeply's
-        DeleteArtifactEventMetadata, the DeleteTag handler's DeleteTagEventMetadata, v2.15.2),
-        which a policy's label filters select on. A push event carries none (`Ensure`)."""
-        if not isinstance(digest, str):
+        """The labels a delete event carries: the deleted artifact's at the time of the
+        delete (deleteDeeply's DeleteArtifactEventMetadata, the DeleteTag handler's
+        DeleteTagEventMetadata, v2.15.2), which a policy's label filters select on: those
+        the sources report, none once the run has deleted it before (`unlabelled`). A push
+        event carries none (`Ensure`)."""
+        if not isinstance(digest, str) or digest in decision.unlabelled:
             return ()
         stored = self.session.world.stored((decision.registry, decision.repository), digest)
         return stored.labels if stored is not None else ()
@@ -276,7 +278,6 @@ class Replication:
         """An artifact as the run has left it: its tags now, its structure, its labels."""
         world = self.session.world
         node = world.node(repo, digest)
-        stored = world.stored(repo, digest)
         return ArtifactInfo(
             digest,
             tuple(TagInfo(t) for t in world.tags_on(repo, digest)),
@@ -286,7 +287,7 @@ class Replication:
                 for a in (node.accessories if node is not None else ())
                 if isinstance(a.digest, str) and world.node(repo, a.digest) is not None
             ),
-            stored.labels if stored is not None else (),
+            world.labels(repo, digest),
         )
 
     def _related(self, repo: RepoKey, artifact: ArtifactInfo) -> dict[str, ArtifactInfo]:

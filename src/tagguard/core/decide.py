@@ -100,6 +100,10 @@ class Decision:
     # in its order. Carried by the copy's first decision alone, since they belong to the
     # copy, not to one tag (not part of the JSON contract).
     copy_events: tuple[Event, ...] = field(default=(), compare=False)
+    # A delete: the artifacts among those whose delete events it fires that the run deleted
+    # before (and pushed again): their labels went with that delete, so their events carry
+    # none (not part of the JSON contract).
+    unlabelled: tuple[Digest, ...] = field(default=(), compare=False)
 
 
 @record

@@ -148,8 +148,17 @@ class Simulation:
 
     def delete_tag(self, target: Reference) -> Decision:
         assert target.tag is not None
-        decision = decide_delete_tag(target, self.facts(target, target.tag))
+        facts = self.facts(target, target.tag)
+        decision = decide_delete_tag(target, facts)
+        if facts.current is not None:
+            decision = self._unlabelled(decision, key(target), (facts.current,))
         return self._commit([decision], [Change(key(target), tag=target.tag, digest=None)])[0]
+
+    def _unlabelled(self, decision: Decision, repo: RepoKey, digests: Sequence[Digest]) -> Decision:
+        """`decision` naming which of the artifacts its delete events are about have lost
+        the labels the sources report for them (`World.dropped`)."""
+        gone = tuple(d for d in digests if self.world.dropped(repo, d))
+        return replace(decision, unlabelled=gone) if gone else decision
 
     # -- whole artifacts -------------------------------------------------------------------
 
@@ -178,6 +187,7 @@ class Simulation:
             target, digest, carried, doubt=self._delete_doubt(target, digest)
         )
         decision = replace(decision, deleted_accessories=tuple(roots))
+        decision = self._unlabelled(decision, repo, (*(d for d, _ in roots), digest))
         return self._commit([decision], [Change(repo, drop=d) for d in drops])[0]
 
     def _walk_delete(

@@ -103,6 +103,9 @@ class _Layer:
     # tag -> the operation (World.apply's count) that last set it: which of an artifact's
     # tags the run pushed most recently.
     stamps: dict[str, int] = field(default_factory=dict)
+    # Artifacts the run deleted: Harbor dropped their labels with them, and one pushed
+    # again is a new row without any.
+    dropped: set[Digest] = field(default_factory=set)
 
 
 @record
@@ -225,6 +228,20 @@ class World:
         # Equal times (Harbor's are to the millisecond) may be in either order in Harbor,
         # whose ORDER BY is over microseconds, then ids: all stay.
         return tuple(t for t in tags if times.get(t) is None or times.get(t) == latest)
+
+    def labels(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
+        """The labels `digest` carries now: those the sources reported, until the run deletes
+        the artifact (deleteDeeply's `labelMgr.RemoveAllFrom`, src/controller/artifact/
+        controller.go); pushed or copied again, it is a new artifact with none."""
+        if not isinstance(digest, str) or self.dropped(repo, digest):
+            return ()
+        stored = self._reader.artifact(repo, digest)
+        return stored.labels if stored is not None else ()
+
+    def dropped(self, repo: RepoKey, digest: Digest) -> bool:
+        """Whether the run has deleted `digest` (whatever it did with it since)."""
+        layer = self._layers.get(repo)
+        return layer is not None and digest in layer.dropped
 
     def stored_flag(self, repo: RepoKey, tag: str) -> TagInfo | None:
         """Harbor's own report of a tag that existed before the run (its `immutable` flag
@@ -448,6 +465,7 @@ class World:
             self._set_tag(repo, layer, tag, None)
         layer.nodes[digest] = None
         layer.tagged.pop(digest, None)
+        layer.dropped.add(digest)
 
     def _exists_stored(self, repo: RepoKey, digest: str) -> bool:
         layer = self._layers.get(repo)
