@@ -546,6 +546,17 @@ def test_the_destination_harbor_takes_credentials_from_a_variable(
 # -- what a replication's manifest PUTs link in the destination --------------------------------
 
 
+def plan_on_both(pair: Pair, plan: Path) -> Run:
+    """`tagguard plan` reading both Harbors, each with its own admin from the docker config
+    (the fixture's holds only the destination's)."""
+    config = plan.parent / "docker-destination" / "config.json"
+    logins = json.loads(config.read_text())
+    user, password = ADMIN
+    logins["auths"][pair.source.host] = {"username": user, "password": password}
+    config.write_text(json.dumps(logins))
+    return pair.source.tagguard("plan", str(plan), "--format", "json", credentials=None)
+
+
 @pytest.mark.parametrize("indexed", [False, True], ids=["image", "index-child"])
 def test_a_replicated_manifest_takes_the_signature_its_destination_kept(
     pair: Pair, tmp_path: Path, indexed: bool
@@ -573,16 +584,43 @@ def test_a_replicated_manifest_takes_the_signature_its_destination_kept(
         f"  - {{replicate: {{policy: {policy}, source: {pair.source.host}}}}}\n"
         f"  - {{delete: {pair.dest_host}/mirror/app:v1, artifact: true}}\n"
     )
-    # The plan reads both Harbors: each with its own admin, from the docker config.
-    config = tmp_path / "docker-destination" / "config.json"
-    logins = json.loads(config.read_text())
-    user, password = ADMIN
-    logins["auths"][pair.source.host] = {"username": user, "password": password}
-    config.write_text(json.dumps(logins))
-    run = pair.source.tagguard("plan", str(plan), "--format", "json", credentials=None)
+    run = plan_on_both(pair, plan)
     assert run.verdicts() == ["allow", "block"], run.err
     assert cosign_tag(child.digest) in run.json["decisions"][1]["reason"]
     assert pair.replicate(policy)["status"] == "Succeed"
     url = f"{pair.dest_url}{API}/projects/mirror/repositories/app/artifacts/v1"
     answer = requests.delete(url, auth=DESTINATION_ADMIN, timeout=10)
     assert answer.status_code == 412, answer.text
+
+
+@pytest.mark.parametrize(("decoration", "replicated"), [("matches", []), ("excludes", ["v1"])])
+def test_an_image_deleted_and_pushed_again_is_selected_by_no_label(
+    pair: Pair, tmp_path: Path, decoration: str, replicated: list[str]
+) -> None:
+    # deleteDeeply removes the artifact's labels with it (labelMgr.RemoveAllFrom,
+    # src/controller/artifact/controller.go, v2.15.2); pushed again, the image is a new
+    # artifact without any, which the policy's label filter then reads.
+    image = pair.source.push("proj/app:v1")
+    pair.source.state.add_label("proj", "app", "v1", "prod")
+    filters = [
+        {"type": "name", "value": "proj/**"},
+        {"type": "label", "value": ["prod"], "decoration": decoration},
+    ]
+    policy = pair.policy(filters=filters)
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - {{delete: {pair.source.ref('proj/app:v1')}, artifact: true}}\n"
+        f"  - {{push: {pair.source.ref('proj/app:v1')}, digest: '{image.digest}'}}\n"
+        f"  - {{replicate: {{policy: {policy}, source: {pair.source.host}}}}}\n"
+    )
+    run = plan_on_both(pair, plan)
+    assert run.code == 0, run.err
+    written = [d["reference"].rsplit(":", 1)[1] for d in run.json["decisions"][2:]]
+    assert written == replicated
+    # What the plan does, for real.
+    url = f"{pair.source.url}{API}/projects/proj/repositories/app/artifacts/v1"
+    assert requests.delete(url, auth=ADMIN, timeout=10).status_code == 200
+    pair.source.push("proj/app:v1", image)
+    result = pair.replicate(policy)
+    assert sorted(r.rsplit(":", 1)[1] for r in result["outcomes"]) == replicated
