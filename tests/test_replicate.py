@@ -20,6 +20,7 @@ from tagguard.core.state import (
     RepositoryState,
     RulesTable,
     TagInfo,
+    cosign_tag,
 )
 from tagguard.errors import InputError, StateError
 from tagguard.replicate import Replication
@@ -88,6 +89,30 @@ def test_two_repositories_writing_one_tag_are_a_race() -> None:
     run = live(Harbor(state, [flat]))
     Replication(run).policy("h.io", 4)
     assert "replication-race" in codes(run)
+
+
+def test_a_policy_asks_the_destination_everything_before_its_first_write() -> None:
+    # Each write's destination tag, whether the destination holds its manifest, and the
+    # signature it may keep for it (linked by the subject middleware: World._with_kept) were
+    # asked one after another as the writes were decided, a round trip each; asked ahead,
+    # a live Harbor answers them together.
+    state = {**SOURCE, f"{DESTINATION}/p/app": RepositoryState.from_tags({"v9": C})}
+    sources = Harbor(state, [policy()])
+    Replication(live(sources)).policy("h.io", 4)
+    assert sources.asked[0] == {
+        (DESTINATION, "p/app"): {"v1", "dev", A, B, cosign_tag(A), cosign_tag(B)}
+    }
+    assert sources.project_questions == [(DESTINATION, "p")]
+
+
+@pytest.mark.parametrize("proxies", [set(), {"p"}])
+def test_a_project_harbor_creates_or_skips_is_asked_nothing_ahead(proxies: set[str]) -> None:
+    # Created with no rules, or a proxy cache Harbor skips: nothing there to read.
+    state = {**SOURCE, f"{DESTINATION}/p/other": RepositoryState()} if proxies else SOURCE
+    sources = Harbor(state, [policy()], proxies=proxies)
+    Replication(live(sources)).policy("h.io", 4)
+    assert all(DESTINATION not in {r for r, _ in asked} for asked in sources.asked)
+    assert sources.project_questions == [(DESTINATION, "p")]
 
 
 def test_a_pull_based_policy_is_refused() -> None:

@@ -14,7 +14,7 @@ from tagguard.core.record import field, record
 from tagguard.core.reference import Reference, parse_reference
 from tagguard.core.replication import FilterPatternError, Policy, Write
 from tagguard.core.report import Notice, Report
-from tagguard.core.state import Accessory, ArtifactInfo, TagInfo
+from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, TagInfo, cosign_tag
 from tagguard.core.world import Digest, RepoKey, Unknown, short
 from tagguard.errors import InputError, StateError
 from tagguard.session import Carried, ReplicationSources, Session
@@ -27,8 +27,8 @@ class Replication:
 
     session: Session
     _projects: dict[tuple[str, str], bool] = field(default_factory=dict)
-    # Destination projects a replayed delete asked about: whether each exists.
-    _existing: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Destination projects as Harbor answered (None: it has no such project), each asked once.
+    _found: dict[tuple[str, str], ProjectInfo | None] = field(default_factory=dict)
 
     def policy(self, registry: str, policy_id: int) -> list[Decision]:
         """What a push-based replication policy of the Harbor at `registry` will do in the
@@ -53,22 +53,60 @@ class Replication:
         stored_names = sources.repositories(registry)
         names = dict.fromkeys([*stored_names, *self.session.world.written_repositories(registry)])
         listed = set(stored_names)
+        selected = [
+            (name, write)
+            for name in names
+            if policy.selects_repository(name, source_glob)
+            for write in self._writes(policy, (registry, name), listed, source_glob)
+        ]
+        self._ask_destination(destination, [write for _, write in selected])
         decisions: list[Decision] = []
         writers: dict[str, set[str]] = {}  # destination reference -> source repositories
-        for name in names:
-            if not policy.selects_repository(name, source_glob):
-                continue
-            repo = (registry, name)
-            stored = sources.artifacts(registry, name) if name in listed else []
-            for artifact in policy.select(name, self._listed(repo, stored), source_glob):
-                related = self._related(repo, artifact)
-                for write in policy.writes(name, artifact, related, source_glob):
-                    decision = self._write(policy, registry, name, destination, write)
-                    if decision is not None:
-                        decisions.append(decision)
-                        writers.setdefault(decision.reference, set()).add(name)
+        for name, write in selected:
+            decision = self._write(policy, registry, name, destination, write)
+            if decision is not None:
+                decisions.append(decision)
+                writers.setdefault(decision.reference, set()).add(name)
         self._warn_races(policy, writers)
         return self.session.record(decisions)
+
+    def _writes(
+        self, policy: Policy, repo: RepoKey, listed: set[str], source_glob: str
+    ) -> list[Write]:
+        """What the policy writes of one source repository, in Harbor's order. Read from
+        the source alone, so all of them can be known before the first is decided (the
+        destination is another Harbor: writing there changes no source listing)."""
+        registry, name = repo
+        sources = self.session.sources
+        assert isinstance(sources, ReplicationSources)
+        stored = sources.artifacts(registry, name) if name in listed else []
+        return [
+            write
+            for artifact in policy.select(name, self._listed(repo, stored), source_glob)
+            for write in policy.writes(name, artifact, self._related(repo, artifact), source_glob)
+        ]
+
+    def _ask_destination(self, destination: str, writes: list[Write]) -> None:
+        """Every question the writes will ask the destination Harbor, asked together (a live
+        source: concurrently), rather than one request after another as they are decided:
+        the rules of each project they write into, each destination tag, and for each
+        manifest whether the destination holds it and the signature it may keep for it
+        (`World._with_kept`). A project that does not exist (Harbor creates it, with no
+        rules) or is a proxy cache (skipped) holds nothing to ask."""
+        sources = self.session.sources
+        assert isinstance(sources, ReplicationSources)
+        projects: set[tuple[str, str]] = set()
+        wanted: dict[RepoKey, set[str]] = {}
+        for write in writes:
+            project = write.repository.split("/", 1)[0]
+            found = self._project(destination, project)
+            if found is None or found.proxy_cache:
+                continue
+            projects.add((destination, project))
+            names = wanted.setdefault((destination, write.repository), set())
+            names.update(n for n in (write.tag, write.digest, cosign_tag(write.digest)) if n)
+        if wanted:
+            sources.prefetch(sorted(projects), wanted)
 
     def _listed(self, repo: RepoKey, stored: list[ArtifactInfo]) -> list[ArtifactInfo]:
         """The artifacts Harbor's list of `repo` shows once the run's operations are done,
@@ -232,14 +270,18 @@ class Replication:
         """Whether a replayed delete reaches `project`: the deletion flow never prepares the
         destination (flow/deletion.go `Run` calls no `prepareForPush`), so a missing project
         is not created and holds nothing to delete, and a proxy cache is deleted from too."""
-        cached = (destination, project)
-        if cached in self._projects:  # asked by a write: it exists, or the run created it
+        if (destination, project) in self._projects:  # a write's: it exists, or was created
             return True
-        if cached not in self._existing:
+        return self._project(destination, project) is not None
+
+    def _project(self, destination: str, project: str) -> ProjectInfo | None:
+        """The destination's project as Harbor answers it (None: no such project)."""
+        cached = (destination, project)
+        if cached not in self._found:
             sources = self.session.sources
             assert isinstance(sources, ReplicationSources)
-            self._existing[cached] = sources.project(destination, project) is not None
-        return self._existing[cached]
+            self._found[cached] = sources.project(destination, project)
+        return self._found[cached]
 
     def _destination_project(self, policy: Policy, destination: str, project: str) -> bool:
         """Whether the replication writes into `project` of the destination: Harbor creates
@@ -247,9 +289,7 @@ class Replication:
         (`PrepareForPush`, src/pkg/reg/adapter/harbor/base/adapter.go)."""
         cached = (destination, project)
         if cached not in self._projects:
-            sources = self.session.sources
-            assert isinstance(sources, ReplicationSources)
-            found = sources.project(destination, project)
+            found = self._project(destination, project)
             self._projects[cached] = found is None or not found.proxy_cache
             if found is None:
                 self.session.answers.create_project(destination, project)
