@@ -111,3 +111,19 @@ def test_pre_commit_leaves_the_tags_to_tagguards_git_hook(repo: Path) -> None:
     assert run_pre_commit(".tagguard.yml", env, check, out, git_hook=True) == 0
     assert asked == []
     assert "install-git-hook" in out.getvalue()
+
+
+def test_pre_commit_summary_names_only_the_tags_it_warns_of(repo: Path) -> None:
+    # Two tags on the pushed commits, one Harbor would refuse: "1 warning for git tags v1, v2"
+    # read as if both were doubtful, where v2 passed with an allow line of its own.
+    base = git(repo, "rev-parse", "HEAD")
+    head = commit(repo)
+    git(repo, "tag", "v1")
+    git(repo, "tag", "v2")
+    check, asked = fake({"v1": "block", "v2": "allow"})
+    out = io.StringIO()
+    env = pre_commit_env(base, head, "refs/heads/main")
+    assert run_pre_commit(".tagguard.yml", env, check, out, git_hook=False) == 0
+    assert sorted(asked) == ["v1", "v2"]
+    summary = out.getvalue().splitlines()[-1]
+    assert summary.startswith("tagguard: 1 warning for git tag v1 on the pushed commits, ")

@@ -93,6 +93,8 @@ def _warn_inferred(tags: Sequence[str], check: Checker, out: TextIO) -> None:
     if not tags:
         return
     doubtful = 0
+    # The summary names the tags a warning is about, not every tag checked beside them.
+    doubted: list[str] = []
     for outcome in (check(tag) for tag in tags):
         for decision in outcome.decisions:
             line = decision_line(outcome.tag, decision)
@@ -105,9 +107,11 @@ def _warn_inferred(tags: Sequence[str], check: Checker, out: TextIO) -> None:
         if outcome.undecided:
             doubtful += 1
             out.write(f"warning: git tag {outcome.tag} could not be checked (see above)\n")
+        if outcome.blocked or outcome.undecided:
+            doubted.append(outcome.tag)
     if doubtful:
         out.write(
-            f"tagguard: {plural(doubtful, 'warning')} for {tags_named(tags)} on the pushed "
+            f"tagguard: {plural(doubtful, 'warning')} for {tags_named(doubted)} on the pushed "
             f"commits, not a block: pre-commit cannot tell whether this push carries them; "
             f"{INSTALL_HINT}\n"
         )
