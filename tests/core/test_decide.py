@@ -18,6 +18,7 @@ from tagguard.core.decide import (
 from tagguard.core.immutability import Immutability, from_evaluation, reconcile
 from tagguard.core.reference import parse_reference
 from tagguard.core.rules import evaluate, parse_rules
+from tagguard.core.world import Unknown
 from tests.builders import rule_json
 
 OLD = "sha256:" + "1" * 64
@@ -136,6 +137,23 @@ def test_delete_artifact_is_blocked_by_any_immutable_tag() -> None:
     assert decision.rule_id == 4
     assert "deletes tag v1, which is immutable" in decision.reason
     assert decision.immutable is True
+
+
+def test_delete_artifact_of_an_unknown_digest_names_the_image_not_the_digest() -> None:
+    # A plan's `push` without a digest, then a delete of that artifact: the reason read
+    # "deleting artifact the unknown digest of the image pushed at ... deletes tag v1".
+    target = parse_reference("h.io/proj/app:v1")
+    pushed = Unknown("the image pushed at release.yml:2")
+    decision = decide_delete_artifact(target, pushed, [Carried(facts("v1"))])
+    assert decision.decision is Verdict.BLOCK
+    assert decision.reason.startswith(
+        "deleting the image pushed at release.yml:2 (its digest unknown) deletes tag v1, "
+        "which is immutable (rule 4)"
+    )
+    untagged = decide_delete_artifact(target, pushed, [])
+    assert untagged.reason == (
+        "the image pushed at release.yml:2 (its digest unknown) has no tags, so Harbor deletes it"
+    )
 
 
 def test_delete_artifact_without_immutable_tags_or_absent() -> None:

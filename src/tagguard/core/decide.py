@@ -127,6 +127,14 @@ def _short(digest: Digest | None) -> str:
     return "an unknown digest" if digest is None else short(digest)
 
 
+def _artifact(digest: Digest) -> str:
+    """The artifact a delete meets, as a reason names it: an image whose digest tagguard was
+    not told is named by where it came from ("artifact the unknown digest of ..." misread)."""
+    if isinstance(digest, Unknown):
+        return f"{digest.origin} (its digest unknown)"
+    return f"artifact {short(digest)}"
+
+
 def _known(digest: Digest | None) -> str | None:
     return digest if isinstance(digest, str) else None
 
@@ -435,7 +443,7 @@ def decide_delete_artifact(
     if referenced_by is not None:
         return make(
             Verdict.BLOCK,
-            f"artifact {_short(digest)} is a child of index {_short(referenced_by)}: Harbor "
+            f"{_artifact(digest)} is a child of index {_short(referenced_by)}: Harbor "
             "refuses to delete an artifact another one references",
             None,
             None,
@@ -443,7 +451,7 @@ def decide_delete_artifact(
     if doubtful is not None:
         return make(
             Verdict.BLOCK,
-            f"deleting artifact {_short(digest)} deletes {doubtful.named()}, whose "
+            f"deleting {_artifact(digest)} deletes {doubtful.named()}, whose "
             "immutability is in doubt",
             doubtful.facts.lock,
             None,
@@ -451,7 +459,7 @@ def decide_delete_artifact(
     if locked is not None:
         return make(
             Verdict.BLOCK,
-            f"deleting artifact {_short(digest)} deletes {locked.named()}, which is immutable "
+            f"deleting {_artifact(digest)} deletes {locked.named()}, which is immutable "
             f"({locked.facts.lock.lock}): Harbor refuses the whole delete",
             locked.facts.lock,
             True,
@@ -465,7 +473,7 @@ def decide_delete_artifact(
             Verdict.BLOCK, f"the immutability of {unknown[0].named()} is unknown", None, None
         )
     if not tags:
-        reason = f"artifact {_short(digest)} has no tags, so Harbor deletes it"
+        reason = f"{_artifact(digest)} has no tags, so Harbor deletes it"
     elif own == len(tags):
         reason = f"none of the artifact's {own} tag(s) is immutable, so Harbor deletes it"
     else:
