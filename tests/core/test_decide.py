@@ -215,3 +215,18 @@ def test_an_existing_tag_of_unknown_immutability_is_blocked() -> None:
     assert decide_write(Operation.PUSH, TARGET, unknown, OLD).decision is Verdict.SKIP
     assert decide_delete_tag(TARGET, unknown).decision is Verdict.BLOCK
     assert decide_delete_artifact(TARGET, OLD, [Carried(unknown)]).decision is Verdict.BLOCK
+
+
+@pytest.mark.parametrize(
+    ("operation", "written"), [(Operation.PUSH, "image"), (Operation.SIGN, "signature")]
+)
+def test_a_write_without_its_digest_names_what_the_digest_is_of(
+    operation: Operation, written: str
+) -> None:
+    # sign's --digest is the signature's (TAGGUARD_SIGNATURE_DIGEST): a blocked sign asked
+    # for "the new image's digest", which a user signing an image already has and gave.
+    decision = decide_write(operation, TARGET, facts(), None)  # v1 exists, rule 4 locks it
+    assert decision.decision is Verdict.BLOCK
+    assert f"without the new {written}'s digest a re-push of the same {written} " in (
+        decision.reason
+    )

@@ -68,7 +68,12 @@ COPIED = (RETAG, REPLICATE_COPY)  # writes of whatever their source tag holds wh
 
 # Words tagguard's reasons use when a verdict rests on a digest it was not told
 # (core/decide.py, core/operations.py): such a block may be stricter than Harbor.
-UNKNOWN_WORDS = ("unknown digest", "cannot be known", "without the new image's digest")
+UNKNOWN_WORDS = (
+    "unknown digest",
+    "cannot be known",
+    "without the new image's digest",
+    "without the new signature's digest",
+)
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,8 @@ def decide_write(
         )
     current, lock, tag = facts.current, facts.lock, facts.name
     noun = _WRITE_NOUN[operation]
+    # What the write puts under the tag: sign's --digest is the signature's, not the image's.
+    written = "signature" if operation is Operation.SIGN else "image"
 
     def make(verdict: Verdict, reason: str) -> Decision:
         return _make(
@@ -286,8 +288,8 @@ def decide_write(
             return make(
                 Verdict.BLOCK,
                 f"tag {tag} exists ({_short(current)}) and {lock.lock} makes it immutable; "
-                "without the new image's digest a re-push of the same image cannot be told "
-                f"from a move, {digest_advice()}",
+                f"without the new {written}'s digest a re-push of the same {written} cannot "
+                f"be told from a move, {digest_advice()}",
             )
         return make(
             Verdict.BLOCK,
