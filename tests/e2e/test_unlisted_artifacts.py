@@ -184,7 +184,7 @@ def test_a_tagged_referrer_whose_subject_is_absent_is_an_accessory_a_copy_refuse
     strict=True,
     reason="known fail-open: a whole list cannot show this tag; the exact remedy (the registry's "
     "tags/list, served from Harbor's tag table by src/server/registry/tag.go) costs a request "
-    "per repository beyond the budget, left to the lead",
+    "per repository beyond issue 14's request budget; the README says so (Whole artifacts)",
 )
 def test_the_tag_of_a_referrer_whose_subject_is_absent_is_found_with_others(
     harbor: Harbor,
