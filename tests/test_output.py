@@ -295,7 +295,8 @@ def test_a_report_that_cannot_be_written_leaves_none_after_it_stale(tmp_path: Pa
     for name, path in reports.items():
         if name != "json":
             Path(path).write_text(STALE, encoding="utf-8")
-    with pytest.raises(FileError, match=f"^{re.escape(str(broken))}: cannot write the report"):
+    entry = re.escape(f"--report json={broken}")
+    with pytest.raises(FileError, match=f"^{entry}: cannot write the report"):
         write_error_reports(reports, "push", RemoteError("Harbor h.io: refused"), Redactor())
     for name, path in reports.items():
         if name != "json":

@@ -82,7 +82,7 @@ def test_a_report_that_cannot_be_written_leaves_no_other_report_stale(tmp_path: 
         "--report", "dotenv=r.env", "--report", "markdown=r.md",
     )  # fmt: skip
     message = error_line(done)
-    assert message == "/dev/full: cannot write the report (No space left on device)"
+    assert message == "--report json=/dev/full: cannot write the report (No space left on device)"
     found = dotenv_values((tmp_path / "r.env").read_text())
     assert (found["TAGGUARD_BLOCKED"], found["TAGGUARD_ERROR"]) == ("", "file")
     assert unquote(found["TAGGUARD_ERROR_MESSAGE"]) == message
@@ -106,3 +106,24 @@ def test_a_report_path_no_file_can_have_is_one_line_before_the_run(
     message = error_line(tagguard(tmp_path, *PUSH, *OFFLINE, *given))
     assert message.startswith("--report json=r"), message
     assert (tmp_path / "r.env").read_text() == STALE  # refused before the check: none written
+
+
+# Every report kind, written through /dev/full (a device passes the check before the run and
+# fails when written). The error named the path alone, not the `--report KIND=PATH` entry
+# the other report errors name, so a run with several reports did not say which one failed.
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize(
+    "kind", ["text", "json", "sarif", "junit", "codequality", "dotenv", "markdown"]
+)
+def test_a_report_that_fails_when_written_names_its_report_entry(tmp_path: Path, kind: str) -> None:
+    done = tagguard(tmp_path, *PUSH, *OFFLINE, "--report", f"{kind}=/dev/full")
+    assert error_line(done) == (
+        f"--report {kind}=/dev/full: cannot write the report (No space left on device)"
+    )
+
+
+def test_a_report_path_under_proc_names_its_report_entry(tmp_path: Path) -> None:
+    # The user's case: /proc takes no new file. Whether the check before the run refuses it
+    # (its folder not writable) or the write does (as root), the line names the entry.
+    done = tagguard(tmp_path, *PUSH, *OFFLINE, "--report", "json=/proc/x.json")
+    assert error_line(done).startswith("--report json=/proc/x.json: ")

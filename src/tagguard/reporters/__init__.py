@@ -11,12 +11,14 @@ job (`GITLAB_CI=true`) gets `gitlab`; anything else gets `text`. `COMMAND_FORMAT
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import partial
 from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, cast
 
+from tagguard.errors import FileError
 from tagguard.reporters.context import Context, FileFormat, Format, Reporter, Undecided
 
 __all__ = (
@@ -112,8 +114,20 @@ def render(name: str, report: Report, context: Context) -> None:
 
 
 def write(name: str, report: Report, path: str, context: Context) -> None:
-    FILES[name]().write(report, path, context)
+    with _named(name, path):
+        FILES[name]().write(report, path, context)
 
 
 def write_undecided(name: str, undecided: Undecided, path: str, context: Context) -> None:
-    FILES[name]().write_undecided(undecided, path, context)
+    with _named(name, path):
+        FILES[name]().write_undecided(undecided, path, context)
+
+
+@contextmanager
+def _named(name: str, path: str) -> Iterator[None]:
+    """A report that fails when written (a device that is full, a folder that takes no new
+    file) says which `--report NAME=PATH` it is, as the check before the run does."""
+    try:
+        yield
+    except FileError as failed:
+        raise FileError(f"--report {name}={path}: {failed.message}") from None

@@ -72,7 +72,8 @@ def write_pieces(path: str, pieces: Iterable[str], redactor: Redactor) -> None:
             raise
         os.replace(temporary, target)
     except OSError as error:
-        raise FileError(f"{path}: cannot write the report ({error.strerror or error})") from None
+        # No path: the caller names the report, as `--report KIND=PATH` (tagguard.reporters).
+        raise FileError(f"cannot write the report ({error.strerror or error})") from None
 
 
 def emit(stream: TextIO, pieces: Iterable[str]) -> None:
