@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tagguard.core import glob
+from tagguard.core.report import Impact
 from tagguard.core.state import COSIGN, Accessory, ArtifactInfo, RepositoryState, TagInfo
 from tagguard.errors import InputError
 from tagguard.impact import impact
@@ -58,3 +59,12 @@ def test_impact_needs_a_proposal_against_a_live_harbor() -> None:
 def test_impact_takes_repositories_without_a_tag() -> None:
     with pytest.raises(InputError, match="without a tag"):
         impact(Session(Harbor({"h.io/p/app": FLAGGED}, proposed=True)), [ref("h.io/p/app:v1")])
+
+
+def test_the_report_counts_the_tags_read_and_which_way_each_changes() -> None:
+    # v1 (mutable today, v* in the proposal) becomes immutable, dev (immutable today, no
+    # proposed rule matches it) becomes mutable; v2 and edge stay as they are. The summary
+    # said "0 blocked, 0 skipped, 0 allowed": impact decides no write.
+    run = Session(Harbor({"h.io/p/app": FLAGGED}, proposed=True), glob.NEWEST)
+    impact(run, [ref("h.io/p/app", None)])
+    assert run.report.impact == Impact(tags=4, immutable=1, mutable=1)

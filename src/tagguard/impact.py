@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tagguard.core.reference import Reference
-from tagguard.core.report import Notice
+from tagguard.core.report import Impact, Notice
 from tagguard.core.state import TagInfo
 from tagguard.errors import InputError
 from tagguard.session import ReplicationSources, Session
@@ -15,13 +15,15 @@ from tagguard.session import ReplicationSources, Session
 
 def impact(session: Session, repositories: Sequence[Reference]) -> None:
     """One `rules-change` warning in the session's report per tag of `repositories` whose
-    immutability would change."""
+    immutability would change, and the counts (`Report.impact`): it decides no write, so
+    its verdict counts say nothing."""
     sources = session.sources
     if not (sources.proposed_rules and isinstance(sources, ReplicationSources)):
         raise InputError(
             "impact compares a rules file with the flags a live Harbor reports: give "
             "--rules-file, and no --state-file"
         )
+    session.report.impact = Impact()  # 0 tags read, where the repositories hold none
     for repository in repositories:
         if repository.tag is not None or repository.digest is not None:
             raise InputError(f"impact takes repositories, without a tag: {repository.original!r}")
@@ -36,7 +38,9 @@ def impact(session: Session, repositories: Sequence[Reference]) -> None:
 
 def _impact_of(session: Session, repository: Reference, info: TagInfo) -> None:
     lock = session.lock(repository.with_tag(info.name), info.name)
-    if info.immutable is not None and info.immutable != lock.immutable:
+    changes = info.immutable is not None and info.immutable != lock.immutable
+    session.report.impact = _counted(session.report.impact or Impact(), lock.immutable, changes)
+    if changes:
         tagged = repository.with_tag(info.name).original
         session.report.warn(
             Notice(
@@ -48,3 +52,12 @@ def _impact_of(session: Session, repository: Reference, info: TagInfo) -> None:
                 tagged,
             )
         )
+
+
+def _counted(counts: Impact, immutable: bool | None, changes: bool) -> Impact:
+    """`counts` with one more tag read, which the proposal makes `immutable` if it `changes`."""
+    return Impact(
+        counts.tags + 1,
+        counts.immutable + (changes and immutable is True),
+        counts.mutable + (changes and immutable is False),
+    )

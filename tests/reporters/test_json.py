@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from tagguard.core.report import Report
+from tagguard.core.report import Impact, Report
 from tagguard.reporters import Context, render
 from tests.conftest import output_json
 from tests.reporters.conftest import A
@@ -44,3 +44,13 @@ def test_json_contract(report: Report) -> None:
             "reference": None,
         }
     ]
+
+
+def test_impact_counts_are_a_key_of_their_own() -> None:
+    # Additive: the verdict counts keep their meaning (impact decides none), the tags read
+    # and how many change each way are `impact`, only in impact's report.
+    out = io.StringIO()
+    render("json", Report(impact=Impact(tags=5, immutable=2, mutable=1)), Context(out))
+    data = output_json(out.getvalue())
+    assert data["summary"] == {"allow": 0, "skip": 0, "block": 0}
+    assert data["impact"] == {"tags": 5, "immutable": 2, "mutable": 1}

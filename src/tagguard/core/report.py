@@ -24,12 +24,24 @@ class Notice:
     reference: str | None = None  # the tag it is about, where there is one
 
 
+@record
+class Impact:
+    """What `tagguard impact` found: the existing tags it read, and how many of them the
+    proposed rules make immutable, and mutable, that Harbor holds otherwise today."""
+
+    tags: int = 0
+    immutable: int = 0
+    mutable: int = 0
+
+
 @record(frozen=False)
 class Report:
     """Accumulates decisions and warnings; everything else is derived from them."""
 
     decisions: list[Decision] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
+    # impact's counts (it decides no write); None for every other command.
+    impact: Impact | None = None
     # The warnings as a set: each is told once, and checking costs the same for the
     # thousandth (a 5,000-rule file warns per rule) as for the first.
     _told: set[Notice] = field(default_factory=set, init=False, repr=False, compare=False)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Decision
-from tagguard.core.report import Notice, Report
+from tagguard.core.report import Impact, Notice, Report
 from tagguard.core.sanitize import printable_json
 from tagguard.errors import (
     AuthError,
@@ -91,6 +91,10 @@ def notice_dict(notice: Notice) -> dict[str, Any]:
     return {key: getattr(notice, key) for key in NOTICE_KEYS}
 
 
+def impact_dict(impact: Impact) -> dict[str, int]:
+    return {"tags": impact.tags, "immutable": impact.immutable, "mutable": impact.mutable}
+
+
 def report_dict(report: Report, error: dict[str, str] | None = None) -> dict[str, Any]:
     data = versioned(
         {
@@ -99,6 +103,8 @@ def report_dict(report: Report, error: dict[str, str] | None = None) -> dict[str
             "summary": report.summary,
         }
     )
+    if report.impact is not None:
+        data["impact"] = impact_dict(report.impact)
     if error is not None:
         data["error"] = error
     return data
@@ -117,6 +123,8 @@ def pieces(report: Report, error: dict[str, str] | None = None) -> Iterator[str]
     yield ',\n  "warnings": '
     yield from _block(notice_dict(w) for w in report.warnings)
     yield f',\n  "summary": {json.dumps(report.summary)}'
+    if report.impact is not None:
+        yield f',\n  "impact": {json.dumps(impact_dict(report.impact))}'
     if error is not None:
         yield f',\n  "error": {printable_json(json.dumps(error))}'
     yield "\n}\n"

@@ -35,8 +35,19 @@ def lines(report: Report, color: bool = False) -> Iterator[str]:
         yield line(decision, color) + "\n"
     for notice in report.warnings:
         yield f"{paint('warning', '35', color)}: {printable(notice.message)}\n"
+    yield summary_line(report)
+
+
+def summary_line(report: Report) -> str:
+    """The counts: impact's (which decides no write) are of the tags it read."""
+    if report.impact is not None:
+        counts = report.impact
+        return (
+            f"tagguard impact: {counts.tags} tag(s) read, {counts.immutable} would become "
+            f"immutable, {counts.mutable} would become mutable\n"
+        )
     summary = report.summary
-    yield (
+    return (
         f"tagguard: {summary['block']} blocked, {summary['skip']} skipped, "
         f"{summary['allow']} allowed\n"
     )
