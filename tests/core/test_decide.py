@@ -230,3 +230,21 @@ def test_a_write_without_its_digest_names_what_the_digest_is_of(
     assert f"without the new {written}'s digest a re-push of the same {written} " in (
         decision.reason
     )
+
+
+@pytest.mark.parametrize(("tag", "flag"), [("v1", False), ("dev", True)])
+def test_disagreeing_witnesses_are_a_doubt_in_the_notes(tag: str, flag: bool) -> None:
+    # The `flag` note says how the witnesses combine, also when they agree; `in-doubt` says
+    # the block is tagguard's failing closed, not Harbor's refusal.
+    target = parse_reference(f"h.io/proj/app:{tag}")
+    existing = facts(tag, OLD, flag=flag)
+    for decision in (
+        decide_write(Operation.PUSH, target, existing, NEW),
+        decide_copy_tag(target, existing, NEW),
+        decide_delete_tag(target, existing),
+        decide_delete_artifact(target, OLD, [Carried(existing)]),
+    ):
+        assert decision.decision is Verdict.BLOCK
+        assert "in-doubt" in [n.code for n in decision.notes], decision
+    agreeing = decide_write(Operation.PUSH, TARGET, facts("v1", OLD, flag=True), NEW)
+    assert "in-doubt" not in [n.code for n in agreeing.notes]

@@ -1193,3 +1193,56 @@ def test_an_index_harbor_holds_is_judged_from_its_children_not_doubted() -> None
         ("prod/app:v2-amd64", "allow"),
         ("prod/app:v2", "allow"),
     ]
+
+
+# -- a doubt is told apart from a refusal ------------------------------------------------------
+# A block on what tagguard cannot know (an unread push, an unknown digest) carried no note: a
+# pipeline reading the JSON could tell it from Harbor's own refusal of an immutable tag only
+# by rule_id and immutable being null, which an unknown-rule refusal shares. Each now says so.
+
+
+def codes(decision: Decision) -> list[str]:
+    return [n.code for n in decision.notes]
+
+
+def test_a_delete_after_an_unread_push_is_a_doubt_in_its_notes() -> None:
+    state = {"h.io/p/app": [art(C, accessories=(Accessory(S, COSIGN),)), art(S, SIG_C)]}
+    target = ref("h.io/p/app:v2")
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(Push(1, (target,), A), Delete(2, (target,), artifact=True)),
+    )
+    blocked = report.decisions[1]
+    assert (blocked.decision, blocked.rule_id, blocked.immutable) == (Verdict.BLOCK, None, None)
+    assert "in-doubt" in codes(blocked)
+
+
+def test_a_copy_that_may_carry_a_child_onto_an_immutable_tag_is_a_doubt_in_its_notes() -> None:
+    report = pushed_then_copied([art(B, "v2-amd64")], PLATFORMS)
+    assert report.decisions[1].decision is Verdict.BLOCK
+    assert "in-doubt" in codes(report.decisions[1])
+
+
+def test_deleting_a_digest_an_unread_push_may_reference_is_a_doubt_in_its_notes() -> None:
+    # A digest neither Harbor nor the state holds, after an unread push: it may be A's child.
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], {"h.io/p/app": []}),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:v2"),), A), Delete(2, (ref(f"h.io/p/app@{C}"),), artifact=True)
+        ),
+    )
+    assert report.decisions[1].decision is Verdict.BLOCK
+    assert "in-doubt" in codes(report.decisions[1])
+
+
+def test_harbors_own_refusal_of_an_immutable_tag_is_no_doubt() -> None:
+    state = {"h.io/p/app": [art(B, "v2")]}
+    report = check_plan(
+        sources([rule_json(1, tag="v*")], state),
+        glob.NEWEST,
+        plan(Push(1, (ref("h.io/p/app:v2"),), A), Delete(2, (ref("h.io/p/app:v2"),))),
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.BLOCK, Verdict.BLOCK]
+    assert all("in-doubt" not in codes(d) for d in report.decisions)

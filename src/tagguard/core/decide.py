@@ -192,6 +192,23 @@ def _make(
     )
 
 
+def in_doubt(decision: Decision, unknown: str) -> Decision:
+    """A block tagguard makes because `unknown` cannot be known (it fails closed), not
+    because Harbor refuses an immutable tag: its `in-doubt` note says so, once."""
+    if any(n.code == "in-doubt" for n in decision.notes):
+        return decision
+    note = Note(
+        "in-doubt",
+        f"{unknown} cannot be known: tagguard blocks rather than guess; Harbor may accept it",
+    )
+    return replace(decision, notes=(*decision.notes, note))
+
+
+_UNKNOWN_LOCK = "whether the tag is immutable"
+# The witnesses disagree (Immutability.conflict); the `flag` note says how.
+_DISPUTED_LOCK = "whether the tag is immutable (tagguard's rules and Harbor's flag disagree)"
+
+
 # One operation's `_make` with its facts bound: (verdict, reason) -> its Decision.
 _Make: TypeAlias = Callable[[Verdict, str], Decision]
 
@@ -204,9 +221,15 @@ def _change_existing(
     immutable (`refused` says why), else allowed (`mutable` says what Harbor does)."""
     lock, tag = facts.lock, facts.name
     if lock.conflict:
-        return make(Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so {unsafe}")
+        return in_doubt(
+            make(Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so {unsafe}"),
+            _DISPUTED_LOCK,
+        )
     if lock.immutable is None:
-        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+        return in_doubt(
+            make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown"),
+            _UNKNOWN_LOCK,
+        )
     if lock.immutable:
         return make(Verdict.BLOCK, refused)
     return make(Verdict.ALLOW, f"{mutable}{_fail_open_note(lock)}")
@@ -262,8 +285,9 @@ def decide_write(
             )
         return make(Verdict.ALLOW, f"tag {tag} does not exist yet, so Harbor accepts it")
     if lock.conflict:
-        return make(
-            Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so no write is safe"
+        return in_doubt(
+            make(Verdict.BLOCK, f"whether tag {tag} is immutable is in doubt, so no write is safe"),
+            _DISPUTED_LOCK,
         )
     if new is not None and new == current:
         if lock.immutable:
@@ -276,7 +300,10 @@ def decide_write(
             Verdict.SKIP, f"tag {tag} already points at {_short(new)}: {noun} is unnecessary"
         )
     if lock.immutable is None:
-        return make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown")
+        return in_doubt(
+            make(Verdict.BLOCK, f"tag {tag} exists and whether it is immutable is unknown"),
+            _UNKNOWN_LOCK,
+        )
     if lock.immutable:
         if isinstance(current, Unknown):
             return make(
@@ -358,7 +385,7 @@ def decide_copy_tag(
             f"tag {tag} is immutable ({lock.lock}) and on {_short(current)}: Harbor refuses "
             "to update it, and the whole copy with it"
         )
-    return _change_existing(
+    decision = _change_existing(
         facts,
         make,
         unsafe="no copy onto it is safe",
@@ -366,6 +393,12 @@ def decide_copy_tag(
         mutable=f"tag {tag} is mutable, so the copy moves it from {_short(current)} to "
         f"{_short(new)}",
     )
+    if decision.decision is Verdict.BLOCK and (
+        isinstance(current, Unknown) or isinstance(new, Unknown)
+    ):
+        # Harbor leaves a tag already on the copied artifact as it is.
+        return in_doubt(decision, "whether the tag is already on the copied artifact")
+    return decision
 
 
 def decide_delete_tag(target: Reference, facts: TagFacts) -> Decision:
@@ -398,6 +431,10 @@ class Carried:
 
     def named(self) -> str:
         return f"tag {self.facts.name}" + (f" of {self.owner}" if self.owner else "")
+
+
+# A delete's `doubt`: an image the run pushes, unread or without its digest.
+_DELETE_DOUBT = "what the delete meets (an image the run pushes, unread or without its digest)"
 
 
 def decide_delete_artifact(
@@ -435,7 +472,7 @@ def decide_delete_artifact(
 
     if digest is None:
         if doubt:
-            return make(Verdict.BLOCK, doubt, None, None)
+            return in_doubt(make(Verdict.BLOCK, doubt, None, None), _DELETE_DOUBT)
         return make(
             Verdict.ALLOW,
             "the artifact does not exist, so there is nothing Harbor would refuse",
@@ -451,13 +488,14 @@ def decide_delete_artifact(
             None,
         )
     if doubtful is not None:
-        return make(
+        blocked = make(
             Verdict.BLOCK,
             f"deleting {_artifact(digest)} deletes {doubtful.named()}, whose "
             "immutability is in doubt",
             doubtful.facts.lock,
             None,
         )
+        return in_doubt(blocked, _DISPUTED_LOCK)
     if locked is not None:
         return make(
             Verdict.BLOCK,
@@ -467,13 +505,14 @@ def decide_delete_artifact(
             True,
         )
     if doubt:
-        return make(Verdict.BLOCK, doubt, None, None)
+        return in_doubt(make(Verdict.BLOCK, doubt, None, None), _DELETE_DOUBT)
     unknown = [c for c in tags if c.facts.lock.immutable is None]
     if unknown:
         # Cannot happen for existing tags (Harbor reports a flag for each); fail closed anyway.
-        return make(
+        blocked = make(
             Verdict.BLOCK, f"the immutability of {unknown[0].named()} is unknown", None, None
         )
+        return in_doubt(blocked, _UNKNOWN_LOCK)
     if not tags:
         reason = f"{_artifact(digest)} has no tags, so Harbor deletes it"
     elif own == len(tags):

@@ -27,6 +27,7 @@ from tagguard.core.decide import (
     decide_delete_tag,
     decide_replication,
     decide_write,
+    in_doubt,
 )
 from tagguard.core.immutability import Immutability
 from tagguard.core.record import field, record, replace
@@ -288,7 +289,8 @@ class Simulation:
             raise StateError(f"copy source {source.original!r} does not exist")
         if isinstance(digest, Unknown):
             # Which tags it carries, and whether the destination holds it, cannot be known.
-            return self._copy_refused(source, destination, digest, _unknown_source(digest))
+            unknown = self._copy_refused(source, destination, digest, _unknown_source(digest))
+            return [in_doubt(d, "which tags the copy's source carries") for d in unknown]
         subject = self.world.subject_of(key(source), digest)
         if subject is not None:
             # CopyArtifact (src/server/v2.0/handler/artifact.go) refuses an accessory as its
@@ -314,7 +316,10 @@ class Simulation:
             )
         blocked = [d for d in decisions if d.decision is Verdict.BLOCK]
         if doubt and not blocked:
-            decisions = [replace(d, decision=Verdict.BLOCK, reason=doubt) for d in decisions]
+            decisions = [
+                in_doubt(replace(d, decision=Verdict.BLOCK, reason=doubt), _CHILDREN_DOUBT)
+                for d in decisions
+            ]
         elif blocked and len(decisions) > len(blocked):
             self.notices.append(
                 Notice(
@@ -482,6 +487,10 @@ def check_copy_within_one_harbor(source: Reference, destination: Reference) -> N
             f"copy from {source.registry} to {destination.registry}: Harbor's copy reads "
             "the source from the same Harbor; use replicate --from/--to for another registry"
         )
+
+
+# A copy's doubt about an image the run pushes unread (`_children_doubt`).
+_CHILDREN_DOUBT = "what the copied image references (the run pushes it, its manifest unread)"
 
 
 def _unread_push(digest: Digest) -> str:
