@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from tagguard.cli import main
-from tagguard.core.decide import Operation, Verdict
+from tagguard.core.decide import Note, Operation, Verdict
 from tagguard.core.report import Notice, Report
 from tagguard.reporters import sarif
 from tests.conftest import EXAMPLES
@@ -224,3 +224,27 @@ def test_explain_and_lint_print_no_sarif_log_when_refusing_sarif(
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err == "tagguard: error: --format sarif: explain prints text or json\n"
+
+
+def test_a_block_of_tagguard_failing_closed_says_so_beside_harbors_refusals() -> None:
+    # The `blocked` rule told code scanning "the tag is immutable" for a block that only
+    # says Harbor may refuse (an image the run pushed unread): its result now carries
+    # in_doubt, and the rule's text covers both.
+    made = Report()
+    made.record(decision(Verdict.BLOCK, IMMUTABLE, "rule 1 makes the tag immutable"))
+    doubt = "what the delete meets cannot be known"
+    made.record(
+        decision(
+            Verdict.BLOCK,
+            "harbor.example.com/platform/api:v9",
+            doubt,
+            operation=Operation.DELETE_ARTIFACT,
+            notes=(Note("in-doubt", doubt),),
+        )
+    )
+    log = sarif.sarif(made)
+    assert schema_errors(log) == []
+    results = log["runs"][0]["results"]
+    assert [r["properties"]["in_doubt"] for r in results] == [False, True]
+    [rule] = [r for r in log["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "blocked"]
+    assert "in_doubt" in rule["fullDescription"]["text"]

@@ -43,10 +43,13 @@ HELP = "https://github.com/tagguard/tagguard"
 RULES = MappingProxyType(
     {
         "blocked": (
-            "Harbor will refuse this write or delete: the tag is immutable",
+            "Harbor will refuse this write or delete: the tag is immutable (or may be)",
             "An immutability rule of the Harbor project (or the tag's own immutable flag) makes "
             "the tag immutable, and the operation would move, overwrite or delete it. Harbor "
-            "refuses it, and the pipeline step fails.",
+            "refuses it, and the pipeline step fails. Where tagguard cannot know what the "
+            "operation meets (an image the run pushes whose manifest it has not read, a flag "
+            "that disagrees with the rules), it blocks rather than guess: such a result's "
+            "`in_doubt` property is true and its message says why.",
         ),
         "broken-rule": (
             "An immutability rule errors in Harbor and fails open",
@@ -129,6 +132,8 @@ def sarif(report: Report, env: Mapping[str, str] | None = None) -> dict[str, Any
                     "operation": operation,
                     "reference": decision.reference,
                     "rule_id": decision.rule_id,
+                    # A block of tagguard failing closed, not a refusal it knows Harbor makes.
+                    "in_doubt": any(n.code == "in-doubt" for n in decision.notes),
                 },
             }
         )
