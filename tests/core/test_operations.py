@@ -185,6 +185,12 @@ def test_a_blocked_copy_changes_nothing_for_later_operations() -> None:
         ("prod/app:a1", "allow"),
     ]
     assert [w.code for w in report.warnings] == ["copy-fails-whole"]
+    # The copy's a1 is `allow` as Harbor's check of that tag alone says, but not written:
+    # a parser of the JSON sees it by its note, not only in the reason's text.
+    copied, refused, pushed = report.decisions
+    assert [n.code for n in copied.notes] == ["not-written"]
+    assert "refuses the whole copy for tag v1" in copied.notes[0].message
+    assert "not-written" not in [n.code for n in (*refused.notes, *pushed.notes)]
 
 
 def test_an_allowed_copy_is_seen_by_later_operations() -> None:

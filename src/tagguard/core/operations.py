@@ -332,13 +332,16 @@ class Simulation:
                 )
             )
             # Each tag Harbor would take on its own is still not written: its reason says
-            # so, rather than "the copy creates it".
-            refused = (
-                f"; but Harbor refuses the whole copy for tag {blocked[0].tag}, so it is not "
-                "written"
-            )
+            # so, rather than "the copy creates it", and so does a note a parser can read
+            # (its verdict stays what Harbor's check of that tag alone says).
+            refused = f"Harbor refuses the whole copy for tag {blocked[0].tag}"
+            unwritten = Note("not-written", f"{refused}: this tag is not written")
             decisions = [
-                d if d.decision is Verdict.BLOCK else replace(d, reason=d.reason + refused)
+                d
+                if d.decision is Verdict.BLOCK
+                else _with_note(
+                    replace(d, reason=f"{d.reason}; but {refused}, so it is not written"), unwritten
+                )
                 for d in decisions
             ]
         elif not blocked:
