@@ -1,0 +1,71 @@
+"""`python -m tests.harbor_server`: the test Harbor by hand, as CONTRIBUTING tells a
+contributor to start it, driven as they would: read what it prints, run the tagguard
+command it suggests, stop it with Ctrl-C (SIGINT) or a kill (SIGTERM)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from tagguard.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+OTHER = "sha256:" + "f" * 64
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_it_serves_what_it_prints_and_stops_with_its_registry(
+    stop: signal.Signals, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.harbor_server", "--rule", "proj:v*", "--push", "proj/app:v1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = []
+        for line in server.stdout:
+            lines.append(line)
+            if line.startswith("Ctrl-C"):
+                break
+        printed = "".join(lines)
+        [command] = re.findall(r"^  tagguard (push .*)$", printed, re.M)
+        [(user, password)] = re.findall(r"TAGGUARD_USERNAME=(\S+) TAGGUARD_PASSWORD=(\S+)", printed)
+        monkeypatch.setenv("TAGGUARD_USERNAME", user)
+        monkeypatch.setenv("TAGGUARD_PASSWORD", password)
+        monkeypatch.setenv("DOCKER_CONFIG", os.devnull)
+        # The suggested command re-pushes the pushed image: skip; another image: block.
+        assert main(command.split()) == 0
+        assert capsys.readouterr().out.startswith("skip")
+        moved = re.sub(r"sha256:[0-9a-f]{64}", OTHER, command)
+        assert main(moved.split()) == 1
+        assert capsys.readouterr().out.startswith("block")
+        registry = children(server.pid)
+        assert registry  # the registry it started
+        url = re.search(r"test Harbor at (\S+)", printed)
+        assert url is not None
+        server.send_signal(stop)
+        assert server.wait(timeout=30) == 0
+        assert all(not Path(f"/proc/{pid}").exists() for pid in registry)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{url.group(1)}/api/v2.0/systeminfo", timeout=5)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
