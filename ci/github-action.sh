@@ -161,19 +161,23 @@ check() {
     | annotate "$mode"
   status=${PIPESTATUS[0]}
   print_inert "$dir/stderr.txt" >&2
-  set_output exit-code "$status"
-  case "$status" in
-    0) exit 0 ;;
-    1)
-      if [ "$mode" = warn ]; then
-        echo "::warning title=tagguard::blocked references found; mode is warn, so the workflow goes on"
-        exit 0
-      fi
-      exit 1
-      ;;
-  esac
+  # A verdict (0 or 1) comes with tagguard's report. Without one tagguard ended before it
+  # decided: Python's own exit 1, for a traceback while starting, must not read as "blocked".
+  if [ -s "$dir/tagguard-report.json" ]; then
+    set_output exit-code "$status"
+    case "$status" in
+      0) exit 0 ;;
+      1)
+        if [ "$mode" = warn ]; then
+          echo "::warning title=tagguard::blocked references found; mode is warn, so the workflow goes on"
+          exit 0
+        fi
+        exit 1
+        ;;
+    esac
+  fi
   message=$(sed -n 's/^tagguard: \(internal \)\{0,1\}error: //p' "$dir/stderr.txt" | head -n 1)
-  undecided "${message:-tagguard ended with exit code $status}"
+  undecided "${message:-tagguard ended with exit code $status without a verdict}"
 }
 
 case "${1:-check}" in

@@ -369,14 +369,18 @@ def fake_program(path: Path, body: str) -> Path:
 def windows_python(tmp_path: Path, calls: Path) -> Path:
     """A stand-in for setup-python's python.exe: `-m venv DIR` makes DIR/Scripts/python.exe
     (which logs its arguments and runs the real Python for `-c`) and DIR/Scripts/tagguard.exe
-    (which logs its arguments and prints one block annotation)."""
+    (which logs its arguments, prints one block annotation and writes its JSON report, as a
+    verdict comes with one)."""
     venv_python = f"""
 printf 'python.exe %s\\n' "$*" >> {calls}
 if [ "$1" = -c ]; then exec {sys.executable} "$@"; fi
 """
     tagguard = f"""
 printf 'tagguard.exe' >> {calls}
-for word in "$@"; do printf ' [%s]' "$word" >> {calls}; done
+for word in "$@"; do
+  printf ' [%s]' "$word" >> {calls}
+  case "$word" in json=*) echo '{{}}' > "${{word#json=}}" ;; esac
+done
 printf '\\n' >> {calls}
 echo '::error title=tagguard%3A push blocked::harbor.example.com/proj/app:v1: immutable'
 echo 'blocked=1' >> "$GITHUB_OUTPUT"
@@ -462,3 +466,29 @@ exit 2
     ], done.stdout + done.stderr
     summary = (tmp_path / "summary").read_text()
     assert "\\#\\#\\[error\\]forged" in summary
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn"])
+def test_a_tagguard_that_cannot_start_is_undecided_not_blocked(
+    runner_temp: Path, tmp_path: Path, mode: str
+) -> None:
+    """Python ends a program that fails before tagguard's own handling (here an import,
+    through a PYTHONPATH an earlier step of the job left, as a setup of another Python can)
+    with exit 1 and a traceback: no verdict, no report. Read as "blocked", warn mode let the
+    workflow go on having checked nothing; either mode must fail closed, as undecided."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "click.py").write_text('raise ImportError("click of another Python")\n')
+    env = {**base_env(), "PYTHONPATH": str(shadow)}
+    given = {"refs": "harbor.example.com/proj/app:v1", "mode": mode}
+    result = run_action(repository_root(), given, tmp_path, env, runner_temp)
+    assert "ImportError: click of another Python" in result.log  # the failure, as meant
+    assert result.status == 2, result.log
+    outputs = result.steps["tagguard"]
+    assert outputs["exit-code"] == "2"
+    assert "blocked" not in outputs
+    assert "blocked references found" not in result.log
+    errors = [c for c in runner_commands(result.log) if c[0] == "error"]
+    assert len(errors) == 1, result.log
+    assert "exit code 1" in errors[0][2]
+    assert "### tagguard could not decide" in result.summary
