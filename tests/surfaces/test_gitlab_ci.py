@@ -534,3 +534,26 @@ def test_a_failed_install_is_undecided_not_blocked(
     assert outcome(log, "check") == "FAIL 2", log
     printed = [line for line in log.splitlines() if line.startswith("check > ")]
     assert [line for line in printed if "tagguard:" in line] == [f"check > {says}"], log
+
+
+@pytest.mark.parametrize("mode", ["enforce", "warn"])
+def test_a_tagguard_that_cannot_start_is_undecided_not_blocked(tmp_path: Path, mode: str) -> None:
+    """Python ends a program that fails before tagguard's own handling (an import, through
+    a PYTHONPATH the image or an earlier script line set) with exit 1: no verdict, no report.
+    Read as "blocked", warn mode made it an allowed failure (exit 3) having checked nothing."""
+    shadow = tmp_path / "shadow"
+    shadow.mkdir()
+    (shadow / "click.py").write_text('raise ImportError("click of another Python")\n')
+    folder = tmp_path / "bin"
+    src = shlex.quote(f"{shadow}{os.pathsep}{ROOT / 'src'}")
+    program(
+        folder, "tagguard", f'PYTHONPATH={src} exec {shlex.quote(sys.executable)} -m tagguard "$@"'
+    )
+    pipeline = check_job(TAGGUARD_MODE=mode, TAGGUARD_INSTALL="image")
+    project = make_project(tmp_path, pipeline)
+    run = gitlab_ci_local(project, "check", {}, path=folder)
+    log = run.stdout + run.stderr
+    assert "ImportError: click of another Python" in log  # the failure, as meant
+    assert outcome(log, "check") == "FAIL 2", log
+    assert "blocked references found" not in log
+    assert "tagguard: exit code 1 without a verdict (no tagguard-report.json): undecided" in log
