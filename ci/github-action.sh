@@ -145,8 +145,11 @@ check() {
   # so it never adds --on-error warn (that would turn "could not decide" into exit 0).
   split_args "$python"
 
+  # The plan file goes last, after `--`: a path such as `-release.yml` is no option.
+  plan=()
   if [ -n "${INPUT_PLAN:-}" ]; then
-    operation=(plan "$INPUT_PLAN")
+    operation=(plan)
+    plan=(-- "$INPUT_PLAN")
   else
     refs="${INPUT_REFS:-${DOCKER_METADATA_OUTPUT_TAGS:-}}"
     if [ -z "$refs" ]; then
@@ -157,8 +160,8 @@ check() {
     if [ -n "${INPUT_DIGEST:-}" ]; then operation+=(--digest "$INPUT_DIGEST"); fi
   fi
 
-  "$tagguard" "${operation[@]}" "${options[@]}" ${extra[@]+"${extra[@]}"} 2> "$dir/stderr.txt" \
-    | annotate "$mode"
+  "$tagguard" "${operation[@]}" "${options[@]}" ${extra[@]+"${extra[@]}"} \
+    ${plan[@]+"${plan[@]}"} 2> "$dir/stderr.txt" | annotate "$mode"
   status=${PIPESTATUS[0]}
   print_inert "$dir/stderr.txt" >&2
   # A verdict (0 or 1) comes with tagguard's report. Without one tagguard ended before it

@@ -492,3 +492,21 @@ def test_a_tagguard_that_cannot_start_is_undecided_not_blocked(
     assert len(errors) == 1, result.log
     assert "exit code 1" in errors[0][2]
     assert "### tagguard could not decide" in result.summary
+
+
+def test_a_plan_whose_name_starts_with_a_dash_is_a_file(runner_temp: Path, tmp_path: Path) -> None:
+    """The plan input is a path, never an option: `-release.yml` was read as `-r` (and a
+    name such as `--help` printed the help, with exit 0)."""
+    examples = repository_root() / "examples"
+    (tmp_path / "-release.yml").write_text((examples / "release-plan.yml").read_text())
+    given = {
+        "plan": "-release.yml",
+        "args": f"--rules-file '{examples / 'rules.json'}' --state-file '{examples / 'state.json'}'",
+    }
+    env = {**base_env(), "VERSION": "1.5.0"}
+    result = run_action(repository_root(), given, tmp_path, env, runner_temp)
+    assert "No such option" not in result.log
+    assert result.status == 1, result.log  # the example plan moves immutable tags
+    blocks = [c for c in runner_commands(result.log) if c[0] == "error"]
+    assert blocks, result.log
+    assert all("file=-release.yml" in properties for _, properties, _ in blocks), blocks

@@ -557,3 +557,30 @@ def test_a_tagguard_that_cannot_start_is_undecided_not_blocked(tmp_path: Path, m
     assert outcome(log, "check") == "FAIL 2", log
     assert "blocked references found" not in log
     assert "tagguard: exit code 1 without a verdict (no tagguard-report.json): undecided" in log
+
+
+def test_a_plan_whose_name_starts_with_a_dash_is_a_file(tmp_path: Path) -> None:
+    """TAGGUARD_PLAN is a path, never an option: `-release.yml` was read as `-r` (and a
+    name such as `--help` printed the help, with exit 0)."""
+    examples = ROOT / "examples"
+    pipeline = {
+        "include": [{"local": "gitlab-ci-template.yml"}],
+        "check": {
+            "extends": ".tagguard",
+            "variables": {
+                "TAGGUARD_PLAN": "-release.yml",
+                "TAGGUARD_INSTALL": "image",
+                "TAGGUARD_ARGS": f"--rules-file {examples / 'rules.json'} "
+                f"--state-file {examples / 'state.json'}",
+                "VERSION": "1.5.0",
+            },
+        },
+    }
+    project = make_project(tmp_path, pipeline)
+    (project / "-release.yml").write_text((examples / "release-plan.yml").read_text())
+    run = gitlab_ci_local(project, "check", {}, path=image_with_tagguard(tmp_path / "bin"))
+    log = run.stdout + run.stderr
+    assert "No such option" not in log
+    assert outcome(log, "check") == "FAIL 1", log  # the example plan moves immutable tags
+    report = output_json((artifacts(project, "check") / "tagguard-report.json").read_text())
+    assert {d["source"]["file"] for d in report["decisions"]} == {"-release.yml"}
