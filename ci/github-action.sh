@@ -82,9 +82,15 @@ install() {
     echo "tagguard: reusing $(venv_dir)"
     return 0
   fi
-  "$TAGGUARD_PYTHON" -m venv --clear "$(venv_dir)" || exit "$UNDECIDED"
+  # Refused before any venv is made: else pip's own line, deep in the log, is all that says
+  # why (python-version below 3.11).
+  if ! "$TAGGUARD_PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    undecided "tagguard needs Python 3.11 or later, not $("$TAGGUARD_PYTHON" -V 2>&1): set python-version"
+  fi
+  "$TAGGUARD_PYTHON" -m venv --clear "$(venv_dir)" \
+    || undecided "could not make a venv in $(venv_dir) with $TAGGUARD_PYTHON"
   "$python" -m pip install --quiet --disable-pip-version-check "$GITHUB_ACTION_PATH" \
-    || exit "$UNDECIDED"
+    || undecided "pip could not install tagguard from $GITHUB_ACTION_PATH (its messages are above)"
   printf '%s' "$wanted" > "$stamp"
 }
 

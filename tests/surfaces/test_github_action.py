@@ -5,6 +5,7 @@ venv layout (windows-latest, path logic only: see test_windows_venv_paths)."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -421,8 +422,9 @@ def test_windows_venv_paths(tmp_path: Path) -> None:
     assert result.status == 0, result.log
     venv = runner_temp / "tagguard-venv"
     lines = calls.read_text().splitlines()
-    assert lines[0] == f"setup-python -m venv --clear {venv}"
-    assert lines[1] == (
+    assert lines[0].startswith("setup-python -c ")  # its version, asked first
+    assert lines[1] == f"setup-python -m venv --clear {venv}"
+    assert lines[2] == (
         f"python.exe -m pip install --quiet --disable-pip-version-check {repository_root()}"
     )
     (call,) = [line for line in lines if line.startswith("tagguard.exe")]
@@ -510,3 +512,36 @@ def test_a_plan_whose_name_starts_with_a_dash_is_a_file(runner_temp: Path, tmp_p
     blocks = [c for c in runner_commands(result.log) if c[0] == "error"]
     assert blocks, result.log
     assert all("file=-release.yml" in properties for _, properties, _ in blocks), blocks
+
+
+def older_python() -> str:
+    """A Python older than 3.11 on this machine (pyenv's, or one on PATH), for
+    `python-version: "3.10"`; the test is skipped where there is none."""
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(pyenv.glob("3.1[0]*/bin/python3")) + sorted(pyenv.glob("3.[89]*/bin/python3"))
+    for name in ("python3.10", "python3.9"):
+        on_path = shutil.which(name)
+        if on_path and "shims" not in on_path:
+            found.append(Path(on_path))
+    if not found:
+        pytest.skip("no Python older than 3.11 here")
+    return str(found[0])
+
+
+def test_a_python_older_than_3_11_is_refused_clearly(tmp_path: Path) -> None:
+    """`python-version: "3.10"` built a venv, then pip's own error line ended the step with
+    exit 2: no annotation, no summary, nothing naming the version tagguard needs."""
+    runner_temp = tmp_path / "temp"
+    runner_temp.mkdir()
+    given = {"refs": "harbor.example.com/proj/app:v1", "python-version": "3.10"}
+    result = run_action(
+        repository_root(), given, tmp_path, base_env(), runner_temp, python=older_python()
+    )
+    assert result.status == 2, result.log
+    errors = [c for c in runner_commands(result.log) if c[0] == "error"]
+    assert len(errors) == 1, result.log
+    assert "needs Python 3.11 or later" in errors[0][2]
+    assert "3.10" in errors[0][2] or "3.9" in errors[0][2]
+    assert "### tagguard could not decide" in result.summary
+    assert result.steps["install"]["exit-code"] == "2"
+    assert not (runner_temp / "tagguard-venv").exists()  # refused before any install
