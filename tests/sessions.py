@@ -97,6 +97,11 @@ class Harbor(Offline):
             if not state.subjects(a.digest) and (a.tags or not state.parents(a.digest))
         ]
 
+    def artifact_lists(
+        self, registry: str, repositories: Sequence[str]
+    ) -> dict[str, list[ArtifactInfo]]:
+        return {r: self.artifacts(registry, r) for r in repositories}
+
     def add_harbor(self, host: str, url: str) -> None:
         self.reached.append((host, url))
 

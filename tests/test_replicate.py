@@ -4,6 +4,7 @@ writes of a run that an event-based policy replays onto a tag that refuses them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
@@ -113,6 +114,48 @@ def test_a_project_harbor_creates_or_skips_is_asked_nothing_ahead(proxies: set[s
     Replication(live(sources)).policy("h.io", 4)
     assert all(DESTINATION not in {r for r, _ in asked} for asked in sources.asked)
     assert sources.project_questions == [(DESTINATION, "p")]
+
+
+class Listing(Harbor):
+    """A Harbor that records each call for artifact lists, and each read of an artifact
+    that was not asked ahead before it."""
+
+    lists: list[list[str]]
+    unasked: list[str]
+
+    def __init__(self, state: dict[str, RepositoryState], policies: list[Policy]) -> None:
+        super().__init__(state, policies)
+        object.__setattr__(self, "lists", [])
+        object.__setattr__(self, "unasked", [])
+
+    def artifact_lists(
+        self, registry: str, repositories: Sequence[str]
+    ) -> dict[str, list[ArtifactInfo]]:
+        self.lists.append(sorted(repositories))
+        return {r: Harbor.artifacts(self, registry, r) for r in repositories}
+
+    def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
+        self.lists.append([repository])
+        return super().artifacts(registry, repository)
+
+    def artifact(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        if not any(reference in asked.get((registry, repository), ()) for asked in self.asked):
+            self.unasked.append(reference)
+        return super().artifact(registry, repository, reference)
+
+
+def test_a_policy_reads_its_repositories_and_their_accessories_together() -> None:
+    # Each selected repository's list, then each artifact's accessories, were read one
+    # after another: a round trip each, on the source's side of a policy check.
+    state = {
+        "h.io/p/app": signed_source(),
+        "h.io/p/api": RepositoryState.from_tags({"v1": B}),
+        "h.io/p/web": RepositoryState.from_tags({"v1": C}),
+    }
+    sources = Listing(state, [policy()])
+    Replication(live(sources)).policy("h.io", 4)
+    assert sources.lists == [["p/api", "p/app", "p/web"]]
+    assert S1 not in sources.unasked
 
 
 def test_a_pull_based_policy_is_refused() -> None:

@@ -52,13 +52,9 @@ class Replication:
         source_glob = self.session.answers.glob_for(registry)
         stored_names = sources.repositories(registry)
         names = dict.fromkeys([*stored_names, *self.session.world.written_repositories(registry)])
+        chosen = [name for name in names if policy.selects_repository(name, source_glob)]
         listed = set(stored_names)
-        selected = [
-            (name, write)
-            for name in names
-            if policy.selects_repository(name, source_glob)
-            for write in self._writes(policy, (registry, name), listed, source_glob)
-        ]
+        selected = self._writes(policy, registry, chosen, [n for n in chosen if n in listed])
         self._ask_destination(destination, [write for _, write in selected])
         decisions: list[Decision] = []
         writers: dict[str, set[str]] = {}  # destination reference -> source repositories
@@ -71,19 +67,39 @@ class Replication:
         return self.session.record(decisions)
 
     def _writes(
-        self, policy: Policy, repo: RepoKey, listed: set[str], source_glob: str
-    ) -> list[Write]:
-        """What the policy writes of one source repository, in Harbor's order. Read from
-        the source alone, so all of them can be known before the first is decided (the
-        destination is another Harbor: writing there changes no source listing)."""
-        registry, name = repo
+        self, policy: Policy, registry: str, chosen: list[str], listed: list[str]
+    ) -> list[tuple[str, Write]]:
+        """What the policy writes of the `chosen` source repositories (`listed`: those Harbor
+        lists), each with its repository, in Harbor's order. Read from the source alone, so
+        all of them are known before the first is decided (the destination is another
+        Harbor: writing there changes no source listing), and read together: the lists of
+        every repository at once, then each level of the selected artifacts' accessories
+        and children."""
         sources = self.session.sources
         assert isinstance(sources, ReplicationSources)
-        stored = sources.artifacts(registry, name) if name in listed else []
+        glob = self.session.answers.glob_for(registry)
+        stored = sources.artifact_lists(registry, listed)
+        # What each listed artifact references or carries: `_listed` asks whether each is
+        # still there, one after another.
+        reached = {
+            (registry, name): {
+                d for a in artifacts for d in (*a.children, *(x.digest for x in a.accessories))
+            }
+            for name, artifacts in stored.items()
+        }
+        wanted = {repo: digests for repo, digests in reached.items() if digests}
+        if wanted:
+            sources.prefetch([], wanted)
+        selected = {
+            name: policy.select(name, self._listed((registry, name), stored.get(name, [])), glob)
+            for name in chosen
+        }
+        related = self._related(registry, selected)
         return [
-            write
-            for artifact in policy.select(name, self._listed(repo, stored), source_glob)
-            for write in policy.writes(name, artifact, self._related(repo, artifact), source_glob)
+            (name, write)
+            for name, artifacts in selected.items()
+            for artifact in artifacts
+            for write in policy.writes(name, artifact, related[name, artifact.digest], glob)
         ]
 
     def _ask_destination(self, destination: str, writes: list[Write]) -> None:
@@ -330,18 +346,33 @@ class Replication:
             world.labels(repo, digest),
         )
 
-    def _related(self, repo: RepoKey, artifact: ArtifactInfo) -> dict[str, ArtifactInfo]:
-        """Every accessory (recursively) and index child of `artifact`, read whole: one
-        request each, the cost the replication's accessories add."""
-        related: dict[str, ArtifactInfo] = {}
-        waiting = [*(a.digest for a in artifact.accessories), *artifact.children]
-        while waiting:
-            digest = waiting.pop()
-            if digest in related:
-                continue
-            found = self._current_artifact(repo, digest)
-            related[digest] = found
-            waiting.extend(a.digest for a in found.accessories)
+    def _related(
+        self, registry: str, selected: dict[str, list[ArtifactInfo]]
+    ) -> dict[tuple[str, str], dict[str, ArtifactInfo]]:
+        """Every accessory (recursively) and index child of each selected artifact, by its
+        repository and digest, read whole: one request each, the cost the replication's
+        accessories add, each level of all of them asked together."""
+        related: dict[tuple[str, str], dict[str, ArtifactInfo]] = {}
+        level: list[tuple[tuple[str, str], str]] = []  # (the artifact's key, a digest to read)
+        for name, artifacts in selected.items():
+            for artifact in artifacts:
+                owner = (name, artifact.digest)
+                related[owner] = {}
+                level += [(owner, a.digest) for a in artifact.accessories]
+                level += [(owner, child) for child in artifact.children]
+        while level:
+            wanted: dict[RepoKey, set[str]] = {}
+            for (name, _), digest in level:
+                wanted.setdefault((registry, name), set()).add(digest)
+            self.session.sources.prefetch([], wanted)
+            deeper: list[tuple[tuple[str, str], str]] = []
+            for owner, digest in level:
+                if digest in related[owner]:
+                    continue
+                found = self._current_artifact((registry, owner[0]), digest)
+                related[owner][digest] = found
+                deeper += [(owner, a.digest) for a in found.accessories]
+            level = deeper
         return related
 
     def _tag(

@@ -455,6 +455,11 @@ class ReplicatingSources(OfflineSources):
     def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
         return list(self.state_table.repository(f"{registry}/{repository}").artifacts)
 
+    def artifact_lists(
+        self, registry: str, repositories: Sequence[str]
+    ) -> dict[str, list[ArtifactInfo]]:
+        return {r: self.artifacts(registry, r) for r in repositories}
+
     def add_harbor(self, host: str, url: str) -> None:
         return None
 

@@ -393,3 +393,41 @@ def test_a_listing_holds_what_the_list_leaves_out_read_together() -> None:
     sources = LiveSources({"h.io": client}, registry=None, concurrency=4)  # type: ignore[dict-item,arg-type]
     assert sorted(a.digest for a in sources.listing("h.io", "p/app")) == sorted([A, C, D])
     assert sorted(client.requests) == [("get", C), ("get", D), ("page", "1")]
+
+
+class GatedPages(FakeHarbor):
+    """Answers a first page only once `width` of them are in flight together."""
+
+    def __init__(self, artifacts: Sequence[ArtifactInfo], width: int) -> None:
+        super().__init__(artifacts)
+        self.gate = threading.Barrier(width, timeout=5)
+
+    def artifacts_page(
+        self, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
+        if page == 1:
+            self.gate.wait()  # BrokenBarrierError if the repositories are read one by one
+        return super().artifacts_page(project, repository, page)
+
+
+def test_the_lists_of_several_repositories_are_read_together() -> None:
+    # A replication policy over many repositories read their lists one after another, a
+    # round trip each (and more for a big one).
+    many = [art(f"sha256:{i:064x}", f"v{i}") for i in range(150)]  # two pages each
+    client = GatedPages(many, width=3)
+    sources = LiveSources({"h.io": client}, registry=None, concurrency=6)  # type: ignore[dict-item,arg-type]
+    lists = sources.artifact_lists("h.io", ["p/a", "p/b/c", "p/d"])
+    assert lists == {"p/a": many, "p/b/c": many, "p/d": many}
+    assert sorted(client.requests) == [("page", "1")] * 3 + [("page", "2")] * 3
+
+
+def test_a_digest_read_on_its_own_is_not_asked_again() -> None:
+    # An accessory read when first needed, then asked ahead with the rest of a level (a
+    # policy's related artifacts): it was read a second time.
+    client = signed()
+    sources = live(client)
+    assert sources.artifact("h.io", "p/app", S) == art(S, SIG)
+    sources.prefetch([], {("h.io", "p/app"): {S}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", S) == art(S, SIG)
+    assert client.requests == [("get", S)]

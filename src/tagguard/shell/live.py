@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -91,20 +91,35 @@ class LiveSources:
         return self.harbor(registry).repositories()
 
     def artifacts(self, registry: str, repository: str) -> list[ArtifactInfo]:
-        """Every artifact Harbor lists for the repository. The first page says how many
-        there are; the pages after it are asked at once on the pool, so a big repository
-        (a copy's source, a replicated one) costs rounds, not a request after a request.
-        Runs on the reading thread, never in a worker (it waits for the pool's jobs)."""
-        project, _, rest = repository.partition("/")
+        """Every artifact Harbor lists for the repository (see `artifact_lists`)."""
+        return self.artifact_lists(registry, [repository])[repository]
+
+    def artifact_lists(
+        self, registry: str, repositories: Sequence[str]
+    ) -> dict[str, list[ArtifactInfo]]:
+        """Every artifact Harbor lists for each repository. A first page says how many
+        there are; every repository's first page is asked at once, and each one's later
+        pages as soon as its first has answered, all on the pool: a big repository (a
+        copy's source, a replicated one), or a policy's many, cost rounds, not a request
+        after a request. Runs on the reading thread, never in a worker (it waits for the
+        pool's jobs)."""
         client = self.harbor(registry)
-        first = client.artifacts_page(project, rest, 1)
-        pages = math.ceil((first[1] or 0) / PAGE_SIZE)
-        more = self._fan_out(
-            client.artifacts_page, [(project, rest, p) for p in range(2, pages + 1)]
-        )
-        read = [first, *(f.result() for f in more)]
-        check_pages(read, f"listing the artifacts of {repository}", client.host)
-        return [artifact for page, _ in read for artifact in page]
+        names = [_project_and_rest(r) for r in repositories]
+        firsts = self._fan_out(client.artifacts_page, [(p, rest, 1) for p, rest in names])
+        read: dict[str, list[tuple[list[ArtifactInfo], int | None]]] = {}
+        later: dict[str, list[Future[tuple[list[ArtifactInfo], int | None]]]] = {}
+        for repository, (project, rest), future in zip(repositories, names, firsts, strict=True):
+            read[repository] = [future.result()]
+            pages = math.ceil((read[repository][0][1] or 0) / PAGE_SIZE)
+            later[repository] = self._fan_out(
+                client.artifacts_page, [(project, rest, p) for p in range(2, pages + 1)]
+            )
+        lists = {}
+        for repository in repositories:
+            pages_read = [*read[repository], *(f.result() for f in later[repository])]
+            check_pages(pages_read, f"listing the artifacts of {repository}", client.host)
+            lists[repository] = [artifact for page, _ in pages_read for artifact in page]
+        return lists
 
     def harbor(self, registry: str) -> HarborClient:
         client = self.harbors.get(registry)
@@ -174,7 +189,11 @@ class LiveSources:
         if self.state_table is not None:
             return self.state_table.artifact(f"{registry}/{repository}", reference)
         project, _, rest = repository.partition("/")
-        return self.harbor(registry).artifact(project, rest, reference)
+        found = self.harbor(registry).artifact(project, rest, reference)
+        # Kept as an answer asked ahead is: a later question ahead, or a walk of every
+        # artifact, then finds it read rather than asking it again.
+        self._remember(registry, repository, {reference: found})
+        return found
 
     @property
     def proposed_rules(self) -> bool:
@@ -548,3 +567,9 @@ def _listable(reference: str) -> bool:
 
 def _by_tag(artifacts: Iterable[ArtifactInfo]) -> dict[str, ArtifactInfo | None]:
     return {info.name: artifact for artifact in artifacts for info in artifact.tags}
+
+
+def _project_and_rest(repository: str) -> tuple[str, str]:
+    """`p/app/api` as Harbor's artifact API names it: project `p`, repository `app/api`."""
+    project, _, rest = repository.partition("/")
+    return project, rest
