@@ -1257,3 +1257,28 @@ def test_harbors_own_refusal_of_an_immutable_tag_is_no_doubt() -> None:
     )
     assert [d.decision for d in report.decisions] == [Verdict.BLOCK, Verdict.BLOCK]
     assert all("in-doubt" not in codes(d) for d in report.decisions)
+
+
+@pytest.mark.parametrize("tag", ["dev", "v1"])
+def test_a_tag_delete_naming_an_artifact_the_tag_is_not_on_is_refused_as_input(tag: str) -> None:
+    # handler/artifact.go `DeleteTag` reads the artifact the reference names
+    # (`GetByReference`), then looks for the tag among *its* tags: "tag ... attached to
+    # artifact ... not found" (404), and nothing is deleted, whether the tag is mutable
+    # (dev) or immutable (v1) where it really is. Neither "Harbor deletes it" nor "Harbor
+    # refuses to delete it" (412) is what happens: the reference is wrong, as for --artifact.
+    state = {"h.io/p/app": [art(A, "dev", "v1", children=(C,)), art(C, "c1")]}
+    src = sources(IMMUTABLE_V, state)
+    with pytest.raises(InputError, match=f"tag {tag} is not on artifact {C}"):
+        check_delete(src, glob.NEWEST, [ref(f"h.io/p/app:{tag}@{C}")], artifact=False)
+
+
+def test_a_tag_delete_naming_the_artifact_the_tag_is_on_is_judged_by_the_tag() -> None:
+    # The same call with the right digest: `tag.Controller.Delete` checks the tag alone.
+    state = {"h.io/p/app": [art(A, "dev", "v1")]}
+    report = check_delete(
+        sources(IMMUTABLE_V, state),
+        glob.NEWEST,
+        [ref(f"h.io/p/app:dev@{A}"), ref(f"h.io/p/app:v1@{A}")],
+        artifact=False,
+    )
+    assert [d.decision for d in report.decisions] == [Verdict.ALLOW, Verdict.BLOCK]

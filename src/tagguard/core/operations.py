@@ -150,6 +150,12 @@ class Simulation:
     def delete_tag(self, target: Reference) -> Decision:
         assert target.tag is not None
         facts = self.facts(target, target.tag)
+        if target.digest not in (None, facts.current) and isinstance(facts.current, str):
+            # DeleteTag (src/server/v2.0/handler/artifact.go) looks for the tag among the
+            # tags of the artifact the reference names: elsewhere it answers 404, and
+            # deletes nothing. (A tag an earlier step wrote with an unknown digest may be
+            # on it: that one is judged, and blocked if immutable.)
+            raise _not_on(target)
         decision = decide_delete_tag(target, facts)
         if facts.current is not None:
             decision = self._unlabelled(decision, key(target), (facts.current,))
@@ -172,9 +178,7 @@ class Simulation:
         digest = self.world.resolve(repo, reference)
         named = target.digest is not None and target.tag is not None
         if digest is not None and named and target.tag not in self.world.tags_on(repo, digest):
-            raise InputError(
-                f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
-            )
+            raise _not_on(target)
         if digest is None:
             return decide_delete_artifact(target, None, [], doubt=self._absent_doubt(target))
         parents = self.world.parents(repo, digest)
@@ -476,6 +480,13 @@ class _Copied:
     decisions: list[Decision]
     changes: list[Change]
     events: list[Event]
+
+
+def _not_on(target: Reference) -> InputError:
+    """A reference names a tag and an artifact (by digest) that does not carry it."""
+    return InputError(
+        f"reference {target.original!r}: tag {target.tag} is not on artifact {target.digest}"
+    )
 
 
 def _with_note(decision: Decision, note: Note) -> Decision:
