@@ -140,7 +140,8 @@ def retag(source: str, targets: tuple[str, ...], **given: Any) -> int:
 )
 @common_options
 def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
-    """Check deleting each tag (or, with --artifact or @digest, each artifact)."""
+    """Check deleting each tag (or, with --artifact or a reference by digest alone, each
+    artifact)."""
     options = context.options(**given)
     targets = parse_references(references)
 

@@ -162,7 +162,8 @@ class _RuleLinter:
             f"immutable (e.g. in repository {name!r}){only}: signing an image a second time "
             "pushes that tag again, and Harbor refuses it with 412 (goharbor/harbor#17332). "
             f"{_signature_fix(tag)}, or sign through the OCI referrers API (cosign "
-            "--registry-referrers-mode=oci-1-1), whose pushes by digest Harbor never checks",
+            "--registry-referrers-mode=oci-1-1), whose pushes by digest Harbor v2.8 and later "
+            "never checks",
             "tag",
             tag.pattern,
             SIGNATURE_TAG,
