@@ -198,3 +198,31 @@ def test_a_settings_file_is_read_within_a_limit(tmp_path: Path) -> None:
     threading.Thread(target=feed, daemon=True).start()
     with pytest.raises(InputError, match=rf"^{re.escape(str(fifo))}: more than the \d+-byte limit"):
         load_config(str(fifo), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # tomllib recurses once per level and raises RecursionError, not TOMLDecodeError.
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "not valid TOML"),
+        ("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n", "not valid TOML"),
+        # int() past Python's 4300-digit limit raises a plain ValueError inside tomllib.
+        ("timeout = " + "9" * 5000 + "\n", "not valid TOML"),
+        # TOML has dates and times, which click casts with float() and int(): a TypeError.
+        ("timeout = 1979-05-27T07:32:00Z\n", "timeout = "),
+        ("[push]\nconcurrency = 1979-05-27\n", "concurrency = "),
+        ("deadline = 07:32:00\n", "deadline = "),
+        ("harbor-version = 1979-05-27\n", "harbor-version = "),
+    ],
+)
+def test_any_toml_value_is_one_line_naming_the_file(
+    capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    """Valid-looking TOML the option types do not expect is the file's error, never an
+    internal one (these were `internal error: RecursionError/ValueError/TypeError`)."""
+    Path("tagguard.toml").write_text(text)
+    code, out, err = run(capsys, "push", f"{API}:v9", *OFFLINE)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"tagguard: error: {Path.cwd() / 'tagguard.toml'}: "), err
+    assert message in err
+    assert err.count("\n") == 1

@@ -23,6 +23,7 @@ of a caller with no command line. Showing each value with its source is `tagguar
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, time
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -116,7 +117,11 @@ def load_config(explicit: str | None, cwd: Path) -> ConfigFile:
     raw = read_bytes(str(path), MAX_CONFIG_BYTES)
     try:
         data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+    except RecursionError:  # tomllib recurses once per level of nested arrays and tables
+        raise InputError(f"{path}: not valid TOML (nested too deeply)") from None
+    except ValueError as error:
+        # TOMLDecodeError and UnicodeDecodeError are ValueErrors; so is int()'s refusal of
+        # a number past Python's 4300-digit limit, which tomllib lets through.
         raise InputError(f"{path}: not valid TOML ({error})") from None
     shared = {k: v for k, v in data.items() if not isinstance(v, dict)}
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
@@ -200,6 +205,10 @@ def _converted(path: Path | None, key: str, option: click.Option, value: Any) ->
         raise InputError(f"{path}: {key}: give true or false")
     elif isinstance(value, (list, dict)):
         raise InputError(f"{path}: {key}: give one value, not a list")
+    elif isinstance(value, (date, time)):
+        # TOML's dates and times (datetime is a date): click would cast them with float() or
+        # int() (a TypeError) or str() (a string no option means).
+        raise InputError(f"{path}: {key} = {value.isoformat()}: give a string or a number")
     elif _number_in_name_only(option.type, value):
         # click casts with int() and float(): 1.5 would be 1, true 1, without a word.
         wanted = "number, not true or false" if isinstance(value, bool) else "whole number"
