@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagguard.core import glob
-from tagguard.errors import PatternError, TagguardError
+from tagguard.errors import PatternError, PatternTooComplexError, TagguardError
 from tests.conftest import load_vectors
 from tests.glob_reference import count_states, naive_match
 
@@ -279,3 +279,14 @@ def test_brace_group_is_the_matchers_own_reading(pattern: str) -> None:
         options, end = group
         assert text[end - 1] == "}"
         assert ",".join(options) == text[1 : end - 1]
+
+
+def test_a_pattern_too_deep_to_evaluate_is_told_in_a_short_line() -> None:
+    # Its message quoted the whole pattern: twelve kilobytes on the one error line.
+    deep = "{a," * 3000 + "}" * 3000
+    with pytest.raises(PatternTooComplexError) as raised:
+        glob.doublestar_match(deep, "a")
+    message = str(raised.value)
+    assert len(message) < 200
+    assert message.startswith("pattern '{a,{a,")
+    assert f"({len(deep)} characters)" in message

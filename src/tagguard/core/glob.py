@@ -545,6 +545,9 @@ def _new_matcher(version: str, memoize: bool = True) -> _Matcher111 | _Matcher13
     raise ValueError(f"unknown doublestar version {version!r}")
 
 
+_SHOWN = 60  # characters of a pattern too deep to evaluate that its message shows
+
+
 @functools.lru_cache(maxsize=65536)
 def _cached(version: str, pattern: str, name: str) -> bool | None:
     """True/False, or None for a pattern error (lru_cache does not cache exceptions)."""
@@ -554,8 +557,11 @@ def _cached(version: str, pattern: str, name: str) -> bool | None:
     except PatternError:
         return None
     except RecursionError:
+        # Such a pattern runs to kilobytes: its start finds the rule, the line stays short.
+        shown = pattern if len(pattern) <= _SHOWN else pattern[:_SHOWN] + "..."
         raise PatternTooComplexError(
-            f"pattern {pattern!r} nests too deeply to evaluate exactly"
+            f"pattern {shown!r} ({len(pattern)} characters) nests too deeply to evaluate "
+            "exactly; simplify the rule that holds it"
         ) from None
 
 
