@@ -13,6 +13,7 @@ from tests.builders import rule_json
 from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import (
     NOTATION_TYPE,
+    Image,
     cosign_tag,
     make_cosign_signature,
     make_image,
@@ -86,13 +87,7 @@ def test_a_referrer_of_an_untagged_child_is_an_accessory_a_copy_refuses(harbor: 
         assert harbor.pusher.push("proj/app", child.digest, child).status_code == 201
     index = make_index(*children)
     assert harbor.pusher.push("proj/app", "v1", index).status_code == 201
-    signature = make_referrer(children[0], NOTATION_TYPE)
-    assert harbor.pusher.push("proj/app", signature.digest, signature).status_code == 201
-    source = f"proj/app@{signature.digest}"
-    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
-    assert run.verdicts() == ["block"], run.err
-    assert "accessory" in run.json["decisions"][0]["reason"]
-    assert _copy(harbor, source, "other") == 403  # DENIED: not for an artifact accessory
+    _copying_is_refused(harbor, make_referrer(children[0], NOTATION_TYPE))
 
 
 def test_an_accessory_of_an_accessory_is_one_a_copy_refuses(harbor: Harbor) -> None:
@@ -157,13 +152,7 @@ def test_a_referrer_whose_subject_is_absent_is_an_accessory_a_copy_refuses(harbo
     # artifact names it, and CopyArtifact (src/server/v2.0/handler/artifact.go) finds its
     # row by ArtifactID and refuses it (DENIED) before anything is copied.
     harbor.push("proj/app:v1")
-    signature = make_referrer(make_image("never-pushed"), NOTATION_TYPE)
-    assert harbor.pusher.push("proj/app", signature.digest, signature).status_code == 201
-    source = f"proj/app@{signature.digest}"
-    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
-    assert run.verdicts() == ["block"], run.err
-    assert "accessory" in run.json["decisions"][0]["reason"]
-    assert _copy(harbor, source, "other") == 403  # DENIED: not for an artifact accessory
+    _copying_is_refused(harbor, make_referrer(make_image("never-pushed"), NOTATION_TYPE))
 
 
 def test_a_tagged_referrer_whose_subject_is_absent_is_an_accessory_a_copy_refuses(
@@ -202,3 +191,14 @@ def test_the_tag_of_a_referrer_whose_subject_is_absent_is_found_with_others(
     verdicts = {d["tag"]: d["decision"] for d in run.json["decisions"]}
     assert verdicts == {"sbom": "block", "v2": "allow"}, run.err
     assert harbor.pusher.push("proj/app", "sbom", new).status_code == 412
+
+
+def _copying_is_refused(harbor: Harbor, referrer: Image) -> None:
+    """Pushes `referrer` into proj/app by digest: tagguard blocks copying it (an accessory
+    is copied only with its subject), and the test Harbor refuses the copy (DENIED)."""
+    assert harbor.pusher.push("proj/app", referrer.digest, referrer).status_code == 201
+    source = f"proj/app@{referrer.digest}"
+    run = harbor.tagguard("copy", harbor.ref(source), harbor.ref("other/dst"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert "accessory" in run.json["decisions"][0]["reason"]
+    assert _copy(harbor, source, "other") == 403  # DENIED: not for an artifact accessory
