@@ -8,13 +8,21 @@ from __future__ import annotations
 import pytest
 
 from tagguard.core import glob
-from tagguard.core.decide import Operation
-from tagguard.core.rules import parse_rules
-from tagguard.core.state import ArtifactInfo, ProjectRules, RepositoryState, TagInfo
+from tagguard.core.decide import Operation, Verdict
+from tagguard.core.rules import Rule, parse_rules
+from tagguard.core.state import (
+    ArtifactInfo,
+    OfflineSources,
+    ProjectRules,
+    RepositoryState,
+    RulesTable,
+    StateTable,
+    TagInfo,
+)
 from tagguard.errors import InputError, StateError
 from tagguard.session import Session
 from tests.builders import rule_json
-from tests.sessions import A, B, Counting, Offline, ref, session
+from tests.sessions import A, B, C, Counting, Offline, ref, session
 
 
 def test_each_question_is_asked_once_across_operations() -> None:
@@ -103,3 +111,105 @@ def test_a_retag_elsewhere_asks_for_the_index_children_together() -> None:
     sources = Offline(state)
     Session(sources, glob.NEWEST).retag(ref("h.io/p/app:v1"), [ref("h.io/q/app:v1")])
     assert {("h.io", "p/app"): set(children)} in sources.asked
+
+
+# cosign sign --recursive (sigstore/cosign cmd/cosign/cli/sign/sign.go: walk.SignedEntity,
+# which is mutate.Map in pkg/oci/mutate/map.go) signs the index first, then each manifest it
+# lists in its order, a nested index before its own children, each under its own tag
+# sha256-<hex>.sig. Harbor checks each of those pushes like any other push by tag
+# (src/server/middleware/immutable/pushmf.go, v2.15.2): an existing immutable tag is 412.
+INDEX, NESTED = (f"sha256:{c * 64}" for c in "12")
+EVERY_TAG = parse_rules([rule_json(1, tag="**")], "rules")
+
+
+def _signing(state: dict[str, RepositoryState], rules: tuple[Rule, ...] = EVERY_TAG) -> Session:
+    return Session(OfflineSources(RulesTable(shared=rules), StateTable(state)), glob.NEWEST)
+
+
+def _signature(digest: str) -> str:
+    return f"sha256-{digest.removeprefix('sha256:')}.sig"
+
+
+def _index_state(*extra: ArtifactInfo) -> dict[str, RepositoryState]:
+    """h.io/p/app: index v1 over A and the nested index NESTED (over B and C)."""
+    artifacts = (
+        ArtifactInfo(INDEX, (TagInfo("v1"),), children=(A, NESTED)),
+        ArtifactInfo(A),
+        ArtifactInfo(NESTED, children=(B, C)),
+        ArtifactInfo(B),
+        ArtifactInfo(C),
+        *extra,
+    )
+    return {"h.io/p/app": RepositoryState(artifacts)}
+
+
+def test_a_recursive_sign_pushes_each_signature_in_cosigns_order() -> None:
+    decisions = _signing(_index_state()).sign([ref("h.io/p/app:v1")], recursive=True)
+    signed = [INDEX, A, NESTED, B, C]  # pre-order: an index before its children
+    assert [d.tag for d in decisions] == [_signature(d) for d in signed]
+    assert {d.decision for d in decisions} == {Verdict.ALLOW}
+    assert {d.from_reference for d in decisions} == {"h.io/p/app:v1"}
+
+
+def test_a_recursive_sign_meets_a_childs_immutable_signature() -> None:
+    # B was signed before: its .sig tag exists and "**" holds it immutable, so Harbor
+    # answers cosign's push onto it with 412.
+    old = "sha256:" + "d" * 64
+    state = _index_state(ArtifactInfo(old, (TagInfo(_signature(B)),)))
+    decisions = _signing(state).sign([ref("h.io/p/app:v1")], recursive=True)
+    verdicts = {d.tag: d.decision for d in decisions}
+    assert verdicts[_signature(B)] is Verdict.BLOCK
+    assert verdicts[_signature(INDEX)] is Verdict.ALLOW
+    # Without --recursive cosign pushes the index's signature alone.
+    (alone,) = _signing(state).sign([ref("h.io/p/app:v1")])
+    assert alone.decision is Verdict.ALLOW
+
+
+def test_each_signature_push_sees_the_earlier_ones() -> None:
+    # An image two nested indexes both list is signed twice (map.go visits each
+    # descriptor): the second push meets the tag the first one created, immutable.
+    other = "sha256:" + "3" * 64
+    state = {
+        "h.io/p/app": RepositoryState(
+            (
+                ArtifactInfo(INDEX, (TagInfo("v1"),), children=(NESTED, other)),
+                ArtifactInfo(NESTED, children=(A,)),
+                ArtifactInfo(other, children=(A,)),
+                ArtifactInfo(A),
+            )
+        )
+    }
+    decisions = _signing(state).sign([ref("h.io/p/app:v1")], recursive=True)
+    on_a = [d.decision for d in decisions if d.tag == _signature(A)]
+    assert on_a == [Verdict.ALLOW, Verdict.BLOCK]
+
+
+def test_a_recursive_sign_asks_for_every_signature_tag_together() -> None:
+    sources = Offline(_index_state())
+    Session(sources, glob.NEWEST).sign([ref("h.io/p/app:v1")], recursive=True)
+    signatures = {_signature(d) for d in (INDEX, A, NESTED, B, C)}
+    assert {("h.io", "p/app"): signatures} in sources.asked
+
+
+def test_a_recursive_sign_of_an_image_pushed_unread_is_in_doubt() -> None:
+    # The run pushes the index by tag: its manifest, and so the images cosign would sign
+    # with it, are unknown here; one of them may carry an immutable signature already.
+    run = _signing({"h.io/p/app": RepositoryState()})
+    run.push([ref("h.io/p/app:v2")], INDEX)
+    (decision,) = run.sign([ref("h.io/p/app:v2")], recursive=True)
+    assert decision.decision is Verdict.BLOCK
+    assert "cannot be known" in decision.reason
+    assert "in-doubt" in [n.code for n in decision.notes]
+    # Refused, it writes nothing: a second signing is the same doubt, not a 412.
+    (again,) = run.sign([ref("h.io/p/app:v2")], recursive=True)
+    assert "in-doubt" in [n.code for n in again.notes]
+    # Without a rule no tag can be refused, whatever the index references.
+    free = _signing({"h.io/p/app": RepositoryState()}, rules=())
+    free.push([ref("h.io/p/app:v2")], INDEX)
+    (allowed,) = free.sign([ref("h.io/p/app:v2")], recursive=True)
+    assert allowed.decision is Verdict.ALLOW
+
+
+def test_a_recursive_sign_takes_no_signature_digest() -> None:
+    with pytest.raises(InputError, match="--recursive"):
+        _signing(_index_state()).sign([ref("h.io/p/app:v1")], A, recursive=True)

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from tagguard.answers import Answers
-from tagguard.core.decide import Decision, Operation, TagFacts
+from tagguard.core.decide import Decision, Operation, TagFacts, Verdict, decide_write, in_doubt
 from tagguard.core.immutability import Immutability, propose, reconcile
-from tagguard.core.operations import Simulation, key
-from tagguard.core.record import field, record
+from tagguard.core.operations import Simulation, key, unread_signing
+from tagguard.core.record import field, record, replace
 from tagguard.core.reference import Reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Report
@@ -34,7 +34,7 @@ from tagguard.core.state import (
     cosign_tag,
     questions,
 )
-from tagguard.core.world import Digest, Node, RepoKey, Unknown, World
+from tagguard.core.world import Digest, Node, RepoKey, Unknown, World, short
 from tagguard.errors import InputError, StateError
 
 # A write's image and the manifests its index brings along (`Simulation.write`'s `node`
@@ -184,12 +184,21 @@ class Session:
         return self.record(decisions)
 
     def sign(
-        self, targets: Sequence[Reference], digest: str | None = None, *, where: str = ""
+        self,
+        targets: Sequence[Reference],
+        digest: str | None = None,
+        *,
+        where: str = "",
+        recursive: bool = False,
     ) -> list[Decision]:
         """Pushing a cosign signature of each target's image by tag: the manifest PUT of tag
         `sha256-<hex>.sig`, which Harbor checks like any other push. Without `digest` the
         signature's is unknown, and another signing's (a plan step elsewhere: `where`) is
-        another unknown: cosign adds each signature to the `.sig` manifest, a new digest."""
+        another unknown: cosign adds each signature to the `.sig` manifest, a new digest.
+        `recursive`: `cosign sign --recursive`, which also signs every image an index
+        references (`_cosign_order`), one push each, each seeing the earlier ones."""
+        if recursive and digest is not None:
+            raise InputError(_ONE_SIGNATURE)
         decisions = []
         for target in targets:
             subject = self.source_digest(target)
@@ -198,11 +207,65 @@ class Session:
                     f"{target.original}: the image's digest is {subject}, so its cosign "
                     "signature tag (sha256-<hex>.sig) cannot be named"
                 )
-            signature = target.with_tag(f"sha256-{subject.removeprefix('sha256:')}.sig")
-            signed = f" signed at {where}" if where else ""
-            new: Digest = digest or Unknown(f"the signature of {target.original}{signed}")
-            decisions.append(self.sim.write(Operation.SIGN, signature, new, target))
+            signed, unknown = (
+                self._cosign_order(key(target), subject) if recursive else ([subject], [])
+            )
+            pushes = [target.with_tag(_signature_tag(d)) for d in signed]
+            self._ask(pushes)  # every signature tag of the image, asked together
+            labels = [
+                _signature_label(target, subject, signed, i, where) for i in range(len(signed))
+            ]
+            if unknown and self.may_lock(target):
+                decisions.extend(self._doubted_signing(target, pushes, labels, unknown[0]))
+                continue
+            for push, label in zip(pushes, labels, strict=True):
+                new: Digest = digest or Unknown(label)
+                decisions.append(self.sim.write(Operation.SIGN, push, new, target))
         return self.record(decisions)
+
+    def _cosign_order(self, repo: RepoKey, digest: str) -> tuple[list[str], list[str]]:
+        """The digests `cosign sign --recursive` signs from `digest`, in its order, and those
+        of them whose children cannot be known (an image the run pushed unread). cosign walks
+        the index with mutate.Map (pkg/oci/mutate/map.go): the index first, then each
+        manifest it lists in turn, a nested index with its own before the next; an image
+        listed twice is signed twice. The children are read a level at a time, each level's
+        together (a live source: concurrently), before the walk."""
+        level, seen = [digest], {digest}
+        while level:
+            nodes = [self.structure(repo, d) for d in level]
+            level = [c for n in nodes if n is not None for c in n.children if c not in seen]
+            seen.update(level)
+            if level:
+                self.sources.prefetch([], {repo: set(level)})
+        order: list[str] = []
+        unknown: list[str] = []
+        pending = [digest]
+        while pending:
+            current = pending.pop()
+            order.append(current)
+            node = self.structure(repo, current)
+            if node is None:
+                unknown.append(current)
+            else:
+                pending.extend(reversed(node.children))
+        return order, unknown
+
+    def _doubted_signing(
+        self, target: Reference, pushes: Sequence[Reference], labels: Sequence[str], unread: str
+    ) -> list[Decision]:
+        """A recursive signing whose images are not all known: each push blocked as a doubt
+        (a refusal Harbor is sure to give stays one), and nothing written."""
+        doubt = unread_signing(unread)
+        decisions = []
+        for push, label in zip(pushes, labels, strict=True):
+            assert push.tag is not None
+            facts = self.sim.facts(push, push.tag)
+            decision = decide_write(Operation.SIGN, push, facts, Unknown(label), source=target)
+            if decision.decision is not Verdict.BLOCK:
+                decision = replace(decision, decision=Verdict.BLOCK, reason=doubt)
+                decision = in_doubt(decision, _SIGNED_UNREAD)
+            decisions.append(decision)
+        return decisions
 
     def copy(self, source: Reference, destination: Reference) -> list[Decision]:
         """Harbor's copy (`POST .../artifacts?from=`), whole: see `Simulation.copy`."""
@@ -291,6 +354,36 @@ def _brought(carried: Carried, source: Reference | None, target: Reference) -> C
     if source is None or key(source) == key(target):
         return _NOTHING
     return carried
+
+
+def _signature_tag(digest: str) -> str:
+    """The tag cosign pushes a signature of `digest` under (`ociremote.SignatureTag`)."""
+    return digest.replace(":", "-", 1) + ".sig"
+
+
+def _signature_label(
+    target: Reference, subject: str, signed: Sequence[str], at: int, where: str
+) -> str:
+    """What names the `at`th signature pushed while its digest is unknown: each its own (an
+    unknown digest is its label; cosign adds each signature to the `.sig` manifest, so an
+    image signed twice gets two digests), an image an index references by its digest."""
+    digest = signed[at]
+    image = target.original if digest == subject else f"{short(digest)} of {target.original}"
+    again = signed[:at].count(digest)
+    return (
+        f"the signature of {image}"
+        + (f" signed at {where}" if where else "")
+        + (f" (signing {again + 1})" if again else "")
+    )
+
+
+# --digest names one signature; a recursive signing pushes one per image.
+_ONE_SIGNATURE = (
+    "--digest is one signature's digest, and cosign sign --recursive pushes a signature "
+    "per image: leave --digest out with --recursive"
+)
+# A recursive signing's doubt (`Session._doubted_signing`).
+_SIGNED_UNREAD = "which images the signing signs (the run pushes one, its manifest unread)"
 
 
 def _in_harbor(ref: Reference) -> bool:

@@ -522,6 +522,15 @@ _READ_IT = (
 )
 
 
+def unread_signing(digest: Digest) -> str:
+    """Why `cosign sign --recursive` of an image pushed in the run, its manifest unread,
+    cannot be decided: the images it signs with it are what that manifest references."""
+    return (
+        f"{_unread_push(digest)}: if it is an index, cosign sign --recursive also pushes "
+        f"the signature tag of each image it references, which cannot be known; {_READ_IT}"
+    )
+
+
 def _unknown_source(digest: Unknown) -> str:
     return (
         f"the copy's source has {digest}: which tags it carries, and whether the "
