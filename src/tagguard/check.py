@@ -106,9 +106,11 @@ def check_sign(
     glob_version: str | None,
     targets: Sequence[Reference],
     digest: str | None = None,
+    *,
+    recursive: bool = False,
 ) -> Report:
     session = open_session(sources, glob_version, targets)
-    session.report.extend(session.sign(targets, digest))
+    session.report.extend(session.sign(targets, digest, recursive=recursive))
     return session.report
 
 

@@ -19,7 +19,15 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol, TypeAlias, runtime_checkable
 
 from tagguard.answers import Answers
-from tagguard.core.decide import Decision, Operation, TagFacts, Verdict, decide_write, in_doubt
+from tagguard.core.decide import (
+    Decision,
+    Operation,
+    TagFacts,
+    Verdict,
+    decide_write,
+    digest_advice,
+    in_doubt,
+)
 from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key, unread_signing
 from tagguard.core.record import field, record, replace
@@ -28,6 +36,7 @@ from tagguard.core.replication import Policy
 from tagguard.core.report import Report
 from tagguard.core.rules import Evaluation, RuleSet
 from tagguard.core.state import (
+    ONE_SIGNATURE,
     ArtifactInfo,
     ProjectInfo,
     Sources,
@@ -198,7 +207,7 @@ class Session:
         `recursive`: `cosign sign --recursive`, which also signs every image an index
         references (`_cosign_order`), one push each, each seeing the earlier ones."""
         if recursive and digest is not None:
-            raise InputError(_ONE_SIGNATURE)
+            raise InputError(ONE_SIGNATURE)
         decisions = []
         for target in targets:
             subject = self.source_digest(target)
@@ -220,7 +229,8 @@ class Session:
                 continue
             for push, label in zip(pushes, labels, strict=True):
                 new: Digest = digest or Unknown(label)
-                decisions.append(self.sim.write(Operation.SIGN, push, new, target))
+                decision = self.sim.write(Operation.SIGN, push, new, target)
+                decisions.append(_without_digest_advice(decision) if recursive else decision)
         return self.record(decisions)
 
     def _cosign_order(self, repo: RepoKey, digest: str) -> tuple[list[str], list[str]]:
@@ -377,11 +387,19 @@ def _signature_label(
     )
 
 
-# --digest names one signature; a recursive signing pushes one per image.
-_ONE_SIGNATURE = (
-    "--digest is one signature's digest, and cosign sign --recursive pushes a signature "
-    "per image: leave --digest out with --recursive"
-)
+def _without_digest_advice(decision: Decision) -> Decision:
+    """A recursive signing's decision without the advice to give the signature's digest,
+    which --recursive does not take (one digest per signature), as the docker plugin puts
+    its own advice in place of `digest_advice()`."""
+    advice = digest_advice()
+    if advice not in decision.reason:
+        return decision
+    return replace(decision, reason=decision.reason.replace(advice, _NO_DIGEST_ADVICE))
+
+
+# In place of `digest_advice()` for a recursive signing: each push adds a new signature to
+# the `.sig` manifest (a new digest), and Harbor refuses even the same digest again.
+_NO_DIGEST_ADVICE = "and cosign's push adds a signature: Harbor refuses it"
 # A recursive signing's doubt (`Session._doubted_signing`).
 _SIGNED_UNREAD = "which images the signing signs (the run pushes one, its manifest unread)"
 

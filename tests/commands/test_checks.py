@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tagguard.commands import checks, cli
 from tagguard.errors import InputError
+from tests.builders import rule_json
 from tests.conftest import API, API_DIGEST, OFFLINE, OTHER
 
 
@@ -106,3 +107,42 @@ def test_an_empty_digest_or_reference_file_name_names_its_flag(flag: str) -> Non
             catch_exceptions=False,
             standalone_mode=False,
         )
+
+
+def _signed_child(tmp_path: Path) -> tuple[str, ...]:
+    """Files for an index (v1) over two images, the second signed already, under a rule
+    that makes every tag immutable: its sha256-<hex>.sig tag included."""
+    index, child, other, signature = (f"sha256:{c * 64}" for c in "1234")
+    artifacts = [
+        {"digest": index, "tags": ["v1"], "references": [child, other]},
+        {"digest": child},
+        {"digest": other},
+        {"digest": signature, "tags": [f"sha256-{'3' * 64}.sig"]},
+    ]
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"h.io/p/app": {"artifacts": artifacts}}))
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps([rule_json(1, tag="**")]))
+    return ("--rules-file", str(rules), "--state-file", str(state))
+
+
+def test_sign_recursive_blocks_on_a_childs_immutable_signature(tmp_path: Path) -> None:
+    # cosign sign --recursive pushes the signature of each image the index lists; Harbor
+    # refuses the push onto the second image's existing, immutable .sig tag (pushmf.go).
+    files = _signed_child(tmp_path)
+    code, output = _run("sign", "--recursive", "h.io/p/app:v1", *files)
+    assert code == 1, output
+    assert [line.split()[0] for line in output.splitlines()[:3]] == ["allow", "allow", "block"]
+    assert "--digest" not in output  # which --recursive does not take
+    assert _run("sign", "h.io/p/app:v1", *files)[0] == 0  # the index's signature alone
+
+
+def test_sign_recursive_takes_no_signature_digest(tmp_path: Path) -> None:
+    files = _signed_child(tmp_path)
+    with pytest.raises(InputError, match="leave --digest out with --recursive"):
+        _run("sign", "-r", "h.io/p/app:v1", "--digest", f"sha256:{'9' * 64}", *files)
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, catch_exceptions=False, standalone_mode=False)
+    return result.return_value, result.output

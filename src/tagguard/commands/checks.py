@@ -31,6 +31,7 @@ from tagguard.commands.flags import (
     reference_lists,
 )
 from tagguard.core.reference import parse_reference, validate_digest
+from tagguard.core.state import ONE_SIGNATURE
 from tagguard.errors import InputError
 from tagguard.options import check_file_names
 from tagguard.output import check_reports_read_nothing
@@ -161,20 +162,32 @@ def delete(references: tuple[str, ...], artifact: bool, **given: Any) -> int:
     variable="TAGGUARD_SIGNATURE_DIGEST",  # not TAGGUARD_DIGEST: another digest than push's
     help="The signature manifest's digest, when known: re-pushing the identical signature is then a skip.",
 )
+@env_option(
+    "--recursive",
+    "-r",
+    is_flag=True,
+    help="cosign sign --recursive: also each image an index references (nested ones too).",
+)
 @common_options
-def sign(references: tuple[str, ...], digest: str | None, **given: Any) -> int:
+def sign(references: tuple[str, ...], digest: str | None, recursive: bool, **given: Any) -> int:
     """Check signing each image with cosign by tag: the push of tag sha256-<hex>.sig.
 
     Harbor checks that push like any other: a rule that makes sha256-*.sig tags immutable
-    (a catch-all ** does) refuses signing an image again.
+    (a catch-all ** does) refuses signing an image again. With --recursive, each image an
+    index references gets its own signature push, checked in cosign's order.
     """
     options = context.options(**given)
     if digest is not None:
         validate_digest(digest, "--digest")
+        if recursive:
+            raise InputError(ONE_SIGNATURE)
     targets = parse_references(references)
 
     return finish(
-        options, targets, [], lambda sources, globs: check_sign(sources, globs, targets, digest)
+        options,
+        targets,
+        [],
+        lambda sources, globs: check_sign(sources, globs, targets, digest, recursive=recursive),
     )
 
 

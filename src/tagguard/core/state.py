@@ -53,6 +53,13 @@ def cosign_tag(digest: str) -> str | None:
     return tag if cosign_subject(tag) == digest else None
 
 
+# A signature's digest names one signature; `cosign sign --recursive` pushes one per image.
+ONE_SIGNATURE = (
+    "--digest is one signature's digest, and cosign sign --recursive pushes a signature "
+    "per image: leave --digest out with --recursive"
+)
+
+
 @record
 class Accessory:
     """An artifact attached to another (its subject): a signature, an SBOM, an attestation.
