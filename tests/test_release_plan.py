@@ -19,7 +19,14 @@ from tagguard.core.plan import (
     Sign,
 )
 from tagguard.core.rules import parse_rules
-from tagguard.core.state import OfflineSources, RepositoryState, RulesTable, StateTable
+from tagguard.core.state import (
+    ArtifactInfo,
+    OfflineSources,
+    RepositoryState,
+    RulesTable,
+    StateTable,
+    TagInfo,
+)
 from tagguard.errors import InputError, StateError
 from tagguard.release_plan import run_plan
 from tagguard.session import Session
@@ -135,6 +142,30 @@ def test_a_second_signing_in_a_plan_is_a_new_signature_and_harbor_refuses_it() -
     assert (first.origin, first.decision) == (("release.yml", 4), Verdict.ALLOW)
     assert (second.origin, second.decision) == (("release.yml", 5), Verdict.BLOCK)
     assert "an earlier step writes it" in second.reason
+
+
+def test_a_recursive_sign_step_signs_each_image_of_the_index() -> None:
+    """`recursive: true` is cosign sign --recursive: after the index's signature, the
+    signature of each image it references, each a push Harbor checks (pushmf.go, v2.15.2).
+    A plan that signs the index, then signs it recursively, meets the index's own
+    signature tag again: immutable under `**`, so the second step is a block."""
+    index = "sha256:" + "1" * 64
+    artifacts = (ArtifactInfo(index, (TagInfo("v1"),), children=(A, B)), *map(ArtifactInfo, (A, B)))
+    sources = OfflineSources(
+        RulesTable(shared=parse_rules([rule_json(1, tag="**")], "rules")),
+        StateTable({"h.io/p/app": RepositoryState(artifacts)}),
+    )
+    run = Session(sources, glob.NEWEST)
+    signing = (ref("h.io/p/app:v1"),)
+    run_plan(run, Plan("release.yml", (Sign(4, signing), Sign(5, signing, recursive=True))), None)
+    tags = [(d.origin[1], d.tag, d.decision) for d in run.report.decisions if d.origin]
+    signature = {d: f"sha256-{d.removeprefix('sha256:')}.sig" for d in (index, A, B)}
+    assert tags == [
+        (4, signature[index], Verdict.ALLOW),
+        (5, signature[index], Verdict.BLOCK),
+        (5, signature[A], Verdict.ALLOW),
+        (5, signature[B], Verdict.ALLOW),
+    ]
 
 
 def test_a_copy_carries_a_signature_an_earlier_step_pushed_without_its_digest() -> None:

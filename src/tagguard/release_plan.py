@@ -58,7 +58,10 @@ def _run(
             return session.delete(operation.targets, artifact=operation.artifact)
         case Sign():
             return session.sign(
-                operation.targets, operation.digest, where=f"{file}:{operation.line}"
+                operation.targets,
+                operation.digest,
+                where=f"{file}:{operation.line}",
+                recursive=operation.recursive,
             )
         case Copy():
             return session.copy(operation.source, operation.destination)

@@ -72,6 +72,7 @@ GOOD = [
     f"operations:\n  - replicate: {{from: ghcr.io/o/a:1, to: {H}/p/app:1}}\n",
     f"operations:\n  - sign: {H}/p/app:1\n",
     f"operations:\n  - sign: [{H}/p/app:1, {H}/p/app:2]\n    digest: {DIGEST}\n",
+    f"operations:\n  - sign: {H}/p/app:1\n    recursive: true\n",
 ]
 
 BAD = [
@@ -114,6 +115,12 @@ BAD = [
     ("operations:\n  - push: 5\n", 2, '"push" must be a non-empty string'),
     (f"operations:\n  - sign: {H}/p/app:1\n    from: x\n", 3, "a sign does not take 'from'"),
     (f"operations:\n  - sign: {H}/p/app:1\n    digest: sha256:1\n", 3, "has 64 hex digits"),
+    (f"operations:\n  - sign: {H}/p/app:1\n    recursive: 1\n", 3, '"recursive" must be true or'),
+    (
+        f"operations:\n  - sign: {H}/p/app:1\n    digest: {DIGEST}\n    recursive: true\n",
+        4,
+        "leave --digest out with --recursive",
+    ),
 ]
 
 
@@ -206,6 +213,7 @@ KINDS: list[tuple[str, PlanOperation]] = [
     (f"delete: [{H}/p/app:1]\nartifact: true", Delete(2, (ref(f"{H}/p/app:1"),), True)),
     (f"sign: {H}/p/app:1", Sign(2, (ref(f"{H}/p/app:1"),))),
     (f"sign: {H}/p/app:1\ndigest: {DIGEST}", Sign(2, (ref(f"{H}/p/app:1"),), DIGEST)),
+    (f"sign: {H}/p/app:1\nrecursive: true", Sign(2, (ref(f"{H}/p/app:1"),), recursive=True)),
     ("replicate: {policy: 3}", ReplicatePolicy(2, 3)),
     ("replicate: {policy: 3, source: H.io}", ReplicatePolicy(2, 3, "h.io")),
     (

@@ -10,7 +10,8 @@ A plan is YAML (read by `shell.plan_file` into `Node`s that remember their line)
       - copy: {from: REF, to: harbor.example.com/proj/other-repo}
       - delete: REF                                  # or a list; `artifact: true` for artifacts
       - replicate: {policy: 12, source: harbor.example.com}   # or {from: REF, to: REF}
-      - sign: harbor.example.com/proj/app:1.2.3       # cosign's push of sha256-<hex>.sig
+      - sign: harbor.example.com/proj/app:1.2.3       # cosign's push of sha256-<hex>.sig;
+                                                     #    `recursive: true` for --recursive
 
 Every mistake is reported as `file:line: what is wrong`. The same shape ships as a JSON
 Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two to agreement.
@@ -23,6 +24,7 @@ from typing import Literal, TypeAlias
 
 from tagguard.core.record import record
 from tagguard.core.reference import Reference, parse_reference, validate_digest
+from tagguard.core.state import ONE_SIGNATURE
 from tagguard.errors import InputError, TagguardError
 
 Value: TypeAlias = "str | int | float | bool | list[Node] | dict[str, Node] | None"
@@ -106,6 +108,7 @@ class Sign(Step):
 
     targets: tuple[Reference, ...]
     digest: str | None = None  # the signature's own digest, when known
+    recursive: bool = False  # cosign sign --recursive: each image an index references too
 
 
 @record
@@ -265,11 +268,17 @@ def _delete(line: int, fields: Mapping[str, Node], fail: Fail) -> Delete:
 
 
 def _sign(line: int, fields: Mapping[str, Node], fail: Fail) -> Sign:
-    _only(fields, {"sign", "digest"}, "a sign", fail)
+    _only(fields, {"sign", "digest", "recursive"}, "a sign", fail)
+    recursive = fields.get("recursive")
+    if recursive is not None and not isinstance(recursive.value, bool):
+        raise fail(recursive, '"recursive" must be true or false')
     digest = None
     if "digest" in fields:
         digest = _digest(fields["digest"], _string(fields["digest"], "digest", fail), fail)
-    return Sign(line, _references(fields["sign"], "sign", fail), digest)
+        if recursive is not None and recursive.value:
+            raise fail(recursive, ONE_SIGNATURE)
+    targets = _references(fields["sign"], "sign", fail)
+    return Sign(line, targets, digest, recursive=bool(recursive and recursive.value))
 
 
 def _replicate_policy(line: int, inner: Mapping[str, Node], fail: Fail) -> ReplicatePolicy:
