@@ -61,6 +61,38 @@ def test_a_signature_of_an_untagged_child_is_found_among_tags_read_together(
     assert harbor.pusher.push("proj/app", cosign_tag(signed), again).status_code == 412
 
 
+def test_a_recursive_sign_meets_a_childs_immutable_signature(harbor: Harbor) -> None:
+    # cosign sign --recursive (sign.go, walk.SignedEntity over mutate.Map) pushes the
+    # index's signature, then each child's, in the index's order. The second child was
+    # signed before: Harbor refuses cosign's push onto its immutable .sig tag
+    # (src/server/middleware/immutable/pushmf.go, v2.15.2), which signing the index alone
+    # never meets.
+    harbor.rule("proj", tag="**")
+    children = (make_image("amd64"), make_image("arm64"))
+    index = make_index(*children)
+    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
+    signed = children[1].digest
+    first = make_cosign_signature(signed)
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), first).status_code == 201
+    alone = harbor.tagguard("sign", harbor.ref("proj/app:v1"), "--format", "json")
+    assert alone.verdicts() == ["allow"], alone.err
+    run = harbor.tagguard("sign", "--recursive", harbor.ref("proj/app:v1"), "--format", "json")
+    assert run.code == 1, run.err
+    pushes = [(d["tag"], d["decision"]) for d in run.json["decisions"]]
+    order = (index.digest, children[0].digest, signed)
+    assert pushes == [
+        (cosign_tag(order[0]), "allow"),
+        (cosign_tag(order[1]), "allow"),
+        (cosign_tag(signed), "block"),
+    ]
+    # cosign's pushes, as it makes them: the first two accepted, the third refused.
+    for digest in order[:2]:
+        signature = make_cosign_signature(digest)
+        assert harbor.pusher.push("proj/app", cosign_tag(digest), signature).status_code == 201
+    again = make_cosign_signature(signed, seed="again")
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), again).status_code == 412
+
+
 def test_signing_two_images_again_finds_the_signature_of_the_signed_one(harbor: Harbor) -> None:
     # Both tags are on the list, so its accessories are not read for them; the signature
     # tags the check asks next are on accessories, and must not be taken as absent.
