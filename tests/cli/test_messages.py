@@ -351,12 +351,14 @@ def test_giving_up_says_after_how_many_attempts(capsys: pytest.CaptureFixture[st
         NEW,
         "--harbor-url",
         f"http://127.0.0.1:{port}",
+        # A second attempt comes 0.25 s after the first (the first backoff): a deadline
+        # of 1 s leaves room for it however late a loaded machine starts the first.
         "--deadline",
-        "0.3",
+        "1",
     )
     assert re.search(
         rf"gave up after [2-9] attempts: cannot connect to http://127\.0\.0\.1:{port}: "
-        r"connection refused; another would pass the 0\.3 s deadline",
+        r"connection refused; another would pass the 1 s deadline",
         message,
     ), message
 
