@@ -160,6 +160,13 @@ def test_a_recursive_sign_meets_a_childs_immutable_signature() -> None:
     verdicts = {d.tag: d.decision for d in decisions}
     assert verdicts[_signature(B)] is Verdict.BLOCK
     assert verdicts[_signature(INDEX)] is Verdict.ALLOW
+    # Its reason says why, without asking for a digest --recursive does not take (nor
+    # weighing a re-push against a move: Harbor refuses both).
+    [blocked] = [d for d in decisions if d.tag == _signature(B)]
+    assert blocked.reason.endswith(
+        "makes it immutable: cosign's push writes that signature tag again, and Harbor refuses it"
+    )
+    assert "digest" not in blocked.reason.partition("makes it immutable")[2]
     # Without --recursive cosign pushes the index's signature alone.
     (alone,) = _signing(state).sign([ref("h.io/p/app:v1")])
     assert alone.decision is Verdict.ALLOW

@@ -391,15 +391,19 @@ def _without_digest_advice(decision: Decision) -> Decision:
     """A recursive signing's decision without the advice to give the signature's digest,
     which --recursive does not take (one digest per signature), as the docker plugin puts
     its own advice in place of `digest_advice()`."""
-    advice = digest_advice()
-    if advice not in decision.reason:
+    if digest_advice() not in decision.reason:
         return decision
-    return replace(decision, reason=decision.reason.replace(advice, _NO_DIGEST_ADVICE))
+    # "...makes it immutable; without the new signature's digest a re-push ... cannot be
+    # told from a move, <advice>": which of the two it is does not matter here, since
+    # Harbor refuses a push onto an existing immutable tag even of the same digest.
+    known = decision.reason.partition("; without the new")[0]
+    return replace(decision, reason=f"{known}{_NO_DIGEST_ADVICE}")
 
 
-# In place of `digest_advice()` for a recursive signing: each push adds a new signature to
-# the `.sig` manifest (a new digest), and Harbor refuses even the same digest again.
-_NO_DIGEST_ADVICE = "and cosign's push adds a signature: Harbor refuses it"
+# In place of the digest advice for a recursive signing: each push writes the `.sig`
+# manifest again (with a signature added, a new digest), and Harbor refuses any push onto
+# the existing immutable tag.
+_NO_DIGEST_ADVICE = ": cosign's push writes that signature tag again, and Harbor refuses it"
 # A recursive signing's doubt (`Session._doubted_signing`).
 _SIGNED_UNREAD = "which images the signing signs (the run pushes one, its manifest unread)"
 
