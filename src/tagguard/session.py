@@ -36,11 +36,11 @@ from tagguard.core.replication import Policy
 from tagguard.core.report import Report
 from tagguard.core.rules import Evaluation, RuleSet
 from tagguard.core.state import (
-    ONE_SIGNATURE,
     ArtifactInfo,
     ProjectInfo,
     Sources,
     cosign_tag,
+    one_signature,
     questions,
 )
 from tagguard.core.world import Digest, Node, RepoKey, Unknown, World, short
@@ -207,7 +207,7 @@ class Session:
         `recursive`: `cosign sign --recursive`, which also signs every image an index
         references (`_cosign_order`), one push each, each seeing the earlier ones."""
         if recursive and digest is not None:
-            raise InputError(ONE_SIGNATURE)
+            raise InputError(one_signature())
         decisions = []
         for target in targets:
             subject = self.source_digest(target)

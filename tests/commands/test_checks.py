@@ -139,7 +139,7 @@ def test_sign_recursive_blocks_on_a_childs_immutable_signature(tmp_path: Path) -
 
 def test_sign_recursive_takes_no_signature_digest(tmp_path: Path) -> None:
     files = _signed_child(tmp_path)
-    with pytest.raises(InputError, match="leave --digest out with --recursive"):
+    with pytest.raises(InputError, match="leave out --digest with --recursive"):
         _run("sign", "-r", "h.io/p/app:v1", "--digest", f"sha256:{'9' * 64}", *files)
 
 

@@ -119,7 +119,7 @@ BAD = [
     (
         f"operations:\n  - sign: {H}/p/app:1\n    digest: {DIGEST}\n    recursive: true\n",
         4,
-        "leave --digest out with --recursive",
+        'leave out "digest" with "recursive"',
     ),
 ]
 

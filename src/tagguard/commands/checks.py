@@ -31,7 +31,7 @@ from tagguard.commands.flags import (
     reference_lists,
 )
 from tagguard.core.reference import parse_reference, validate_digest
-from tagguard.core.state import ONE_SIGNATURE
+from tagguard.core.state import one_signature
 from tagguard.errors import InputError
 from tagguard.options import check_file_names
 from tagguard.output import check_reports_read_nothing
@@ -180,7 +180,7 @@ def sign(references: tuple[str, ...], digest: str | None, recursive: bool, **giv
     if digest is not None:
         validate_digest(digest, "--digest")
         if recursive:
-            raise InputError(ONE_SIGNATURE)
+            raise InputError(one_signature())
     targets = parse_references(references)
 
     return finish(

@@ -24,7 +24,7 @@ from typing import Literal, TypeAlias
 
 from tagguard.core.record import record
 from tagguard.core.reference import Reference, parse_reference, validate_digest
-from tagguard.core.state import ONE_SIGNATURE
+from tagguard.core.state import one_signature
 from tagguard.errors import InputError, TagguardError
 
 Value: TypeAlias = "str | int | float | bool | list[Node] | dict[str, Node] | None"
@@ -276,7 +276,7 @@ def _sign(line: int, fields: Mapping[str, Node], fail: Fail) -> Sign:
     if "digest" in fields:
         digest = _digest(fields["digest"], _string(fields["digest"], "digest", fail), fail)
         if recursive is not None and recursive.value:
-            raise fail(recursive, ONE_SIGNATURE)
+            raise fail(recursive, one_signature('"digest"', '"recursive"'))
     targets = _references(fields["sign"], "sign", fail)
     return Sign(line, targets, digest, recursive=bool(recursive and recursive.value))
 

@@ -53,11 +53,14 @@ def cosign_tag(digest: str) -> str | None:
     return tag if cosign_subject(tag) == digest else None
 
 
-# A signature's digest names one signature; `cosign sign --recursive` pushes one per image.
-ONE_SIGNATURE = (
-    "--digest is one signature's digest, and cosign sign --recursive pushes a signature "
-    "per image: leave --digest out with --recursive"
-)
+def one_signature(digest: str = "--digest", recursive: str = "--recursive") -> str:
+    """Why a signature's digest and a recursive signing do not go together, in the words
+    of where they were given (the command line's options, a plan step's fields): the
+    digest names one signature, and `cosign sign --recursive` pushes one per image."""
+    return (
+        f"{digest} names one signature, and cosign sign --recursive pushes a signature per "
+        f"image: leave out {digest} with {recursive}"
+    )
 
 
 @record
