@@ -8,6 +8,7 @@ plan's YAML are told in tagguard.shell.plan_file.
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 
 import yaml
@@ -17,6 +18,7 @@ from tagguard.core.plan import Node, PlanError
 # Compiled when a plan first names a variable (the re module keeps it); most do not.
 _VARIABLE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
 _STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"  # what PyYAML's resolver makes of a plain `<<` key
 _DEPTH_MAX = 64
 # Nodes a plan may expand to beyond one per character of its text. Without aliases a plan
 # has fewer nodes than characters; aliases of aliases multiply (nine levels of nine, in
@@ -161,12 +163,22 @@ def _fields(
 ) -> dict[str, Node]:
     budget.spend(2 * len(node.value), line)
     fields: dict[str, Node] = {}
+    merged: list[dict[str, Node]] | None = None
     # Keys and values are one level down: within the limit, text without `${` (nearly every
     # key and value of a plan) is read here, without `_node`'s dispatch or a key's node.
     shallow = depth < _DEPTH_MAX
     for key_node, value_node in node.value:
         key_line = key_node.start_mark.line + 1
         key = _plain_text(key_node) if shallow else None
+        if key is None and key_node.tag == _MERGE and shallow:  # YAML 1.1's `<<`
+            if places is not None:
+                key_line = places.place(key_node, key_line)[0]
+            if merged is not None:  # keys are unique in a mapping, this one too
+                raise PlanError(f"{path}:{key_line}: '<<' is given twice")
+            # Read where it is written, so that its aliases are met in the text's order.
+            value = _node(value_node, path, env, depth + 1, key_line, budget=budget, places=places)
+            merged = _merged(value, path)
+            continue
         if key is None:  # any other key: read as any node is, refused unless text
             found = _node(key_node, path, env, depth + 1, budget=budget, places=places)
             key_line = found.line
@@ -187,7 +199,27 @@ def _fields(
             if places is not None:
                 value_line = places.place(value_node, value_line)[0]
             fields[key] = Node(text, value_line, key_line)
-    return fields
+    # A ChainMap looks a key up in the mapping's own fields first, then in each merged
+    # mapping in turn: the precedence YAML gives them.
+    return dict(ChainMap(fields, *merged)) if merged else fields
+
+
+def _merged(value: Node, path: str) -> list[dict[str, Node]]:
+    """The mappings a merge key's value gives, in the order they win (YAML 1.1's merge key:
+    one mapping, or a list of them). Their nodes are where reading them placed them: an
+    alias's at the alias, which is the `<<` line of the mapping that merges it. That line,
+    not the anchor's, is what an error about a merged field names: the same fields may suit
+    one step and not another, and the `<<` line is in the step that is wrong (its alias
+    names the anchor); so are a reused step's fields, at its alias."""
+    mappings = []
+    for source in value.value if isinstance(value.value, list) else [value]:
+        if not isinstance(source.value, dict):
+            raise PlanError(
+                f"{path}:{source.line}: '<<' (YAML's merge key) takes a mapping, or a list "
+                "of mappings, whose fields this mapping gets"
+            )
+        mappings.append(source.value)
+    return mappings
 
 
 def _plain_text(node: yaml.Node) -> str | None:
