@@ -246,3 +246,35 @@ def test_aliases_are_each_at_their_own_line_however_they_nest() -> None:
         ("h.io/p/app:1", 8),
     ]
     assert keyed.value == {"delete": Node("h.io/p/app:1", 9, 9)}
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "name"),
+    [
+        # A comment pasted from a web page: PyYAML read "pasted: x" as the plan's.
+        ("# note\u2028pasted: x\noperations: []\n", 1, 7, "U+2028 (LINE SEPARATOR)"),
+        # Line ends as Windows and old Macs write them count as editors count them.
+        ("a: 1\r\nb: 'x\u2029y'\r\nc: [\r\n", 2, 6, "U+2029 (PARAGRAPH SEPARATOR)"),
+        ("a: 1\rb: 2  # \x85\nc: \u2028\n", 2, 9, "U+0085 (NEXT LINE)"),
+    ],
+)
+def test_a_line_break_only_yaml_1_1_has_is_refused_at_its_line_and_column(
+    text: str, line: int, column: int, name: str
+) -> None:
+    """PyYAML and libyaml follow YAML 1.1, where these three end a line; YAML 1.2 readers
+    and editors show them inside the line. Read on, every later line was off by one, and a
+    comment's rest became plan content: what the plan means depends on its reader."""
+    with pytest.raises(PlanError) as caught:
+        plan_tree(text, "plan.yml", {})
+    assert caught.value.message == (
+        f"plan.yml:{line}: an invisible {name} at column {column} ends a line for YAML 1.1 "
+        "readers (this one), not for YAML 1.2 readers and editors; delete it (in a "
+        f'double-quoted string, write it as "\\u{name[2:6]}")'
+    )
+
+
+def test_a_line_break_written_as_an_escape_is_text_of_its_line() -> None:
+    tree = plan_tree('a: "x\\u2028y"\nb: [\n  c]\n', "plan.yml", {})
+    assert isinstance(tree.value, dict)
+    assert tree.value["a"] == Node("x\u2028y", 1, 1)
+    assert tree.value["b"].line == 2

@@ -20,6 +20,12 @@ _VARIABLE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"  # what PyYAML's resolver makes of a plain `<<` key
 _DEPTH_MAX = 64
+# Line breaks in YAML 1.1, which PyYAML and libyaml follow, and text in YAML 1.2 and editors.
+_BREAKS_1_1 = (
+    ("\x85", "NEXT LINE"),
+    ("\u2028", "LINE SEPARATOR"),
+    ("\u2029", "PARAGRAPH SEPARATOR"),
+)
 # Nodes a plan may expand to beyond one per character of its text. Without aliases a plan
 # has fewer nodes than characters; aliases of aliases multiply (nine levels of nine, in
 # half a kilobyte, would be 387 million nodes), so their expansion is bounded.
@@ -77,6 +83,7 @@ class _Budget:
 
 def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
     """The plan's YAML as line-aware nodes, `${VAR}` replaced (see tagguard.shell.plan_file)."""
+    _refuse_yaml_1_1_breaks(text, path)
     try:
         # libyaml's loader when PyYAML has it: ten times faster on a large plan.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -93,6 +100,32 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
         raise PlanError(f"{path}:1: the plan is empty")
     budget = _Budget(path, len(text) + _ALIAS_ALLOWANCE)
     return _node(root, path, env, depth=0, budget=budget, places=_aliases(text, loader))
+
+
+def _refuse_yaml_1_1_breaks(text: str, path: str) -> None:
+    """A plan holding U+0085, U+2028 or U+2029 is refused, at the line and column an editor
+    shows. Read as PyYAML reads them (as line breaks), every later line number is one past
+    the editor's, and the rest of a comment holding one is plan content; read as YAML 1.2
+    reads them, they are text. Which of the two the pipeline's own reader does is unknown,
+    and mapping lines back would not settle what the plan says: only the user can, by
+    deleting the character (no reference or digest holds one). Written as an
+    escape in a double-quoted string, it is the string's text for every reader."""
+    # `"\u2028" in text` costs nothing for a text of one-byte characters (an ASCII or Latin-1
+    # plan, the usual): Python knows a wider character cannot be in it. `"\x85"` is one scan.
+    if "\x85" not in text and "\u2028" not in text and "\u2029" not in text:
+        return
+    names = dict(_BREAKS_1_1)
+    at = min(found for found in map(text.find, names) if found != -1)
+    before = text[:at]
+    # Lines as editors and YAML 1.2 count them: \r\n, \r or \n ends one.
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    column = at - max(before.rfind("\n"), before.rfind("\r"))
+    code = f"{ord(text[at]):04X}"
+    raise PlanError(
+        f"{path}:{line}: an invisible U+{code} ({names[text[at]]}) at column {column} "
+        "ends a line for YAML 1.1 readers (this one), not for YAML 1.2 readers and editors; "
+        f'delete it (in a double-quoted string, write it as "\\u{code}")'
+    )
 
 
 def _aliases(text: str, loader: type[yaml.SafeLoader | yaml.CSafeLoader]) -> _Aliases | None:
