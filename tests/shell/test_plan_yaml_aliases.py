@@ -2,10 +2,10 @@
 
 The oracle reads the same text's events with PyYAML's pure-Python parser (the reader uses
 libyaml's) and builds the tree itself, expanding each alias as a copy of its anchor's nodes
-at the alias's own line: it shares nothing with the reader's id()-based matching of nodes
-met again. Texts are emitted from random events: anchors and aliases nested in each other,
-aliases of scalars as keys, in flow and block collections, `&`/`*`/`#` inside quoted text
-and comments, CRLF line breaks.
+at the alias's own line, and merging `<<` keys itself: it shares nothing with the reader's
+id()-based matching of nodes met again. Texts are emitted from random events: anchors and
+aliases nested in each other, aliases of scalars as keys, merge keys, in flow and block
+collections, `&`/`*`/`#` inside quoted text and comments, CRLF line breaks.
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ from tagguard.shell.plan_yaml import plan_tree
 Tree = tuple[Any, ...]  # ("s", text, line, key_line) | ("l"/"m", items, line, key_line)
 
 
+class _Refused(Exception):
+    """What the reader must refuse, with the `line: message` it names."""
+
+
 def oracle(text: str) -> Tree | str:
     """The tree PyYAML's pure-Python events describe, every node at its line (an alias's
-    copy wholly at the alias's), or the `line: 'key' is given twice` a mapping repeats."""
+    copy wholly at the alias's), merge keys merged as yaml.org/type/merge.html says (the
+    mapping's own keys first, then earlier mappings); or the `line: message` of the first
+    thing in the text the reader refuses: a repeated key, a merge of no mapping."""
     events = iter(yaml.parse(text, Loader=yaml.SafeLoader))
     anchors: dict[str, Tree] = {}
 
@@ -38,6 +44,32 @@ def oracle(text: str) -> Tree | str:
         if kind == "l":
             return ("l", [relined(item, line, None) for item in value], line, key_line)
         return ("m", [(k, relined(v, line, line)) for k, v in value], line, key_line)
+
+    def merged(value: Tree) -> list[tuple[Tree, Tree]]:
+        sources = value[1] if value[0] == "l" else [value]
+        for source in sources:
+            if source[0] != "m":
+                raise _Refused(f"{source[2]}: {MERGE_ERROR}")
+        return [pair for source in sources for pair in source[1]]
+
+    def mapping(line: int, key_line: int | None) -> Tree:
+        pairs, merges, seen = [], None, set()
+        while not isinstance(key_event := next(events), yaml.MappingEndEvent):
+            key = node(key_event, None)
+            is_merge = _is_merge_key(key_event)
+            if (is_merge and merges is not None) or (not is_merge and key[1] in seen):
+                raise _Refused(f"{key[2]}: {key[1]!r} is given twice")
+            value = node(next(events), key[2])
+            if is_merge:
+                merges = merged(value)
+            else:
+                seen.add(key[1])
+                pairs.append((key, value))
+        for key, value in merges or []:
+            if key[1] not in seen:  # the mapping's own keys win, then earlier mappings
+                seen.add(key[1])
+                pairs.append((key, value))
+        return ("m", pairs, line, key_line)
 
     def node(event: yaml.Event, key_line: int | None) -> Tree:
         assert event.start_mark is not None  # the pure-Python parser marks every event
@@ -55,38 +87,30 @@ def oracle(text: str) -> Tree | str:
             tree = ("l", items, line, key_line)
         else:
             assert isinstance(event, yaml.MappingStartEvent)
-            pairs = []
-            while not isinstance(key_event := next(events), yaml.MappingEndEvent):
-                key = node(key_event, None)
-                pairs.append((key, node(next(events), key[2])))
-            tree = ("m", pairs, line, key_line)
+            tree = mapping(line, key_line)
         if anchor is not None:
             anchors[anchor] = tree
         return tree
 
     for event in events:
         if isinstance(event, (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)):
-            tree = node(event, None)
-            duplicate = _first_duplicate(tree)
-            return duplicate if duplicate is not None else tree
+            try:
+                return node(event, None)
+            except _Refused as refused:
+                return str(refused)
     raise AssertionError("no document")
 
 
-def _first_duplicate(tree: Tree) -> str | None:
-    """The first repeated key in document order, as the reader names it."""
-    kind, value = tree[0], tree[1]
-    if kind == "l":
-        return next(filter(None, map(_first_duplicate, value)), None)
-    if kind == "m":
-        seen = set()
-        for key, item in value:
-            if key[1] in seen:
-                return f"{key[2]}: {key[1]!r} is given twice"
-            seen.add(key[1])
-            found = _first_duplicate(item)
-            if found is not None:
-                return found
-    return None
+def _is_merge_key(event: yaml.Event) -> bool:
+    """A plain, untagged `<<`: the only key YAML 1.1 reads as a merge."""
+    if not isinstance(event, yaml.ScalarEvent):
+        return False
+    return event.value == "<<" and event.tag is None and bool(event.implicit[0])
+
+
+MERGE_ERROR = (
+    "'<<' (YAML's merge key) takes a mapping, or a list of mappings, whose fields this mapping gets"
+)
 
 
 def as_tree(node: Node) -> Tree:
@@ -116,8 +140,9 @@ TEXTS = st.sampled_from(["a", "b", "c", "&x", "*x", "a # *x", "&y *y", "k: *z", 
 @st.composite
 def documents(draw: st.DrawFn) -> list[yaml.Event]:
     """A document's events: anchors on any node, aliases only of closed anchors (an alias of
-    an open one is a recursive structure, refused as nested too deeply)."""
+    an open one is a recursive structure, refused as nested too deeply), merge keys."""
     closed: list[tuple[str, bool]] = []  # (anchor, is a scalar)
+    mappings: list[str] = []  # the closed anchors of mappings
     count = [0]
 
     def anchor() -> str | None:
@@ -137,6 +162,23 @@ def documents(draw: st.DrawFn) -> list[yaml.Event]:
             closed.append((name, True))
         return [event]
 
+    def merge(depth: int) -> list[yaml.Event]:
+        """A merge key: of aliases (a list's or not) of earlier collections, or of any value,
+        a mapping written in place or one the reader refuses to merge."""
+        key = yaml.ScalarEvent(None, None, (True, True), "<<")
+        collections = [name for name, is_scalar in closed if not is_scalar]
+        if not collections or draw(st.integers(0, 3)) == 0:
+            return [key, *value(depth + 1)]
+        # Mostly mappings, which are what merges, and the same keys: their precedence shows.
+        names = draw(st.lists(st.sampled_from(mappings or collections), min_size=1, max_size=3))
+        if draw(st.integers(0, 3)) == 0:
+            names.append(draw(st.sampled_from(collections)))
+        aliases = [yaml.AliasEvent(name) for name in names]
+        if len(aliases) == 1 and draw(st.booleans()):
+            return [key, *aliases]
+        start = yaml.SequenceStartEvent(None, None, True, flow_style=draw(st.booleans()))
+        return [key, start, *aliases, yaml.SequenceEndEvent()]
+
     def value(depth: int) -> list[yaml.Event]:
         choice = draw(st.integers(0, 5 if depth < 4 else 1))
         if choice == 0:
@@ -153,9 +195,15 @@ def documents(draw: st.DrawFn) -> list[yaml.Event]:
             inner = [
                 e
                 for _ in range(draw(st.integers(0, 3)))
-                for e in (*scalar(True), *value(depth + 1))
+                for e in (
+                    merge(depth)
+                    if draw(st.integers(0, 4)) == 0
+                    else (*scalar(True), *value(depth + 1))
+                )
             ]
             events = [start, *inner, yaml.MappingEndEvent()]
+            if name is not None:
+                mappings.append(name)
         if name is not None:
             closed.append((name, False))
         return events

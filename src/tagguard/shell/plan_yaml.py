@@ -8,7 +8,6 @@ plan's YAML are told in tagguard.shell.plan_file.
 from __future__ import annotations
 
 import re
-from collections import ChainMap
 from collections.abc import Mapping
 
 import yaml
@@ -232,9 +231,16 @@ def _fields(
             if places is not None:
                 value_line = places.place(value_node, value_line)[0]
             fields[key] = Node(text, value_line, key_line)
-    # A ChainMap looks a key up in the mapping's own fields first, then in each merged
-    # mapping in turn: the precedence YAML gives them.
-    return dict(ChainMap(fields, *merged)) if merged else fields
+    return _with_merged(fields, merged) if merged else fields
+
+
+def _with_merged(fields: dict[str, Node], merged: list[dict[str, Node]]) -> dict[str, Node]:
+    """The mapping's own fields, then each field of the merged mappings it lacks, earlier
+    mappings first: the precedence YAML gives them, and the order a message lists them in."""
+    for source in merged:
+        for key, value in source.items():
+            fields.setdefault(key, value)
+    return fields
 
 
 def _merged(value: Node, path: str) -> list[dict[str, Node]]:
