@@ -106,6 +106,19 @@ def test_a_policy_asks_the_destination_everything_before_its_first_write() -> No
     assert sources.project_questions == [(DESTINATION, "p")]
 
 
+def test_a_policy_asks_the_destination_about_an_index_s_children_before_its_first_write() -> None:
+    # transfer.go `copyArtifact` PUTs each manifest an index references by digest ahead of
+    # the index, so whether the destination holds child C, and the signature it may keep
+    # for C, are read there too (World._with_kept): asked ahead with the index's own.
+    index = RepositoryState((ArtifactInfo(A, (TagInfo("dev"),), children=(C,)), ArtifactInfo(C)))
+    state = {"h.io/p/app": index, f"{DESTINATION}/p/app": RepositoryState.from_tags({"v9": B})}
+    sources = Listing(state, [policy()])
+    Replication(live(sources)).policy("h.io", 4)
+    assert A not in sources.unasked  # the index's own, asked ahead already
+    assert C not in sources.unasked
+    assert cosign_tag(C) not in sources.unasked
+
+
 @pytest.mark.parametrize("proxies", [set(), {"p"}])
 def test_a_project_harbor_creates_or_skips_is_asked_nothing_ahead(proxies: set[str]) -> None:
     # Created with no rules, or a proxy cache Harbor skips: nothing there to read.

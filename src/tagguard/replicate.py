@@ -17,7 +17,7 @@ from tagguard.core.report import Notice, Report
 from tagguard.core.state import Accessory, ArtifactInfo, ProjectInfo, TagInfo, cosign_tag
 from tagguard.core.world import Digest, RepoKey, Unknown, short
 from tagguard.errors import InputError, StateError
-from tagguard.session import Carried, ReplicationSources, Session
+from tagguard.session import Carried, ReplicationSources, Session, landing
 
 
 @record(frozen=False)
@@ -55,7 +55,7 @@ class Replication:
         chosen = [name for name in names if policy.selects_repository(name, source_glob)]
         listed = set(stored_names)
         selected = self._writes(policy, registry, chosen, [n for n in chosen if n in listed])
-        self._ask_destination(destination, [write for _, write in selected])
+        self._ask_destination(registry, destination, selected)
         decisions: list[Decision] = []
         writers: dict[str, set[str]] = {}  # destination reference -> source repositories
         for name, write in selected:
@@ -102,25 +102,30 @@ class Replication:
             for write in policy.writes(name, artifact, related[name, artifact.digest], glob)
         ]
 
-    def _ask_destination(self, destination: str, writes: list[Write]) -> None:
+    def _ask_destination(
+        self, registry: str, destination: str, selected: list[tuple[str, Write]]
+    ) -> None:
         """Every question the writes will ask the destination Harbor, asked together (a live
         source: concurrently), rather than one request after another as they are decided:
         the rules of each project they write into, each destination tag, and for each
-        manifest whether the destination holds it and the signature it may keep for it
-        (`World._with_kept`). A project that does not exist (Harbor creates it, with no
-        rules) or is a proxy cache (skipped) holds nothing to ask."""
+        manifest a write PUTs (its index's children first) whether the destination holds
+        it and the signature it may keep for it (`World._with_kept`). A project that does
+        not exist (Harbor creates it, with no rules) or is a proxy cache (skipped) holds
+        nothing to ask."""
         sources = self.session.sources
         assert isinstance(sources, ReplicationSources)
         projects: set[tuple[str, str]] = set()
         wanted: dict[RepoKey, set[str]] = {}
-        for write in writes:
+        for name, write in selected:
             project = write.repository.split("/", 1)[0]
             found = self._project(destination, project)
             if found is None or found.proxy_cache:
                 continue
             projects.add((destination, project))
+            origin, target = _ends(registry, name, destination, write)
             names = wanted.setdefault((destination, write.repository), set())
             names.update(n for n in (write.tag, write.digest, cosign_tag(write.digest)) if n)
+            names.update(landing(self.session.carried(origin, write.digest, [target])))
         if wanted:
             sources.prefetch(sorted(projects), wanted)
 
@@ -269,9 +274,7 @@ class Replication:
         project = write.repository.split("/", 1)[0]
         if not self._destination_project(policy, destination, project):
             return None
-        at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
-        origin = parse_reference(f"{registry}/{name}{at}")
-        target = parse_reference(f"{destination}/{write.repository}{at}")
+        origin, target = _ends(registry, name, destination, write)
         owner = "an accessory" if write.accessory else ""
         # What the artifact's index references is PUT into the destination ahead of it.
         carried = self.session.carried(origin, write.digest, [target])
@@ -472,6 +475,16 @@ def _events(decision: Decision) -> list[Event]:
     deleting = decision.operation is Operation.DELETE
     found = decision.current_digest if deleting else decision.new_digest
     return [(found or Unknown(f"the image written to {decision.reference}"), (decision.tag,))]
+
+
+def _ends(registry: str, name: str, destination: str, write: Write) -> tuple[Reference, Reference]:
+    """Where a policy's write reads from (`registry`'s repository `name`) and what it writes
+    in the destination Harbor: by its tag, or by its digest."""
+    at = f":{write.tag}" if write.tag is not None else f"@{write.digest}"
+    return (
+        parse_reference(f"{registry}/{name}{at}"),
+        parse_reference(f"{destination}/{write.repository}{at}"),
+    )
 
 
 def _replayed(decision: Decision, digest: Digest) -> str:

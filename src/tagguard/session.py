@@ -333,14 +333,11 @@ class Session:
         """What the world reads where a carried image lands, asked together: whether each
         target repository holds each manifest already, and the cosign signature it may keep
         for it (`World._with_kept`)."""
-        node, children = carried
         wanted: dict[RepoKey, set[str]] = {}
         for target in targets:
-            if node is None or _brought(carried, source, target) is _NOTHING:
-                continue
-            names = wanted.setdefault(key(target), set())
-            for digest in (n.digest for n in (*children, node) if isinstance(n.digest, str)):
-                names.update(name for name in (digest, cosign_tag(digest)) if name is not None)
+            names = landing(_brought(carried, source, target))
+            if names:
+                wanted.setdefault(key(target), set()).update(names)
         if wanted:
             self.sources.prefetch([], wanted)
 
@@ -356,6 +353,15 @@ class Session:
             inner = self.structure(repo, child) or Node(child)
             self._gather(repo, inner, found)
             found[child] = inner
+
+
+def landing(carried: Carried) -> set[str]:
+    """What the world reads where `carried` lands: whether the repository holds each of its
+    manifests already, and the cosign signature it may keep for each (`World._with_kept`)."""
+    node, children = carried
+    written = (*children, node) if node is not None else children
+    digests = [n.digest for n in written if isinstance(n.digest, str)]
+    return {name for d in digests for name in (d, cosign_tag(d)) if name is not None}
 
 
 def _brought(carried: Carried, source: Reference | None, target: Reference) -> Carried:
