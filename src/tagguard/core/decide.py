@@ -195,13 +195,18 @@ def _make(
 def in_doubt(decision: Decision, unknown: str) -> Decision:
     """A block tagguard makes because `unknown` cannot be known (it fails closed), not
     because Harbor refuses an immutable tag: its `in-doubt` note says so, once."""
-    if any(n.code == "in-doubt" for n in decision.notes):
+    if is_in_doubt(decision):
         return decision
     note = Note(
         "in-doubt",
         f"{unknown} cannot be known: tagguard blocks rather than guess; Harbor may accept it",
     )
     return replace(decision, notes=(*decision.notes, note))
+
+
+def is_in_doubt(decision: Decision) -> bool:
+    """Whether `decision` is tagguard failing closed (`in_doubt`), not Harbor's refusal."""
+    return any(n.code == "in-doubt" for n in decision.notes)
 
 
 _UNKNOWN_LOCK = "whether the tag is immutable"

@@ -28,7 +28,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from tagguard import __version__
-from tagguard.core.decide import Verdict
+from tagguard.core.decide import Verdict, is_in_doubt
 from tagguard.core.report import Report
 from tagguard.core.sanitize import printable, printable_json
 from tagguard.reporters.files import write_text
@@ -133,7 +133,7 @@ def sarif(report: Report, env: Mapping[str, str] | None = None) -> dict[str, Any
                     "reference": decision.reference,
                     "rule_id": decision.rule_id,
                     # A block of tagguard failing closed, not a refusal it knows Harbor makes.
-                    "in_doubt": any(n.code == "in-doubt" for n in decision.notes),
+                    "in_doubt": is_in_doubt(decision),
                 },
             }
         )
