@@ -1282,3 +1282,27 @@ def test_a_tag_delete_naming_the_artifact_the_tag_is_on_is_judged_by_the_tag() -
         artifact=False,
     )
     assert [d.decision for d in report.decisions] == [Verdict.ALLOW, Verdict.BLOCK]
+
+
+def test_a_copy_blocked_only_in_doubt_is_not_said_to_fail_whole() -> None:
+    # v1's immutability is in doubt (rules: v* immutable; Harbor's flag: mutable): tagguard
+    # blocks it failing closed, and Harbor may accept it, and with it x1. Neither x1's
+    # note nor the warning may then say Harbor refuses the copy and x1 is not written.
+    from tests.sessions import A, B, session
+    from tests.sessions import ref as harbor_ref
+
+    run = session(
+        {
+            "h.io/p/app": RepositoryState((ArtifactInfo(A, (TagInfo("v1"), TagInfo("x1"))),)),
+            "h.io/q/app": RepositoryState((ArtifactInfo(B, (TagInfo("v1", immutable=False),)),)),
+        }
+    )
+    v1, x1 = run.copy(harbor_ref("h.io/p/app:v1"), harbor_ref("h.io/q/app", default_tag=None))
+    assert (v1.decision, x1.decision) == (Verdict.BLOCK, Verdict.ALLOW)
+    assert "in-doubt" in [n.code for n in v1.notes]
+    assert "not-written" not in [n.code for n in x1.notes]
+    assert "not written" not in x1.reason
+    assert "if Harbor refuses tag v1" in x1.reason
+    [warning] = run.report.warnings
+    assert "is immutable there" not in warning.message
+    assert "in doubt" in warning.message

@@ -28,6 +28,7 @@ from tagguard.core.decide import (
     decide_replication,
     decide_write,
     in_doubt,
+    is_in_doubt,
 )
 from tagguard.core.immutability import Immutability
 from tagguard.core.record import field, record, replace
@@ -325,33 +326,52 @@ class Simulation:
                 for d in decisions
             ]
         elif blocked and len(decisions) > len(blocked):
-            self.notices.append(
-                Notice(
-                    "copy-fails-whole",
-                    f"copying {source.original} to {destination.original} fails as a whole: tag "
-                    f"{blocked[0].tag} is immutable there, so none of the {len(decisions)} tags "
-                    "is copied",
-                    destination.registry,
-                    destination.project,
-                )
-            )
-            # Each tag Harbor would take on its own is still not written: its reason says
-            # so, rather than "the copy creates it", and so does a note a parser can read
-            # (its verdict stays what Harbor's check of that tag alone says).
-            refused = f"Harbor refuses the whole copy for tag {blocked[0].tag}"
-            unwritten = Note("not-written", f"{refused}: this tag is not written")
-            decisions = [
-                d
-                if d.decision is Verdict.BLOCK
-                else _with_note(
-                    replace(d, reason=f"{d.reason}; but {refused}, so it is not written"), unwritten
-                )
-                for d in decisions
-            ]
+            decisions = self._fails_whole(source, destination, decisions, blocked)
         elif not blocked:
             # Harbor publishes a transaction's events once it commits (a refused copy: none).
             decisions[0] = replace(decisions[0], copy_events=tuple(events))
         return self._commit(decisions, changes)
+
+    def _fails_whole(
+        self,
+        source: Reference,
+        destination: Reference,
+        decisions: list[Decision],
+        blocked: list[Decision],
+    ) -> list[Decision]:
+        """A copy refused whole for one of its tags (`blocked`): each tag Harbor would take
+        on its own is still not written - its reason says so, rather than "the copy creates
+        it", and so does a note a parser can read (its verdict stays what Harbor's check of
+        that tag alone says). Where every block is tagguard failing closed (`in_doubt`),
+        Harbor may take the copy: the reasons say it fails only if Harbor refuses, no note."""
+        certain = [d for d in blocked if not is_in_doubt(d)]
+        tag = (certain or blocked)[0].tag
+        unwritten: tuple[Note, ...] = ()
+        if certain:
+            whole = f"fails as a whole: tag {tag} is immutable there, so none"
+            refused = f"Harbor refuses the whole copy for tag {tag}"
+            but, unwritten = (
+                f"; but {refused}, so it is not written",
+                (Note("not-written", f"{refused}: this tag is not written"),),
+            )
+        else:
+            whole = f"fails as a whole if Harbor refuses tag {tag}, in doubt there: then none"
+            but = f"; but if Harbor refuses tag {tag} (in doubt), it refuses the whole copy"
+        self.notices.append(
+            Notice(
+                "copy-fails-whole",
+                f"copying {source.original} to {destination.original} {whole} of the "
+                f"{len(decisions)} tags is copied",
+                destination.registry,
+                destination.project,
+            )
+        )
+        return [
+            d
+            if d.decision is Verdict.BLOCK
+            else replace(d, reason=d.reason + but, notes=(*d.notes, *unwritten))
+            for d in decisions
+        ]
 
     def _children_doubt(self, source: Reference, destination: Reference, digest: str) -> str:
         """An artifact pushed in the run whose manifest tagguard has not read may be an
