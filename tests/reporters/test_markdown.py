@@ -12,7 +12,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tagguard.core.decide import Verdict
-from tagguard.core.report import Notice, Report
+from tagguard.core.report import Impact, Notice, Report
 from tagguard.core.sanitize import printable
 from tagguard.reporters.context import Undecided
 from tagguard.reporters.markdown import markdown, undecided_markdown
@@ -127,3 +127,12 @@ def test_an_undecided_run_says_so_with_its_message_and_no_counts(message: str) -
     assert "table" not in shown.tags
     assert shown.cells == [printable(message).strip(" ")]
     assert "could not decide" in undecided_markdown(Undecided("push", "remote", message))
+
+
+def test_impact_counts_the_tags_it_read_not_verdicts() -> None:
+    # impact decides no write, so "0 blocked, 0 skipped, 0 allowed" would hide what the
+    # proposal changes from a step summary or a --report markdown=PATH.
+    report = Report(impact=Impact(tags=5, immutable=2, mutable=1))
+    rendered = markdown(report)
+    assert "**5 tag(s) read**, 2 would become immutable, 1 would become mutable" in rendered
+    assert "blocked" not in rendered

@@ -37,14 +37,21 @@ def _cell(text: str) -> str:
     return _AUTOLINK.sub(lambda found: found.group().replace(":", "\\:").replace(".", "\\."), safe)
 
 
-def markdown(report: Report) -> str:
+def _counts(report: Report) -> str:
+    """The text summary's counts: impact's are of the tags it read, since it decides no
+    write and its verdict counts would say "0 blocked" whatever the proposal changes."""
+    if report.impact is not None:
+        counts = report.impact
+        return (
+            f"**{counts.tags} tag(s) read**, {counts.immutable} would become immutable, "
+            f"{counts.mutable} would become mutable"
+        )
     summary = report.summary
-    lines = [
-        "### tagguard",
-        "",
-        f"**{summary['block']} blocked**, {summary['skip']} skipped, {summary['allow']} allowed",
-        "",
-    ]
+    return f"**{summary['block']} blocked**, {summary['skip']} skipped, {summary['allow']} allowed"
+
+
+def markdown(report: Report) -> str:
+    lines = ["### tagguard", "", _counts(report), ""]
     if report.decisions:
         lines += ["| verdict | reference | why |", "|---|---|---|"]
         for d in report.decisions:
