@@ -17,10 +17,7 @@ from tests.conftest import output_json
 from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import Image, Pusher, make_image
 from tests.harbor_server.registry import Registry, running_registry
-
-ADMIN = ("admin", "Harbor12345")
-DEVELOPER = ("dev", "dev-password")
-ROBOT = ("robot$proj+ci", "robot-secret")
+from tests.harbor_server.users import ADMIN, harbor_state
 
 
 @pytest.fixture(scope="session")
@@ -106,17 +103,6 @@ class Harbor:
             scheme = ["--plain-http"] if self.plain_http else []
             code = main([args[0], *scheme, "--timeout", "5", "--deadline", "20", *args[1:]])
         return Run(code, out.getvalue(), err.getvalue())
-
-
-def harbor_state() -> HarborState:
-    """The users and projects every test Harbor starts with."""
-    state = HarborState()
-    state.add_user(*ADMIN, admin=True)
-    state.add_user(*DEVELOPER)
-    state.add_user(*ROBOT, permissions={"proj:artifact:read", "proj:repository:pull"})
-    for name in ("proj", "other", "123"):
-        state.add_project(name, members={"dev": "developer"})
-    return state
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.conftest import DEVELOPER, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.harbor import Fault, hang, status
 from tests.harbor_server.images import make_image
 from tests.harbor_server.registry import free_port
+from tests.harbor_server.users import DEVELOPER
 
 
 @dataclass(frozen=True)

@@ -69,3 +69,17 @@ def test_it_serves_what_it_prints_and_stops_with_its_registry(
         if server.poll() is None:
             server.kill()
             server.wait()
+
+
+def test_it_starts_without_pytest() -> None:
+    # CONTRIBUTING runs it from .venv, which `make demo` fills with tagguard alone: an import
+    # of pytest (through the e2e fixtures) was a traceback before the usage line.
+    hide_pytest = (
+        "import runpy, sys; sys.modules['pytest'] = None; sys.argv[1:] = ['--help'];"
+        " runpy.run_module('tests.harbor_server', run_name='__main__')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", hide_pytest], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: python -m tests.harbor_server")

@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import DEVELOPER, ROBOT, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import Pusher, make_image
 from tests.harbor_server.registry import Registry, free_port
+from tests.harbor_server.users import DEVELOPER, ROBOT
 
 
 def test_harbors_flag_and_the_rules_must_agree(harbor: Harbor) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import (
     Image,
@@ -21,6 +21,7 @@ from tests.harbor_server.images import (
     write_oci_layout,
 )
 from tests.harbor_server.registry import Registry
+from tests.harbor_server.users import ADMIN
 
 
 def test_digest_from_an_oci_layout(harbor: Harbor, tmp_path: Path) -> None:

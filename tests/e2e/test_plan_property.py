@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.conftest import ADMIN, Harbor, harbor_state
+from tests.e2e.conftest import Harbor
 from tests.e2e.test_plan_matrix import (
     COPY,
     DELETE_BY_DIGEST,
@@ -54,6 +54,7 @@ from tests.harbor_server.images import (
     make_index,
 )
 from tests.harbor_server.registry import Registry
+from tests.harbor_server.users import ADMIN, harbor_state
 
 REPOSITORIES = ("proj/app", "other/app")
 TAGS = ("v1", "v2", "latest", "rc1", "dev")

@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.e2e.test_plan_matrix import (
     COPY,
     DELETE_BY_DIGEST,
@@ -66,6 +66,7 @@ from tests.harbor_server.images import (
 )
 from tests.harbor_server.registry import Registry
 from tests.harbor_server.replication import NO_OVERRIDE, PUSHED, install
+from tests.harbor_server.users import ADMIN
 
 DEST_ADMIN = ("admin", "mirror-admin-pw")
 SOURCE = "proj/app"

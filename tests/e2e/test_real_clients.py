@@ -5,8 +5,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import make_image, write_oci_layout
+from tests.harbor_server.users import ADMIN
 
 
 def skopeo_copy(

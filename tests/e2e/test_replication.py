@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from tests.builders import rule_json
-from tests.e2e.conftest import ADMIN, Harbor, Run
+from tests.e2e.conftest import Harbor, Run
 from tests.harbor_server.harbor import HarborState, running_harbor
 from tests.harbor_server.images import (
     Pusher,
@@ -41,6 +41,7 @@ from tests.harbor_server.images import (
 )
 from tests.harbor_server.registry import Registry
 from tests.harbor_server.replication import NO_OVERRIDE, PUSHED, SAME, install
+from tests.harbor_server.users import ADMIN
 
 DESTINATION_ADMIN = ("admin", "dest-pw")
 API = "/api/v2.0"

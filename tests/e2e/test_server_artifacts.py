@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import ADMIN, DEVELOPER, Harbor
+from tests.e2e.conftest import Harbor
 from tests.e2e.test_server_contract import validate
 from tests.harbor_server.graph import HarborError
 from tests.harbor_server.images import (
@@ -29,6 +29,7 @@ from tests.harbor_server.images import (
     push_index,
 )
 from tests.harbor_server.registry import Registry
+from tests.harbor_server.users import ADMIN, DEVELOPER
 
 API = "/api/v2.0"
 ACCEPT = f"{OCI_INDEX}, {OCI_MANIFEST}"

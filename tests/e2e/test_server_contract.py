@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from tests.conftest import HARBOR_DATA
-from tests.e2e.conftest import ADMIN, DEVELOPER, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import (
     cosign_tag,
     make_cosign_signature,
@@ -22,6 +22,7 @@ from tests.harbor_server.images import (
     make_index,
     push_index,
 )
+from tests.harbor_server.users import ADMIN, DEVELOPER
 
 API = "/api/v2.0"
 

@@ -11,10 +11,11 @@ import pytest
 import requests
 
 from tests.conftest import output_json
-from tests.e2e.conftest import ADMIN, Harbor, Run, harbor_state
+from tests.e2e.conftest import Harbor, Run
 from tests.harbor_server.harbor import HarborState, running_harbor, self_signed_certificate
 from tests.harbor_server.images import Image, Pusher, make_image
 from tests.harbor_server.registry import Registry
+from tests.harbor_server.users import ADMIN, harbor_state
 
 Certificate = tuple[Path, Path]
 

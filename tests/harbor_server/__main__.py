@@ -19,10 +19,10 @@ import sys
 import time
 
 from tests.builders import rule_json
-from tests.e2e.conftest import ADMIN, DEVELOPER, ROBOT, harbor_state
 from tests.harbor_server.harbor import running_harbor
 from tests.harbor_server.images import Pusher, make_image
 from tests.harbor_server.registry import running_registry
+from tests.harbor_server.users import ADMIN, DEVELOPER, ROBOT, harbor_state
 
 
 def main(argv: list[str] | None = None) -> int:

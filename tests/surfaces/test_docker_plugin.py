@@ -23,8 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import make_image
+from tests.harbor_server.users import ADMIN
 from tests.surfaces.conftest import readme_example
 from tests.surfaces.docker_engine import Engine, running_engine
 

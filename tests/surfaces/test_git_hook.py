@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
+from tests.harbor_server.users import ADMIN
 from tests.surfaces.git_push import (
     IMMUTABLE,
     OFFLINE,

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import shared_dir
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import make_image
+from tests.harbor_server.users import ADMIN
 from tests.surfaces.action_runner import base_env, load_yaml, run_action
 from tests.surfaces.conftest import readme_example, repository_root
 

@@ -23,8 +23,9 @@ import yaml
 
 from tagguard import __version__
 from tests.conftest import output_json
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
 from tests.harbor_server.images import make_image
+from tests.harbor_server.users import ADMIN
 from tests.reporters.conftest import npm_tool
 from tests.surfaces.conftest import readme_example, repository_root
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.conftest import ADMIN, Harbor
+from tests.e2e.conftest import Harbor
+from tests.harbor_server.users import ADMIN
 from tests.surfaces.conftest import readme_example, repository_root
 from tests.surfaces.git_push import (
     IMMUTABLE,
