@@ -83,6 +83,7 @@ def test_a_report_that_cannot_be_written_leaves_no_other_report_stale(tmp_path: 
     )  # fmt: skip
     message = error_line(done)
     assert message == "--report json=/dev/full: cannot write the report (No space left on device)"
+    assert done.stdout == ""  # as the README says: no verdict beside an exit 2
     found = dotenv_values((tmp_path / "r.env").read_text())
     assert (found["TAGGUARD_BLOCKED"], found["TAGGUARD_ERROR"]) == ("", "file")
     assert unquote(found["TAGGUARD_ERROR_MESSAGE"]) == message
