@@ -143,6 +143,17 @@ def test_sign_recursive_takes_no_signature_digest(tmp_path: Path) -> None:
         _run("sign", "-r", "h.io/p/app:v1", "--digest", f"sha256:{'9' * 64}", *files)
 
 
+def test_sign_recursive_from_its_variable_is_named_as_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Set in the pipeline's variables, not typed: "leave out --digest with --recursive"
+    # named a flag nowhere on the command line.
+    files = _signed_child(tmp_path)
+    monkeypatch.setenv("TAGGUARD_RECURSIVE", "1")
+    with pytest.raises(InputError, match=r"leave out --digest with TAGGUARD_RECURSIVE$"):
+        _run("sign", "h.io/p/app:v1", "--digest", f"sha256:{'9' * 64}", *files)
+
+
 def _run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, args, catch_exceptions=False, standalone_mode=False)
     return result.return_value, result.output

@@ -180,7 +180,13 @@ def sign(references: tuple[str, ...], digest: str | None, recursive: bool, **giv
     if digest is not None:
         validate_digest(digest, "--digest")
         if recursive:
-            raise InputError(one_signature())
+            ctx = click.get_current_context()
+            raise InputError(
+                one_signature(
+                    context.given_by(ctx, "digest", "--digest"),
+                    context.given_by(ctx, "recursive", "--recursive"),
+                )
+            )
     targets = parse_references(references)
 
     return finish(

@@ -72,6 +72,18 @@ def given_as(ctx: click.Context, name: str, flag: str, value: Any) -> str:
     return f"{flag} {value}"
 
 
+def given_by(ctx: click.Context, name: str, flag: str) -> str:
+    """Where the user set an option, without its value (a flag's value says nothing): the
+    flag, the variable or the file, so a message never names a flag nobody typed."""
+    source = ctx.get_parameter_source(name)
+    if source is ParameterSource.ENVIRONMENT:
+        option = next(p for p in ctx.command.params if p.name == name)
+        return str(option.envvar)
+    if source is ParameterSource.DEFAULT_MAP:
+        return f"{flag.lstrip('-')} in {config(ctx).path}"
+    return flag
+
+
 def config(ctx: click.Context) -> ConfigFile:
     found = ctx.find_root().meta.get("tagguard.config")
     return found if isinstance(found, ConfigFile) else ConfigFile()
