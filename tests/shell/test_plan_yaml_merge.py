@@ -40,19 +40,23 @@ def steps(text: str, *, as_pyyaml: bool = True) -> list[Node]:
     return items
 
 
+# A push, and a second push that merges the first one's fields (its digest) and writes its
+# own `push`: lines 1 to 6, as the comments number them.
+SHARED_DIGEST = (
+    "operations:\n"  # 1
+    "  - &build\n"  # 2
+    "    push: h.io/p/app:1\n"  # 3
+    f"    digest: {DIGEST}\n"  # 4
+    "  - <<: *build\n"  # 5
+    "    push: h.io/p/app:latest\n"  # 6
+)
+
+
 def test_a_merged_field_is_at_the_merge_s_line_and_a_written_one_wins() -> None:
     """The second push shares the first one's digest: the digest it gets is at the `<<`
     line, in that step, not at the anchor's line (a step's error must point into the step
     it is about; the alias there names the anchor), and its own `push` wins."""
-    text = (
-        "operations:\n"  # 1
-        "  - &build\n"  # 2
-        "    push: h.io/p/app:1\n"  # 3
-        f"    digest: {DIGEST}\n"  # 4
-        "  - <<: *build\n"  # 5
-        "    push: h.io/p/app:latest\n"  # 6
-    )
-    _, second = steps(text)
+    _, second = steps(SHARED_DIGEST)
     assert second.line == 5
     assert second.value == {
         "push": Node("h.io/p/app:latest", 6, 6),
@@ -175,13 +179,7 @@ def test_a_step_s_error_in_a_merged_field_names_the_merge_s_line(tmp_path: Path)
     step's `<<`, where the user chose to merge them, not at the anchor they fit."""
     path = tmp_path / "plan.yml"
     text = (
-        "operations:\n"  # 1
-        "  - &build\n"  # 2
-        "    push: h.io/p/app:1\n"  # 3
-        f"    digest: {DIGEST}\n"  # 4
-        "  - <<: *build\n"  # 5
-        "    push: h.io/p/app:latest\n"  # 6
-        "  - retag: &pair {from: h.io/p/app:1, to: h.io/p/app:2}\n"  # 7
+        SHARED_DIGEST + "  - retag: &pair {from: h.io/p/app:1, to: h.io/p/app:2}\n"  # 7
         "  - copy: {<<: *pair, to: h.io/q/app}\n"  # 8
     )
     path.write_text(text)
