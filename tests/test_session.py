@@ -217,6 +217,36 @@ def test_a_recursive_sign_of_an_image_pushed_unread_is_in_doubt() -> None:
     assert allowed.decision is Verdict.ALLOW
 
 
+@pytest.mark.parametrize(
+    ("pattern", "doubted"),
+    [
+        ("v*", False),  # no signature tag begins with v: the rule cannot lock one
+        ("release-*", False),
+        ("sha256-*", True),
+        ("sha*", True),
+        ("s*.sig", True),
+        ("*", True),
+        ("{v*,sha256-*}", True),  # begins with a brace: may
+        ("[sv]*", True),  # begins with a class: may
+    ],
+)
+def test_a_recursive_sign_is_in_doubt_only_where_a_rule_may_lock_a_signature(
+    pattern: str, doubted: bool
+) -> None:
+    # The signatures' tags are `sha256-<hex>.sig` (cosign's): where every enabled rule's tag
+    # pattern begins with text none of them begins with, Harbor refuses none of the pushes
+    # (pushmf.go handlePush: only an existing tag a rule makes immutable), whatever images
+    # the unread index references; blocking it was a false doubt.
+    run = _signing(
+        {"h.io/p/app": RepositoryState()},
+        rules=parse_rules([rule_json(1, tag="**", disabled=True), rule_json(2, tag=pattern)], "r"),
+    )
+    run.push([ref("h.io/p/app:v2")], INDEX)
+    (decision,) = run.sign([ref("h.io/p/app:v2")], recursive=True)
+    assert (decision.decision is Verdict.BLOCK) is doubted
+    assert ("in-doubt" in [n.code for n in decision.notes]) is doubted
+
+
 def test_a_recursive_sign_takes_no_signature_digest() -> None:
     with pytest.raises(InputError, match="--recursive"):
         _signing(_index_state()).sign([ref("h.io/p/app:v1")], A, recursive=True)

@@ -35,6 +35,7 @@ from tagguard.core.reference import Reference
 from tagguard.core.replication import Policy
 from tagguard.core.report import Report
 from tagguard.core.rules import Evaluation, RuleSet
+from tagguard.core.selector import may_select_signature_tag
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
@@ -128,6 +129,22 @@ class Session:
         none is enabled (Harbor's matcher skips a disabled rule), a tag may be."""
         found = self.answers.rules(ref)
         return found.rules is None or any(not r.disabled for r in found.rules)
+
+    def may_lock_signatures(self, ref: Reference) -> bool:
+        """`may_lock` for the cosign signature tags of `ref`'s project: an enabled rule
+        whose tag selector cannot select one (a pattern such as `v*`:
+        `may_select_signature_tag`) cannot make one immutable."""
+        found = self.answers.rules(ref)
+        return found.rules is None or any(
+            not rule.disabled
+            and (
+                rule.tag_selector is None
+                or may_select_signature_tag(
+                    rule.tag_selector.kind, rule.tag_selector.decoration, rule.tag_selector.pattern
+                )
+            )
+            for rule in found.rules
+        )
 
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
         return self.sim.facts(ref, tag)
@@ -224,7 +241,7 @@ class Session:
             labels = [
                 _signature_label(target, subject, signed, i, where) for i in range(len(signed))
             ]
-            if unknown and self.may_lock(target):
+            if unknown and self.may_lock_signatures(target):
                 decisions.extend(self._doubted_signing(target, pushes, labels, unknown[0]))
                 continue
             for push, label in zip(pushes, labels, strict=True):

@@ -57,6 +57,29 @@ def default_untagged(decoration: str) -> bool:
     return decoration != EXCLUDES
 
 
+# What every cosign signature tag (`sha256-<64 hex>.sig`) begins with, and the characters
+# that end a doublestar pattern's literal beginning (in both releases Harbor links).
+_SIGNATURE_TAG_START = "sha256-"
+_GLOB_SPECIAL = frozenset("*?[{\\")
+
+
+def may_select_signature_tag(kind: str, decoration: str, pattern: str) -> bool:
+    """Whether a tag selector may select a cosign signature tag: False only where it cannot,
+    a doublestar `matches` whose pattern begins with literal text no such tag begins with
+    (`v*`, `release-*`; a literal character matches only itself). Anything else may: an
+    `excludes`, an empty pattern (it matches everything), a pattern beginning with a
+    wildcard, brace or class, a selector Harbor errors on."""
+    if kind != DOUBLESTAR or decoration != MATCHES or not pattern:
+        return True
+    literal = []
+    for char in pattern:
+        if char in _GLOB_SPECIAL:
+            break
+        literal.append(char)
+    head = "".join(literal)[: len(_SIGNATURE_TAG_START)]
+    return _SIGNATURE_TAG_START.startswith(head)
+
+
 def select(
     kind: str,
     decoration: str,
