@@ -165,6 +165,30 @@ def test_credentials_written_into_a_reference_stay_out_of_the_error(
         assert "write 'harbor.example.com/platform/api:v9'" in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://bob:S3cretPW@harbor.example.com:5000",
+        "https://bob:S3cretPW@harbor.example.com:443",
+        "bob:S3cretPW@harbor.example.com:5000",
+    ],
+)
+def test_credentials_before_a_host_and_port_stay_out_of_the_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str
+) -> None:
+    # Before: "reference 'https://bob:S3cretPW@harbor.example.com:5000' starts with https://
+    # ...: write 'bob:S3cretPW@harbor.example.com:5000'": a host and port after the `@` read
+    # as a digest (`algorithm:encoded`), so the user part before it was shown. A digest's
+    # encoded part is never a port's few digits.
+    plan = tmp_path / "release.yml"
+    plan.write_text(f"operations:\n  - push: {text}\n    digest: {NEW}\n")
+    for args in (("push", text, "--digest", NEW), ("plan", str(plan))):
+        message = error_of(capsys, *args, *OFFLINE)
+        assert "S3cretPW" not in message
+        assert "bob" not in message
+        assert "<hidden>@harbor.example.com:" in message
+
+
 def test_replicate_source_as_a_url_names_the_host_to_give(
     capsys: pytest.CaptureFixture[str], harbor: FakeHarbor
 ) -> None:

@@ -244,8 +244,10 @@ def _refuse_scheme(text: str, where: str) -> None:
 # In an image reference an `@` comes only before the digest, `algorithm ":" encoded` (the
 # OCI grammar, read loosely here: a digest spelt wrong is another message's business). Any
 # other `@` can only end a user part written into the text (`user:token@harbor/p/app:1`,
-# perhaps after a scheme), and what stands before it must reach no message or log.
-_DIGEST_LIKE = re.compile(r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:[A-Za-z0-9=_-]*")
+# perhaps after a scheme), and what stands before it must reach no message or log. A
+# `host:port` fits the grammar too, but no digest's encoded part is a port's 1-5 digits:
+# `user:token@harbor:5000` is a user part.
+_DIGEST_LIKE = re.compile(r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:(?![0-9]{1,5}\Z)[A-Za-z0-9=_-]*")
 
 
 def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
