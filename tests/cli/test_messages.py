@@ -189,6 +189,23 @@ def test_credentials_before_a_host_and_port_stay_out_of_the_error(
         assert "<hidden>@harbor.example.com:" in message
 
 
+def test_the_password_substituted_into_a_plan_stays_out_of_its_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: "release.yml:3: digest: 'S3cretPW' is not a digest ...": the plan is read
+    # before any credential is, so the redactor did not know TAGGUARD_PASSWORD yet and a
+    # `${TAGGUARD_PASSWORD}` written in the wrong field reached the CI log.
+    monkeypatch.setenv("TAGGUARD_PASSWORD", "S3cretPW")
+    plan = tmp_path / "release.yml"
+    plan.write_text(
+        "operations:\n  - push: harbor.example.com/platform/api:v9\n"
+        "    digest: ${TAGGUARD_PASSWORD}\n"
+    )
+    message = error_of(capsys, "plan", str(plan), *OFFLINE)
+    assert "S3cretPW" not in message
+    assert "release.yml:3: digest:" in message
+
+
 def test_replicate_source_as_a_url_names_the_host_to_give(
     capsys: pytest.CaptureFixture[str], harbor: FakeHarbor
 ) -> None:

@@ -118,6 +118,9 @@ def plan(plan_file: str, source_host: str | None, **given: Any) -> int:
         resolve_digest_files,
     )
 
+    # `${VAR}` may name the password, and the plan is read before any credential is: a
+    # message quoting the substituted text must hide it already.
+    context.redactor().keep(os.environ.get("TAGGUARD_PASSWORD"))
     read = load_plan(plan_file, plan_environment(os.environ))
     check_reports_read_nothing(options.reports, {"the plan file": plan_file, **digest_files(read)})
     loaded = resolve_digest_files(read)
