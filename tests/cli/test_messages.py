@@ -147,6 +147,15 @@ def test_a_url_as_a_reference_is_told_to_drop_its_scheme(
     assert "port" not in message
 
 
+def errors_pushing(capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str) -> list[str]:
+    """The error lines of pushing the reference `text` offline, on the command line and as
+    a plan's step: a message may quote the reference in either."""
+    plan = tmp_path / "release.yml"
+    plan.write_text(f"operations:\n  - push: {text}\n    digest: {NEW}\n")
+    pushes = (("push", text, "--digest", NEW), ("plan", str(plan)))
+    return [error_of(capsys, *args, *OFFLINE) for args in pushes]
+
+
 @pytest.mark.parametrize("scheme", ["https://", ""])
 def test_credentials_written_into_a_reference_stay_out_of_the_error(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, scheme: str
@@ -155,10 +164,7 @@ def test_credentials_written_into_a_reference_stay_out_of_the_error(
     # 'bob:S3cretPW@h.io/p/app:v1'", the token in the CI log, on the command line and in a
     # plan alike.
     text = f"{scheme}bob:S3cretPW@harbor.example.com/platform/api:v9"
-    plan = tmp_path / "release.yml"
-    plan.write_text(f"operations:\n  - push: {text}\n    digest: {NEW}\n")
-    for args in (("push", text, "--digest", NEW), ("plan", str(plan))):
-        message = error_of(capsys, *args, *OFFLINE)
+    for message in errors_pushing(capsys, tmp_path, text):
         assert "S3cretPW" not in message
         assert "bob" not in message
         assert f"{scheme}<hidden>@harbor.example.com/platform/api:v9" in message
@@ -180,10 +186,7 @@ def test_credentials_before_a_host_and_port_stay_out_of_the_error(
     # ...: write 'bob:S3cretPW@harbor.example.com:5000'": a host and port after the `@` read
     # as a digest (`algorithm:encoded`), so the user part before it was shown. A digest's
     # encoded part is never a port's few digits.
-    plan = tmp_path / "release.yml"
-    plan.write_text(f"operations:\n  - push: {text}\n    digest: {NEW}\n")
-    for args in (("push", text, "--digest", NEW), ("plan", str(plan))):
-        message = error_of(capsys, *args, *OFFLINE)
+    for message in errors_pushing(capsys, tmp_path, text):
         assert "S3cretPW" not in message
         assert "bob" not in message
         assert "<hidden>@harbor.example.com:" in message
