@@ -124,26 +124,21 @@ class Session:
                 self._locks[cached] = reconcile(evaluation, flag, found.unavailable_reason)
         return self._locks[cached]
 
-    def may_lock(self, ref: Reference) -> bool:
-        """Whether any tag of `ref`'s project may be immutable: unless its rules are read and
-        none is enabled (Harbor's matcher skips a disabled rule), a tag may be."""
+    def may_lock(self, ref: Reference, *, signatures: bool = False) -> bool:
+        """Whether any tag of `ref`'s project may be immutable (with `signatures`: any cosign
+        signature tag): unless its rules are read and none is enabled (Harbor's matcher
+        skips a disabled rule), a tag may be; a signature's only where an enabled rule's tag
+        selector may select one (`v*` cannot: `may_select_signature_tag`)."""
         found = self.answers.rules(ref)
-        return found.rules is None or any(not r.disabled for r in found.rules)
-
-    def may_lock_signatures(self, ref: Reference) -> bool:
-        """`may_lock` for the cosign signature tags of `ref`'s project: an enabled rule
-        whose tag selector cannot select one (a pattern such as `v*`:
-        `may_select_signature_tag`) cannot make one immutable."""
-        found = self.answers.rules(ref)
-        return found.rules is None or any(
-            not rule.disabled
-            and (
-                rule.tag_selector is None
-                or may_select_signature_tag(
-                    rule.tag_selector.kind, rule.tag_selector.decoration, rule.tag_selector.pattern
-                )
-            )
-            for rule in found.rules
+        if found.rules is None:
+            return True
+        enabled = [rule for rule in found.rules if not rule.disabled]
+        if not signatures:
+            return bool(enabled)
+        return any(
+            (selector := rule.tag_selector) is None
+            or may_select_signature_tag(selector.kind, selector.decoration, selector.pattern)
+            for rule in enabled
         )
 
     def tag_facts(self, ref: Reference, tag: str) -> TagFacts:
@@ -241,7 +236,7 @@ class Session:
             labels = [
                 _signature_label(target, subject, signed, i, where) for i in range(len(signed))
             ]
-            if unknown and self.may_lock_signatures(target):
+            if unknown and self.may_lock(target, signatures=True):
                 decisions.extend(self._doubted_signing(target, pushes, labels, unknown[0]))
                 continue
             for push, label in zip(pushes, labels, strict=True):
