@@ -188,12 +188,7 @@ class LiveSources:
             return None
         if self.state_table is not None:
             return self.state_table.artifact(f"{registry}/{repository}", reference)
-        project, _, rest = repository.partition("/")
-        found = self.harbor(registry).artifact(project, rest, reference)
-        # Kept as an answer asked ahead is: a later question ahead, or a walk of every
-        # artifact, then finds it read rather than asking it again.
-        self._remember(registry, repository, {reference: found})
-        return found
+        return self._read(registry, repository, reference)
 
     @property
     def proposed_rules(self) -> bool:
@@ -334,9 +329,15 @@ class LiveSources:
             jobs[key] = partial(self._fetch_digest, registry, repository, digest)
 
     def _fetch_digest(self, registry: str, repository: str, digest: str) -> None:
-        project, _, rest = repository.partition("/")
-        found = self.harbor(registry).artifact(project, rest, digest)
-        self._remember(registry, repository, {digest: found})
+        self._read(registry, repository, digest)  # a pool job: the answer is kept, not returned
+
+    def _read(self, registry: str, repository: str, reference: str) -> ArtifactInfo | None:
+        """One artifact by tag or digest, kept as every answer is: a later question ahead,
+        or a walk of every artifact, then finds it read rather than asking it again. Runs
+        on the reading thread or in a worker (a digest asked ahead)."""
+        found = self.harbor(registry).artifact(*_project_and_rest(repository), reference)
+        self._remember(registry, repository, {reference: found})
+        return found
 
     def _ask_tags(
         self,
