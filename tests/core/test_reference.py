@@ -408,6 +408,10 @@ def test_a_user_part_in_a_reference_is_hidden_and_refused(
     [
         (f"bob:{SECRET}@h.io", "<hidden>@h.io"),
         (f"bob:{SECRET} x@h.io/p/a:1", "<hidden>@h.io/p/a:1"),
+        # A token holding a `/`, and no path after the host: `bob:S3cret` cannot be a host
+        # (its port is no number), so the `@` ends a user part.
+        (f"bob:{SECRET}/x@h.io", "<hidden>@h.io"),
+        (f"bob:{SECRET}/x@h.io:5000", "<hidden>@h.io:5000"),
     ],
 )
 def test_a_user_part_is_hidden_whatever_else_is_wrong(text: str, shown: str) -> None:
@@ -424,6 +428,8 @@ def test_a_user_part_is_hidden_whatever_else_is_wrong(text: str, shown: str) -> 
     [
         ("h.io/p/app@latest", "'latest' is not a digest"),
         ("h.io:5000/p/app@latest", "'latest' is not a digest"),
+        ("[::1]:5000/p/app@latest", "'latest' is not a digest"),
+        ("[::1]/p/app@latest", "'latest' is not a digest"),
         (f"https://h.io/p/app@{DIGEST_A}", "has no scheme"),
         ("h.io/p/app@sha256:xyz", "'sha256:xyz' is not a digest"),
     ],

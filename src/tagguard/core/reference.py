@@ -248,23 +248,35 @@ def _refuse_scheme(text: str, where: str) -> None:
 # `host:port` fits the grammar too, but no digest's encoded part is a port's 1-5 digits:
 # `user:token@harbor:5000` is a user part.
 _DIGEST_LIKE = re.compile(r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:(?![0-9]{1,5}\Z)[A-Za-z0-9=_-]*")
+# What may stand before a reference's first `/`: a host, perhaps with a port (or a path
+# component, which holds no `:`). `bob:to/ken@h.io` starts with none: the `@` ends a user
+# part whose token holds a `/`.
+_HOST_LIKE = re.compile(r"(?:[^:\[]*|\[[^\]]*\])(?::[0-9]{1,5})?")
 
 
 def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
     """Where a user part written into `text` ends, just past its `@`; 0 if it has none.
 
     The rightmost `@` that no digest follows and that stands before the host: text after
-    it holds a `/` (the host's path), or none stands before it (`user:pw@host`), or the
-    text came after a scheme (`https://user:pw@host`, where nothing else can hold an `@`).
+    it holds a `/` (the host's path), or none stands before it (`user:pw@host`), or what
+    stands before its first `/` is no host (`user:to/ken@host`), or the text came after a
+    scheme (`https://user:pw@host`, where nothing else can hold an `@`).
     A `h.io/p/app@latest` keeps its `@`: a digest written wrong, shown as written."""
     at = len(text)
     while (at := text.rfind("@", 0, at)) != -1:
         before, after = text[:at], text[at + 1 :]
         if _DIGEST_LIKE.fullmatch(after):
             continue
-        if after_scheme or "/" in after or "/" not in before:
+        first, slash, _ = before.partition("/")
+        if after_scheme or "/" in after or not slash or _not_a_host(first):
             return at + 1
     return 0
+
+
+def _not_a_host(first: str) -> bool:
+    """Whether `first`, what stands before a text's first `/`, can be no host (with its
+    port): `bob:to` can't. One holding an `@` is left to that `@`: an earlier user part."""
+    return "@" not in first and not _HOST_LIKE.fullmatch(first)
 
 
 def _shown(text: str) -> str:
