@@ -120,6 +120,58 @@ def test_excludes_tag_selector() -> None:
     assert evaluate(rules, "p/app", "1.0", glob.NEWEST).immutable is True
 
 
+def _with_second_selectors(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with broken selectors after the first in both slots (a bad pattern, an
+    unregistered kind, an unknown decoration)."""
+    broken = [
+        {"kind": "doublestar", "decoration": "repoMatches", "pattern": "a["},
+        {"kind": "label", "decoration": "withLabels", "pattern": "x"},
+        {"kind": "doublestar", "decoration": "bogus", "pattern": "x"},
+    ]
+    data["scope_selectors"]["repository"] += broken
+    data["tag_selectors"] += broken
+    return data
+
+
+GO_CONFIRMED_CORNERS = [
+    # (rules, repository, tag, immutable): all failing neither way (no selector error).
+    # A string without '/' is a repository with an empty project, matched whole
+    # (common/utils ParseRepository); with one, the first segment is dropped.
+    ([rule(1, "library", "")], "library", "v1", True),
+    ([rule(1, "library", "")], "/library/", "v1", True),
+    ([rule(1, "library", "")], "library/x", "v1", False),
+    # A disabled rule is skipped before its selectors are built: its broken pattern or
+    # unregistered kind masks nothing (Match's `if r.Disabled { continue }` comes first).
+    ([rule(1, "a[", disabled=True), rule(2, tag="v*")], "p/ab", "v1", True),
+    ([rule(1, tag_kind="label", disabled=True), rule(2, tag="v*")], "p/ab", "v1", True),
+    # Only selector [0] of each slot is read: broken ones after it never err.
+    ([_with_second_selectors(rule(1, tag="v*"))], "p/ab", "v1", True),
+    ([_with_second_selectors(rule(1, tag="v*"))], "p/ab", "dev-1", False),
+    # An empty pattern matches every name, so `repoExcludes ""` selects none; the next
+    # rule (`repoMatches ""`) still runs.
+    ([rule(1, "", repo_decoration="repoExcludes")], "p/app", "v1", False),
+    ([rule(1, "", repo_decoration="repoExcludes"), rule(2, "")], "p/app", "v1", True),
+    # An empty name (nothing left once the slashes are trimmed) is selected by no
+    # repository selector at all, as Select only matches a value of length > 0.
+    ([rule(1, "")], "/", "v1", False),
+    ([rule(1, "x", repo_decoration="repoExcludes")], "", "v1", False),
+]
+
+
+@pytest.mark.parametrize(("rules", "repository", "tag", "immutable"), GO_CONFIRMED_CORNERS)
+def test_corners_confirmed_against_harbors_compiled_matcher(
+    rules: list[dict[str, Any]], repository: str, tag: str, immutable: bool
+) -> None:
+    """Expectations are what Harbor v2.15.2's own Go code answers: Matcher.Match
+    (src/pkg/immutable/match/rule/match.go) with doublestar's Select
+    (src/lib/selector/selectors/doublestar/selector.go), index.Get and ParseRepository,
+    compiled once with doublestar v1.3.4 and once with v1.1.1, and fed these rules as
+    the API returns them (a differential run, not a reading of tagguard)."""
+    for version in (glob.V1_3_4, glob.V1_1_1):  # no pattern here differs by release
+        result = evaluate(parse_rules(rules, "x"), repository, tag, version)
+        assert (result.immutable, result.failure) == (immutable, None)
+
+
 @pytest.mark.parametrize(
     ("repository", "expected"),
     [
