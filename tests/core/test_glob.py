@@ -82,6 +82,30 @@ def test_an_escaped_replacement_character_is_a_pattern_error_as_in_go() -> None:
         glob.doublestar_match("a\\\ufffd", "a\ufffd", glob.V1_3_4)
 
 
+# Surrogates as Python's json.loads leaves them (JSON `\ud800` escapes). Expected values
+# came from sending each pair as a json.dumps line to doublestar.Match, built from the
+# library's v1.1.1 and v1.3.4 tags with go1.19: Go's encoding/json reads a lone surrogate
+# escape as one U+FFFD and a high-low pair as the rune it spells, as Harbor's API does.
+# tagguard once made three U+FFFD of each lone surrogate (its UTF-8 bytes, one by one).
+SURROGATE_CASES = [
+    ("???", "\ud800", False),  # one rune, not three
+    ("?", "\ud800", True),
+    ("?", "\ud83d\ude00", True),  # the pair is one rune, U+1F600
+    ("\U0001f600", "\ud83d\ude00", True),
+    ("??", "\ude00\ud83d", True),  # low before high: two lone halves, two runes
+    ("[\ud800]", "\ufffd", True),  # in a pattern too
+    ("*\ud800", "a\ufffd", True),
+]
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+@pytest.mark.parametrize(("pattern", "name", "expected"), SURROGATE_CASES)
+def test_lone_surrogates_are_one_replacement_rune_as_go_json_reads_them(
+    pattern: str, name: str, expected: bool, version: str
+) -> None:
+    assert glob.doublestar_match(pattern, name, version) is expected
+
+
 def test_lazy_errors_only_where_matching_reaches() -> None:
     assert glob.doublestar_match("abc[", "xyz") is False
     with pytest.raises(PatternError):

@@ -533,8 +533,17 @@ class _Matcher111:
 
 
 def _go_bytes(text: str) -> bytes:
-    """UTF-8 bytes as Go would hold them: lone surrogates (JSON `\\ud800`) become U+FFFD."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace").encode("utf-8")
+    """UTF-8 bytes as Go would hold them after its encoding/json read the same string:
+    each lone surrogate (JSON `\\ud800`) becomes one U+FFFD, a high one followed by a low
+    one becomes the rune the pair spells.
+
+    A UTF-16 round trip does exactly that; a UTF-8 one would turn a lone surrogate's three
+    bytes into three U+FFFD, three runes where Harbor has one (`???` would match `\\ud800`).
+    """
+    if text.isascii():
+        return text.encode("ascii")
+    utf16 = text.encode("utf-16-le", "surrogatepass")
+    return utf16.decode("utf-16-le", "replace").encode("utf-8")
 
 
 def _new_matcher(version: str, memoize: bool = True) -> _Matcher111 | _Matcher134:
