@@ -442,3 +442,33 @@ def test_an_at_before_a_digest_hides_nothing(text: str, fault: str) -> None:
     assert raised.value.message.startswith(f"reference {text!r}")
     assert fault in raised.value.message
     assert "<hidden>" not in raised.value.message
+
+
+# -- held against distribution/reference v0.6.0 (the docker CLI's parser), by running it --
+# The answers below are what its ParseNormalizedNamed gave for each text.
+
+
+@pytest.mark.parametrize("harbor", [True, False])
+@pytest.mark.parametrize(
+    "text",
+    [
+        # regexp.go's ipv6address is `\[(?:[a-fA-F0-9:]+)\]`: a zone or an embedded IPv4
+        # address is "invalid reference format". tagguard read both as hosts, so a reference
+        # docker can never push got a verdict.
+        "[fe80::1%eth0]:5000/p/app:v1",
+        "[::ffff:127.0.0.1]:5000/p/app",
+        "[fe80::1%25eth0]/p/app",
+    ],
+)
+def test_an_ipv6_host_docker_refuses_is_refused(text: str, harbor: bool) -> None:
+    with pytest.raises(BadReferenceError, match=r"not a valid \[IPv6\] address"):
+        parse_reference(text, harbor=harbor)
+
+
+@pytest.mark.parametrize(
+    ("text", "registry"),
+    [("[::1]:5000/p/app", "[::1]:5000"), ("[FE80::1]/p/app", "[fe80::1]"), ("[::]/p/app", "[::]")],
+)
+def test_an_ipv6_host_docker_reads_is_read(text: str, registry: str) -> None:
+    ref = parse_reference(text)
+    assert (ref.registry, ref.repository) == (registry, "p/app")

@@ -62,7 +62,9 @@ _USUAL = re.compile(
     rf"(?::(?P<tag>{_TAG.pattern}))?"
     r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
 )
-_IPV6 = r"\[[0-9A-Fa-f:.]+(?:%[0-9A-Za-z._~-]+)?\]"
+# regexp.go's ipv6address: hex digits and colons only. Docker refuses a zone (`%eth0`) and
+# an embedded IPv4 address (`::ffff:1.2.3.4`), so a reference holding one can never be pushed.
+_IPV6 = r"\[[0-9A-Fa-f:]+\]"
 _PORT = r"[0-9]+"
 _DIGEST_HEX = MappingProxyType({"sha256": 64, "sha384": 96, "sha512": 128})
 _DIGEST = re.compile(r"(sha256|sha384|sha512):([0-9a-f]+)")
