@@ -183,13 +183,13 @@ BAD_TAGS = [".x", "-x", "a b", "", "a" * 129, "é", "x\n", "x:y"]
 KEYS = [
     "h.io/p/app", "H.IO/p/app", "localhost/p/a", "h.io:5000/p/team/app", "[::1]:443/p/a",
     "h.io:00080/p/a", "Harbor/p/a", "h.io/p/a__b", "h.io/p/a---b",
-    "h.io/" + "a" * 248 + "/b", "h-1.example/p1.x/a.b_c",
+    "h.io/" + "a" * 253 + "/b", "h-1.example/p1.x/a.b_c",
 ]  # fmt: skip
 BAD_KEYS = [
     "p/app", "h.io/app", "h.io/p/app:1", f"h.io/p/app@{DIGESTS[0]}", "h.io/P/app",
     "h.io/p//app", "h.io/p/app/", "h.io:0/p/a", "h.io:65536/p/a", "h.io:/p/a", "[::1/p/a",
     "[::1]x/p/a", "[fe80::1%eth0]/p/a", "[::ffff:10.0.0.1]/p/a", "[::1]:65536/p/a", "[::1]:0/p/a", "h.io/p/app\n", "harbor/p/a", "h.io/p_/a", "h.io/p__q/a", "h.io/p/a..b",
-    "-h.io/p/a", "h..io/p/a", "h.io/" + "a" * 249 + "/b", " h.io/p/a", "h.io/p/a b", "",
+    "-h.io/p/a", "h..io/p/a", "h.io/" + "a" * 254 + "/b", " h.io/p/a", "h.io/p/a b", "",
 ]  # fmt: skip
 
 LABELS = ["prod", "x y", "é"]

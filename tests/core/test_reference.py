@@ -472,3 +472,27 @@ def test_an_ipv6_host_docker_refuses_is_refused(text: str, harbor: bool) -> None
 def test_an_ipv6_host_docker_reads_is_read(text: str, registry: str) -> None:
     ref = parse_reference(text)
     assert (ref.registry, ref.repository) == (registry, "p/app")
+
+
+# reference.go's Parse (v0.6.0) limits the repository path to 255 characters, the host not
+# counted ("repository name must not be more than 255 characters"); ParseNormalizedNamed
+# counts a Docker Hub name with its `library/`. tagguard counted the text as written, host
+# included: it refused harbor.example.com/p/<253 a> (path 255), which docker pushes, and
+# read <248 a> as docker.io/library/<248 a> (path 256), which docker refuses.
+LONG_HOST = "harbor.example.com:5000"
+
+
+@pytest.mark.parametrize("harbor", [True, False])
+def test_the_255_character_limit_is_on_the_path_not_the_host(harbor: bool) -> None:
+    ref = parse_reference(f"{LONG_HOST}/p/{'a' * 253}:v1", harbor=harbor)
+    assert (ref.registry, len(ref.repository), ref.tag) == (LONG_HOST, 255, "v1")
+    with pytest.raises(BadReferenceError, match="path is 256 characters long, over docker's"):
+        parse_reference(f"h.io/p/{'a' * 254}", harbor=harbor)
+
+
+@pytest.mark.parametrize("prefix", ["", "docker.io/", "index.docker.io/"])
+def test_the_limit_counts_docker_hubs_library_prefix(prefix: str) -> None:
+    ref = parse_reference(prefix + "a" * 247, harbor=False)
+    assert (ref.registry, ref.repository) == ("docker.io", "library/" + "a" * 247)
+    with pytest.raises(BadReferenceError, match="path is 256 characters long"):
+        parse_reference(prefix + "a" * 248, harbor=False)

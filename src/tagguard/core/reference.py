@@ -31,6 +31,10 @@ from types import MappingProxyType
 from tagguard.core.record import record
 from tagguard.errors import BadReferenceError
 
+# reference.go's RepositoryNameTotalLengthMax, counted on the repository path (Docker Hub's
+# `library/` included, the host not), as distribution/reference v0.6.0 (the docker CLI's)
+# counts it and Harbor's registry checks a repository. docker/distribution v2.8 counted the
+# host too.
 NAME_TOTAL_LENGTH_MAX = 255
 TAG_LENGTH_MAX = 128
 PROJECT_LENGTH_MAX = 255
@@ -133,7 +137,7 @@ def _parse_usual(text: str, default_tag: str | None, harbor: bool) -> Reference 
         return None
     registry, port, path, tag, digest = found.group("registry", "port", "path", "tag", "digest")
     if (
-        found.end("path") > NAME_TOTAL_LENGTH_MAX
+        len(path) > NAME_TOTAL_LENGTH_MAX
         or not _looks_like_host(registry)
         or (port is not None and not 0 < int(port) < 65536)
         or (not harbor and registry == _LEGACY_DOCKER_HUB)
@@ -164,12 +168,12 @@ def _parse_in_parts(text: str, default_tag: str | None, harbor: bool) -> Referen
         )
     remainder, digest = _split_digest(text, where)
     name, tag = _split_tag(remainder, where)
-    if len(name) > NAME_TOTAL_LENGTH_MAX:
-        raise BadReferenceError(
-            f"{where}: the name is {len(name)} characters long, over docker's limit of "
-            f"{NAME_TOTAL_LENGTH_MAX}"
-        )
     registry, path = _split_registry(name, where) if harbor else _split_any_registry(name, where)
+    if len(path) > NAME_TOTAL_LENGTH_MAX:
+        raise BadReferenceError(
+            f"{where}: the repository path is {len(path)} characters long, "
+            f"over docker's limit of {NAME_TOTAL_LENGTH_MAX}"
+        )
     _check_path(path, where, tag)
     if harbor:
         _check_harbor_path(path, where, registry, tag)
