@@ -496,3 +496,21 @@ def test_the_limit_counts_docker_hubs_library_prefix(prefix: str) -> None:
     assert (ref.registry, ref.repository) == ("docker.io", "library/" + "a" * 247)
     with pytest.raises(BadReferenceError, match="path is 256 characters long"):
         parse_reference(prefix + "a" * 248, harbor=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "repository", "tag"),
+    [
+        ("index.docker.io/p/app:v1", "p/app", "v1"),
+        ("index.docker.io/p/team/app", "p/team/app", None),
+    ],
+)
+def test_the_legacy_docker_hub_host_is_docker_io_in_a_harbor_reference_too(
+    text: str, repository: str, tag: str | None
+) -> None:
+    # normalize.go's splitDockerDomain gives Domain "docker.io" for these: docker writes
+    # there. tagguard kept "index.docker.io" where a Harbor reference was required, so its
+    # verdict and its state file key were about a registry docker does not write to.
+    ref = parse_reference(text, default_tag=None)
+    assert (ref.registry, ref.repository, ref.tag) == ("docker.io", repository, tag)
+    assert ref.repository_key == f"docker.io/{repository}"

@@ -20,7 +20,9 @@ Hub names are normalised as docker normalises them (distribution/reference norma
 `ParseNormalizedNamed` and `splitDockerDomain`): no host means `docker.io`, the legacy host
 `index.docker.io` is `docker.io`, and a one-segment name there is an official image under
 `library/`. So `nginx`, `docker.io/nginx` and `index.docker.io/library/nginx` are one
-repository, `docker.io/library/nginx`; the text as written stays in `original`.
+repository, `docker.io/library/nginx`; the text as written stays in `original`. A Harbor
+reference (`harbor=True`) names its host and project, so of this only the legacy host's
+renaming applies to it: `index.docker.io/p/app` is `docker.io/p/app`, as docker writes it.
 """
 
 from __future__ import annotations
@@ -140,7 +142,7 @@ def _parse_usual(text: str, default_tag: str | None, harbor: bool) -> Reference 
         len(path) > NAME_TOTAL_LENGTH_MAX
         or not _looks_like_host(registry)
         or (port is not None and not 0 < int(port) < 65536)
-        or (not harbor and registry == _LEGACY_DOCKER_HUB)
+        or registry == _LEGACY_DOCKER_HUB
     ):
         return None
     if tag is None and digest is None:
@@ -353,7 +355,9 @@ def _split_registry(name: str, where: str) -> tuple[str, str]:
             "write the Harbor host first, e.g. harbor.example.com/project/app:1.0"
         )
     _check_host(first, where)
-    return first, rest
+    # normalize.go's splitDockerDomain names the legacy host docker.io whatever follows it:
+    # docker writes `index.docker.io/p/app` to docker.io/p/app.
+    return (DOCKER_HUB if first == _LEGACY_DOCKER_HUB else first), rest
 
 
 def _split_any_registry(name: str, where: str) -> tuple[str, str]:
