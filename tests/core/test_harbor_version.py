@@ -6,6 +6,7 @@ from tagguard.core import glob
 from tagguard.core.harbor_version import (
     AT_LEAST_2_13,
     HarborVersion,
+    deletes_accessories_as_roots,
     glob_version_for,
     parse_harbor_version,
 )
@@ -51,3 +52,24 @@ def test_a_hidden_version_is_read_as_at_least_2_13() -> None:
     # Only this bound is read: a lower bound below 2.11 (or 2.10.3) would not pick one glob.
     with pytest.raises(InputError):
         parse_harbor_version(">=2.10")
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        # src/controller/artifact/controller.go `deleteDeeply`, hard accessories loop:
+        # v2.8.6 .. v2.10.3 call it with isRoot true for every accessory; v2.11.0 passes
+        # `len(parents) == 0` instead (goharbor/harbor#20073, never backported to 2.10.x).
+        ("2.8.6", True),
+        ("2.9.5", True),
+        ("v2.10.3-abc123", True),
+        ("2.11.0", False),
+        ("2.15.2", False),
+        (AT_LEAST_2_13, False),
+        (None, False),  # unknown: the newest release, as for the glob
+    ],
+)
+def test_releases_before_2_11_delete_every_accessory_as_a_root(
+    version: str | None, expected: bool
+) -> None:
+    assert deletes_accessories_as_roots(version) is expected

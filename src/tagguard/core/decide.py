@@ -448,13 +448,17 @@ def decide_delete_artifact(
     tags: Sequence[Carried],
     *,
     referenced_by: Digest | None = None,
+    referenced_accessory: tuple[str, Digest] | None = None,
     doubt: str = "",
 ) -> Decision:
     """Deleting the artifact `digest` (None: not found) as Harbor's `deleteDeeply` does
     (src/controller/artifact/controller.go): refused when an index references it, and when
     any tag it meets on the way is immutable (or in doubt) - its accessories' tags (a cosign
     `sha256-<hex>.sig`) and its untagged children's accessories' first, its own last.
-    `doubt` says what the verdict cannot know (an unknown digest): it then blocks."""
+    `referenced_accessory` (an accessory as a reason names it, and the index referencing it)
+    refuses it too, where the Harbor deletes every accessory as a root (before v2.11.0),
+    after the tags `tags` met before it. `doubt` says what the verdict cannot know (an
+    unknown digest): it then blocks."""
     failures = tuple(c.facts.lock.failure for c in tags if c.facts.lock.failure is not None)
     doubtful = next((c for c in tags if c.facts.lock.conflict), None)
     locked = next((c for c in tags if c.facts.lock.immutable), None)
@@ -508,6 +512,16 @@ def decide_delete_artifact(
             f"({locked.facts.lock.lock}): Harbor refuses the whole delete",
             locked.facts.lock,
             True,
+        )
+    if referenced_accessory is not None:
+        accessory, index = referenced_accessory
+        return make(
+            Verdict.BLOCK,
+            f"deleting {_artifact(digest)} deletes {accessory}, a child of index "
+            f"{_short(index)}: this Harbor (before v2.11.0) deletes every accessory as an "
+            "artifact of its own, and refuses to delete one another artifact references",
+            None,
+            None,
         )
     if doubt:
         return in_doubt(make(Verdict.BLOCK, doubt, None, None), _DELETE_DOUBT)

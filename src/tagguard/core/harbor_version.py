@@ -1,7 +1,9 @@
-"""Which doublestar release a Harbor version links, from its version string.
+"""What depends on a Harbor's version, from its version string: which doublestar release
+it links, and how it deletes an artifact's accessories.
 
 Harbor 2.11 and later, 2.10.3+ and 2.9.5+ link doublestar v1.3.4; every older release
-links v1.1.1. `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc123`, or, from Harbor
+links v1.1.1. Before 2.11.0 `deleteDeeply` deletes every accessory as a root (see
+`HarborVersion.deletes_accessories_as_roots`). `GET /api/v2.0/systeminfo` reports versions such as `v2.11.0-abc123`, or, from Harbor
 2.13.0 on, nothing to an anonymous caller: `AT_LEAST_2_13` stands for that answer.
 """
 
@@ -22,6 +24,8 @@ _VERSION = r"^v?([0-9]{1,9})\.([0-9]{1,9})(?:\.([0-9]{1,9}))?(?:[-+][0-9A-Za-z.+
 # (major, minor) -> first patch release of that minor that links v1.3.4.
 _BACKPORTS = MappingProxyType({(2, 9): 5, (2, 10): 3})
 _FIRST_WITH_NEW_GLOB = (2, 11)
+# The first release whose deleteDeeply asks whether an accessory is an index's child.
+_FIRST_WITH_CHILD_ACCESSORIES = (2, 11, 0)
 
 # What `HarborClient.version()` reports when Harbor answers an anonymous caller without its
 # version. Harbor 2.13.0 moved `harbor_version` into the part of the answer only
@@ -57,6 +61,16 @@ class HarborVersion:
             return glob.V1_3_4
         return glob.V1_1_1
 
+    @property
+    def deletes_accessories_as_roots(self) -> bool:
+        """Whether deleting an artifact deletes each of its hard accessories as a root, so
+        that an accessory an index references (a signature the referrers tag schema's index
+        `sha256-<hex>` lists) fails the whole delete: "the deleting artifact is referenced
+        by others" (src/controller/artifact/controller.go `deleteDeeply`, up to v2.10.3).
+        From v2.11.0 (goharbor/harbor#20073) such an accessory is no root: it is kept, and
+        the delete goes on without it."""
+        return (self.major, self.minor, self.patch) < _FIRST_WITH_CHILD_ACCESSORIES
+
 
 def parse_harbor_version(text: str) -> HarborVersion:
     """`2.10.1`, `v2.11.0-abc123`, `v2.9` -> HarborVersion; `AT_LEAST_2_13` -> 2.13.0, the
@@ -79,3 +93,11 @@ def glob_version_for(harbor_version: str | None) -> str:
 
         return glob.NEWEST
     return parse_harbor_version(harbor_version).glob_version
+
+
+def deletes_accessories_as_roots(harbor_version: str | None) -> bool:
+    """`HarborVersion.deletes_accessories_as_roots` for a version string; as the newest
+    release (False) when none is given, like the glob."""
+    if harbor_version is None:
+        return False
+    return parse_harbor_version(harbor_version).deletes_accessories_as_roots

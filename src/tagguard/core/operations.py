@@ -57,6 +57,26 @@ def _ask_nothing(refs: Sequence[Reference]) -> None:
     return None
 
 
+# Whether the Harbor of a reference deletes every hard accessory of an artifact as a root
+# (`HarborVersion.deletes_accessories_as_roots`: before v2.11.0). Asked only when a delete
+# meets an accessory that an index references, the one case where it matters.
+AccessoryRoots = Callable[[Reference], bool]
+
+
+def _as_the_newest(_target: Reference) -> bool:
+    return False
+
+
+class _ReferencedAccessory(Exception):
+    """deleteDeeply's error, before v2.11.0, for an accessory an index references: it is
+    deleted as a root, and a root another artifact references is refused."""
+
+    def __init__(self, accessory: str, index: Digest) -> None:
+        super().__init__(accessory)
+        self.accessory = accessory
+        self.index = index
+
+
 def key(ref: Reference) -> RepoKey:
     return (ref.registry, ref.repository)
 
@@ -75,6 +95,7 @@ class Simulation:
     notices: list[Notice] = field(default_factory=list)
     may_lock: MayLock = _may_lock
     ask: Ask = _ask_nothing
+    accessories_as_roots: AccessoryRoots = _as_the_newest
 
     def facts(self, ref: Reference, tag: str) -> TagFacts:
         return TagFacts(tag, self.world.digest_of(key(ref), tag), self.lock(ref, tag))
@@ -188,7 +209,12 @@ class Simulation:
         carried: list[Carried] = []
         drops: list[Digest] = []
         roots: list[Event] = []
-        self._walk_delete(target, digest, None, "", carried, drops, roots)
+        try:
+            self._walk_delete(target, digest, None, "", carried, drops, roots)
+        except _ReferencedAccessory as refused:
+            # The transaction rolls back: the tags met before the refusal decide first.
+            referenced = (refused.accessory, refused.index)
+            return decide_delete_artifact(target, digest, carried, referenced_accessory=referenced)
         decision = decide_delete_artifact(
             target, digest, carried, doubt=self._delete_doubt(target, digest)
         )
@@ -213,7 +239,10 @@ class Simulation:
         node = self.world.node(repo, digest)
         if node is None or digest in drops:
             return
-        parents = set(self.world.parents(repo, digest))
+        found = self.world.parents(repo, digest)
+        parents = set(found)
+        if owner and found and self.accessories_as_roots(target):
+            raise _ReferencedAccessory(owner, found[0])
         # An accessory no index references is deleted "as a root", its tags included.
         is_root = parent is None or (bool(owner) and not parents)
         tags = self.world.tags_on(repo, digest)
