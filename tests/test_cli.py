@@ -143,6 +143,35 @@ def test_old_harbor_semantics_change_the_verdict(capsys: pytest.CaptureFixture[s
     assert output_json(out)["warnings"][0]["code"] == "broken-rule"
 
 
+def test_an_old_harbor_refuses_to_delete_a_signature_an_index_lists(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # A notation signature of the image that the referrers tag schema's index also lists
+    # (goharbor/harbor#20377). deleteDeeply before v2.11.0 deletes it as a root, which an
+    # index references: "the deleting artifact is referenced by others"; v2.11.0 keeps it.
+    image, signature, index = (f"sha256:{c * 64}" for c in "a67")
+    repository = {
+        "artifacts": [
+            {
+                "digest": image,
+                "tags": ["v1"],
+                "accessories": [{"digest": signature, "type": "signature.notation"}],
+            },
+            {"digest": signature},
+            {"digest": index, "tags": [f"sha256-{'a' * 64}"], "references": [signature]},
+        ]
+    }
+    state, rules = tmp_path / "state.json", tmp_path / "rules.json"
+    state.write_text(json.dumps({"h.io/p/app": repository}))
+    rules.write_text("[]")
+    args = ("delete", "--artifact", "h.io/p/app:v1", "--rules-file", str(rules))
+    old, out, _ = run(capsys, *args, "--state-file", str(state), "--harbor-version", "2.10.3")
+    assert (old, out[:5]) == (1, "block")
+    assert "child of index sha256:777777777777" in out
+    new, out, _ = run(capsys, *args, "--state-file", str(state), "--harbor-version", "2.11.0")
+    assert (new, out[:5]) == (0, "allow")
+
+
 def test_retag_and_delete(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         capsys,

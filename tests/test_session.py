@@ -11,6 +11,8 @@ from tagguard.core import glob
 from tagguard.core.decide import Operation, Verdict
 from tagguard.core.rules import Rule, parse_rules
 from tagguard.core.state import (
+    COSIGN,
+    Accessory,
     ArtifactInfo,
     OfflineSources,
     ProjectRules,
@@ -50,6 +52,22 @@ def test_harbor_is_asked_its_version_only_when_the_globs_differ_on_a_rule() -> N
     (decision,) = Session(braces).push([ref("h.io/p/app:v")], A)
     assert ("version", "h.io") in braces.calls
     assert decision.immutable is False  # Harbor 2.10.2 links v1.1.1: "v" is not selected
+
+
+def test_harbor_is_asked_its_version_by_a_delete_only_for_an_accessory_an_index_lists() -> None:
+    # Only there do releases differ (deleteDeeply before v2.11.0 refuses the delete).
+    signature, index = (f"sha256:{c * 64}" for c in "67")
+    signed = ArtifactInfo(A, (TagInfo("v1"),), accessories=(Accessory(signature, COSIGN),))
+    plain = Counting({"h.io/p/app": RepositoryState((signed, ArtifactInfo(signature)))})
+    Session(plain).delete([ref("h.io/p/app:v1")], artifact=True)
+    assert ("version", "h.io") not in plain.calls
+
+    listed = ArtifactInfo(index, (TagInfo(f"sha256-{'a' * 64}"),), children=(signature,))
+    state = RepositoryState((signed, ArtifactInfo(signature), listed))
+    old = Counting({"h.io/p/app": state}, version="v2.10.3-d3b8f0a8")
+    (decision,) = Session(old).delete([ref("h.io/p/app:v1")], artifact=True)
+    assert old.calls.count(("version", "h.io")) == 1
+    assert decision.decision is Verdict.BLOCK
 
 
 def test_a_retag_target_needs_a_tag() -> None:

@@ -38,6 +38,7 @@ class Answers:
     _digests: dict[tuple[str, str, str], str | None] = field(default_factory=dict)
     _listings: dict[RepoKey, tuple[ArtifactInfo, ...]] = field(default_factory=dict)
     _globs: dict[str, str] = field(default_factory=dict)
+    _versions: dict[str, str | None] = field(default_factory=dict)
     # The destination projects a replication creates: they hold nothing yet.
     _missing: set[tuple[str, str]] = field(default_factory=set)
     # The rules whose ignored fields were warned about (by identity: the Rule objects of a
@@ -144,18 +145,26 @@ class Answers:
         if self.forced_glob is not None:
             return self.forced_glob
         if registry not in self._globs:
+            reported = self.harbor_version(registry)
+            self._globs[registry] = glob_version_for(reported) if reported else glob.NEWEST
+        return self._globs[registry]
+
+    def harbor_version(self, registry: str) -> str | None:
+        """The version the Harbor at `registry` reports (or --harbor-version gives), asked
+        once; a live Harbor that hides it is warned about once, as the newest is assumed."""
+        if registry not in self._versions:
             reported = self.sources.harbor_version(registry)
             if reported is None and self.sources.live:
                 self.report.warn(
                     Notice(
                         "version-unknown",
                         f"{registry} did not report its Harbor version (anonymous access hides "
-                        "it); tagguard assumes the newest glob: give --harbor-version to be sure",
+                        "it); tagguard assumes the newest release: give --harbor-version to be sure",
                         registry,
                     )
                 )
-            self._globs[registry] = glob_version_for(reported) if reported else glob.NEWEST
-        return self._globs[registry]
+            self._versions[registry] = reported
+        return self._versions[registry]
 
     def known_glob(self, registry: str) -> str | None:
         """The glob of `registry` if it costs no question: forced, or asked already."""

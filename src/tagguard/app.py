@@ -128,7 +128,10 @@ def build_sources(
         rules_table = load_rules_file(options.rules_file) if options.rules_file else None
         state_table = load_state_file(options.state_file) if options.state_file else None
     if rules_table is not None and (state_table is not None or not need_state):
-        return Built(OfflineSources(rules_table, state_table or StateTable({})), None)
+        offline = OfflineSources(
+            rules_table, state_table or StateTable({}), version=options.harbor_version
+        )
+        return Built(offline, None)
     return _live_sources(options, targets, others, rules_table, state_table, redactor, hosts)
 
 
@@ -190,6 +193,7 @@ def _live_sources(
         state_table,
         connect=connect,
         concurrency=options.concurrency,
+        version=options.harbor_version,
     )
     return Built(sources, http)
 

@@ -28,6 +28,7 @@ from tagguard.core.decide import (
     digest_advice,
     in_doubt,
 )
+from tagguard.core.harbor_version import deletes_accessories_as_roots
 from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key, unread_signing
 from tagguard.core.record import field, record, replace
@@ -70,7 +71,17 @@ class Session:
     def __post_init__(self) -> None:
         self.answers = Answers(self.sources, self.report, self.forced_glob)
         self.world = World(self.answers)
-        self.sim = Simulation(self.world, self.lock, may_lock=self.may_lock, ask=self._ask)
+        self.sim = Simulation(
+            self.world,
+            self.lock,
+            may_lock=self.may_lock,
+            ask=self._ask,
+            accessories_as_roots=self._accessories_as_roots,
+        )
+
+    def _accessories_as_roots(self, ref: Reference) -> bool:
+        """Whether `ref`'s Harbor deletes every accessory as a root (before v2.11.0)."""
+        return deletes_accessories_as_roots(self.answers.harbor_version(ref.registry))
 
     def _ask(self, refs: Sequence[Reference]) -> None:
         """Tags an operation is about to read, asked of the sources together."""

@@ -49,6 +49,7 @@ from tagguard.core.plan import (
     Retag,
     Sign,
 )
+from tagguard.core.record import replace
 from tagguard.core.reference import parse_reference
 from tagguard.core.replication import Policy, parse_policy
 from tagguard.core.rules import parse_rules
@@ -380,6 +381,41 @@ def test_deleting_a_child_of_an_index_is_refused() -> None:
     report = check_delete(src, glob.NEWEST, [ref(f"h.io/p/app@{C}")], artifact=True)
     assert report.decisions[0].decision is Verdict.BLOCK
     assert "child of index" in report.decisions[0].reason
+
+
+# A signature that is A's accessory and, at once, a child of the index an OCI 1.1 client
+# left under the referrers tag schema's tag `sha256-<hex of A>` (goharbor/harbor#20377
+# draws it for notation; #20092 is the delete it broke on v2.10.0).
+NOTATION = "sha256:" + "6" * 64
+REFERRERS = "sha256:" + "7" * 64
+SIGNED_WITH_FALLBACK = {
+    "h.io/p/app": [
+        art(A, "v1", accessories=(Accessory(NOTATION, "signature.notation"),)),
+        art(NOTATION),
+        art(REFERRERS, f"sha256-{'a' * 64}", children=(NOTATION,)),
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("version", "verdict"),
+    [("2.8.6", "block"), ("2.9.5", "block"), ("2.10.3", "block"), ("2.11.0", "allow")],
+)
+def test_an_accessory_an_index_references_fails_the_delete_before_2_11(
+    version: str, verdict: str
+) -> None:
+    # deleteDeeply, src/controller/artifact/controller.go. Up to v2.10.3 each hard accessory
+    # is deleted as a root (`c.deleteDeeply(ctx, acc.GetData().ArtifactID, true, true)`), and
+    # a root that an index references fails the whole delete ("the deleting artifact is
+    # referenced by others", 412 VIOLATE_FOREIGN_KEY_CONSTRAINT). From v2.11.0 it is a root
+    # only when no index references it; otherwise deleteDeeply skips it and A goes alone.
+    src = replace(sources([], SIGNED_WITH_FALLBACK), version=version)
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:v1")], artifact=True)
+    assert verdicts(report.decisions) == [("p/app:v1", verdict)]
+    if verdict == "block":
+        reason = report.decisions[0].reason
+        assert f"accessory {NOTATION[:19]}" in reason
+        assert f"child of index {REFERRERS[:19]}" in reason
 
 
 def test_a_plan_deletes_the_signature_with_its_subject() -> None:

@@ -431,3 +431,13 @@ def test_a_digest_read_on_its_own_is_not_asked_again() -> None:
     sources.settle()
     assert sources.artifact("h.io", "p/app", S) == art(S, SIG)
     assert client.requests == [("get", S)]
+
+
+def test_a_given_harbor_version_is_never_asked() -> None:
+    # --harbor-version stands for every Harbor of the run: systeminfo is not read.
+    class NoVersion:
+        def version(self) -> str | None:
+            raise AssertionError("systeminfo was asked")
+
+    sources = LiveSources({"h.io": NoVersion()}, registry=None, version="2.10.3")  # type: ignore[dict-item,arg-type]
+    assert sources.harbor_version("h.io") == "2.10.3"

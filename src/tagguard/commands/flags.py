@@ -84,7 +84,7 @@ _state_file = env_option(
 _harbor_version = env_option(
     "--harbor-version",
     metavar="VERSION",
-    help="Harbor version whose glob to use, e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
+    help="Harbor version to model (its glob, its artifact deletes), e.g. 2.10.1 (default: what Harbor reports; offline: newest).",
 )
 _files = (_rules_file, _state_file, _harbor_version)
 _format = (

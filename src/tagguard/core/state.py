@@ -317,6 +317,8 @@ class OfflineSources:
     rules_table: RulesTable
     state_table: StateTable
     live: bool = False
+    # --harbor-version: offline, no Harbor reports one.
+    version: str | None = None
 
     def rules(self, registry: str, project: str) -> ProjectRules:
         return ProjectRules(self.rules_table.for_project(project))
@@ -329,7 +331,7 @@ class OfflineSources:
         return found.digest if found is not None else None
 
     def harbor_version(self, registry: str) -> str | None:
-        return None
+        return self.version
 
     @property
     def proposed_rules(self) -> bool:

@@ -50,6 +50,8 @@ class LiveSources:
     # Makes a client for a Harbor found along the way (a replication's destination).
     connect: Callable[[str, str], HarborClient] | None = None
     concurrency: int = 8
+    # --harbor-version: every Harbor of the run is taken to be that release, never asked.
+    version: str | None = None
     _versions: dict[str, str | None] = field(default_factory=dict)
     _rules: dict[tuple[str, str], ProjectRules] = field(default_factory=dict)
     _artifacts: dict[tuple[str, str, str], ArtifactInfo | None] = field(default_factory=dict)
@@ -128,6 +130,8 @@ class LiveSources:
         return client
 
     def harbor_version(self, registry: str) -> str | None:
+        if self.version is not None:
+            return self.version
         if registry not in self._versions:
             self._versions[registry] = self.harbor(registry).version()
         return self._versions[registry]
