@@ -434,6 +434,16 @@ def test_a_second_tag_filter_matches_an_accessory_by_its_own_tags() -> None:
     assert [w.reference for w in both] == ["v1", sig_tag(A)]
 
 
+def test_writes_of_an_artifact_not_selected_need_no_destination_name() -> None:
+    # FetchArtifacts leaves out a repository with no artifact left, so replaceNamespace
+    # (Go: "contains only 1 path components ... flattening level is 2") never sees it; a
+    # count too large for the name fails only when something is written.
+    p = policy(tag("v1"), dest_namespace="n", dest_namespace_replace_count=2)
+    assert p.writes("a/b", art(A, "dev"), {}, NEW) == []
+    with pytest.raises(InputError, match="fails the whole execution"):
+        p.writes("a/b", art(A, "v1"), {}, NEW)
+
+
 def test_accessories_follow_their_subjects_labels() -> None:
     # getAccessoryArts: "set the labels belonging to the subject manifest to the accessories".
     subject, related = signed(A, "v1", labels=("prod",))

@@ -275,11 +275,15 @@ class Policy:
         """
         if not self.selects_repository(repository, glob_version):
             return []
-        entries = _entries(artifact, related)
+        kept = self._filter_artifacts(_entries(artifact, related), glob_version)
+        if not kept:
+            # FetchArtifacts drops a repository left with no artifact before its destination
+            # name is made (assembleDestinationResources), so a bad count fails nothing here.
+            return []
         target = self.destination_name(repository)
         return [
             Write(target, reference, entry.digest, entry.accessory)
-            for entry in self._filter_artifacts(entries, glob_version)
+            for entry in kept
             for reference in (entry.tags or (entry.digest,))
         ]
 
