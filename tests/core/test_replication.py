@@ -434,6 +434,72 @@ def test_a_second_tag_filter_matches_an_accessory_by_its_own_tags() -> None:
     assert [w.reference for w in both] == ["v1", sig_tag(A)]
 
 
+def run_writes(
+    p: Policy, repository: str, artifacts: list[ArtifactInfo], related: dict[str, ArtifactInfo]
+) -> list[tuple[str, str]]:
+    """What a run writes of one repository, composed as replicate.py composes it: `select`,
+    then `writes` of each artifact it returns."""
+    return [
+        (w.reference, w.digest)
+        for a in p.select(repository, artifacts, NEW)
+        for w in p.writes(repository, a, related, NEW)
+    ]
+
+
+def test_an_accessory_outlives_its_subject_dropped_by_a_later_tag_filter() -> None:
+    # Differential against Harbor v2.15.2's compiled filter/artifact.go: DoFilterArtifacts
+    # on listArtifacts' list [A (v1), SIG (IsAcc, parent v1)] with tag filters `v*` then
+    # `*.sig` keeps only SIG, with its own tag: the first filter's copy of SIG has no IsAcc,
+    # the second matches it by `sha256-<hex>.sig` and drops A (v1). Was: select dropped A,
+    # so its signature was never looked at and the write was missed.
+    subject, related = signed(A, "v1")
+    p = policy(tag("v*"), tag("*.sig"))
+    assert run_writes(p, "proj/app", [subject], related) == [(sig_tag(A), SIG)]
+    # The same without accessories: nothing (Go: an empty list).
+    assert p.select("proj/app", [art(A, "v1")], NEW) == []
+
+
+def test_an_untagged_accessory_outlives_its_subject_by_digest() -> None:
+    # Go, same functions: filters `v*`, `{,a}` on [A (v1), SBOM (IsAcc, parent v1, no tags)]
+    # keep only SBOM (matched as "" by the second filter), which transfer.go copies by digest.
+    subject = art(A, "v1", accessories=(SBOM,))
+    p = policy(tag("v*"), tag("{,a}"))
+    assert run_writes(p, "proj/app", [subject], {SBOM: art(SBOM)}) == [(SBOM, SBOM)]
+
+
+def test_an_accessorys_own_tag_can_fail_the_run_after_its_subject_is_dropped() -> None:
+    # Go: filters `v*`, `s[` on [A (v1), SIG (IsAcc, parent v1)]: doublestar v1.3.4 answers
+    # Match("s[", "v1") false without error, but ErrBadPattern for SIG's own tag, so
+    # DoFilterArtifacts fails (and with it FetchArtifacts and the execution); on [A] alone
+    # it answers an empty list, no error.
+    subject, related = signed(A, "v1")
+    p = policy(tag("v*"), tag("s["))
+    with pytest.raises(PatternError, match="its tag filter 's\\['"):
+        run_writes(p, "proj/app", [subject], related)
+    assert run_writes(p, "proj/app", [art(A, "v1")], {}) == []
+    # Go: a label filter after `s[` drops A and SIG, but too late: the list still fails.
+    with pytest.raises(PatternError):
+        run_writes(policy(tag("v*"), tag("s["), label("prod")), "proj/app", [subject], related)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        [tag("x*"), tag("*.sig")],  # the first tag filter drops SIG with A (parent tags)
+        [tag("v*"), label("prod"), tag("*.sig")],  # SIG carries A's labels: none
+        [tag("v*"), label("prod"), tag("s[")],  # ... so never reaches the bad pattern
+        [tag("v*"), tag("*.sig"), tag("x*")],  # kept by its own tag, then dropped by it
+        [tag(""), tag("*.sig")],  # an empty pattern returns the list as is, IsAcc and all
+    ],
+)
+def test_an_accessory_shares_its_subjects_fate_until_the_first_tag_filter(
+    filters: list[dict[str, Any]],
+) -> None:
+    # Go, same functions, list [A (v1), SIG (IsAcc, parent v1)]: each answers an empty list.
+    subject, related = signed(A, "v1")
+    assert run_writes(policy(*filters), "proj/app", [subject], related) == []
+
+
 def test_writes_of_an_artifact_not_selected_need_no_destination_name() -> None:
     # FetchArtifacts leaves out a repository with no artifact left, so replaceNamespace
     # (Go: "contains only 1 path components ... flattening level is 2") never sees it; a

@@ -239,7 +239,11 @@ class Policy:
     ) -> list[ArtifactInfo]:
         """The artifacts of `repository` (as the artifact list gives them: no accessories, no
         untagged index children) a run replicates, each with only the tags it replicates; one
-        left with no tags goes by digest. Raises PatternError where Harbor's run fails."""
+        left with no tags goes by digest. Raises PatternError where Harbor's run fails.
+
+        An artifact the filters drop is still returned, whole, when its accessories may
+        outlive it (`_accessories_may_outlive`): `writes` then gives what Harbor writes of
+        it, maybe only accessories, maybe nothing, or raises where their tags fail the run."""
         if not self.selects_repository(repository, glob_version):
             return []
         selected = []
@@ -251,7 +255,34 @@ class Policy:
                 selected.append(
                     replace(artifact, tags=tuple(t for t in artifact.tags if t.name in names))
                 )
+            elif self._accessories_may_outlive(artifact, root, glob_version):
+                selected.append(artifact)
         return selected
+
+    def _accessories_may_outlive(
+        self, artifact: ArtifactInfo, root: _Entry, glob_version: str
+    ) -> bool:
+        """Whether an accessory of `artifact` (or of an index child) may be kept though the
+        artifact is not. listArtifacts filters accessories in the same list; up to the first
+        tag filter with a pattern they share the artifact's fate (matched by its tags, with
+        its labels), but the copy that filter keeps is matched by its OWN tags from then on
+        (artifact.go artifactTagFilter.Filter), so a later tag filter may keep it, or fail
+        the run on one of them, after dropping the artifact. Only its labels are known here:
+        the accessories' tags are read for the artifacts `select` returns."""
+        if not (artifact.accessories or artifact.children):
+            return False
+        first = next((i for i, f in enumerate(self.filters) if f.type == TAG and f.pattern), None)
+        if first is None:
+            return False
+        head, later = self.filters[: first + 1], self.filters[first + 1 :]
+        second = next((i for i, f in enumerate(later) if f.type == TAG and f.pattern), None)
+        if second is None:
+            return False
+        if not self._filter_artifacts([root], glob_version, filters=head):
+            return False
+        # The label filters before the next tag filter decide whether an accessory reaches
+        # it; those after it cannot spare the run an error that filter raises.
+        return all(_label_filter(f, [root]) for f in later[:second] if f.type == LABEL)
 
     def writes(
         self,
@@ -364,11 +395,16 @@ class Policy:
     # -- Harbor's artifact filters ----------------------------------------------------------
 
     def _filter_artifacts(
-        self, entries: list[_Entry], glob_version: str, *, labels: bool = True
+        self,
+        entries: list[_Entry],
+        glob_version: str,
+        *,
+        labels: bool = True,
+        filters: Sequence[Filter] | None = None,
     ) -> list[_Entry]:
         """filter/artifact.go `ArtifactFilters.Filter`: each label and tag filter in the
-        policy's order, on what the previous ones kept."""
-        for flt in self.filters:
+        policy's order (or of `filters`, some of them), on what the previous ones kept."""
+        for flt in self.filters if filters is None else filters:
             if flt.type == LABEL and labels:
                 entries = _label_filter(flt, entries)
             elif flt.type == TAG:
