@@ -50,6 +50,12 @@ HARBOR: Final = "harbor"
 _FILTER_TYPES: Final = (NAME, TAG, LABEL, RESOURCE)
 _TRIGGERS: Final = (MANUAL, SCHEDULED, EVENT_BASED)
 _INT8: Final = range(-128, 128)  # dest_namespace_replace_count is an int8 in Harbor's model
+# What Go's strings.TrimSpace trims (unicode.IsSpace): str.strip() would also take
+# U+001C..U+001F, which Go keeps.
+_GO_SPACE: Final = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
+    "\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 class FilterPatternError(PatternError):
@@ -225,7 +231,7 @@ class Policy:
         if not pattern:
             return None
         names = _specific_component(pattern.split("/")[0])
-        return None if names is None else tuple(n.strip() for n in names)
+        return None if names is None else tuple(n.strip(_GO_SPACE) for n in names)
 
     def selects_repository(self, name: str, glob_version: str) -> bool:
         """filter/repository.go `repositoryNameFilter`: every name filter must match the full
