@@ -290,3 +290,221 @@ def test_a_docker_config_password_with_a_lone_surrogate_is_refused_naming_the_en
     with pytest.raises(InputError, match=r"auths\['harbor\.test'\]: is not UTF-8 text") as raised:
         store(tmp_path, config).for_host("harbor.test")  # hiding it builds the header
     assert "s3cret" not in raised.value.message
+
+
+# Differential against the docker CLI 28.2.2: `docker push HOST/p/app:v1` run against a
+# stand-in engine on a unix socket (DOCKER_HOST), with DOCKER_CONFIG pointing at each
+# config; the expectation is what docker sent in the push call's X-Registry-Auth header.
+
+
+def helper_answers(answers: dict[str, str | dict[str, str]]) -> Any:
+    """A `run` standing in for docker-credential-NAME: per (helper, server) an answer, a
+    "notfound" (docker-credential-helpers' message on stdout) or a "fail"."""
+    asked: list[tuple[str, str]] = []
+
+    def run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        asked.append((command[0], kwargs["input"]))
+        answer = answers.get(f"{command[0]} {kwargs['input']}", "notfound")
+        if answer == "notfound":
+            return subprocess.CompletedProcess(
+                command, 1, "credentials not found in native keychain\n", ""
+            )
+        if answer == "fail":
+            return subprocess.CompletedProcess(command, 1, "keychain locked\n", "")
+        return subprocess.CompletedProcess(command, 0, json.dumps(answer), "")
+
+    run.asked = asked  # type: ignore[attr-defined]
+    return run
+
+
+def user_for(found: CredentialStore, host: str) -> tuple[str, str] | None:
+    credential = found.for_host(host)
+    return None if credential is None else (credential.username, credential.secret)
+
+
+A = {"auth": b64("a:pa")}
+
+
+@pytest.mark.parametrize(
+    ("key", "host", "sent"),
+    [
+        # docker's file store compares keys with the host as written: no lower-casing.
+        ("HARBOR.test", "harbor.test", None),
+        ("https://HARBOR.test", "harbor.test", None),
+        (" harbor.test", "harbor.test", None),
+        # ...and a URL key by its host[:port], user and query dropped (url.Parse).
+        ("https://user@harbor.test", "harbor.test", ("a", "pa")),
+        ("https://harbor.test?x=1", "harbor.test", ("a", "pa")),
+        ("http://harbor.test:5000/v2/", "harbor.test:5000", ("a", "pa")),
+        ("harbor.test/v2/", "harbor.test", ("a", "pa")),
+        ("harbor.test:443", "harbor.test", None),
+        # Docker Hub is looked up under https://index.docker.io/v1/ alone: no key can
+        # normalise to it, and docker sent nothing for docker.io/library/app,
+        # index.docker.io/library/app or app under any of these.
+        ("https://index.docker.io/v1/", "docker.io", ("a", "pa")),
+        ("index.docker.io/v1/", "docker.io", None),
+        ("docker.io", "docker.io", None),
+        ("https://docker.io", "docker.io", None),
+        ("index.docker.io", "docker.io", None),
+        ("https://index.docker.io/v2/", "docker.io", None),
+        ("registry-1.docker.io", "docker.io", None),
+        # registry-1.docker.io/library/app is a registry of its own name to docker.
+        ("registry-1.docker.io", "registry-1.docker.io", ("a", "pa")),
+        ("https://registry-1.docker.io/v2/", "registry-1.docker.io", ("a", "pa")),
+    ],
+)
+def test_auths_keys_match_the_host_as_docker_matches_them(
+    tmp_path: Path, key: str, host: str, sent: tuple[str, str] | None
+) -> None:
+    assert user_for(store(tmp_path, {"auths": {key: A}}), host) == sent
+
+
+@pytest.mark.parametrize(
+    "auths",
+    [
+        {"https://harbor.test": A, "harbor.test": {"auth": b64("b:pb")}},
+        {"harbor.test": {"auth": b64("b:pb")}, "https://harbor.test": A},
+        {"https://harbor.test": A, "harbor.test": {}},
+    ],
+    ids=["exact-last", "exact-first", "exact-empty"],
+)
+def test_the_exact_auths_key_wins_in_any_order_even_empty(
+    tmp_path: Path, auths: dict[str, Any]
+) -> None:
+    """docker sent b's login, whichever came first, and nothing for an empty exact entry:
+    its file store reads `auths[host]` before trying other keys (file_store.go Get)."""
+    sent = None if auths["harbor.test"] == {} else ("b", "pb")
+    assert user_for(store(tmp_path, {"auths": auths}), "harbor.test") == sent
+
+
+@pytest.mark.parametrize(
+    ("answer", "sent"),
+    [
+        ({"Username": "h", "Secret": "hs"}, ("h", "hs")),
+        # "not found" clears the auths entry's login (native_store.go Get)...
+        ("notfound", None),
+        # ...any other failure leaves it.
+        ("fail", ("a", "pa")),
+    ],
+)
+def test_a_credentials_store_answers_before_auths(
+    tmp_path: Path, answer: Any, sent: tuple[str, str] | None
+) -> None:
+    run = helper_answers({"docker-credential-st harbor.test": answer})
+    found = store(tmp_path, {"credsStore": "st", "auths": {"harbor.test": A}}, run=run)
+    assert user_for(found, "harbor.test") == sent
+
+
+def test_a_credentials_store_answer_replaces_an_auths_identity_token(tmp_path: Path) -> None:
+    run = helper_answers({"docker-credential-st harbor.test": {"Username": "h", "Secret": "hs"}})
+    config = {"credsStore": "st", "auths": {"harbor.test": {"identitytoken": "tok"}}}
+    found = store(tmp_path, config, run=run).for_host("harbor.test")
+    assert found is not None
+    assert (found.username, found.secret, found.identity_token) == ("h", "hs", False)
+
+
+def test_a_failing_credential_helper_leaves_the_auths_entry(tmp_path: Path) -> None:
+    run = helper_answers({"docker-credential-hp harbor.test": "fail"})
+    config = {"credHelpers": {"harbor.test": "hp"}, "auths": {"harbor.test": A}}
+    assert user_for(store(tmp_path, config, run=run), "harbor.test") == ("a", "pa")
+
+
+@pytest.mark.parametrize("key", ["https://harbor.test", "HARBOR.test", "harbor.test/"])
+def test_credential_helpers_are_named_for_the_exact_key(tmp_path: Path, key: str) -> None:
+    """docker looks `credHelpers` up by the host itself (getConfiguredCredentialStore): it
+    asked no helper for these keys and sent the auths entry."""
+    run = helper_answers({"docker-credential-hp harbor.test": {"Username": "h", "Secret": "x"}})
+    config = {"credHelpers": {key: "hp"}, "auths": {"harbor.test": A}}
+    assert user_for(store(tmp_path, config, run=run), "harbor.test") == ("a", "pa")
+    assert run.asked == []
+
+
+def test_a_docker_io_credential_helper_key_does_not_name_docker_hubs(tmp_path: Path) -> None:
+    run = helper_answers(
+        {"docker-credential-hp https://index.docker.io/v1/": {"Username": "h", "Secret": "x"}}
+    )
+    found = store(tmp_path, {"credHelpers": {"docker.io": "hp"}}, run=run)
+    assert user_for(found, "docker.io") is None
+    hub = store(tmp_path, {"credHelpers": {"https://index.docker.io/v1/": "hp"}}, run=run)
+    assert user_for(hub, "docker.io") == ("h", "x")
+
+
+def test_an_empty_credential_helper_name_means_the_auths_entry(tmp_path: Path) -> None:
+    run = helper_answers({"docker-credential-st harbor.test": {"Username": "s", "Secret": "x"}})
+    config = {"credHelpers": {"harbor.test": ""}, "credsStore": "st", "auths": {"harbor.test": A}}
+    assert user_for(store(tmp_path, config, run=run), "harbor.test") == ("a", "pa")
+
+
+@pytest.mark.parametrize(
+    ("config", "on_path", "sent"),
+    [
+        (None, ["docker-credential-secretservice"], ("ss", "x")),
+        (
+            {"auths": {}, "credHelpers": {}, "credsStore": ""},
+            ["docker-credential-secretservice"],
+            ("ss", "x"),
+        ),
+        ({"auths": {"other.test": A}}, ["docker-credential-secretservice"], None),
+        # With the pass program installed docker picks pass, and no store without its helper.
+        (None, ["pass", "docker-credential-secretservice"], None),
+        (None, ["pass", "docker-credential-pass"], ("pp", "x")),
+    ],
+    ids=["no-config", "empty-config", "config-with-auths", "pass-no-helper", "pass"],
+)
+def test_a_config_naming_no_credentials_gets_the_platform_store(
+    tmp_path: Path, config: dict[str, Any] | None, on_path: list[str], sent: tuple[str, str] | None
+) -> None:
+    """docker's LoadDefaultConfigFile sets credsStore when the config names none."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in on_path:
+        (bin_dir / name).write_text("#!/bin/sh\nexit 1\n")
+        (bin_dir / name).chmod(0o755)
+    run = helper_answers(
+        {
+            "docker-credential-secretservice harbor.test": {"Username": "ss", "Secret": "x"},
+            "docker-credential-pass harbor.test": {"Username": "pp", "Secret": "x"},
+        }
+    )
+    found = store(tmp_path, config, {"PATH": str(bin_dir)}, run=run)
+    assert user_for(found, "harbor.test") == sent
+
+
+def test_an_auth_password_loses_the_nuls_around_it(tmp_path: Path) -> None:
+    config = {"auths": {"harbor.test": {"auth": b64("u:\x00pw\x00\x00")}}}
+    assert user_for(store(tmp_path, config), "harbor.test") == ("u", "pw")
+
+
+@pytest.mark.parametrize(
+    ("auths", "message"),
+    [
+        # docker refuses an auth with no user and sent none: its config failed to load.
+        ({"harbor.test": {"auth": b64(":pw")}}, r"auths\['harbor\.test'\]\.auth does not hold"),
+        # One broken entry fails docker's whole load: it sent no login for harbor.test.
+        ({"other.test": {"auth": "%%%"}, "harbor.test": A}, r"auths\['other\.test'\]\.auth is not"),
+    ],
+)
+def test_an_auth_docker_cannot_decode_is_refused_for_every_host(
+    tmp_path: Path, auths: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        store(tmp_path, {"auths": auths}).for_host("harbor.test")
+
+
+@pytest.mark.parametrize(
+    ("config", "answers"),
+    [
+        ({"auths": {"harbor.test": {"registrytoken": "rt"}}}, {}),
+        ({"auths": {"harbor.test": {"registrytoken": "rt", **A}}}, {}),
+        # A helper's "not found" leaves the entry's registrytoken: docker sent it.
+        ({"credsStore": "st", "auths": {"harbor.test": {"registrytoken": "rt"}}}, {}),
+    ],
+)
+def test_a_registry_token_docker_would_send_is_refused(
+    tmp_path: Path, config: dict[str, Any], answers: dict[str, Any]
+) -> None:
+    """docker sent the registrytoken, with the entry's login beside it, and its engine
+    presents the token instead of logging in: tagguard has no Basic header for it."""
+    found = store(tmp_path, config, run=helper_answers(answers))
+    with pytest.raises(InputError, match=r"auths\['harbor\.test'\]\.registrytoken"):
+        found.for_host("harbor.test")

@@ -3,9 +3,20 @@
 0. `--credentials HOST=ENVVAR` for that host (the variable holds `user:password`);
 1. `--username` with `--password-stdin`;
 2. `TAGGUARD_USERNAME` and `TAGGUARD_PASSWORD` from the environment;
-3. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`):
-   `credHelpers[host]`, then `auths[host]`, then `credsStore`, each through
-   `docker-credential-<name> get` where a helper is named.
+3. the docker config (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`), read
+   as `docker push` (docker 28) reads it, under the key docker asks: the host, or
+   `https://index.docker.io/v1/` for docker.io. The helper `credHelpers[key]` names
+   (the key exactly as written), else `credsStore`, answers through
+   `docker-credential-<name> get`, and only it: its "not found" is no credential, even
+   where `auths` has one; a helper that fails otherwise leaves the `auths` entry. With no
+   helper, `auths[key]`, else an entry whose key is a URL or `host/path` of the same host
+   (matched case-sensitively, as docker does). A config naming no credentials at all gets
+   the platform's store when its helper is installed, as docker's does.
+
+tagguard refuses, where docker would go on without credentials: a config with an `auth`
+it cannot decode (docker's load fails and it sends none), an entry holding a
+`registrytoken` (docker sends it in place of a login), and a helper that cannot run or
+answers no JSON with no `auths` entry to fall back on.
 
 The first two are meant for the Harbor being guarded and are only ever sent to its hosts;
 the docker config answers per host, so a retag source on another registry gets its own
@@ -19,6 +30,9 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
+import shutil
+import sys
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +48,9 @@ if TYPE_CHECKING:
 
 HELPER_TIMEOUT = 15.0
 TOKEN_USERNAME = "<token>"  # docker's marker for an identity (refresh) token
+# What a helper prints when it holds nothing for the server (docker-credential-helpers'
+# errCredentialsNotFoundMessage); any other failure is one.
+HELPER_NOT_FOUND = "credentials not found in native keychain"
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -44,6 +61,15 @@ def run_helper(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     import subprocess
 
     return subprocess.run(*args, **kwargs)  # noqa: PLW1510 (the caller passes check=False)
+
+
+class _HelperFailed(Exception):
+    """A credential helper failed otherwise than by holding nothing: `message` says how, ""
+    when it ran and exited non-zero."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @record
@@ -105,22 +131,40 @@ class CredentialStore:
         return self._from_docker_config(host)
 
     def _from_docker_config(self, host: str) -> Credential | None:
-        helpers = self.docker_config.get("credHelpers") or {}
-        if isinstance(helpers, Mapping):
-            for key, helper in helpers.items():
-                if normalise_host(str(key)) == host and isinstance(helper, str) and helper:
-                    return self._from_helper(helper, host)
-        auths = self.docker_config.get("auths") or {}
-        if isinstance(auths, Mapping):
-            for key, entry in auths.items():
-                if normalise_host(str(key)) == host and isinstance(entry, Mapping):
-                    found = self._from_auths_entry(entry, host)
-                    if found is not None:
-                        return found
-        store = self.docker_config.get("credsStore")
-        if isinstance(store, str) and store:
-            return self._from_helper(store, host)
-        return None
+        """What `docker push HOST/...` sends (docker/cli 28.2.2 `ResolveAuthConfig` and
+        `ConfigFile.GetAuthConfig`): the config is asked under one key, Docker Hub's server
+        URL for docker.io, else the host. The helper named for that exact key in
+        `credHelpers`, else `credsStore`, answers; with neither, the `auths` entry does."""
+        key = DOCKER_HUB_SERVER if host == "docker.io" else host
+        entry = _auths_entry(self.docker_config, key)
+        if entry is not None:
+            self._refuse_registry_token(entry, key)
+        helper = _helper_for(self.docker_config, key)
+        if not helper:
+            return self._from_auths_entry(entry, key) if entry is not None else None
+        try:
+            return self._from_helper(helper, key)
+        except _HelperFailed as failed:
+            # docker's native store keeps the `auths` entry it started from when the helper
+            # fails in any way other than "not found" (native_store.go Get).
+            kept = self._from_auths_entry(entry, key) if entry is not None else None
+            if kept is None and failed.message:
+                # docker would send nothing; a helper that cannot run is a broken setup.
+                raise InputError(failed.message) from None
+            return kept
+
+    def _refuse_registry_token(self, entry: Mapping[str, Any], key: str) -> None:
+        """docker sends an entry's `registrytoken` whatever else answers (a helper overwrites
+        only the username, password and identity token), and its engine then presents it
+        as the registry's bearer token instead of logging in: no Basic header tagguard
+        could send stands for it, and Harbor's API takes no registry token."""
+        token = entry.get("registrytoken")
+        if isinstance(token, str) and token:
+            raise InputError(
+                f"{self.docker_config_path}: auths[{key!r}].registrytoken: docker sends this "
+                "token to the registry in place of a login, which tagguard cannot do: give "
+                "--credentials, --username or TAGGUARD_USERNAME for this registry"
+            )
 
     def _from_auths_entry(self, entry: Mapping[str, Any], host: str) -> Credential | None:
         where = f"{self.docker_config_path}: auths[{host!r}]"
@@ -129,55 +173,124 @@ class CredentialStore:
             return Credential(TOKEN_USERNAME, token, f"{where}.identitytoken", identity_token=True)
         encoded = entry.get("auth")
         if isinstance(encoded, str) and encoded:
-            try:
-                decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-            except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input
-                raise InputError(f"{where}.auth is not base64 of 'user:password'") from None
-            username, sep, password = decoded.partition(":")
-            if not sep:
-                raise InputError(f"{where}.auth does not hold 'user:password'")
+            username, password = _decode_auth(encoded, where)
             return Credential(username, password, where, given_auth=encoded)
         plain_user, plain_password = entry.get("username"), entry.get("password")
         if isinstance(plain_user, str) and isinstance(plain_password, str) and plain_user:
             return Credential(plain_user, plain_password, where)
         return None
 
-    def _from_helper(self, helper: str, host: str) -> Credential | None:
+    def _from_helper(self, helper: str, key: str) -> Credential | None:
+        """The helper's answer for `key`; None when it has none ("credentials not found in
+        native keychain" on its standard output, as docker-credential-helpers' client
+        tells it); _HelperFailed when it fails otherwise."""
         from subprocess import TimeoutExpired
 
         program = f"docker-credential-{helper}"
         try:
             done = self.run(
                 [program, "get"],
-                input=DOCKER_HUB_SERVER if host == "docker.io" else host,
+                input=key,
                 capture_output=True,
                 text=True,
                 timeout=HELPER_TIMEOUT,
                 check=False,
             )
         except FileNotFoundError:
-            raise InputError(
+            raise _HelperFailed(
                 f"the docker config names credential helper {program!r}, which is not on PATH"
             ) from None
         except TimeoutExpired:
-            raise InputError(
+            raise _HelperFailed(
                 f"credential helper {program!r} did not answer within {HELPER_TIMEOUT:g} s"
             ) from None
         if done.returncode != 0:
-            # "credentials not found in native keychain": no credentials for this host.
-            return None
+            if done.stdout.strip() == HELPER_NOT_FOUND:
+                return None
+            raise _HelperFailed("")  # docker says nothing of it either, and sends none
         try:
             data = json.loads(done.stdout)
             username, secret = data["Username"], data["Secret"]
         except (ValueError, KeyError, TypeError):
-            raise InputError(
+            raise _HelperFailed(
                 f"credential helper {program!r} answered something other than its JSON"
             ) from None
         if not isinstance(username, str) or not isinstance(secret, str):
-            raise InputError(
+            raise _HelperFailed(
                 f"credential helper {program!r} answered something other than its JSON"
             )
         return Credential(username, secret, program, identity_token=username == TOKEN_USERNAME)
+
+
+def docker_hostname(key: str) -> str:
+    """An `auths` key as docker's file store compares it with the host (docker/cli
+    `credentials.ConvertToHostname`): a URL's `host[:port]` (no user, path or query), else
+    what precedes the first `/`. Case and blanks stay as written: docker matches neither."""
+    scheme, sep, rest = key.partition("://")
+    if sep and _URL_SCHEME.fullmatch(scheme):
+        name, port = _host_and_port(re.split(r"[/?#]", rest, maxsplit=1)[0].rpartition("@")[2])
+        if name and port is not None:
+            if not port:
+                return name
+            return f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+    return key.split("/", 1)[0]
+
+
+_URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+
+
+def _host_and_port(netloc: str) -> tuple[str, str | None]:
+    """A URL's host (brackets off) and port ("" for none), as Go's net/url splits them;
+    port None where url.Parse refuses the URL (a port that is not digits)."""
+    if netloc.startswith("[") and "]" in netloc:
+        name, _, after = netloc[1:].partition("]")
+        port: str | None = after[1:] if after.startswith(":") else (None if after else "")
+    else:
+        name, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+    return name, port if port is None or port.isdigit() or not port else None
+
+
+def _auths_entry(config: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
+    """docker's file store: `auths[key]` itself, even empty; else an entry whose key names
+    the same host (docker takes any one of several, in Go's random map order: this, the
+    first in the file)."""
+    auths = config.get("auths")
+    if not isinstance(auths, Mapping):
+        return None
+    if key in auths:
+        entry = auths[key]
+        return entry if isinstance(entry, Mapping) else None
+    for written, entry in auths.items():
+        if docker_hostname(str(written)) == key and isinstance(entry, Mapping):
+            return entry
+    return None
+
+
+def _helper_for(config: Mapping[str, Any], key: str) -> str:
+    """The helper docker asks for `key`: `credHelpers[key]`, the key exactly as docker
+    looks it up (an empty name there means the `auths` entry, credsStore or not), else
+    `credsStore`; "" for none (docker/cli `getConfiguredCredentialStore`)."""
+    helpers = config.get("credHelpers")
+    if isinstance(helpers, Mapping) and key in helpers:
+        named = helpers[key]
+        return named if isinstance(named, str) else ""
+    store = config.get("credsStore")
+    return store if isinstance(store, str) else ""
+
+
+def _decode_auth(encoded: str, where: str) -> tuple[str, str]:
+    """An `auth` value as docker reads it (configfile `decodeAuth`): padded standard
+    base64, line breaks ignored, of `user:password` with a user; NULs around the
+    password dropped."""
+    try:
+        raw = base64.b64decode(encoded.replace("\r", "").replace("\n", ""), validate=True)
+        decoded = raw.decode("utf-8")
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and non-ASCII input
+        raise InputError(f"{where}.auth is not base64 of 'user:password'") from None
+    username, sep, password = decoded.partition(":")
+    if not sep or not username:
+        raise InputError(f"{where}.auth does not hold 'user:password'")
+    return username, password.strip("\x00")
 
 
 MAX_DOCKER_CONFIG_BYTES = 1024 * 1024  # docker's own holds a few entries
@@ -199,7 +312,44 @@ def load_docker_config(env: Mapping[str, str], home: Path) -> tuple[dict[str, An
         raise InputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object")
+    _check_auths(data, str(path))
     return data, str(path)
+
+
+def _check_auths(config: Mapping[str, Any], path: str) -> None:
+    """docker decodes every `auth` as it loads the file, and one it cannot read fails the
+    whole load: docker then warns and sends no credentials for any host (an entry it had
+    not decoded yet, in Go's random map order, goes as undecoded `auth`, which its engine
+    ignores). tagguard refuses such a file, whichever host it asks for."""
+    auths = config.get("auths")
+    if isinstance(auths, Mapping):
+        for key, entry in auths.items():
+            encoded = entry.get("auth") if isinstance(entry, Mapping) else None
+            if isinstance(encoded, str) and encoded:
+                _decode_auth(encoded, f"{path}: auths[{key!r}]")
+
+
+def _with_default_store(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """docker's LoadDefaultConfigFile: a config that names no credentials at all (or no
+    file) is read with the platform's credential store when its helper is installed, on
+    Linux `pass` where the pass program is, else `secretservice`."""
+    auths, helpers = config.get("auths"), config.get("credHelpers")
+    if config.get("credsStore") or auths or helpers:
+        return config
+    path = env.get("PATH")
+    store = _platform_store(path)
+    if shutil.which(f"docker-credential-{store}", path=path) is None:
+        return config
+    return {**config, "credsStore": store}
+
+
+def _platform_store(path: str | None) -> str:
+    """docker/cli credentials.defaultCredentialsStore, per platform."""
+    if sys.platform == "darwin":
+        return "osxkeychain"
+    if sys.platform == "win32":
+        return "wincred"
+    return "pass" if shutil.which("pass", path=path) else "secretservice"
 
 
 def build_store(
@@ -238,6 +388,7 @@ def build_store(
         _check_utf8(env_password, "TAGGUARD_PASSWORD")
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
+    config = _with_default_store(config, env)
     return CredentialStore(
         explicit,
         frozenset(h.lower() for h in hosts),
