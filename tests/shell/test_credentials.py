@@ -508,3 +508,24 @@ def test_a_registry_token_docker_would_send_is_refused(
     found = store(tmp_path, config, run=helper_answers(answers))
     with pytest.raises(InputError, match=r"auths\['harbor\.test'\]\.registrytoken"):
         found.for_host("harbor.test")
+
+
+@pytest.mark.parametrize(
+    ("config", "answer"),
+    [
+        ({"auths": {"harbor.test": {"auth": b64("u:")}}}, None),
+        ({"auths": {"harbor.test": {"username": "u", "password": ""}}}, None),
+        ({"auths": {"harbor.test": {"username": "", "password": "pw"}}}, None),
+        ({"credsStore": "st"}, {"Username": "h", "Secret": ""}),
+        ({"credsStore": "st"}, {"Username": "", "Secret": "hs"}),
+        ({"credsStore": "st"}, {"Username": "<token>", "Secret": ""}),
+    ],
+)
+def test_half_a_login_is_none(
+    tmp_path: Path, config: dict[str, Any], answer: dict[str, str] | None
+) -> None:
+    """docker sent these halves (`{"username": "u"}`, `{"password": "hs"}`), and its engine
+    logs in only with both (distribution's auth/session.go): it pulls and pushes as no one.
+    A Basic header with an empty half, sent by tagguard, is a login Harbor refuses."""
+    run = helper_answers({"docker-credential-st harbor.test": answer} if answer else {})
+    assert store(tmp_path, config, run=run).for_host("harbor.test") is None

@@ -11,7 +11,8 @@
    where `auths` has one; a helper that fails otherwise leaves the `auths` entry. With no
    helper, `auths[key]`, else an entry whose key is a URL or `host/path` of the same host
    (matched case-sensitively, as docker does). A config naming no credentials at all gets
-   the platform's store when its helper is installed, as docker's does.
+   the platform's store when its helper is installed, as docker's does. A login with no
+   user or no password is none: docker's engine asks as no one with it.
 
 tagguard refuses, where docker would go on without credentials: a config with an `auth`
 it cannot decode (docker's load fails and it sends none), an entry holding a
@@ -174,10 +175,12 @@ class CredentialStore:
         encoded = entry.get("auth")
         if isinstance(encoded, str) and encoded:
             username, password = _decode_auth(encoded, where)
+            if not password:  # `user:` logs docker's engine in as no one (see _login)
+                return None
             return Credential(username, password, where, given_auth=encoded)
         plain_user, plain_password = entry.get("username"), entry.get("password")
-        if isinstance(plain_user, str) and isinstance(plain_password, str) and plain_user:
-            return Credential(plain_user, plain_password, where)
+        if _login(plain_user, plain_password):
+            return Credential(str(plain_user), str(plain_password), where)
         return None
 
     def _from_helper(self, helper: str, key: str) -> Credential | None:
@@ -219,7 +222,16 @@ class CredentialStore:
             raise _HelperFailed(
                 f"credential helper {program!r} answered something other than its JSON"
             )
-        return Credential(username, secret, program, identity_token=username == TOKEN_USERNAME)
+        if username == TOKEN_USERNAME and secret:
+            return Credential(username, secret, program, identity_token=True)
+        return Credential(username, secret, program) if _login(username, secret) else None
+
+
+def _login(username: object, password: object) -> bool:
+    """Whether docker's engine logs in with this pair: only with both a user and a password
+    (docker/distribution registry/client/auth/session.go, its Basic and token handlers);
+    with either missing it asks as no one."""
+    return isinstance(username, str) and isinstance(password, str) and bool(username and password)
 
 
 def docker_hostname(key: str) -> str:
