@@ -480,7 +480,8 @@ def test_an_auth_password_loses_the_nuls_around_it(tmp_path: Path) -> None:
     [
         # docker refuses an auth with no user and sent none: its config failed to load.
         ({"harbor.test": {"auth": b64(":pw")}}, r"auths\['harbor\.test'\]\.auth does not hold"),
-        # One broken entry fails docker's whole load: it sent no login for harbor.test.
+        # One broken entry fails docker's whole load: harbor.test's login went decoded or
+        # not as Go's map order had it (both seen, run to run): tagguard refuses.
         ({"other.test": {"auth": "%%%"}, "harbor.test": A}, r"auths\['other\.test'\]\.auth is not"),
     ],
 )

@@ -10,12 +10,15 @@
    `docker-credential-<name> get`, and only it: its "not found" is no credential, even
    where `auths` has one; a helper that fails otherwise leaves the `auths` entry. With no
    helper, `auths[key]`, else an entry whose key is a URL or `host/path` of the same host
-   (matched case-sensitively, as docker does). A config naming no credentials at all gets
-   the platform's store when its helper is installed, as docker's does. A login with no
-   user or no password is none: docker's engine asks as no one with it.
+   (matched case-sensitively, as docker does, against the host tagguard holds lower-cased:
+   `HARBOR.IO/p/app` finds what docker finds for `harbor.io/p/app`, not for its own
+   spelling). A config naming no credentials at all gets the platform's store when its
+   helper is installed, as docker's does. A login with no user or no password is none:
+   docker's engine asks as no one with it.
 
 tagguard refuses, where docker would go on without credentials: a config with an `auth`
-it cannot decode (docker's load fails and it sends none), an entry holding a
+it cannot decode (docker's load fails, and it sends a login or none as Go's map order
+has it), an entry holding a
 `registrytoken` (docker sends it in place of a login), and a helper that cannot run or
 answers no JSON with no `auths` entry to fall back on.
 
