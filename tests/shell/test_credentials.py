@@ -338,6 +338,10 @@ A = {"auth": b64("a:pa")}
         ("http://harbor.test:5000/v2/", "harbor.test:5000", ("a", "pa")),
         ("harbor.test/v2/", "harbor.test", ("a", "pa")),
         ("harbor.test:443", "harbor.test", None),
+        ("http://harbor.test:/v2/", "harbor.test", ("a", "pa")),
+        ("https://harbor.test#f", "harbor.test", ("a", "pa")),
+        ("https://harbor.test:abc", "harbor.test", None),  # url.Parse refuses the port
+        ("https://[::1]:5000/v2/", "[::1]:5000", ("a", "pa")),
         # Docker Hub is looked up under https://index.docker.io/v1/ alone: no key can
         # normalise to it, and docker sent nothing for docker.io/library/app,
         # index.docker.io/library/app or app under any of these.

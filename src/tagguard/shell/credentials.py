@@ -18,9 +18,8 @@
 
 tagguard refuses, where docker would go on without credentials: a config with an `auth`
 it cannot decode (docker's load fails, and it sends a login or none as Go's map order
-has it), an entry holding a
-`registrytoken` (docker sends it in place of a login), and a helper that cannot run or
-answers no JSON with no `auths` entry to fall back on.
+has it), an entry holding a `registrytoken` (docker sends it in place of a login), and a
+helper that cannot run or answers no JSON with no `auths` entry to fall back on.
 
 The first two are meant for the Harbor being guarded and are only ever sent to its hosts;
 the docker config answers per host, so a retag source on another registry gets its own
@@ -262,7 +261,9 @@ def _host_and_port(netloc: str) -> tuple[str, str | None]:
         port: str | None = after[1:] if after.startswith(":") else (None if after else "")
     else:
         name, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
-    return name, port if port is None or port.isdigit() or not port else None
+    if port and not port.isdigit():
+        return name, None
+    return name, port
 
 
 def _auths_entry(config: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
@@ -332,10 +333,11 @@ def load_docker_config(env: Mapping[str, str], home: Path) -> tuple[dict[str, An
 
 
 def _check_auths(config: Mapping[str, Any], path: str) -> None:
-    """docker decodes every `auth` as it loads the file, and one it cannot read fails the
-    whole load: docker then warns and sends no credentials for any host (an entry it had
-    not decoded yet, in Go's random map order, goes as undecoded `auth`, which its engine
-    ignores). tagguard refuses such a file, whichever host it asks for."""
+    """docker decodes every `auth` as it loads the file, and one it cannot read stops the
+    load: docker warns and goes on with the entries it had decoded before, in Go's random
+    map order (one not decoded yet goes as an undecoded `auth`, which its engine ignores),
+    so a host's login is sent on some runs and not on others. tagguard refuses such a
+    file, whichever host it asks for."""
     auths = config.get("auths")
     if isinstance(auths, Mapping):
         for key, entry in auths.items():
