@@ -496,6 +496,17 @@ def test_an_auth_docker_cannot_decode_is_refused_for_every_host(
         store(tmp_path, {"auths": auths}).for_host("harbor.test")
 
 
+def test_a_broken_docker_config_entry_is_no_matter_when_credentials_are_given(
+    tmp_path: Path,
+) -> None:
+    # TAGGUARD_USERNAME/PASSWORD answer for the Harbor: the docker config is never read
+    # for it, so the run goes on (it is refused only where the config is consulted).
+    config = {"auths": {"other.test": {"auth": "%%%"}}}
+    env = {"TAGGUARD_USERNAME": "bob", "TAGGUARD_PASSWORD": "pw"}
+    found = store(tmp_path, config, env)
+    assert user_for(found, "harbor.test") == ("bob", "pw")
+
+
 @pytest.mark.parametrize(
     ("config", "answers"),
     [

@@ -138,6 +138,10 @@ class CredentialStore:
         `ConfigFile.GetAuthConfig`): the config is asked under one key, Docker Hub's server
         URL for docker.io, else the host. The helper named for that exact key in
         `credHelpers`, else `credsStore`, answers; with neither, the `auths` entry does."""
+        # Checked here, not as the file is read: a run whose credentials are given for
+        # every host it asks never reads the docker config, and a broken entry in it
+        # changes nothing for that run.
+        _check_auths(self.docker_config, self.docker_config_path)
         key = DOCKER_HUB_SERVER if host == "docker.io" else host
         entry = _auths_entry(self.docker_config, key)
         if entry is not None:
@@ -328,7 +332,6 @@ def load_docker_config(env: Mapping[str, str], home: Path) -> tuple[dict[str, An
         raise InputError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object")
-    _check_auths(data, str(path))
     return data, str(path)
 
 
