@@ -375,6 +375,47 @@ def test_a_tagged_child_is_kept_so_its_tags_do_not_block() -> None:
     assert verdicts(report.decisions) == [("p/app:dev", "allow")]
 
 
+# An index A referencing C directly and through a nested index B (C's only other parent).
+# deleteDeeply deletes each reference row before it recurses into the child
+# (`c.artMgr.DeleteReference(ctx, reference.ID)`), so whichever way round A's references
+# come, the last visit finds C referenced by nothing and deletes it with its accessories.
+# Found by running Harbor v2.15.2's deleteDeeply over in-memory managers (both orders of A's
+# references refused the immutable case, and deleted S in the mutable one).
+SIG_C = f"sha256-{'c' * 64}.sig"
+
+
+def _nested_share(children: tuple[str, ...]) -> dict[str, list[ArtifactInfo]]:
+    return {
+        "h.io/p/app": [
+            art(A, "dev", children=children),
+            art(B, children=(C,)),
+            art(C, accessories=(Accessory(S, COSIGN),)),
+            art(S, SIG_C),
+        ]
+    }
+
+
+@pytest.mark.parametrize("children", [(B, C), (C, B)])
+def test_a_child_shared_with_a_nested_index_goes_with_the_index(
+    children: tuple[str, ...],
+) -> None:
+    src = sources([rule_json(1, tag="sha256-*.sig")], _nested_share(children))
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
+    assert verdicts(report.decisions) == [("p/app:dev", "block")]
+    assert SIG_C in report.decisions[0].reason
+
+
+@pytest.mark.parametrize("children", [(B, C), (C, B)])
+def test_a_child_shared_with_a_nested_index_fires_its_signatures_delete(
+    children: tuple[str, ...],
+) -> None:
+    # The mutable case: Harbor deletes S as a root (one delete event of its own).
+    src = sources([], _nested_share(children))
+    report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
+    assert verdicts(report.decisions) == [("p/app:dev", "allow")]
+    assert report.decisions[0].deleted_accessories == ((S, (SIG_C,)),)
+
+
 def test_deleting_a_child_of_an_index_is_refused() -> None:
     state = {"h.io/p/app": [art(A, "dev", children=(C,)), art(C)]}
     src = sources([], state)

@@ -206,58 +206,53 @@ class Simulation:
         parents = self.world.parents(repo, digest)
         if parents:
             return decide_delete_artifact(target, digest, [], referenced_by=parents[0])
-        carried: list[Carried] = []
-        drops: list[Digest] = []
-        roots: list[Event] = []
+        walk = _Deleting()
         try:
-            self._walk_delete(target, digest, None, "", carried, drops, roots)
+            self._walk_delete(target, digest, None, "", walk)
         except _ReferencedAccessory as refused:
             # The transaction rolls back: the tags met before the refusal decide first.
             referenced = (refused.accessory, refused.index)
-            return decide_delete_artifact(target, digest, carried, referenced_accessory=referenced)
+            return decide_delete_artifact(
+                target, digest, walk.carried, referenced_accessory=referenced
+            )
         decision = decide_delete_artifact(
-            target, digest, carried, doubt=self._delete_doubt(target, digest)
+            target, digest, walk.carried, doubt=self._delete_doubt(target, digest)
         )
-        decision = replace(decision, deleted_accessories=tuple(roots))
-        decision = self._unlabelled(decision, repo, (*(d for d, _ in roots), digest))
-        return self._commit([decision], [Change(repo, drop=d) for d in drops])[0]
+        decision = replace(decision, deleted_accessories=tuple(walk.roots))
+        decision = self._unlabelled(decision, repo, (*(d for d, _ in walk.roots), digest))
+        return self._commit([decision], [Change(repo, drop=d) for d in walk.drops])[0]
 
     def _walk_delete(
-        self,
-        target: Reference,
-        digest: Digest,
-        parent: Digest | None,
-        owner: str,
-        carried: list[Carried],
-        drops: list[Digest],
-        roots: list[Event],
+        self, target: Reference, digest: Digest, parent: Digest | None, owner: str, walk: _Deleting
     ) -> None:
-        """Gathers what deleting `digest` meets: the tags checked (`carried`), the
-        artifacts dropped (`drops`), and the accessories deleted as roots (`roots`), each of
-        which fires its own delete event, in the order deleteDeeply fires them."""
+        """Gathers what deleting `digest` meets (`walk`): the tags checked, the artifacts
+        dropped, and the accessories deleted as roots, each of which fires its own delete
+        event, in the order deleteDeeply fires them."""
         repo = key(target)
         node = self.world.node(repo, digest)
-        if node is None or digest in drops:
+        if node is None or digest in walk.drops:
             return
-        found = self.world.parents(repo, digest)
-        parents = set(found)
-        if owner and found and self.accessories_as_roots(target):
-            raise _ReferencedAccessory(owner, found[0])
+        # deleteDeeply deletes each reference row just before it visits that child
+        # (`DeleteReference`), so an index this walk has been through references it no more.
+        parents = [p for p in self.world.parents(repo, digest) if (p, digest) not in walk.cut]
+        if owner and parents and self.accessories_as_roots(target):
+            raise _ReferencedAccessory(owner, parents[0])
         # An accessory no index references is deleted "as a root", its tags included.
         is_root = parent is None or (bool(owner) and not parents)
         tags = self.world.tags_on(repo, digest)
-        if not is_root and (tags or parents - {parent}):
+        if not is_root and (tags or parents):
             return  # tagged, or referenced by another index: Harbor keeps it
         for accessory in node.accessories:
             name = accessory_name(accessory.kind, accessory.digest)
-            self._walk_delete(target, accessory.digest, digest, name, carried, drops, roots)
+            self._walk_delete(target, accessory.digest, digest, name, walk)
         for child in node.children:
-            self._walk_delete(target, child, digest, "", carried, drops, roots)
+            walk.cut.add((digest, child))
+            self._walk_delete(target, child, digest, "", walk)
         if is_root:
-            carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
+            walk.carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
         if is_root and owner:
-            roots.append((digest, tags))
-        drops.append(digest)
+            walk.roots.append((digest, tags))
+        walk.drops.append(digest)
 
     def _absent_doubt(self, target: Reference) -> str:
         """A digest the world does not hold may still be there: the image an earlier step
@@ -520,6 +515,17 @@ class Simulation:
         if all(d.decision is not Verdict.BLOCK for d in decisions):
             self.world.apply(changes)
         return decisions
+
+
+@record(frozen=False)
+class _Deleting:
+    """What a delete gathers on its walk, before it commits or is refused whole."""
+
+    carried: list[Carried] = field(default_factory=list)  # the tags checked
+    drops: list[Digest] = field(default_factory=list)  # the artifacts deleted
+    roots: list[Event] = field(default_factory=list)  # the accessories deleted as roots
+    # The (index, child) reference rows deleted so far.
+    cut: set[tuple[Digest, str]] = field(default_factory=set)
 
 
 @record(frozen=False)
