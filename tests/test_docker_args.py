@@ -495,3 +495,72 @@ def test_a_bake_that_builds_is_refused(args: list[str]) -> None:
 def test_a_bake_that_builds_nothing_passes(args: list[str]) -> None:
     found = parse(["tagguard", *args])
     assert (found.kind, found.command) == (Kind.PASS, tuple(args))
+
+
+# A management command (`docker image`, `manifest`, `builder`, `trust`) takes the root's one
+# persistent flag, --help/-h, before its subcommand (docker/cli cli/cobra.go,
+# setupCommonRootCommand; cobra's Command.Traverse, TraverseChildren on docker's root). The
+# subcommand shares that flag, so its last value wins. Each expectation is what docker 28.2.2
+# did against a stand-in engine: the Engine API call it made, or help and no call.
+@pytest.mark.parametrize(
+    ("args", "kind", "images"),
+    [
+        # POST /images/docker.io/library/busybox/push?tag=latest
+        (["image", "--help=false", "push", "busybox"], Kind.PUSH, ("busybox",)),
+        (["image", "-h=false", "push", "-q", f"{H}:1"], Kind.PUSH, (f"{H}:1",)),
+        (["image", "-hh=false", "push", f"{H}:1"], Kind.PUSH, (f"{H}:1",)),
+        (["image", "--help=false", "-h=f", "push", f"{H}:1"], Kind.PUSH, (f"{H}:1",)),
+        # help set before `push`, unset after it: the push happens
+        (["image", "-h", "push", "--help=false", f"{H}:1"], Kind.PUSH, (f"{H}:1",)),
+        # POST /images/busybox/tag?repo=...&tag=1
+        (["image", "-h=false", "tag", "busybox", f"{H}:1"], Kind.TAG, ("busybox", f"{H}:1")),
+        # `No such manifest: harbor.example.com/platform/api:1`: it reads the list to push
+        (["manifest", "--help=false", "push", f"{H}:1"], Kind.WRITE, (f"{H}:1",)),
+        # help, no call
+        (["image", "-h", "push", f"{H}:1"], Kind.PASS, ()),
+        (["image", "--help", "tag", "busybox", f"{H}:1"], Kind.PASS, ()),
+        (["image", "-h=false", "push", "-h", f"{H}:1"], Kind.PASS, ()),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_help_before_a_management_subcommand_is_read_as_docker_reads_it(
+    args: list[str], kind: Kind, images: tuple[str, ...]
+) -> None:
+    found = parse(["tagguard", *args])
+    assert (found.kind, found.images) == (kind, images)
+    if kind is Kind.PUSH:
+        # the plugin runs `docker VERB OPTIONS IMAGE`: the flags before `push` stay with it
+        assert found.verb == tuple(args[: args.index("push") + 1])
+
+
+def test_build_after_management_help_flags_is_still_read() -> None:
+    # The same Traverse reads `image build`; with buildx installed docker hands the build to it
+    # (cmd/docker/builder.go), which pushes with --push (not run here: no buildx on this host).
+    found = parse(["tagguard", "image", "--help=false", "build", "--push", "-t", f"{H}:1", "."])
+    assert (found.kind, found.images) == (Kind.WRITE, (f"{H}:1",))
+
+
+def test_trust_sign_after_management_help_flags_is_still_refused() -> None:
+    with pytest.raises(InputError, match="trust sign"):
+        parse(["tagguard", "trust", "--help=false", "sign", f"{H}:1"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        # cobra's Traverse takes `--` for a flag with a value: docker 28.2.2 ran
+        # `docker image -- w push busybox` as a push of busybox. tagguard refuses the form.
+        (["image", "--", "w", "push", f"{H}:1"], "skips the word after"),
+        (["manifest", "--", "w", "push", f"{H}:1"], "skips the word after"),
+        # docker 28.2.2: `unknown flag: --foo` (125), no call
+        (["image", "--foo", "push", f"{H}:1"], "unknown flag --foo"),
+        # docker 28.2.2: `invalid argument "no" for "--help" flag` (exit 1), no call
+        (["image", "-h=no", "push", f"{H}:1"], "not a boolean"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_other_words_before_a_management_subcommand_are_refused(
+    args: list[str], message: str
+) -> None:
+    with pytest.raises(InputError, match=message):
+        parse(["tagguard", *args])

@@ -11,6 +11,8 @@ tagguard` runs `docker-tagguard help tagguard` (cmd/docker/docker.go, tryRunPlug
 completion runs `docker-tagguard __complete tagguard ARGS...` (manager/cobra.go); listing the
 plugins runs `docker-tagguard docker-cli-plugin-metadata`. docker's global flags end at the
 first word that is not a flag (cli/cobra.go, HandleGlobalFlags: `SetInterspersed(false)`).
+A management command (`image`, `manifest`, `builder`, `trust`) takes `--help`/`-h` before its
+subcommand (cobra's Command.Traverse): `docker image --help=false push X` pushes X.
 
 Flags are read as spf13/pflag reads them (`flag.go`, parseLongArg/parseSingleShortArg):
 `--name=value`, `--name value`, `-n value`, `-nvalue`, `-n=value`, grouped booleans `-aq`,
@@ -69,6 +71,12 @@ DOCKER_GLOBALS = _grammar(
     "debug/D tls tlsverify help/h version/v",
     interspersed=False,
 )
+# docker/cli cli/cobra.go (setupCommonRootCommand): --help/-h is the root's one persistent flag,
+# so a management command (`docker image`, ...) takes it before its subcommand: cobra's
+# Command.Traverse (TraverseChildren on docker's root, cmd/docker/docker.go) parses it there,
+# and the subcommand shares the same flag, so the last value given wins.
+MANAGEMENT = _grammar("", "help/h", interspersed=False)
+_MANAGEMENT_HEADS = frozenset({"image", "builder", "manifest", "trust"})
 # The plugin's own options, before its command: `docker tagguard --tagguard-digest D push X`.
 PLUGIN_OPTIONS = _grammar(DIGEST_OPTION, "help/h", interspersed=False)
 # docker/cli cli/command/image/push.go (newPushCommand).
@@ -296,24 +304,28 @@ def _with(
 
 def _command(args: list[str]) -> Invocation:
     head = args[0]
-    second = args[1] if len(args) > 1 else ""
+    at, inherited = _subcommand(args) if head in _MANAGEMENT_HEADS else (1, ())
+    second = args[at] if at < len(args) else ""
+    where = f"docker {' '.join(args[: at + 1])}"
     if head == "push":
         return _push(args, 1)
     if head == "tag":
         return _tag(args, 1)
-    if head == "build" or (head in ("image", "builder") and second == "build"):
-        return _build(args, 1 if head == "build" else 2, f"docker {' '.join(args[:2])}")
+    if head == "build":
+        return _build(args, 1, "docker build")
+    if head in ("image", "builder") and second == "build":
+        return _build(args, at + 1, where, inherited)
     if head == "image" and second == "push":
-        return _push(args, 2)
+        return _push(args, at + 1, inherited)
     if head == "image" and second == "tag":
-        return _tag(args, 2)
+        return _tag(args, at + 1, inherited)
     if head == "buildx":
         return _buildx(args)
     if head == "manifest" and second == "push":
-        return _manifest_push(args, 2)
+        return _manifest_push(args, at + 1, inherited)
     if head == "compose":
         _compose(args)
-    if head == "trust" and second == "sign":
+    if head == "trust" and second == "sign" and not _help(inherited):
         raise InputError(
             "docker tagguard trust sign: docker pushes the image first when its tag is not signed "
             "yet, or with --local (docker/cli cli/command/trust/sign.go), which tagguard cannot "
@@ -321,6 +333,32 @@ def _command(args: list[str]) -> Invocation:
             "docker trust sign"
         )
     return Invocation(Kind.PASS, command=tuple(args))
+
+
+def _subcommand(args: Sequence[str]) -> tuple[int, tuple[Option, ...]]:
+    """Where a management command's subcommand is, and the --help/-h options written before it,
+    as cobra's Command.Traverse finds them: each word starting with `-` is a flag there (help
+    is the only one; anything else docker refuses as unknown). `docker image --help=false
+    push X` pushes X (docker 28.2.2)."""
+    end = 1
+    while end < len(args) and args[end].startswith("-") and args[end] != "-":
+        if args[end] == "--":
+            # Traverse takes `--` for a flag with a value, skips the next word and goes on
+            # looking for the subcommand (`docker image -- x push IMAGE` pushes IMAGE).
+            raise InputError(
+                f"docker {args[0]} -- ...: docker skips the word after this `--` and still "
+                f"looks for the {args[0]} command after it; write the command without `--` "
+                "before it"
+            )
+        end += 1
+    return end, parse_flags(args[1:end], MANAGEMENT, f"docker {args[0]}").options
+
+
+def _help(inherited: Sequence[Option], flags: Flags | None = None) -> bool:
+    """Whether help is asked for: one flag shared by the command and its parent, so the last
+    value given, before or after the subcommand, wins."""
+    given = [*inherited, *(flags.given("help") if flags is not None else ())]
+    return bool(given) and given[-1].on
 
 
 def _compose(args: list[str]) -> None:
@@ -352,11 +390,11 @@ def _own_digest(flags: Flags) -> str | None:
     return flags.value(DIGEST_OPTION)
 
 
-def _push(args: list[str], at: int) -> Invocation:
+def _push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
     where = f"docker {' '.join(args[:at])}"
     flags = parse_flags(args[at:], PUSH, where)
     command = _without_own(args, at, flags)
-    if flags.on("help") or not flags.operands:
+    if _help(inherited, flags) or not flags.operands:
         return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
     all_tags = flags.on("all-tags")
     if all_tags and len(flags.operands) != 1:
@@ -374,10 +412,10 @@ def _push(args: list[str], at: int) -> Invocation:
     )
 
 
-def _tag(args: list[str], at: int) -> Invocation:
+def _tag(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
     flags = parse_flags(args[at:], TAG, f"docker {' '.join(args[:at])}")
     command = _without_own(args, at, flags)
-    if flags.on("help") or len(flags.operands) != 2:
+    if _help(inherited, flags) or len(flags.operands) != 2:
         return Invocation(Kind.PASS, command=command)  # docker refuses it, tagging nothing
     return Invocation(Kind.TAG, command=command, images=flags.operands, digest=_own_digest(flags))
 
@@ -412,12 +450,12 @@ def _bake(args: list[str], at: int) -> None:
     )
 
 
-def _manifest_push(args: list[str], at: int) -> Invocation:
+def _manifest_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
     """docker manifest push MANIFEST_LIST: the list goes to its tag (docker/cli
     cli/command/manifest/push.go, runPush)."""
     flags = parse_flags(args[at:], MANIFEST_PUSH, "docker manifest push")
     command = _without_own(args, at, flags)
-    if flags.on("help") or len(flags.operands) != 1:
+    if _help(inherited, flags) or len(flags.operands) != 1:
         return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
     return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
 
@@ -449,7 +487,7 @@ def _exports(values: Iterable[str], where: str) -> list[_Export]:
     return found
 
 
-def _build(args: list[str], at: int, where: str) -> Invocation:
+def _build(args: list[str], at: int, where: str, inherited: Sequence[Option] = ()) -> Invocation:
     """The tags a build pushes (docker/buildx build/opt.go, toSolveOpt; commands/build.go,
     buildflags->opts): `--push` makes every image output push, adding one if there is none;
     `type=registry` is an image output that pushes; with -t the tags name every image output,
@@ -473,7 +511,7 @@ def _build(args: list[str], at: int, where: str) -> Invocation:
             continue
         named = tags or [n for n in export.attrs.get("name", "").split(",") if n]
         names.extend(n.strip() for n in named)
-    if flags.on("help") or not names:
+    if _help(inherited, flags) or not names:
         return Invocation(Kind.PASS, command=command)
     return Invocation(
         Kind.WRITE,
