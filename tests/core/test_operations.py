@@ -1383,3 +1383,29 @@ def test_a_copy_blocked_only_in_doubt_is_not_said_to_fail_whole() -> None:
     [warning] = run.report.warnings
     assert "is immutable there" not in warning.message
     assert "in doubt" in warning.message
+
+
+@pytest.mark.parametrize("kind", ["retag", "copy"])
+def test_an_image_pushed_in_the_run_stays_when_its_only_tag_moves_on(kind: str) -> None:
+    # Found by a differential run against Harbor v2.15.2's own code (handlePush, artifact and
+    # tag controllers' Ensure, copyDeeply, compiled with in-memory managers): tag.Controller
+    # `Ensure` moves an existing mutable tag by updating its artifact id, and nothing deletes
+    # the artifact it leaves, so A is still in the repository, untagged, and a later retag or
+    # copy of it by digest is done. tagguard forgot A once dev moved (its only tag) and
+    # called the source missing (exit 2).
+    state: dict[str, list[ArtifactInfo]] = {"h.io/p/app": [], "h.io/prod/app": []}
+    later: PlanOperation = (
+        Retag(3, ref(f"h.io/p/app@{A}"), (ref("h.io/p/app:v1"),))
+        if kind == "retag"
+        else Copy(3, ref(f"h.io/p/app@{A}"), ref("h.io/prod/app"))
+    )
+    report = check_plan(
+        sources(IMMUTABLE_V, state),
+        glob.NEWEST,
+        plan(
+            Push(1, (ref("h.io/p/app:dev"),), A),
+            Push(2, (ref("h.io/p/app:dev"),), B),
+            later,
+        ),
+    )
+    assert [d.decision.value for d in report.decisions] == ["allow", "allow", "allow"]

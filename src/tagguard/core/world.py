@@ -156,8 +156,10 @@ class World:
             return layer.nodes[digest]
         found = None if isinstance(digest, Unknown) else self._reader.artifact(repo, digest)
         if found is None:
-            # A tag pushed in this run names an artifact the sources never saw.
-            if layer is not None and layer.tagged.get(digest):
+            # A tag pushed in this run names an artifact the sources never saw. It stays
+            # when that tag moves on: tag.Controller `Ensure` only points the tag elsewhere,
+            # and nothing but a delete (`_drop_node`) removes the artifact it leaves untagged.
+            if layer is not None and digest in layer.tagged:
                 return self._with_waiting(layer, Node(digest))
             return None
         node = Node(
