@@ -1409,3 +1409,39 @@ def test_an_image_pushed_in_the_run_stays_when_its_only_tag_moves_on(kind: str) 
         ),
     )
     assert [d.decision.value for d in report.decisions] == ["allow", "allow", "allow"]
+
+
+@pytest.mark.parametrize("then", ["copy-the-signature", "copy-its-subject"])
+def test_a_signature_tag_a_copy_writes_links_nothing(then: str) -> None:
+    # Found by a differential run against Harbor v2.15.2's own code. S is A's cosign
+    # signature in p/app and also a child of index I. Copying I copies S as a child, with
+    # its tag sha256-<A>.sig (copyDeeply's ensureArt), but through the copy API: cosign.go is
+    # a registry middleware (a manifest PUT by tag), so no accessory row links S to A in
+    # stage. There S is then a plain artifact, which CopyArtifact copies (its accessory check
+    # finds no row) into an empty qa, and A retagged there has no signature for a copy to carry onto the
+    # immutable sha256-<A>.sig of Z in prod. tagguard linked S to A from the tag: it refused
+    # the first copy as an accessory's and the second for the carried signature tag.
+    state = {
+        "h.io/p/app": [
+            art(A, accessories=(Accessory(S, COSIGN),)),
+            art(S, SIG_A),
+            art(C, "i1", children=(S,)),
+        ],
+        "h.io/p/stage": [],
+        "h.io/p/prod": [art(D, SIG_A)],
+        "h.io/p/qa": [],
+    }
+    later: tuple[PlanOperation, ...] = (
+        (Copy(2, ref(f"h.io/p/stage@{S}"), ref("h.io/p/qa")),)
+        if then == "copy-the-signature"
+        else (
+            Retag(2, ref(f"h.io/p/app@{A}"), (ref("h.io/p/stage:v1"),)),
+            Copy(3, ref("h.io/p/stage:v1"), ref("h.io/p/prod")),
+        )
+    )
+    report = check_plan(
+        sources([rule_json(1, tag="sha256-*")], state),
+        glob.NEWEST,
+        plan(Copy(1, ref("h.io/p/app:i1"), ref("h.io/p/stage")), *later),
+    )
+    assert [d.decision.value for d in report.decisions if d.decision is Verdict.BLOCK] == []

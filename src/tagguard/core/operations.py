@@ -478,7 +478,7 @@ class Simulation:
             if owner:
                 decision = _with_note(decision, Note("carried", f"the tag of {owner}"))
             copied.decisions.append(decision)
-            copied.changes.append(Change(dst, tag=tag, digest=digest))
+            copied.changes.append(Change(dst, tag=tag, digest=digest, copied=True))
         copied.events.append((digest, self.world.event_tags(src, digest)))
 
     def _carry_unknown(

@@ -106,6 +106,9 @@ class _Layer:
     # Artifacts the run deleted: Harbor dropped their labels with them, and one pushed
     # again is a new row without any.
     dropped: set[Digest] = field(default_factory=set)
+    # Tags the run's copies wrote last (`Change.copied`): a `sha256-<hex>.sig` among them
+    # names no accessory.
+    copied_tags: set[str] = field(default_factory=set)
 
 
 @record
@@ -123,6 +126,10 @@ class Change:
     # its copy API: the subject middleware links to it the accessories kept for its digest
     put: bool = False
     drop: Digest | None = None  # delete this artifact
+    # The tag is written by Harbor's copy API (copyDeeply's Ensure), which no registry
+    # middleware sees: unlike a manifest PUT's, a `sha256-<hex>.sig` tag it writes makes no
+    # cosign accessory row (an accessory copied as one is linked through its subject's node).
+    copied: bool = False
 
 
 class World:
@@ -271,13 +278,15 @@ class World:
 
         A manifest PUT by tag `sha256-<hex>.sig` is recorded as a cosign accessory of
         `sha256:<hex>` whether or not that artifact exists (src/server/middleware/cosign/
-        cosign.go keys the record by the subject's digest); any other accessory is known
+        cosign.go keys the record by the subject's digest), unlike the same tag written by
+        Harbor's copy API (`Change.copied`); any other accessory is known
         from the artifact listing it, as stored or as the run has linked it."""
+        layer = self._layers.get(repo)
         for tag in self.tags_on(repo, digest):
             subject = cosign_subject(tag)
-            if subject is not None and subject != digest:
+            copied = layer is not None and tag in layer.copied_tags
+            if subject is not None and subject != digest and not copied:
                 return subject
-        layer = self._layers.get(repo)
         linked = [d for d, node in layer.nodes.items() if node] if layer is not None else []
         for candidate in (*linked, *self._reader.subjects(repo, digest)):
             node = self.node(repo, candidate)
@@ -390,14 +399,20 @@ class World:
             if change.drop is not None:
                 self._drop_node(change.repo, layer, change.drop)
             if change.tag is not None:
-                self._set_tag(change.repo, layer, change.tag, change.digest)
+                self._set_tag(change.repo, layer, change.tag, change.digest, change.copied)
 
-    def _set_tag(self, repo: RepoKey, layer: _Layer, tag: str, digest: Digest | None) -> None:
+    def _set_tag(
+        self, repo: RepoKey, layer: _Layer, tag: str, digest: Digest | None, copied: bool = False
+    ) -> None:
         old = self.digest_of(repo, tag)
         if old is not None:
             layer.tagged.get(old, set()).discard(tag)
             self._tags_on.pop((repo, old), None)
         layer.tags[tag] = digest
+        if copied:
+            layer.copied_tags.add(tag)
+        else:
+            layer.copied_tags.discard(tag)
         if digest is None:
             return
         layer.stamps[tag] = self._applied
@@ -411,7 +426,7 @@ class World:
         layer.tagged.setdefault(digest, set()).add(tag)
         self._tags_on.pop((repo, digest), None)
         subject = cosign_subject(tag)
-        if subject is not None and subject != digest:
+        if subject is not None and subject != digest and not copied:
             self._link_signature(repo, layer, subject, digest)
 
     def _link_signature(self, repo: RepoKey, layer: _Layer, subject: str, digest: Digest) -> None:
