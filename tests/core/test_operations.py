@@ -71,6 +71,7 @@ from tests.builders import rule_json
 A, B, C, D, X = (f"sha256:{c * 64}" for c in "abcdx")
 SIG_A = f"sha256-{'a' * 64}.sig"
 S = "sha256:" + "5" * 64  # the signature manifest of A
+N_INDEX = "sha256:" + "9" * 64  # an accessory of A that is an index (a nydus image index)
 
 
 def art(digest: str, *tags: str, **fields: Any) -> ArtifactInfo:
@@ -1445,3 +1446,29 @@ def test_a_signature_tag_a_copy_writes_links_nothing(then: str) -> None:
         plan(Copy(1, ref("h.io/p/app:i1"), ref("h.io/p/stage")), *later),
     )
     assert [d.decision.value for d in report.decisions if d.decision is Verdict.BLOCK] == []
+
+
+@pytest.mark.parametrize(("prod", "expected"), [([], "block"), ([art(C)], "allow")])
+def test_copying_an_index_accessory_with_a_child_the_destination_lacks_fails(
+    prod: list[ArtifactInfo], expected: str
+) -> None:
+    # Found by a differential run against Harbor v2.15.2's own code. copyDeeply passes one
+    # accessory list down its whole walk and appends each accessory to it before copying it
+    # (its artifact id still 0 until that copy returns); copying the accessory N, an index,
+    # first copies its child C, whose Ensure gets that list and records N with artifact id
+    # 0. artifact_accessory.artifact_id references artifact(id): the database refuses it, a
+    # foreign-key error that src/lib/http/error.go answers 412, and the copy's transaction
+    # rolls back. A child prod already holds is skipped before its Ensure: then it works.
+    state = {
+        "h.io/p/app": [
+            art(A, "v1", accessories=(Accessory(N_INDEX, "accelerator.nydus"),)),
+            art(N_INDEX, children=(C,)),
+            art(C),
+        ],
+        "h.io/p/prod": prod,
+    }
+    report = check_copy(sources([], state), glob.NEWEST, ref("h.io/p/app:v1"), ref("h.io/p/prod"))
+    decisions = report.decisions
+    assert [d.decision.value for d in decisions] == [expected]
+    if expected == "block":
+        assert "artifact_accessory" in decisions[0].reason

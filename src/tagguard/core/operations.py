@@ -77,6 +77,16 @@ class _ReferencedAccessory(Exception):
         self.index = index
 
 
+class _UnsavedAccessory(Exception):
+    """copyDeeply's foreign-key failure: copying the accessory `accessory`, an index, meets
+    its child `child` not yet in the destination (see `Simulation._copy_deeply`)."""
+
+    def __init__(self, accessory: str, child: str) -> None:
+        super().__init__(accessory)
+        self.accessory = accessory
+        self.child = child
+
+
 def key(ref: Reference) -> RepoKey:
     return (ref.registry, ref.repository)
 
@@ -336,9 +346,13 @@ class Simulation:
         decisions: list[Decision] = []
         changes: list[Change] = []
         events: list[Event] = []
-        self._copy_deeply(
-            source, destination, digest, True, False, "", _Copied(decisions, changes, events)
-        )
+        try:
+            self._copy_deeply(
+                source, destination, digest, True, False, "", _Copied(decisions, changes, events)
+            )
+        except _UnsavedAccessory as failed:
+            reason = _unsaved_accessory(failed, destination)
+            return self._copy_refused(source, destination, digest, reason)
         if not any(d.tag is not None for d in decisions):
             decisions.insert(
                 0, decide_write(Operation.COPY, destination, None, digest, source=source)
@@ -438,13 +452,17 @@ class Simulation:
         node = self.world.node(src, digest)
         if node is None:
             return
-        present = self.world.node(dst, digest) is not None or any(
-            c.node is not None and c.node.digest == digest for c in copied.changes
-        )
+        present = self._landed(dst, digest, copied)
         if present and not is_root:
             return  # a child or accessory the destination holds already
         if not present:
             for child in node.children:
+                if is_accessory and not self._landed(dst, child, copied):
+                    # copyDeeply appends the accessory to the one list it passes down the
+                    # walk before copying it, its artifact id still 0; the child's Ensure
+                    # records every entry of that list as its accessory, and the database
+                    # refuses a row for artifact 0.
+                    raise _UnsavedAccessory(owner, child)
                 name = f"child {short(child)} of the index"
                 self._copy_deeply(source, destination, child, False, False, name, copied)
             # An accessory is read without its own accessories (copyDeeply's option for
@@ -465,6 +483,12 @@ class Simulation:
             unread = self.world.unread(src, digest)
             copied.changes.append(Change(dst, node=node, unread=unread))
         self._copy_tags(source, destination, digest, owner, copied)
+
+    def _landed(self, dst: RepoKey, digest: Digest, copied: _Copied) -> bool:
+        """Whether the destination holds `digest`, or this copy has brought it already."""
+        return self.world.node(dst, digest) is not None or any(
+            c.node is not None and c.node.digest == digest for c in copied.changes
+        )
 
     def _copy_tags(
         self, source: Reference, destination: Reference, digest: Digest, owner: str, copied: _Copied
@@ -590,6 +614,17 @@ def _unknown_source(digest: Unknown) -> str:
     return (
         f"the copy's source has {digest}: which tags it carries, and whether the "
         "destination holds it already, cannot be known; give that push its digest"
+    )
+
+
+def _unsaved_accessory(failed: _UnsavedAccessory, destination: Reference) -> str:
+    """Why Harbor fails a copy that brings an index accessory's child (`_copy_deeply`)."""
+    return (
+        f"the copy brings {failed.accessory.removeprefix('its ')}, an index whose child "
+        f"{short(failed.child)} {destination.repository} does not hold: Harbor's copyDeeply "
+        "records that child with the accessory before the accessory is saved (artifact id "
+        "0), the database refuses that artifact_accessory row (a foreign key, answered 412) "
+        "and the whole copy rolls back; copy the child into it first"
     )
 
 
