@@ -42,6 +42,15 @@ def test_no_harbor_version_lets_each_harbor_decide() -> None:
     assert options().forced_glob is None
 
 
+def test_an_empty_harbor_version_is_not_given() -> None:
+    # `--harbor-version "$HARBOR_VERSION"` with the variable unset: as before the version
+    # reached the sources, each Harbor is asked. Passed on as "", it stood for a version
+    # no live Harbor was asked for (newest glob, no version-unknown warning) and failed
+    # only a delete, mid-run, that met an accessory an index lists.
+    found = options(harbor_version="")
+    assert (found.harbor_version, found.forced_glob) == (None, None)
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [

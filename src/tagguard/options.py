@@ -139,7 +139,8 @@ def make_options(
     credentials = _per_host(given.pop("credentials", ()), env)
     username, password_stdin = given.pop("username", None), given.pop("password_stdin", False)
     check_login(username, bool(password_stdin))
-    harbor_version = given.pop("harbor_version", None)
+    # An empty value (an unset CI variable) is not given: each Harbor is asked its version.
+    harbor_version = given.pop("harbor_version", None) or None
     forced = _glob_for(harbor_version) if harbor_version else None
     return Options(
         harbor_version=harbor_version,
