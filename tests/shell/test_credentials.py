@@ -36,10 +36,18 @@ def store(
     (tmp_path / "docker").mkdir(exist_ok=True)
     if config is not None:
         (tmp_path / "docker" / "config.json").write_text(json.dumps(config))
+    # An empty PATH unless the test gives one: a config naming no credentials gets the
+    # platform's store when its helper is on PATH (as docker's does), and the machine's own
+    # docker-credential-secretservice or -pass would answer these tests otherwise.
+    (tmp_path / "no-helpers").mkdir(exist_ok=True)
     return build_store(
         username=kwargs.get("username"),
         password=kwargs.get("password"),
-        env={"DOCKER_CONFIG": str(tmp_path / "docker"), **(env or {})},
+        env={
+            "DOCKER_CONFIG": str(tmp_path / "docker"),
+            "PATH": str(tmp_path / "no-helpers"),
+            **(env or {}),
+        },
         home=tmp_path,
         hosts=["harbor.test"],
         run=kwargs.get("run", subprocess.run),
