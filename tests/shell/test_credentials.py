@@ -172,6 +172,18 @@ def test_broken_docker_config_entries(tmp_path: Path, config: dict[str, Any], me
         store(tmp_path, config).for_host("harbor.test")
 
 
+def test_a_helper_that_cannot_answer_is_named_with_the_host_it_was_asked_for(
+    tmp_path: Path,
+) -> None:
+    # A run asks the docker config for several hosts (a retag source, a replication's
+    # destination): the one line says which config, and for which host, the helper failed.
+    config = {"credHelpers": {"other.test": "missing-helper-xyz"}}
+    with pytest.raises(InputError) as raised:
+        store(tmp_path, config).for_host("other.test")
+    assert str(tmp_path / "docker" / "config.json") in raised.value.message
+    assert "other.test" in raised.value.message
+
+
 def test_unreadable_docker_config(tmp_path: Path) -> None:
     (tmp_path / "docker").mkdir()
     (tmp_path / "docker" / "config.json").write_text("{nope")

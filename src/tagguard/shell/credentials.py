@@ -157,7 +157,11 @@ class CredentialStore:
             kept = self._from_auths_entry(entry, key) if entry is not None else None
             if kept is None and failed.message:
                 # docker would send nothing; a helper that cannot run is a broken setup.
-                raise InputError(failed.message) from None
+                # Said with the config and the host: a run may ask it for several.
+                raise InputError(
+                    f"{self.docker_config_path}: asking for the credentials of {key}: "
+                    f"{failed.message}"
+                ) from None
             return kept
 
     def _refuse_registry_token(self, entry: Mapping[str, Any], key: str) -> None:
