@@ -70,6 +70,15 @@ def test_harbor_is_asked_its_version_by_a_delete_only_for_an_accessory_an_index_
     assert decision.decision is Verdict.BLOCK
 
 
+def test_a_delete_asks_no_version_for_an_index_whose_children_are_no_accessories() -> None:
+    # A multi-platform image: its children are deleted alike on every release.
+    index = ArtifactInfo(A, (TagInfo("dev"),), children=(B, C))
+    plain = Counting({"h.io/p/app": RepositoryState((index, ArtifactInfo(B), ArtifactInfo(C)))})
+    (decision,) = Session(plain).delete([ref("h.io/p/app:dev")], artifact=True)
+    assert ("version", "h.io") not in plain.calls
+    assert decision.decision is Verdict.ALLOW
+
+
 def test_a_retag_target_needs_a_tag() -> None:
     with pytest.raises(InputError, match="needs a tag"):
         session().retag(ref("h.io/p/app:v1"), [ref(f"h.io/q/app@{A}", None)])

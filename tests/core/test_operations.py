@@ -460,6 +460,30 @@ def test_an_accessory_an_index_references_fails_the_delete_before_2_11(
         assert f"child of index {REFERRERS[:19]}" in reason
 
 
+@pytest.mark.parametrize(
+    ("version", "verdict"), [("2.8.6", "block"), ("2.10.3", "block"), ("2.11.0", "allow")]
+)
+def test_deleting_the_index_that_lists_an_accessory_fails_before_2_11(
+    version: str, verdict: str
+) -> None:
+    # The other half of the same change (goharbor/harbor#20073, in v2.11.0): up to v2.10.3
+    # deleteDeeply visits an index's child with isAccessory false
+    # (`c.deleteDeeply(ctx, reference.ChildID, false, false)`), so the child's
+    # artifact_accessory row stays, and deleting the child violates that row's foreign key
+    # (artifact_accessory.artifact_id REFERENCES artifact(id), 0080_2.5.0_schema.up.sql):
+    # "the artifact N is referenced by other resources", the whole delete rolled back - as
+    # #20092 reports for the referrers index on v2.10.0. From v2.11.0 the child is looked up
+    # among the accessories (`accessoryMgr.List`) and its record deleted first.
+    src = replace(sources([], SIGNED_WITH_FALLBACK), version=version)
+    index = ref(f"h.io/p/app:sha256-{'a' * 64}")
+    report = check_delete(src, glob.NEWEST, [index], artifact=True)
+    assert verdicts(report.decisions) == [(f"p/app:sha256-{'a' * 64}", verdict)]
+    if verdict == "block":
+        reason = report.decisions[0].reason
+        assert f"child {NOTATION[:19]}" in reason
+        assert f"accessory of {A[:19]}" in reason
+
+
 def test_a_plan_deletes_the_signature_with_its_subject() -> None:
     state = {"h.io/p/app": [art(A, "dev"), art(S, SIG_A)]}
     src = sources([], state)

@@ -449,6 +449,7 @@ def decide_delete_artifact(
     *,
     referenced_by: Digest | None = None,
     referenced_accessory: tuple[str, Digest] | None = None,
+    accessory_child: tuple[Digest, Digest] | None = None,
     doubt: str = "",
 ) -> Decision:
     """Deleting the artifact `digest` (None: not found) as Harbor's `deleteDeeply` does
@@ -457,7 +458,9 @@ def decide_delete_artifact(
     `sha256-<hex>.sig`) and its untagged children's accessories' first, its own last.
     `referenced_accessory` (an accessory as a reason names it, and the index referencing it)
     refuses it too, where the Harbor deletes every accessory as a root (before v2.11.0),
-    after the tags `tags` met before it. `doubt` says what the verdict cannot know (an
+    after the tags `tags` met before it. `accessory_child` (an index's child that is an
+    accessory, and its subject) refuses it likewise before v2.11.0, which deletes such a
+    child without its accessory record. `doubt` says what the verdict cannot know (an
     unknown digest): it then blocks."""
     failures = tuple(c.facts.lock.failure for c in tags if c.facts.lock.failure is not None)
     doubtful = next((c for c in tags if c.facts.lock.conflict), None)
@@ -520,6 +523,17 @@ def decide_delete_artifact(
             f"deleting {_artifact(digest)} deletes {accessory}, a child of index "
             f"{_short(index)}: this Harbor (before v2.11.0) deletes every accessory as an "
             "artifact of its own, and refuses to delete one another artifact references",
+            None,
+            None,
+        )
+    if accessory_child is not None:
+        child, subject = accessory_child
+        return make(
+            Verdict.BLOCK,
+            f"deleting {_artifact(digest)} deletes its child {_short(child)}, an accessory of "
+            f"{_short(subject)}: this Harbor (before v2.11.0) deletes such a child without its "
+            "accessory record, which still names it, so it refuses the whole delete "
+            '("referenced by other resources")',
             None,
             None,
         )

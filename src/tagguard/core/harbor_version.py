@@ -68,7 +68,8 @@ class HarborVersion:
         `sha256-<hex>` lists) fails the whole delete: "the deleting artifact is referenced
         by others" (src/controller/artifact/controller.go `deleteDeeply`, up to v2.10.3).
         From v2.11.0 (goharbor/harbor#20073) such an accessory is no root: it is kept, and
-        the delete goes on without it."""
+        the delete goes on without it. The same releases delete an index's child that is an
+        accessory without its accessory record, whose foreign key then fails the delete."""
         return (self.major, self.minor, self.patch) < _FIRST_WITH_CHILD_ACCESSORIES
 
 

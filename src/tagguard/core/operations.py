@@ -87,6 +87,16 @@ class _UnsavedAccessory(Exception):
         self.child = child
 
 
+class _AccessoryChild(Exception):
+    """deleteDeeply's error, before v2.11.0, for an index's child that is an accessory: the
+    child is deleted without its artifact_accessory row, whose foreign key still names it."""
+
+    def __init__(self, child: Digest, subject: Digest) -> None:
+        super().__init__(child)
+        self.child = child
+        self.subject = subject
+
+
 def key(ref: Reference) -> RepoKey:
     return (ref.registry, ref.repository)
 
@@ -225,6 +235,9 @@ class Simulation:
             return decide_delete_artifact(
                 target, digest, walk.carried, referenced_accessory=referenced
             )
+        except _AccessoryChild as refused:
+            child = (refused.child, refused.subject)
+            return decide_delete_artifact(target, digest, walk.carried, accessory_child=child)
         decision = decide_delete_artifact(
             target, digest, walk.carried, doubt=self._delete_doubt(target, digest)
         )
@@ -262,7 +275,19 @@ class Simulation:
             walk.carried.extend(Carried(self.facts(target.with_tag(t), t), owner) for t in tags)
         if is_root and owner:
             walk.roots.append((digest, tags))
+        if parent is not None and not owner:
+            self._check_accessory_child(target, digest)
         walk.drops.append(digest)
+
+    def _check_accessory_child(self, target: Reference, child: Digest) -> None:
+        """Before v2.11.0 deleteDeeply visits an index's child with isAccessory false, so a
+        child that is an accessory (a signature the referrers tag schema's index lists)
+        keeps its artifact_accessory row, and deleting the child then violates that row's
+        foreign key: the whole delete fails (goharbor/harbor#20092). From v2.11.0 the row
+        is deleted first. The version is asked only for such a child."""
+        subject = self.world.subject_of(key(target), child) if isinstance(child, str) else None
+        if subject is not None and self.accessories_as_roots(target):
+            raise _AccessoryChild(child, subject)
 
     def _absent_doubt(self, target: Reference) -> str:
         """A digest the world does not hold may still be there: the image an earlier step
