@@ -28,6 +28,14 @@ def test_one_url_for_one_registry_and_host_mappings() -> None:
     ) == {"h.io": "https://x:1", "g.io": "http://y"}
 
 
+def test_a_host_mapping_names_the_registry_as_references_name_it() -> None:
+    # A reference to index.docker.io/p/app names registry docker.io (normalize.go's
+    # splitDockerDomain, followed by tagguard's Harbor references too): the mapping written
+    # for the host as the reference spells it must reach it, not leave it at https://docker.io.
+    found = harbor_urls(["index.docker.io=http://127.0.0.1:9"], ["docker.io"], plain_http=False)
+    assert found["docker.io"] == "http://127.0.0.1:9"
+
+
 @pytest.mark.parametrize(
     ("entries", "message"),
     [

@@ -25,9 +25,14 @@ def split_entries(entries: Sequence[str]) -> list[str]:
 
 
 def _host_of(entry: str) -> str | None:
-    """HOST of a `HOST=URL` entry; None for a plain URL (whose query may hold '=')."""
+    """HOST of a `HOST=URL` entry, as a reference names that registry (`index.docker.io`
+    is `docker.io`, tagguard.core.reference); None for a plain URL (whose query may hold '=')."""
     host, sep, _ = entry.partition("=")
-    return host.strip().lower() if sep and "://" not in host else None
+    if not sep or "://" in host:
+        return None
+    named = host.strip()
+    # As splitDockerDomain compares it: case-sensitively (`INDEX.DOCKER.IO` is a host).
+    return "docker.io" if named == "index.docker.io" else named.lower()
 
 
 @record
