@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -565,3 +566,21 @@ def test_half_a_login_is_none(
     A Basic header with an empty half, sent by tagguard, is a login Harbor refuses."""
     run = helper_answers({"docker-credential-st harbor.test": answer} if answer else {})
     assert store(tmp_path, config, run=run).for_host("harbor.test") is None
+
+
+def test_a_credential_helper_runs_once_per_host_however_often_it_is_asked(
+    tmp_path: Path,
+) -> None:
+    # A retag source's registry asks for its credential on every request (and its workers
+    # at once); each helper run is a process: one per host, as one `docker push` has.
+    run = helper_answers({"docker-credential-st other.test": {"Username": "u", "Secret": "s"}})
+    found = store(tmp_path, {"credsStore": "st"}, run=run)
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda _: user_for(found, "other.test"), range(16)))
+    assert answers == [("u", "s")] * 16
+    assert user_for(found, "OTHER.test") == ("u", "s")
+    assert user_for(found, "third.test") is None
+    assert run.asked == [
+        ("docker-credential-st", "other.test"),
+        ("docker-credential-st", "third.test"),
+    ]

@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -119,9 +120,17 @@ class CredentialStore:
     # The run's: every secret this store hands out is hidden in what the run prints (and
     # so is every token a registry gives for it: tagguard.shell.registry).
     redactor: Redactor = field(default_factory=Redactor)
+    # Each host's answer, found once: a registry's every request asks for its credential,
+    # and a credential helper is a process to start (docker asks it once per command).
+    _found: dict[str, Credential | None] = field(default_factory=dict, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def for_host(self, host: str) -> Credential | None:
-        found = self._for_host(host.lower())
+        host = host.lower()
+        with self._lock:  # workers ask at once: one helper run per host
+            if host not in self._found:
+                self._found[host] = self._for_host(host)
+            found = self._found[host]
         if found is not None:
             found.hide_in(self.redactor)  # never printed, whatever a registry echoes
         return found
