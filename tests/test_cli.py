@@ -219,6 +219,14 @@ def test_lint_exit_status(capsys: pytest.CaptureFixture[str], tmp_path: Path) ->
     assert output_json(out)["summary"]["error"] == 1
 
 
+def test_lint_takes_an_empty_harbor_version_as_not_given(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `--harbor-version "$HARBOR_VERSION"` with the CI variable unset, as the checks take it.
+    expected = run(capsys, "lint", "--rules-file", RULES)
+    assert run(capsys, "lint", "--rules-file", RULES, "--harbor-version", "") == expected
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -88,7 +88,8 @@ def lint(
     paths = [*files, *([rules_file] if rules_file else [])]
     if not paths:
         raise InputError("lint needs a rules file: tagguard lint FILE... (or --rules-file FILE)")
-    version = glob_version_for(harbor_version)
+    # An empty value (an unset CI variable) is not given, as in every check (Options).
+    version = glob_version_for(harbor_version or None)
     found: list[tuple[str, Finding]] = []
     for path in paths:
         found.extend(_lint_file(path, version, project))
