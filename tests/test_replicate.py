@@ -72,6 +72,22 @@ def test_without_override_a_changed_tag_keeps_its_image_and_says_so() -> None:
     assert "replication-stale" in codes(run)
 
 
+# Checked against Harbor v2.15.2's transfer.go, compiled with in-memory registries for its
+# source and destination (a differential run of random sources and destinations):
+# `copyArtifact` HEADs every reference in the destination before it PUTs anything, a digest
+# as a tag, and `copyContent` PUTs what an index references before the index itself.
+def test_the_children_of_a_refused_index_stay_in_the_destination() -> None:
+    # Index A (v1) references C; the destination's v1 is immutable, on B. copyContent PUTs C
+    # by digest (accepted), then the PUT of A as v1 gets 412: C stays there, untagged.
+    source = RepositoryState((ArtifactInfo(A, (TagInfo("v1"),), children=(C,)), ArtifactInfo(C)))
+    state = {"h.io/p/app": source, f"{DESTINATION}/p/app": RepositoryState.from_tags({"v1": B})}
+    run = live(Harbor(state, [policy()]))
+    [refused] = Replication(run).policy("h.io", 4)
+    assert refused.decision is Verdict.BLOCK
+    assert run.world.node((DESTINATION, "p/app"), C) is not None
+    assert run.world.digest_of((DESTINATION, "p/app"), "v1") == B
+
+
 def test_a_proxy_cache_project_receives_nothing() -> None:
     state = {**SOURCE, f"{DESTINATION}/p/other": RepositoryState()}
     run = live(Harbor(state, [policy()], proxies={"p"}))

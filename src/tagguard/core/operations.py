@@ -179,6 +179,12 @@ class Simulation:
             decision = _with_note(decision, Note("accessory", f"the tag of {owner}"))
         if decision.decision is Verdict.SKIP and decision.current_digest != new:
             return decision  # Harbor leaves the destination as it is
+        if decision.decision is Verdict.BLOCK:
+            # copyContent PUTs what the index references, by digest (never refused), before
+            # the PUT of the index by its tag: refused, or maybe refused, they stay there.
+            if children:
+                self.world.apply([Change(key(target), node=n, put=True) for n in children])
+            return decision
         written = (*children, node) if node is not None else children
         known = [Change(key(target), node=n, put=True) for n in written]
         if node is None and isinstance(new, str):
