@@ -76,6 +76,18 @@ def test_without_override_a_changed_tag_keeps_its_image_and_says_so() -> None:
 # source and destination (a differential run of random sources and destinations):
 # `copyArtifact` HEADs every reference in the destination before it PUTs anything, a digest
 # as a tag, and `copyContent` PUTs what an index references before the index itself.
+def test_a_reference_by_digest_the_destination_holds_is_skipped() -> None:
+    # Untagged A is in the destination already: HEAD finds it on its digest, no PUT (the
+    # same skip as a tag on its digest). Untagged B is not: PUT by digest, never checked.
+    source = RepositoryState((ArtifactInfo(A), ArtifactInfo(B)))
+    state = {"h.io/p/app": source, f"{DESTINATION}/p/app": RepositoryState((ArtifactInfo(A),))}
+    decisions = Replication(live(Harbor(state, [policy()]))).policy("h.io", 4)
+    assert [(d.reference, d.decision, d.current_digest) for d in decisions] == [
+        (f"{DESTINATION}/p/app@{A}", Verdict.SKIP, A),
+        (f"{DESTINATION}/p/app@{B}", Verdict.ALLOW, None),
+    ]
+
+
 def test_the_children_of_a_refused_index_stay_in_the_destination() -> None:
     # Index A (v1) references C; the destination's v1 is immutable, on B. copyContent PUTs C
     # by digest (accepted), then the PUT of A as v1 gets 412: C stays there, untagged.

@@ -280,8 +280,8 @@ class Replication:
         carried = self.session.carried(origin, write.digest, [target])
         if write.tag is None:
             node, children = carried
-            return self.session.sim.write(
-                Operation.REPLICATE, target, write.digest, origin, node=node, children=children
+            return self.session.sim.replicate_digest(
+                target, write.digest, origin=origin, node=node, children=children
             )
         return self._tag(policy, origin, target, write.digest, owner, carried)
 

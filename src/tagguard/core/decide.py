@@ -361,6 +361,24 @@ def decide_replication(
     return decide_write(Operation.REPLICATE, target, facts, new)
 
 
+def decide_replication_held(
+    target: Reference, digest: str, *, source: Reference | None = None
+) -> Decision:
+    """A reference a replication copies by digest (an artifact or accessory with no tag)
+    that the destination already holds: transfer.go `copyArtifact` finds it (HEAD) on the
+    same digest and skips it, as it skips a tag already on its digest; it PUTs nothing."""
+    return _make(
+        Operation.REPLICATE,
+        target,
+        Verdict.SKIP,
+        f"the destination already holds {_short(digest)}: Harbor's replication skips it",
+        None,
+        current=digest,
+        new=digest,
+        source=source,
+    )
+
+
 def decide_copy_tag(
     target: Reference, facts: TagFacts, new: Digest, *, source: Reference | None = None
 ) -> Decision:

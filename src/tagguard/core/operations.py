@@ -26,6 +26,7 @@ from tagguard.core.decide import (
     decide_delete_artifact,
     decide_delete_tag,
     decide_replication,
+    decide_replication_held,
     decide_write,
     in_doubt,
     is_in_doubt,
@@ -153,6 +154,23 @@ class Simulation:
         return self._commit([decision], [*known, Change(key(target), tag=target.tag, digest=new)])[
             0
         ]
+
+    def replicate_digest(
+        self,
+        target: Reference,
+        new: str,
+        *,
+        origin: Reference,
+        node: Node | None = None,
+        children: Sequence[Node] = (),
+    ) -> Decision:
+        """One reference a replication copies by digest (no tag): transfer.go `copyArtifact`
+        HEADs the digest in the destination and skips it when it is there; otherwise it PUTs
+        it (what its index references first), which Harbor never checks (`write`)."""
+        assert target.tag is None
+        if self.world.node(key(target), new) is not None:
+            return decide_replication_held(target, new, source=origin)
+        return self.write(Operation.REPLICATE, target, new, origin, node=node, children=children)
 
     def replicate_tag(
         self,
