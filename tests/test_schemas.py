@@ -506,3 +506,20 @@ def rules_atom_cases() -> list[tuple[object, bool]]:
 def test_each_rule_field_value_agrees(tmp_path: Path, data: object, good: bool) -> None:
     assert RULES.is_valid(data) == good
     assert accepted(load_rules_file, write(tmp_path, data)) == good
+
+
+def test_check_jsonschema_refuses_a_key_without_a_path_at_once(tmp_path: Path) -> None:
+    # check-jsonschema matches patterns with a backtracking ECMAScript engine (regress). A
+    # host label written `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?` can split a run of
+    # letters in exponentially many ways there, so a key that is a long host without a path
+    # took hours to refuse; each label is now matched one way only.
+    program = str(Path(sys.executable).parent / "check-jsonschema")
+    schema_file = resources.files("tagguard").joinpath("schemas/state.schema.json")
+    key = ".".join(["a" * 40] * 3)
+    done = subprocess.run(
+        [program, "--schemafile", str(schema_file), write(tmp_path, {key: {}})],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert not STATE.is_valid({key: {}})
+    assert not accepted(load_state_file, write(tmp_path, {key: {}}))
