@@ -284,7 +284,12 @@ def _sign(line: int, fields: Mapping[str, Node], fail: Fail) -> Sign:
 def _replicate_policy(line: int, inner: Mapping[str, Node], fail: Fail) -> ReplicatePolicy:
     _only(inner, {"policy", "source"}, "replicate", fail)
     policy = inner["policy"]
-    if not isinstance(policy.value, int) or isinstance(policy.value, bool) or policy.value < 1:
+    # An integral float (`12.0`) is the id as JSON Schema counts integers, and so the
+    # shipped schema (an editor) accepts it: read it as the integer it is.
+    value = policy.value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise fail(policy, '"policy" must be a replication policy id (a positive integer)')
     source_host = _string(inner["source"], "source", fail).lower() if "source" in inner else None
     if source_host is not None and "://" in source_host:
@@ -293,7 +298,7 @@ def _replicate_policy(line: int, inner: Mapping[str, Node], fail: Fail) -> Repli
             '"source" is the registry host (harbor.example.com), not a URL; '
             "use --plain-http for a Harbor on plain HTTP",
         )
-    return ReplicatePolicy(line, policy.value, source_host)
+    return ReplicatePolicy(line, value, source_host)
 
 
 def _digest(node: Node, text: str, fail: Fail) -> str:
