@@ -466,20 +466,17 @@ def decide_delete_artifact(
     tags: Sequence[Carried],
     *,
     referenced_by: Digest | None = None,
-    referenced_accessory: tuple[str, Digest] | None = None,
-    accessory_child: tuple[Digest, Digest] | None = None,
+    refused_whole: str = "",
     doubt: str = "",
 ) -> Decision:
     """Deleting the artifact `digest` (None: not found) as Harbor's `deleteDeeply` does
     (src/controller/artifact/controller.go): refused when an index references it, and when
     any tag it meets on the way is immutable (or in doubt) - its accessories' tags (a cosign
     `sha256-<hex>.sig`) and its untagged children's accessories' first, its own last.
-    `referenced_accessory` (an accessory as a reason names it, and the index referencing it)
-    refuses it too, where the Harbor deletes every accessory as a root (before v2.11.0),
-    after the tags `tags` met before it. `accessory_child` (an index's child that is an
-    accessory, and its subject) refuses it likewise before v2.11.0, which deletes such a
-    child without its accessory record. `doubt` says what the verdict cannot know (an
-    unknown digest): it then blocks."""
+    `refused_whole` says, after "deleting <the artifact>", how a Harbor release fails the
+    whole delete on the way (before v2.11.0: an accessory an index references, an index's
+    child that is an accessory), after the tags `tags` met before it. `doubt` says what the
+    verdict cannot know (an unknown digest): it then blocks."""
     failures = tuple(c.facts.lock.failure for c in tags if c.facts.lock.failure is not None)
     doubtful = next((c for c in tags if c.facts.lock.conflict), None)
     locked = next((c for c in tags if c.facts.lock.immutable), None)
@@ -534,27 +531,8 @@ def decide_delete_artifact(
             locked.facts.lock,
             True,
         )
-    if referenced_accessory is not None:
-        accessory, index = referenced_accessory
-        return make(
-            Verdict.BLOCK,
-            f"deleting {_artifact(digest)} deletes {accessory}, a child of index "
-            f"{_short(index)}: this Harbor (before v2.11.0) deletes every accessory as an "
-            "artifact of its own, and refuses to delete one another artifact references",
-            None,
-            None,
-        )
-    if accessory_child is not None:
-        child, subject = accessory_child
-        return make(
-            Verdict.BLOCK,
-            f"deleting {_artifact(digest)} deletes its child {_short(child)}, an accessory of "
-            f"{_short(subject)}: this Harbor (before v2.11.0) deletes such a child without its "
-            "accessory record, which still names it, so it refuses the whole delete "
-            '("referenced by other resources")',
-            None,
-            None,
-        )
+    if refused_whole:
+        return make(Verdict.BLOCK, f"deleting {_artifact(digest)} {refused_whole}", None, None)
     if doubt:
         return in_doubt(make(Verdict.BLOCK, doubt, None, None), _DELETE_DOUBT)
     unknown = [c for c in tags if c.facts.lock.immutable is None]

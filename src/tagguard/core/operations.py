@@ -68,14 +68,13 @@ def _as_the_newest(_target: Reference) -> bool:
     return False
 
 
-class _ReferencedAccessory(Exception):
-    """deleteDeeply's error, before v2.11.0, for an accessory an index references: it is
-    deleted as a root, and a root another artifact references is refused."""
+class _DeleteRefused(Exception):
+    """deleteDeeply failing the whole delete on its way (its transaction rolls back):
+    `why` says how, after "deleting <the artifact>"."""
 
-    def __init__(self, accessory: str, index: Digest) -> None:
-        super().__init__(accessory)
-        self.accessory = accessory
-        self.index = index
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class _UnsavedAccessory(Exception):
@@ -86,16 +85,6 @@ class _UnsavedAccessory(Exception):
         super().__init__(accessory)
         self.accessory = accessory
         self.child = child
-
-
-class _AccessoryChild(Exception):
-    """deleteDeeply's error, before v2.11.0, for an index's child that is an accessory: the
-    child is deleted without its artifact_accessory row, whose foreign key still names it."""
-
-    def __init__(self, child: Digest, subject: Digest) -> None:
-        super().__init__(child)
-        self.child = child
-        self.subject = subject
 
 
 def key(ref: Reference) -> RepoKey:
@@ -253,15 +242,9 @@ class Simulation:
         walk = _Deleting()
         try:
             self._walk_delete(target, digest, None, "", walk)
-        except _ReferencedAccessory as refused:
+        except _DeleteRefused as refused:
             # The transaction rolls back: the tags met before the refusal decide first.
-            referenced = (refused.accessory, refused.index)
-            return decide_delete_artifact(
-                target, digest, walk.carried, referenced_accessory=referenced
-            )
-        except _AccessoryChild as refused:
-            child = (refused.child, refused.subject)
-            return decide_delete_artifact(target, digest, walk.carried, accessory_child=child)
+            return decide_delete_artifact(target, digest, walk.carried, refused_whole=refused.why)
         decision = decide_delete_artifact(
             target, digest, walk.carried, doubt=self._delete_doubt(target, digest)
         )
@@ -283,7 +266,11 @@ class Simulation:
         # (`DeleteReference`), so an index this walk has been through references it no more.
         parents = [p for p in self.world.parents(repo, digest) if (p, digest) not in walk.cut]
         if owner and parents and self.accessories_as_roots(target):
-            raise _ReferencedAccessory(owner, parents[0])
+            raise _DeleteRefused(
+                f"deletes {owner}, a child of index {short(parents[0])}: this Harbor (before "
+                "v2.11.0) deletes every accessory as an artifact of its own, and refuses to "
+                "delete one another artifact references"
+            )
         # An accessory no index references is deleted "as a root", its tags included.
         is_root = parent is None or (bool(owner) and not parents)
         tags = self.world.tags_on(repo, digest)
@@ -311,7 +298,12 @@ class Simulation:
         is deleted first. The version is asked only for such a child."""
         subject = self.world.subject_of(key(target), child) if isinstance(child, str) else None
         if subject is not None and self.accessories_as_roots(target):
-            raise _AccessoryChild(child, subject)
+            raise _DeleteRefused(
+                f"deletes its child {short(child)}, an accessory of {short(subject)}: this "
+                "Harbor (before v2.11.0) deletes such a child without its accessory record, "
+                'which still names it, so it refuses the whole delete ("referenced by other '
+                'resources")'
+            )
 
     def _absent_doubt(self, target: Reference) -> str:
         """A digest the world does not hold may still be there: the image an earlier step
