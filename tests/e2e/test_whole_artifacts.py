@@ -46,13 +46,7 @@ def test_a_signature_of_an_untagged_child_is_found_among_tags_read_together(
     # Harbor's list leaves it out, and its signature is named by no list item. A push of
     # two tags reads the list (not one request per tag): the signature's tag must still be
     # found, not taken as absent.
-    harbor.rule("proj", tag="**")
-    children = (make_image("amd64"), make_image("arm64"))
-    index = make_index(*children)
-    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
-    signed = children[0].digest
-    signature = make_cosign_signature(signed)
-    assert harbor.pusher.push("proj/app", cosign_tag(signed), signature).status_code == 201
+    _, _, signed = _index_with_a_signed_child(harbor, 0)
     again = make_cosign_signature(signed, seed="again")
     refs = [harbor.ref(f"proj/app:{cosign_tag(signed)}"), harbor.ref("proj/app:v2")]
     run = harbor.tagguard("push", *refs, "--digest", again.digest, "--format", "json")
@@ -67,13 +61,7 @@ def test_a_recursive_sign_meets_a_childs_immutable_signature(harbor: Harbor) -> 
     # signed before: Harbor refuses cosign's push onto its immutable .sig tag
     # (src/server/middleware/immutable/pushmf.go, v2.15.2), which signing the index alone
     # never meets.
-    harbor.rule("proj", tag="**")
-    children = (make_image("amd64"), make_image("arm64"))
-    index = make_index(*children)
-    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
-    signed = children[1].digest
-    first = make_cosign_signature(signed)
-    assert harbor.pusher.push("proj/app", cosign_tag(signed), first).status_code == 201
+    index, children, signed = _index_with_a_signed_child(harbor, 1)
     alone = harbor.tagguard("sign", harbor.ref("proj/app:v1"), "--format", "json")
     assert alone.verdicts() == ["allow"], alone.err
     run = harbor.tagguard("sign", "--recursive", harbor.ref("proj/app:v1"), "--format", "json")
@@ -366,3 +354,16 @@ def test_a_retagged_index_child_takes_the_signature_its_target_kept(
     assert push_index(harbor.pusher, "prod/app", "v1", (child,), index).status_code == 201
     url = f"{harbor.url}/api/v2.0/projects/prod/repositories/app/artifacts/v1"
     assert requests.delete(url, auth=harbor.credentials, timeout=10).status_code == 412
+
+
+def _index_with_a_signed_child(harbor: Harbor, which: int) -> tuple[Image, tuple[Image, ...], str]:
+    """Under a catch-all rule (`**`), proj/app:v1 an index of two platform images, the
+    `which`th signed by cosign (its `.sig` tag, immutable): (index, children, its digest)."""
+    harbor.rule("proj", tag="**")
+    children = (make_image("amd64"), make_image("arm64"))
+    index = make_index(*children)
+    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
+    signed = children[which].digest
+    signature = make_cosign_signature(signed)
+    assert harbor.pusher.push("proj/app", cosign_tag(signed), signature).status_code == 201
+    return index, children, signed
