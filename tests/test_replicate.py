@@ -268,6 +268,20 @@ def test_a_replayed_artifact_delete_meets_every_tag_the_artifact_had() -> None:
     assert replayed_delete(state, "h.io/p/app:dev", DELETING) == [f"{DESTINATION}/p/app:rc"]
 
 
+def test_a_replayed_artifact_delete_goes_through_the_tags_newest_first() -> None:
+    # deleteDeeply puts the artifact's tags into its delete event as populateTags lists
+    # them (src/controller/artifact/controller.go; the tag model's GetDefaultSorts in
+    # src/pkg/tag/model/tag/model.go: PushTime, then ID, both descending), and transfer.go
+    # `delete` stops at the first destination error. Both of the destination's artifacts
+    # carry an immutable tag: only the newest tag's delete (rc, not dev) is replayed.
+    dated = (TagInfo("dev", push_time=JAN), TagInfo("rc", push_time=MAR))
+    state = {
+        "h.io/p/app": RepositoryState((ArtifactInfo(A, dated),)),
+        f"{DESTINATION}/p/app": RepositoryState.from_tags({"dev": B, "v5": B, "rc": C, "v6": C}),
+    }
+    assert replayed_delete(state, "h.io/p/app:dev", DELETING) == [f"{DESTINATION}/p/app:rc"]
+
+
 def replayed_delete_codes(
     state: dict[str, RepositoryState], target: str, proxies: tuple[str, ...] = ()
 ) -> list[str]:

@@ -23,6 +23,7 @@ which bullet of the issue on whole artifacts each one is.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -374,6 +375,43 @@ def test_a_tagged_child_is_kept_so_its_tags_do_not_block() -> None:
     src = sources(IMMUTABLE_V, state)
     report = check_delete(src, glob.NEWEST, [ref("h.io/p/app:dev")], artifact=True)
     assert verdicts(report.decisions) == [("p/app:dev", "allow")]
+
+
+# deleteDeeply deletes the root's tags as populateTags lists them (tag model
+# `GetDefaultSorts`, src/pkg/tag/model/tag/model.go: PushTime, then ID, both descending),
+# through tag controller `DeleteTags`, which stops at the first immutable one and names it in
+# its 412 ("the tag %s configured as immutable, cannot be deleted"). v1 and v2 are both
+# immutable; v2 was pushed last.
+JAN, FEB = (datetime(2024, m, 1, tzinfo=UTC) for m in (1, 2))
+
+
+def _first_refused(artifact: ArtifactInfo, *pushes: str) -> str:
+    """The reason deleting h.io/p/app@A gives, after the run pushed A under `pushes`."""
+    src = sources(IMMUTABLE_V, {"h.io/p/app": [artifact]})
+    operations = [Push(n, (ref(f"h.io/p/app:{t}"),), A) for n, t in enumerate(pushes, 1)]
+    delete = Delete(len(pushes) + 1, (ref(f"h.io/p/app@{A}"),), artifact=True)
+    report = check_plan(src, glob.NEWEST, plan(*operations, delete))
+    assert report.decisions[-1].decision is Verdict.BLOCK
+    return report.decisions[-1].reason
+
+
+def test_a_delete_names_the_immutable_tag_harbor_deletes_first_the_newest() -> None:
+    dated = ArtifactInfo(A, (TagInfo("v1", push_time=JAN), TagInfo("v2", push_time=FEB)))
+    assert "deletes tag v2, which is immutable" in _first_refused(dated)
+
+
+def test_a_delete_names_the_first_tag_of_harbor_s_own_list() -> None:
+    # An artifact answer lists the tags in Harbor's order: equal times cannot say more.
+    listed = ArtifactInfo(
+        A, (TagInfo("v2", push_time=JAN), TagInfo("v1", push_time=JAN)), tags_in_harbor_order=True
+    )
+    assert "deletes tag v2, which is immutable" in _first_refused(listed)
+
+
+def test_a_delete_names_the_tag_the_run_pushed_last_first() -> None:
+    # Pushed in the run, so after everything Harbor reported: newest of all.
+    dated = ArtifactInfo(A, (TagInfo("v1", push_time=FEB),))
+    assert "deletes tag v3, which is immutable" in _first_refused(dated, "v2", "v3")
 
 
 # An index A referencing C directly and through a nested index B (C's only other parent).

@@ -114,6 +114,25 @@ def test_deleting_a_signed_image_meets_its_signature(harbor: Harbor) -> None:
     assert harbor.pusher.head_digest("proj/app", "dev") == image.digest
 
 
+def test_a_blocked_delete_names_the_tag_harbor_s_412_names(harbor: Harbor) -> None:
+    # deleteDeeply deletes the artifact's tags as populateTags lists them, newest first
+    # (tag model GetDefaultSorts: PushTime, then ID, both descending), and the tag
+    # controller's DeleteTags stops at the first immutable one, naming it. By name, v1
+    # would come first; Harbor meets v2, pushed last.
+    harbor.rule("proj", tag="v*")
+    image = harbor.push("proj/app:v1")
+    assert harbor.pusher.push("proj/app", "v2", image).status_code == 201
+    run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:v1"), "--format", "json")
+    assert run.verdicts() == ["block"], run.err
+    assert "deletes tag v2, which is immutable" in run.json["decisions"][0]["reason"]
+    answer = harbor.pusher.session.delete(
+        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{image.digest}",
+        timeout=10,
+    )
+    assert answer.status_code == 412
+    assert "the tag v2 configured as immutable" in answer.text
+
+
 def test_a_rules_file_against_live_harbor_decides_from_the_proposal(
     harbor: Harbor, tmp_path: Path
 ) -> None:

@@ -285,6 +285,17 @@ class HarborState:
     def tags_of(self, key: Key, digest: str) -> list[str]:
         return sorted(t for t, d in self.tags.get(key, {}).items() if d == digest)
 
+    def listed_tags(self, key: Key, digest: str) -> list[str]:
+        """The artifact's tags as the artifact controller's `populateTags` lists them: the
+        tag model's default sorts (src/pkg/tag/model/tag/model.go `GetDefaultSorts`), push
+        time then id, both descending. deleteDeeply deletes a root's tags in this order, an
+        artifact answer shows them so, and a copy ensures them so."""
+        return sorted(
+            self.tags_of(key, digest),
+            key=lambda n: (self.tag_row(key, n).push_time, self.tag_row(key, n).id),
+            reverse=True,
+        )
+
     def tag_row(self, key: Key, name: str) -> TagRow:
         """The row of tag `name` in the repository (made on first use)."""
         rows = self.tag_rows.setdefault(key, {})
@@ -475,7 +486,7 @@ class HarborState:
                     404, "NOT_FOUND", f"artifact {key[0]}/{key[1]}@{digest} not found"
                 )
             return
-        tags = self.tags_of(key, digest)
+        tags = self.listed_tags(key, digest)
         if not is_root and tags:  # a child that carries tags of its own stays
             return
         if self.parents_of(key, digest):
@@ -532,7 +543,7 @@ class HarborState:
                 404, "NOT_FOUND", f"artifact {source[0]}/{source[1]}@{digest} not found"
             )
         node = self.node(source, digest)
-        tags = self.tags_of(source, digest)
+        tags = self.listed_tags(source, digest)
         # an accessory is read without its own accessories (Option{WithTag: true})
         links = [] if is_accessory else self.accessories_of(source, digest)
         if digest in self.artifacts.get(destination, {}):
@@ -1354,13 +1365,8 @@ class Handler(BaseHTTPRequestHandler):
         (default true), labels with `with_label`, accessories with `with_accessory`."""
         key = (project.name, repository)
         node = self.state.node(key, digest)
-        # populateTags lists them with the tag model's default sorts (push time, then id,
-        # both descending): the order a copy's event takes its one tag from.
-        names = sorted(
-            self.state.tags_of(key, digest),
-            key=lambda n: (self.state.tag_row(key, n).push_time, self.state.tag_row(key, n).id),
-            reverse=True,
-        )
+        # populateTags's order: the one a copy's event takes its one tag from.
+        names = self.state.listed_tags(key, digest)
         page, size = tag_page
         names = names[(page - 1) * size : page * size] if size else names
         data: dict[str, Any] = {

@@ -273,7 +273,8 @@ class Simulation:
             )
         # An accessory no index references is deleted "as a root", its tags included.
         is_root = parent is None or (bool(owner) and not parents)
-        tags = self.world.tags_on(repo, digest)
+        # In the order Harbor deletes them: its 412 names the first immutable one.
+        tags = self.world.tags_in_harbor_order(repo, digest)
         if not is_root and (tags or parents):
             return  # tagged, or referenced by another index: Harbor keeps it
         for accessory in node.accessories:

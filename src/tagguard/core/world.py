@@ -213,6 +213,32 @@ class World:
             names.update(layer.tagged.get(digest, ()))
         return tuple(sorted(names))
 
+    def tags_in_harbor_order(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
+        """Every tag that names `digest` now, in the order Harbor lists them (tag model
+        `GetDefaultSorts`: PushTime, then ID, both descending), as far as it is known: those
+        the run set first, the most recently set first; then those the sources reported, in
+        Harbor's own order where the source kept it (an artifact answer), else the latest
+        `push_time` first. Names break the ties tagguard cannot (tags one operation set
+        together, equal or unknown times). deleteDeeply deletes the root's tags in this
+        order, so its 412 names the first immutable one, and its delete event lists them so
+        (src/controller/artifact/controller.go, v2.15.2)."""
+        tags = self.tags_on(repo, digest)
+        layer = self._layers.get(repo)
+        stamps = layer.stamps if layer is not None else {}
+        stored = self._reader.artifact(repo, digest) if isinstance(digest, str) else None
+        listed = stored.tags if stored is not None else ()
+        if stored is not None and stored.tags_in_harbor_order:
+            rank = {t.name: float(i) for i, t in enumerate(listed)}
+        else:
+            rank = {t.name: -t.push_time.timestamp() for t in listed if t.push_time is not None}
+
+        def order(tag: str) -> tuple[int, float]:
+            if tag in stamps:
+                return (0, -stamps[tag])
+            return (1, rank.get(tag, float("inf")))
+
+        return tuple(sorted(tags, key=order))  # stable: names stay sorted within a tie
+
     def event_tags(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
         """The tag Harbor lists first for `digest` now - the most recently pushed (tag
         model `GetDefaultSorts`: PushTime, then ID, both descending), the one tag a copy's
