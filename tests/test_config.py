@@ -144,6 +144,35 @@ def test_a_bad_file_is_one_line_naming_it(
     assert err.count("\n") == 1
 
 
+def test_a_file_cannot_turn_install_git_hook_into_an_uninstall(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # --uninstall is a one-off action, like --password-stdin: a file that set it made
+    # `tagguard install-git-hook` remove the hook (or, with none, say so and exit 0) instead
+    # of installing it, while `tagguard config` refused the same file.
+    for text in ("uninstall = true\n", "[install-git-hook]\nuninstall = true\n"):
+        Path("tagguard.toml").write_text(text)
+        for command in (["install-git-hook"], ["config"]):
+            code, out, err = run(capsys, *command)
+            assert (code, out) == (2, ""), (text, command)
+            assert "uninstall: " in err
+            assert "on the command line" in err
+            assert err.count("\n") == 1
+
+
+def test_an_unknown_key_suggests_no_key_a_file_refuses(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The list after a typo is what may be written instead: a key the file refuses
+    # (username, password-stdin, debug) is no such thing.
+    Path("tagguard.toml").write_text("timout = 3\n")
+    code, _, err = run(capsys, "push", f"{API}:v9", *OFFLINE)
+    assert code == 2
+    listed = err.split("without dashes: ", 1)[1].rstrip(")\n").split(", ")
+    assert "timeout" in listed
+    assert not {"username", "password-stdin", "debug", "uninstall"} & set(listed)
+
+
 def test_config_names_a_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     named = tmp_path / "elsewhere.toml"
     named.write_text("concurrency = 3\n")

@@ -75,6 +75,8 @@ REFUSED_KEYS: Mapping[str, str] = MappingProxyType(
         "username": "use --credentials HOST=ENVVAR, TAGGUARD_USERNAME/TAGGUARD_PASSWORD or docker login",
         "debug": "set it for one run: --debug or TAGGUARD_DEBUG",
         "config": "a file cannot name another: use --config or TAGGUARD_CONFIG",
+        # A one-off action, not a setting: from a file it turned every install into a removal.
+        "uninstall": "it is an action, not a setting: give --uninstall on the command line",
     }
 )
 
@@ -182,7 +184,7 @@ def _check_key(path: Path | None, key: str, known: set[str], where: str) -> None
     if key not in known:
         raise InputError(
             f"{path}: {where}{key} is not an option here (keys are long option names "
-            f"without dashes: {', '.join(sorted(known))})"
+            f"without dashes: {', '.join(sorted(known - REFUSED_KEYS.keys()))})"
         )
 
 
