@@ -168,6 +168,7 @@ def _live_sources(
         hosts=hosts,
         per_host=options.credentials,
         redactor=redactor,
+        spellings=_spellings([*targets, *others]),
     )
     verify: bool | str = options.ca_file if options.ca_file else not options.insecure
     transport = TransportOptions(
@@ -196,6 +197,15 @@ def _live_sources(
         version=options.harbor_version,
     )
     return Built(sources, http)
+
+
+def _spellings(references: Sequence[Reference]) -> dict[str, set[str]]:
+    """Each host as the references write it: docker asks its config under the host as
+    written (`MyHost.io`), where tagguard holds it lower-cased (`myhost.io`)."""
+    found: dict[str, set[str]] = {}
+    for reference in references:
+        found.setdefault(reference.registry, set()).add(reference.written_registry)
+    return found
 
 
 def request_log(

@@ -514,3 +514,26 @@ def test_the_legacy_docker_hub_host_is_docker_io_in_a_harbor_reference_too(
     ref = parse_reference(text, default_tag=None)
     assert (ref.registry, ref.repository, ref.tag) == ("docker.io", repository, tag)
     assert ref.repository_key == f"docker.io/{repository}"
+
+
+@pytest.mark.parametrize(
+    ("text", "harbor", "registry", "written"),
+    [
+        # distribution/reference keeps a domain's case, and docker asks its config under
+        # it; tagguard knows the host lower-cased everywhere else.
+        ("MyHost.Example:5000/p/r:t", True, "myhost.example:5000", "MyHost.Example:5000"),
+        ("[::A]:5000/p/r", True, "[::a]:5000", "[::A]:5000"),
+        ("DOCKER.IO/p/r", True, "docker.io", "DOCKER.IO"),
+        # normalize.go renames only the legacy host spelt exactly so.
+        ("index.docker.io/p/r", True, "docker.io", "docker.io"),
+        ("Index.Docker.Io/p/r", False, "index.docker.io", "Index.Docker.Io"),
+        # No host written: Docker Hub, as docker names it.
+        ("nginx", False, "docker.io", "docker.io"),
+        ("library/nginx", False, "docker.io", "docker.io"),
+    ],
+)
+def test_the_host_is_kept_as_written_for_the_docker_config(
+    text: str, harbor: bool, registry: str, written: str
+) -> None:
+    ref = parse_reference(text, harbor=harbor)
+    assert (ref.registry, ref.written_registry) == (registry, written)

@@ -267,6 +267,40 @@ def test_a_credential_helper_from_the_docker_config(harbor: Harbor, tmp_path: Pa
     assert run.out.startswith("block")
 
 
+@pytest.mark.parametrize(
+    ("key", "code"),
+    [("Harbor.Example.com", 1), ("harbor.example.com", 2), ("HARBOR.EXAMPLE.COM", 2)],
+)
+def test_the_docker_config_is_asked_under_the_host_as_written(
+    harbor: Harbor, tmp_path: Path, key: str, code: int
+) -> None:
+    """docker 28.2.2 pushing Harbor.Example.com/... sent the login of auths["Harbor.Example.com"]
+    and none for the other spellings (docker/cli ResolveAuthConfig keeps the host's case);
+    tagguard asks for the same, while --harbor-url and the report know the host lower-cased."""
+    docker = tmp_path / "docker"
+    docker.mkdir()
+    (docker / "config.json").write_text(
+        json.dumps({"auths": {key: {"auth": _b64("admin:Harbor12345")}}})
+    )
+    harbor.monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    harbor.rule("proj", tag="v*")
+    harbor.push("proj/app:v1")
+    run = harbor.tagguard(
+        "push",
+        "Harbor.Example.com/proj/app:v1",
+        "--digest",
+        make_image().digest,
+        "--harbor-url",
+        f"harbor.example.com={harbor.url}",
+        credentials=None,
+    )
+    assert run.code == code, run.err
+    if code == 1:
+        assert run.out.startswith("block  Harbor.Example.com/proj/app:v1"), run.out
+    else:
+        assert "refused anonymous access (401)" in run.err
+
+
 def test_harbor_url_maps_a_registry_name_to_where_harbor_listens(harbor: Harbor) -> None:
     harbor.rule("proj", tag="v*")
     harbor.push("proj/app:v1")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tagguard.core.reference import parse_reference
 from tagguard.core.sanitize import Redactor
 from tagguard.errors import InputError
 from tagguard.shell.credentials import (
@@ -53,6 +54,7 @@ def store(
         hosts=["harbor.test"],
         run=kwargs.get("run", subprocess.run),
         redactor=kwargs.get("redactor", Redactor()),
+        spellings=kwargs.get("spellings"),
     )
 
 
@@ -584,3 +586,117 @@ def test_a_credential_helper_runs_once_per_host_however_often_it_is_asked(
         ("docker-credential-st", "other.test"),
         ("docker-credential-st", "third.test"),
     ]
+
+
+# What the real docker 28.2.2 CLI sent (X-Registry-Auth, to a stand-in engine) and asked its
+# helpers for `docker push` and `docker pull` of MyHost.Example:5000/p/r:t and of
+# myhost.example:5000/p/r:t: the config is asked under the host exactly as the reference
+# writes it (docker/cli cli/command/registry.go ResolveAuthConfig with the IndexInfo of
+# vendor/github.com/docker/docker/registry/config.go ParseRepositoryInfo, which keeps the
+# domain's case; cli/config/configfile/file.go GetAuthConfig and
+# getConfiguredCredentialStore look it up as given; credentials/file_store.go Get compares
+# keys case-sensitively).
+WRITTEN = "MyHost.Example:5000/p/r:t"
+LOWER = "myhost.example:5000/p/r:t"
+
+
+def written_store(tmp_path: Path, text: str, config: dict[str, Any], **kwargs: Any) -> Any:
+    ref = parse_reference(text)
+    found = store(tmp_path, config, spellings={ref.registry: {ref.written_registry}}, **kwargs)
+    return found, ref.registry
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "sent"),
+    [
+        (WRITTEN, "MyHost.Example:5000", ("a", "pa")),
+        (WRITTEN, "myhost.example:5000", None),
+        (WRITTEN, "MYHOST.EXAMPLE:5000", None),
+        (WRITTEN, "https://MyHost.Example:5000/v1/", ("a", "pa")),
+        (WRITTEN, "https://myhost.example:5000/v1/", None),
+        (LOWER, "MyHost.Example:5000", None),
+        (LOWER, "myhost.example:5000", ("a", "pa")),
+        (LOWER, "https://MyHost.Example:5000/v1/", None),
+        (LOWER, "https://myhost.example:5000/v1/", ("a", "pa")),
+    ],
+)
+def test_auths_are_asked_under_the_host_as_the_reference_writes_it(
+    tmp_path: Path, text: str, key: str, sent: tuple[str, str] | None
+) -> None:
+    found, host = written_store(tmp_path, text, {"auths": {key: A}})
+    assert host == "myhost.example:5000"  # everything else in tagguard knows it so
+    assert user_for(found, host) == sent
+
+
+@pytest.mark.parametrize(
+    ("text", "config", "asked"),
+    [
+        (WRITTEN, {"credHelpers": {"MyHost.Example:5000": "hp"}}, "MyHost.Example:5000"),
+        (WRITTEN, {"credHelpers": {"myhost.example:5000": "hp"}}, None),
+        (LOWER, {"credHelpers": {"MyHost.Example:5000": "hp"}}, None),
+        (LOWER, {"credHelpers": {"myhost.example:5000": "hp"}}, "myhost.example:5000"),
+        # The store is asked for the host as written, even with a lower-cased auths entry.
+        (
+            WRITTEN,
+            {"credsStore": "hp", "auths": {"myhost.example:5000": {}}},
+            "MyHost.Example:5000",
+        ),
+        (LOWER, {"credsStore": "hp"}, "myhost.example:5000"),
+    ],
+)
+def test_helpers_are_named_and_asked_for_the_host_as_the_reference_writes_it(
+    tmp_path: Path, text: str, config: dict[str, Any], asked: str | None
+) -> None:
+    run = helper_answers(
+        {f"docker-credential-hp {asked}": {"Username": "h", "Secret": "hs"}} if asked else {}
+    )
+    found, host = written_store(tmp_path, text, config, run=run)
+    assert user_for(found, host) == (("h", "hs") if asked else None)
+    assert run.asked == ([("docker-credential-hp", asked)] if asked else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        # docker 28.2.2 asked its store for DOCKER.IO and Index.Docker.Io as written: only
+        # docker.io and index.docker.io are Docker Hub (normalizeIndexName compares exactly).
+        ("DOCKER.IO/p/r:t", "DOCKER.IO"),
+        ("Index.Docker.Io/p/r:t", "Index.Docker.Io"),
+        ("index.docker.io/p/r:t", "https://index.docker.io/v1/"),
+        ("docker.io/p/r:t", "https://index.docker.io/v1/"),
+    ],
+)
+def test_docker_hub_is_asked_for_by_its_server_url_only_as_docker_spells_it(
+    tmp_path: Path, text: str, asked: str
+) -> None:
+    run = helper_answers({f"docker-credential-st {asked}": {"Username": "h", "Secret": "hs"}})
+    found, host = written_store(tmp_path, text, {"credsStore": "st"}, run=run)
+    assert user_for(found, host) == ("h", "hs")
+    assert run.asked == [("docker-credential-st", asked)]
+
+
+def test_one_host_written_two_ways_that_docker_answers_differently_is_refused(
+    tmp_path: Path,
+) -> None:
+    """docker would push each reference with its own login; tagguard holds one a host, so
+    it refuses rather than check one of them with the other's."""
+    config = {"auths": {"MyHost.Example:5000": {"auth": b64("a:secret-pw")}}}
+    spellings = {"myhost.example:5000": {"MyHost.Example:5000", "myhost.example:5000"}}
+    found = store(tmp_path, config, spellings=spellings)
+    with pytest.raises(InputError) as raised:
+        found.for_host("myhost.example:5000")
+    message = str(raised.value)
+    assert "MyHost.Example:5000 and myhost.example:5000" in message
+    assert "--credentials myhost.example:5000=ENVVAR" in message
+    assert "secret-pw" not in message
+
+
+def test_one_host_written_two_ways_that_docker_answers_alike_is_one_login(
+    tmp_path: Path,
+) -> None:
+    config = {"auths": {"MyHost.Example:5000": A, "myhost.example:5000": {"auth": b64("a:pa")}}}
+    spellings = {"myhost.example:5000": {"MyHost.Example:5000", "myhost.example:5000"}}
+    assert user_for(store(tmp_path, config, spellings=spellings), "myhost.example:5000") == (
+        "a",
+        "pa",
+    )

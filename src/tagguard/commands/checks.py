@@ -209,13 +209,9 @@ def impact(repositories: tuple[str, ...], **given: Any) -> int:
     options = context.options(**given)
     parsed = parse_references(repositories, default_tag=None)
 
-    return finish(
-        options,
-        [],
-        [],
-        lambda sources, globs: check_impact(sources, globs, parsed),
-        hosts=sorted({r.registry for r in parsed}),
-    )
+    # The repositories stand as targets: their hosts are the Harbors to ask, and the
+    # docker config is asked for each host as the references write it.
+    return finish(options, parsed, [], lambda sources, globs: check_impact(sources, globs, parsed))
 
 
 def _push_digest(

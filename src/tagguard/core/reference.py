@@ -98,6 +98,15 @@ class Reference:
         return self.repository.split("/", 1)[1]
 
     @property
+    def written_registry(self) -> str:
+        """The host as `original` spells it (`MyHost.io`, where `registry` is `myhost.io`):
+        the key docker looks the host up under in its config (distribution/reference keeps
+        a host's case). `registry` where the text names none (Docker Hub's `nginx`), or
+        names it otherwise (`index.docker.io`, which docker too reads as docker.io)."""
+        first, slash, _ = self.original.partition("/")
+        return first if slash and first.lower() == self.registry else self.registry
+
+    @property
     def repository_key(self) -> str:
         """`registry/project/repository`, the key of a state file."""
         return f"{self.registry}/{self.repository}"

@@ -10,11 +10,13 @@
    `docker-credential-<name> get`, and only it: its "not found" is no credential, even
    where `auths` has one; a helper that fails otherwise leaves the `auths` entry. With no
    helper, `auths[key]`, else an entry whose key is a URL or `host/path` of the same host
-   (matched case-sensitively, as docker does, against the host tagguard holds lower-cased:
-   `HARBOR.IO/p/app` finds what docker finds for `harbor.io/p/app`, not for its own
-   spelling). A config naming no credentials at all gets the platform's store when its
-   helper is installed, as docker's does. A login with no user or no password is none:
-   docker's engine asks as no one with it.
+   (matched case-sensitively, as docker does). The key is the host as the reference wrote
+   it, as docker keeps it: `HARBOR.IO/p/app` is looked up under `HARBOR.IO`, where
+   everything else in tagguard knows the host as `harbor.io`; a run that writes one host
+   in several spellings which the config answers differently is refused. A config naming
+   no credentials at all gets the platform's store when its helper is installed, as
+   docker's does. A login with no user or no password is none: docker's engine asks as
+   no one with it.
 
 tagguard refuses, where docker would go on without credentials: a config with an `auth`
 it cannot decode (docker's load fails, and it sends a login or none as Go's map order
@@ -120,6 +122,10 @@ class CredentialStore:
     # The run's: every secret this store hands out is hidden in what the run prints (and
     # so is every token a registry gives for it: tagguard.shell.registry).
     redactor: Redactor = field(default_factory=Redactor)
+    # Each host's spellings in the references (`myhost.io` -> `MyHost.io`): the docker
+    # config is asked under the host as written, as docker asks it. A host no reference
+    # wrote (a replication's destination) is asked as tagguard holds it.
+    spellings: Mapping[str, Collection[str]] = field(default_factory=dict)
     # Each host's answer, found once: a registry's every request asks for its credential,
     # and a credential helper is a process to start (docker asks it once per command).
     _found: dict[str, Credential | None] = field(default_factory=dict, init=False)
@@ -143,15 +149,30 @@ class CredentialStore:
         return self._from_docker_config(host)
 
     def _from_docker_config(self, host: str) -> Credential | None:
-        """What `docker push HOST/...` sends (docker/cli 28.2.2 `ResolveAuthConfig` and
-        `ConfigFile.GetAuthConfig`): the config is asked under one key, Docker Hub's server
-        URL for docker.io, else the host. The helper named for that exact key in
-        `credHelpers`, else `credsStore`, answers; with neither, the `auths` entry does."""
+        """What `docker push` sends for `host` as each reference spells it; the same
+        for every spelling, or the run is refused: tagguard holds one credential a host."""
         # Checked here, not as the file is read: a run whose credentials are given for
         # every host it asks never reads the docker config, and a broken entry in it
         # changes nothing for that run.
         _check_auths(self.docker_config, self.docker_config_path)
-        key = DOCKER_HUB_SERVER if host == "docker.io" else host
+        spellings = sorted(self.spellings.get(host) or (host,))
+        found = [self._under_key(spelling) for spelling in spellings]
+        if len({_login_of(credential) for credential in found}) > 1:
+            raise InputError(
+                f"{self.docker_config_path}: the references write the registry host {host} "
+                f"as {' and '.join(spellings)}, which docker looks up apart (as written) and "
+                "this config answers differently: write the host one way, or give "
+                f"--credentials {host}=ENVVAR"
+            )
+        return found[0]
+
+    def _under_key(self, spelling: str) -> Credential | None:
+        """What `docker push SPELLING/...` sends (docker/cli 28.2.2 `ResolveAuthConfig` and
+        `ConfigFile.GetAuthConfig`): the config is asked under one key, Docker Hub's server
+        URL for docker.io, else the host as written (`registry.ParseRepositoryInfo` keeps
+        its case). The helper named for that exact key in `credHelpers`, else `credsStore`,
+        answers; with neither, the `auths` entry does."""
+        key = DOCKER_HUB_SERVER if spelling == "docker.io" else spelling
         entry = _auths_entry(self.docker_config, key)
         if entry is not None:
             self._refuse_registry_token(entry, key)
@@ -244,6 +265,13 @@ class CredentialStore:
         if username == TOKEN_USERNAME and secret:
             return Credential(username, secret, program, identity_token=True)
         return Credential(username, secret, program) if _login(username, secret) else None
+
+
+def _login_of(credential: Credential | None) -> tuple[str, str, bool] | None:
+    """What a credential sends: two with the same are one, whichever entry they came from."""
+    if credential is None:
+        return None
+    return (credential.username, credential.secret, credential.identity_token)
 
 
 def _login(username: object, password: object) -> bool:
@@ -395,8 +423,10 @@ def build_store(
     redactor: Redactor,
     run: Runner = run_helper,
     per_host: Mapping[str, Credential] | None = None,
+    spellings: Mapping[str, Collection[str]] | None = None,
 ) -> CredentialStore:
-    """Resolves the explicit credential (flag, then environment) and loads the docker config."""
+    """Resolves the explicit credential (flag, then environment) and loads the docker config.
+    `spellings`: each host (as tagguard holds it) as the references write it."""
     explicit: Credential | None = None
     if username is not None or password is not None:
         if not username or password is None:
@@ -430,6 +460,7 @@ def build_store(
         run,
         dict(per_host or {}),
         redactor,
+        dict(spellings or {}),
     )
 
 
