@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -495,6 +496,55 @@ def test_a_config_naming_no_credentials_gets_the_platform_store(
     )
     found = store(tmp_path, config, {"PATH": str(bin_dir)}, run=run)
     assert user_for(found, "harbor.test") == sent
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"env": {"TAGGUARD_USERNAME": "env", "TAGGUARD_PASSWORD": "env-pw"}},
+        {"per_host": {"harbor.test": Credential("cred", "cred-pw", "--credentials")}},
+    ],
+    ids=["environment", "credentials-flag"],
+)
+def test_the_default_store_is_looked_for_only_when_the_docker_config_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: dict[str, Any]
+) -> None:
+    """A run whose every host has its credential given never reads the docker config, so it
+    need not look on PATH for docker's default store either: not as the store is built,
+    nor as it answers. The first host the config answers looks, as docker does."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    helper = bin_dir / "docker-credential-secretservice"
+    helper.write_text("#!/bin/sh\nexit 1\n")
+    helper.chmod(0o755)
+    looked: list[str] = []
+    which = shutil.which
+
+    def recording_which(name: str, *args: Any, **kwargs: Any) -> str | None:
+        looked.append(name)
+        return which(name, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "which", recording_which)
+    run = helper_answers(
+        {"docker-credential-secretservice other.test": {"Username": "ss", "Secret": "x"}}
+    )
+    found = build_store(
+        username=None,
+        password=None,
+        env={"PATH": str(bin_dir), "DOCKER_CONFIG": str(tmp_path), **given.get("env", {})},
+        home=tmp_path,
+        hosts=["harbor.test"],
+        run=run,
+        redactor=Redactor(),
+        per_host=given.get("per_host"),
+    )
+    credential = found.for_host("harbor.test")
+    assert credential is not None
+    assert credential.username in ("env", "cred")
+    assert looked == []
+    # Another host (a retag's source) is the docker config's to answer: now it looks.
+    assert user_for(found, "other.test") == ("ss", "x")
+    assert "docker-credential-secretservice" in looked
 
 
 def test_an_auth_password_loses_the_nuls_around_it(tmp_path: Path) -> None:

@@ -126,10 +126,16 @@ class CredentialStore:
     # config is asked under the host as written, as docker asks it. A host no reference
     # wrote (a replication's destination) is asked as tagguard holds it.
     spellings: Mapping[str, Collection[str]] = field(default_factory=dict)
+    # The platform's credential store docker would use with a config that names none, ""
+    # for none: asked when the docker config first answers (it looks on PATH), so a run
+    # whose credentials are all given never looks.
+    default_store: Callable[[], str] = lambda: ""
     # Each host's answer, found once: a registry's every request asks for its credential,
     # and a credential helper is a process to start (docker asks it once per command).
     _found: dict[str, Credential | None] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    # The docker config as docker reads it (with the default store), once made.
+    _config: list[Mapping[str, Any]] = field(default_factory=list, init=False)
 
     def for_host(self, host: str) -> Credential | None:
         host = host.lower()
@@ -155,6 +161,8 @@ class CredentialStore:
         # every host it asks never reads the docker config, and a broken entry in it
         # changes nothing for that run.
         _check_auths(self.docker_config, self.docker_config_path)
+        if not self._config:  # under for_host's lock
+            self._config.append(_with_default_store(self.docker_config, self.default_store))
         spellings = sorted(self.spellings.get(host) or (host,))
         found = [self._under_key(spelling) for spelling in spellings]
         if len({_login_of(credential) for credential in found}) > 1:
@@ -173,10 +181,11 @@ class CredentialStore:
         its case). The helper named for that exact key in `credHelpers`, else `credsStore`,
         answers; with neither, the `auths` entry does."""
         key = DOCKER_HUB_SERVER if spelling == "docker.io" else spelling
-        entry = _auths_entry(self.docker_config, key)
+        config = self._config[0]
+        entry = _auths_entry(config, key)
         if entry is not None:
             self._refuse_registry_token(entry, key)
-        helper = _helper_for(self.docker_config, key)
+        helper = _helper_for(config, key)
         if not helper:
             return self._from_auths_entry(entry, key) if entry is not None else None
         try:
@@ -390,18 +399,23 @@ def _check_auths(config: Mapping[str, Any], path: str) -> None:
                 _decode_auth(encoded, f"{path}: auths[{key!r}]")
 
 
-def _with_default_store(config: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+def _with_default_store(
+    config: Mapping[str, Any], default_store: Callable[[], str]
+) -> Mapping[str, Any]:
     """docker's LoadDefaultConfigFile: a config that names no credentials at all (or no
-    file) is read with the platform's credential store when its helper is installed, on
-    Linux `pass` where the pass program is, else `secretservice`."""
+    file) is read with the platform's credential store (`default_store`) where it has one."""
     auths, helpers = config.get("auths"), config.get("credHelpers")
     if config.get("credsStore") or auths or helpers:
         return config
-    path = env.get("PATH")
+    store = default_store()
+    return {**config, "credsStore": store} if store else config
+
+
+def detect_default_store(path: str | None) -> str:
+    """docker/cli credentials.DetectDefaultStore: the platform's store when its helper is on
+    `path`, on Linux `pass` where the pass program is, else `secretservice`; "" for none."""
     store = _platform_store(path)
-    if shutil.which(f"docker-credential-{store}", path=path) is None:
-        return config
-    return {**config, "credsStore": store}
+    return store if shutil.which(f"docker-credential-{store}", path=path) else ""
 
 
 def _platform_store(path: str | None) -> str:
@@ -451,7 +465,7 @@ def build_store(
         _check_utf8(env_password, "TAGGUARD_PASSWORD")
         explicit = Credential(env_user, env_password, "TAGGUARD_USERNAME/TAGGUARD_PASSWORD")
     config, path = load_docker_config(env, home)
-    config = _with_default_store(config, env)
+    search_path = env.get("PATH")
     return CredentialStore(
         explicit,
         frozenset(h.lower() for h in hosts),
@@ -461,6 +475,7 @@ def build_store(
         dict(per_host or {}),
         redactor,
         dict(spellings or {}),
+        lambda: detect_default_store(search_path),
     )
 
 
