@@ -102,6 +102,56 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
 
 
+# ------------------------------------------- no credential of the machine reaches a test run
+
+CREDENTIAL_HELPER_PREFIX = "docker-credential-"
+
+
+def without_credential_helpers(path: str, mirrors: Path) -> str:
+    """`path` with no docker credential helper on it: a directory holding one is replaced
+    by a mirror (under `mirrors`) of symbolic links to its other programs, so git, python
+    and docker stay where they were. With a helper on PATH and a docker config naming no
+    credentials, tagguard (as docker) asks the platform's store: on a developer's desktop
+    that is the real keychain, docker-credential-desktop, -pass or -secretservice."""
+    kept = []
+    for number, directory in enumerate(path.split(os.pathsep)):
+        try:
+            names = os.listdir(directory or os.curdir)
+        except OSError:
+            kept.append(directory)
+            continue
+        if not any(name.startswith(CREDENTIAL_HELPER_PREFIX) for name in names):
+            kept.append(directory)
+            continue
+        mirror = mirrors / str(number)
+        mirror.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if not name.startswith(CREDENTIAL_HELPER_PREFIX) and not (mirror / name).exists():
+                (mirror / name).symlink_to(Path(directory or os.curdir, name).absolute())
+        kept.append(str(mirror))
+    return os.pathsep.join(kept)
+
+
+@pytest.fixture(scope="session")
+def _path_without_credential_helpers(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return without_credential_helpers(
+        os.environ.get("PATH", os.defpath), tmp_path_factory.mktemp("path-mirrors")
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_docker_credentials_of_the_machine(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    _path_without_credential_helpers: str,
+) -> None:
+    """Every tagguard a test runs, in this process or as a child, reads an empty docker
+    config of its own (DOCKER_CONFIG wins over HOME, for tagguard as for docker) and finds
+    no credential helper of the machine on PATH; a test that wants one puts its own there."""
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path_factory.mktemp("docker-config")))
+    monkeypatch.setenv("PATH", _path_without_credential_helpers)
+
+
 # ------------------------------------------------------- tagguard's JSON, held to its schema
 
 OUTPUT_SCHEMA = ROOT / "src" / "tagguard" / "schemas" / "output.schema.json"

@@ -107,8 +107,10 @@ class Harbor:
 
 @pytest.fixture
 def harbor(registry: Registry, monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Iterator[Harbor]:
-    # No docker config of the machine may leak in: an empty one for each test.
+    # No docker config of the machine may leak in: an empty one for each test, and a home
+    # of its own (tests/conftest.py keeps the machine's credential helpers off PATH).
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "docker"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     state = harbor_state()
     with running_harbor(registry.url, state) as (url, started):
         yield Harbor(url, started, Pusher(url, ADMIN), monkeypatch)
