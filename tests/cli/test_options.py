@@ -349,3 +349,37 @@ def test_impact_offers_no_state_file(capsys: pytest.CaptureFixture[str]) -> None
     )
     assert code == 2
     assert "No such option '--state-file'" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--timeout", "abc"),
+            "Invalid value for '--timeout': 'abc' is not a valid number of seconds",
+        ),
+        (
+            ("--deadline", "1s"),
+            "Invalid value for '--deadline': '1s' is not a valid number of seconds",
+        ),
+        (
+            ("--concurrency", "x"),
+            "Invalid value for '--concurrency': 'x' is not a valid whole number",
+        ),
+    ],
+)
+def test_a_number_that_is_not_one_is_named_in_words(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    # click names the type in its message: "float range", "integer range" by default.
+    code, _, err = run(capsys, "push", f"{API}:v1", *OFFLINE, *args)
+    assert code == 2
+    assert err.startswith(f"tagguard: error: {message} ")
+
+
+def test_completion_names_its_argument_as_its_help_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, _, err = run(capsys, "completion", "powershell")
+    assert code == 2
+    assert err.startswith("tagguard: error: Invalid value for 'SHELL': 'powershell' is not one of")

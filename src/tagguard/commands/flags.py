@@ -52,9 +52,24 @@ class EnvOption(click.Option):
         return hint
 
 
+class _Seconds(click.FloatRange):
+    # What a mistake is called in click's error ("'abc' is not a valid number of
+    # seconds"), where FloatRange's own name is "float range".
+    name = "number of seconds"
+
+
+class _Count(click.IntRange):
+    name = "whole number"  # not IntRange's "integer range"
+
+
 def _seconds(flag: str, default: float, help: str) -> Callable[[F], F]:
     return env_option(
-        flag, type=click.FloatRange(min=0.1), default=default, show_default=True, help=help
+        flag,
+        type=_Seconds(min=0.1),
+        metavar="SECONDS",
+        default=default,
+        show_default=True,
+        help=help,
     )
 
 
@@ -158,7 +173,8 @@ _live = (
     _seconds("--deadline", 60.0, "Seconds the whole check may take."),
     env_option(
         "--concurrency",
-        type=click.IntRange(min=1, max=64),
+        type=_Count(min=1, max=64),
+        metavar="N",
         default=8,
         show_default=True,
         help="Requests in flight at once, to each Harbor.",

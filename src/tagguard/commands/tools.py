@@ -203,7 +203,7 @@ def config_command(command_name: str | None) -> int:
 
 
 @click.command("completion")
-@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")))
+@click.argument("shell", type=click.Choice(("bash", "zsh", "fish")), metavar="SHELL")
 def completion(shell: str) -> int:
     """Print the shell completion script for SHELL.
 
