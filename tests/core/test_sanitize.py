@@ -291,3 +291,33 @@ def test_only_a_cut_passphrase_is_hidden_before_an_ellipsis() -> None:
         "horse... correctly... ***... x"
     )
     assert redactor.redact("correct horse") == "correct horse"  # no cut: not the secret
+
+
+@pytest.mark.parametrize(
+    "secret",
+    ["Kx7\tJm4\nPq2\rRt5\x1bWy3", "Kx7éJm4\u200bPq2\u2028Rt5😀Wy3", "Kx7::Jm4##[Pq2"],
+)
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: json.dumps({"message": printable(text)}),  # a warning in a SARIF report
+        lambda text: json.dumps({"message": printable(text)}, ensure_ascii=False),
+        lambda text: printable_json(json.dumps({"message": text})),  # the json report
+        lambda text: printable_json(json.dumps({"message": text}, ensure_ascii=False)),
+    ],
+)
+def test_a_secret_in_an_error_message_is_hidden_in_every_report(secret: str, encode: Any) -> None:
+    # Found with a Harbor echoing the password into its error: an error's message has its
+    # blanks collapsed as it is made (a tab, a line break, U+2028 become one space), then
+    # `printable` escapes an ESC or a U+200B and JSON escapes that backslash: three steps
+    # from the secret, one more than the redactor looked. And the json report's `##[`,
+    # written `#\u0023[` by printable_json, was no form the redactor knew.
+    from tagguard.errors import RemoteError
+
+    redactor = Redactor()
+    redactor.keep(secret)
+    message = RemoteError(f"h.io answered 500 DENIED: password {secret} is not welcome").message
+    shown = redactor.redact(encode(message))
+    assert "is not welcome" in shown
+    for piece in ("Kx7", "Jm4", "Pq2"):
+        assert piece not in shown, shown

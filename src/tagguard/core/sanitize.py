@@ -211,7 +211,12 @@ def escaped_forms(secret: str) -> set[str]:
     one-line message collapses; and each of those escaped once more (a repr inside a JSON
     report, `printable` then Markdown). Redacting the finished text must find each: a
     quote, a backslash, a tab, a `&`, a `%`, a `*` or an `é` in a password otherwise let
-    it through."""
+    it through.
+
+    Each from the secret as written and from its blanks collapsed: every error message is
+    collapsed as it is made (tagguard.errors), before `printable` and an output escape it
+    (a tab and an ESC in a password reached a SARIF report as `a b\\x1b`); and a JSON
+    document's `##[` as `printable_json` writes it (`#\\u0023[`)."""
     import json  # only when a secret is registered: most runs have none
 
     def reprs(text: str) -> set[str]:
@@ -226,6 +231,8 @@ def escaped_forms(secret: str) -> set[str]:
         return {
             json.dumps(text)[1:-1],
             json.dumps(text, ensure_ascii=False)[1:-1],
+            printable_json(json.dumps(text)[1:-1]),
+            printable_json(json.dumps(text, ensure_ascii=False)[1:-1]),
             printable(text),
             xml_escaped(text),
             xml_escaped(text).replace('"', "&quot;"),  # in an attribute
@@ -236,7 +243,7 @@ def escaped_forms(secret: str) -> set[str]:
             *reprs(text),
         }
 
-    first = once(secret)
+    first = once(secret) | once(" ".join(secret.split())) | {" ".join(secret.split())}
     forms = first.union(*(once(form) for form in first))
     forms.discard(secret)
     return {form for form in forms if len(form) >= 4}
