@@ -177,7 +177,8 @@ def _live_sources(
         verify=verify,
         pool_size=options.concurrency,
     )
-    http = Http(transport, observe=request_log(sys.stderr, redactor) if options.verbose else None)
+    observe = request_log(sys.stderr, redactor) if options.verbose else None
+    http = Http(transport, observe=observe, redactor=redactor)
     harbors = {host: HarborClient(http, urls[host], store.for_host(host)) for host in hosts}
     plain = frozenset(r.registry for r in others) if options.plain_http else frozenset()
     registry = RegistryClient(http, store, plain_http_hosts=plain, base_urls=dict(urls))

@@ -4,7 +4,9 @@ and the registry tokens the server issued during the run."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -345,3 +347,69 @@ def test_a_passphrase_echoed_and_cut_anywhere_shows_none_of_its_words(
         for where, output in zip(names, shown, strict=True):
             for word in PASSPHRASE.split():
                 assert word not in output, f"cut {cut}: {word!r} reached the {where}"
+
+
+PROXY_PASSWORD = "Prx-Kq7@Lm3/x"  # `@` and `/` percent-encoded in the proxy URL
+
+
+def _echoing_proxy() -> Any:
+    """A proxy that answers every request itself, with Harbor's error shape quoting the
+    Proxy-Authorization header it got and what it decodes to: a broken or hostile proxy,
+    or a server that a proxy passed the header on to."""
+    import base64
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            sent = self.headers.get("Proxy-Authorization", "none")
+            decoded = base64.b64decode(sent.split()[-1]).decode() if " " in sent else "none"
+            body = json.dumps(
+                {"errors": [{"code": "DENIED", "message": f"proxy got {sent} ({decoded})"}]}
+            ).encode()
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+
+
+def test_a_proxys_credentials_echoed_back_are_hidden(harbor: Harbor, tmp_path: Path) -> None:
+    """HTTP_PROXY=http://user:pw@proxy: requests sends the proxy its credentials, in a
+    header a proxy (or the server it passes it on to) can quote in an error. They are not
+    tagguard's own, but they are the job's, and were printed whole."""
+    import base64
+    import threading
+    from urllib.parse import quote
+
+    harbor.state.add_user(*USER, admin=True)
+    harbor.credentials = USER
+    proxy = _echoing_proxy()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        for name in ("http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            harbor.monkeypatch.delenv(name, raising=False)
+        written = quote(PROXY_PASSWORD, safe="")
+        port = proxy.server_address[1]
+        harbor.extra_env["HTTP_PROXY"] = f"http://px:{written}@127.0.0.1:{port}"
+        push = ["push", "harbor.invalid/proj/app:v1", "--digest", make_image().digest]
+        reports = {kind: tmp_path / f"report.{kind}" for kind in REPORTS}
+        runs = [
+            harbor.tagguard(
+                *push, "--format", output, *(f"--report={k}={p}" for k, p in reports.items())
+            )
+            for output in FORMATS
+        ]
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+    assert [run.code for run in runs] == [2] * len(FORMATS)
+    assert "proxy got Basic *** (px:***)" in runs[0].err  # it went through the proxy
+    header = base64.b64encode(f"px:{PROXY_PASSWORD}".encode()).decode()
+    shown = [run.out + run.err for run in runs] + [p.read_text() for p in reports.values()]
+    for text in shown:
+        _scan(text, {PROXY_PASSWORD, written, header, "Kq7"}, "the output of a run through a proxy")

@@ -555,3 +555,24 @@ def test_a_connection_that_is_never_set_up_cannot_outlast_the_deadline(
             client.close()
     assert took < 1.0 + 1.0, took  # the deadline, and no whole read timeout more
     assert raised.value.message.startswith("x: the 1 s deadline passed (--deadline)")
+
+
+def test_a_proxy_password_requests_cannot_encode_is_not_quoted_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests encodes a proxy's user and password as Latin-1; the codec's message named
+    # the character it could not encode and its position in the password.
+    for name in ("http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", "http://px:Prx\u20acKq7@127.0.0.1:9")
+    client = Http(TransportOptions(retries=0, timeout=5.0))
+    try:
+        with pytest.raises(RemoteError) as raised:
+            client.request("GET", "http://harbor.invalid/api/v2.0/systeminfo", what="x")
+    finally:
+        client.close()
+    message = raised.value.message
+    assert "beyond Latin-1" in message
+    assert "\\u20ac" not in message
+    assert "\u20ac" not in message
+    assert "position" not in message

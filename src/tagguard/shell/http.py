@@ -42,7 +42,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from tagguard import __version__
 from tagguard.core.record import field, record
-from tagguard.core.sanitize import shortened
+from tagguard.core.sanitize import Redactor, shortened
 from tagguard.errors import InputError, RemoteError
 
 if TYPE_CHECKING:
@@ -94,6 +94,9 @@ class Http:
     # Told of every attempt once it ends (--verbose): method, URL, status (None when no
     # answer came), seconds taken. It sees no header, so no credential.
     observe: Callable[[str, str, int | None, float], None] | None = None
+    # The run's: a proxy's credentials (HTTPS_PROXY=http://user:pw@proxy) are registered as
+    # requests reads them, before anything goes through that proxy (`_environment`).
+    redactor: Redactor | None = None
     session: requests.Session = field(init=False)
     started: float = field(init=False)
     _settings: dict[str, _Settings] = field(default_factory=dict, init=False)
@@ -304,6 +307,14 @@ class Http:
             raise RemoteError(
                 f"{what}: request to {_origin(url)} failed: {_cause(error)}"
             ) from None
+        except UnicodeEncodeError:
+            # A proxy's credentials beyond Latin-1 (requests encodes them so): the codec's
+            # message names the character and its position in the password.
+            raise RemoteError(
+                f"{what}: request to {_origin(url)} not sent: the credentials of its proxy "
+                "(HTTP_PROXY, HTTPS_PROXY) hold characters beyond Latin-1, which requests "
+                "cannot send; percent-encode only Latin-1 text in a proxy URL"
+            ) from None
         except (ValueError, OSError) as error:
             # What requests leaves unwrapped: urllib3's LocationParseError (a host label of
             # over 63 characters), a bare OSError for a REQUESTS_CA_BUNDLE naming no file.
@@ -328,6 +339,9 @@ class Http:
             found = self.session.merge_environment_settings(
                 url, {}, True, self.options.verify, None
             )
+            if self.redactor is not None:
+                for proxy in found["proxies"].values():
+                    hide_proxy_credentials(proxy, self.redactor)
             self._settings[origin] = found
         return found
 
@@ -447,6 +461,32 @@ class _WatchedAdapter(HTTPAdapter):
         if isinstance(manager, urllib3.ProxyManager):  # not a SOCKS proxy's own classes
             manager.pool_classes_by_scheme = self._pools
         return manager
+
+
+def hide_proxy_credentials(proxy: str, redactor: Redactor) -> None:
+    """Registers with `redactor` the password of a proxy URL's user part, in every form it
+    may come back in: as written (percent-encoded), decoded, and the base64 of `user:pw`
+    that requests sends in Proxy-Authorization. A proxy, or a server it passes that header
+    on to, that echoes it in an error message would otherwise get it into a CI log: the
+    docker config and TAGGUARD_PASSWORD are not the only secrets in a job's environment."""
+    import base64
+    from urllib.parse import unquote
+
+    if "://" not in proxy:  # requests reads `user:pw@proxy:3128` as http://
+        proxy = f"http://{proxy}"
+    try:
+        parts = urlsplit(proxy)
+        written_user, written = parts.username, parts.password
+    except ValueError:  # no URL: requests refuses it before sending anything
+        return
+    if written_user is None or not written:
+        return
+    user, password = unquote(written_user), unquote(written)
+    for form in (written, password, f"{written_user}:{written}"):
+        redactor.keep(form)
+    for encoding in ("latin-1", "utf-8"):  # requests' Basic header, and what else a proxy reads
+        with contextlib.suppress(UnicodeEncodeError):
+            redactor.keep(base64.b64encode(f"{user}:{password}".encode(encoding)).decode())
 
 
 def is_count(text: str) -> bool:
