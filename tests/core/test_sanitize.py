@@ -321,3 +321,27 @@ def test_a_secret_in_an_error_message_is_hidden_in_every_report(secret: str, enc
     assert "is not welcome" in shown
     for piece in ("Kx7", "Jm4", "Pq2"):
         assert piece not in shown, shown
+
+
+def test_a_secret_cut_at_a_fixed_length_shows_none_of_its_start() -> None:
+    # A hostile Harbor's rule pattern, too deep to evaluate, holding the password where the
+    # message quoting the pattern's first 60 characters cuts it: its first 16 characters
+    # stood before the `...`, where the redactor, which knew it only whole, let them through.
+    from tagguard.core.glob import doublestar_match
+    from tagguard.errors import PatternTooComplexError
+
+    secret = "Pa55-Zq8vW3-DoNotPrint"
+    redactor = Redactor()
+    redactor.keep(secret)
+    pattern = "{" + "x" * 43 + secret + ",v}" + "{1," * 3000 + "}" * 3000
+    with pytest.raises(PatternTooComplexError) as raised:
+        doublestar_match(pattern, "v1")
+    message = raised.value.message
+    assert "Pa55-Zq8" in message  # the cut falls inside the secret
+    for shown in (redactor.redact(message), redactor.redact(json.dumps({"m": message}))):
+        assert "x" * 43 + "***..." in shown
+        assert "Pa55" not in shown
+    # The start of a secret counts only right before an ellipsis, and only as its start.
+    assert (
+        redactor.redact("Pa55-Zq8 and 1-DoNo... and Pa55...") == "Pa55-Zq8 and 1-DoNo... and ***..."
+    )

@@ -107,6 +107,7 @@ def shortened(text: str, limit: int) -> str:
 
 
 REDACTED = "***"
+_SHORTEST = 4  # characters of the shortest secret the redactor hides (`Redactor.keep`)
 
 # A URL's user part: from `://` to the last `@` before the next entry of a --harbor-url list
 # (a separator, maybe `HOST=`, then a scheme). The last `@`, not the authority's end at `/`,
@@ -165,7 +166,7 @@ class Redactor:
         """Registers a secret, with every form an output escapes it to (`escaped_forms`),
         and what a cut leaves of it (`cut_forms`). Very short values are not registered:
         hiding every `a` in a report would say more about the secret than it hides."""
-        if not value or len(value) < 4 or value in self._secrets:
+        if not value or len(value) < _SHORTEST or value in self._secrets:
             return
         cuts = cut_forms(value)
         with self._lock:
@@ -186,7 +187,39 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
+        if ELLIPSIS in text and self._secrets:
+            text = self._hide_cut_starts(text)
         return text
+
+    def _hide_cut_starts(self, text: str) -> str:
+        """`text` with the start of a secret, in any of its forms, hidden where it stands
+        right before an ellipsis: what a cut at a fixed length leaves of it (a rule's
+        pattern too deep to evaluate is quoted by its first 60 characters, and a server
+        writing a secret there had its first words shown). Starts shorter than a secret
+        `keep` registers stay: a word's last letters often start one."""
+        pieces: list[str] = []
+        start = 0
+        while (at := text.find(ELLIPSIS, start)) != -1:
+            before = text[start:at]
+            length = self._cut_start(before)
+            pieces += [before[: len(before) - length], REDACTED if length else "", ELLIPSIS]
+            start = at + len(ELLIPSIS)
+        pieces.append(text[start:])
+        return "".join(pieces)
+
+    def _cut_start(self, before: str) -> int:
+        """The length of the longest end of `before` that starts a registered form, 0 for
+        none of at least `_SHORTEST` characters."""
+        longest = 0
+        for secret in self._secrets:
+            head = secret[:_SHORTEST]
+            at = before.find(head, max(0, len(before) - len(secret)))
+            while at != -1 and len(before) - at > longest:
+                if secret.startswith(before[at:]):
+                    longest = len(before) - at
+                    break
+                at = before.find(head, at + 1)
+        return longest
 
 
 def cut_forms(secret: str) -> set[str]:
@@ -246,7 +279,7 @@ def escaped_forms(secret: str) -> set[str]:
     first = once(secret) | once(" ".join(secret.split())) | {" ".join(secret.split())}
     forms = first.union(*(once(form) for form in first))
     forms.discard(secret)
-    return {form for form in forms if len(form) >= 4}
+    return {form for form in forms if len(form) >= _SHORTEST}
 
 
 def xml_escaped(text: str) -> str:
