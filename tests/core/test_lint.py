@@ -317,3 +317,33 @@ def test_a_field_harbor_never_reads_is_a_warning_naming_it() -> None:
     assert evaluate(
         parse_rules([typo], "rules.json"), "proj/app", "anything", glob.NEWEST
     ).immutable
+
+
+# ----------------------------------------------------------------------------- vs the Go code
+# Cases where lint disagreed with Harbor's compiled matcher (selector.go `match` ->
+# doublestar.Match, both releases built from their sources); the expected answers are Go's.
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+def test_a_pattern_of_many_stars_is_linted_and_its_error_found(version: str) -> None:
+    # Each '*' doubles the ways into the rest of the pattern: walking all of them took
+    # hours. Go (doublestar v1.3.4 matchComponent): the star scans reach the unclosed '['
+    # with a name character left for 'x-' * 30 + 'x', an error; v1.1.1 ignores errors met
+    # inside a star's scan and never errs.
+    pattern = "*-" * 30 + "["
+    findings = lint(rule(1, tag=pattern), rule(2), version=version)
+    if version == glob.V1_3_4:
+        found = only(findings, "pattern-error")
+        assert found.example is not None
+        with pytest.raises(PatternError):
+            glob.harbor_match(pattern, found.example, version)
+    else:
+        assert "pattern-error" not in codes(findings)
+        assert only(findings, "dead-pattern-part").level is Level.WARNING
+
+
+def test_a_long_pattern_of_stars_without_errors_is_linted() -> None:
+    # `/**?\\a?` sixteen times: 32 stars, none a whole-segment globstar, no malformed part.
+    # Go: no name makes it err on either release; lint only notes the '/' in a tag pattern.
+    findings = lint(rule(1, tag="/**?\\\\a?" * 16))
+    assert [f.code for f in findings] == ["slash-in-tag-pattern"]

@@ -147,6 +147,10 @@ _REACH_TAILS = (b"", b"x")
 # Characters tried for a `[...]` class: a name character has to pass it to go further.
 _CLASS_TRIES = b"xa0Z_.-"
 MAX_ERROR_PROBES = 256
+# Steps (walk calls) per release: each '*' doubles the paths, so a long pattern of stars
+# would otherwise be walked for hours. The walk goes depth first, so the first path into
+# each malformed part is written out long before this runs out.
+MAX_WALK_STEPS = 20_000
 _MAX_DEPTH = 64
 
 
@@ -164,7 +168,8 @@ def error_probes(pattern: str, slot: str) -> list[str]:
 
     These are candidates: the caller runs the real matcher on them. A walk path may be
     overtaken by another (an earlier alternative that matches first), so every path is
-    written out, up to MAX_ERROR_PROBES names per release.
+    written out, up to MAX_ERROR_PROBES names per release, in at most MAX_WALK_STEPS
+    steps (a long run of stars has more paths than any run can take).
     """
     raw = glob._go_bytes(pattern)
     names: list[str] = []
@@ -179,10 +184,16 @@ def error_probes(pattern: str, slot: str) -> list[str]:
 @record(frozen=False)
 class _Budget:
     left: int = MAX_ERROR_PROBES
+    steps: int = MAX_WALK_STEPS
 
     def spend(self) -> bool:
         self.left -= 1
         return self.left >= 0
+
+    def step(self) -> bool:
+        """One more walk call; False once the walk has taken MAX_WALK_STEPS."""
+        self.steps -= 1
+        return self.steps >= 0
 
 
 def _rune(pattern: bytes, p: int) -> tuple[int, int]:
@@ -285,6 +296,8 @@ class _Walk134:
                 yield name + tail
 
     def walk(self, pattern: bytes, name: bytes, segment_start: bool, depth: int) -> Iterator[bytes]:
+        if not self.budget.step():
+            return
         p = 0
         while p < len(pattern) and depth < _MAX_DEPTH and self.budget.left > 0:
             if segment_start:
@@ -366,6 +379,9 @@ class _Walk111:
     ) -> Iterator[tuple[bytes, bool]]:
         """(name, True) for names matching the whole segment; (name, False) for probes
         reaching a malformed part (never after a `*`: its scan swallows errors)."""
+
+        if not self.budget.step():
+            return
 
         def reach(at: bytes) -> Iterator[tuple[bytes, bool]]:
             if not dead:
