@@ -324,6 +324,28 @@ def test_a_field_harbor_never_reads_is_a_warning_naming_it() -> None:
 # doublestar.Match, both releases built from their sources); the expected answers are Go's.
 
 
+@pytest.mark.parametrize(
+    ("slot", "pattern", "name"),
+    [
+        ("repo", "team/", "team"),
+        ("repo", "*team/", "team"),
+        ("repo", "{*,a}0**/", "0"),
+        ("tag", "x0**/", "x0"),
+        ("tag", "?Z{a,}/", "xZa"),
+    ],
+)
+def test_a_trailing_slash_is_a_version_difference(slot: str, pattern: str, name: str) -> None:
+    # doublestar v1.1.1 splitPathOnSeparator drops the empty part after a trailing '/', so
+    # the pattern reads as if it had none; v1.3.4's splitPathOnSeparator keeps it (emptyEnd)
+    # and doMatching then wants an empty last name part. Go: Match(pattern, name) is true on
+    # v1.1.1, false on v1.3.4: after an upgrade the rule silently stops protecting `name`.
+    findings = lint(rule(1, **{slot: pattern}))
+    found = only(findings, "version-dependent")
+    assert found.level is Level.WARNING
+    assert f"{name!r} matches on Harbor before 2.9.5" in found.message
+    assert "does not match on Harbor 2.9.5+" in found.message
+
+
 @pytest.mark.parametrize("version", glob.VERSIONS)
 def test_a_pattern_of_many_stars_is_linted_and_its_error_found(version: str) -> None:
     # Each '*' doubles the ways into the rest of the pattern: walking all of them took

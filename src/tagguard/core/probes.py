@@ -57,6 +57,13 @@ def probe_names(pattern: str, slot: str) -> list[str]:
     candidates: list[str] = list(intended)
     for name in intended:
         candidates.extend((name + "x", "x" + name, name[:-1], name + "/x", name + "0"))
+    # A pattern ending in '/' reads as no valid name, but v1.1.1 drops that '/' (`team/`
+    # matches `team`) and v1.3.4 does not: the name without it tells the releases apart.
+    candidates.extend(
+        name.rstrip("/")
+        for name in _expand(pattern, depth=0)[:MAX_EXPANSIONS]
+        if name.endswith("/")
+    )
     candidates.extend(COMMON_TAGS if slot == "tag" else COMMON_REPOSITORIES)
     seen: list[str] = []
     for name in candidates:
