@@ -369,3 +369,18 @@ def test_a_long_pattern_of_stars_without_errors_is_linted() -> None:
     # Go: no name makes it err on either release; lint only notes the '/' in a tag pattern.
     findings = lint(rule(1, tag="/**?\\\\a?" * 16))
     assert [f.code for f in findings] == ["slash-in-tag-pattern"]
+
+
+@pytest.mark.parametrize("version", glob.VERSIONS)
+def test_a_negated_range_is_not_read_as_holding_what_it_leaves_out(version: str) -> None:
+    # Go (doublestar matchComponent, v1.1.1 and v1.3.4): Match('v[^a-z]', 'vx') is false,
+    # as the pattern says; lint called it a quirk. Match('v[^a-z]', 'v0') is true.
+    assert lint(rule(1, tag="v[^a-z]"), version=version) == []
+
+
+def test_a_negated_range_before_an_empty_group_is_a_version_difference() -> None:
+    # Go: Match('latest9[^a-z]-{**}', 'latest90-') is false on v1.1.1 (the group's only
+    # option '**' needs a character) and true on v1.3.4 (isZeroLengthPattern('{**}')).
+    found = only(lint(rule(1, tag="latest9[^a-z]-{**}")), "version-dependent")
+    assert "'latest90-' does not match on Harbor before 2.9.5" in found.message
+    assert "but matches on Harbor 2.9.5+" in found.message

@@ -138,10 +138,21 @@ def _pieces(pattern: str, depth: int) -> list[list[str]]:
 def _class_examples(body: str) -> list[str]:
     members = body[1:] if body.startswith("^") else body
     if body.startswith("^"):
-        return [c for c in ("x", "0", "a") if c not in members][:1] or ["x"]
+        # A negated class reads as "anything else": a character it really accepts (read
+        # by the matcher, so that `[^a-z]` is not read as holding the 'x' its range covers).
+        return [c for c in ("x", "0", "a", "X", "_", ".", "-") if _accepts(body, c)][:1] or ["x"]
     if len(members) >= 3 and members[1] == "-":
         return [members[0], members[2]]
     return [members[0]] if members else ["x"]
+
+
+def _accepts(body: str, char: str) -> bool:
+    """Whether the class `[body]` accepts `char`; for a malformed one, whether the
+    character is missing from its text."""
+    try:
+        return glob._class_matches(glob._runes(glob._go_bytes(body)), ord(char))
+    except PatternError:
+        return char not in body[1:]
 
 
 # ----------------------------------------------------------------------------- errors
