@@ -106,6 +106,24 @@ def test_version_difference_names_a_concrete_repository() -> None:
     assert "doublestar v1.1.1" in found.message
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"repo": "{team/*,infra/**}"}, "version-dependent"),
+        ({"tag": "v*{,-beta}"}, "quirk"),
+        ({"repo": "{**/app,x}"}, "globstar-in-braces"),
+    ],
+)
+def test_a_finding_about_one_name_gives_it_as_its_example(
+    kwargs: dict[str, str], code: str
+) -> None:
+    # The report's `example` field (output.schema.json): what a script reads instead of
+    # parsing the message, for every finding whose message names a name.
+    found = only(lint(rule(1, **kwargs)), code)
+    assert found.example is not None
+    assert repr(found.example) in found.message
+
+
 def test_slash_in_braces_is_an_error_on_old_harbor() -> None:
     findings = lint(rule(1, repo="{cbmp/firstRepo,cbmp/secondRepo}"), version=glob.V1_1_1)
     found = only(findings, "pattern-error")

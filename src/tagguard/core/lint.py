@@ -293,6 +293,7 @@ class _RuleLinter:
                 Level.WARNING,
                 "version-dependent",
                 f"{tests} {name!r} {_say(old)} on {OLD_HARBOR} but {_say(new)} on {NEW_HARBOR}",
+                name,
             )
         intended = intended_names(pattern, tests)
         quirk = next((n for n in intended if verdicts[self.version].get(n) == "no-match"), None)
@@ -305,12 +306,14 @@ class _RuleLinter:
                     "globstar-in-braces",
                     f"'**' inside '{{...}}' is not a globstar here, so {tests} {quirk!r} does "
                     "not match; move the '**/' in front of the braces",
+                    quirk,
                 )
             else:
                 add(
                     Level.WARNING,
                     "quirk",
                     f"does not match {tests} {quirk!r}, although the pattern reads as if it should",
+                    quirk,
                 )
 
 
