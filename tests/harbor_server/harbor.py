@@ -164,6 +164,10 @@ class HarborState:
     faults: list[Fault] = field(default_factory=list)
     policies: dict[int, dict[str, Any]] = field(default_factory=dict)
     latency: float = 0.0
+    # Off by default: each request's own extra delay in seconds, from its method and raw
+    # path (called outside the lock, after `latency`). Tests that jitter answers or force
+    # the order they come back in (tests/e2e/test_determinism.py) set it.
+    delay: Callable[[str, str], float] | None = None
     # The benchmark's data does not change while it measures: memoising the API's answers
     # keeps this fixture's own Python time out of what both clients are charged.
     cache_answers: bool = False
@@ -789,6 +793,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.state.authorizations.append((self.path, authorization.split(" ", 1)[0]))
         if self.state.latency:
             time.sleep(self.state.latency)
+        if self.state.delay is not None:
+            time.sleep(self.state.delay(method, self.path))
         if self._fault(method):
             return
         self._memo: tuple[str, str] | None = None
