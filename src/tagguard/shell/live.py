@@ -328,6 +328,10 @@ class LiveSources:
         jobs: dict[tuple[str, str, str], Callable[[], None]],
     ) -> None:
         key = _digest_key(registry, repository, digest)
+        # The repository's tags asked ahead may be reading its list, which answers every
+        # listed digest from a worker: waited for (as `_ask_tags` waits), so that whether
+        # the digest is asked again does not hang on which answer came back first.
+        self._wait(("tags", registry, repository))
         known = key in self._pending or (registry, repository, digest) in self._artifacts
         if self.state_table is None and not known:
             jobs[key] = partial(self._fetch_digest, registry, repository, digest)
