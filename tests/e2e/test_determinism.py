@@ -9,6 +9,7 @@ output, and the requests the server saw.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -17,7 +18,14 @@ from pathlib import Path
 from tests.e2e.conftest import Harbor, Run
 from tests.e2e.test_replication import Pair, pair  # noqa: F401 (the fixture)
 from tests.harbor_server.harbor import HarborState
-from tests.harbor_server.images import make_image, make_index, push_index
+from tests.harbor_server.images import (
+    OCI_MANIFEST,
+    cosign_tag,
+    make_cosign_signature,
+    make_image,
+    make_index,
+    push_index,
+)
 
 
 def first_slow(pattern: str, seconds: float) -> Callable[[str, str], float]:
@@ -84,3 +92,69 @@ def test_a_policy_step_asks_the_same_whether_the_plans_listing_came_first_or_not
     assert fast.code == 0, fast.err
     assert (slow.code, slow.out, slow.err) == (fast.code, fast.out, fast.err)
     assert slow_requests == fast_requests
+
+
+def seeded(seed: int) -> Callable[[str, str], float]:
+    """Each request's delay, 0 to 20 ms, chosen by the seed and its path alone: one seed
+    replays one order of answers, another seed another."""
+    return lambda method, path: random.Random(f"{seed} {method} {path}").uniform(0, 0.02)
+
+
+def _signed_index_and_a_big_repository(harbor: Harbor) -> None:
+    """proj/app:v1 an index over two images, one signed; proj/app:v2 and :latest a signed
+    image; proj/big 150 artifacts (two list pages) in the database alone, tagged v1.0.N and
+    b-N; other/app:v1. v* and signature tags are immutable in proj, every tag in other."""
+    harbor.rule("proj", tag="v*")
+    harbor.rule("proj", tag="sha256-*")
+    harbor.rule("other", tag="**")
+    children = (make_image("amd64"), make_image("arm64"))
+    index = make_index(*children)
+    assert push_index(harbor.pusher, "proj/app", "v1", children, index).status_code == 201
+    plain = harbor.push("proj/app:v2")
+    harbor.push("proj/app:latest", plain)
+    for digest in (children[0].digest, plain.digest):
+        signature = make_cosign_signature(digest)
+        assert harbor.pusher.push("proj/app", cosign_tag(digest), signature).status_code == 201
+    harbor.push("other/app:v1")
+    key = ("proj", "big")
+    harbor.state.artifacts[key], harbor.state.tags[key] = {}, {}
+    for i in range(150):
+        digest = make_image(f"big-{i}").digest
+        harbor.state.artifacts[key][digest] = OCI_MANIFEST
+        harbor.state.node(key, digest)  # ids in push order: the list's sort=id order
+        harbor.state.tags[key].update({f"v1.0.{i}": digest, f"b-{i}": digest})
+
+
+def test_a_mixed_plan_decides_the_same_whatever_order_the_answers_come_in(
+    harbor: Harbor, tmp_path: Path
+) -> None:
+    # Every kind of operation, over two projects, a signed index and a repository of two
+    # list pages whose checked tags are on both: four orders of answers (seeded), each at
+    # another --concurrency, must give one output and one set of requests.
+    _signed_index_and_a_big_repository(harbor)
+    ref = harbor.ref
+    plan = tmp_path / "plan.yml"
+    plan.write_text(
+        "operations:\n"
+        f"  - push: [{ref('proj/app:v3')}, {ref('proj/app:dev')}, {ref('other/app:v2')}]\n"
+        f"    digest: {make_image('new').digest}\n"
+        f"  - retag: {{from: {ref('proj/app:v1')}, to: [{ref('other/app:v5')}]}}\n"
+        f"  - copy: {{from: {ref('proj/app:v2')}, to: {ref('other/copied')}}}\n"
+        f"  - sign: {ref('proj/app:v1')}\n"
+        "    recursive: true\n"
+        f"  - delete: {ref('proj/app:latest')}\n"
+        f"  - delete: {ref('proj/app:v2')}\n"
+        "    artifact: true\n"
+        f"  - push: [{ref('proj/big:v1.0.5')}, {ref('proj/big:v1.0.120')}, {ref('proj/big:n')}]\n"
+        f"    digest: {make_image('other').digest}\n"
+        f"  - delete: {ref('proj/big:b-140')}\n"
+    )
+    args = ("plan", str(plan), "--format", "json", "--concurrency")
+    orders = enumerate((1, 8, 2, 64))
+    runs = [run_ordered(harbor, [harbor.state], seeded(s), *args, str(c)) for s, c in orders]
+    (first, asked), *others = runs
+    assert first.code == 1, first.err
+    assert sorted(set(first.verdicts())) == ["allow", "block"]
+    for run, requests in others:
+        assert (run.code, run.out, run.err) == (first.code, first.out, first.err)
+        assert requests == asked
