@@ -163,6 +163,29 @@ def test_a_second_plan_builds_on_the_first_still_in_flight() -> None:
     assert client.requests == [("page", "1")]  # the whole list answered both plans
 
 
+@pytest.mark.parametrize("list_first", [True, False])
+def test_a_digest_asked_while_the_list_is_in_flight_costs_what_it_costs_after(
+    list_first: bool,
+) -> None:
+    # A plan asks two tags of p/app ahead (its list); a later step asks the listed digest
+    # B (a policy's index child) before anything read p/app. Whether B is asked again
+    # must not hang on whether the list had answered: the list answers it, either way.
+    client = GatedHarbor([art(A, "v1", "v2", children=(B,)), art(B, "v1-amd64")])
+    sources = live(client)
+    sources.prefetch([], {("h.io", "p/app"): {"v1", "v2"}})
+    if list_first:  # the list answered, and (a moment later) kept by its worker
+        client.gate.set()
+        while ("page", "1") not in client.requests:
+            threading.Event().wait(0.001)
+        threading.Event().wait(0.1)
+    else:
+        threading.Timer(0.05, client.gate.set).start()
+    sources.prefetch([], {("h.io", "p/app"): {B}})
+    sources.settle()
+    assert sources.artifact("h.io", "p/app", B) == art(B, "v1-amd64")
+    assert client.requests == [("page", "1")]
+
+
 def test_reads_after_settle_get_a_pool_of_their_own_that_close_lets_go() -> None:
     before = set(threading.enumerate())
     client = FakeHarbor(many(350))
