@@ -106,10 +106,7 @@ def test_deleting_a_signed_image_meets_its_signature(harbor: Harbor) -> None:
     run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:dev"), "--format", "json")
     assert run.verdicts() == ["block"], run.err
     assert "cosign signature" in run.json["decisions"][0]["reason"]
-    answer = harbor.pusher.session.delete(
-        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{image.digest}",
-        timeout=10,
-    )
+    answer = _delete_artifact(harbor, image.digest)
     assert answer.status_code == 412
     assert harbor.pusher.head_digest("proj/app", "dev") == image.digest
 
@@ -125,12 +122,16 @@ def test_a_blocked_delete_names_the_tag_harbor_s_412_names(harbor: Harbor) -> No
     run = harbor.tagguard("delete", "--artifact", harbor.ref("proj/app:v1"), "--format", "json")
     assert run.verdicts() == ["block"], run.err
     assert "deletes tag v2, which is immutable" in run.json["decisions"][0]["reason"]
-    answer = harbor.pusher.session.delete(
-        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{image.digest}",
-        timeout=10,
-    )
+    answer = _delete_artifact(harbor, image.digest)
     assert answer.status_code == 412
     assert "the tag v2 configured as immutable" in answer.text
+
+
+def _delete_artifact(harbor: Harbor, digest: str) -> requests.Response:
+    """Harbor's API delete of proj/app@digest (deleteDeeply), as a user would run it."""
+    return harbor.pusher.session.delete(
+        f"{harbor.url}/api/v2.0/projects/proj/repositories/app/artifacts/{digest}", timeout=10
+    )
 
 
 def test_a_rules_file_against_live_harbor_decides_from_the_proposal(
