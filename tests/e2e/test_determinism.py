@@ -3,7 +3,8 @@
 tagguard asks ahead, on a pool, and decides as answers arrive; thousands of pipelines run
 it, so a verdict, an output byte or a request count that moved with network timing would
 be a flaky pipeline. Each test here forces the answers into opposite orders with the test
-Harbor's per-request `delay` (no randomness), and the runs must be identical: exit code,
+Harbor's per-request `delay` (fixed, or drawn from a seed and the request alone, so a
+failure replays), and the runs must be identical: exit code,
 output, and the requests the server saw.
 """
 
