@@ -140,7 +140,11 @@ def test_system_info(populated: Harbor) -> None:
     answer = get(populated, "/systeminfo")
     validate(answer.json(), "GeneralInfo")
     assert answer.json()["harbor_version"] == "v2.11.0-test"
+    # controller/systeminfo `GetInfo`: before v2.13.0 the version is not protected info.
+    assert get(populated, "/systeminfo", auth=None).json()["harbor_version"] == "v2.11.0-test"
+    populated.state.version = "v2.13.0-abc"
     assert "harbor_version" not in get(populated, "/systeminfo", auth=None).json()
+    assert get(populated, "/systeminfo").json()["harbor_version"] == "v2.13.0-abc"
 
 
 @pytest.mark.parametrize(
@@ -151,11 +155,18 @@ def test_system_info(populated: Harbor) -> None:
             "artifact proj/team/app:nope not found",
         ),
         ("/projects/proj/repositories/ghost/artifacts/v1", "repository proj/ghost not found"),
-        ("/projects/ghost/repositories/app/artifacts/v1", "project ghost not found"),
+        # A system admin passes RequireProjectAccess for a project that does not exist;
+        # GetByReference then looks up the repository (by tag) or the digest alone.
+        ("/projects/ghost/repositories/app/artifacts/v1", "repository ghost/app not found"),
+        (
+            "/projects/proj/repositories/ghost/artifacts/sha256:" + "0" * 64,
+            "artifact proj/ghost@sha256:" + "0" * 64 + " not found",
+        ),
+        ("/projects/ghost/immutabletagrules", "project ghost not found"),
     ],
 )
 def test_not_found_shapes(populated: Harbor, path: str, shape: str) -> None:
-    answer = get(populated, path)
+    answer = get(populated, path, by_name=True)
     assert answer.status_code == 404
     validate(answer.json(), "Errors")
     assert answer.json()["errors"][0] == {"code": "NOT_FOUND", "message": shape}
@@ -267,3 +278,55 @@ def test_skopeo_inspect_reads_oci_manifests_through_the_registry_proxy(harbor: H
     raw = skopeo_inspect(harbor, "proj/app:multi", "--raw")
     assert raw.returncode == 0, raw.stderr
     assert raw.stdout.encode() == index.manifest
+
+
+def test_a_project_that_does_not_exist_is_refused_to_all_but_a_system_admin(
+    populated: Harbor,
+) -> None:
+    """handler/base.go `RequireProjectAccess` checks project id 0 for a name it cannot find,
+    which only a system admin may read: others get 403, anonymous access 401, never a 404
+    that would say whether the project exists. A system admin's artifact list is empty."""
+    path = "/projects/ghost/repositories/app/artifacts/v1"
+    forbidden = get(populated, path, auth=DEVELOPER)
+    assert forbidden.status_code == 403
+    validate(forbidden.json(), "Errors")
+    assert get(populated, path, auth=None).status_code == 401
+    assert get(populated, "/projects/ghost/immutabletagrules", auth=DEVELOPER).status_code == 403
+    listed = get(populated, "/projects/ghost/repositories/app/artifacts?page_size=100")
+    assert (listed.status_code, listed.json(), listed.headers["X-Total-Count"]) == (200, [], "0")
+
+
+def test_an_artifact_answer_holds_every_tag_whatever_its_paging(populated: Harbor) -> None:
+    """handler/artifact.go `GetArtifact` binds page and page_size (swagger declares them)
+    but never uses them: `populateTags` lists every tag of the artifact."""
+    image = populated.push("proj/other:t0")
+    for number in range(1, 12):
+        populated.push(f"proj/other:t{number}", image)
+    path = "/projects/proj/repositories/other/artifacts/t0"
+    for query in ("", "?page=2&page_size=5", "?page_size=1"):
+        answer = get(populated, path + query)
+        assert answer.status_code == 200
+        assert len(answer.json()["tags"]) == 12, query
+    assert get(populated, path + "?page_size=101").status_code == 422
+
+
+def test_paging_follows_lib_orm_and_the_links_of_base_go(populated: Harbor) -> None:
+    """lib/orm `QuerySetter`: LIMIT only for a page_size above 0, OFFSET only for a page
+    above 0; handler/base.go `Links`: no link for page_size 0, "prev" only while the page
+    before holds items, the query re-encoded with its keys sorted and then unescaped."""
+    rules = "/projects/proj/immutabletagrules"
+    for size in ("0", "-1"):
+        whole = get(populated, f"{rules}?page_size={size}")
+        assert (whole.status_code, len(whole.json())) == (200, 2), size
+    assert "Link" not in get(populated, f"{rules}?page_size=0").headers
+    first = get(populated, f"{rules}?page=0&page_size=1")
+    assert (first.status_code, len(first.json())) == (200, 1)
+    assert first.headers["Link"] == f'<{API}{rules}?page=1&page_size=1>; rel="next"'
+    beyond = get(populated, f"{rules}?page=5&page_size=1")
+    assert (beyond.status_code, beyond.json(), beyond.headers["X-Total-Count"]) == (200, [], "2")
+    assert "Link" not in beyond.headers
+    ordered = get(populated, f"{rules}?sort=id%2Cdisabled&page_size=1&page=1")
+    assert ordered.headers["Link"] == (
+        f'<{API}{rules}?page=2&page_size=1&sort=id,disabled>; rel="next"'
+    )
+    assert get(populated, f"{rules}?page_size=ten").status_code == 422

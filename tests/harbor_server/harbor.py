@@ -8,7 +8,8 @@ Harbor's behaviours reproduced:
 * repository names double URL-encoded in API paths; a single-encoded '/' misses the route
   (go-swagger's 404 shape, not Harbor's NOT_FOUND);
 * `X-Is-Resource-Name`; an all-digit project is otherwise read as an id;
-* paging: `page`, `page_size` (default 10, above 100 answers 422), `X-Total-Count`, `Link`;
+* paging: `page`, `page_size` (default 10, above 100 answers 422, 0 or less: all),
+  `X-Total-Count`, `Link` (lib/orm `QuerySetter`, handler/base.go `Links`);
 * 401 without credentials on private projects; 403 on the rules for developers, guests and
   robots without `immutable-tag:list`;
 * tags' `immutable` only with `with_immutable_status=true`, computed by Harbor's matcher;
@@ -52,7 +53,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urlsplit
 
 import requests
 
@@ -709,6 +710,22 @@ def _project_selected(project: Project, keywords: dict[str, tuple[str, list[str]
     return True
 
 
+def _at_least_2_13(version: str) -> bool:
+    found = re.match(r"v?(\d+)\.(\d+)", version)
+    return found is None or (int(found[1]), int(found[2])) >= (2, 13)
+
+
+_DIGEST_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
+
+
+def _is_digest(reference: str) -> bool:
+    """go-digest `Parse` (what `GetByReference` tries first): a registered algorithm and
+    its length of lowercase hex; anything else, `sha256:abc` included, is a tag."""
+    algorithm, colon, hexpart = reference.partition(":")
+    length = _DIGEST_HEX.get(algorithm)
+    return bool(colon) and length == len(hexpart) and re.fullmatch("[a-f0-9]+", hexpart) is not None
+
+
 def _restore(table: dict[Key, V], key: Key, value: V | None) -> None:
     if value is None:
         table.pop(key, None)
@@ -925,7 +942,9 @@ class Handler(BaseHTTPRequestHandler):
                 "auth_mode": "db_auth",
                 "registry_url": urlsplit(self.server.url).netloc,
             }
-            if user is not None:
+            # controller/systeminfo `GetInfo`: harbor_version is protected info (authenticated
+            # callers only) from v2.13.0; every earlier release sends it to everyone.
+            if user is not None or not _at_least_2_13(self.state.version):
                 info["harbor_version"] = self.state.version
             self.send_json(200, info)
             return
@@ -977,18 +996,36 @@ class Handler(BaseHTTPRequestHandler):
         for route_method, length, handler in routes:
             if method == route_method and len(rest) == length and self._shape(rest):
                 if project is None:
-                    self.error(
-                        404 if user else 401,
-                        "NOT_FOUND" if user else "UNAUTHORIZED",
-                        f"project {segments[1]} not found" if user else "unauthorized",
-                    )
-                    return
+                    project = self._absent_project(user, segments[1], rest)
+                    if project is None:
+                        return
                 if user is None and not project.public:
                     self.error(401, "UNAUTHORIZED", "unauthorized")
                     return
                 handler(project, user, rest)
                 return
         self._swagger_404(raw_path)
+
+    def _absent_project(self, user: User | None, name: str, rest: list[str]) -> Project | None:
+        """A project that does not exist, as Harbor's handlers meet it: `RequireProjectAccess`
+        (handler/base.go) looks the name up, finds none and checks project id 0, which only a
+        system admin's evaluator allows (common/security/local/context.go `Can`): anonymous
+        401, anyone else 403. A system admin goes on into the handler: the rule routes and
+        CopyArtifact look the project up again (404 "project <name> not found", project
+        dao `GetByName`); the repository and artifact routes never do, and answer as for a
+        repository that does not exist (artifact controller `getByTag`/`getByDigest`,
+        ListArtifacts' empty list). None once an answer is sent, else a stand-in with no row
+        behind it."""
+        if user is None:
+            self.error(401, "UNAUTHORIZED", "unauthorized")
+            return None
+        if not user.admin:
+            self.error(403, "FORBIDDEN", "forbidden")
+            return None
+        if rest[0] == "immutabletagrules" or self.command == "POST":
+            self.error(404, "NOT_FOUND", f"project {name} not found")
+            return None
+        return Project(name, 0)
 
     def _get_policy(self, user: User | None, policy_id: str) -> None:
         if user is None:
@@ -1244,17 +1281,25 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def _page(self) -> tuple[int, int] | None:
+        """`page` and `page_size` as go-swagger binds them (swagger.yaml: defaults 1 and 10,
+        page_size at most 100, no minimum on either): a value that is no integer or a
+        page_size above 100 fails the binding, which Harbor's lib/http `apiError` answers
+        422 UNPROCESSABLE_ENTITY with go-openapi's composite message."""
         try:
             page = int(self.query.get("page", "1"))
             size = int(self.query.get("page_size", "10"))
         except ValueError:
-            self.error(400, "BAD_REQUEST", "page and page_size must be integers")
-            return None
-        if size > 100 or size < 0 or page < 1:
             self.error(
                 422,
                 "UNPROCESSABLE_ENTITY",
-                "page_size: page_size in query should be less than or equal to 100",
+                "validation failure list:\npage and page_size in query must be of type int64",
+            )
+            return None
+        if size > 100:
+            self.error(
+                422,
+                "UNPROCESSABLE_ENTITY",
+                "validation failure list:\npage_size in query should be less than or equal to 100",
             )
             return None
         return page, size
@@ -1269,24 +1314,38 @@ class Handler(BaseHTTPRequestHandler):
         if paging is None:
             return
         page, size = paging
-        chunk = items[(page - 1) * size : page * size] if size else items
+        # lib/orm `QuerySetter`: LIMIT only for a page_size above 0 (0 or less: every row),
+        # OFFSET only for a page above 0 (page 0 is the first page).
+        chunk = items
+        if size > 0:
+            start = size * (page - 1) if page > 0 else 0
+            chunk = items[start : start + size]
         if within_page is not None:
             chunk = within_page(chunk)
+        total = len(items)
+        # handler/base.go `Links`: none for page_size 0; "prev" only while the page before
+        # still holds items; "next" while page_size * page < total (negative sizes included).
         links = []
-        others = "&".join(
-            f"{k}={quote(v, safe='')}"
-            for k, v in self.query.items()
-            if k not in ("page", "page_size")
-        )
-        extra = f"&{others}" if others else ""
-        if page > 1:
-            links.append(f'<{base_path}?page={page - 1}&page_size={size}{extra}>; rel="prev"')
-        if size and page * size < len(items):
-            links.append(f'<{base_path}?page={page + 1}&page_size={size}{extra}>; rel="next"')
-        headers = {"X-Total-Count": str(len(items))}
+        if size != 0:
+            if page > 1 and (page - 1) * size < total:
+                links.append(f'<{self._page_link(base_path, page - 1, size)}>; rel="prev"')
+            if size * page < total:
+                links.append(f'<{self._page_link(base_path, page + 1, size)}>; rel="next"')
+        headers = {"X-Total-Count": str(total)}
         if links:
             headers["Link"] = " , ".join(links)
         self.send_json(200, chunk, headers)
+
+    def _page_link(self, base_path: str, page: int, size: int) -> str:
+        """handler/base.go `Links`: the request URL with page and page_size set, its query
+        re-encoded by Go's `url.Values.Encode` (keys sorted) and then unescaped whole."""
+        values: dict[str, list[str]] = {}
+        for key, value in parse_qsl(self.raw_query, keep_blank_values=True):
+            values.setdefault(key, []).append(value)
+        values["page"] = [str(page)]
+        values["page_size"] = [str(size)]
+        query = "&".join(f"{key}={value}" for key in sorted(values) for value in values[key])
+        return f"{base_path}?{query}"
 
     def _list_rules(self, project: Project, user: User | None, rest: list[str]) -> None:
         # handler/immutable.go ListImmuRules -> base.go RequireProjectAccess: who may not
@@ -1364,7 +1423,6 @@ class Handler(BaseHTTPRequestHandler):
         repository: str,
         digest: str,
         with_status: bool,
-        tag_page: tuple[int, int],
     ) -> dict[str, Any]:
         """artifact controller `assembleArtifact` + handler/model/artifact.go `ToSwagger`:
         `references` always (the artifact manager assembles them), tags with `with_tag`
@@ -1372,9 +1430,9 @@ class Handler(BaseHTTPRequestHandler):
         key = (project.name, repository)
         node = self.state.node(key, digest)
         # populateTags's order: the one a copy's event takes its one tag from.
+        # Every tag, single artifact or list item alike: `populateTags` lists them with no
+        # page size, and GetArtifact never reads its page/page_size parameters.
         names = self.state.listed_tags(key, digest)
-        page, size = tag_page
-        names = names[(page - 1) * size : page * size] if size else names
         data: dict[str, Any] = {
             "id": node.id,
             "type": "IMAGE",
@@ -1462,7 +1520,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _resolve(self, project: Project, repository: str, reference: str) -> str | None:
         key = (project.name, repository)
-        if reference.startswith("sha256:"):
+        if _is_digest(reference):
             return reference if reference in self.state.artifacts.get(key, {}) else None
         return self.state.tags.get(key, {}).get(reference)
 
@@ -1471,12 +1529,16 @@ class Handler(BaseHTTPRequestHandler):
         if not self.state.may(user, project, "artifact:read"):
             self.error(403, "FORBIDDEN", "forbidden")
             return None
-        if (project.name, repository) not in self.state.artifacts:
+        # artifact controller `GetByReference`: a reference that parses as a digest is
+        # looked up by repository name and digest alone (`getByDigest`); any other is a tag,
+        # whose repository is looked up first (`getByTag`: "repository ... not found").
+        by_digest = _is_digest(reference)
+        if not by_digest and (project.name, repository) not in self.state.artifacts:
             self.error(404, "NOT_FOUND", f"repository {project.name}/{repository} not found")
             return None
         digest = self._resolve(project, repository, reference)
         if digest is None:
-            shown = f"@{reference}" if reference.startswith("sha256:") else f":{reference}"
+            shown = f"@{reference}" if by_digest else f":{reference}"
             self.error(404, "NOT_FOUND", f"artifact {project.name}/{repository}{shown} not found")
             return None
         return repository, digest
@@ -1485,13 +1547,14 @@ class Handler(BaseHTTPRequestHandler):
         found = self._find(project, user, rest)
         if found is None:
             return
-        paging = self._page()
-        if paging is None:
+        # go-swagger still binds (and validates) the page and page_size swagger declares on
+        # getArtifact; handler/artifact.go `GetArtifact` then never uses them.
+        if self._page() is None:
             return
         repository, digest = found
         with_status = self.query.get("with_immutable_status") == "true"
         with self.state.lock:
-            data = self._artifact_json(project, repository, digest, with_status, paging)
+            data = self._artifact_json(project, repository, digest, with_status)
         self.send_json(200, data)
 
     def _list_artifacts(self, project: Project, user: User | None, rest: list[str]) -> None:
@@ -1526,7 +1589,7 @@ class Handler(BaseHTTPRequestHandler):
                 and (wanted is None or self.state.tags[key].get(wanted) == d)
             ]
             rows = self._artifact_order(key, digests)
-            items = [self._artifact_json(project, repository, d, with_status, (1, 0)) for d in rows]
+            items = [self._artifact_json(project, repository, d, with_status) for d in rows]
         self._send_page(items, self.path.partition("?")[0])
 
     def _artifact_order(self, key: Key, digests: list[str]) -> list[str]:
