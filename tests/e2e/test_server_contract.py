@@ -330,3 +330,35 @@ def test_paging_follows_lib_orm_and_the_links_of_base_go(populated: Harbor) -> N
         f'<{API}{rules}?page=2&page_size=1&sort=id,disabled>; rel="next"'
     )
     assert get(populated, f"{rules}?page_size=ten").status_code == 422
+
+
+def test_registry_pulls_are_authorised_as_v2auth_does(populated: Harbor) -> None:
+    """middleware/v2auth/auth.go `check`: a pull without an Authorization header is sent to
+    the token service even in a public project (an anonymous token then reads it); a
+    project that does not exist, or a pull the caller may not make, is 401, never 404/403."""
+    populated.state.add_project("pub", public=True)
+    populated.push("pub/app:v1")
+    manifest = f"{populated.url}/v2/pub/app/manifests/v1"
+    accept = {"Accept": "application/vnd.oci.image.manifest.v1+json"}
+    anonymous = requests.head(manifest, headers=accept, timeout=10)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith('Bearer realm="')
+    token = requests.get(
+        f"{populated.url}/service/token?service=harbor-registry&scope=repository:pub/app:pull",
+        timeout=10,
+    ).json()["token"]
+    read = requests.head(
+        manifest, headers={**accept, "Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert read.status_code == 200
+    ghost = requests.head(
+        f"{populated.url}/v2/ghost/app/manifests/v1", headers=accept, auth=ADMIN, timeout=10
+    )
+    assert ghost.status_code == 401
+    private = requests.head(
+        f"{populated.url}/v2/proj/team/app/manifests/v1",
+        headers={**accept, "Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert private.status_code == 401
+    assert private.headers["WWW-Authenticate"] == 'Basic realm="harbor"'

@@ -1733,19 +1733,43 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send_json(200, {}, {"Docker-Distribution-API-Version": "registry/2.0"})
             return
+        # middleware/v2auth/auth.go `check`, in its order. A pull without an Authorization
+        # header is sent to the token service whatever the project (public or absent): the
+        # CLI's HEAD must see 401 (goharbor/harbor#11271).
+        sent = bool(self.headers.get("Authorization"))
+        if name and not sent and method in ("GET", "HEAD"):
+            self.error(401, "UNAUTHORIZED", "authentication required", self._challenge(scope))
+            return
         project_name, _, repository = name.partition("/")
         project = self.state.projects.get(project_name)
         if project is None or not repository:
-            self.error(404, "NAME_UNKNOWN", f"project {project_name} not found")
+            # `projectID` fails, and the middleware answers 401 with an empty challenge.
+            self.error(
+                401,
+                "UNAUTHORIZED",
+                f"project {project_name} not found",
+                {"WWW-Authenticate": "", "Docker-Distribution-API-Version": "registry/2.0"},
+            )
             return
         needed = {"pull": "repository:pull", "push": "repository:push"}[action]
         if method == "DELETE":
             needed = "artifact:delete"
         if not self.state.may(user, project, needed):
-            if user is None:
-                self.error(401, "UNAUTHORIZED", "authentication required", self._challenge(scope))
-            else:
-                self.error(403, "DENIED", "requested access to the resource is denied")
+            # Always 401, never 403; `getChallenge`: Basic once an Authorization was sent.
+            challenge = (
+                {
+                    "WWW-Authenticate": 'Basic realm="harbor"',
+                    "Docker-Distribution-API-Version": "registry/2.0",
+                }
+                if sent
+                else self._challenge(scope)
+            )
+            self.error(
+                401,
+                "UNAUTHORIZED",
+                f"unauthorized to access repository: {name}, action: {action}",
+                challenge,
+            )
             return
         manifest = MANIFEST_ROUTE.match(path)
         if manifest is not None:
