@@ -96,12 +96,11 @@ def memoised_rows() -> Iterator[None]:
         repository: str,
         digest: str,
         with_status: bool,
-        tag_page: tuple[int, int],
     ) -> dict[str, Any]:
         flags = tuple(handler.query.get(k) for k in ("with_tag", "with_label", "with_accessory"))
-        key = (project.name, repository, digest, with_status, tag_page, flags)
+        key = (project.name, repository, digest, with_status, flags)
         if key not in memo:
-            memo[key] = original(handler, project, repository, digest, with_status, tag_page)
+            memo[key] = original(handler, project, repository, digest, with_status)
         return memo[key]
 
     setattr(Handler, "_artifact_json", rows)  # noqa: B010 (a method replaced, for mypy)
