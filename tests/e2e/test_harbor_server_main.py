@@ -4,6 +4,7 @@ command it suggests, stop it with Ctrl-C (SIGINT) or a kill (SIGTERM)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -21,9 +22,13 @@ OTHER = "sha256:" + "f" * 64
 
 
 def children(pid: int) -> set[int]:
+    """The processes `pid` started, from each of its threads' /proc entry. The server
+    answers each request on a thread of its own, and one that ends between the listing and
+    the read is gone (FileNotFoundError, seen in CI): it started no process that counts."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found.update(int(c) for c in (task / "children").read_text().split())
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            found.update(int(c) for c in (task / "children").read_text().split())
     return found
 
 
