@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
+import gc
+import io
 import json
 import os
 import stat
+import sys
 import threading
 from pathlib import Path
 
@@ -106,3 +110,37 @@ def test_a_secret_a_report_format_escapes_is_still_hidden(secret: str) -> None:
         shown = redactor.redact(text)
         assert "w0rd" not in shown, (name, shown)
         assert "pw" not in shown, (name, shown)
+
+
+class _FullDisk(io.StringIO):
+    """A stream whose flush fails as a full disk's does, counting the attempts."""
+
+    flushes = 0
+
+    def flush(self) -> None:
+        self.flushes += 1
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_collected_redacting_wrapper_leaves_its_stream_to_the_owner() -> None:
+    # The owner (a `with open(...)`) flushes and closes the stream and turns its failure into
+    # the one `--report` error. A wrapper flushing it again when collected reported the
+    # failure a second time: on Python 3.13 as "Exception ignored in" lines on stderr.
+    out = _FullDisk()
+    unraisable: list[object] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        wrapper = files.redacted(out, Redactor())
+        wrapper.write("line\n")
+        del wrapper
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert (out.flushes, unraisable, out.getvalue()) == (0, [], "line\n")
+
+
+def test_flushing_the_redacting_wrapper_flushes_its_stream() -> None:
+    out = _FullDisk()
+    with pytest.raises(OSError, match="No space left"):
+        files.redacted(out, Redactor()).flush()
+    assert out.flushes == 1

@@ -109,9 +109,15 @@ class _Redacted(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
-        # Also called when this wrapper is collected, maybe after `out` was closed.
-        if not self._out.closed:
-            self._out.flush()
+        self._out.flush()
+
+    def close(self) -> None:
+        # `out` is its owner's to flush and close. io calls close() when a stream is collected,
+        # and IOBase's close() flushes: a wrapper collected before its owner closed `out` flushed
+        # it then, and a write that failed there (a full disk, /dev/full) was reported twice:
+        # silently before Python 3.13, from 3.13 on as "Exception ignored in" lines on stderr
+        # beside the one `tagguard: error:` line.
+        return
 
 
 def redacted(out: TextIO, redactor: Redactor) -> TextIO:
