@@ -10,6 +10,7 @@ alike (construction, defaults, `repr`, equality, hashing, order, freezing, `repl
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -208,8 +209,12 @@ def test_a_sub_record_inherits_fields_first_and_keeps_the_post_init(
     moved = replace(child, line=4)
     assert (moved.line, moved.note, moved.derived) == (4, "n", 40)
     assert Base(3, ("a",)) != child
-    with pytest.raises(ValueError, match="derived"):
-        replace(child, derived=1)  # not an __init__ parameter: dataclasses refuses it too
+    # Not an __init__ parameter: dataclasses refuses it too, with ValueError before Python
+    # 3.13 and TypeError from 3.13 on (seen on 3.11.7, 3.12.1 and 3.13.0);
+    # a record refuses it with ValueError on every Python.
+    newer = replace is dataclasses.replace and sys.version_info >= (3, 13)
+    with pytest.raises(TypeError if newer else ValueError, match="derived"):
+        replace(child, derived=1)
     match child:
         case Child(line=3, note=note):
             assert note == "n"
