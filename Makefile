@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit e2e surfaces needs needs-unit needs-e2e needs-surfaces clean tools
+.PHONY: demo test lint typecheck unit unit-python e2e surfaces needs needs-unit needs-e2e needs-surfaces clean tools
 
 # The clients the CI-surface tests drive, from the npm registry: gitlab-ci-local (4.65 runs on
 # Node.js 20; 4.75 needs a newer Node) and the SARIF 2.1.0 schema (in @microsoft/jest-sarif).
@@ -64,6 +64,13 @@ needs-surfaces:
 unit: needs-unit $(VENV)/.installed-test $(TOOLS)/.installed
 	$(BIN)/pytest --ignore=tests/e2e --ignore=tests/surfaces
 
+# The unit layer on another interpreter (`make unit-python PYTHON=/path/to/python3.13`), in a
+# venv of its own named after the interpreter's version (.venv-3.13), so .venv stays the README's.
+# .ci/run calls it with the newest Python it finds beside python3.
+unit-python:
+	version="$$('$(PYTHON)' -c 'import sys; print("%d.%d" % sys.version_info[:2])')" && \
+	$(MAKE) --no-print-directory unit PYTHON='$(PYTHON)' VENV=".venv-$$version"
+
 e2e: needs-e2e $(VENV)/.installed-test
 	$(BIN)/pytest tests/e2e
 
@@ -73,4 +80,4 @@ surfaces: needs-surfaces $(VENV)/.installed-test $(TOOLS)/.installed
 test: needs lint typecheck unit e2e surfaces
 
 clean:
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .venv-3.* $(TOOLS) .pytest_cache .mypy_cache .ruff_cache .hypothesis
