@@ -408,6 +408,44 @@ def test_manifest_commands_that_write_no_tag_pass(args: list[str]) -> None:
     assert parse(["tagguard", *args]).kind is Kind.PASS
 
 
+# `docker plugin push [--disable-content-trust] PLUGIN[:TAG]` PUTs the plugin's manifest under
+# its tag (`latest` without one): a tag write Harbor's immutability middleware judges as any
+# image's (docker/cli v28.2.2 cli/command/plugin/push.go, newPushCommand and runPush).
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plugin", "push", f"{H}:1"],
+        ["plugin", "push", "--disable-content-trust", f"{H}:1"],
+        ["plugin", "push", f"{H}:1", "--disable-content-trust=false"],
+        ["plugin", "--help=false", "push", f"{H}:1"],
+    ],
+    ids=" ".join,
+)
+def test_plugin_push_checks_the_tag_the_plugin_goes_to(args: list[str]) -> None:
+    found = parse(["tagguard", *args])
+    assert (found.kind, found.images, found.command) == (Kind.WRITE, (f"{H}:1",), tuple(args))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plugin", "install", f"{H}:1"],  # reads from the registry
+        ["plugin", "push", "--help"],
+        ["plugin", "-h", "push", f"{H}:1"],
+        ["plugin", "push"],  # docker refuses it: ExactArgs(1)
+        ["plugin", "push", f"{H}@sha256:{'a' * 64}"],  # docker refuses it: "invalid name"
+    ],
+    ids=" ".join,
+)
+def test_plugin_commands_that_write_no_tag_pass(args: list[str]) -> None:
+    assert parse(["tagguard", *args]).kind is Kind.PASS
+
+
+def test_plugin_push_with_an_unknown_option_is_refused() -> None:
+    with pytest.raises(InputError, match="unknown flag --all"):
+        parse(["tagguard", "plugin", "push", "--all", f"{H}:1"])
+
+
 def test_manifest_push_with_an_unknown_option_is_refused() -> None:
     with pytest.raises(InputError, match="unknown flag --new"):
         parse(["tagguard", "manifest", "push", "--new", "x", f"{H}:1"])

@@ -76,7 +76,7 @@ DOCKER_GLOBALS = _grammar(
 # Command.Traverse (TraverseChildren on docker's root, cmd/docker/docker.go) parses it there,
 # and the subcommand shares the same flag, so the last value given wins.
 MANAGEMENT = _grammar("", "help/h", interspersed=False)
-_MANAGEMENT_HEADS = frozenset({"image", "builder", "manifest", "trust"})
+_MANAGEMENT_HEADS = frozenset({"image", "builder", "manifest", "trust", "plugin"})
 # The plugin's own options, before its command: `docker tagguard --tagguard-digest D push X`.
 PLUGIN_OPTIONS = _grammar(DIGEST_OPTION, "help/h", interspersed=False)
 # docker/cli cli/command/image/push.go (newPushCommand).
@@ -100,6 +100,8 @@ BUILD = _grammar(
 )
 # docker/cli cli/command/manifest/push.go (newPushListCommand).
 MANIFEST_PUSH = _grammar(DIGEST_OPTION, "purge/p insecure help/h")
+# docker/cli cli/command/plugin/push.go (newPushCommand): AddTrustSigningFlags only.
+PLUGIN_PUSH = _grammar(DIGEST_OPTION, "disable-content-trust help/h")
 # docker/buildx commands/bake.go (bakeCmd, commonBuildFlags), with the root's persistent flags.
 BAKE = _grammar(
     "file/f sbom provenance policy set var call allow list progress metadata-file builder",
@@ -323,6 +325,8 @@ def _command(args: list[str]) -> Invocation:
         return _buildx(args)
     if head == "manifest" and second == "push":
         return _manifest_push(args, at + 1, inherited)
+    if head == "plugin" and second == "push":
+        return _plugin_push(args, at + 1, inherited)
     if head == "compose":
         _compose(args)
     if head == "trust" and second == "sign" and not _help(inherited):
@@ -456,6 +460,18 @@ def _manifest_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -
     flags = parse_flags(args[at:], MANIFEST_PUSH, "docker manifest push")
     command = _without_own(args, at, flags)
     if _help(inherited, flags) or len(flags.operands) != 1:
+        return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
+    return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
+
+
+def _plugin_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
+    """docker plugin push PLUGIN[:TAG]: the plugin's manifest goes to that tag (`latest`
+    without one), a manifest PUT by tag like any image's, which Harbor's immutability
+    middleware refuses onto an existing immutable tag (docker/cli cli/command/plugin/push.go,
+    runPush: `reference.TagNameOnly`; a name with a digest is docker's own error)."""
+    flags = parse_flags(args[at:], PLUGIN_PUSH, "docker plugin push")
+    command = _without_own(args, at, flags)
+    if _help(inherited, flags) or len(flags.operands) != 1 or "@" in flags.operands[0]:
         return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
     return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
 

@@ -44,7 +44,7 @@ METADATA = MappingProxyType(
         "URL": "https://github.com/tagguard/tagguard",
     }
 )
-COMMANDS = ("push", "tag", "image", "build", "buildx", "manifest")
+COMMANDS = ("push", "tag", "image", "build", "buildx", "manifest", "plugin")
 
 HELP = f"""\
 Usage:  docker [OPTIONS] tagguard COMMAND
@@ -61,6 +61,7 @@ Checked commands (docker's own options and global flags are kept):
                                       type=image,push=true)
   buildx imagetools create -t TAG ... every tag it creates
   manifest push LIST                  the tag LIST is pushed to
+  plugin push PLUGIN[:TAG]            the tag the plugin is pushed to
 
 Anything else goes to docker untouched, but these are refused: a buildx bake that
 builds, compose push, publish and build --push (what they push is in their file),

@@ -479,6 +479,25 @@ def test_a_manifest_push_is_checked_and_dockers_own_answer_comes_back(
     assert len(docker.plugin_runs()) == 2
 
 
+def test_a_plugin_push_is_checked_and_then_reaches_the_engine(
+    docker: Docker, harbor: Harbor
+) -> None:
+    # docker plugin push PUTs the plugin's manifest under its tag: onto an existing immutable
+    # tag Harbor refuses it whatever the digest, so it is blocked before docker runs.
+    harbor.rule("platform", tag="1.*")
+    harbor.push("platform/api:1.3.0")
+    refused = docker.run("tagguard", "plugin", "push", f"{API}:1.3.0")
+    assert refused.returncode == 1, refused.stderr
+    assert f"tagguard: block  {API}:1.3.0" in refused.stderr
+    assert not [path for method, path in docker.engine.calls if "/plugins/" in path]
+    # Allowed, the real docker sends it to the engine (which has no such plugin).
+    done = docker.run("tagguard", "plugin", "push", "--disable-content-trust", f"{API}:1.4.0")
+    assert f"tagguard: allow  {API}:1.4.0" in done.stderr
+    pushed = [path for method, path in docker.engine.calls if method == "POST"]
+    assert [p for p in pushed if p.startswith("/plugins/") and p.endswith("/push")], pushed
+    assert len(docker.plugin_runs()) == 2
+
+
 def test_a_bake_that_builds_is_refused_before_buildx_runs(docker: Docker, tmp_path: Path) -> None:
     record = tmp_path / "buildx-args"
     buildx_recorder(docker, record)
