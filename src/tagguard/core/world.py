@@ -13,13 +13,15 @@ artifact that is cannot be decided.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol, TypeAlias
 
 from tagguard.core.record import field, record
 from tagguard.core.state import COSIGN, ArtifactInfo, TagInfo, cosign_subject, cosign_tag
 
 RepoKey: TypeAlias = tuple[str, str]  # (registry, project/repository)
+# The place in Harbor's order of a tag nothing says anything about (`World._harbor_rank`).
+_UNRANKED = (1, float("inf"))
 
 
 @record
@@ -214,55 +216,47 @@ class World:
         return tuple(sorted(names))
 
     def tags_in_harbor_order(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
-        """Every tag that names `digest` now, in the order Harbor lists them (tag model
-        `GetDefaultSorts`: PushTime, then ID, both descending), as far as it is known: those
-        the run set first, the most recently set first; then those the sources reported, in
-        Harbor's own order where the source kept it (an artifact answer), else the latest
-        `push_time` first. Names break the ties tagguard cannot (tags one operation set
-        together, equal or unknown times). deleteDeeply deletes the root's tags in this
+        """Every tag that names `digest` now, in the order Harbor lists them (`_harbor_rank`),
+        names breaking the ties tagguard cannot. deleteDeeply deletes the root's tags in this
         order, so its 412 names the first immutable one, and its delete event lists them so
         (src/controller/artifact/controller.go, v2.15.2)."""
+        rank = self._harbor_rank(repo, digest)
+        return tuple(sorted(self.tags_on(repo, digest), key=rank))  # stable: by name in a tie
+
+    def event_tags(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
+        """The tag Harbor lists first for `digest` now - the most recently pushed, the one
+        tag a copy's push event names - or, where that cannot be known, every tag that may
+        be it: those tied for first (several set by one operation, a copy; equal push
+        times, Harbor's being to the millisecond where its ORDER BY is over microseconds,
+        then ids) and those whose time is unknown."""
         tags = self.tags_on(repo, digest)
+        rank = self._harbor_rank(repo, digest)
+        first = min(map(rank, tags), default=_UNRANKED)
+        # A tag of unknown time may be newer than any reported, never than one the run set.
+        maybe = (first, _UNRANKED) if first[0] == _UNRANKED[0] else (first,)
+        return tuple(t for t in tags if rank(t) in maybe)
+
+    def _harbor_rank(self, repo: RepoKey, digest: Digest) -> Callable[[str], tuple[int, float]]:
+        """How early Harbor lists a tag of `digest` (tag model `GetDefaultSorts`: PushTime,
+        then ID, both descending), as far as it is known: the tags the run set first, the
+        most recently set first (pushed after everything the sources reported); then those
+        the sources reported, in Harbor's own order where the source kept it (an artifact
+        answer), else the latest `push_time` first; `_UNRANKED` where nothing says."""
         layer = self._layers.get(repo)
         stamps = layer.stamps if layer is not None else {}
         stored = self._reader.artifact(repo, digest) if isinstance(digest, str) else None
         listed = stored.tags if stored is not None else ()
         if stored is not None and stored.tags_in_harbor_order:
-            rank = {t.name: float(i) for i, t in enumerate(listed)}
+            places = {t.name: float(i) for i, t in enumerate(listed)}
         else:
-            rank = {t.name: -t.push_time.timestamp() for t in listed if t.push_time is not None}
+            places = {t.name: -t.push_time.timestamp() for t in listed if t.push_time is not None}
 
-        def order(tag: str) -> tuple[int, float]:
+        def rank(tag: str) -> tuple[int, float]:
             if tag in stamps:
                 return (0, -stamps[tag])
-            return (1, rank.get(tag, float("inf")))
+            return (1, places[tag]) if tag in places else _UNRANKED
 
-        return tuple(sorted(tags, key=order))  # stable: names stay sorted within a tie
-
-    def event_tags(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
-        """The tag Harbor lists first for `digest` now - the most recently pushed (tag
-        model `GetDefaultSorts`: PushTime, then ID, both descending), the one tag a copy's
-        push event names - or, where that cannot be known, every tag that may be it."""
-        tags = self.tags_on(repo, digest)
-        layer = self._layers.get(repo)
-        stamps = {t: layer.stamps[t] for t in tags if layer is not None and t in layer.stamps}
-        if stamps:
-            # Set by the run, so pushed after everything the sources reported; several set
-            # by one operation (a copy) have an order tagguard does not keep.
-            newest = max(stamps.values())
-            return tuple(t for t in tags if stamps.get(t) == newest)
-        stored = self._reader.artifact(repo, digest) if isinstance(digest, str) else None
-        if stored is not None and stored.tags_in_harbor_order:
-            # Harbor's own order, less the tags the run moved away: its first is first.
-            current = set(tags)
-            first = next((t.name for t in stored.tags if t.name in current), None)
-            return (first,) if first is not None else tags
-        times = {t.name: t.push_time for t in stored.tags} if stored is not None else {}
-        known = [at for t in tags if (at := times.get(t)) is not None]
-        latest = max(known, default=None)
-        # Equal times (Harbor's are to the millisecond) may be in either order in Harbor,
-        # whose ORDER BY is over microseconds, then ids: all stay.
-        return tuple(t for t in tags if times.get(t) is None or times.get(t) == latest)
+        return rank
 
     def labels(self, repo: RepoKey, digest: Digest) -> tuple[str, ...]:
         """The labels `digest` carries now: those the sources reported, until the run deletes
