@@ -33,6 +33,7 @@ it (`Credential.hide_in`).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -134,8 +135,6 @@ class CredentialStore:
     # and a credential helper is a process to start (docker asks it once per command).
     _found: dict[str, Credential | None] = field(default_factory=dict, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-    # The docker config as docker reads it (with the default store), once made.
-    _config: list[Mapping[str, Any]] = field(default_factory=list, init=False)
 
     def for_host(self, host: str) -> Credential | None:
         host = host.lower()
@@ -161,8 +160,6 @@ class CredentialStore:
         # every host it asks never reads the docker config, and a broken entry in it
         # changes nothing for that run.
         _check_auths(self.docker_config, self.docker_config_path)
-        if not self._config:  # under for_host's lock
-            self._config.append(_with_default_store(self.docker_config, self.default_store))
         spellings = sorted(self.spellings.get(host) or (host,))
         found = [self._under_key(spelling) for spelling in spellings]
         if len({_login_of(credential) for credential in found}) > 1:
@@ -181,7 +178,7 @@ class CredentialStore:
         its case). The helper named for that exact key in `credHelpers`, else `credsStore`,
         answers; with neither, the `auths` entry does."""
         key = DOCKER_HUB_SERVER if spelling == "docker.io" else spelling
-        config = self._config[0]
+        config = self._read_config
         entry = _auths_entry(config, key)
         if entry is not None:
             self._refuse_registry_token(entry, key)
@@ -202,6 +199,12 @@ class CredentialStore:
                     f"{failed.message}"
                 ) from None
             return kept
+
+    @functools.cached_property
+    def _read_config(self) -> Mapping[str, Any]:
+        """The docker config as docker reads it, with the default store (made once, under
+        for_host's lock)."""
+        return _with_default_store(self.docker_config, self.default_store)
 
     def _refuse_registry_token(self, entry: Mapping[str, Any], key: str) -> None:
         """docker sends an entry's `registrytoken` whatever else answers (a helper overwrites
