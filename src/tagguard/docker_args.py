@@ -11,7 +11,7 @@ tagguard` runs `docker-tagguard help tagguard` (cmd/docker/docker.go, tryRunPlug
 completion runs `docker-tagguard __complete tagguard ARGS...` (manager/cobra.go); listing the
 plugins runs `docker-tagguard docker-cli-plugin-metadata`. docker's global flags end at the
 first word that is not a flag (cli/cobra.go, HandleGlobalFlags: `SetInterspersed(false)`).
-A management command (`image`, `manifest`, `builder`, `trust`) takes `--help`/`-h` before its
+A management command (`image`, `manifest`, `builder`, `trust`, `plugin`) takes `--help`/`-h` before its
 subcommand (cobra's Command.Traverse): `docker image --help=false push X` pushes X.
 
 Flags are read as spf13/pflag reads them (`flag.go`, parseLongArg/parseSingleShortArg):
@@ -457,11 +457,7 @@ def _bake(args: list[str], at: int) -> None:
 def _manifest_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
     """docker manifest push MANIFEST_LIST: the list goes to its tag (docker/cli
     cli/command/manifest/push.go, runPush)."""
-    flags = parse_flags(args[at:], MANIFEST_PUSH, "docker manifest push")
-    command = _without_own(args, at, flags)
-    if _help(inherited, flags) or len(flags.operands) != 1:
-        return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
-    return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
+    return _one_write(args, at, inherited, MANIFEST_PUSH, "docker manifest push")
 
 
 def _plugin_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> Invocation:
@@ -469,9 +465,20 @@ def _plugin_push(args: list[str], at: int, inherited: Sequence[Option] = ()) -> 
     without one), a manifest PUT by tag like any image's, which Harbor's immutability
     middleware refuses onto an existing immutable tag (docker/cli cli/command/plugin/push.go,
     runPush: `reference.TagNameOnly`; a name with a digest is docker's own error)."""
-    flags = parse_flags(args[at:], PLUGIN_PUSH, "docker plugin push")
+    found = _one_write(args, at, inherited, PLUGIN_PUSH, "docker plugin push")
+    if found.kind is Kind.WRITE and "@" in found.images[0]:
+        return Invocation(Kind.PASS, command=found.command)
+    return found
+
+
+def _one_write(
+    args: list[str], at: int, inherited: Sequence[Option], grammar: Grammar, where: str
+) -> Invocation:
+    """A command that writes the one reference it names (ExactArgs(1)); help, or any other
+    number of operands, is docker's to answer."""
+    flags = parse_flags(args[at:], grammar, where)
     command = _without_own(args, at, flags)
-    if _help(inherited, flags) or len(flags.operands) != 1 or "@" in flags.operands[0]:
+    if _help(inherited, flags) or len(flags.operands) != 1:
         return Invocation(Kind.PASS, command=command)  # docker prints help or its own error
     return Invocation(Kind.WRITE, command=command, images=flags.operands, digest=_own_digest(flags))
 

@@ -292,7 +292,8 @@ def escaped_forms(secret: str) -> set[str]:
             *reprs(text),
         }
 
-    first = once(secret) | once(" ".join(secret.split())) | {" ".join(secret.split())}
+    collapsed = " ".join(secret.split())
+    first = once(secret) | once(collapsed) | {collapsed}
     forms = first.union(*(once(form) for form in first))
     forms.discard(secret)
     return {form for form in forms if len(form) >= _SHORTEST}
