@@ -58,7 +58,8 @@ _NEXT_LINK = r'<([^>]+)>\s*;\s*rel="next"'  # compiled on a first Link (the re m
 _BY_NAME = MappingProxyType({"X-Is-Resource-Name": "true"})
 # The whole artifact in the one answer. The API's declared defaults (swagger.yaml, bound
 # before the handler's `option` in src/server/v2.0/handler/artifact.go reads them) are
-# with_tag true, with_accessory and with_label false; all are sent so that no default decides. Without with_immutable_status every tag's `immutable` is false.
+# with_tag true, with_accessory and with_label false; all are sent so that no default
+# decides. Without with_immutable_status every tag's `immutable` is false.
 # An index's `references` need no option: the artifact manager's `assemble`
 # (src/pkg/artifact/manager.go) fills them for every index it returns, listed or single.
 _WHOLE = "with_tag=true&with_immutable_status=true&with_accessory=true&with_label=true"
