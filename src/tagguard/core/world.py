@@ -411,7 +411,11 @@ class World:
         """Applies one accepted operation's changes, in order."""
         self._applied += 1
         for change in changes:
-            layer = self._layers.setdefault(change.repo, _Layer())
+            # Not `setdefault(repo, _Layer())`: that builds a layer (a dozen empty
+            # collections) for every change, and keeps one per repository.
+            layer = self._layers.get(change.repo)
+            if layer is None:
+                layer = self._layers[change.repo] = _Layer()
             if change.node is not None:
                 self._add_node(
                     change.repo, layer, change.node, unread=change.unread, put=change.put
