@@ -179,4 +179,5 @@ class Answers:
         self._missing.add((registry, project))
 
     def _created(self, registry: str, repository: str) -> bool:
-        return (registry, repository.split("/", 1)[0]) in self._missing
+        # Asked on every read: most runs create no project, and then nothing is split.
+        return bool(self._missing) and (registry, repository.split("/", 1)[0]) in self._missing

@@ -40,6 +40,7 @@ from tagguard.core.selector import may_select_signature_tag
 from tagguard.core.state import (
     ArtifactInfo,
     ProjectInfo,
+    ProjectRules,
     Sources,
     cosign_tag,
     one_signature,
@@ -104,12 +105,16 @@ class Session:
         return digest
 
     def evaluate(self, ref: Reference, tag: str) -> Evaluation | None:
-        found = self.answers.rules(ref)
+        return self._evaluate(ref, tag, self.answers.rules(ref))
+
+    def _evaluate(self, ref: Reference, tag: str, found: ProjectRules) -> Evaluation | None:
+        """`evaluate`, with the rules of `ref`'s project as `answers.rules` gave them."""
         if found.rules is None:
             return None
-        rules = self._rule_sets.get((ref.registry, ref.project))
+        project = (ref.registry, ref.project)
+        rules = self._rule_sets.get(project)
         if rules is None:  # evaluated once per repository for the whole run, not per tag
-            rules = self._rule_sets[(ref.registry, ref.project)] = RuleSet(found.rules)
+            rules = self._rule_sets[project] = RuleSet(found.rules)
         if self.answers.known_glob(ref.registry) is None:
             # Most rules mean the same under both globs Harbor has linked: then which one this
             # Harbor links does not matter, and asking it would cost a request. Only rules
@@ -128,7 +133,7 @@ class Session:
             info = self.world.stored_flag(key(ref), tag)
             flag = info.immutable if info is not None else None
             found = self.answers.rules(ref)
-            evaluation = self.evaluate(ref, tag)
+            evaluation = self._evaluate(ref, tag, found)
             if self.sources.proposed_rules and evaluation is not None:
                 self._locks[cached] = propose(evaluation, flag)
             else:
@@ -176,15 +181,20 @@ class Session:
         """Pushing one image (`digest`, or the one `source` names) to every target. Without
         either, the image's digest is unknown: `unknown` says where it was pushed from."""
         new: Digest | None = self.source_digest(source) if source is not None else digest
-        # One image: the targets a digest does not name share one unknown digest.
-        nameless = Unknown(
-            unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
-        )
+        # One image: the targets a digest does not name share one unknown digest, made
+        # when the first of them comes (most pushes name theirs: then none is).
+        nameless: Unknown | None = None
         carried = self.carried(source, new, targets) if source is not None else _NOTHING
         self._ask_landing(carried, source, targets)
         decisions = []
         for target in targets:
-            written = _new_digest(target, new) or nameless
+            written = _new_digest(target, new)
+            if not written:
+                if nameless is None:
+                    nameless = Unknown(
+                        unknown or f"the image pushed to {', '.join(t.original for t in targets)}"
+                    )
+                written = nameless
             node, children = _brought(carried if written == new else _NOTHING, source, target)
             decisions.append(
                 self.sim.write(
@@ -356,6 +366,8 @@ class Session:
         """What the world reads where a carried image lands, asked together: whether each
         target repository holds each manifest already, and the cosign signature it may keep
         for it (`World._with_kept`)."""
+        if carried[0] is None and not carried[1]:
+            return  # nothing carried (a push of a digest, mostly): nothing lands anywhere
         wanted: dict[RepoKey, set[str]] = {}
         for target in targets:
             names = landing(_brought(carried, source, target))
