@@ -161,13 +161,20 @@ def _make(
     failures: tuple[RuleFailure, ...] = (),
     notes: tuple[Note, ...] = (),
 ) -> Decision:
+    shown: tuple[Note, ...] = ()  # the lock's notes, the unknown digests', then `notes`
     if lock is not None:
         immutable = lock.immutable if immutable is None else immutable
         if lock.note:
             # After a semicolon, not in parentheses: a note may hold its own.
             reason = f"{reason}; {lock.note}"
+            shown = (Note("flag", lock.note),)
+        if lock.change:
+            shown = (*shown, Note("rules-change", lock.change))
         if lock.failure is not None and lock.failure not in failures:
             failures = (lock.failure, *failures)
+    # Most writes know both digests: then there is no unknown one to note.
+    if isinstance(current, Unknown) or isinstance(new, Unknown):
+        shown = (*shown, *unknown_notes(current, new))
     return Decision(
         operation=operation,
         reference=target.original,
@@ -183,12 +190,7 @@ def _make(
         reason=reason,
         from_reference=source.original if source is not None else None,
         failures=failures,
-        notes=(
-            *((Note("flag", lock.note),) if lock is not None and lock.note else ()),
-            *((Note("rules-change", lock.change),) if lock is not None and lock.change else ()),
-            *unknown_notes(current, new),
-            *notes,
-        ),
+        notes=(*shown, *notes) if notes else shown,
     )
 
 
