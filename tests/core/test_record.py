@@ -333,3 +333,31 @@ def test_the_hot_methods_are_compiled_once_on_first_use(method: str) -> None:
 def test_fields_lists_them_in_init_order() -> None:
     point = _point(rec.record, rec.field)
     assert [each.name for each in rec.fields(point)] == ["x", "y", "tags", "hidden"]
+
+
+def test_a_field_a_base_class_makes_a_property_is_set_through_it(init_path: int) -> None:
+    """A frozen record's __init__ writes its fields into the instance's __dict__ at once,
+    except a field whose name is a data descriptor on the class: that one is set as
+    `object.__setattr__` sets it (as dataclasses does), through the descriptor."""
+    seen = []
+
+    class Base:
+        @property
+        def x(self) -> int:
+            value: int = self.__dict__["_x"]
+            return value
+
+        @x.setter
+        def x(self, value: int) -> None:
+            seen.append(value)
+            self.__dict__["_x"] = value
+
+    @rec.record
+    class Point(Base):
+        x: int
+        y: int = 0
+
+    made = [Point(n, y=n) for n in range(init_path + 2)]  # the shared and the compiled init
+    assert seen == list(range(init_path + 2))
+    assert [(p.x, p.y) for p in made] == [(n, n) for n in range(init_path + 2)]
+    assert "x" not in made[-1].__dict__

@@ -111,13 +111,15 @@ def record(
 
 def replace(obj: T, /, **changes: Any) -> T:
     """A copy of the record `obj` with `changes` (as `dataclasses.replace`)."""
-    for each in _fields_of(type(obj)):
-        if not each.init:
-            if each.name in changes:
-                raise ValueError(f"field {each.name} is not set by __init__: it cannot be replaced")
-        elif each.name not in changes:
-            changes[each.name] = getattr(obj, each.name)
-    return type(obj)(**changes)
+    cls = type(obj)
+    # The field names, not the fields: a plan replaces every decision it makes (its origin).
+    for name in cls.__record_unset__:  # type: ignore[attr-defined]
+        if name in changes:
+            raise ValueError(f"field {name} is not set by __init__: it cannot be replaced")
+    for name in cls.__record_params__:  # type: ignore[attr-defined]
+        if name not in changes:
+            changes[name] = getattr(obj, name)
+    return cls(**changes)
 
 
 def fields(cls: type) -> tuple[Field, ...]:
@@ -139,6 +141,8 @@ def _build(cls: type[T], *, frozen: bool, order: bool) -> type[T]:
         "__record_names__": frozenset(f.name for f in declared),
         # What the shared __init__ binds arguments to (`_shared_init`).
         "__record_params__": tuple(f.name for f in declared if f.init),
+        # What `replace` may not be given.
+        "__record_unset__": tuple(f.name for f in declared if not f.init),
         "__record_required__": tuple(f.name for f in declared if f.init and _required(f)),
     }
     # What the class body defines itself wins, as with dataclasses.
@@ -244,7 +248,8 @@ def _has_explicit_hash(cls: type) -> bool:
 # (2.7 µs an instance of five fields); the compiled one (0.6 µs, but 60-90 µs to compile)
 # takes over once a class has made this many, about where the two cost the same. A live
 # plan makes instances of some forty classes, most of them a few times: compiling each on
-# its first instance cost ~3.5 ms a run, now ~1.3 ms for the 13 it makes many of.
+# its first instance cost ~3.5 ms a run, now ~1.3 ms for the 13 it makes many of. (Both
+# are cheaper since, `_Shared` and `_compile_init`: the balance is about where it was.)
 SHARED_INITS = 32
 
 
@@ -254,14 +259,17 @@ def _warming_init(cls: type, frozen: bool) -> Callable[..., None]:
     as a plain call would (too many, unknown, twice, missing) go to the compiled one, so
     every error is Python's own, as for a dataclass."""
     made = 0
+    shared: _Shared | None = None  # what the shared one reads of `cls`, on its first instance
 
     def stand_in(self: object, *args: Any, **kwargs: Any) -> None:
-        nonlocal made
+        nonlocal made, shared
         made += 1
         if made <= SHARED_INITS:
-            bound = _bind(cls, args, kwargs)
+            if shared is None:
+                shared = _Shared(cls, frozen)
+            bound = _bind(shared, args, kwargs)
             if bound is not None:
-                _shared_init(self, cls, bound, frozen)
+                _shared_init(self, shared, bound)
                 return
         method = _compile_init(cls, frozen)
         cls.__init__ = method  # type: ignore[misc]
@@ -271,39 +279,74 @@ def _warming_init(cls: type, frozen: bool) -> Callable[..., None]:
     return stand_in
 
 
-def _bind(cls: type, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
-    """The arguments of a call of `cls` by parameter name; None unless a plain call."""
-    params: tuple[str, ...] = cls.__record_params__  # type: ignore[attr-defined]
+class _Shared:
+    """What the shared `__init__` of one class reads, worked out once (on its first
+    instance, not when the class is defined: most classes of a run make none or few). A
+    plan's first decisions are made through it, a dozen classes' 32 instances each: read
+    field by field, a Decision took five times what the compiled `__init__` takes (about
+    as long as the rest of deciding its push), now twice."""
+
+    __slots__ = (
+        "by_update",
+        "factories",
+        "names",
+        "params",
+        "post_init",
+        "put",
+        "required",
+        "template",
+    )
+
+    def __init__(self, cls: type, frozen: bool) -> None:
+        self.params: tuple[str, ...] = cls.__record_params__  # type: ignore[attr-defined]
+        self.names = frozenset(self.params)
+        self.required = frozenset(cls.__record_required__)  # type: ignore[attr-defined]
+        # Every field `__init__` sets, in field order, with its default (MISSING where the
+        # argument or the factory gives the value); a field with neither, not set by
+        # `__init__`, is left for `__post_init__`.
+        self.template: dict[str, Any] = {}
+        self.factories: list[tuple[str, Callable[[], Any]]] = []
+        for each in _fields_of(cls):
+            if each.default_factory is not MISSING:
+                self.factories.append((each.name, each.default_factory))
+            if each.init or each.default is not MISSING or each.default_factory is not MISSING:
+                self.template[each.name] = each.default
+        # As the compiled one sets them (`_compile_init`): a frozen record's in one update.
+        self.by_update = frozen and not any(_data_descriptor(cls, name) for name in self.template)
+        self.put = object.__setattr__ if frozen else setattr
+        self.post_init = hasattr(cls, "__post_init__")
+
+
+def _bind(shared: _Shared, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The arguments of a call of the class by parameter name; None unless a plain call."""
+    params = shared.params
     if len(args) > len(params):
         return None
     bound = dict(zip(params, args, strict=False))
-    for name, value in kwargs.items():
-        if name in bound or name not in params:
-            return None
-        bound[name] = value
-    required: tuple[str, ...] = cls.__record_required__  # type: ignore[attr-defined]
-    if any(name not in bound for name in required):
-        return None
+    if kwargs:
+        if not shared.names.issuperset(kwargs) or not bound.keys().isdisjoint(kwargs):
+            return None  # an unknown name, or one given twice
+        bound.update(kwargs)
+    if len(bound) < len(params) and not bound.keys() >= shared.required:
+        return None  # a required argument missing
     return bound
 
 
-def _shared_init(self: object, cls: type, bound: dict[str, Any], frozen: bool) -> None:
-    """What the compiled `__init__` does, field by field in order: the argument, else the
-    default, else the factory's value (a field with none of them, not set by `__init__`,
-    is left for `__post_init__`)."""
-    put = object.__setattr__ if frozen else setattr
-    for each in _fields_of(cls):
-        name = each.name
-        if each.init and name in bound:
-            value = bound[name]
-        elif each.default_factory is not MISSING:
-            value = each.default_factory()
-        elif each.default is not MISSING:
-            value = each.default
-        else:
-            continue
-        put(self, name, value)
-    if hasattr(cls, "__post_init__"):
+def _shared_init(self: object, shared: _Shared, bound: dict[str, Any]) -> None:
+    """What the compiled `__init__` does: each field the argument, else the default, else
+    the factory's value (called in field order), then `__post_init__`."""
+    values = shared.template.copy()  # in field order, which `update` keeps
+    values.update(bound)
+    for name, factory in shared.factories:
+        if name not in bound:
+            values[name] = factory()
+    if shared.by_update:
+        self.__dict__.update(values)
+    else:
+        put = shared.put
+        for name, value in values.items():
+            put(self, name, value)
+    if shared.post_init:
         self.__post_init__()  # type: ignore[attr-defined]
 
 
@@ -331,20 +374,43 @@ def _compiled(cls: type, name: str, source: str, namespace: dict[str, Any]) -> C
 
 def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
     """`cls.__init__` as dataclasses writes it: one parameter per init field, defaults
-    evaluated once, factories called per instance, then `__post_init__`."""
+    evaluated once, factories called per instance, then `__post_init__`.
+
+    A frozen record's fields go into the instance's `__dict__` in one `update`, in field
+    order, not one `object.__setattr__` call each as dataclasses writes it: the same
+    attributes, unless a field's name is a data descriptor on the class (then `_set`), and
+    half the time, both to compile (~180 µs, not ~480, for Decision's twenty fields) and
+    for each instance (~2 µs, not ~4: a plan makes two Decisions per tag)."""
     namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": MISSING}
     parameters, body = ["self"], []
+    values: list[str] = []  # `name=value` for the frozen record's one update
+    by_update = frozen and not any(_data_descriptor(cls, f.name) for f in _fields_of(cls))
     for each in _fields_of(cls):
         value = _field_value(each, parameters, namespace)
-        if value is not None:
-            target = (
-                f"_set(self, {each.name!r}, {value})" if frozen else f"self.{each.name} = {value}"
-            )
-            body.append(target)
+        if value is None:
+            continue
+        if by_update:
+            values.append(f"{each.name}={value}")
+        elif frozen:
+            body.append(f"_set(self, {each.name!r}, {value})")
+        else:
+            body.append(f"self.{each.name} = {value}")
+    if values:
+        body.append(f"self.__dict__.update({', '.join(values)})")
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     source = f"def __init__({', '.join(parameters)}):\n " + "\n ".join(body or ["pass"])
     return _compiled(cls, "__init__", source, namespace)
+
+
+def _data_descriptor(cls: type, name: str) -> bool:
+    """Whether `name` on `cls` is a data descriptor (a property, a slot), which
+    `object.__setattr__` would go through and writing the `__dict__` would not."""
+    for base in cls.__mro__:
+        if name in base.__dict__:
+            kind = type(base.__dict__[name])
+            return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
+    return False
 
 
 def _compile_eq(cls: type) -> Callable[[object, object], object]:
