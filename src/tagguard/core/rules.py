@@ -305,14 +305,24 @@ class RuleSet:
         # repository selector decides it.
         fixed: list[_Entry | None] = []
         distinct: dict[tuple[str, str, str], list[int]] = {}
+        # Per position: whether its tag selector reads the tag alone (a tag decoration), so
+        # that where the tag decides (`_TAG`), it decides alike in every repository.
+        by_tag: list[bool] = []
         for position, rule in enumerate(self.ordered):
             entry = _fixed_entry(rule)
             fixed.append(entry)
+            by_tag.append(
+                bool(rule.tag_selectors) and rule.tag_selectors[0].decoration in TAG_DECORATIONS
+            )
             if entry is None and rule.repository_selectors:
                 selector = rule.repository_selectors[0]
                 key = (selector.kind, selector.decoration, selector.pattern)
                 distinct.setdefault(key, []).append(position)
         self._fixed = tuple(fixed)
+        self._by_tag = tuple(by_tag)
+        # The step each tag takes at a position where it decides alone (`_dynamic`).
+        self._tag_steps: dict[tuple[int, str, str], RuleStep | _Broken] = {}
+        self._patterns_differ: dict[tuple[int, bool], bool] = {}
         # The distinct selectors by first position, and the positions holding each, ascending.
         self._selectors = tuple(distinct)
         self._positions = tuple(tuple(held) for held in distinct.values())
@@ -529,17 +539,36 @@ class RuleSet:
         return differs
 
     def _may_differ(self, position: int, entry: _Entry) -> bool:
-        """Whether the patterns a tag meets at a dynamic position may differ by release."""
-        rule = self.ordered[position]
-        tag_selector = rule.tag_selector
-        if tag_selector is not None and glob.may_differ(tag_selector.pattern):
-            return True
-        selector = rule.repository_selector
-        return entry == _WHOLE and selector is not None and glob.may_differ(selector.pattern)
+        """Whether the patterns a tag meets at a dynamic position may differ by release
+        (asked for every tag evaluated under either release: worked out once)."""
+        cached = (position, entry == _WHOLE)
+        differs = self._patterns_differ.get(cached)
+        if differs is None:
+            rule = self.ordered[position]
+            tag_selector = rule.tag_selector
+            selector = rule.repository_selector
+            differs = self._patterns_differ[cached] = (
+                tag_selector is not None and glob.may_differ(tag_selector.pattern)
+            ) or (entry == _WHOLE and selector is not None and glob.may_differ(selector.pattern))
+        return differs
 
     def _dynamic(
         self, position: int, entry: _Entry, name: str, tag: str, version: str
     ) -> RuleStep | _Broken:
+        if entry == _TAG and self._by_tag[position]:
+            # The repository selector has selected, and the tag selector reads the tag only:
+            # one step per tag, whichever repository (a plan writes one version into many).
+            cached = (position, tag, version)
+            step = self._tag_steps.get(cached)
+            if step is None:
+                step = self._tag_steps[cached] = self._match(position, entry, name, tag, version)
+            return step
+        return self._match(position, entry, name, tag, version)
+
+    def _match(
+        self, position: int, entry: _Entry, name: str, tag: str, version: str
+    ) -> RuleStep | _Broken:
+        """The step of the rule at a dynamic `position` for repository `name` and `tag`."""
         rule = self.ordered[position]
         candidates = (Candidate(repository=name, tags=(tag,)),)
         try:
