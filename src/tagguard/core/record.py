@@ -27,7 +27,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any, TypeVar, dataclass_transform, overload
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 T = TypeVar("T")
 
@@ -312,7 +312,7 @@ class _Shared:
             if each.init or each.default is not MISSING or each.default_factory is not MISSING:
                 self.template[each.name] = each.default
         # As the compiled one sets them (`_compile_init`): a frozen record's in one update.
-        self.by_update = frozen and not any(_data_descriptor(cls, name) for name in self.template)
+        self.by_update = frozen and not _has_data_descriptor(cls, self.template)
         self.put = object.__setattr__ if frozen else setattr
         self.post_init = hasattr(cls, "__post_init__")
 
@@ -384,7 +384,7 @@ def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
     namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": MISSING}
     parameters, body = ["self"], []
     values: list[str] = []  # `name=value` for the frozen record's one update
-    by_update = frozen and not any(_data_descriptor(cls, f.name) for f in _fields_of(cls))
+    by_update = frozen and not _has_data_descriptor(cls, (f.name for f in _fields_of(cls)))
     for each in _fields_of(cls):
         value = _field_value(each, parameters, namespace)
         if value is None:
@@ -403,13 +403,20 @@ def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
     return _compiled(cls, "__init__", source, namespace)
 
 
-def _data_descriptor(cls: type, name: str) -> bool:
-    """Whether `name` on `cls` is a data descriptor (a property, a slot), which
-    `object.__setattr__` would go through and writing the `__dict__` would not."""
+def _has_data_descriptor(cls: type, names: Iterable[str]) -> bool:
+    """Whether any of `names` is a data descriptor on `cls` (a property, a slot), which
+    `object.__setattr__` would go through and writing the `__dict__` would not. Each name
+    is looked up as `object.__setattr__` does: the first class of the MRO holding it."""
+    left = set(names)
     for base in cls.__mro__:
-        if name in base.__dict__:
+        if not left:
+            break
+        found = left.intersection(base.__dict__)
+        for name in found:
             kind = type(base.__dict__[name])
-            return hasattr(kind, "__set__") or hasattr(kind, "__delete__")
+            if hasattr(kind, "__set__") or hasattr(kind, "__delete__"):
+                return True
+        left -= found
     return False
 
 
