@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import socket
 import ssl
 import threading
@@ -37,6 +38,9 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from requests.exceptions import InvalidURL
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers, select_proxy
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
@@ -46,6 +50,7 @@ from tagguard.core.sanitize import Redactor, shortened
 from tagguard.errors import InputError, RemoteError
 
 if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
     from requests.sessions import _Settings
     from urllib3.util.ssltransport import SSLTransport
 
@@ -104,10 +109,15 @@ class Http:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _sockets: _Sockets = field(init=False)
     _watchdog: threading.Timer | None = field(default=None, init=False)
+    _session_headers: dict[str, str | bytes] = field(init=False)
 
     def __post_init__(self) -> None:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
+        # The session's headers as a plain dict, merged under each request's own: what
+        # `{**self.session.headers, ...}` gives (same names, values and order), without a
+        # case-insensitive lookup per name per request. Nothing changes them after this.
+        self._session_headers = dict(self.session.headers)
         self._sockets = _Sockets()
         adapter = _WatchedAdapter(
             self._sockets, pool_connections=4, pool_maxsize=self.options.pool_size, max_retries=0
@@ -264,9 +274,8 @@ class Http:
         # requests gives back the `verify` it was handed unless the environment names a CA
         # bundle; None only in its types.
         verify = self.options.verify if settings["verify"] is None else settings["verify"]
-        prepared = requests.PreparedRequest()
         try:
-            prepared.prepare(method=method, url=url, headers={**self.session.headers, **headers})
+            prepared = _prepared(method, url, {**self._session_headers, **headers})
             response = self.session.get_adapter(url).send(
                 prepared,
                 stream=True,
@@ -325,8 +334,9 @@ class Http:
             body = self._read(response, method, what, url)
         finally:
             response.close()
-        headers_lower = {k.lower(): v for k, v in response.headers.items()}
-        return Answer(response.status_code, headers_lower, body, url)
+        # Each name as lower() made it when requests stored the header: what
+        # `{k.lower(): v for k, v in response.headers.items()}` gives, without a lookup per name.
+        return Answer(response.status_code, dict(response.headers.lower_items()), body, url)
 
     def _environment(self, url: str) -> _Settings:
         """What requests reads from the environment for `url` (HTTP(S)_PROXY against
@@ -445,12 +455,143 @@ def _watched_pools(sockets: _Sockets) -> dict[str, type[HTTPConnectionPool]]:
     return {"http": Pool, "https": TlsPool}
 
 
+def _prepared(
+    method: str, url: str, headers: Mapping[str, str | bytes]
+) -> requests.PreparedRequest:
+    """What `PreparedRequest().prepare(method=method, url=url, headers=headers)` makes,
+    without the steps that, for a request with no body, cookies, auth or hooks given,
+    change nothing (requests 2.34, models.py):
+
+    * `prepare_cookies(None)` builds an empty cookie jar and asks it for a Cookie header,
+      which an empty jar never gives (tagguard keeps no cookies);
+    * `prepare_body(None, None, None)` leaves the body None and only runs
+      `prepare_content_length(None)`: Content-Length 0 for a method other than GET and HEAD
+      that has none (called here as it is there);
+    * `prepare_auth(None, url)` takes credentials from the URL's user part, which needs an
+      `@` in the prepared URL (`get_auth_from_url` finds no user part without one, and then
+      changes nothing): run as requests runs it whenever there is one;
+    * `prepare_hooks(None)` registers nothing.
+
+    Method, URL (IDNA, requoting, the errors it raises) and headers (their validation) are
+    prepared by requests' own steps, in its order."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_method(method)
+    prepared.prepare_url(url, None)
+    prepared.prepare_headers(headers)
+    prepared.prepare_content_length(None)
+    if "@" in (prepared.url or ""):  # always a str once prepare_url ran
+        prepared.prepare_auth(None, url)
+    return prepared
+
+
+def _authority(url: str) -> str | None:
+    """The scheme and authority of a URL requests prepared (`scheme://user@host:port`), all
+    that `urlparse` reads its scheme, host and port from: what precedes the path, which such
+    a URL always has. None for anything else."""
+    start = url.find("://")
+    end = url.find("/", start + 3) if start >= 0 else -1
+    return url[:end] if end >= 0 else None
+
+
 class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, its direct and proxied connections made by `_watched_pools`."""
+    """requests' adapter, its direct and proxied connections made by `_watched_pools`.
+
+    What requests works out per request from the URL's origin alone (the proxy to take, the
+    pool key's attributes) is worked out once per origin, and no cookie is read from an
+    answer (see each method)."""
 
     def __init__(self, sockets: _Sockets, **kwargs: Any) -> None:
         self._pools = _watched_pools(sockets)
+        self._pool_keys: dict[
+            tuple[str, bool | str, str | tuple[str, str] | None], tuple[_HostParams, _PoolKwargs]
+        ] = {}
+        self._proxies: dict[tuple[str, tuple[tuple[str, str], ...]], str | None] = {}
         super().__init__(**kwargs)
+
+    def _proxy(self, url: str, proxies: Mapping[str, str] | None) -> str | None:
+        """`select_proxy(url, proxies)`, kept per scheme and authority of the prepared URL
+        and `proxies`: requests picks the proxy by the URL's scheme and host alone."""
+        authority = _authority(url)
+        if authority is None:
+            return select_proxy(url, proxies)
+        key = (authority, tuple(proxies.items()) if proxies else ())
+        try:
+            return self._proxies[key]
+        except KeyError:
+            found = self._proxies[key] = select_proxy(url, proxies)
+            return found
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: Mapping[str, str] | None = None,
+        cert: tuple[str, str] | str | None = None,
+    ) -> HTTPConnectionPool:
+        """requests' own: through a proxy as is; without one, what it does then (the pool
+        for the pool key's attributes, a ValueError of theirs an InvalidURL), without asking
+        `select_proxy` again per request."""
+        if self._proxy(request.url or "", proxies):
+            return super().get_connection_with_tls_context(request, verify, proxies, cert)  # type: ignore[return-value]
+        try:
+            host_params, pool_kwargs = self.build_connection_pool_key_attributes(
+                request,
+                verify,  # type: ignore[arg-type]
+                cert,
+            )
+        except ValueError as e:
+            raise InvalidURL(e, request=request) from e
+        pool: HTTPConnectionPool = self.poolmanager.connection_from_host(
+            **host_params, pool_kwargs=pool_kwargs
+        )
+        return pool
+
+    def request_url(
+        self, request: requests.PreparedRequest, proxies: Mapping[str, str] | None
+    ) -> str:
+        """requests' own: without a proxy, the prepared URL's path and query."""
+        if self._proxy(request.url or "", proxies):
+            return super().request_url(request, proxies)
+        return request.path_url
+
+    def build_connection_pool_key_attributes(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str,
+        cert: str | tuple[str, str] | None = None,
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        """requests' own answer, kept per scheme and authority of the prepared URL, `verify`
+        and `cert`: it is made of the URL's scheme, host and port (all in the part before the
+        path, which a prepared URL always has), `verify` and `cert`, and of whether `verify`
+        (a CA bundle path) is a directory, read once like the environment that names it.
+        urllib3 only reads the two dicts (`connection_from_host` copies what it keeps)."""
+        authority = _authority(request.url or "")
+        if authority is None:
+            return super().build_connection_pool_key_attributes(request, verify, cert)
+        key = (authority, verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = super().build_connection_pool_key_attributes(request, verify, cert)
+            self._pool_keys[key] = found
+        return found
+
+    def build_response(self, req: requests.PreparedRequest, resp: Any) -> requests.Response:
+        """`HTTPAdapter.build_response` without `extract_cookies_to_jar`, which parses the
+        answer's Set-Cookie headers into `response.cookies`: only requests' Session reads
+        that jar (to send the cookies back), and tagguard neither uses a Session to send nor
+        keeps cookies (`test_no_netrc_entry_and_no_cookie_goes_with_a_request`). The rest is
+        requests' own, line for line."""
+        response = requests.Response()
+        response.status_code = getattr(resp, "status", None)  # type: ignore[assignment]
+        response.headers = CaseInsensitiveDict(getattr(resp, "headers", {}))
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.raw = resp
+        response.reason = response.raw.reason
+        # requests decodes a URL given as bytes; prepare_url has made it a str.
+        response.url = req.url  # type: ignore[assignment]
+        response.request = req
+        response.connection = self
+        return response
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
@@ -524,9 +665,12 @@ def _seconds(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+@functools.lru_cache(maxsize=1024)
 def _origin(url: str) -> str:
     """scheme://host:port of `url`; a URL that is none (a redirect's Location) as itself,
-    shortened: it matches no host, so no credentials go to it."""
+    shortened: it matches no host, so no credentials go to it. Kept per URL: a request asks
+    it of the same URL three times (its host, the redirect check, its environment), and the
+    answer depends on the URL alone."""
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
