@@ -199,6 +199,27 @@ def test_startup_trees_pairs_two_commits() -> None:
     assert all("x (quartiles " in row for row in rows)
 
 
+def test_cpu_phases_observes_every_request_of_the_live_plan() -> None:
+    """bench/cpu_phases.py: the observer sees each of the plan's 24 requests sent (the
+    budget bench/run checks), and reports both phases with CPU and wall time."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "cpu_phases.py"), "--runs", "2", "--latency", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(200 pushes, 24 requests, concurrency 8, 1 ms per request)" in done.stdout
+    before = re.search(r"before the first request: wall ([\d.]+) ms, CPU ([\d.]+) ms", done.stdout)
+    after = re.search(
+        r"first request to exit: +wall ([\d.]+) ms, CPU ([\d.]+) ms \((\d+)% of", done.stdout
+    )
+    assert before is not None, done.stdout
+    assert after is not None, done.stdout
+    assert all(float(figure) > 0 for figure in (*before.groups(), *after.groups()[:2]))
+
+
 class _Lists(BaseHTTPRequestHandler):
     """Answers the credentials bench/stack_client.py is given with a JSON list; anyone else
     with 401, as Harbor does."""
