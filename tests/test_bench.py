@@ -156,29 +156,28 @@ def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:
     assert "200 references against a 5000-tag repository" in out
 
 
-def test_startup_choices_compare_variants_that_answer_alike() -> None:
-    """bench/startup_choices.py: every variant of the program answers each command as the
-    shipped one (the script checks it first), and each gets its paired ratio."""
+def script_output(script: str, *args: str) -> str:
+    """What `bench/SCRIPT ARGS` prints, once it has exited 0 (a failing start stops each)."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "startup_choices.py"),
-            "--runs",
-            "2",
-            "--latency",
-            "1",
-        ],
+        [sys.executable, str(ROOT / "bench" / script), *args],
         capture_output=True,
         text=True,
         check=False,
         timeout=180,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    rows = [line.split() for line in done.stdout.splitlines() if " ms " in line]
+    return done.stdout
+
+
+def test_startup_choices_compare_variants_that_answer_alike() -> None:
+    """bench/startup_choices.py: every variant of the program answers each command as the
+    shipped one (the script checks it first), and each gets its paired ratio."""
+    out = script_output("startup_choices.py", "--runs", "2", "--latency", "1")
+    rows = [line.split() for line in out.splitlines() if " ms " in line]
     variants = ("shipped", "teardown", "collector on", "switch 0.5 ms")
     commands = ("tagguard --version", "offline push", "live push (1 tag)", "live plan (200 pushes)")
     assert len(rows) == len(variants) * len(commands)
-    for line in done.stdout.splitlines():
+    for line in out.splitlines():
         if line.startswith(commands) and " shipped " in line:
             assert " 1.000x " in line  # the shipped program against itself
 
@@ -186,15 +185,8 @@ def test_startup_choices_compare_variants_that_answer_alike() -> None:
 def test_startup_trees_pairs_two_commits() -> None:
     """bench/startup_trees.py: a commit against itself gives a ratio per command and kind
     (both trees are exported and actually run: a failing start would stop the script)."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "startup_trees.py"), "HEAD", "HEAD~0", "--runs", "2"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    rows = [line for line in done.stdout.splitlines() if line.endswith(")")]
+    out = script_output("startup_trees.py", "HEAD", "HEAD~0", "--runs", "2")
+    rows = [line for line in out.splitlines() if line.endswith(")")]
     assert len(rows) == 4  # (--version, offline push) x (cpu, wall)
     assert all("x (quartiles " in row for row in rows)
 
@@ -202,21 +194,12 @@ def test_startup_trees_pairs_two_commits() -> None:
 def test_cpu_phases_observes_every_request_of_the_live_plan() -> None:
     """bench/cpu_phases.py: the observer sees each of the plan's 24 requests sent (the
     budget bench/run checks), and reports both phases with CPU and wall time."""
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "cpu_phases.py"), "--runs", "2", "--latency", "1"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "(200 pushes, 24 requests, concurrency 8, 1 ms per request)" in done.stdout
-    before = re.search(r"before the first request: wall ([\d.]+) ms, CPU ([\d.]+) ms", done.stdout)
-    after = re.search(
-        r"first request to exit: +wall ([\d.]+) ms, CPU ([\d.]+) ms \((\d+)% of", done.stdout
-    )
-    assert before is not None, done.stdout
-    assert after is not None, done.stdout
+    out = script_output("cpu_phases.py", "--runs", "2", "--latency", "1")
+    assert "(200 pushes, 24 requests, concurrency 8, 1 ms per request)" in out
+    before = re.search(r"before the first request: wall ([\d.]+) ms, CPU ([\d.]+) ms", out)
+    after = re.search(r"first request to exit: +wall ([\d.]+) ms, CPU ([\d.]+) ms \((\d+)% of", out)
+    assert before is not None, out
+    assert after is not None, out
     assert all(float(figure) > 0 for figure in (*before.groups(), *after.groups()[:2]))
 
 
