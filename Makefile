@@ -61,8 +61,12 @@ needs-surfaces:
 # The three test layers. unit: everything outside tests/e2e and tests/surfaces (fast; a plain
 # clone runs it in CI); e2e: tagguard against the test Harbor; surfaces: the Action, GitLab
 # CI, pre-commit, git hook and docker plugin as their real clients run them.
+# Each layer's tests run on one pytest-xdist worker per CPU (every test has its own folders,
+# server and ports): on CI's 2 cores a layer takes 0.6x its time on one (`WORKERS=0`: one
+# process, as a plain `pytest` runs).
+WORKERS ?= auto
 unit: needs-unit $(VENV)/.installed-test $(TOOLS)/.installed
-	$(BIN)/pytest --ignore=tests/e2e --ignore=tests/surfaces
+	$(BIN)/pytest -n $(WORKERS) --ignore=tests/e2e --ignore=tests/surfaces
 
 # The unit layer on another interpreter (`make unit-python PYTHON=/path/to/python3.13`), in a
 # venv of its own named after the interpreter's version (.venv-3.13), so .venv stays the README's.
@@ -72,10 +76,12 @@ unit-python:
 	$(MAKE) --no-print-directory unit PYTHON='$(PYTHON)' VENV=".venv-$$version"
 
 e2e: needs-e2e $(VENV)/.installed-test
-	$(BIN)/pytest tests/e2e
+	$(BIN)/pytest -n $(WORKERS) tests/e2e
 
+# A surface's module sets up once what its client needs (the Action's venv, pre-commit's
+# hook environments): its tests stay on one worker (`--dist loadfile`) so it is done once.
 surfaces: needs-surfaces $(VENV)/.installed-test $(TOOLS)/.installed
-	$(BIN)/pytest tests/surfaces
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile tests/surfaces
 
 test: needs lint typecheck unit e2e surfaces
 

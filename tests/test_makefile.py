@@ -27,8 +27,11 @@ def recipes() -> dict[str, tuple[list[str], list[str]]]:
 
 
 def pytest_arguments(rule: str) -> list[str]:
+    """The layer's pytest arguments, less the worker count every layer is run with."""
     (line,) = [line for line in recipes()[rule][1] if "pytest" in line]
-    return line.split()[1:]
+    arguments = line.split()[1:]
+    assert arguments[:2] == ["-n", "$(WORKERS)"], line
+    return arguments[2:]
 
 
 def test_make_test_runs_every_layer() -> None:
@@ -38,10 +41,19 @@ def test_make_test_runs_every_layer() -> None:
 
 def test_each_layer_runs_its_own_tests_and_no_other() -> None:
     assert pytest_arguments("e2e") == ["tests/e2e"]
-    assert pytest_arguments("surfaces") == ["tests/surfaces"]
+    assert pytest_arguments("surfaces") == ["--dist", "loadfile", "tests/surfaces"]
     unit = pytest_arguments("unit")
     assert sorted(unit) == ["--ignore=tests/e2e", "--ignore=tests/surfaces"]
     # The unit layer is everything else: pytest starts from tests/ when given no path.
     with (ROOT / "pyproject.toml").open("rb") as file:
         assert tomllib.load(file)["tool"]["pytest"]["ini_options"]["testpaths"] == ["tests"]
     assert {"e2e", "surfaces"} <= {p.name for p in (ROOT / "tests").iterdir() if p.is_dir()}
+
+
+def test_the_layers_run_on_a_worker_per_cpu_which_the_test_tools_install() -> None:
+    """CI's time: each layer on every core (pytest-xdist's `-n auto`), unless WORKERS says."""
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^WORKERS \?= auto$", text, re.M)
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        test_tools = tomllib.load(file)["project"]["optional-dependencies"]["test"]
+    assert any(re.match(r"pytest-xdist\b", tool) for tool in test_tools)
