@@ -10,6 +10,7 @@ alike (construction, defaults, `repr`, equality, hashing, order, freezing, `repl
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -361,3 +362,58 @@ def test_a_field_a_base_class_makes_a_property_is_set_through_it(init_path: int)
     assert seen == list(range(init_path + 2))
     assert [(p.x, p.y) for p in made] == [(n, n) for n in range(init_path + 2)]
     assert "x" not in made[-1].__dict__
+
+
+def test_replace_copies_as_calling_the_class_would(kit: tuple[Build, Build, Build]) -> None:
+    """`replace` copies a plain record's fields without calling it; wherever calling the
+    class does more than set each field (its own `__init__`, a field it sets itself, a plain
+    subclass's attributes, a cached value) or refuses (a name it does not take), the result
+    is what calling it gives, as with dataclasses."""
+    make, field, replace = kit
+    point = _point(make, field)
+    first = point(1, "b", (2,), hidden=9)
+    moved = replace(first, y="c")
+    assert (moved.x, moved.y, moved.tags, moved.hidden, first.y) == (1, "c", (2,), 9, "b")
+    assert type(moved) is point
+    assert list(vars(moved)) == ["x", "y", "tags", "hidden"]  # in field order, as made
+    with pytest.raises(TypeError):
+        replace(first, z=1)
+
+    class Sub(_point(make, field)):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.note = "mine"
+
+    sub = Sub(5)
+    object.__setattr__(sub, "note", "changed")
+    assert replace(sub, y="c").note == "mine"  # made by Sub's __init__, not copied
+
+    @make()
+    class Own:
+        x: int
+
+        def __init__(self, x: int) -> None:
+            object.__setattr__(self, "x", x * 2)
+
+    assert replace(Own(1), x=3).x == 6
+
+    @make()
+    class Cached:
+        x: int
+
+        @functools.cached_property
+        def double(self) -> int:
+            return self.x * 2
+
+    cached = Cached(1)
+    assert cached.double == 2
+    assert replace(cached, x=5).double == 10  # the cached value is not carried over
+
+    @make()
+    class Counted:
+        x: int
+        made: list[int] = field(default_factory=list, init=False, compare=False)
+
+    counted = Counted(1)
+    counted.made.append(1)
+    assert replace(counted, x=2).made == []  # init=False: the factory's anew
