@@ -278,3 +278,41 @@ def test_a_line_break_written_as_an_escape_is_text_of_its_line() -> None:
     assert isinstance(tree.value, dict)
     assert tree.value["a"] == Node("x\u2028y", 1, 1)
     assert tree.value["b"].line == 2
+
+
+_TAGGED = (
+    "a: [1, 0x1F, 0b1, 1:30, .inf, -.NaN, 1.5e3, ~, null, '', yes, No, on, OFF, 2001-12-14]\n"
+    "b: ['1', \"true\", !!str 5, !!int '7', !foo bar, ! baz, =, <<, text, 1, 1, yes]\n"
+    "c:\n  - \n  - {? complex, x: 2}\n  - - nested\n"
+    "d: &anchor {e: 1}\n"
+    "f: *anchor\n"
+)
+
+
+@pytest.mark.parametrize("libyaml", [True, False])
+def test_the_quick_resolver_tags_every_node_as_pyyaml_does(libyaml: bool) -> None:
+    import yaml
+
+    from tagguard.shell.plan_yaml import _quick
+
+    loader = yaml.CSafeLoader if libyaml else yaml.SafeLoader
+
+    def tags(node: yaml.Node) -> list[object]:
+        if isinstance(node, yaml.ScalarNode):
+            return [node.tag, node.value]
+        if isinstance(node, yaml.SequenceNode):
+            return [node.tag, *(tags(item) for item in node.value)]
+        return [node.tag, *((tags(k), tags(v)) for k, v in node.value)]
+
+    quick = _quick(loader)
+    assert quick is not loader
+    fast, plain = yaml.compose(_TAGGED, Loader=quick), yaml.compose(_TAGGED, Loader=loader)
+    assert fast is not None
+    assert plain is not None
+    assert tags(fast) == tags(plain)
+
+    class Pathed(loader):  # type: ignore[valid-type, misc]
+        pass
+
+    Pathed.add_path_resolver("tag:yaml.org,2002:str", ["a"], dict)
+    assert _quick(Pathed) is Pathed  # a path resolver's tags depend on where a node is

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 import yaml
 
@@ -86,7 +87,7 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
     try:
         # libyaml's loader when PyYAML has it: ten times faster on a large plan.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        root = yaml.compose(text, Loader=loader)
+        root = yaml.compose(text, Loader=_quick(loader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else 1
@@ -99,6 +100,57 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
         raise PlanError(f"{path}:1: the plan is empty")
     budget = _Budget(path, len(text) + _ALIAS_ALLOWANCE)
     return _node(root, path, env, depth=0, budget=budget, places=_aliases(text, loader))
+
+
+_Loader: TypeAlias = "type[yaml.SafeLoader | yaml.CSafeLoader]"
+_QUICK: dict[_Loader, _Loader] = {}
+
+
+def _quick(loader: _Loader) -> _Loader:
+    """`loader`, its resolver's answers kept by value (`_QuickResolver`), while no path
+    resolver is registered with it (PyYAML's safe loaders have none): only then does a
+    node's tag depend on its kind and text alone."""
+    if loader.yaml_path_resolvers:
+        return loader
+    quick = _QUICK.get(loader)
+    if quick is None:
+        quick = _QUICK[loader] = type(f"Quick{loader.__name__}", (_QuickResolver, loader), {})
+    return quick
+
+
+class _QuickResolver:
+    """PyYAML's resolver as its loader calls it for every node, with the same answers in a
+    fraction of the time (50 ms of a 30,000-operation plan's 290 ms compose).
+
+    Without path resolvers, `BaseResolver.resolve` tags a plain scalar by matching its text
+    against the implicit resolvers (the same text, the same tag: kept here), a quoted one
+    `DEFAULT_SCALAR_TAG`, a collection its kind's default; and `descend_resolver` and
+    `ascend_resolver`, called around each node, return at once. `_quick` uses this only
+    for a loader without path resolvers."""
+
+    yaml_path_resolvers: dict[object, str]
+    DEFAULT_SCALAR_TAG: str
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)  # type: ignore[call-arg]
+        self._plain: dict[str, str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return self.DEFAULT_SCALAR_TAG
+            tag = self._plain.get(value)
+            if tag is None:
+                tag = self._plain[value] = super().resolve(kind, value, implicit)  # type: ignore[misc]
+            return tag
+        found: str = super().resolve(kind, value, implicit)  # type: ignore[misc]
+        return found
+
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: object) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 def _refuse_yaml_1_1_breaks(text: str, path: str) -> None:
