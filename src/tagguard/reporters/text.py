@@ -23,16 +23,35 @@ def paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+# Each verdict's label, padded to the widest.
+_LABELS = MappingProxyType({v: v.value.ljust(_WIDTH) for v in Verdict})
+
+
 def line(decision: Decision, color: bool = False) -> str:
-    label = paint(decision.decision.value.ljust(_WIDTH), _COLORS[decision.decision], color)
-    where = f"{printable(decision.origin[0])}:{decision.origin[1]}: " if decision.origin else ""
+    return _line(decision, color, {})
+
+
+def _line(decision: Decision, color: bool, files: dict[str, str]) -> str:
+    """`line`, with the printable form of each plan file kept in `files`: a plan's every
+    decision names the same one."""
+    label = _LABELS[decision.decision]
+    if color:
+        label = paint(label, _COLORS[decision.decision], color)
+    origin = decision.origin
+    where = ""
+    if origin:
+        file = files.get(origin[0])
+        if file is None:
+            file = files[origin[0]] = printable(origin[0])
+        where = f"{file}:{origin[1]}: "
     return f"{where}{label}  {printable(decision.reference)}  {printable(decision.reason)}"
 
 
 def lines(report: Report, color: bool = False) -> Iterator[str]:
     """The report line by line, each ending in a newline: written as they are made."""
+    files: dict[str, str] = {}
     for decision in report.decisions:
-        yield line(decision, color) + "\n"
+        yield _line(decision, color, files) + "\n"
     for notice in report.warnings:
         yield f"{paint('warning', '35', color)}: {printable(notice.message)}\n"
     yield summary_line(report)
