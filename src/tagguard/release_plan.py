@@ -31,6 +31,7 @@ def run_plan(session: Session, plan: Plan, default_source: str | None) -> None:
     # One for the whole plan: a destination project is asked about once, however many
     # replicate steps write into it.
     replication = Replication(session)
+    record = session.report.record
     for operation in plan.operations:
         origin = (plan.file, operation.line)
         try:
@@ -41,7 +42,7 @@ def run_plan(session: Session, plan: Plan, default_source: str | None) -> None:
             # A failure to read Harbor is the run's, not the step's: it goes on as it is.
             raise type(error)(f"{plan.file}:{operation.line}: {error.message}") from None
         for decision in decisions:
-            session.report.record(replace(decision, origin=origin))
+            record(replace(decision, origin=origin))
 
 
 def _run(

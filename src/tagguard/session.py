@@ -129,16 +129,18 @@ class Session:
         them, and Harbor's own flag for a tag it holds. A tag's immutability depends on its
         name only, so it is worked out once per run."""
         cached = (ref.registry, ref.repository, tag)
-        if cached not in self._locks:
-            info = self.world.stored_flag(key(ref), tag)
-            flag = info.immutable if info is not None else None
-            found = self.answers.rules(ref)
-            evaluation = self._evaluate(ref, tag, found)
-            if self.sources.proposed_rules and evaluation is not None:
-                self._locks[cached] = propose(evaluation, flag)
-            else:
-                self._locks[cached] = reconcile(evaluation, flag, found.unavailable_reason)
-        return self._locks[cached]
+        known = self._locks.get(cached)
+        if known is not None:  # every operation asks, most about a tag asked before
+            return known
+        info = self.world.stored_flag(key(ref), tag)
+        flag = info.immutable if info is not None else None
+        found = self.answers.rules(ref)
+        evaluation = self._evaluate(ref, tag, found)
+        if self.sources.proposed_rules and evaluation is not None:
+            known = self._locks[cached] = propose(evaluation, flag)
+        else:
+            known = self._locks[cached] = reconcile(evaluation, flag, found.unavailable_reason)
+        return known
 
     def may_lock(self, ref: Reference, *, signatures: bool = False) -> bool:
         """Whether any tag of `ref`'s project may be immutable (with `signatures`: any cosign

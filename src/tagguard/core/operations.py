@@ -132,17 +132,17 @@ class Simulation:
         leaves them there, untagged, referenced by the index."""
         # The children land first, as a registry takes the index only once they are there.
         written = (*children, node) if node is not None else children
-        known = [Change(key(target), node=n, put=True) for n in written]
+        # (Most writes carry nothing: a push of a digest, a retag within its repository.)
+        known = [Change(key(target), node=n, put=True) for n in written] if written else []
         if target.tag is None:
             decision = decide_write(operation, target, None, new, source=source)
             pushed = Change(key(target), node=Node(new), unread=True)
-            return self._commit([decision], [*known, pushed])[0]
+            return self._commit_one(decision, [*known, pushed])
         decision = decide_write(
             operation, target, self.facts(target, target.tag), new, source=source
         )
-        return self._commit([decision], [*known, Change(key(target), tag=target.tag, digest=new)])[
-            0
-        ]
+        known.append(Change(key(target), tag=target.tag, digest=new))
+        return self._commit_one(decision, known)
 
     def replicate_digest(
         self,
@@ -214,7 +214,7 @@ class Simulation:
         decision = decide_delete_tag(target, facts)
         if facts.current is not None:
             decision = self._unlabelled(decision, key(target), (facts.current,))
-        return self._commit([decision], [Change(key(target), tag=target.tag, digest=None)])[0]
+        return self._commit_one(decision, [Change(key(target), tag=target.tag, digest=None)])
 
     def _unlabelled(self, decision: Decision, repo: RepoKey, digests: Sequence[Digest]) -> Decision:
         """`decision` naming which of the artifacts its delete events are about have lost
@@ -581,6 +581,12 @@ class Simulation:
         if all(d.decision is not Verdict.BLOCK for d in decisions):
             self.world.apply(changes)
         return decisions
+
+    def _commit_one(self, decision: Decision, changes: Sequence[Change]) -> Decision:
+        """`_commit` of an operation of one tag (most are)."""
+        if decision.decision is not Verdict.BLOCK:
+            self.world.apply(changes)
+        return decision
 
 
 @record(frozen=False)
