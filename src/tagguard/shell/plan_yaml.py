@@ -7,6 +7,7 @@ plan's YAML are told in tagguard.shell.plan_file.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, TypeAlias
@@ -103,18 +104,19 @@ def plan_tree(text: str, path: str, env: Mapping[str, str]) -> Node:
 
 
 _Loader: TypeAlias = "type[yaml.SafeLoader | yaml.CSafeLoader]"
-_QUICK: dict[_Loader, _Loader] = {}
 
 
 def _quick(loader: _Loader) -> _Loader:
     """`loader`, its resolver's answers kept by value (`_QuickResolver`), while no path
     resolver is registered with it (PyYAML's safe loaders have none): only then does a
     node's tag depend on its kind and text alone."""
-    if loader.yaml_path_resolvers:
-        return loader
-    quick = _QUICK.get(loader)
-    if quick is None:
-        quick = _QUICK[loader] = type(f"Quick{loader.__name__}", (_QuickResolver, loader), {})
+    # (mypy takes a class for unhashable.)
+    return loader if loader.yaml_path_resolvers else _quick_class(loader)  # type: ignore[arg-type]
+
+
+@functools.cache
+def _quick_class(loader: _Loader) -> _Loader:
+    quick: _Loader = type(f"Quick{loader.__name__}", (_QuickResolver, loader), {})
     return quick
 
 
