@@ -19,7 +19,7 @@ Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Set
 from typing import Literal, TypeAlias
 
 from tagguard.core.record import record
@@ -164,14 +164,13 @@ class Plan:
         """Every image the plan reads from any registry."""
         return [ref for operation in self.operations for ref in source_references(operation)]
 
-    def references(self) -> list[Reference]:
+    def references(self) -> Iterator[Reference]:
         """Every reference the plan writes, deletes or reads, operation by operation: the
-        order in which checking it needs their answers."""
-        return [
-            ref
-            for operation in self.operations
-            for ref in (*harbor_references(operation), *source_references(operation))
-        ]
+        order in which checking it needs their answers. Made as they are read: sources
+        that need no questions ahead (files) read none."""
+        for operation in self.operations:
+            yield from harbor_references(operation)
+            yield from source_references(operation)
 
     def policy_hosts(self) -> list[str]:
         """The Harbors the plan names as holding a replication policy."""
