@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import io
-import json
-
-import pytest
 
 from tagguard.core.report import Impact, Report
 from tagguard.reporters import Context, render
-from tagguard.reporters.json import _dumps
 from tests.conftest import output_json
 from tests.reporters.conftest import A
 
@@ -58,32 +54,3 @@ def test_impact_counts_are_a_key_of_their_own() -> None:
     data = output_json(out.getvalue())
     assert data["summary"] == {"allow": 0, "skip": 0, "block": 0}
     assert data["impact"] == {"tags": 5, "immutable": 2, "mutable": 1}
-
-
-@pytest.mark.parametrize("c_encoder", [True, False])
-def test_each_line_is_json_dumps_own(monkeypatch: pytest.MonkeyPatch, c_encoder: bool) -> None:
-    """A report's lines are encoded by one encoder made for them all (`_dumps`): each the
-    text `json.dumps` gives, and its errors, with json's C encoder or without."""
-    if not c_encoder:
-        monkeypatch.setattr(json.encoder, "c_make_encoder", None)
-    values: list[object] = [
-        {"operation": "push", "reason": 'é \u2028 \x00 ##[ "q"', "rule_id": 3, "tag": None},
-        {"notes": [{"code": "x", "message": "y"}], "source": {"file": "p.yml", "line": 2}},
-        {2: 2, None: 3, 1.5: 4, True: 5, "f": [1.5, -0.0, float("nan"), 10**30, False]},
-        "text",
-        [],
-    ]
-    dumps = _dumps()
-    assert [dumps(v) for v in values] == [json.dumps(v) for v in values]
-    circular: list[object] = []
-    circular.append(circular)
-    for bad, error in (
-        ({"a": object()}, TypeError),
-        ({(1,): 2}, TypeError),
-        (circular, ValueError),
-    ):
-        with pytest.raises(error) as ours:
-            _dumps()(bad)
-        with pytest.raises(error) as theirs:
-            json.dumps(bad)
-        assert str(ours.value) == str(theirs.value)

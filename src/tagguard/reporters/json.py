@@ -11,7 +11,7 @@ Within one schema_version keys are only ever added, never removed or retyped.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tagguard.core.decide import Decision
@@ -132,45 +132,10 @@ def pieces(report: Report, error: dict[str, str] | None = None) -> Iterator[str]
 
 def _block(items: Iterable[dict[str, Any]]) -> Iterator[str]:
     opening = "[\n    "
-    dumps = _dumps()
     for item in items:
-        yield opening + printable_json(dumps(item))
+        yield opening + printable_json(json.dumps(item))
         opening = ",\n    "
     yield "[]" if opening.startswith("[") else "\n  ]"
-
-
-def _dumps() -> Callable[[object], str]:
-    """`json.dumps` with its defaults, for one list's items: made once for them all.
-
-    Each `json.dumps` call makes json's C encoder anew, with the same settings (a fifth of
-    the time of a decision's line: 40 ms of a 30,000-decision plan). Made here as
-    `JSONEncoder.iterencode` makes it for a one-shot call without indent; not shared
-    between lists, since the encoder's record of the containers it is inside stays behind
-    when an item fails to encode. Where json has no C encoder, or makes it otherwise (a
-    later Python), each item is `json.dumps`'s."""
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return json.dumps
-    defaults = json.JSONEncoder()
-    try:
-        encode = make(
-            {},  # markers: check_circular
-            defaults.default,
-            json.encoder.encode_basestring_ascii,  # ensure_ascii
-            None,  # indent
-            defaults.key_separator,
-            defaults.item_separator,
-            defaults.sort_keys,
-            defaults.skipkeys,
-            defaults.allow_nan,
-        )
-    except TypeError:
-        return json.dumps
-
-    def dumps(item: object) -> str:
-        return "".join(encode(item, 0))
-
-    return dumps
 
 
 def dumps(report: Report, error: dict[str, str] | None = None) -> str:
