@@ -123,7 +123,11 @@ def replace(obj: T, /, **changes: Any) -> T:
         values = obj.__dict__
         if len(values) == len(cls.__record_params__):  # type: ignore[attr-defined]
             copy: T = object.__new__(cls)
-            copy.__dict__.update(values, **changes)
+            fields = copy.__dict__
+            for name, value in values.items():  # in field order: see `_compile_init`
+                fields[name] = value
+            for name, value in changes.items():  # known keys: the order stays
+                fields[name] = value
             return copy
     # The field names, not the fields: a plan replaces every decision it makes (its origin).
     for name in cls.__record_unset__:  # type: ignore[attr-defined]
@@ -321,8 +325,8 @@ class _Shared:
     as long as the rest of deciding its push), now twice."""
 
     __slots__ = (
-        "by_update",
         "factories",
+        "into_dict",
         "names",
         "params",
         "post_init",
@@ -345,8 +349,8 @@ class _Shared:
                 self.factories.append((each.name, each.default_factory))
             if each.init or each.default is not MISSING or each.default_factory is not MISSING:
                 self.template[each.name] = each.default
-        # As the compiled one sets them (`_compile_init`): a frozen record's in one update.
-        self.by_update = frozen and not _has_data_descriptor(cls, self.template)
+        # As the compiled one sets them (`_compile_init`): a frozen record's into its dict.
+        self.into_dict = frozen and not _has_data_descriptor(cls, self.template)
         self.put = object.__setattr__ if frozen else setattr
         self.post_init = hasattr(cls, "__post_init__")
 
@@ -374,8 +378,10 @@ def _shared_init(self: object, shared: _Shared, bound: dict[str, Any]) -> None:
     for name, factory in shared.factories:
         if name not in bound:
             values[name] = factory()
-    if shared.by_update:
-        self.__dict__.update(values)
+    if shared.into_dict:
+        fields = self.__dict__
+        for name, value in values.items():  # one key at a time: see `_compile_init`
+            fields[name] = value
     else:
         put = shared.put
         for name, value in values.items():
@@ -410,27 +416,35 @@ def _compile_init(cls: type, frozen: bool) -> Callable[..., None]:
     """`cls.__init__` as dataclasses writes it: one parameter per init field, defaults
     evaluated once, factories called per instance, then `__post_init__`.
 
-    A frozen record's fields go into the instance's `__dict__` in one `update`, in field
-    order, not one `object.__setattr__` call each as dataclasses writes it: the same
-    attributes, unless a field's name is a data descriptor on the class (then `_set`), and
-    half the time, both to compile (~180 µs, not ~480, for Decision's twenty fields) and
-    for each instance (~2 µs, not ~4: a plan makes two Decisions per tag)."""
+    A frozen record's fields are written into the instance's `__dict__`, one key at a time
+    in field order, not one `object.__setattr__` call each as dataclasses writes it: the
+    same attributes, unless a field's name is a data descriptor on the class (then `_set`),
+    in a third of the time per instance (a plan makes two Decisions per tag) and less to
+    compile. One key at a time, not one `dict.update`: keys written in the class's order
+    keep the instance's dict sharing its keys with every other instance of the class
+    (CPython's key-sharing dictionaries), where `update` gives each its own table, twice
+    the memory of an instance of Decision's twenty fields (a 50,000-reference check took
+    150 MB, not 110, peak)."""
     namespace: dict[str, Any] = {"_set": object.__setattr__, "_FACTORY": MISSING}
     parameters, body = ["self"], []
-    values: list[str] = []  # `name=value` for the frozen record's one update
-    by_update = frozen and not _has_data_descriptor(cls, (f.name for f in _fields_of(cls)))
+    values: list[str] = []  # the frozen record's `{local}[name] = value` lines
+    # The instance's `__dict__`, under a name no parameter has.
+    local = "__record_dict__"
+    while any(each.name == local for each in _fields_of(cls)):
+        local = "_" + local
+    into_dict = frozen and not _has_data_descriptor(cls, (f.name for f in _fields_of(cls)))
     for each in _fields_of(cls):
         value = _field_value(each, parameters, namespace)
         if value is None:
             continue
-        if by_update:
-            values.append(f"{each.name}={value}")
+        if into_dict:
+            values.append(f"{local}[{each.name!r}] = {value}")
         elif frozen:
             body.append(f"_set(self, {each.name!r}, {value})")
         else:
             body.append(f"self.{each.name} = {value}")
     if values:
-        body.append(f"self.__dict__.update({', '.join(values)})")
+        body += [f"{local} = self.__dict__", *values]
     if hasattr(cls, "__post_init__"):
         body.append("self.__post_init__()")
     source = f"def __init__({', '.join(parameters)}):\n " + "\n ".join(body or ["pass"])
