@@ -2,11 +2,13 @@
 
 Every check is the `tagguard` program as installed, reading its rules and state from files
 (`--rules-file`, `--state-file`), so what is timed is tagguard alone: start-up, parsing,
-deciding and printing.
+deciding and printing. The commands run in rounds (`--runs` of them), each command once a
+round, and each figure is the median of its rounds: a machine whose speed drifts then moves
+every figure of a round alike, rather than the 50k run against the 1k one.
 
 * references: 1k, 10k and 50k pushes against a fixed state of 50k tags in 100 repositories;
   the marginal cost per reference from 10k to 50k against that from 1k to 10k (linear: the
-  same);
+  same), their ratio taken within each round, then the median of the rounds';
 * one big repository: 1k references against a repository of 100k tags;
 * a plan: 30k operations on one repository (pushes, retags of what an earlier operation
   pushed, deletes), each simulated over the writes before it;
@@ -132,9 +134,24 @@ def run_once(command: list[str]) -> tuple[float, int]:
     return taken, usage.ru_maxrss * 1024  # Linux reports KiB
 
 
-def median_run(command: list[str], runs: int) -> tuple[float, int]:
-    samples = [run_once(command) for _ in range(runs)]
-    return statistics.median(s for s, _ in samples), max(r for _, r in samples)
+def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, list[tuple[float, int]]]:
+    """Each command's (seconds, peak RSS) in every one of `runs` rounds, each round running
+    every command once, one after the other: a machine that slows down (this one's speed
+    has moved by half within minutes) then slows each figure a round compares alike."""
+    samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            samples[name].append(run_once(command))
+    return samples
+
+
+def marginal(
+    sizes: tuple[int, int, int], seconds: tuple[float, float, float]
+) -> tuple[float, float]:
+    """The cost per reference from the first size to the second, and from the second to the
+    third."""
+    (a, b, c), (ta, tb, tc) = sizes, seconds
+    return (tb - ta) / (b - a), (tc - tb) / (c - b)
 
 
 def run(quick: bool, runs: int) -> int:
@@ -143,41 +160,57 @@ def run(quick: bool, runs: int) -> int:
         folder = Path(scratch)
         rules = rules_file(folder)
         state, references = state_file(folder, "fixed", sizes.repositories, max(sizes.refs))
-        times = [
-            median_run(push(refs_file(folder, str(n), references, n), rules, state), runs)[0]
-            for n in sizes.refs
-        ]
-        (a, b, c), (ta, tb, tc) = sizes.refs, times
-        first, second = (tb - ta) / (b - a), (tc - tb) / (c - b)
-
+        commands = {
+            str(n): push(refs_file(folder, str(n), references, n), rules, state) for n in sizes.refs
+        }
         big_state, big_references = state_file(folder, "big", 1, sizes.big_tags, "big")
-        big_refs = refs_file(folder, "big", big_references, sizes.big_refs)
-        big_s = median_run(push(big_refs, rules, big_state), runs)[0]
-
+        commands["big"] = push(
+            refs_file(folder, "big", big_references, sizes.big_refs), rules, big_state
+        )
         plan_state, _ = state_file(folder, "plan", 1, 1_000, "app")
-        plan = [tagguard_program(), "plan", str(plan_file(folder, sizes.operations)),
-                "--rules-file", str(rules), "--state-file", str(plan_state)]  # fmt: skip
-        plan_s = median_run(plan, runs)[0]
-
+        commands["plan"] = [tagguard_program(), "plan", str(plan_file(folder, sizes.operations)),
+                            "--rules-file", str(rules), "--state-file", str(plan_state)]  # fmt: skip
         report_refs = refs_file(folder, "report", references, sizes.report_refs)
-        rss = {}
         for fmt in ("json", "text"):
-            rss[f"format {fmt}"] = median_run(
-                push(report_refs, rules, state, "--format", fmt), runs
-            )[1]
-            rss[f"report {fmt}"] = median_run(
-                push(report_refs, rules, state, "--format", "text", "--report",
-                     f"{fmt}={folder / ('report.' + fmt)}"), runs,
-            )[1]  # fmt: skip
+            commands[f"format {fmt}"] = push(report_refs, rules, state, "--format", fmt)
+            commands[f"report {fmt}"] = push(report_refs, rules, state, "--format", "text",
+                                              "--report", f"{fmt}={folder / ('report.' + fmt)}")  # fmt: skip
+        samples = interleaved(commands, runs)
+
+    def seconds(name: str) -> float:
+        return statistics.median(s for s, _ in samples[name])
+
+    def rss_of(name: str) -> int:
+        return max(r for _, r in samples[name])
+
+    times = [seconds(str(n)) for n in sizes.refs]
+    (a, b, c) = sizes.refs
+    first, second = marginal(sizes.refs, (times[0], times[1], times[2]))
+    # The ratio of each round's own three runs, then their median: the three sizes of a
+    # round ran within seconds of each other.
+    ratios = []
+    for round_ in range(runs):
+        one = tuple(samples[str(n)][round_][0] for n in sizes.refs)
+        early, late = marginal(sizes.refs, (one[0], one[1], one[2]))
+        ratios.append(late / early)
+    ratio = statistics.median(ratios)
+    big_s, plan_s = seconds("big"), seconds("plan")
+    rss = {
+        name: rss_of(name) for name in ("format json", "report json", "format text", "report text")
+    }
 
     mb = 1024 * 1024
-    print(f"offline-scale{' (quick)' if quick else ''}: median of {runs} runs each")
+    print(
+        f"offline-scale{' (quick)' if quick else ''}: median of {runs} interleaved rounds "
+        "(each command once a round)"
+    )
     print(f"{'references':>10} {'seconds':>8} {'us/ref':>10}")
     for n, t in zip(sizes.refs, times, strict=True):
         print(f"{n:10d} {t:8.3f} {t / n * 1e6:10.1f}")
     print(
         f"marginal cost per reference: {a}->{b} {first * 1e6:.1f} us, {b}->{c} "
-        f"{second * 1e6:.1f} us ({second / first:.2f}x)"
+        f"{second * 1e6:.1f} us; within each round {', '.join(f'{r:.2f}x' for r in ratios)}, "
+        f"median {ratio:.2f}x"
     )
     print(f"{sizes.big_refs} references against a {sizes.big_tags}-tag repository: {big_s:.3f} s")
     print(f"a {sizes.operations}-operation plan on one repository: {plan_s:.3f} s")
@@ -188,8 +221,8 @@ def run(quick: bool, runs: int) -> int:
     format_ratio = rss["format json"] / rss["format text"]
     report_ratio = rss["report json"] / rss["report text"]
     print(
-        f"scenario=offline-scale refs={a},{b},{c} refs_s={ta:.3f},{tb:.3f},{tc:.3f} "
-        f"marginal_us={first * 1e6:.1f},{second * 1e6:.1f} marginal_ratio={second / first:.2f} "
+        f"scenario=offline-scale refs={a},{b},{c} refs_s={times[0]:.3f},{times[1]:.3f},{times[2]:.3f} "
+        f"marginal_us={first * 1e6:.1f},{second * 1e6:.1f} marginal_ratio={ratio:.2f} "
         f"big_repo_s={big_s:.3f} plan_ops={sizes.operations} plan_s={plan_s:.3f} "
         f"json_rss_mb={rss['format json'] / mb:.1f} text_rss_mb={rss['format text'] / mb:.1f} "
         f"rss_ratio={format_ratio:.2f} report_rss_ratio={report_ratio:.2f}"

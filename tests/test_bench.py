@@ -144,7 +144,7 @@ def test_quick_scenario_reports_every_figure_within_the_request_budget(
 
 
 def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:
-    out, figures = bench("--scenario", "offline-scale")
+    out, figures = bench("--scenario", "offline-scale", "--runs", "3")
     assert figures["scenario"] == "offline-scale"
     assert figures["refs"] == "200,1000,2000"
     times = [float(t) for t in figures["refs_s"].split(",")]
@@ -154,6 +154,14 @@ def test_quick_offline_scale_reports_growth_plan_and_memory() -> None:
     for key in ("big_repo_s", "plan_s", "json_rss_mb", "text_rss_mb", "rss_ratio"):
         assert float(figures[key]) > 0, key
     assert "200 references against a 5000-tag repository" in out
+    # The ratio is each round's own (its three sizes ran one after the other), then the
+    # median of the rounds'.
+    (found,) = re.findall(
+        r"within each round ([\d.]+)x, ([\d.]+)x, ([\d.]+)x, median ([\d.]+)x", out
+    )
+    *rounds, median = (float(x) for x in found)
+    assert median == sorted(rounds)[1] == float(figures["marginal_ratio"])
+    assert "median of 3 interleaved rounds" in out
 
 
 def script_output(script: str, *args: str) -> str:
