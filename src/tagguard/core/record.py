@@ -123,11 +123,9 @@ def replace(obj: T, /, **changes: Any) -> T:
         values = obj.__dict__
         if len(values) == len(cls.__record_params__):  # type: ignore[attr-defined]
             copy: T = object.__new__(cls)
-            fields = copy.__dict__
-            for name, value in values.items():  # in field order: see `_compile_init`
-                fields[name] = value
-            for name, value in changes.items():  # known keys: the order stays
-                fields[name] = value
+            # One update from the instance's dict, which shares the class's keys (see
+            # `_compile_init`), keeps the copy's shared too; `changes` replace known keys.
+            copy.__dict__.update(values, **changes)
             return copy
     # The field names, not the fields: a plan replaces every decision it makes (its origin).
     for name in cls.__record_unset__:  # type: ignore[attr-defined]
