@@ -257,6 +257,37 @@ def test_invalid_combinations_are_refused(tmp_path: Path, operation: str, messag
     assert message in caught.value.message
 
 
+def test_a_reference_named_again_is_read_as_it_was_in_its_own_place(tmp_path: Path) -> None:
+    """Each distinct text is parsed once (`core.plan._parsed`), but as its place reads it:
+    `nginx:1` is a retag's source from Docker Hub, yet no push target (every push must
+    name a Harbor); a repository without a tag is `latest` where a push names it, and stays
+    without a tag where a copy's destination does."""
+    text = (
+        "operations:\n"
+        f"  - push: {H}/p/app:1\n"
+        f"    digest: {DIGEST}\n"
+        f"  - retag: {{from: {H}/p/app:1, to: {H}/p/app:2}}\n"
+        f"  - delete: {H}/p/app:1\n"
+        f"  - retag: {{from: nginx:1, to: {H}/p/app:3}}\n"
+        f"  - push: {H}/p/app\n"
+        f"  - copy: {{from: {H}/p/app:2, to: {H}/p/app}}\n"
+    )
+    push, retag, delete, from_hub, untagged, copy = load_plan(write(tmp_path, text), {}).operations
+    assert isinstance(push, Push)
+    assert isinstance(retag, Retag)
+    assert isinstance(delete, Delete)
+    assert push.targets[0] == retag.source == delete.targets[0] == parse_reference(f"{H}/p/app:1")
+    assert isinstance(from_hub, Retag)
+    assert from_hub.source == parse_reference("nginx:1", harbor=False)
+    assert isinstance(untagged, Push)
+    assert untagged.targets[0].tag == "latest"
+    assert isinstance(copy, Copy)
+    assert copy.destination.tag is None
+    assert untagged.targets[0].repository == copy.destination.repository == "p/app"
+    with pytest.raises(PlanError, match=r"plan.yml:6: "):
+        load_plan(write(tmp_path, text.replace(f"to: {H}/p/app:3", "to: nginx:1")), {})
+
+
 def test_a_plan_says_which_references_need_a_harbor(tmp_path: Path) -> None:
     text = (
         "operations:\n"

@@ -19,6 +19,7 @@ Schema (`tagguard/schemas/plan.schema.json`) for editors; the tests hold the two
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping, Set
 from typing import Literal, TypeAlias
 
@@ -340,6 +341,14 @@ def _reference(
     node: Node, text: str, fail: Fail, *, harbor: bool = True, default_tag: str | None = "latest"
 ) -> Reference:
     try:
-        return parse_reference(text, harbor=harbor, default_tag=default_tag)
+        return _parsed(text, harbor, default_tag)
     except TagguardError as error:
         raise fail(node, error.message) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str, harbor: bool, default_tag: str | None) -> Reference:
+    """`parse_reference`, a text read once while it is among the last 4,096 read: a plan
+    names most references more than once (pushed, retagged from, deleted), and a Reference
+    is a value. A refused text is read again each time (the cache keeps no error)."""
+    return parse_reference(text, harbor=harbor, default_tag=default_tag)
