@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a live plan's time goes, in CPU: is the run waiting on the network or computing?
 
-    python bench/cpu_phases.py [--runs N] [--latency MS]
+    python bench/cpu_phases.py [--runs N] [--latency MS] [--stack]
 
 Runs `tagguard plan` of bench/run's default scenario (200 pushes over 20 repositories of 4
 projects, 24 requests at --concurrency 8) against the test Harbor, --runs times (15 unless
@@ -14,7 +14,13 @@ and at the exit. What it prints, as medians over the runs, from the start of the
 * from the first request to the exit: wall and CPU, and the CPU as a share of that wall time
   (near 100 %: the phase is bound by the interpreter's one lock, not by the network; the
   floor counts it as latency only);
-* when the last request was sent, and the exit.
+* when the last request was sent, and the exit;
+* when each round's last request was sent (the 8th, 16th and 24th send at --concurrency 8),
+  from the first: the floor sends a round's requests at once, the next round a latency later.
+
+With --stack, the stack alone (bench/stack_client.py: the same URLs, all at once on 8
+threads, each answer's JSON decoded, nothing decided) is run as many times, interleaved,
+under the same observer, and its figures printed beside tagguard's.
 
 Nothing of tagguard is changed: the program is run as the `tagguard` script runs it, with
 `socket.sendall` and `os._exit` observed from outside.
@@ -25,10 +31,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,8 +46,8 @@ from bench.startup_choices import live_commands  # noqa: E402
 
 # Run in the measured process: observes, changes nothing tagguard does.
 OBSERVER = r"""
-import json, os, socket, sys, time
-start_wall, start_cpu, marks = time.perf_counter(), time.process_time(), {}
+import json, os, runpy, socket, sys, time
+start_wall, start_cpu, marks = time.perf_counter(), time.process_time(), {"sends": []}
 def cpu():
     return time.process_time() - start_cpu
 send = socket.socket.sendall
@@ -47,6 +56,7 @@ def observed_send(self, data, *rest):
     marks.setdefault("first", now)
     marks["last"] = now
     marks["sent"] = marks.get("sent", 0) + 1
+    marks["sends"].append(now[0] - start_wall)
     return send(self, data, *rest)
 socket.socket.sendall = observed_send
 leave = os._exit
@@ -55,18 +65,23 @@ def observed_exit(code):
     first, last = marks.get("first", end), marks.get("last", end)
     report = {"first_wall": first[0] - start_wall, "first_cpu": first[1],
               "last_wall": last[0] - start_wall, "end_wall": end[0] - start_wall,
-              "end_cpu": end[1], "sent": marks.get("sent", 0)}
+              "end_cpu": end[1], "sent": marks.get("sent", 0), "sends": marks["sends"]}
     os.write(int(os.environ["BENCH_REPORT_FD"]), json.dumps(report).encode())
     leave(code)
 os._exit = observed_exit
-sys.argv[0] = "tagguard"
-from tagguard.cli import run
-run()
+if os.environ.get("BENCH_STACK"):
+    sys.argv = [os.environ["BENCH_STACK"], *sys.argv[1:]]
+    runpy.run_path(os.environ["BENCH_STACK"], run_name="__main__")
+else:
+    sys.argv[0] = "tagguard"
+    from tagguard.cli import run
+    run()
 """
 
 
-def one_run(arguments: list[str], env: dict[str, str]) -> dict[str, float]:
-    """One run of `tagguard ARGUMENTS` under the observer: what it reports."""
+def one_run(arguments: list[str], env: dict[str, str]) -> dict[str, Any]:
+    """One run of `tagguard ARGUMENTS` (with BENCH_STACK in `env`, of that script) under
+    the observer: what it reports."""
     read, write = os.pipe()
     try:
         done = subprocess.Popen(
@@ -85,8 +100,8 @@ def one_run(arguments: list[str], env: dict[str, str]) -> dict[str, float]:
         if write != -1:
             os.close(write)
     if done.returncode not in (0, 1) or not found:
-        sys.exit(f"bench/cpu_phases.py: tagguard failed (exit {done.returncode}): {error.decode()}")
-    result: dict[str, float] = json.loads(found)
+        sys.exit(f"bench/cpu_phases.py: the run failed (exit {done.returncode}): {error.decode()}")
+    result: dict[str, Any] = json.loads(found)
     return result
 
 
@@ -94,21 +109,45 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--latency", type=float, default=25.0, help="ms added to each request")
+    parser.add_argument("--stack", action="store_true", help="also the stack alone, interleaved")
     args = parser.parse_args()
-    rows: list[dict[str, float]] = []
-    with live_commands(args.latency) as (commands, env):
+    rows: dict[str, list[dict[str, Any]]] = {"tagguard": [], "the stack alone": []}
+    with live_commands(args.latency) as (commands, env), tempfile.TemporaryDirectory() as scratch:
         plan = [*commands["live plan (200 pushes)"], "--concurrency", "8"]
+        stack = {**env, "BENCH_STACK": str(ROOT / "bench" / "stack_client.py")}
+        urls = Path(scratch) / "urls.txt"
+        if args.stack:  # the requests tagguard makes, as bench/run gives them
+            seen = subprocess.run(
+                [sys.executable, "-m", "tagguard", *plan, "--verbose"],
+                env={**env, "PYTHONPATH": str(ROOT / "src")},
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            urls.write_text("\n".join(re.findall(r"^tagguard: GET (\S+) -> ", seen.stderr, re.M)))
         for _ in range(args.runs):
-            rows.append(one_run(plan, env))
+            rows["tagguard"].append(one_run(plan, env))
+            if args.stack:
+                rows["the stack alone"].append(one_run([str(urls), "8"], stack))
+    for name, found in rows.items():
+        if found:
+            _print(name, found, args.latency)
+    return 0
 
+
+def _print(name: str, rows: list[dict[str, Any]], latency: float) -> None:
     def median(key: str) -> float:
         return statistics.median(row[key] for row in rows)
 
     phase_wall = statistics.median(r["end_wall"] - r["first_wall"] for r in rows)
     phase_cpu = statistics.median(r["end_cpu"] - r["first_cpu"] for r in rows)
     sent = median("sent")
-    print(f"{len(rows)} runs of the live plan (200 pushes, {sent:.0f} requests, concurrency 8, "
-          f"{args.latency:g} ms per request); medians, from the program's start:")  # fmt: skip
+    if name == "tagguard":
+        what = f"of the live plan (200 pushes, {sent:.0f} requests"
+    else:
+        what = f"(tagguard's {sent:.0f} requests at once"
+    print(f"{name}: {len(rows)} runs {what}, concurrency 8, {latency:g} ms per request); "
+          "medians, from the program's start:")  # fmt: skip
     print(f"  before the first request: wall {median('first_wall') * 1000:.1f} ms, "
           f"CPU {median('first_cpu') * 1000:.1f} ms")  # fmt: skip
     print(f"  first request to exit:    wall {phase_wall * 1000:.1f} ms, CPU "
@@ -117,7 +156,13 @@ def main() -> int:
           f"{median('end_wall') * 1000:.1f} ms")  # fmt: skip
     print(f"  the whole run: wall {median('end_wall') * 1000:.1f} ms, CPU "
           f"{median('end_cpu') * 1000:.1f} ms")  # fmt: skip
-    return 0
+    # Each round's last send (every 8th), from the first send: the floor's are 0, latency...
+    ends = [
+        statistics.median((r["sends"][i] - r["sends"][0]) * 1000 for r in rows)
+        for i in range(7, int(sent), 8)
+    ]
+    print("  each round's last request sent, from the first: "
+          + ", ".join(f"{end:.1f}" for end in ends) + " ms")  # fmt: skip
 
 
 if __name__ == "__main__":

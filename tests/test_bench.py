@@ -201,9 +201,18 @@ def test_startup_trees_pairs_two_commits() -> None:
 
 def test_cpu_phases_observes_every_request_of_the_live_plan() -> None:
     """bench/cpu_phases.py: the observer sees each of the plan's 24 requests sent (the
-    budget bench/run checks), and reports both phases with CPU and wall time."""
-    out = script_output("cpu_phases.py", "--runs", "2", "--latency", "1")
+    budget bench/run checks), and reports both phases with CPU and wall time, and when
+    each round of 8 ended; with --stack, the same for the stack alone, given the URLs
+    tagguard asked."""
+    out = script_output("cpu_phases.py", "--runs", "2", "--latency", "1", "--stack")
     assert "(200 pushes, 24 requests, concurrency 8, 1 ms per request)" in out
+    assert "the stack alone: 2 runs (tagguard's 24 requests at once, concurrency 8" in out
+    rounds = re.findall(r"each round's last request sent, from the first: (.*) ms", out)
+    assert len(rounds) == 2  # tagguard's, then the stack alone's
+    for found in rounds:
+        ends = [float(end) for end in found.split(", ")]
+        assert len(ends) == 3  # 24 requests, 8 at a time
+        assert 0 < ends[0] <= ends[1] <= ends[2]
     before = re.search(r"before the first request: wall ([\d.]+) ms, CPU ([\d.]+) ms", out)
     after = re.search(r"first request to exit: +wall ([\d.]+) ms, CPU ([\d.]+) ms \((\d+)% of", out)
     assert before is not None, out
