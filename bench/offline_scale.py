@@ -19,6 +19,7 @@ every figure of a round alike, rather than the 50k run against the 1k one.
 from __future__ import annotations
 
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -154,6 +155,14 @@ def marginal(
     return (tb - ta) / (b - a), (tc - tb) / (c - b)
 
 
+def marginal_ratio(sizes: tuple[int, int, int], seconds: tuple[float, float, float]) -> float:
+    """The second marginal cost over the first. Quick sizes on a loaded machine can make the
+    first nil or negative (the smaller check slower than the larger): the ratio says so
+    (infinite, or negative), the benchmark does not stop."""
+    early, late = marginal(sizes, seconds)
+    return late / early if early else math.inf
+
+
 def run(quick: bool, runs: int) -> int:
     sizes = QUICK if quick else FULL
     with tempfile.TemporaryDirectory() as scratch:
@@ -191,8 +200,7 @@ def run(quick: bool, runs: int) -> int:
     ratios = []
     for round_ in range(runs):
         one = tuple(samples[str(n)][round_][0] for n in sizes.refs)
-        early, late = marginal(sizes.refs, (one[0], one[1], one[2]))
-        ratios.append(late / early)
+        ratios.append(marginal_ratio(sizes.refs, (one[0], one[1], one[2])))
     ratio = statistics.median(ratios)
     big_s, plan_s = seconds("big"), seconds("plan")
     rss = {
