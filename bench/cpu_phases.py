@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stack_client import write_urls  # noqa: E402
 from bench.startup_choices import live_commands  # noqa: E402
 
 # Run in the measured process: observes, changes nothing tagguard does.
@@ -124,7 +124,7 @@ def main() -> int:
                 text=True,
                 check=False,
             )
-            urls.write_text("\n".join(re.findall(r"^tagguard: GET (\S+) -> ", seen.stderr, re.M)))
+            write_urls(seen.stderr, urls)
         for _ in range(args.runs):
             rows["tagguard"].append(one_run(plan, env))
             if args.stack:

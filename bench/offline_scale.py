@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,16 +147,14 @@ def interleaved(commands: dict[str, list[str]], runs: int) -> dict[str, list[tup
     return samples
 
 
-def marginal(
-    sizes: tuple[int, int, int], seconds: tuple[float, float, float]
-) -> tuple[float, float]:
+def marginal(sizes: Sequence[int], seconds: Sequence[float]) -> tuple[float, float]:
     """The cost per reference from the first size to the second, and from the second to the
     third."""
     (a, b, c), (ta, tb, tc) = sizes, seconds
     return (tb - ta) / (b - a), (tc - tb) / (c - b)
 
 
-def marginal_ratio(sizes: tuple[int, int, int], seconds: tuple[float, float, float]) -> float:
+def marginal_ratio(sizes: Sequence[int], seconds: Sequence[float]) -> float:
     """The second marginal cost over the first. Quick sizes on a loaded machine can make the
     first nil or negative (the smaller check slower than the larger): the ratio says so
     (infinite, or negative), the benchmark does not stop."""
@@ -194,13 +193,13 @@ def run(quick: bool, runs: int) -> int:
 
     times = [seconds(str(n)) for n in sizes.refs]
     (a, b, c) = sizes.refs
-    first, second = marginal(sizes.refs, (times[0], times[1], times[2]))
+    first, second = marginal(sizes.refs, times)
     # The ratio of each round's own three runs, then their median: the three sizes of a
     # round ran within seconds of each other.
-    ratios = []
-    for round_ in range(runs):
-        one = tuple(samples[str(n)][round_][0] for n in sizes.refs)
-        ratios.append(marginal_ratio(sizes.refs, (one[0], one[1], one[2])))
+    ratios = [
+        marginal_ratio(sizes.refs, [samples[str(n)][round_][0] for n in sizes.refs])
+        for round_ in range(runs)
+    ]
     ratio = statistics.median(ratios)
     big_s, plan_s = seconds("big"), seconds("plan")
     rss = {

@@ -16,6 +16,7 @@ Exit 1, with the reason, if any request fails.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +26,13 @@ from pathlib import Path
 import click  # noqa: F401
 import requests
 import yaml  # noqa: F401
+
+
+def write_urls(verbose_stderr: str, path: Path) -> Path:
+    """Writes the URLS_FILE this script reads: the GET requests a `tagguard ... --verbose`
+    run logged on its standard error, in its order. Returns `path`."""
+    path.write_text("\n".join(re.findall(r"^tagguard: GET (\S+) -> ", verbose_stderr, re.M)))
+    return path
 
 
 def main() -> None:
