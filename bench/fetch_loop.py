@@ -11,7 +11,10 @@ requests session and `json`, with `http.client` and no parsing, and, when curl i
 with curl (C: `--parallel --parallel-immediate --parallel-max 8`), which shows what the
 test server and the latency alone cost. Each Python figure is from the first request to the
 last answer, in one process; curl's is its process's time less that of `curl --version`,
-run beside it. Medians of the runs; beside them, the latency the floor counts (3 x 25 ms).
+run beside it. Medians of the runs; beside them, the latency the floor counts (3 x 25 ms),
+and each Python client's CPU per request (its threads' CPU from sending a request to having
+its answer read, JSON included; the test Harbor's, in this process, left out): what a request
+costs the interpreter lock.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +43,23 @@ from bench.startup_choices import live_commands  # noqa: E402
 
 from tagguard.shell.http import Http, TransportOptions  # noqa: E402
 
+# The CPU each Python client's threads spent on each request (`counted`), for the last run.
+CPU_SPENT: list[float] = []
+
+
+def counted(get: Callable[[str], object]) -> Callable[[str], object]:
+    """`get`, adding the CPU its thread spends on each request to CPU_SPENT: the test Harbor
+    runs in this process, so the process's CPU would count the server's work too."""
+
+    def timed(url: str) -> object:
+        started = time.thread_time()
+        try:
+            return get(url)
+        finally:
+            CPU_SPENT.append(time.thread_time() - started)
+
+    return timed
+
 
 def with_tagguard_http(urls: list[str]) -> float:
     http = Http(TransportOptions(pool_size=8))
@@ -51,7 +72,7 @@ def with_tagguard_http(urls: list[str]) -> float:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(get, urls))
+        list(pool.map(counted(get), urls))
     took = time.perf_counter() - started
     http.close()
     return took
@@ -69,7 +90,7 @@ def with_requests(urls: list[str]) -> float:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(get, urls))
+        list(pool.map(counted(get), urls))
     return time.perf_counter() - started
 
 
@@ -91,7 +112,7 @@ def with_http_client(urls: list[str]) -> float:
 
     started = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        list(pool.map(get, urls))
+        list(pool.map(counted(get), urls))
     return time.perf_counter() - started
 
 
@@ -129,23 +150,30 @@ def main() -> int:
                 f"bench/fetch_loop.py: tagguard failed (exit {done.returncode}): {done.stderr}"
             )
         curl = shutil.which("curl")
-        times: dict[str, list[float]] = {
-            "tagguard's Http + json": [],
-            "requests + json": [],
-            "http.client": [],
+        clients: dict[str, Callable[[list[str]], float]] = {
+            "tagguard's Http + json": with_tagguard_http,
+            "requests + json": with_requests,
+            "http.client": with_http_client,
         }
+        times: dict[str, list[float]] = {name: [] for name in clients}
+        cpu: dict[str, list[float]] = {name: [] for name in clients}
         if curl is not None:
             times["curl (C)"] = []
         for _ in range(args.runs):
-            times["tagguard's Http + json"].append(with_tagguard_http(urls))
-            times["requests + json"].append(with_requests(urls))
-            times["http.client"].append(with_http_client(urls))
+            for name, client in clients.items():
+                CPU_SPENT.clear()
+                times[name].append(client(urls))
+                cpu[name].append(sum(CPU_SPENT) / len(urls))
             if curl is not None:
                 times["curl (C)"].append(with_curl(curl, urls))
     print(f"{len(urls)} requests, 8 threads, 25 ms latency, {args.runs} runs")
     for name, seconds in times.items():
+        per_request = (
+            f"; CPU {statistics.median(cpu[name]) * 1000:.2f} ms a request" if name in cpu else ""
+        )
         print(
             f"{name:22s} {statistics.median(seconds) * 1000:6.1f} ms (3 rounds of latency: 75 ms)"
+            + per_request
         )
     return 0
 
