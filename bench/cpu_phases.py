@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a live plan's time goes, in CPU: is the run waiting on the network or computing?
 
-    python bench/cpu_phases.py [--runs N] [--latency MS] [--stack]
+    python bench/cpu_phases.py [--runs N] [--latency MS] [--stack] [--regex]
 
 Runs `tagguard plan` of bench/run's default scenario (200 pushes over 20 repositories of 4
 projects, 24 requests at --concurrency 8) against the test Harbor, --runs times (15 unless
@@ -16,7 +16,13 @@ and at the exit. What it prints, as medians over the runs, from the start of the
   floor counts it as latency only);
 * when the last request was sent, and the exit;
 * when each round's last request was sent (the 8th, 16th and 24th send at --concurrency 8),
-  from the first: the floor sends a round's requests at once, the next round a latency later.
+  from the first: the floor sends a round's requests at once, the next round a latency later;
+* from the last answer's last bytes received to the exit: what the run does once the network
+  has nothing more for it (deciding the last repositories, printing, letting go).
+
+With --regex, the time spent compiling regular expressions before the first request, by the
+top-level package whose code asked (`re._compile` timed; the timing itself slows the run, so
+the other figures of such a run are not comparable).
 
 With --stack, the stack alone (bench/stack_client.py: the same URLs, all at once on 8
 threads, each answer's JSON decoded, nothing decided) is run as many times, interleaved,
@@ -50,7 +56,28 @@ import json, os, runpy, socket, sys, time
 start_wall, start_cpu, marks = time.perf_counter(), time.process_time(), {"sends": []}
 def cpu():
     return time.process_time() - start_cpu
-send = socket.socket.sendall
+send, receive = socket.socket.sendall, socket.socket.recv_into
+def observed_receive(self, *rest):
+    got = receive(self, *rest)
+    marks["received"] = time.perf_counter()
+    return got
+socket.socket.recv_into = observed_receive
+if os.environ.get("BENCH_REGEX"):
+    import re
+    marks["regex"], compile_ = {}, re._compile
+    def observed_compile(*rest):
+        if "first" in marks:
+            return compile_(*rest)
+        started = time.perf_counter()
+        try:
+            return compile_(*rest)
+        finally:
+            frame = sys._getframe(1)
+            while frame.f_globals.get("__name__") == "re":
+                frame = frame.f_back
+            package = frame.f_globals.get("__name__", "?").split(".")[0]
+            marks["regex"][package] = marks["regex"].get(package, 0) + time.perf_counter() - started
+    re._compile = observed_compile
 def observed_send(self, data, *rest):
     now = (time.perf_counter(), cpu())
     marks.setdefault("first", now)
@@ -65,7 +92,9 @@ def observed_exit(code):
     first, last = marks.get("first", end), marks.get("last", end)
     report = {"first_wall": first[0] - start_wall, "first_cpu": first[1],
               "last_wall": last[0] - start_wall, "end_wall": end[0] - start_wall,
-              "end_cpu": end[1], "sent": marks.get("sent", 0), "sends": marks["sends"]}
+              "end_cpu": end[1], "sent": marks.get("sent", 0), "sends": marks["sends"],
+              "received_wall": marks.get("received", end[0]) - start_wall,
+              "regex": marks.get("regex", {})}
     os.write(int(os.environ["BENCH_REPORT_FD"]), json.dumps(report).encode())
     leave(code)
 os._exit = observed_exit
@@ -110,11 +139,15 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--latency", type=float, default=25.0, help="ms added to each request")
     parser.add_argument("--stack", action="store_true", help="also the stack alone, interleaved")
+    parser.add_argument(
+        "--regex", action="store_true", help="time regular expressions compiled before sending"
+    )
     args = parser.parse_args()
     rows: dict[str, list[dict[str, Any]]] = {"tagguard": [], "the stack alone": []}
     with live_commands(args.latency) as (commands, env), tempfile.TemporaryDirectory() as scratch:
         plan = [*commands["live plan (200 pushes)"], "--concurrency", "8"]
-        stack = {**env, "BENCH_STACK": str(ROOT / "bench" / "stack_client.py")}
+        observed = {**env, "BENCH_REGEX": "1"} if args.regex else env
+        stack = {**observed, "BENCH_STACK": str(ROOT / "bench" / "stack_client.py")}
         urls = Path(scratch) / "urls.txt"
         if args.stack:  # the requests tagguard makes, as bench/run gives them
             seen = subprocess.run(
@@ -126,7 +159,7 @@ def main() -> int:
             )
             write_urls(seen.stderr, urls)
         for _ in range(args.runs):
-            rows["tagguard"].append(one_run(plan, env))
+            rows["tagguard"].append(one_run(plan, observed))
             if args.stack:
                 rows["the stack alone"].append(one_run([str(urls), "8"], stack))
     for name, found in rows.items():
@@ -163,6 +196,18 @@ def _print(name: str, rows: list[dict[str, Any]], latency: float) -> None:
     ]
     print("  each round's last request sent, from the first: "
           + ", ".join(f"{end:.1f}" for end in ends) + " ms")  # fmt: skip
+    tail = statistics.median(r["end_wall"] - r["received_wall"] for r in rows)
+    print(f"  from the last answer received to the exit: {tail * 1000:.1f} ms")
+    if rows[0]["regex"]:
+        packages = sorted({name for r in rows for name in r["regex"]})
+        spent = {
+            name: statistics.median(r["regex"].get(name, 0) for r in rows) for name in packages
+        }
+        total = statistics.median(sum(r["regex"].values()) for r in rows)
+        shown = ", ".join(f"{name} {spent[name] * 1000:.1f}" for name in
+                          sorted(packages, key=spent.__getitem__, reverse=True) if spent[name] >= 1e-4)  # fmt: skip
+        print(f"  regular expressions compiled before the first request: {total * 1000:.1f} ms "
+              f"({shown} ms)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -213,9 +213,10 @@ def test_startup_trees_pairs_two_commits() -> None:
 def test_cpu_phases_observes_every_request_of_the_live_plan() -> None:
     """bench/cpu_phases.py: the observer sees each of the plan's 24 requests sent (the
     budget bench/run checks), and reports both phases with CPU and wall time, and when
-    each round of 8 ended; with --stack, the same for the stack alone, given the URLs
-    tagguard asked."""
-    out = script_output("cpu_phases.py", "--runs", "2", "--latency", "1", "--stack")
+    each round of 8 ended, and the time from the last answer to the exit; with --stack, the
+    same for the stack alone, given the URLs tagguard asked; with --regex, the regular
+    expressions compiled before the first request, by the package that asked."""
+    out = script_output("cpu_phases.py", "--runs", "2", "--latency", "1", "--stack", "--regex")
     assert "(200 pushes, 24 requests, concurrency 8, 1 ms per request)" in out
     assert "the stack alone: 2 runs (tagguard's 24 requests at once, concurrency 8" in out
     rounds = re.findall(r"each round's last request sent, from the first: (.*) ms", out)
@@ -229,6 +230,19 @@ def test_cpu_phases_observes_every_request_of_the_live_plan() -> None:
     assert before is not None, out
     assert after is not None, out
     assert all(float(figure) > 0 for figure in (*before.groups(), *after.groups()[:2]))
+    exits = [float(x) for x in re.findall(r"exit at ([\d.]+) ms", out)]
+    tails = [
+        float(x) for x in re.findall(r"from the last answer received to the exit: ([\d.]+) ms", out)
+    ]
+    assert len(tails) == len(exits) == 2
+    assert all(0 < tail < end for tail, end in zip(tails, exits, strict=True))
+    compiled = re.findall(r"compiled before the first request: ([\d.]+) ms \((.*) ms\)", out)
+    assert len(compiled) == 2, out
+    ours, stack = (dict(p.rsplit(" ", 1) for p in found.split(", ")) for _, found in compiled)
+    assert "yaml" in ours  # PyYAML's reader
+    assert "tagguard" in ours  # and tagguard's own
+    assert "yaml" in stack
+    assert "tagguard" not in stack
 
 
 class _Lists(BaseHTTPRequestHandler):
