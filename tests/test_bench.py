@@ -142,6 +142,26 @@ def test_quick_scenario_reports_every_figure_within_the_request_budget(
     assert stack_s > 0
     assert abs(vs_floor - stack_s / float(figures["floor_s"])) < 0.01 + vs_floor * 0.01
     assert abs(tagguard_vs - float(figures["tagguard_s"]) / stack_s) < 0.01 + tagguard_vs * 0.01
+    # ... and the design's libraries merely imported, with the floor's rounds added.
+    libraries = re.search(
+        r"the libraries alone \(python -c 'import requests, click, yaml'\): ([\d.]+) s, "
+        r"(-?[\d.]+) ms over `import requests`, (-?\d+)% of the ([\d.]+) ms that 1.2x floor_s "
+        r"allows; with the rounds ([\d.]+) s, ([\d.]+)x floor_s; tagguard ([\d.]+)x it",
+        out,
+    )
+    assert libraries, out
+    alone, extra, share, allowance, rounds_s, lib_vs_floor, tagguard_vs_lib = (
+        float(libraries[i]) for i in range(1, 8)
+    )
+    floor_s = float(figures["floor_s"])
+    assert abs(allowance - 200 * floor_s) < 0.1 + allowance * 0.01
+    assert abs(share - 100 * extra / allowance) <= 1
+    assert rounds_s > alone > 0
+    assert abs(lib_vs_floor - rounds_s / floor_s) < 0.01 + lib_vs_floor * 0.01
+    assert (
+        abs(tagguard_vs_lib - float(figures["tagguard_s"]) / rounds_s)
+        < 0.01 + tagguard_vs_lib * 0.01
+    )
 
 
 def test_the_marginal_ratio_is_the_later_cost_per_reference_over_the_earlier() -> None:
