@@ -16,7 +16,7 @@ policy and the replication events of a run (`tagguard.replicate`), a rules chang
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 from tagguard.answers import Answers
 from tagguard.core.decide import (
@@ -33,7 +33,6 @@ from tagguard.core.immutability import Immutability, propose, reconcile
 from tagguard.core.operations import Simulation, key, unread_signing
 from tagguard.core.record import field, record, replace
 from tagguard.core.reference import Reference
-from tagguard.core.replication import Policy
 from tagguard.core.report import Report
 from tagguard.core.rules import Evaluation, RuleSet
 from tagguard.core.selector import may_select_signature_tag
@@ -48,6 +47,11 @@ from tagguard.core.state import (
 )
 from tagguard.core.world import Digest, Node, RepoKey, Unknown, World, short
 from tagguard.errors import InputError, StateError
+
+if TYPE_CHECKING:
+    # Only a run that replicates reads a policy (`tagguard.replicate` imports the module):
+    # a push, delete or retag is checked without loading replication's rules.
+    from tagguard.core.replication import Policy
 
 # A write's image and the manifests its index brings along (`Simulation.write`'s `node`
 # and `children`), where tagguard has read them.
