@@ -20,7 +20,7 @@ from tagguard.core.plan import (
 )
 from tagguard.core.record import replace
 from tagguard.errors import FileError
-from tagguard.shell.plan_yaml import plan_tree
+from tagguard.shell.plan_block import block_tree
 from tagguard.shell.reading import read_text
 
 MAX_PLAN_BYTES = 4 * 1024 * 1024
@@ -45,7 +45,12 @@ def plan_environment(env: Mapping[str, str]) -> dict[str, str]:
 
 def load_plan(path: str, env: Mapping[str, str]) -> Plan:
     text = read_text(path, MAX_PLAN_BYTES)
-    return parse_plan(plan_tree(text, path, env), path)
+    tree = block_tree(text, path, env)
+    if tree is None:  # beyond plain block YAML: PyYAML, some 12 ms to import, reads it
+        from tagguard.shell.plan_yaml import plan_tree
+
+        tree = plan_tree(text, path, env)
+    return parse_plan(tree, path)
 
 
 def resolve_digest_files(plan: Plan) -> Plan:

@@ -1,23 +1,21 @@
 """A plan file's YAML, read into line-aware nodes with `${VAR}` replaced from the environment.
 
-PyYAML (~20 ms to import) is loaded only with this module, which only a plan needs: the plan
-command imports tagguard.shell.plan_file, and with it this, when it runs. The rules of a
-plan's YAML are told in tagguard.shell.plan_file.
+PyYAML (~12 ms to import) is loaded only with this module, which only a plan beyond plain
+YAML needs: tagguard.shell.plan_file imports it when tagguard.shell.plan_block declines the
+plan's text. The rules of a plan's YAML are told in tagguard.shell.plan_file.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from typing import Any, TypeAlias
 
 import yaml
 
 from tagguard.core.plan import Node, PlanError
+from tagguard.shell.plan_variables import substitute
 
-# Compiled when a plan first names a variable (the re module keeps it); most do not.
-_VARIABLE = r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}"
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"  # what PyYAML's resolver makes of a plain `<<` key
 _DEPTH_MAX = 64
@@ -328,7 +326,7 @@ def _scalar(
 ) -> str | int | float | bool | None:
     tag, text = node.tag, node.value
     if tag == _STR:  # most of a plan: text, in which only `${` can start a variable
-        return _substitute(text, path, env, line) if "${" in text else text
+        return substitute(text, path, env, line) if "${" in text else text
     kind = tag.rsplit(":", 1)[-1]
     if kind in ("null", "bool", "int", "float"):
         # PyYAML's own reading of what its resolver tagged: YAML 1.1 has '0b1', '+0x1F',
@@ -343,41 +341,4 @@ def _scalar(
             what = "a boolean" if kind == "bool" else "a number"
             raise PlanError(f"{path}:{line}: {text!r} is not {what} YAML can read") from None
         return value
-    return _substitute(text, path, env, line)
-
-
-def _substitute(text: str, path: str, env: Mapping[str, str], line: int) -> str:
-    def value(found: re.Match[str]) -> str:
-        name, default = found.group(1), found.group(2)
-        current = env.get(name)
-        if current:
-            return current
-        if default is not None:
-            return default
-        raise PlanError(
-            f"{path}:{line}: ${{{name}}} is not set (write ${{{name}:-default}} for a default)"
-        )
-
-    form = _unknown_form(text)
-    if form is not None:
-        raise PlanError(
-            f"{path}:{line}: {form!r} is not a variable this plan reader knows: write "
-            "${NAME} or ${NAME:-default}, a default holding neither '${' nor '}'"
-        )
-    return re.sub(_VARIABLE, value, text)
-
-
-def _unknown_form(text: str) -> str | None:
-    """The first `${...}` of `text` that is neither ${NAME} nor ${NAME:-default}: `${A-x}`,
-    `${A:=x}`, an unclosed `${A`, or a nested `${A:-${B}}` (its inner `}` ends the outer
-    one early). Left in the text, it would reach the reference parser as a tag holding
-    `{` or `=`."""
-    for found in re.finditer(_VARIABLE, text):
-        if "${" in (found.group(2) or ""):
-            return found.group()
-    left = re.sub(_VARIABLE, "", text)
-    start = left.find("${")
-    if start == -1:
-        return None
-    end = left.find("}", start)
-    return left[start : end + 1] if end != -1 else left[start:]
+    return substitute(text, path, env, line)
