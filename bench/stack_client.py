@@ -4,7 +4,8 @@
     python bench/stack_client.py URLS_FILE CONCURRENCY
 
 with TAGGUARD_USERNAME and TAGGUARD_PASSWORD set. It imports what tagguard's plan command
-needs from outside itself (requests, click, PyYAML), asks each URL in the file with a
+needs from outside itself (requests, click: a plan in plain YAML, as bench/run's is, is read
+without PyYAML), asks each URL in the file with a
 requests session on CONCURRENCY threads, decodes each answer's JSON, and leaves with
 `os._exit` as tagguard does: no command line read, no plan, nothing decided or printed.
 bench/run --verbose times it beside tagguard (`stack`), given the requests tagguard made.
@@ -21,11 +22,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-# Imported, not used: a client that reads a command line with click and a plan with PyYAML
-# costs at least their imports.
+# Imported, not used: a client that reads a command line with click costs at least its
+# import.
 import click  # noqa: F401
 import requests
-import yaml  # noqa: F401
 
 
 def write_urls(verbose_stderr: str, path: Path) -> Path:
