@@ -145,15 +145,20 @@ class _Reader:
             if at > indent or not content.startswith("- "):
                 raise _Declined  # a continued item, or `-` with its value below
             rest = content[2:].lstrip(" ")
-            word = _word(rest)
-            if word is not None or rest[:1] in ("{", "["):
-                items.append(Node(word, number) if word is not None else _flow(rest, number, None))
+            if rest[:1] in ("{", "["):
+                items.append(_flow(rest, number, None))
                 self.at += 1
-            elif not rest or rest[0] in "-#":
-                raise _Declined  # nested sequences, values below their dash
-            else:  # a mapping, its first key on the dash's line
+            elif (": " in rest or rest[-1:] == ":") and rest[0] not in "-#":
+                # A mapping, its first key on the dash's line (a word holds no `: ` and
+                # does not end with `:`).
                 self.lines[self.at] = (number, indent + len(content) - len(rest), rest)
                 items.append(self.block(self.lines[self.at][1], depth + 1, None))
+            else:
+                word = _word(rest)
+                if word is None:
+                    raise _Declined  # nested sequences, values below their dash
+                items.append(Node(word, number))
+                self.at += 1
         return items
 
 
@@ -211,7 +216,7 @@ def _is_text(word: str) -> bool:
     if first in "_/$":
         return True  # no YAML 1.1 resolver reads a word starting so
     # A digit or a dot: YAML 1.1 numbers, times and `.inf` hold none of these characters.
-    return any(mark in word for mark in "/@${}")
+    return "/" in word or "@" in word or "$" in word or "{" in word or "}" in word
 
 
 def _flow(text: str, number: int, key_line: int | None) -> Node:
