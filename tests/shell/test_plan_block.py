@@ -27,7 +27,8 @@ DIGEST = "sha256:" + "8" * 64
 
 # A plan with every shape the reader takes: block mappings and sequences (a sequence at its
 # key's indent, and indented), one-line flow collections, comments and blank lines where
-# YAML allows them, true and false, variables, words with `:`, `@`, `{}` and a leading digit.
+# YAML allows them, true and false, variables, words with `:`, `@`, `{}` and a leading digit,
+# strings in double and single quotes.
 EVERY_SHAPE = f"""\
 # a release
 operations:   # the steps
@@ -45,6 +46,9 @@ operations:   # the steps
   - {{copy: h.io/p/a:1, to: h.io/p/b}}
   - push: h.io/p/a:1
     oci-layout: ./build/layout:v1
+  - push: "h.io/p/a:${{VERSION:-2}}"   # quoted
+    digest: '{DIGEST}'
+  - retag: {{from: "h.io/p/a:1", to: ['h.io/p/a:yes', "h.io/p/a: #x"]}}
 """
 
 
@@ -77,7 +81,9 @@ def test_a_plan_of_every_shape_is_read_as_pyyaml_reads_it() -> None:
     operations = _fields(tree)["operations"]
     assert (operations.line, operations.key_line) == (3, 2)
     assert isinstance(operations.value, list)
-    first, pushes, retag, delete, copy, layout = map(_fields, operations.value)
+    first, pushes, retag, delete, copy, layout, quoted, quoted_retag = map(
+        _fields, operations.value
+    )
     assert first["push"].value == "harbor.example.com/platform/api:v1.6.0"
     references = pushes["push"].value
     assert isinstance(references, list)
@@ -90,6 +96,11 @@ def test_a_plan_of_every_shape_is_read_as_pyyaml_reads_it() -> None:
     assert delete["artifact"].value is True
     assert copy["to"] == Node("h.io/p/b", 14, 14)
     assert layout["oci-layout"].value == "./build/layout:v1"
+    assert quoted["push"] == Node("h.io/p/a:2", 17, 17)  # replaced inside quotes too
+    assert quoted["digest"].value == DIGEST
+    targets = _fields(quoted_retag["retag"])["to"].value
+    assert isinstance(targets, list)
+    assert [target.value for target in targets] == ["h.io/p/a:yes", "h.io/p/a: #x"]
 
 
 def test_windows_line_ends_are_read_as_line_ends() -> None:
@@ -109,8 +120,12 @@ def test_the_bundled_plans_are_read_here(plan: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "a: 'quoted'\n",
-        'a: "quoted"\n',
+        "a: 'it''s'\n",  # an escape in quotes
+        'a: "say \\"hi\\""\n',
+        'a: "tab\\there"\n',  # an escape with no quote in it: PyYAML reads a tab
+        'a: "folded\n  onto the next line"\n',
+        'a: "b"c\n',
+        '- "a": b\n',  # a quoted key
         "a: yes\n",
         "a: On\n",
         "a: ~\n",
@@ -173,8 +188,8 @@ def test_an_unset_variable_is_plan_yaml_s_error_at_the_first_in_the_text() -> No
 
 def test_a_text_it_declines_after_an_unset_variable_is_left_to_plan_yaml() -> None:
     # The variable is replaced only once the whole text is known to be read here: the
-    # quoted value below makes it plan_yaml's, whose first error may be another.
-    assert block_tree("a: ${A}\nb: 'c'\n", "plan.yml", {}) is None
+    # anchor below makes it plan_yaml's, whose first error may be another.
+    assert block_tree("a: ${A}\nb: &c d\n", "plan.yml", {}) is None
 
 
 # Every one-character edit of EVERY_SHAPE: each character that means something to YAML (or
@@ -207,14 +222,15 @@ def test_every_one_character_edit_is_read_as_pyyaml_reads_it_or_declined() -> No
 _PLAIN_WORDS = [
     "a", "push", "h.io/p/app:v1", DIGEST, "true", "false", "./layout", "_x", "/abs", "$X",
     "${X}", "${X:-d}", "${Y}", "a:b", "a{b}", "127.0.0.1:5000/p/a:1", "1/2", "1@2", "v1.0",
-    "a@b", "h.io/p/app@" + DIGEST, "v1.2.3-rc.1", "latest",
+    "a@b", "h.io/p/app@" + DIGEST, "v1.2.3-rc.1", "latest", '"q"', "'q'", '"yes"', "'1.5'",
+    '"a: b # c"', "'[x, y]'", '""', '"${X}"',
 ]  # fmt: skip
 _TRICKY_WORDS = [
     "True", "FALSE", "yes", "No", "on", "OFF", "y", "n", "null", "Null", "~", "1", "1.5",
     "1:30", "0x1F", "0o17", "017", "1e3", "1.0e+3", ".inf", "-.INF", ".NaN", "2001-12-14",
     "2001-12-14t21:59:43.10-05:00", "1_000", "+1", "-1", ".5", "${X-d}", "a:", "1.2.3", "=",
-    "<<", "@x", "a#b", "a #b", "'q'", '"q"', "[a]", "{a: b}", "[]", "{}", "&a x", "*a",
-    "!!str 1", "|", ">", "a,b", "-a", "?a", "%x", "a b", "a\tb", "caf\u00e9",
+    "<<", "@x", "a#b", "a #b", "'q''s'", '"q\\"s"', '"q"s', '"a\\nb"', "[a]", "{a: b}", "[]",
+    "{}", "&a x", "*a", "!!str 1", "|", ">", "a,b", "-a", "?a", "%x", "a b", "a\tb", "caf\u00e9",
 ]  # fmt: skip
 _PLAIN_KEYS = ["push", "digest", "to", "from", "a", "a-b", "a_b", "oci-layout"]
 _TRICKY_KEYS = ["on", "Yes", "1", "<<", "~", "x:y", "$K", "a b"]
@@ -307,9 +323,9 @@ def test_a_plain_plan_is_read_without_importing_pyyaml(tmp_path: Path) -> None:
     )
     plain = tmp_path / "plain.yml"
     plain.write_text(f"operations:\n  - push: h.io/p/a:1\n    digest: {DIGEST}\n")
-    quoted = tmp_path / "quoted.yml"
-    quoted.write_text(f"operations:\n  - push: 'h.io/p/a:1'\n    digest: {DIGEST}\n")
-    for path, expected in ((plain, "1 False\n"), (quoted, "1 True\n")):
+    anchored = tmp_path / "anchored.yml"  # an anchor: beyond this reader
+    anchored.write_text(f"operations:\n  - push: h.io/p/a:1\n    digest: &d {DIGEST}\n")
+    for path, expected in ((plain, "1 False\n"), (anchored, "1 True\n")):
         done = subprocess.run(
             [sys.executable, "-c", program, str(path)], capture_output=True, text=True, check=True
         )

@@ -1,21 +1,22 @@
 """The plain YAML most plans are written in, read without PyYAML.
 
-A plan is usually nothing but block mappings and sequences of one-word values, with now and
-then a one-line flow collection:
+A plan is usually nothing but block mappings and sequences of one-word values or strings
+quoted on one line, with now and then a one-line flow collection:
 
     operations:                     # a comment
       - push: harbor.example.com/proj/app:${GIT_TAG}
-        digest: sha256:...
+        digest: "sha256:..."
       - retag: {from: harbor.example.com/proj/app:1.2, to: [REF, REF]}
         artifact: true
 
 This reader takes exactly that shape and declines (`block_tree` returns None) at anything
-else: quotes, anchors and aliases, tags, merge keys, flow collections over several lines or
-nested deeper, multi-line or empty values, a key written twice, tabs, a carriage return not
-ending a line, any character outside printable ASCII, and every word YAML 1.1 could read as
-anything but text, `true` or `false` (`yes`, `1.5`, `1:30`, `~`, `.inf`, ...). What it
-takes, it reads to the very nodes `tagguard.shell.plan_yaml.plan_tree` gives (the tests hold
-the two together on generated and mutated plans); what it declines, that reads.
+else: a quoted string holding an escape or not closed on its line, a quoted key, anchors and
+aliases, tags, merge keys, flow collections over several lines or nested deeper, multi-line
+or empty values, a key written twice, tabs, a carriage return not ending a line, any
+character outside printable ASCII, and every unquoted word YAML 1.1 could read as anything
+but text, `true` or `false` (`yes`, `1.5`, `1:30`, `~`, `.inf`, ...). What it takes, it
+reads to the very nodes `tagguard.shell.plan_yaml.plan_tree` gives (the tests hold the two
+together on generated and mutated plans); what it declines, that reads.
 
 Why: importing PyYAML takes some 12 ms, and a plan is read before its first question to
 Harbor can be asked: on the default benchmark, a twentieth of the whole run.
@@ -46,6 +47,7 @@ _FLOW = _FLOW_FIRST + ":@-"
 # not read as text are booleans and nulls; these cover every spelling, and some more
 # (`y`, `n`, `yES`) to be safe.
 _NOT_ALWAYS_TEXT = frozenset(("yes", "no", "true", "false", "on", "off", "null", "y", "n"))
+_QUOTES = ('"', "'")  # a string quoted on one line without an escape is read here
 # `artifact: true`, `recursive: true`: the spellings of plans (YAML 1.1 has ten more).
 _BOOLEANS = frozenset(("true", "false"))
 _DEPTH_MAX = 32  # plan_yaml refuses past 64: deeper plans go there
@@ -148,7 +150,7 @@ class _Reader:
             if rest[:1] in ("{", "["):
                 items.append(_flow(rest, number, None))
                 self.at += 1
-            elif (": " in rest or rest[-1:] == ":") and rest[0] not in "-#":
+            elif (": " in rest or rest[-1:] == ":") and rest[0] not in "-#\"'":
                 # A mapping, its first key on the dash's line (a word holds no `: ` and
                 # does not end with `:`).
                 self.lines[self.at] = (number, indent + len(content) - len(rest), rest)
@@ -195,7 +197,13 @@ def _value(text: str, number: int, key_line: int) -> Node:
 
 def _word(text: str) -> str | bool | None:
     """The word `text` holds (a comment may follow it) as YAML reads it, if as text or
-    as `true` or `false`."""
+    as `true` or `false`; or the text of a string quoted on one line."""
+    if text[:1] in _QUOTES:
+        quoted = _quoted(text, 0)
+        if quoted is None:
+            return None
+        word, end = quoted
+        return word if _ends_line(text[end:]) else None
     word, space, after = text.partition(" ")
     if space and after.lstrip(" ")[:1] not in ("", "#"):
         return None
@@ -204,6 +212,12 @@ def _word(text: str) -> str | bool | None:
     if word in _BOOLEANS:
         return word == "true"
     return word if _is_text(word) else None
+
+
+def _ends_line(after: str) -> bool:
+    """Whether what follows a value on its line is nothing, spaces, or a comment (after a
+    space: `#` right after a value is no comment)."""
+    return not after or (after[0] == " " and after.lstrip(" ")[:1] in ("", "#"))
 
 
 def _is_text(word: str) -> bool:
@@ -223,8 +237,7 @@ def _flow(text: str, number: int, key_line: int | None) -> Node:
     """A flow collection on one line, `{from: REF, to: [REF, REF]}` or `[REF, REF]`, and
     after it nothing but spaces and a comment."""
     node, end = _flow_at(text, 0, number, key_line, nested=True)
-    after = text[end:]
-    if after and (after[0] != " " or after.lstrip(" ")[:1] not in ("", "#")):
+    if not _ends_line(text[end:]):
         raise _Declined
     return node
 
@@ -271,7 +284,27 @@ def _flow_key(text: str, at: int) -> tuple[str, int]:
     return text[at:colon], _spaces(text, colon + 1)
 
 
+def _quoted(text: str, at: int) -> tuple[str, int] | None:
+    """The text of the string quoted at `at` and where it ends, past its closing quote, if
+    it is written without an escape: in double quotes no `\\`, in single quotes no `''`.
+    A quoted string is text whatever it holds; one not closed on its line (YAML folds it
+    onto the next) is not read here."""
+    quote = text[at]
+    end = text.find(quote, at + 1)
+    if end == -1:
+        return None
+    inner = text[at + 1 : end]
+    if (quote == '"' and "\\" in inner) or text.startswith("'", end + 1):
+        return None
+    return inner, end + 1
+
+
 def _flow_word(text: str, at: int) -> tuple[str | bool, int]:
+    if text[at : at + 1] in _QUOTES:
+        quoted = _quoted(text, at)
+        if quoted is None:
+            raise _Declined
+        return quoted
     end = at
     while end < len(text) and text[end] in _FLOW:
         end += 1
