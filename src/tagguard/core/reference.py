@@ -263,12 +263,13 @@ def _refuse_scheme(text: str, where: str) -> None:
 # other `@` can only end a user part written into the text (`user:token@harbor/p/app:1`,
 # perhaps after a scheme), and what stands before it must reach no message or log. A
 # `host:port` fits the grammar too, but no digest's encoded part is a port's 1-5 digits:
-# `user:token@harbor:5000` is a user part.
-_DIGEST_LIKE = re.compile(r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:(?![0-9]{1,5}\Z)[A-Za-z0-9=_-]*")
+# `user:token@harbor:5000` is a user part. (This pattern and the next are the part-by-part
+# parse's and its messages': kept as source, as the ones at the top.)
+_DIGEST_LIKE = r"[A-Za-z0-9]+(?:[+._-][A-Za-z0-9]+)*:(?![0-9]{1,5}\Z)[A-Za-z0-9=_-]*"
 # What may stand before a reference's first `/`: a host, perhaps with a port (or a path
 # component, which holds no `:`). `bob:to/ken@h.io` starts with none: the `@` ends a user
 # part whose token holds a `/`.
-_HOST_LIKE = re.compile(r"(?:[^:\[]*|\[[^\]]*\])(?::[0-9]{1,5})?")
+_HOST_LIKE = r"(?:[^:\[]*|\[[^\]]*\])(?::[0-9]{1,5})?"
 
 
 def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
@@ -282,7 +283,7 @@ def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
     at = len(text)
     while (at := text.rfind("@", 0, at)) != -1:
         before, after = text[:at], text[at + 1 :]
-        if _DIGEST_LIKE.fullmatch(after):
+        if re.fullmatch(_DIGEST_LIKE, after):
             continue
         first, slash, _ = before.partition("/")
         if after_scheme or "/" in after or not slash or _not_a_host(first):
@@ -293,7 +294,7 @@ def _user_part_end(text: str, *, after_scheme: bool = False) -> int:
 def _not_a_host(first: str) -> bool:
     """Whether `first`, what stands before a text's first `/`, can be no host (with its
     port): `bob:to` can't. One holding an `@` is left to that `@`: an earlier user part."""
-    return "@" not in first and not _HOST_LIKE.fullmatch(first)
+    return "@" not in first and not re.fullmatch(_HOST_LIKE, first)
 
 
 def _shown(text: str) -> str:
