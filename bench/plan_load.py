@@ -9,9 +9,9 @@ default data) and the offline-scale scenario's plan (bench/offline_scale.py's `p
 off (as the `tagguard` program runs), and prints the best time of each; of the reader that
 took its text (tagguard.shell.plan_block for plain YAML, else PyYAML through
 tagguard.shell.plan_yaml); and of PyYAML's reading of the same text, whole (`plan_tree`) and
-its `compose` alone (the part that is PyYAML's, not tagguard's). The
-tagguard measured is whichever the interpreter imports: run it with PYTHONPATH set to
-another tree's `src` to compare.
+its `compose` alone (the part that is PyYAML's, not tagguard's). The tagguard measured
+is whichever the interpreter imports: run it with PYTHONPATH set to another tree's `src` to
+compare.
 """
 
 from __future__ import annotations

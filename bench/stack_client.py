@@ -5,10 +5,10 @@
 
 with TAGGUARD_USERNAME and TAGGUARD_PASSWORD set. It imports what tagguard's plan command
 needs from outside itself (requests, click: a plan in plain YAML, as bench/run's is, is read
-without PyYAML), asks each URL in the file with a
-requests session on CONCURRENCY threads, decodes each answer's JSON, and leaves with
-`os._exit` as tagguard does: no command line read, no plan, nothing decided or printed.
-bench/run --verbose times it beside tagguard (`stack`), given the requests tagguard made.
+without PyYAML), asks each URL in the file with a requests session on CONCURRENCY threads,
+decodes each answer's JSON, and leaves with `os._exit` as tagguard does: no command line
+read, no plan, nothing decided or printed. bench/run --verbose times it beside tagguard
+(`stack`), given the requests tagguard made.
 Asking every URL at once, it never waits for one answer to know its next request, so where
 tagguard does (a list's later pages) it is a bound below, not a like-for-like client.
 Exit 1, with the reason, if any request fails.

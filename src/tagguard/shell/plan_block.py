@@ -60,8 +60,8 @@ class _Declined(Exception):
 
 
 def block_tree(text: str, path: str, env: Mapping[str, str]) -> Node | None:
-    """The plan's nodes, as `plan_tree` gives them, or None when the text is not plain
-    block YAML (then `plan_tree` reads it)."""
+    """The plan's nodes, as `plan_tree` gives them, or None when the text is beyond the
+    plain YAML this reader takes (then `plan_tree` reads it)."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")  # a Windows checkout's line ends (a lone \r: not)
     # Anything but line breaks and printable ASCII (a tab, a lone carriage return, a control
@@ -209,6 +209,11 @@ def _word(text: str) -> str | bool | None:
         return None
     if not word or word[0] not in _WORD_FIRST or word.strip(_WORD):
         return None
+    return _plain(word)
+
+
+def _plain(word: str) -> str | bool | None:
+    """The plain scalar `word` as YAML 1.1 reads it, if as text, `true` or `false`."""
     if word in _BOOLEANS:
         return word == "true"
     return word if _is_text(word) else None
@@ -309,13 +314,10 @@ def _flow_word(text: str, at: int) -> tuple[str | bool, int]:
     while end < len(text) and text[end] in _FLOW:
         end += 1
     word = text[at:end]
-    if not word or word[0] not in _FLOW_FIRST:
+    value = _plain(word) if word and word[0] in _FLOW_FIRST else None
+    if value is None:
         raise _Declined
-    if word in _BOOLEANS:
-        return word == "true", end
-    if not _is_text(word):
-        raise _Declined
-    return word, end
+    return value, end
 
 
 def _spaces(text: str, at: int) -> int:
