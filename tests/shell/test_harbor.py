@@ -707,6 +707,83 @@ def test_an_artifact_count_past_what_tagguard_reads_is_refused_on_the_first_page
     assert len(responses.calls) == 1
 
 
+@pytest.mark.parametrize(
+    ("header", "declared", "error"),
+    [
+        ("7", 7, None),
+        (" 7 ", 7, None),
+        ("1e3", None, "is not a count"),
+        ("-7", None, "is not a count"),
+        (None, None, "did not say how many artifacts"),
+    ],
+)
+@responses.activate
+def test_a_page_asked_apart_declares_its_count_and_is_read_later(
+    header: str | None, declared: int | None, error: str | None
+) -> None:
+    # LiveSources plans by the count alone and has the page read later, on another thread:
+    # the count is the header's only when the page's own reading takes it, and a page that
+    # would not read still fails, when it is read.
+    responses.get(
+        ARTIFACTS,
+        json=[artifact_item(i) for i in range(1, 8)],
+        headers={} if header is None else {"X-Total-Count": header},
+    )
+    count, read = client().artifacts_page_unread("p", "app", 1)
+    assert count == declared
+    assert len(responses.calls) == 1
+    if error is None:
+        found, said = read()
+        assert [a.digest for a in found] == [artifact_item(i)["digest"] for i in range(1, 8)]
+        assert said == declared
+    else:
+        with pytest.raises(RemoteError, match=error):
+            read()
+    assert len(responses.calls) == 1  # reading asks nothing
+
+
+@responses.activate
+def test_an_absent_repository_asked_apart_declares_no_count_and_reads_empty() -> None:
+    responses.get(
+        ARTIFACTS,
+        status=404,
+        json={"errors": [{"code": "NOT_FOUND", "message": "repository p/app not found"}]},
+    )
+    count, read = client().artifacts_page_unread("p", "app", 1)
+    assert count is None
+    assert read() == ([], 0)
+
+
+@responses.activate
+def test_a_rules_page_asked_apart_declares_its_count_or_none_when_refused() -> None:
+    responses.get(RULES, json=[rule_json(1)], headers={"X-Total-Count": "1"})
+    count, read = client().rules_page_unread("p", 1)
+    assert count == 1
+    page = read()
+    assert page is not None
+    assert [r.id for r in page.rules or ()] == [1]
+    responses.replace(
+        responses.GET,
+        RULES,
+        status=403,
+        json={"errors": [{"code": "FORBIDDEN", "message": "forbidden"}]},
+        headers={"X-Total-Count": "1"},
+    )
+    count, read = client().rules_page_unread("p", 1)
+    assert count is None  # a refusal's header counts nothing
+    assert read() is None
+
+
+@responses.activate
+def test_an_artifact_asked_apart_is_read_later() -> None:
+    responses.get(ARTIFACT, json={"digest": DIGEST, "tags": [{"name": "v1", "immutable": True}]})
+    read = client().artifact_unread("p", "app", "v1")
+    assert len(responses.calls) == 1
+    found = read()
+    assert found is not None
+    assert found.digest == DIGEST
+
+
 @responses.activate
 def test_a_page_of_artifacts_with_an_id_twice_is_an_error() -> None:
     responses.get(

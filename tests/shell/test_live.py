@@ -7,7 +7,8 @@ while a GET by tag or digest finds any artifact."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import pytest
 
@@ -20,16 +21,51 @@ from tests.builders import rule_json
 
 A, B, S = (f"sha256:{c * 64}" for c in "ab5")
 SIG = f"sha256-{'a' * 64}.sig"
+_T = TypeVar("_T")
 
 
 def art(digest: str, *tags: str, **fields: object) -> ArtifactInfo:
     return ArtifactInfo(digest, tuple(TagInfo(t, False) for t in tags), **fields)  # type: ignore[arg-type]
 
 
-class FakeHarbor:
+class Unread:
+    """HarborClient's `*_unread` questions, made of a fake's own: the request (and any
+    failure a fake injects into it) happens at once, on the asking thread; the reading
+    is handed back, as the real client's is, and says which thread it ran on."""
+
+    def __init__(self) -> None:
+        self.readers: list[str] = []
+
+    def _later(self, found: _T) -> Callable[[], _T]:
+        def read() -> _T:
+            self.readers.append(threading.current_thread().name)
+            return found
+
+        return read
+
+    def artifact_unread(
+        self, project: str, repository: str, reference: str
+    ) -> Callable[[], ArtifactInfo | None]:
+        return self._later(self.artifact(project, repository, reference))  # type: ignore[attr-defined]
+
+    def artifacts_page_unread(
+        self, project: str, repository: str, page: int
+    ) -> tuple[int | None, Callable[[], tuple[list[ArtifactInfo], int | None]]]:
+        found = self.artifacts_page(project, repository, page)  # type: ignore[attr-defined]
+        return found[1], self._later(found)
+
+    def rules_page_unread(
+        self, project: str, page: int
+    ) -> tuple[int | None, Callable[[], RulesPage | None]]:
+        found = self.rules_page(project, page)  # type: ignore[attr-defined]
+        return (found.total if found is not None else None), self._later(found)
+
+
+class FakeHarbor(Unread):
     host = "h.io"
 
     def __init__(self, artifacts: Sequence[ArtifactInfo], accessories: Sequence[str] = ()) -> None:
+        super().__init__()
         self.all = list(artifacts)
         self.hidden = set(accessories)  # digests the list leaves out
         self.requests: list[tuple[str, str]] = []
@@ -197,6 +233,43 @@ def test_the_pages_of_a_long_rule_list_are_asked_at_once() -> None:
     assert found is not None
     assert len(found) == 250
     assert sorted(client.requests) == [("rules", "1"), ("rules", "2"), ("rules", "3")]
+
+
+def test_a_long_rule_lists_pages_are_read_by_the_workers_that_fetched_them() -> None:
+    # Each page's rules are read while the later pages are in flight: the first page's
+    # reading says how many there are, so it cannot wait for the reader.
+    client = RulesHarbor()
+    sources = live(client)
+    sources.prefetch([("h.io", "p")], {})
+    sources.settle()
+    assert len(client.readers) == 1
+    assert client.readers[0] != threading.current_thread().name
+
+
+class OneRuleHarbor(RulesHarbor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rules = self.rules[:1]
+
+
+def test_answers_that_lead_nowhere_are_read_by_the_reader_not_a_worker() -> None:
+    # A rule list of one page, a repository's list of one page, one tag's artifact: the
+    # worker that asked goes on to the next request in the queue, and the thread waiting
+    # for the answer reads it (a page's JSON and artifacts cost about what asking did).
+    client = OneRuleHarbor()
+    client.all = [art(A, "v1", "v2"), art(B, "v3")]
+    sources = live(client)
+    sources.prefetch([("h.io", "p")], {("h.io", "p/app"): {"v1", "v3"}, ("h.io", "p/one"): {"v2"}})
+    found = sources.artifact("h.io", "p/app", "v3")
+    assert found is not None
+    assert found.digest == B
+    assert sources.artifact("h.io", "p/one", "v2") is not None
+    rules = sources.rules("h.io", "p").rules
+    assert rules is not None
+    assert len(rules) == 1
+    sources.settle()
+    assert sorted(client.requests) == [("get", "v2"), ("page", "1"), ("rules", "1")]
+    assert client.readers == [threading.current_thread().name] * 3
 
 
 class OrderHarbor(FakeHarbor):

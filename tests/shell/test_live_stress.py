@@ -27,6 +27,7 @@ from tagguard.errors import RemoteError
 from tagguard.shell.harbor import PAGE_SIZE, RulesPage
 from tagguard.shell.live import LiveSources
 from tests.builders import rule_json
+from tests.shell.test_live import Unread
 
 HOST = "h.io"
 ITERATIONS = 120
@@ -118,12 +119,13 @@ def _art(digest: str, *tags: str, **fields: Any) -> ArtifactInfo:
     return ArtifactInfo(digest, tuple(TagInfo(t, False) for t in tags), **fields)
 
 
-class ChaosHarbor:
+class ChaosHarbor(Unread):
     """A thread-safe fake Harbor client: each request sleeps, then may fail."""
 
     host = HOST
 
     def __init__(self, seed: int, repos: dict[str, Repo], rules: dict[str, list[Any]]) -> None:
+        super().__init__()
         self.seed = seed
         self.repos = repos
         self.rules = rules

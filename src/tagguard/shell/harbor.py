@@ -34,6 +34,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
@@ -174,6 +175,14 @@ class HarborClient:
         """One page (100) of the project's rules as Harbor sends them, its X-Total-Count
         and the rules read from it (`RulesPage`); None when the credentials may not list
         them (403; 401 without credentials)."""
+        return self.rules_page_unread(project, page)[1]()
+
+    def rules_page_unread(
+        self, project: str, page: int
+    ) -> tuple[int | None, Callable[[], RulesPage | None]]:
+        """`rules_page`'s request alone: the count its answer declares (`declared_count`),
+        to plan the next requests by, and the call that reads the answer as `rules_page`
+        does, raising what it raises."""
         what = f"reading the immutability rules of project {project!r}"
         path = (
             f"{_project_path(project)}/immutabletagrules?{_SORT_RULES}"
@@ -185,14 +194,19 @@ class HarborClient:
         # project it may not read: the artifact reads then fail too.
         refused = self._refusals()
         answer = self._get(path, what, headers=_BY_NAME, allow_statuses=refused)
-        if answer.status in refused:
+        return declared_count(answer), partial(self._read_rules_page, answer, what, project, page)
+
+    def _read_rules_page(
+        self, answer: Answer, what: str, project: str, page: int
+    ) -> RulesPage | None:
+        if answer.status in self._refusals():
             return None
         read = self._page(answer, what)
         # Every page the count makes is asked at once (`rule_pages`).
         self._check_countable(read.total, what, "rules")
         start = (page - 1) * PAGE_SIZE
-        # The rule reader (and with it the rule matcher) is loaded by the first worker that
-        # needs it, not before the first request (tagguard.check).
+        # The rule reader (and with it the rule matcher) is loaded by the first thread that
+        # reads a page of rules, not before the first request (tagguard.check).
         from tagguard.core.rules import parse_rules
 
         try:
@@ -233,6 +247,13 @@ class HarborClient:
         Harbor's answer lists each accessory by digest and type only, without its tags: an
         accessory's tags (e.g. a cosign `sha256-<hex>.sig`) are read with
         `artifact(project, repository, accessory.digest)`, one request each."""
+        return self.artifact_unread(project, repository, reference)()
+
+    def artifact_unread(
+        self, project: str, repository: str, reference: str
+    ) -> Callable[[], ArtifactInfo | None]:
+        """`artifact`'s request alone: the call that reads its answer as `artifact` does
+        (which may ask for the rest of an artifact's tags), raising what it raises."""
         what = (
             f"reading {project}/{repository}:{reference}"
             if ":" not in reference
@@ -244,6 +265,11 @@ class HarborClient:
             f"?{_WHOLE}&page_size={PAGE_SIZE}"
         )
         answer = self._get(path, what, allow_statuses=(404,))
+        return partial(self._read_artifact, answer, what, project, repository)
+
+    def _read_artifact(
+        self, answer: Answer, what: str, project: str, repository: str
+    ) -> ArtifactInfo | None:
         if answer.status == 404:
             if _is_absent(answer):
                 return None
@@ -278,9 +304,23 @@ class HarborClient:
         (see `artifacts`). The page must hold exactly its share of the count;
         pages read by separate calls can still overlap or miss an artifact if the list
         changes in between: `check_pages` checks them together."""
+        return self.artifacts_page_unread(project, repository, page)[1]()
+
+    def artifacts_page_unread(
+        self, project: str, repository: str, page: int
+    ) -> tuple[int | None, Callable[[], tuple[list[ArtifactInfo], int | None]]]:
+        """`artifacts_page`'s request alone: the count its answer declares
+        (`declared_count`), to plan the next requests by, and the call that reads the
+        answer as `artifacts_page` does, raising what it raises."""
         what = _listing_artifacts(project, repository)
         path = f"{_artifacts_path(project, repository)}?{_list_query(page)}"
         answer = self._get(path, what, allow_statuses=(404,))
+        read = partial(self._read_artifacts_page, answer, what, project, repository, page)
+        return declared_count(answer), read
+
+    def _read_artifacts_page(
+        self, answer: Answer, what: str, project: str, repository: str, page: int
+    ) -> tuple[list[ArtifactInfo], int | None]:
         if answer.status == 404:
             if _is_absent(answer):
                 return [], 0
@@ -670,6 +710,13 @@ def _rules_as_read(pages: Sequence[RulesPage]) -> tuple[Rule, ...] | None:
             return None
         rules.extend(page.rules)
     return tuple(rules)
+
+
+def declared_count(answer: Answer) -> int | None:
+    """The X-Total-Count of a list page answered 200, if it is a count; else None (no
+    count, or an answer that is not a page: its reading says what is wrong)."""
+    value = answer.header("x-total-count") if answer.status == 200 else None
+    return int(value) if value is not None and is_count(value.strip()) else None
 
 
 def rule_pages(total: int | None) -> int:

@@ -31,7 +31,7 @@ from tagguard.core.state import (
     cosign_subject,
 )
 from tagguard.errors import InputError
-from tagguard.shell.harbor import PAGE_SIZE, HarborClient, check_pages, rule_pages
+from tagguard.shell.harbor import PAGE_SIZE, HarborClient, RulesPage, check_pages, rule_pages
 from tagguard.shell.registry import RegistryClient
 
 if TYPE_CHECKING:
@@ -149,31 +149,38 @@ class LiveSources:
         return self._rules[key]
 
     def _fetch_rules(self, registry: str, project: str) -> None:
-        """Runs in a pool worker: the first page of the rules; the pages after it go to the
-        pool at once, and the reader puts them together. Each page's rules are read by the
-        worker that fetched it (`HarborClient.rules_page`), while later pages are in flight:
-        only putting them together is left to the reader."""
+        """Runs in a pool worker: the first page of the rules. When it is the only page
+        (or a refusal), the reader reads it: the worker goes on to the next request in the
+        queue at once (see `_fetch_tags`). Otherwise the pages after it go to the pool at
+        once, and each page's rules are read by the worker that fetched it, while later
+        pages are in flight: only putting them together is left to the reader."""
+        key = ("rules", registry, project)
+        count, read_first = self.harbor(registry).rules_page_unread(project, 1)
+        if count is None or count <= PAGE_SIZE:  # None: no count (one page) or a refusal
+            self._then(key, [], partial(self._rules_of, registry, project, read_first, []))
+            return
+        first = read_first()  # refuses a count of more pages than are ever asked
+        pages = [(project, p) for p in range(2, rule_pages(count) + 1)]
+        more = self._fan_out(self.harbor(registry).rules_page, pages)
+        self._then(key, more, partial(self._rules_of, registry, project, lambda: first, more))
+
+    def _rules_of(
+        self,
+        registry: str,
+        project: str,
+        read_first: Callable[[], RulesPage | None],
+        more: list[Future[RulesPage | None]],
+    ) -> None:
+        """The project's rules from its pages, kept (a stage, run by the reader); None
+        for a page is a refusal: the credentials may not list them."""
         client = self.harbor(registry)
-        first = client.rules_page(project, 1)
-        if first is None:
-            self._keep_rules(registry, project, ProjectRules(None, client.rules_forbidden()))
-            return
-        pages = rule_pages(first.total)
-        if pages <= 1:
-            self._keep_rules(registry, project, client.rules_from(project, [first]))
-            return
-        more = self._fan_out(client.rules_page, [(project, p) for p in range(2, pages + 1)])
-
-        def assemble() -> None:
-            read = [first, *(f.result() for f in more)]
-            found = (
-                ProjectRules(None, client.rules_forbidden())
-                if any(page is None for page in read)
-                else client.rules_from(project, [page for page in read if page is not None])
-            )
-            self._keep_rules(registry, project, found)
-
-        self._then(("rules", registry, project), more, assemble)
+        read = [read_first(), *(f.result() for f in more)]
+        found = (
+            ProjectRules(None, client.rules_forbidden())
+            if any(page is None for page in read)
+            else client.rules_from(project, [page for page in read if page is not None])
+        )
+        self._keep_rules(registry, project, found)
 
     def _keep_rules(self, registry: str, project: str, found: ProjectRules) -> None:
         with self._lock:
@@ -403,19 +410,31 @@ class LiveSources:
     def _fetch_tags(self, registry: str, repository: str, wanted: set[str]) -> None:
         """Runs in a pool worker: the first request for a repository. Every request it leads
         to (the remaining pages, or the tags still missing) goes to the pool as a job of its
-        own, so a big repository costs rounds, not a queue of requests in one worker."""
+        own, so a big repository costs rounds, not a queue of requests in one worker.
+
+        An answer that leads to no further request (one tag's, or a list of one page) is
+        read by the reader, as a stage: the worker goes on to the next request in the queue
+        at once. Reading a page of artifacts (its JSON, then each artifact) costs about as
+        much CPU as asking for it, and under the interpreter lock every request still
+        queued would wait for it, round after round."""
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
         key = ("tags", registry, repository)
         if len(wanted) == 1:
             (tag,) = wanted
-            self._remember(registry, repository, {tag: client.artifact(project, rest, tag)})
+            read = client.artifact_unread(project, rest, tag)
+            self._then(key, [], partial(self._read_one, registry, repository, tag, read))
             return
         if (registry, repository) in self._complete:
             # Its list is read already: these are signatures' tags, which no list names.
             self._by_tags(registry, repository, sorted(wanted), {}, key)
             return
-        first = client.artifacts_page(project, rest, 1)
+        count, read_first = client.artifacts_page_unread(project, rest, 1)
+        if count is not None and count <= PAGE_SIZE:
+            whole = partial(self._read_whole, registry, repository, wanted, read_first, key)
+            self._then(key, [], whole)
+            return
+        first = read_first()  # an absent repository's, or a count of more pages
         artifacts, total = first
         pages = math.ceil((total or 0) / PAGE_SIZE) if total is not None else 1
         found = _by_tag(artifacts)
@@ -438,6 +457,25 @@ class LiveSources:
                 self._whole(registry, repository, wanted, listed, key)
 
             self._then(key, more, assemble)
+
+    def _read_one(
+        self,
+        registry: str,
+        repository: str,
+        tag: str,
+        read: Callable[[], ArtifactInfo | None],
+    ) -> None:
+        self._remember(registry, repository, {tag: read()})
+
+    def _read_whole(
+        self,
+        registry: str,
+        repository: str,
+        wanted: set[str],
+        read: Callable[[], tuple[list[ArtifactInfo], int | None]],
+        key: tuple[str, str, str],
+    ) -> None:
+        self._whole(registry, repository, wanted, read()[0], key)
 
     def _by_tags(
         self,
