@@ -42,3 +42,33 @@ def test_an_empty_file_name_is_not_the_working_directory(name: str) -> None:
     # working directory ("is a directory"), or, for an OCI layout, its index.json.
     with pytest.raises(FileError, match="an empty file name"):
         read_text(name)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"a: 1\n",
+        BOM + b"a: 1\n",
+        BOM + BOM + b"a",  # only the first mark is dropped
+        BOM[:2] + b"a",  # a mark cut short is not one
+        b"a \xff b",
+        BOM + b"a \xff b",
+        BOM + b"\xc3",
+        "é ✓ 𝄞".encode(),
+        BOM + "é".encode(),
+    ],
+)
+def test_text_is_read_as_the_utf_8_sig_codec_reads_it(tmp_path: Path, raw: bytes) -> None:
+    path = tmp_path / "input.yml"
+    path.write_bytes(raw)
+    try:
+        expected = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        with pytest.raises(FileError, match=rf": is not UTF-8 text \(byte {error.start}\)$"):
+            read_text(str(path))
+    else:
+        assert read_text(str(path)) == expected
