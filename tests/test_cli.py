@@ -576,6 +576,19 @@ def test_the_version_is_answered_before_anything_is_imported(flag: str) -> None:
         assert "tagguard.cli" in modules
 
 
+def test_every_entry_point_runs_with_the_collector_off_and_a_short_switch_interval() -> None:
+    """`exit_with`'s start-up choices, which every entry point shares, as the program sees
+    them while it runs; and the exit code it returns is the process's."""
+    program = (
+        "import gc, sys; from tagguard.cli import exit_with; "
+        "exit_with(lambda: print(gc.isenabled(), sys.getswitchinterval()) or 3)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=False
+    )
+    assert (done.returncode, done.stdout) == (3, "False 0.0005\n")
+
+
 def test_an_offline_push_imports_only_what_it_uses() -> None:
     """The import boundaries that keep an offline push's start-up down: no live shell
     (requests and the HTTP clients), no plan reading (PyYAML, tagguard.core.plan's types),

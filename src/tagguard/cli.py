@@ -45,10 +45,17 @@ def exit_with(program: Callable[[], int]) -> NoReturn:
 
     Measured paired and interleaved (25 runs each, this machine): leaving by `os._exit`
     saves 1.5 ms of `--version` (x0.85) and 11 ms of an offline push or plan (x0.85); the
-    collector off saves 4 ms of those (x0.94). A shorter thread switch interval, once set
-    here, changed nothing on a live check (x0.99, x0.99): it is gone.
+    collector off saves 4 ms of those (x0.94).
+
+    The interpreter lock changes hands every 0.5 ms instead of 5: a live check's reader
+    reads answers and decides while the pool's workers wait for the lock to take the next
+    answer off the wire and send the next request, so a long turn of the reader holds back
+    every request still queued. A live plan of 200 pushes takes x0.99 of its time with it
+    (245 against 249 ms, two runs of 101 pairs). It was tried once before the reader read
+    the answers, and changed nothing then.
     """
     gc.disable()
+    sys.setswitchinterval(0.0005)
     code = program()
     try:
         sys.stdout.flush()
