@@ -76,6 +76,35 @@ def test_it_serves_what_it_prints_and_stops_with_its_registry(
             server.wait()
 
 
+def _sigint_ignored() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def test_ctrl_c_stops_it_even_started_with_sigint_ignored() -> None:
+    # Started from a script's background (`cmd &` without job control), a process inherits
+    # SIGINT ignored, and Python then leaves it so: the server printed "Ctrl-C stops it"
+    # and ignored Ctrl-C (seen in a CI run launched that way).
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.harbor_server"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        # What the shell does to a background job; run in the child before Python starts.
+        preexec_fn=_sigint_ignored,  # noqa: PLW1509
+    )
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            if line.startswith("Ctrl-C"):
+                break
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
 def test_it_starts_without_pytest() -> None:
     # CONTRIBUTING runs it from .venv, which `make demo` fills with tagguard alone: an import
     # of pytest (through the e2e fixtures) was a traceback before the usage line.

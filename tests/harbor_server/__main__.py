@@ -59,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(
                 f"--push {path}: write PROJECT/REPO:TAG, PROJECT one of {', '.join(state.projects)}"
             )
-    # A terminating signal ends the serving as Ctrl-C does, so the registry is stopped too.
+    # Ctrl-C, and a terminating signal, end the serving, so the registry is stopped too.
+    # SIGINT is set as well: a process started from a script's background inherits it
+    # ignored (the shell does that when job control is off), and Python then leaves it so.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with running_registry() as registry, running_harbor(registry.url, state) as (url, _):
