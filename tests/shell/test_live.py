@@ -252,7 +252,7 @@ class OneRuleHarbor(RulesHarbor):
         self.rules = self.rules[:1]
 
 
-def test_answers_that_lead_nowhere_are_read_by_the_reader_not_a_worker() -> None:
+def test_answers_that_plan_no_further_page_are_read_by_the_reader_not_a_worker() -> None:
     # A rule list of one page, a repository's list of one page, one tag's artifact: the
     # worker that asked goes on to the next request in the queue, and the thread waiting
     # for the answer reads it (a page's JSON and artifacts cost about what asking did).

@@ -412,11 +412,12 @@ class LiveSources:
         to (the remaining pages, or the tags still missing) goes to the pool as a job of its
         own, so a big repository costs rounds, not a queue of requests in one worker.
 
-        An answer that leads to no further request (one tag's, or a list of one page) is
-        read by the reader, as a stage: the worker goes on to the next request in the queue
-        at once. Reading a page of artifacts (its JSON, then each artifact) costs about as
-        much CPU as asking for it, and under the interpreter lock every request still
-        queued would wait for it, round after round."""
+        An answer whose count plans no further page (one tag's, or a list of one page) is
+        read by the reader, as a stage, which asks whatever its reading still leads to (a
+        tag on an accessory the list leaves out): the worker goes on to the next request in
+        the queue at once. Reading a page of artifacts (its JSON, then each artifact) costs
+        about as much CPU as asking for it, and under the interpreter lock every request
+        still queued would wait for it, round after round."""
         project, _, rest = repository.partition("/")
         client = self.harbor(registry)
         key = ("tags", registry, repository)
