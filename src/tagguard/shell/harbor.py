@@ -715,8 +715,12 @@ def _rules_as_read(pages: Sequence[RulesPage]) -> tuple[Rule, ...] | None:
 def declared_count(answer: Answer) -> int | None:
     """The X-Total-Count of a list page answered 200, if it is a count; else None (no
     count, or an answer that is not a page: its reading says what is wrong)."""
-    value = answer.header("x-total-count") if answer.status == 200 else None
-    return int(value) if value is not None and is_count(value.strip()) else None
+    if answer.status != 200:
+        return None
+    try:
+        return _int_header(answer, "x-total-count", None)
+    except RemoteError:
+        return None
 
 
 def rule_pages(total: int | None) -> int:

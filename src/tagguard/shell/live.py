@@ -155,13 +155,14 @@ class LiveSources:
         once, and each page's rules are read by the worker that fetched it, while later
         pages are in flight: only putting them together is left to the reader."""
         key = ("rules", registry, project)
-        count, read_first = self.harbor(registry).rules_page_unread(project, 1)
+        client = self.harbor(registry)
+        count, read_first = client.rules_page_unread(project, 1)
         if count is None or count <= PAGE_SIZE:  # None: no count (one page) or a refusal
             self._then(key, [], partial(self._rules_of, registry, project, read_first, []))
             return
         first = read_first()  # refuses a count of more pages than are ever asked
         pages = [(project, p) for p in range(2, rule_pages(count) + 1)]
-        more = self._fan_out(self.harbor(registry).rules_page, pages)
+        more = self._fan_out(client.rules_page, pages)
         self._then(key, more, partial(self._rules_of, registry, project, lambda: first, more))
 
     def _rules_of(
