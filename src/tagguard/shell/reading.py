@@ -4,13 +4,13 @@ first request, without loading the rules and state file readers (tagguard.shell.
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from tagguard.core.sanitize import printable
 from tagguard.errors import FileError
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
-_BOM = b"\xef\xbb\xbf"
 
 
 def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
@@ -20,7 +20,7 @@ def read_text(path: str, limit: int = MAX_FILE_BYTES) -> str:
         # What the "utf-8-sig" codec does (one leading byte order mark dropped, the rest
         # UTF-8, an error's position counted after the mark), without importing that codec
         # before a live run's first request.
-        return raw.removeprefix(_BOM).decode("utf-8")
+        return raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except UnicodeDecodeError as error:
         raise FileError(f"{path}: is not UTF-8 text (byte {error.start})") from None
 
